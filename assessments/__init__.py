@@ -1,0 +1,1 @@
+"""The annual cycle, reminders and escalation, and unit assessments (later issues)."""

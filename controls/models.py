@@ -1,0 +1,62 @@
+"""Controls (防控措施) on the three lines of defence, and the rules (制度) they rest on."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Rule(models.Model):
+    """A regulation of the institution (民主决策制度, 岗位职责制度 …)."""
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="rules", verbose_name=_("institution")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    document_number = models.CharField(_("document number"), max_length=80, blank=True)
+    effective_on = models.DateField(_("effective from"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        verbose_name = _("rule")
+        verbose_name_plural = _("rules")
+        ordering = ["institution_id", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Control(models.Model):
+    """A measure against one risk point. A good one names an owner, a frequency, evidence and a rule."""
+
+    class Line(models.TextChoices):
+        PREVENTION = "prevention", _("Prevention (前期预防)")
+        MONITORING = "monitoring", _("Monitoring (中期监控)")
+        DISPOSITION = "disposition", _("Disposition (后期处置)")
+
+    class Frequency(models.TextChoices):
+        EACH_TIME = "each_time", _("Each time it happens")
+        WEEKLY = "weekly", _("Weekly")
+        MONTHLY = "monthly", _("Monthly")
+        QUARTERLY = "quarterly", _("Quarterly")
+        HALF_YEARLY = "half_yearly", _("Every half year")
+        YEARLY = "yearly", _("Yearly")
+        AS_NEEDED = "as_needed", _("As needed")
+
+    risk_point = models.ForeignKey(
+        "risk_registry.RiskPoint", on_delete=models.CASCADE, related_name="controls", verbose_name=_("risk point")
+    )
+    line = models.CharField(_("line of defence"), max_length=16, choices=Line.choices)
+    measure = models.TextField(_("measure"))
+    owner = models.CharField(_("owner"), max_length=120, blank=True)
+    frequency = models.CharField(_("frequency"), max_length=16, choices=Frequency.choices, blank=True)
+    evidence = models.CharField(_("evidence"), max_length=200, blank=True)
+    rule = models.ForeignKey(
+        Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="controls", verbose_name=_("rule")
+    )
+
+    class Meta:
+        verbose_name = _("control")
+        verbose_name_plural = _("controls")
+        ordering = ["risk_point_id", "line", "id"]
+
+    def __str__(self) -> str:
+        return self.measure[:40]

@@ -1,0 +1,83 @@
+"""Services that write controls. Callers (the risk-point services) have already checked the right."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from controls.models import Control, Rule
+
+CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
+
+
+@transaction.atomic
+def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]]) -> list[Control]:
+    """Create, update or delete the controls of a draft point.
+
+    Each item is a dict of CONTROL_FIELDS, with ``id`` for an existing control and ``delete`` to
+    remove it. Controls of other points are refused: an id from another point is an error, not
+    a silent no-op.
+    """
+    from risk_registry.services import audit_record
+
+    items = list(controls)
+    wanted_ids = {item["id"] for item in items if item.get("id")}
+    existing = {c.pk: c for c in Control.objects.filter(risk_point=risk_point, pk__in=wanted_ids)}
+    if wanted_ids - existing.keys():
+        raise ValidationError(_("A control does not belong to this risk point."))
+    result = []
+    for item in items:
+        control = existing.get(item.get("id"))
+        rule = item.get("rule")
+        if rule is not None and rule.institution_id != risk_point.institution_id:
+            raise ValidationError(_("The rule belongs to another institution."))
+        if control is not None and item.get("delete"):
+            audit_record(
+                actor=by,
+                action="control.delete",
+                target=control,
+                institution=risk_point.institution,
+                summary=control.measure[:80],
+            )
+            control.delete()
+            continue
+        values = {name: item[name] for name in CONTROL_FIELDS if name in item}
+        if control is None:
+            if item.get("delete") or not (values.get("measure") or "").strip():
+                continue  # an empty or removed blank row of the form
+            control = Control.objects.create(risk_point=risk_point, **values)
+            audit_record(
+                actor=by,
+                action="control.create",
+                target=control,
+                institution=risk_point.institution,
+                summary=control.measure[:80],
+            )
+        else:
+            changes = {
+                name: [_plain(getattr(control, name)), _plain(value)]
+                for name, value in values.items()
+                if getattr(control, name) != value
+            }
+            if changes:
+                for name, value in values.items():
+                    setattr(control, name, value)
+                control.save()
+                audit_record(
+                    actor=by,
+                    action="control.update",
+                    target=control,
+                    institution=risk_point.institution,
+                    summary=control.measure[:80],
+                    changes=changes,
+                )
+        result.append(control)
+    return result
+
+
+def _plain(value):
+    return value.pk if isinstance(value, Rule) else value

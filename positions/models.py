@@ -1,0 +1,142 @@
+"""Positions (岗位), who held them when, and the power inventory (职权) with its process steps."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+from risk_registry.vocabulary import Vocabulary
+
+
+class Position(models.Model):
+    """A post in a department. Holders get object permissions on it while their holding is open."""
+
+    class Kind(models.TextChoices):
+        PRINCIPAL = "principal", _("Leadership, principal (班子正职)")
+        DEPUTY = "deputy", _("Leadership, deputy (班子副职)")
+        MIDDLE = "middle", _("Middle management (中层)")
+        GENERAL = "general", _("General post (一般岗位)")
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="positions", verbose_name=_("institution")
+    )
+    department = models.ForeignKey(
+        "risk_registry.Department", on_delete=models.PROTECT, related_name="positions", verbose_name=_("department")
+    )
+    title = models.CharField(_("title"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GENERAL)
+    is_key_post = models.BooleanField(
+        _("key post"), default=False, help_text=_("Posts over people, money, goods, approvals or enforcement.")
+    )
+    duties = models.TextField(_("duties"), blank=True)
+
+    class Meta:
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        ordering = ["department_id", "id"]
+        permissions = [("hold_position", _("Act as a holder of the position"))]
+        indexes = [models.Index(fields=["institution", "department"], name="position_scope")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PositionUserObjectPermission(UserObjectPermissionBase):
+    """django-guardian's direct foreign-key table for positions (no generic-relation scans)."""
+
+    content_object = models.ForeignKey(Position, on_delete=models.CASCADE)
+
+
+class Holding(models.Model):
+    """A user holding a position from a date, until ``ended_on`` (rotation ends one, starts another)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("holder")
+    )
+    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("position"))
+    started_on = models.DateField(_("from"))
+    ended_on = models.DateField(_("to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("holding")
+        verbose_name_plural = _("holdings")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "position"], condition=Q(ended_on__isnull=True), name="holding_one_open_per_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="holding_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.position}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+
+class PowerCategory(Vocabulary):
+    """行政审批, 行政执法, 干部人事管理 … or 外部权力 / 内部权力 / 公共类 (configurable)."""
+
+    class Meta(Vocabulary.Meta):
+        verbose_name = _("power category")
+        verbose_name_plural = _("power categories")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "code"], name="powercategory_unique_code"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(institution__isnull=True), name="powercategory_unique_default_code"
+            ),
+        ]
+
+
+class PowerItem(models.Model):
+    """A power of the inventory (职权目录) and the positions that exercise it."""
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="power_items", verbose_name=_("institution")
+    )
+    department = models.ForeignKey(
+        "risk_registry.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="power_items",
+        verbose_name=_("department"),
+    )
+    positions = models.ManyToManyField(Position, blank=True, related_name="power_items", verbose_name=_("positions"))
+    name = models.CharField(_("name"), max_length=200)
+    category = models.ForeignKey(PowerCategory, on_delete=models.PROTECT, related_name="+", verbose_name=_("category"))
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    responsible_subject = models.CharField(_("responsible subject"), max_length=200, blank=True)
+    commitment = models.TextField(_("service commitment and discipline"), blank=True)
+
+    class Meta:
+        verbose_name = _("power item")
+        verbose_name_plural = _("power items")
+        ordering = ["institution_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProcessStep(models.Model):
+    """One step (环节) of a power's process flow, in order."""
+
+    power_item = models.ForeignKey(PowerItem, on_delete=models.CASCADE, related_name="steps", verbose_name=_("power item"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("process step")
+        verbose_name_plural = _("process steps")
+        ordering = ["power_item_id", "order"]
+        constraints = [models.UniqueConstraint(fields=["power_item", "order"], name="step_unique_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"

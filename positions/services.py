@@ -1,0 +1,118 @@
+"""Services for positions, holdings (with their object permissions) and the power inventory."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
+from risk_registry import access
+from risk_registry.models import Department
+from risk_registry.services import audit_record
+
+HOLD_PERMISSION = "positions.hold_position"
+
+
+@transaction.atomic
+def position_create(
+    *, department: Department, title: str, kind: str = Position.Kind.GENERAL, is_key_post: bool = False, duties: str = "", by=None
+) -> Position:
+    position = Position.objects.create(
+        institution=department.institution,
+        department=department,
+        title=title,
+        kind=kind,
+        is_key_post=is_key_post,
+        duties=duties,
+    )
+    audit_record(actor=by, action="position.create", target=position, institution=department.institution, summary=title)
+    return position
+
+
+@transaction.atomic
+def holding_start(*, user, position: Position, started_on: datetime.date, by=None) -> Holding:
+    """Start a holding and grant the holder's object permission on the position (idempotent)."""
+    holding = Holding.objects.filter(user=user, position=position, ended_on__isnull=True).first()
+    if holding is None:
+        holding = Holding.objects.create(user=user, position=position, started_on=started_on)
+        audit_record(
+            actor=by,
+            action="holding.start",
+            target=holding,
+            institution=position.institution,
+            summary=f"{user} → {position}",
+        )
+    assign_perm(HOLD_PERMISSION, user, position)
+    access.forget_scope(user)
+    return holding
+
+
+@transaction.atomic
+def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holding:
+    """End a holding and revoke the permission; the row is locked so a double end is a no-op."""
+    holding = Holding.objects.select_for_update().select_related("position__institution").get(pk=holding.pk)
+    if holding.ended_on is not None:
+        return holding
+    if ended_on < holding.started_on:
+        raise ValidationError(_("A holding cannot end before it started."))
+    holding.ended_on = ended_on
+    holding.save(update_fields=["ended_on"])
+    remove_perm(HOLD_PERMISSION, holding.user, holding.position)
+    audit_record(
+        actor=by,
+        action="holding.end",
+        target=holding,
+        institution=holding.position.institution,
+        summary=f"{holding.user} ← {holding.position}",
+    )
+    access.forget_scope(holding.user)
+    return holding
+
+
+@transaction.atomic
+def holding_rotate(*, holding: Holding, to_position: Position, on: datetime.date, by=None) -> Holding:
+    """Rotation (轮岗): end one holding and start another on the same day."""
+    holding_end(holding=holding, ended_on=on, by=by)
+    return holding_start(user=holding.user, position=to_position, started_on=on, by=by)
+
+
+@transaction.atomic
+def power_item_create(
+    *,
+    institution,
+    name: str,
+    category: PowerCategory,
+    department: Department | None = None,
+    positions: Iterable[Position] = (),
+    steps: Iterable[str] = (),
+    legal_basis: str = "",
+    responsible_subject: str = "",
+    commitment: str = "",
+    by=None,
+) -> PowerItem:
+    """A power of the inventory, its positions and its ordered process steps."""
+    positions = list(positions)
+    if department is not None and department.institution_id != institution.pk:
+        raise ValidationError(_("The department belongs to another institution."))
+    if any(p.institution_id != institution.pk for p in positions):
+        raise ValidationError(_("A position belongs to another institution."))
+    item = PowerItem.objects.create(
+        institution=institution,
+        department=department,
+        name=name,
+        category=category,
+        legal_basis=legal_basis,
+        responsible_subject=responsible_subject,
+        commitment=commitment,
+    )
+    item.positions.set(positions)
+    ProcessStep.objects.bulk_create(
+        ProcessStep(power_item=item, order=index, name=step) for index, step in enumerate(steps, start=1)
+    )
+    audit_record(actor=by, action="power_item.create", target=item, institution=institution, summary=name)
+    return item

@@ -1,0 +1,168 @@
+"""Who may see and do what: the one access module.
+
+Views never filter by institution themselves; they ask here. Deny by default: a user with no
+membership and no held position sees nothing. Objects outside a user's scope are answered with
+404 (``*_or_404``: the user must not learn they exist); objects in scope that the user may not
+change are answered with 403 (``require``).
+
+Scopes, from memberships (user × institution × role):
+- discipline office and superior office: the institution and its whole subtree;
+- leadership and principal leader: their own institution;
+- department head: their department (and the organisation chart of their institution);
+- post holder (django-guardian ``positions.hold_position`` on a position, granted while a holding
+  is open): the positions they hold and those positions' risk points.
+Drafts are private to their authors' side (the holders of the position, the department's head)
+until they are submitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from guardian.shortcuts import get_objects_for_user
+
+from positions.models import Position, PowerItem
+from risk_registry.models import Department, Institution, Membership, RiskPoint, RiskPointState, Role
+
+SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
+INSTITUTION_ROLES = (Role.LEADERSHIP, Role.PRINCIPAL)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user's memberships and holdings reach, computed once per request (two queries)."""
+
+    subtree_paths: tuple[str, ...] = ()
+    institution_ids: frozenset[int] = frozenset()  # leadership, principal leader
+    department_ids: frozenset[int] = frozenset()  # department heads
+    member_institution_ids: frozenset[int] = frozenset()  # any role or holding: sees the org chart
+    held_position_ids: frozenset[int] = frozenset()
+    roles: frozenset[str] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.subtree_paths or self.member_institution_ids)
+
+    @property
+    def is_holder(self) -> bool:
+        return bool(self.held_position_ids)
+
+    def q_institution(self, prefix: str = "") -> Q:
+        """Institutions this scope may see the organisation chart of, as a Q on ``prefix``."""
+        parts = [Q(**{f"{prefix}path__startswith": path}) for path in self.subtree_paths]
+        if self.member_institution_ids:
+            parts.append(Q(**{f"{prefix}id__in": self.member_institution_ids}))
+        return reduce(or_, parts) if parts else Q(pk__in=[])
+
+
+_EMPTY = Scope()
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, cached on the user object for the length of the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _EMPTY
+    cached = getattr(user, "_risk_registry_scope", None)
+    if cached is not None:
+        return cached
+    memberships = list(Membership.objects.filter(user=user).select_related("institution").only(
+        "role", "department_id", "institution_id", "institution__path"
+    ))
+    held = list(
+        get_objects_for_user(
+            user, "positions.hold_position", klass=Position, with_superuser=False, accept_global_perms=False
+        ).values_list("id", "institution_id")
+    )
+    scope = Scope(
+        subtree_paths=tuple(sorted({m.institution.path for m in memberships if m.role in SUBTREE_ROLES})),
+        institution_ids=frozenset(m.institution_id for m in memberships if m.role in INSTITUTION_ROLES),
+        department_ids=frozenset(m.department_id for m in memberships if m.role == Role.DEPT_HEAD),
+        member_institution_ids=frozenset({m.institution_id for m in memberships} | {inst for _, inst in held}),
+        held_position_ids=frozenset(pk for pk, _ in held),
+        roles=frozenset(m.role for m in memberships),
+    )
+    user._risk_registry_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached scope after memberships or holdings change within one request."""
+    user.__dict__.pop("_risk_registry_scope", None)
+
+
+# --- what a user may see -------------------------------------------------------------------
+
+def institutions_visible_to(user) -> QuerySet[Institution]:
+    return Institution.objects.filter(scope_of(user).q_institution())
+
+
+def departments_visible_to(user) -> QuerySet[Department]:
+    return Department.objects.filter(scope_of(user).q_institution("institution__"))
+
+
+def positions_visible_to(user) -> QuerySet[Position]:
+    return Position.objects.filter(scope_of(user).q_institution("institution__"))
+
+
+def power_items_visible_to(user) -> QuerySet[PowerItem]:
+    return PowerItem.objects.filter(scope_of(user).q_institution("institution__"))
+
+
+def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
+    """Risk points the user may read: see the module docstring for the rules."""
+    scope = scope_of(user)
+    if scope.is_empty:
+        return RiskPoint.objects.none()
+    oversight = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        oversight.append(Q(institution_id__in=scope.institution_ids))
+    submitted = ~Q(state=RiskPointState.DRAFT)
+    parts = [submitted & reduce(or_, oversight)] if oversight else []
+    if scope.department_ids:
+        parts.append(Q(department_id__in=scope.department_ids))
+    if scope.held_position_ids:
+        parts.append(Q(position_id__in=scope.held_position_ids))
+    if not parts:
+        return RiskPoint.objects.none()
+    return RiskPoint.objects.filter(reduce(or_, parts))
+
+
+# --- what a user may do ---------------------------------------------------------------------
+
+def can_add_risk_point_to_position(user, position: Position) -> bool:
+    return position.pk in scope_of(user).held_position_ids
+
+
+def can_add_risk_point_to_department(user, department: Department) -> bool:
+    return department.pk in scope_of(user).department_ids
+
+
+def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
+    """Drafts only, by a holder of the point's position (or the head, for department-level points)."""
+    if risk_point.state != RiskPointState.DRAFT:
+        return False
+    scope = scope_of(user)
+    if risk_point.position_id is not None:
+        return risk_point.position_id in scope.held_position_ids
+    return risk_point.department_id in scope.department_ids
+
+
+# --- helpers for views ----------------------------------------------------------------------
+
+def object_or_404(queryset: QuerySet, **lookup):
+    """The object from a scoped queryset, or 404 when it is missing or out of scope."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None
+
+
+def require(allowed: bool) -> None:
+    """403 for an action on an object the user may see but not change."""
+    if not allowed:
+        raise PermissionDenied

@@ -1,0 +1,74 @@
+"""Admin for the organisation, grading, vocabularies and the (read-only) audit trail."""
+
+from django.contrib import admin
+
+from risk_registry.models import AuditEntry, Department, GradeLevel, GradingScheme, Institution, Membership, RiskPoint, RiskType
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "kind", "parent", "depth")
+    search_fields = ("name", "code")
+    list_filter = ("kind",)
+    readonly_fields = ("path", "depth")
+    raw_id_fields = ("parent",)
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "institution", "kind", "order")
+    search_fields = ("name", "institution__name")
+    raw_id_fields = ("institution",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "institution", "role", "department")
+    list_filter = ("role",)
+    search_fields = ("user__username", "institution__name")
+    raw_id_fields = ("user", "institution", "department")
+
+
+class GradeLevelInline(admin.TabularInline):
+    model = GradeLevel
+    extra = 0
+
+
+@admin.register(GradingScheme)
+class GradingSchemeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "institution")
+    inlines = [GradeLevelInline]
+    raw_id_fields = ("institution",)
+
+
+@admin.register(RiskType)
+class RiskTypeAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "institution", "order", "is_active")
+    raw_id_fields = ("institution",)
+
+
+@admin.register(RiskPoint)
+class RiskPointAdmin(admin.ModelAdmin):
+    list_display = ("id", "description", "institution", "department", "level", "state", "year")
+    list_filter = ("state", "year")
+    search_fields = ("description",)
+    raw_id_fields = ("institution", "department", "position", "power_item", "process_step", "created_by")
+    list_select_related = ("institution", "department", "level")
+    show_full_result_count = False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "target_type", "target_id", "institution", "summary")
+    list_filter = ("action",)
+    list_select_related = ("actor", "institution")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,21 @@
+"""Models of the register: organisation, grading, vocabularies, risk points, audit."""
+
+from .audit import AuditEntry, SchedulerHeartbeat
+from .grading import GradeLevel, GradingScheme
+from .organisation import Department, Institution, Membership, Role
+from .risk import FoundBy, RiskPoint, RiskPointState, RiskType
+
+__all__ = [
+    "AuditEntry",
+    "Department",
+    "FoundBy",
+    "GradeLevel",
+    "GradingScheme",
+    "Institution",
+    "Membership",
+    "RiskPoint",
+    "RiskPointState",
+    "RiskType",
+    "Role",
+    "SchedulerHeartbeat",
+]

@@ -1,0 +1,120 @@
+"""Risk points (廉政风险点) and the configurable risk types."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from risk_registry.vocabulary import Vocabulary
+
+
+class RiskType(Vocabulary):
+    """思想道德风险, 制度机制风险, 岗位职责风险 … (configurable; seeded with the seeds' defaults)."""
+
+    class Meta(Vocabulary.Meta):
+        verbose_name = _("risk type")
+        verbose_name_plural = _("risk types")
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "code"], name="risktype_unique_code"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(institution__isnull=True), name="risktype_unique_default_code"
+            ),
+        ]
+
+
+class FoundBy(models.TextChoices):
+    """How a point was found (seeds: 自己找、群众提、互相查、领导点、组织评)."""
+
+    SELF = "self", _("Self-check")
+    PUBLIC = "public", _("Raised by the public")
+    PEERS = "peers", _("Cross-check by colleagues")
+    LEADERS = "leaders", _("Pointed out by leaders")
+    ORGANISATION = "organisation", _("Organisational review")
+
+
+class RiskPointState(models.TextChoices):
+    """Workflow states of a point, from self-report to filing (transitions: the workflow issue)."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    REVIEWED = "reviewed", _("Reviewed by department")
+    DEFINED = "defined", _("Level defined")
+    APPRAISED = "appraised", _("Democratically appraised")
+    APPROVED = "approved", _("Approved by leadership")
+    IN_NOTICE = "in_notice", _("In public notice")
+    ISSUED = "issued", _("Issued")
+
+
+class RiskPoint(models.Model):
+    """What could go wrong, where, how likely and how serious, and its derived level.
+
+    ``institution`` is stored even though the department implies it: every list is scoped by
+    institution, and at province size (2 million points) that filter must hit an index without a
+    join. ``level`` is derived from the institution's grading scheme by the services, never typed.
+    """
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("institution")
+    )
+    department = models.ForeignKey(
+        "risk_registry.Department", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("department")
+    )
+    position = models.ForeignKey(
+        "positions.Position",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="risk_points",
+        verbose_name=_("position"),
+    )
+    power_item = models.ForeignKey(
+        "positions.PowerItem",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="risk_points",
+        verbose_name=_("power item"),
+    )
+    process_step = models.ForeignKey(
+        "positions.ProcessStep",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="risk_points",
+        verbose_name=_("process step"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    risk_type = models.ForeignKey(RiskType, on_delete=models.PROTECT, related_name="+", verbose_name=_("risk type"))
+    found_by = models.CharField(_("how found"), max_length=16, choices=FoundBy.choices, default=FoundBy.SELF)
+    description = models.TextField(_("risk description"))
+    manifestation = models.TextField(_("manifestation"), blank=True)
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"))
+    severity = models.PositiveSmallIntegerField(_("severity"))
+    level = models.ForeignKey(
+        "risk_registry.GradeLevel", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("level")
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT, db_index=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("risk point")
+        verbose_name_plural = _("risk points")
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["institution", "year", "-id"], name="riskpoint_inst_year"),
+            models.Index(fields=["department", "-id"], name="riskpoint_department"),
+            models.Index(fields=["position", "-id"], name="riskpoint_position"),
+            models.Index(fields=["level", "-id"], name="riskpoint_level"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:40]
+
+    @property
+    def is_editable_draft(self) -> bool:
+        return self.state == RiskPointState.DRAFT
