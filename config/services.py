@@ -13,10 +13,9 @@ def database_settings(url: str) -> dict:
     """DATABASES['default'] from postgres://user:pass@host:port/name?opt=v or sqlite:///path."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        path = unquote(parts.path)
-        if path.startswith("//"):  # sqlite:////abs/path
-            path = path[1:]
-        if not path or path == "/":
+        # As in SQLAlchemy and dj-database-url: sqlite:///relative/path, sqlite:////absolute/path.
+        path = unquote(parts.path)[1:]
+        if not path or path.endswith("/"):
             raise ImproperlyConfigured(f"DATABASE_URL={url!r} names no SQLite file")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": path, "OPTIONS": {"timeout": 20}}

@@ -1,2 +1,15 @@
+"""What every page's navigation needs: the user's roles (from the cached scope) and languages."""
+
+from django.conf import settings
+
+from risk_registry import access
+from risk_registry.models import Role
+
+
 def navigation(request):
-    return {}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_languages": settings.LANGUAGES}
+    scope = access.scope_of(user)
+    labels = [Role(role).label for role in Role if role in scope.roles]
+    return {"nav_languages": settings.LANGUAGES, "nav_roles": labels, "nav_is_holder": scope.is_holder}
