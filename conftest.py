@@ -136,3 +136,19 @@ def login(client):
         return client
 
     return _login
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the size of the permission matrix, as the foundation issue asks."""
+    import sys
+
+    module = sys.modules.get("tests.test_permission_matrix")
+    if module is None:
+        return
+    cases = [case.values for case in module.CASES]
+    allowed = sum(1 for case in cases if case[-1] in (200, 302))
+    terminalreporter.write_line(
+        f"permission matrix: {len(cases)} cases over {len(module.VIEWS)} views × {len(module.PERSONAS)} personas "
+        f"({allowed} allowed, {sum(1 for c in cases if c[-1] == 403)} forbidden 403, "
+        f"{sum(1 for c in cases if c[-1] == 404)} out of scope 404)"
+    )

@@ -28,9 +28,9 @@ class Control(models.Model):
     """A measure against one risk point. A good one names an owner, a frequency, evidence and a rule."""
 
     class Line(models.TextChoices):
-        PREVENTION = "prevention", _("Prevention (前期预防)")
-        MONITORING = "monitoring", _("Monitoring (中期监控)")
-        DISPOSITION = "disposition", _("Disposition (后期处置)")
+        PREVENTION = "prevention", _("Prevention")
+        MONITORING = "monitoring", _("Monitoring")
+        DISPOSITION = "disposition", _("Disposition")
 
     class Frequency(models.TextChoices):
         EACH_TIME = "each_time", _("Each time it happens")

@@ -81,3 +81,27 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
 
 def _plain(value):
     return value.pk if isinstance(value, Rule) else value
+
+
+@transaction.atomic
+def rule_create(
+    *,
+    institution,
+    title: str,
+    document_number: str = "",
+    effective_on=None,
+    summary: str = "",
+    by=None,
+) -> Rule:
+    """Record a regulation (制度) of the institution that controls can rest on."""
+    from risk_registry.services import audit_record
+
+    rule = Rule.objects.create(
+        institution=institution,
+        title=title,
+        document_number=document_number,
+        effective_on=effective_on,
+        summary=summary,
+    )
+    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=title)
+    return rule

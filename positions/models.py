@@ -13,10 +13,10 @@ class Position(models.Model):
     """A post in a department. Holders get object permissions on it while their holding is open."""
 
     class Kind(models.TextChoices):
-        PRINCIPAL = "principal", _("Leadership, principal (班子正职)")
-        DEPUTY = "deputy", _("Leadership, deputy (班子副职)")
-        MIDDLE = "middle", _("Middle management (中层)")
-        GENERAL = "general", _("General post (一般岗位)")
+        PRINCIPAL = "principal", _("Leadership, principal")
+        DEPUTY = "deputy", _("Leadership, deputy")
+        MIDDLE = "middle", _("Middle management")
+        GENERAL = "general", _("General post")
 
     institution = models.ForeignKey(
         "risk_registry.Institution", on_delete=models.PROTECT, related_name="positions", verbose_name=_("institution")

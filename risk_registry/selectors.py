@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 
 from risk_registry import access
-from risk_registry.models import GradeLevel, Institution, RiskPoint, RiskType
+from risk_registry.models import GradeLevel, GradingScheme, Institution, RiskPoint, RiskPointState, RiskType
 
 
 def vocabulary_for(*, model, institution: Institution | None) -> QuerySet:
@@ -73,3 +73,106 @@ def levels_of(institution: Institution | None) -> QuerySet[GradeLevel]:
 
 def risk_types_for(institution: Institution | None) -> QuerySet[RiskType]:
     return vocabulary_for(model=RiskType, institution=institution)
+
+
+@dataclass(frozen=True)
+class GradingTable:
+    """A scheme laid out for display: rows from the most likely down, cells holding levels."""
+
+    scheme: GradingScheme
+    levels: list[GradeLevel]
+    rows: list[tuple[str, list[GradeLevel | None]]]
+
+
+def grading_table(institution: Institution) -> GradingTable | None:
+    scheme = institution.grading_scheme
+    if scheme is None:
+        return None
+    levels = list(levels_of(institution))
+    by_code = {level.code: level for level in levels}
+    rows = [
+        (label, [by_code.get(code) for code in row])
+        for label, row in zip(scheme.likelihood_labels, scheme.matrix, strict=True)
+    ]
+    return GradingTable(scheme=scheme, levels=levels, rows=rows[::-1])
+
+
+@dataclass(frozen=True)
+class InstitutionSummary:
+    institution: Institution
+    counts: dict[str, int]  # state → number of visible points this year
+    total: int
+
+
+def oversight_summary(*, user, year: int, limit: int = 50) -> list[InstitutionSummary]:
+    """For the home page: the institutions a user oversees and their direct subordinates, with
+    the visible points of the year by state. Two queries, bounded by ``limit`` institutions."""
+    scope = access.scope_of(user)
+    roots = scope_subtree_roots(scope)
+    institutions = list(
+        access.institutions_visible_to(user)
+        .filter(Q(id__in=scope.institution_ids | set(roots)) | Q(parent_id__in=roots))
+        .order_by("path")[:limit]
+    )
+    rows = (
+        access.risk_points_visible_to(user)
+        .filter(year=year, institution__in=institutions)
+        .order_by()
+        .values("institution_id", "state")
+        .annotate(total=Count("id"))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["institution_id"], {})[row["state"]] = row["total"]
+    return [
+        InstitutionSummary(institution=i, counts=counts.get(i.pk, {}), total=sum(counts.get(i.pk, {}).values()))
+        for i in institutions
+    ]
+
+
+def scope_subtree_roots(scope: access.Scope) -> list[int]:
+    """Ids of the institutions at the top of the user's subtree scopes (from their paths)."""
+    return [int(path.rstrip("/").rsplit("/", 1)[-1]) for path in scope.subtree_paths]
+
+
+def department_summary(*, user, year: int) -> list[dict]:
+    """For department heads: their departments' points of the year by state (one query)."""
+    scope = access.scope_of(user)
+    if not scope.department_ids:
+        return []
+    return list(
+        access.risk_points_visible_to(user)
+        .filter(year=year, department_id__in=scope.department_ids)
+        .order_by()
+        .values("department_id", "department__name", "institution__code", "state")
+        .annotate(total=Count("id"))
+        .order_by("department__name", "state")
+    )
+
+
+def home_for(*, user, year: int) -> dict:
+    """Everything the home page shows a user, by role; a fixed number of queries."""
+    from positions.models import Holding
+
+    scope = access.scope_of(user)
+    holdings = (
+        Holding.objects.filter(user=user, ended_on__isnull=True)
+        .select_related("position__department", "position__institution")
+        .annotate(points=Count("position__risk_points"))
+    )
+    drafts = (
+        access.risk_points_visible_to(user)
+        .filter(state=RiskPointState.DRAFT, created_by=user)
+        .select_related("level", "position")[:10]
+    )
+    memberships = user.memberships.select_related("institution", "department").order_by("institution__path")
+    return {
+        "year": year,
+        "scope": scope,
+        "holdings": holdings,
+        "my_drafts": drafts,
+        "memberships": memberships,
+        "department_rows": department_summary(user=user, year=year),
+        "oversight": oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else [],
+        "states": RiskPointState.choices,
+    }

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from positions.models import Holding, Position
+from positions.models import Position
 from risk_registry import access, selectors, services
 from risk_registry.forms import (
     ControlFormSet,
@@ -28,30 +28,8 @@ from risk_registry.pagination import keyset_page
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    scope = access.scope_of(request.user)
-    memberships = request.user.memberships.select_related("institution", "department").order_by("institution__path")
-    holdings = (
-        Holding.objects.filter(user=request.user, ended_on__isnull=True)
-        .select_related("position__department", "position__institution")
-        .annotate(points=Count("position__risk_points"))
-    )
-    my_drafts = (
-        access.risk_points_visible_to(request.user)
-        .filter(state=RiskPointState.DRAFT, created_by=request.user)
-        .select_related("level", "position")[:10]
-    )
-    own = access.risk_points_visible_to(request.user).filter(institution_id__in=scope.member_institution_ids)
-    return render(
-        request,
-        "risk_registry/home.html",
-        {
-            "scope": scope,
-            "memberships": memberships,
-            "holdings": holdings,
-            "my_drafts": my_drafts,
-            "level_counts": selectors.level_counts(queryset=own.filter(year=timezone.localdate().year)),
-        },
-    )
+    context = selectors.home_for(user=request.user, year=timezone.localdate().year)
+    return render(request, "risk_registry/home.html", context)
 
 
 @require_GET
@@ -75,16 +53,6 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
     children = access.institutions_visible_to(request.user).filter(parent=institution)
     departments = Department.objects.filter(institution=institution).annotate(position_count=Count("positions"))
     points = access.risk_points_visible_to(request.user).filter(institution=institution)
-    scheme = institution.grading_scheme
-    levels = {level.code: level for level in selectors.levels_of(institution)}
-    matrix = (
-        [
-            (label, [levels.get(code) for code in row])
-            for label, row in zip(scheme.likelihood_labels, scheme.matrix, strict=True)
-        ][::-1]
-        if scheme
-        else []
-    )
     return render(
         request,
         "risk_registry/institution_detail.html",
@@ -92,9 +60,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
             "institution": institution,
             "children": children,
             "departments": departments,
-            "scheme": scheme,
-            "levels": levels.values(),
-            "matrix": matrix,
+            "grading": selectors.grading_table(institution),
             "level_counts": selectors.level_counts(queryset=points),
         },
     )

@@ -45,7 +45,7 @@ def test_url_with_a_wrong_scheme_names_the_variable():
 
 def test_url_without_a_scheme_is_refused():
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
-        Env({"DATABASE_URL": "localhost:5432/db"}).url("DATABASE_URL")
+        Env({"DATABASE_URL": "/var/lib/risk/db.sqlite3"}).url("DATABASE_URL")
 
 
 def test_url_with_an_allowed_scheme_is_returned_unchanged():

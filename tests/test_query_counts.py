@@ -1,0 +1,74 @@
+"""List pages cost a fixed number of queries, whatever the number of rows behind them."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from controls.models import Control
+from positions.models import PowerItem, ProcessStep
+from positions.services import position_create
+from risk_registry.models import RiskPoint
+
+
+def _grow(world, extra: int) -> None:
+    """Add ``extra`` points (each with two controls) and positions with power items, in bulk."""
+    template = world.submitted
+    points = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution=template.institution,
+            department=template.department,
+            position=template.position,
+            year=template.year,
+            risk_type=template.risk_type,
+            description=f"批量风险点 {i}",
+            likelihood=2,
+            severity=2,
+            level=template.level,
+            state=template.state,
+        )
+        for i in range(extra)
+    )
+    Control.objects.bulk_create(
+        Control(risk_point=point, line=line, measure="措施")
+        for point in points
+        for line in ("prevention", "monitoring")
+    )
+    for i in range(extra // 10):
+        position = position_create(department=world.dept, title=f"新增岗位{i}")
+        item = PowerItem.objects.create(institution=world.a, name=f"新职权{i}", category=world.power.category)
+        item.positions.add(position, world.position)
+        ProcessStep.objects.bulk_create(ProcessStep(power_item=item, order=n, name=f"环节{n}") for n in (1, 2, 3))
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+PAGES = [
+    ("risk list", "holder", lambda w: "/risks/"),
+    ("risk list filtered", "discipline", lambda w: f"/risks/?institution=bureau-a&department={w.dept.pk}&state=submitted&q=风险"),
+    ("risk list, superior", "superior", lambda w: "/risks/"),
+    ("risk list page 2", "head", lambda w: f"/risks/?after={w.submitted.pk + 10_000}"),
+    ("position page", "holder", lambda w: f"/positions/{w.position.pk}/"),
+    ("department page", "head", lambda w: f"/departments/{w.dept.pk}/"),
+    ("institution page", "discipline", lambda w: "/org/bureau-a/"),
+    ("institution tree", "superior", lambda w: "/org/"),
+    ("home", "holder", lambda w: "/"),
+    ("risk point detail", "holder", lambda w: f"/risks/{w.submitted.pk}/"),
+]
+
+
+@pytest.mark.parametrize(("page", "persona", "url"), PAGES, ids=[p[0] for p in PAGES])
+def test_query_count_does_not_grow_with_rows(world, client, page, persona, url):
+    client.force_login(getattr(world, persona))
+    small = _queries(client, url(world))
+    _grow(world, 60)
+    client.force_login(getattr(world, persona))
+    large = _queries(client, url(world))
+    assert large == small, f"{page}: {small} queries with few rows, {large} with 60 more"
+    assert large <= 16, f"{page}: {large} queries"
