@@ -44,7 +44,7 @@ help:
 	@echo "make run       install, migrate, seed the demo, serve http://127.0.0.1:8000 with a worker and beat"
 	@echo "make test      install the dev tools, ruff check, then pytest on PostgreSQL and Redis"
 	@echo "make lint      ruff check and ruff format --check"
-	@echo "make format    ruff check --fix and ruff format"
+	@echo "make format    sort imports and ruff format"
 	@echo "make messages  makemessages (zh_Hans, en) and compilemessages"
 	@echo "make clean     caches and generated files; make distclean also removes .venv and var/"
 
@@ -86,7 +86,7 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff format --check .
 
 format: $(DEV_STAMP)
-	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff check --select I --fix .
 	$(VENV)/bin/ruff format .
 
 messages: $(RUN_STAMP) debian-run

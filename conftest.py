@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 
-PASSWORD = "persona-password-1"
+PASSWORD = "persona-password-1"  # noqa: S105 - test personas only
 
 
 def _user(username: str, full_name: str):

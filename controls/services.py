@@ -22,7 +22,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
     remove it. Controls of other points are refused: an id from another point is an error, not
     a silent no-op.
     """
-    from risk_registry.services import audit_record
+    from risk_registry.services import audit_record, audit_value
 
     items = list(controls)
     wanted_ids = {item["id"] for item in items if item.get("id")}
@@ -58,8 +58,10 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                 summary=control.measure[:80],
             )
         else:
+            if "measure" in values and not (values["measure"] or "").strip():
+                raise ValidationError(_("A control needs a measure; delete it to remove it."))
             changes = {
-                name: [_plain(getattr(control, name)), _plain(value)]
+                name: [audit_value(getattr(control, name)), audit_value(value)]
                 for name, value in values.items()
                 if getattr(control, name) != value
             }
@@ -77,10 +79,6 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                 )
         result.append(control)
     return result
-
-
-def _plain(value):
-    return value.pk if isinstance(value, Rule) else value
 
 
 @transaction.atomic

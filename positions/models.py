@@ -54,9 +54,11 @@ class Holding(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("holder")
     )
-    position = models.ForeignKey(Position, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("position"))
-    started_on = models.DateField(_("from"))
-    ended_on = models.DateField(_("to"), null=True, blank=True)
+    position = models.ForeignKey(
+        Position, on_delete=models.PROTECT, related_name="holdings", verbose_name=_("position")
+    )
+    started_on = models.DateField(_("held from"))
+    ended_on = models.DateField(_("held until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("holding")
@@ -127,7 +129,9 @@ class PowerItem(models.Model):
 class ProcessStep(models.Model):
     """One step (环节) of a power's process flow, in order."""
 
-    power_item = models.ForeignKey(PowerItem, on_delete=models.CASCADE, related_name="steps", verbose_name=_("power item"))
+    power_item = models.ForeignKey(
+        PowerItem, on_delete=models.CASCADE, related_name="steps", verbose_name=_("power item")
+    )
     order = models.PositiveSmallIntegerField(_("order"))
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)

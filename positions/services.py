@@ -20,7 +20,13 @@ HOLD_PERMISSION = "positions.hold_position"
 
 @transaction.atomic
 def position_create(
-    *, department: Department, title: str, kind: str = Position.Kind.GENERAL, is_key_post: bool = False, duties: str = "", by=None
+    *,
+    department: Department,
+    title: str,
+    kind: str = Position.Kind.GENERAL,
+    is_key_post: bool = False,
+    duties: str = "",
+    by=None,
 ) -> Position:
     position = Position.objects.create(
         institution=department.institution,
@@ -55,6 +61,7 @@ def holding_start(*, user, position: Position, started_on: datetime.date, by=Non
 @transaction.atomic
 def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holding:
     """End a holding and revoke the permission; the row is locked so a double end is a no-op."""
+    callers_user = holding.user  # the caller's instance may carry a cached scope: drop it below
     holding = Holding.objects.select_for_update().select_related("position__institution").get(pk=holding.pk)
     if holding.ended_on is not None:
         return holding
@@ -70,7 +77,9 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
         institution=holding.position.institution,
         summary=f"{holding.user} ← {holding.position}",
     )
-    access.forget_scope(holding.user)
+    for user in (holding.user, callers_user, by):
+        if user is not None and user.pk == holding.user_id:
+            access.forget_scope(user)
     return holding
 
 

@@ -15,8 +15,10 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
         access.positions_visible_to(request.user).select_related("department", "institution"), pk=pk
     )
     holdings = Holding.objects.filter(position=position).select_related("user")
-    power_items = PowerItem.objects.filter(positions=position).select_related("category").prefetch_related(
-        Prefetch("steps", queryset=ProcessStep.objects.order_by("order"))
+    power_items = (
+        PowerItem.objects.filter(positions=position)
+        .select_related("category")
+        .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order")))
     )
     risk_points = (
         access.risk_points_visible_to(request.user)

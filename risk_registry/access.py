@@ -70,9 +70,11 @@ def scope_of(user) -> Scope:
     cached = getattr(user, "_risk_registry_scope", None)
     if cached is not None:
         return cached
-    memberships = list(Membership.objects.filter(user=user).select_related("institution").only(
-        "role", "department_id", "institution_id", "institution__path"
-    ))
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("institution")
+        .only("role", "department_id", "institution_id", "institution__path")
+    )
     held = list(
         get_objects_for_user(
             user, "positions.hold_position", klass=Position, with_superuser=False, accept_global_perms=False
@@ -96,6 +98,7 @@ def forget_scope(user) -> None:
 
 
 # --- what a user may see -------------------------------------------------------------------
+
 
 def institutions_visible_to(user) -> QuerySet[Institution]:
     return Institution.objects.filter(scope_of(user).q_institution())
@@ -134,6 +137,7 @@ def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
 
 # --- what a user may do ---------------------------------------------------------------------
 
+
 def can_add_risk_point_to_position(user, position: Position) -> bool:
     return position.pk in scope_of(user).held_position_ids
 
@@ -153,6 +157,7 @@ def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
 
 
 # --- helpers for views ----------------------------------------------------------------------
+
 
 def object_or_404(queryset: QuerySet, **lookup):
     """The object from a scoped queryset, or 404 when it is missing or out of scope."""

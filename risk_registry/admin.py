@@ -1,8 +1,18 @@
 """Admin for the organisation, grading, vocabularies and the (read-only) audit trail."""
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
-from risk_registry.models import AuditEntry, Department, GradeLevel, GradingScheme, Institution, Membership, RiskPoint, RiskType
+from risk_registry.models import (
+    AuditEntry,
+    Department,
+    GradeLevel,
+    GradingScheme,
+    Institution,
+    Membership,
+    RiskPoint,
+    RiskType,
+)
 
 
 @admin.register(Institution)
@@ -29,16 +39,44 @@ class MembershipAdmin(admin.ModelAdmin):
     raw_id_fields = ("user", "institution", "department")
 
 
+class GradeLevelFormSet(BaseInlineFormSet):
+    """Check the matrix against the levels being saved with it (the scheme's own clean() can only
+    see levels already in the database)."""
+
+    def clean(self):
+        super().clean()
+        codes = {
+            form.cleaned_data["code"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("code")
+        }
+        self.instance.check_level_codes(codes)
+
+
 class GradeLevelInline(admin.TabularInline):
     model = GradeLevel
+    formset = GradeLevelFormSet
     extra = 0
 
 
 @admin.register(GradingScheme)
 class GradingSchemeAdmin(admin.ModelAdmin):
+    """Presets (no institution) are read-only: institutions adopt copies of them, taken from
+    risk_registry/presets.py, so an edit here would silently not reach anyone."""
+
     list_display = ("name", "code", "institution")
     inlines = [GradeLevelInline]
     raw_id_fields = ("institution",)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.institution_id is None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.institution_id is None:
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(RiskType)

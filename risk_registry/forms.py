@@ -67,7 +67,9 @@ class ControlForm(forms.Form):
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
     line = forms.ChoiceField(label=_("Line of defence"), choices=Control.Line.choices)
-    measure = forms.CharField(label=_("Measure"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    measure = forms.CharField(
+        label=_("Measure"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
     owner = forms.CharField(label=_("Owner"), required=False, max_length=120)
     frequency = forms.ChoiceField(label=_("Frequency"), choices=[("", "—"), *Control.Frequency.choices], required=False)
     evidence = forms.CharField(label=_("Evidence"), required=False, max_length=200)
@@ -133,7 +135,7 @@ class RiskPointFilterForm(forms.Form):
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
-    q = forms.CharField(label=_("Text"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search text"), required=False, max_length=100)
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +156,10 @@ class RiskPointFilterForm(forms.Form):
             levels = levels_of(selected)
             self.fields["level"].choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
         else:
-            self.fields["level"].choices = [("", _("All")), *((rank, _("Rank %d") % rank) for rank in range(1, 5))]
+            self.fields["level"].choices = [
+                ("", _("All")),
+                *((rank, _("Level %d (1 = most serious)") % rank) for rank in range(1, 5)),
+            ]
 
     def filters(self) -> RiskPointFilters:
         if not self.is_valid():

@@ -39,6 +39,7 @@ RISK_POINT_FIELDS = (
 
 # --- audit ----------------------------------------------------------------------------------
 
+
 def audit_record(
     *,
     actor,
@@ -60,18 +61,18 @@ def audit_record(
     )
 
 
-def _jsonable(value):
+def audit_value(value):
+    """An audited value: related objects by their name, so the history reads without lookups."""
     if hasattr(value, "pk"):
-        return value.pk
+        return str(value)
     return value
 
 
 # --- organisation ---------------------------------------------------------------------------
 
+
 @transaction.atomic
-def institution_create(
-    *, code: str, name: str, kind: str, parent: Institution | None = None, by=None
-) -> Institution:
+def institution_create(*, code: str, name: str, kind: str, parent: Institution | None = None, by=None) -> Institution:
     """Create an institution and give it its materialised path (needs its id, hence two writes)."""
     institution = Institution.objects.create(code=code, name=name, kind=kind, parent=parent)
     prefix = parent.path if parent else "/"
@@ -107,7 +108,9 @@ def institution_move(*, institution: Institution, new_parent: Institution | None
 
 
 @transaction.atomic
-def department_create(*, institution: Institution, name: str, kind: str = Department.Kind.OFFICE, order: int = 0, by=None) -> Department:
+def department_create(
+    *, institution: Institution, name: str, kind: str = Department.Kind.OFFICE, order: int = 0, by=None
+) -> Department:
     department = Department.objects.create(institution=institution, name=name, kind=kind, order=order)
     audit_record(actor=by, action="department.create", target=department, institution=institution, summary=name)
     return department
@@ -133,7 +136,19 @@ def membership_grant(
     return membership
 
 
+@transaction.atomic
+def vocabulary_term_create(*, model, institution: Institution | None, code: str, name: str, order: int = 0, by=None):
+    """Add a term to a vocabulary (risk types, power categories). An institution's first own term
+    replaces the defaults for that institution (see selectors.vocabulary_for)."""
+    term = model.objects.create(institution=institution, code=code, name=name, order=order)
+    audit_record(
+        actor=by, action=f"{model._meta.model_name}.create", target=term, institution=institution, summary=name
+    )
+    return term
+
+
 # --- grading --------------------------------------------------------------------------------
+
 
 def grading_presets() -> list[GradingScheme]:
     return list(GradingScheme.objects.filter(institution__isnull=True).prefetch_related("levels"))
@@ -153,8 +168,11 @@ def grading_scheme_create(*, definition: dict, institution: Institution | None) 
         matrix=[list(row) for row in definition["matrix"]],
     )
     GradeLevel.objects.bulk_create(
-        GradeLevel(scheme=scheme, **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role")},
-                   supervision=level.get("supervision", ""))
+        GradeLevel(
+            scheme=scheme,
+            **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role")},
+            supervision=level.get("supervision", ""),
+        )
         for level in definition["levels"]
     )
     scheme.full_clean()
@@ -195,13 +213,24 @@ def grade_level_for(*, institution: Institution, likelihood: int, severity: int)
 
 # --- risk points ----------------------------------------------------------------------------
 
-def _check_placement(*, institution: Institution, department: Department, position, power_item, process_step) -> None:
+
+def _check_placement(
+    *, institution: Institution, department: Department, position, risk_type, power_item, process_step
+) -> None:
+    """Refuse a point whose parts belong elsewhere; the forms offer only valid choices, but the
+    services are the last line: a crafted POST must not attach another unit's data."""
+    from risk_registry.selectors import risk_types_for
+
     if department.institution_id != institution.pk:
         raise ValidationError(_("The department belongs to another institution."))
     if position is not None and position.department_id != department.pk:
         raise ValidationError(_("The position belongs to another department."))
-    if power_item is not None and power_item.institution_id != institution.pk:
-        raise ValidationError(_("The power item belongs to another institution."))
+    if risk_type is not None and not risk_types_for(institution).filter(pk=risk_type.pk).exists():
+        raise ValidationError(_("The risk type is not one of this institution's risk types."))
+    if power_item is not None:
+        exercised = power_item.positions.filter(pk=position.pk).exists() if position is not None else False
+        if power_item.institution_id != institution.pk or not (exercised or power_item.department_id == department.pk):
+            raise ValidationError(_("The power item is not exercised by this position or department."))
     if process_step is not None and (power_item is None or process_step.power_item_id != power_item.pk):
         raise ValidationError(_("The process step belongs to another power item."))
 
@@ -231,6 +260,7 @@ def risk_point_create(
         institution=institution,
         department=department,
         position=position,
+        risk_type=values.get("risk_type"),
         power_item=values.get("power_item"),
         process_step=values.get("process_step"),
     )
@@ -271,6 +301,7 @@ def risk_point_update(
         institution=risk_point.institution,
         department=risk_point.department,
         position=risk_point.position,
+        risk_type=values.get("risk_type"),
         power_item=values.get("power_item", risk_point.power_item),
         process_step=values.get("process_step", risk_point.process_step),
     )
@@ -278,7 +309,7 @@ def risk_point_update(
     for name, value in values.items():
         before = getattr(risk_point, name)
         if before != value:
-            changes[name] = [_jsonable(before), _jsonable(value)]
+            changes[name] = [audit_value(before), audit_value(value)]
             setattr(risk_point, name, value)
     level = grade_level_for(
         institution=risk_point.institution, likelihood=risk_point.likelihood, severity=risk_point.severity

@@ -22,7 +22,7 @@ from risk_registry.forms import (
     control_changes,
     control_initial,
 )
-from risk_registry.models import AuditEntry, Department, Institution, RiskPoint, RiskPointState
+from risk_registry.models import AuditEntry, Department
 from risk_registry.pagination import keyset_page
 
 
@@ -92,7 +92,11 @@ def risk_point_list(request: HttpRequest) -> HttpResponse:
     page = keyset_page(queryset, after=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
-    template = "risk_registry/_risk_point_rows.html" if request.headers.get("HX-Request") else "risk_registry/risk_point_list.html"
+    template = (
+        "risk_registry/_risk_point_rows.html"
+        if request.headers.get("HX-Request")
+        else "risk_registry/risk_point_list.html"
+    )
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
@@ -140,7 +144,10 @@ def _risk_point_form_page(request, *, institution, department, position, risk_po
                     messages.success(request, _("The draft risk point was saved."))
                 else:
                     services.risk_point_update(
-                        by=request.user, risk_point=risk_point, fields=form.cleaned_data, controls=control_changes(formset)
+                        by=request.user,
+                        risk_point=risk_point,
+                        fields=form.cleaned_data,
+                        controls=control_changes(formset),
                     )
                     messages.success(request, _("The changes were saved."))
                 return redirect("risk_point_detail", pk=risk_point.pk)

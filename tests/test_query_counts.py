@@ -51,7 +51,11 @@ def _queries(client, url: str) -> int:
 
 PAGES = [
     ("risk list", "holder", lambda w: "/risks/"),
-    ("risk list filtered", "discipline", lambda w: f"/risks/?institution=bureau-a&department={w.dept.pk}&state=submitted&q=风险"),
+    (
+        "risk list filtered",
+        "discipline",
+        lambda w: f"/risks/?institution=bureau-a&department={w.dept.pk}&state=submitted&q=风险",
+    ),
     ("risk list, superior", "superior", lambda w: "/risks/"),
     ("risk list page 2", "head", lambda w: f"/risks/?after={w.submitted.pk + 10_000}"),
     ("position page", "holder", lambda w: f"/positions/{w.position.pk}/"),

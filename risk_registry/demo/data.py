@@ -41,7 +41,14 @@ VAGUE = "严格按照规章制度办事"
 
 
 def _control(line: str, measure: str, owner: str, frequency: str, evidence: str, rule: str | None) -> dict:
-    return {"line": line, "measure": measure, "owner": owner, "frequency": frequency, "evidence": evidence, "rule": rule}
+    return {
+        "line": line,
+        "measure": measure,
+        "owner": owner,
+        "frequency": frequency,
+        "evidence": evidence,
+        "rule": rule,
+    }
 
 
 def pre(measure: str, owner: str = "", frequency: str = "", evidence: str = "", rule: str | None = None) -> dict:
@@ -338,7 +345,9 @@ COUNTY = {
             manifestation="以碰头会、传阅代替常委会议;主要负责人先表态定调。",
             state="approved",
             controls=[
-                pre("执行“三重一大”集体决策制度,主要负责人末位表态", "县纪委常委会", "each_time", "常委会会议纪要", "jc"),
+                pre(
+                    "执行“三重一大”集体决策制度,主要负责人末位表态", "县纪委常委会", "each_time", "常委会会议纪要", "jc"
+                ),
                 mon("市纪委派驻监督检查组每半年抽查决策记录", "机关纪委书记", "half_yearly", "抽查记录", "jc"),
             ],
         ),
@@ -346,7 +355,7 @@ COUNTY = {
             "ldbz.fsj",
             risk_type="moral",
             found_by="leaders",
-            likelihood=2,
+            likelihood=3,
             severity=3,
             description="对审查调查工作说情打招呼、干预案件处理",
             manifestation="为被审查人或其亲友打探案情、要求从轻处理。",
@@ -354,7 +363,9 @@ COUNTY = {
             step="分管领导审核",
             state="issued",
             controls=[
-                pre("执行过问插手案件记录报告制度,逐案登记", "审查调查室主任", "each_time", "过问插手案件登记表", "scdc"),
+                pre(
+                    "执行过问插手案件记录报告制度,逐案登记", "审查调查室主任", "each_time", "过问插手案件登记表", "scdc"
+                ),
                 mon("案件监督管理部门每季度通报登记情况", "县纪委常委会", "quarterly", "季度通报", "scdc"),
                 dis("发现说情干预的,按责任追究办法严肃处理", "机关纪委书记", "as_needed", "处理决定", "zrzj"),
             ],
@@ -410,7 +421,9 @@ COUNTY = {
             manifestation="明察暗访提前打招呼;检查记录与实际不符。",
             state="reviewed",
             controls=[
-                pre("暗访实行“双随机”派组,检查前不通知被检查单位", "党风政风监督室主任", "each_time", "派组审批单", None),
+                pre(
+                    "暗访实行“双随机”派组,检查前不通知被检查单位", "党风政风监督室主任", "each_time", "派组审批单", None
+                ),
                 mon("检查记录留存影像资料,室主任逐件复核", "党风政风监督室主任", "monthly", "影像资料和复核记录", None),
             ],
         ),
@@ -787,7 +800,9 @@ MARKET = {
         },
     ],
     # 许浩然 was the registration window clerk for four years, then rotated (轮岗) to market supervision.
-    "rotations": [{"user": "scj.holder2", "from": "djzc.slry", "to": "scjg.jgy", "started": (5, 7, 1), "on": (1, 3, 1)}],
+    "rotations": [
+        {"user": "scj.holder2", "from": "djzc.slry", "to": "scjg.jgy", "started": (5, 7, 1), "on": (1, 3, 1)}
+    ],
     "power_items": [
         {
             "key": "djzc",
@@ -798,7 +813,9 @@ MARKET = {
             "steps": ["受理", "审查", "核准", "发照", "归档"],
             "legal_basis": "《中华人民共和国市场主体登记管理条例》及其实施细则",
             "responsible_subject": "县市场监督管理局登记注册股",
-            "commitment": "材料齐全、符合法定形式的当场办结;需核实的3个工作日内办结;一次性告知补正材料,不收取任何费用。",
+            "commitment": (
+                "材料齐全、符合法定形式的当场办结;需核实的3个工作日内办结;一次性告知补正材料,不收取任何费用。"
+            ),
         },
         {
             "key": "spxk",
@@ -941,7 +958,7 @@ MARKET = {
             risk_type="duty",
             found_by="organisation",
             likelihood=2,
-            severity=2,
+            severity=1,
             description="对分管股室监督不力,“一岗双责”落实不到位",
             manifestation="只抓业务不管廉政,对分管股室的投诉反映不过问。",
             controls=[
@@ -953,12 +970,14 @@ MARKET = {
             risk_type="duty",
             found_by="self",
             likelihood=2,
-            severity=2,
+            severity=1,
             description="监督执纪失之于宽、失之于软,对苗头性问题不提醒",
             manifestation="对群众反映的执法人员吃拿卡要问题未及时发出警示提醒。",
             controls=[
                 mon("建立预警信息台账,每月分析一次", "纪检组长", "monthly", "预警信息台账", "zrzj"),
-                dis("对苗头性问题按规定发出《廉政风险警示提醒书》", "纪检组长", "as_needed", "警示提醒书及回告", "zrzj"),
+                dis(
+                    "对苗头性问题按规定发出《廉政风险警示提醒书》", "纪检组长", "as_needed", "警示提醒书及回告", "zrzj"
+                ),
             ],
         ),
         point(
@@ -971,7 +990,9 @@ MARKET = {
             manifestation="无公函接待、陪餐超标;以会议费、培训费名义列支接待费用。",
             state="submitted",
             controls=[
-                pre("接待凭公函审批,执行接待标准,清单与发票对应", "办公室主任", "each_time", "接待审批单和清单", "gwjd"),
+                pre(
+                    "接待凭公函审批,执行接待标准,清单与发票对应", "办公室主任", "each_time", "接待审批单和清单", "gwjd"
+                ),
                 mon("财务股报销时核对公函和清单", "财务股股长", "each_time", "报销审核记录", "cw"),
             ],
         ),
@@ -1022,7 +1043,7 @@ MARKET = {
             risk_type="moral",
             found_by="organisation",
             likelihood=1,
-            severity=2,
+            severity=1,
             description="违规泄露、出售市场主体登记信息",
             manifestation="向中介机构提供企业联系人等非公开信息。",
             controls=[
@@ -1066,7 +1087,7 @@ MARKET = {
             risk_type="institutional",
             found_by="peers",
             likelihood=1,
-            severity=2,
+            severity=1,
             description="登记档案管理不规范,随意借阅、抽换档案",
             manifestation="借阅无登记;档案材料与系统信息不一致。",
             power="djzc",
@@ -1097,8 +1118,8 @@ MARKET = {
             "scjg.gz",
             risk_type="duty",
             found_by="self",
-            likelihood=1,
-            severity=2,
+            likelihood=2,
+            severity=1,
             description="特种设备使用登记资料审查不严",
             manifestation="对检验报告过期、作业人员无证的设备予以登记。",
             power="tzsb",
@@ -1233,7 +1254,7 @@ MARKET = {
             "cw.gz",
             risk_type="process",
             found_by="organisation",
-            likelihood=2,
+            likelihood=3,
             severity=3,
             description="财务审核把关不严,虚列支出、套取资金",
             manifestation="无真实业务背景的报销通过审核;发票与合同不一致。",
@@ -1257,7 +1278,9 @@ MARKET = {
             step="出纳支付",
             controls=[
                 pre("钱账分管,出纳不得兼管稽核和账目登记", "财务股股长", "each_time", "岗位分工表", "cw"),
-                mon("财务股股长每月末盘点库存现金、核对银行对账单", "财务股股长", "monthly", "盘点表和余额调节表", "cw"),
+                mon(
+                    "财务股股长每月末盘点库存现金、核对银行对账单", "财务股股长", "monthly", "盘点表和余额调节表", "cw"
+                ),
             ],
         ),
         point(
@@ -1861,7 +1884,9 @@ ECOLOGY = {
             power="cf",
             step="现场检查",
             controls=[
-                pre("“双随机”抽取检查对象,执法记录仪全程记录", "环境监察大队大队长", "each_time", "抽取记录和视频", "zf"),
+                pre(
+                    "“双随机”抽取检查对象,执法记录仪全程记录", "环境监察大队大队长", "each_time", "抽取记录和视频", "zf"
+                ),
                 mon("自动监控数据与检查记录比对", "环境监察大队大队长", "monthly", "比对记录", "zf"),
             ],
         ),
@@ -1908,7 +1933,9 @@ ECOLOGY = {
             step="数据审核",
             state="approved",
             controls=[
-                pre("落实防范和惩治监测数据弄虚作假责任制,干预行为登记", "监测站站长", "each_time", "干预登记表", "jczl"),
+                pre(
+                    "落实防范和惩治监测数据弄虚作假责任制,干预行为登记", "监测站站长", "each_time", "干预登记表", "jczl"
+                ),
                 mon("原始记录与报告数据每月比对", "监测站站长", "monthly", "比对记录", "jczl"),
                 dis("发现篡改数据的移送纪检监察机关", "纪检组长", "as_needed", "移送材料", "zrzj"),
             ],
@@ -2416,7 +2443,9 @@ TOWNSHIP = {
             step="招标比选",
             state="approved",
             controls=[
-                pre("5万元以上项目比选在镇公共资源交易点进行,纪委全程监督", "镇纪委书记", "each_time", "比选记录", "gc"),
+                pre(
+                    "5万元以上项目比选在镇公共资源交易点进行,纪委全程监督", "镇纪委书记", "each_time", "比选记录", "gc"
+                ),
                 mon("竣工审计后方可结算", "财政所所长", "each_time", "审计报告", "gc"),
             ],
         ),
@@ -2632,7 +2661,9 @@ SHIQIAO = _village(
             power="zj",
             step="用款申请",
             controls=[
-                pre("支出票据经经手人、证明人、村监委审核签字", "村务监督委员会主任", "each_time", "审核签字票据", "cw"),
+                pre(
+                    "支出票据经经手人、证明人、村监委审核签字", "村务监督委员会主任", "each_time", "审核签字票据", "cw"
+                ),
             ],
         ),
         point(

@@ -4,6 +4,26 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+ACTION_LABELS = {
+    "institution.create": _("Institution created"),
+    "institution.move": _("Institution moved"),
+    "institution.grading_scheme": _("Grading scheme adopted"),
+    "department.create": _("Department created"),
+    "membership.grant": _("Role granted"),
+    "position.create": _("Position created"),
+    "holding.start": _("Holding started"),
+    "holding.end": _("Holding ended"),
+    "power_item.create": _("Power item created"),
+    "powercategory.create": _("Power category created"),
+    "risktype.create": _("Risk type created"),
+    "risk_point.create": _("Risk point drafted"),
+    "risk_point.update": _("Risk point edited"),
+    "control.create": _("Control added"),
+    "control.update": _("Control edited"),
+    "control.delete": _("Control removed"),
+    "rule.create": _("Rule created"),
+}
+
 
 class AuditEntry(models.Model):
     """Who did what to which object, when, with the before/after values that matter."""
@@ -34,6 +54,10 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
 
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
 
 class SchedulerHeartbeat(models.Model):
     """One row per beat task name: when the worker last ran it (shown on the health page)."""
@@ -45,3 +69,6 @@ class SchedulerHeartbeat(models.Model):
     class Meta:
         verbose_name = _("scheduler heartbeat")
         verbose_name_plural = _("scheduler heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_run_at:%Y-%m-%d %H:%M:%S}"

@@ -62,10 +62,15 @@ class GradingScheme(models.Model):
         if len(self.matrix) != rows or any(len(row) != columns for row in self.matrix):
             raise ValidationError(_("The matrix must have one row per likelihood and one column per severity."))
         if self.pk:
-            known = set(self.levels.values_list("code", flat=True))
-            unknown = {cell for row in self.matrix for cell in row} - known
-            if unknown:
-                raise ValidationError(_("The matrix names unknown levels: %(codes)s") % {"codes": ", ".join(sorted(unknown))})
+            self.check_level_codes(self.levels.values_list("code", flat=True))
+
+    def check_level_codes(self, codes) -> None:
+        """Every cell of the matrix must name one of ``codes`` (the scheme's levels)."""
+        unknown = {cell for row in self.matrix or [] for cell in row} - set(codes)
+        if unknown:
+            raise ValidationError(
+                _("The matrix names unknown levels: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
+            )
 
 
 class GradeLevel(models.Model):

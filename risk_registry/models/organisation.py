@@ -125,7 +125,8 @@ class Membership(models.Model):
                 fields=["user", "institution", "role"], condition=Q(department__isnull=True), name="membership_unique"
             ),
             models.CheckConstraint(
-                condition=Q(role="dept_head", department__isnull=False) | (~Q(role="dept_head") & Q(department__isnull=True)),
+                condition=Q(role="dept_head", department__isnull=False)
+                | (~Q(role="dept_head") & Q(department__isnull=True)),
                 name="membership_department_iff_head",
             ),
         ]

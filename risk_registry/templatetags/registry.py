@@ -29,3 +29,28 @@ def state_label(value: str) -> str:
     from risk_registry.models import RiskPointState
 
     return RiskPointState(value).label if value in RiskPointState.values else value
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """The verbose name of a risk-point field named in an audit entry's changes."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    from risk_registry.models import RiskPoint
+
+    try:
+        return str(RiskPoint._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+@register.filter
+def change_value(value, field: str):
+    """An audited value as people read it: states by their label (ids and text stay as they are)."""
+    if field == "state" and isinstance(value, str):
+        return state_label(value)
+    if field == "found_by" and isinstance(value, str):
+        from risk_registry.models import FoundBy
+
+        return FoundBy(value).label if value in FoundBy.values else value
+    return value

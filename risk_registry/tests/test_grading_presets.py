@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from risk_registry.models import GradingScheme, Institution, Role
 from risk_registry.presets import GRADING_PRESETS
@@ -111,7 +112,9 @@ def _level_name(scheme: GradingScheme, likelihood: int, severity: int) -> str:
 def test_the_tables_cover_every_cell_of_every_preset():
     assert set(TABLES) == {preset["code"] for preset in GRADING_PRESETS}
     for preset in GRADING_PRESETS:
-        cells = {(li, s) for li in range(1, len(preset["likelihood"]) + 1) for s in range(1, len(preset["severity"]) + 1)}
+        cells = {
+            (li, s) for li in range(1, len(preset["likelihood"]) + 1) for s in range(1, len(preset["severity"]) + 1)
+        }
         assert set(TABLES[preset["code"]]) == cells, preset["code"]
 
 
@@ -222,16 +225,20 @@ def test_clean_accepts_an_adopted_preset(adopted):
 def test_clean_rejects_a_matrix_of_the_wrong_shape(adopted, matrix):
     adopted.matrix = matrix
 
-    with pytest.raises(ValidationError, match="one row per likelihood"):
+    with pytest.raises(ValidationError) as excinfo:
         adopted.clean()
+
+    assert excinfo.value.messages == [_("The matrix must have one row per likelihood and one column per severity.")]
 
 
 def test_clean_rejects_a_scale_of_fewer_than_two_steps(adopted):
     adopted.likelihood_labels = ["唯一"]
     adopted.matrix = [["3", "2", "1"]]
 
-    with pytest.raises(ValidationError, match="at least two"):
+    with pytest.raises(ValidationError) as excinfo:
         adopted.clean()
+
+    assert excinfo.value.messages == [_("A scheme needs at least two likelihoods and two severities.")]
 
 
 def test_clean_rejects_unknown_level_codes(adopted):

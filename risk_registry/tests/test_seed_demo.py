@@ -1,0 +1,371 @@
+"""seed_demo: the demo county is complete, graded, idempotent, atomic, and usable by every persona."""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections import Counter
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.utils import timezone
+
+from controls.models import Control, Rule
+from positions.models import Holding, Position, PowerCategory, PowerItem
+from risk_registry import access
+from risk_registry.demo import build, data
+from risk_registry.demo.table import display_width, format_accounts
+from risk_registry.management.commands import seed_demo as seed_demo_command
+from risk_registry.models import AuditEntry, FoundBy, Institution, Membership, RiskPoint, RiskPointState, Role
+
+YEAR = 2026
+ECOLOGY_CODE = "yunling-sthjj"
+MARKET_CODE = "yunling-scjgj"
+TOWNSHIP_CODE = "yunling-qsz"
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def output(django_db_setup, django_db_blocker):
+    """One build shared by the read-only tests of a class, rolled back when the class is done.
+
+    Each test still runs in its own savepoint inside this transaction (pytest-django's ``db``), so a
+    test cannot leak changes into the next, and nothing outlives the class.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield seed("--year", str(YEAR))
+        transaction.set_rollback(True)
+
+
+def user(username: str):
+    """A fresh user object, so that no scope cached by the build leaks into the assertion."""
+    return get_user_model().objects.get(username=username)
+
+
+def snapshot() -> dict:
+    """Row counts of every model the seed may touch, plus the newest audit id and the points' states."""
+    models = [
+        *(
+            model
+            for label in ("risk_registry", "positions", "controls", "guardian")
+            for model in apps.get_app_config(label).get_models()
+        ),
+        get_user_model(),
+    ]
+    counts = {model._meta.label: model.objects.count() for model in models}
+    counts["last audit id"] = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
+    counts["points"] = sorted(RiskPoint.objects.values_list("id", "state", "level_id", "updated_at"))
+    counts["passwords"] = sorted(get_user_model().objects.values_list("username", "password"))
+    return counts
+
+
+class TestTheDemoCounty:
+    """Read-only checks of one build (the ``output`` fixture is shared by the class)."""
+
+    # --- what it builds ----------------------------------------------------------------------------
+
+    def test_seed_demo_builds_the_county_tree(self, output):
+        root = Institution.objects.get(code=data.ROOT_CODE)
+        assert root.kind == Institution.Kind.DISCIPLINE_COMMITTEE
+        assert root.parent is None and root.depth == 0
+        tree = Institution.objects.filter(path__startswith=root.path)
+        assert Counter(tree.values_list("kind", flat=True)) == {
+            "discipline_committee": 1,
+            "bureau": 2,
+            "township": 1,
+            "village": 2,
+        }
+        township = Institution.objects.get(code=TOWNSHIP_CODE)
+        assert township.parent == root
+        assert {village.parent for village in tree.filter(kind="village")} == {township}
+        assert all(village.is_within(root) for village in tree.filter(kind="village"))
+
+        schemes = {inst.code: inst.grading_scheme for inst in tree.select_related("grading_scheme")}
+        assert all(scheme is not None and scheme.institution_id is not None for scheme in schemes.values())
+        assert schemes[MARKET_CODE].code == "level-3-highest"  # seed 002, Jiuquan
+        assert schemes[ECOLOGY_CODE].code == "level-1-highest"  # seed 003/004
+        assert schemes[TOWNSHIP_CODE].code == "abc"
+        assert {scheme.code for scheme in schemes.values()} == {
+            "level-1-highest",
+            "level-3-highest",
+            "abc",
+            "four-levels",
+        }
+
+    def test_seed_demo_gives_every_role_in_every_institution(self, output):
+        tree = Institution.objects.filter(path__startswith=Institution.objects.get(code=data.ROOT_CODE).path)
+        for institution in tree.exclude(kind="village"):
+            roles = set(Membership.objects.filter(institution=institution).values_list("role", flat=True))
+            expected = {Role.DISCIPLINE, Role.LEADERSHIP, Role.PRINCIPAL, Role.DEPT_HEAD}
+            if institution.code == data.ROOT_CODE:
+                expected.add(Role.SUPERIOR)
+            assert roles == expected, institution
+        superiors = Membership.objects.filter(role=Role.SUPERIOR)
+        assert [m.institution.code for m in superiors] == [data.ROOT_CODE]
+
+        # every department with points has a head, and heads lead one department of their institution
+        departments_with_points = {point.department for point in RiskPoint.objects.select_related("department")}
+        headed = set(Membership.objects.filter(role=Role.DEPT_HEAD).values_list("department_id", flat=True))
+        assert {department.pk for department in departments_with_points} <= headed
+        for head in Membership.objects.filter(role=Role.DEPT_HEAD).select_related("department"):
+            assert head.department.institution_id == head.institution_id
+
+    def test_seed_demo_builds_positions_holders_and_rotation(self, output):
+        assert set(Position.objects.values_list("kind", flat=True)) == set(Position.Kind.values)
+        assert Position.objects.filter(is_key_post=True).exists()
+        assert Position.objects.filter(is_key_post=False).exists()
+        assert not Position.objects.filter(duties="").exists()
+        # every position has exactly one current holder
+        open_holdings = Holding.objects.filter(ended_on__isnull=True)
+        assert Counter(open_holdings.values_list("position_id", flat=True)) == Counter(
+            Position.objects.values_list("id", flat=True)
+        )
+        # a rotation (轮岗): an ended holding whose holder now holds another position
+        ended = list(Holding.objects.filter(ended_on__isnull=False).select_related("user", "position"))
+        assert ended
+        for holding in ended:
+            assert holding.ended_on >= holding.started_on
+            current = open_holdings.get(user=holding.user)
+            assert current.position != holding.position
+            assert current.started_on == holding.ended_on
+            held = access.scope_of(user(holding.user.username)).held_position_ids
+            assert holding.position_id not in held and current.position_id in held
+            # the position the holder left has a new current holder
+            assert open_holdings.filter(position=holding.position).exclude(user=holding.user).exists()
+
+    def test_seed_demo_builds_the_power_inventory(self, output):
+        items = PowerItem.objects.prefetch_related("steps", "positions").select_related("category", "institution")
+        assert items.count() >= 20
+        for item in items:
+            orders = [step.order for step in item.steps.all()]
+            assert 3 <= len(orders) <= 6, item
+            assert orders == list(range(1, len(orders) + 1)), item
+            assert item.positions.exists(), item
+            assert all(position.institution_id == item.institution_id for position in item.positions.all())
+            assert item.legal_basis and item.responsible_subject and item.commitment, item
+
+        ecology = Institution.objects.get(code=ECOLOGY_CODE)
+        own = PowerCategory.objects.filter(institution=ecology)
+        assert dict(own.values_list("code", "name")) == {
+            "external": "外部权力",
+            "internal": "内部权力",
+            "public": "公共类",
+        }
+        ecology_items = items.filter(institution=ecology)
+        assert ecology_items.exists()
+        assert all(item.category.institution_id == ecology.pk for item in ecology_items)
+        # the other institutions use the default categories from seed 002
+        others = items.exclude(institution=ecology)
+        assert all(item.category.institution_id is None for item in others)
+        assert {item.category.code for item in others} == {"approval", "enforcement", "personnel", "finance", "other"}
+
+    def test_seed_demo_builds_graded_risk_points(self, output):
+        points = RiskPoint.objects.select_related(
+            "institution__grading_scheme", "level__scheme", "position", "power_item", "process_step", "created_by"
+        )
+        assert points.count() >= 60
+        assert set(points.values_list("year", flat=True)) == {YEAR}
+        for institution in Institution.objects.all():
+            assert points.filter(institution=institution).count() >= 3, institution
+        for point in points:
+            scheme = point.institution.grading_scheme
+            assert point.level.scheme == scheme
+            assert point.level.code == scheme.level_code_for(point.likelihood, point.severity)
+            if point.process_step is not None:
+                assert point.process_step.power_item == point.power_item
+        # the four-level scheme is used with its fourth likelihood/severity
+        assert points.filter(level__scheme__code="four-levels", severity=4).exists()
+        # spread over types, ways of finding, and the levels of each non-village scheme
+        assert {point.risk_type.code for point in points} == {
+            "moral",
+            "institutional",
+            "duty",
+            "process",
+            "external",
+            "efficiency",
+        }
+        assert set(points.values_list("found_by", flat=True)) == set(FoundBy.values)
+        for institution in Institution.objects.exclude(kind="village"):
+            levels = set(points.filter(institution=institution).values_list("level__rank", flat=True))
+            assert levels == {1, 2, 3}, institution
+        assert points.filter(power_item__isnull=False, process_step__isnull=False).count() >= 30
+
+    def test_seed_demo_points_are_drafted_by_their_holders_and_heads(self, output):
+        points = RiskPoint.objects.select_related("department", "position")
+        department_level = points.filter(position__isnull=True)
+        assert department_level.count() >= 3
+        for point in department_level:
+            assert Membership.objects.filter(
+                user=point.created_by, role=Role.DEPT_HEAD, department=point.department
+            ).exists()
+        for point in points.filter(position__isnull=False):
+            assert Holding.objects.filter(
+                user=point.created_by, position=point.position, ended_on__isnull=True
+            ).exists()
+
+    def test_seed_demo_states_leave_holders_something_to_edit(self, output):
+        states = Counter(RiskPoint.objects.values_list("state", flat=True))
+        non_draft = {state for state in states if state != RiskPointState.DRAFT}
+        assert non_draft >= {"submitted", "reviewed", "defined", "approved", "issued"}
+        assert states[RiskPointState.DRAFT] >= 20
+        assert sum(states.values()) - states[RiskPointState.DRAFT] >= 30
+        # most positions with points keep a draft their holder can still edit
+        with_points = Position.objects.filter(risk_points__isnull=False).distinct()
+        with_draft = with_points.filter(risk_points__state=RiskPointState.DRAFT).distinct()
+        assert with_draft.count() * 2 > with_points.count()
+        for position in with_draft:
+            holder = user(Holding.objects.get(position=position, ended_on__isnull=True).user.username)
+            draft = position.risk_points.filter(state=RiskPointState.DRAFT).first()
+            assert access.can_edit_risk_point(holder, draft)
+
+    def test_seed_demo_controls_cover_every_point_with_some_vague_ones(self, output):
+        points = RiskPoint.objects.all()
+        per_point = Counter(Control.objects.values_list("risk_point_id", flat=True))
+        assert set(per_point) == set(points.values_list("id", flat=True))
+        assert all(1 <= n <= 3 for n in per_point.values())
+        assert set(Control.objects.values_list("line", flat=True)) == set(Control.Line.values)
+        vague = Control.objects.filter(owner="", frequency="", evidence="", rule__isnull=True)
+        assert vague.count() >= 5
+        assert vague.filter(measure=data.VAGUE).count() >= 3
+        specific = Control.objects.exclude(owner="").exclude(frequency="").exclude(evidence="")
+        assert specific.filter(rule__isnull=False).count() >= 100
+        for control in specific.filter(rule__isnull=False).select_related("rule", "risk_point"):
+            assert control.rule.institution_id == control.risk_point.institution_id
+        # every institution has rules (制度)
+        assert set(Rule.objects.values_list("institution_id", flat=True)) == set(
+            Institution.objects.values_list("id", flat=True)
+        )
+
+    def test_seed_demo_township_grades_by_rank_as_seed_000_criticises(self, output):
+        """Deliberate: 青石镇 grades by rank (班子 A, 中层 B, 一般 C), the pattern a later issue makes visible."""
+        township = RiskPoint.objects.filter(institution__code=TOWNSHIP_CODE, position__isnull=False)
+        by_kind = {
+            kind: set(township.filter(position__kind=kind).values_list("level__code", flat=True))
+            for kind in ("principal", "deputy", "middle", "general")
+        }
+        assert by_kind == {"principal": {"A"}, "deputy": {"A"}, "middle": {"B"}, "general": {"C"}}
+
+    # --- the accounts work -----------------------------------------------------------------------------
+
+    def test_seed_demo_holders_got_their_object_permission(self, output):
+        open_holdings = Holding.objects.filter(ended_on__isnull=True).select_related("user")
+        assert open_holdings.count() >= 50
+        for holding in open_holdings:
+            holder = user(holding.user.username)
+            assert holder.has_perm("positions.hold_position", holding.position)
+            assert holding.position_id in access.scope_of(holder).held_position_ids
+        clerk = user("scj.holder1")
+        held = access.scope_of(clerk).held_position_ids
+        assert held
+        visible = access.risk_points_visible_to(clerk)
+        assert visible.filter(state=RiskPointState.DRAFT, position_id__in=held).exists()
+        assert not visible.exclude(position_id__in=held).exists()
+
+    def test_seed_demo_superior_sees_every_institution(self, output):
+        superior = user("county.superior")
+        visible = access.risk_points_visible_to(superior)
+        submitted = RiskPoint.objects.exclude(state=RiskPointState.DRAFT)
+        assert set(visible.values_list("id", flat=True)) == set(submitted.values_list("id", flat=True))
+        assert set(visible.values_list("institution_id", flat=True)) == set(
+            Institution.objects.values_list("id", flat=True)
+        )
+        assert access.institutions_visible_to(superior).count() == Institution.objects.count()
+        # while a bureau's principal sees their own bureau only
+        principal = user("scj.principal")
+        assert set(access.risk_points_visible_to(principal).values_list("institution__code", flat=True)) == {
+            MARKET_CODE
+        }
+
+    def test_seed_demo_prints_accounts_and_password(self, output):
+        accounts = build.demo_accounts()
+        usernames = {account.username for account in accounts}
+        assert usernames == set(get_user_model().objects.values_list("username", flat=True))
+        for account in accounts:
+            assert account.username in output
+            assert account.full_name in output
+        assert f"密码:{data.DEFAULT_PASSWORD}" in output
+        assert "上级纪委" in output and "部门负责人(登记注册股)" in output
+        for username in ("county.superior", "scj.head.djzc", "hbj.holder2", "sqc.principal"):
+            assert authenticate(None, username=username, password=data.DEFAULT_PASSWORD) is not None
+        assert authenticate(None, username="scj.leader", password="wrong") is None
+        named = get_user_model().objects.get(username="scj.principal")
+        assert (named.last_name, named.first_name) == ("王", "建军")
+
+
+# --- idempotence and atomicity -------------------------------------------------------------------
+
+
+def test_seed_demo_is_idempotent():
+    """A re-run writes nothing (no row, no audit entry), whatever its year or password."""
+    first = seed("--year", str(YEAR), "--password", "another-pass-7")
+    assert "已创建" in first and "密码:another-pass-7" in first
+    before = snapshot()
+    assert before["risk_registry.RiskPoint"] >= 60 and before["risk_registry.AuditEntry"] > 0
+
+    second = seed("--year", str(YEAR))  # the default password: not the accounts' one
+    third = seed("--year", str(YEAR + 1), "--password", "another-pass-7")  # another year: no second county
+
+    assert snapshot() == before
+    assert "已存在" in second and "已存在" in third
+    # the accounts keep the password they were created with, and the output says which it is
+    assert data.DEFAULT_PASSWORD not in second and "未修改" in second
+    assert "密码:another-pass-7" in third
+    assert authenticate(None, username="hbj.principal", password="another-pass-7") is not None
+    assert authenticate(None, username="hbj.principal", password=data.DEFAULT_PASSWORD) is None
+
+
+def test_seed_demo_leaves_nothing_behind_when_it_fails(monkeypatch):
+    before = snapshot()
+
+    def fail(self):
+        raise RuntimeError("boom after every point was created")
+
+    monkeypatch.setattr(build._Builder, "apply_states", fail)
+    with pytest.raises(RuntimeError, match="boom"):
+        seed("--year", str(YEAR))
+
+    assert snapshot() == before
+    assert not Institution.objects.filter(code=data.ROOT_CODE).exists()
+
+
+def test_seed_demo_table_is_aligned_for_wide_characters():
+    accounts = build.demo_accounts()
+    lines = format_accounts(accounts)
+    assert len(lines) == len(accounts) + 2
+    # the 单位 column starts at the same terminal column on every row
+    rows = zip(lines[2:], accounts, strict=True)
+    starts = {display_width(line[: line.index(account.institution)]) for line, account in rows}
+    assert len(starts) == 1
+    assert display_width("云岭县") == 6 and display_width("abc") == 3
+
+
+def test_seed_demo_default_year_is_the_shanghai_year(monkeypatch):
+    # 2025-12-31 20:00 UTC is already 2026-01-01 in Shanghai
+    monkeypatch.setattr(timezone, "now", lambda: datetime.datetime(2025, 12, 31, 20, tzinfo=datetime.UTC))
+    assert build.default_year() == 2026
+    calls = []
+
+    def fake_seed(**kwargs):
+        calls.append(kwargs)
+        return build.DemoSeedResult(created=True, accounts=build.demo_accounts(), password_matches=True)
+
+    monkeypatch.setattr(seed_demo_command, "demo_seed", fake_seed)
+    out = seed()
+    assert calls == [{"year": 2026, "password": data.DEFAULT_PASSWORD}]
+    assert "2026 年度" in out
+
+
+def test_seed_demo_rejects_an_impossible_year():
+    with pytest.raises(CommandError):
+        seed("--year", "1999")
+    assert not Institution.objects.exists()
