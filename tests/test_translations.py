@@ -355,12 +355,14 @@ def test_logged_in_pages_default_to_chinese(client, world):
     assert "Risk type" not in listing and "Draft" not in listing
 
 
-def test_accept_language_english_shows_english(client, world):
+def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, world):
+    """Chinese first (risk_registry.middleware.DefaultLanguageMiddleware): the browser's
+    Accept-Language is ignored; only the switcher's cookie selects English."""
     client.force_login(world.holder)
     page = _text(client.get(reverse("home"), headers={"accept-language": "en"}))
-    assert '<html lang="en">' in page
-    assert "Integrity Risk Registry" in page and "Risk points" in page and "Log out" in page
-    assert "廉政风险防控管理平台" not in page
+    assert '<html lang="zh-hans">' in page
+    assert "廉政风险防控管理平台" in page
+    assert "Integrity Risk Registry" not in page
 
 
 def test_language_switcher_sets_english_then_back_to_chinese(client, world):
