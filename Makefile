@@ -90,7 +90,7 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format .
 
 messages: $(RUN_STAMP) debian-run
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
 
 clean:

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from conftest import PASSWORD, build_world
+from conftest import PASSWORD
 from controls.models import Control
 from risk_registry.models import AuditEntry, RiskPoint, RiskPointState
-from tests.browser import CHROMIUM_ARGS, chromium_path
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def page(live_server):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        yield page
-        context.close()
-        browser.close()
-
-
-@pytest.fixture
-def live_world(transactional_db, live_server):
-    return build_world()
 
 
 def test_holder_drafts_a_point_with_two_controls(live_world, live_server, page):
@@ -62,7 +44,7 @@ def test_holder_drafts_a_point_with_two_controls(live_world, live_server, page):
     expect(page.locator("[data-testid=controls] tbody tr")).to_have_count(2)
     expect(page.locator("[data-testid=controls]")).to_contain_text("纪检办每季度抽查受理记录")
 
-    page.click("nav >> text=风险点" if page.locator("nav >> text=风险点").count() else "nav >> text=Risk points")
+    page.click("[data-testid=nav-risks]")
     table = page.locator("[data-testid=risk-point-table]")
     expect(table).to_contain_text("受理环节对材料不全的申请人暗示")
 

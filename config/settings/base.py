@@ -136,6 +136,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
 }
 
-# Product settings (declared in risk_registry/conf.py so a misspelt one is caught by a test).
+# Product settings: the RISK_REGISTRY_ prefix; config/tests/test_settings.py catches misspelt names.
 RISK_REGISTRY_PAGE_SIZE = 50
 RISK_REGISTRY_COUNT_LIMIT = 1000

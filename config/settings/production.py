@@ -8,6 +8,11 @@ DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY")
 DATABASES = {"default": database_settings(env.url("DATABASE_URL", schemes=("postgres", "postgresql")))}  # noqa: F405
 
+# Several web and worker machines share one broker: the folder broker of base.py would split them.
+_broker = broker_settings(env.url("REDIS_URL", schemes=("redis", "rediss")), str(VAR_DIR / "broker"))  # noqa: F405
+CELERY_BROKER_URL = _broker.url
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
+
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000

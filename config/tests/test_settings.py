@@ -23,6 +23,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-long-random-production-key-for-tests-" + "k7Qz" * 10,
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/risk_registry",
     "ALLOWED_HOSTS": "risk.example.gov",
+    "REDIS_URL": "redis://127.0.0.1:6379/3",
 }
 
 # What each library actually reads, so CELERY_BROKER_UR is caught as surely as SESSION_COOKIE_SECUR.
@@ -114,6 +115,14 @@ def test_production_refuses_sqlite(monkeypatch):
         ImproperlyConfigured, match=re.escape("DATABASE_URL='sqlite:////tmp/risk.sqlite3' is not a URL")
     ):
         load_settings(monkeypatch, "production", **environ)
+
+
+def test_production_requires_redis_for_the_broker(monkeypatch):
+    environ = {key: value for key, value in PRODUCTION_ENV.items() if key != "REDIS_URL"}
+    with pytest.raises(ImproperlyConfigured, match="REDIS_URL must be set in the environment"):
+        load_settings(monkeypatch, "production", **environ)
+    settings = load_settings(monkeypatch, "production", **PRODUCTION_ENV)
+    assert settings["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
 
 
 def test_production_ignores_debug_from_the_environment(monkeypatch):
