@@ -20,6 +20,19 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 
+PERSONAS = (
+    "holder",
+    "holder2",
+    "holder3",
+    "head",
+    "discipline",
+    "leader",
+    "principal",
+    "superior",
+    "outsider",
+    "outsider_holder",
+    "nobody",
+)
 PASSWORD = "persona-password-1"  # noqa: S105 - test personas only
 
 

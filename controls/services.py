@@ -22,7 +22,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
     remove it. Controls of other points are refused: an id from another point is an error, not
     a silent no-op.
     """
-    from risk_registry.services import audit_record, audit_value
+    from risk_registry.services import apply_changes, audit_record
 
     items = list(controls)
     wanted_ids = {item["id"] for item in items if item.get("id")}
@@ -60,14 +60,8 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
         else:
             if "measure" in values and not (values["measure"] or "").strip():
                 raise ValidationError(_("A control needs a measure; delete it to remove it."))
-            changes = {
-                name: [audit_value(getattr(control, name)), audit_value(value)]
-                for name, value in values.items()
-                if getattr(control, name) != value
-            }
+            changes = apply_changes(control, values)
             if changes:
-                for name, value in values.items():
-                    setattr(control, name, value)
                 control.save()
                 audit_record(
                     actor=by,

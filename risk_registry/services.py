@@ -61,6 +61,18 @@ def audit_record(
     )
 
 
+def apply_changes(obj, values: dict[str, Any]) -> dict[str, list]:
+    """Set ``values`` on ``obj``; return ``{field: [before, after]}`` of those that changed, in
+    the form audit entries keep."""
+    changes = {}
+    for name, value in values.items():
+        before = getattr(obj, name)
+        if before != value:
+            changes[name] = [audit_value(before), audit_value(value)]
+            setattr(obj, name, value)
+    return changes
+
+
 def audit_value(value):
     """An audited value: related objects by their name, so the history reads without lookups."""
     if hasattr(value, "pk"):
@@ -305,12 +317,7 @@ def risk_point_update(
         power_item=values.get("power_item", risk_point.power_item),
         process_step=values.get("process_step", risk_point.process_step),
     )
-    changes = {}
-    for name, value in values.items():
-        before = getattr(risk_point, name)
-        if before != value:
-            changes[name] = [audit_value(before), audit_value(value)]
-            setattr(risk_point, name, value)
+    changes = apply_changes(risk_point, values)
     level = grade_level_for(
         institution=risk_point.institution, likelihood=risk_point.likelihood, severity=risk_point.severity
     )

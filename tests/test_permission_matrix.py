@@ -8,19 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-PERSONAS = (
-    "holder",
-    "holder2",
-    "holder3",
-    "head",
-    "discipline",
-    "leader",
-    "principal",
-    "superior",
-    "outsider",
-    "outsider_holder",
-    "nobody",
-)
+from conftest import PERSONAS
+
 BUREAU_A = {"holder", "holder2", "holder3", "head", "discipline", "leader", "principal", "superior"}
 BUREAU_B = {"outsider", "outsider_holder", "superior"}
 OVERSIGHT_A = {"discipline", "leader", "principal", "superior"}

@@ -9,23 +9,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from conftest import PERSONAS
 from positions.models import Position
 from risk_registry import access
 from risk_registry.models import RiskPoint
 
-PERSONAS = [
-    "holder",
-    "holder2",
-    "holder3",
-    "head",
-    "discipline",
-    "leader",
-    "principal",
-    "superior",
-    "outsider",
-    "outsider_holder",
-    "nobody",
-]
 POINTS = ["draft", "submitted", "draft2", "finance_point", "dept_draft", "point_b"]
 
 A_SUBMITTED = {"submitted", "finance_point"}
