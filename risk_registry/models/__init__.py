@@ -3,10 +3,15 @@
 from .audit import AuditEntry, SchedulerHeartbeat
 from .grading import GradeLevel, GradingScheme
 from .organisation import Department, Institution, Membership, Role
+from .register import Decision, NoticeComment, Register, RegisterVersion
 from .risk import FoundBy, RiskPoint, RiskPointState, RiskType
 
 __all__ = [
     "AuditEntry",
+    "Decision",
+    "NoticeComment",
+    "Register",
+    "RegisterVersion",
     "Department",
     "FoundBy",
     "GradeLevel",

@@ -95,6 +95,11 @@ class RiskPoint(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT, db_index=True
     )
+    needs_regrading = models.BooleanField(_("needs re-grading"), default=False, db_index=True)
+    regrading_reason = models.CharField(_("re-grading reason"), max_length=255, blank=True)
+    version = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Bumped by every transition: a stale form is refused."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
     )

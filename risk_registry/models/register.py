@@ -1,0 +1,148 @@
+"""A register (an institution's risk points for a year), its decisions, notice comments and
+filed versions. A filed version is a frozen snapshot: it is never updated or deleted."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Register(models.Model):
+    """The container the leadership approves, publishes for notice and files: one per unit and year.
+
+    The points themselves carry the workflow state; the register holds what belongs to the whole
+    (the notice period, whether anonymous comments are allowed, the filed versions).
+    """
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="registers", verbose_name=_("institution")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    notice_starts_on = models.DateField(_("notice from"), null=True, blank=True)
+    notice_ends_on = models.DateField(_("notice until"), null=True, blank=True)
+    allow_anonymous_comments = models.BooleanField(_("anonymous comments allowed"), default=False)
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["institution_id", "-year"]
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="register_unique_year")]
+
+    def __str__(self) -> str:
+        return f"{self.institution} {self.year}"
+
+
+class Decision(models.Model):
+    """A meeting that decided on points: democratic appraisal (民主评议) or leadership approval (审定)."""
+
+    class Kind(models.TextChoices):
+        APPRAISAL = "appraisal", _("Democratic appraisal")
+        APPROVAL = "approval", _("Leadership approval")
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("register"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    meeting = models.CharField(_("meeting"), max_length=200)
+    held_on = models.DateField(_("held on"))
+    participants = models.TextField(_("participants"), blank=True)
+    votes_for = models.PositiveIntegerField(_("votes for"), null=True, blank=True)
+    votes_against = models.PositiveIntegerField(_("votes against"), null=True, blank=True)
+    votes_abstaining = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
+    decision = models.TextField(_("decision"), blank=True)
+    points = models.ManyToManyField("risk_registry.RiskPoint", related_name="decisions", verbose_name=_("risk points"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.meeting
+
+
+class NoticeComment(models.Model):
+    """An opinion left during public notice (公示), and the discipline office's answer."""
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="comments", verbose_name=_("register"))
+    risk_point = models.ForeignKey(
+        "risk_registry.RiskPoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="comments",
+        verbose_name=_("risk point"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("author"),
+        help_text=_("Empty for an anonymous comment: the author is not stored at all."),
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(_("left at"), auto_now_add=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice comment")
+        verbose_name_plural = _("notice comments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class RegisterVersion(models.Model):
+    """A filed (备案) version: the signed register frozen as JSON, with the SHA-256 of its content.
+
+    ``snapshot`` is ``{"institution": {...}, "year": …, "scheme": {...}, "points": [...]}`` where
+    each point carries its id, place, type, description, likelihood, severity, level and controls
+    (see ``risk_registry.workflow.snapshot``). Rows are insert-only: ``save`` refuses an update
+    and a PostgreSQL trigger refuses UPDATE and DELETE, so a filed register can never change.
+    """
+
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="versions", verbose_name=_("register"))
+    number = models.PositiveIntegerField(_("version"))
+    snapshot = models.JSONField(_("snapshot"))
+    content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by")
+    )
+    signed_at = models.DateTimeField(_("signed at"))
+    filed_with = models.ForeignKey(
+        "risk_registry.Institution",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="received_filings",
+        verbose_name=_("filed with"),
+    )
+
+    class Meta:
+        verbose_name = _("filed version")
+        verbose_name_plural = _("filed versions")
+        ordering = ["register_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["register", "number"], name="version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.register} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise RuntimeError("A filed register version is frozen and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("A filed register version is frozen and cannot be deleted.")
