@@ -95,6 +95,15 @@ class RiskPoint(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT, db_index=True
     )
+    carried_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="carried_to",
+        verbose_name=_("carried over from"),
+        help_text=_("Last year's point this one was carried over from for re-checking (PDCA)."),
+    )
     needs_regrading = models.BooleanField(_("needs re-grading"), default=False, db_index=True)
     regrading_reason = models.CharField(_("re-grading reason"), max_length=255, blank=True)
     version = models.PositiveIntegerField(
