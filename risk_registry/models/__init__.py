@@ -3,7 +3,7 @@
 from .audit import AuditEntry, SchedulerHeartbeat
 from .grading import GradeLevel, GradingScheme
 from .organisation import Department, Institution, Membership, Role
-from .register import Decision, NoticeComment, Register, RegisterVersion
+from .register import Decision, LevelProposal, NoticeComment, Register, RegisterVersion
 from .risk import FoundBy, RiskPoint, RiskPointState, RiskType
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "GradeLevel",
     "GradingScheme",
     "Institution",
+    "LevelProposal",
     "Membership",
     "RiskPoint",
     "RiskPointState",

@@ -146,3 +146,50 @@ class RegisterVersion(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("A filed register version is frozen and cannot be deleted.")
+
+
+class LevelProposal(models.Model):
+    """The discipline office proposes raising a point's level, with a reason; leadership decides."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    risk_point = models.ForeignKey(
+        "risk_registry.RiskPoint", on_delete=models.PROTECT, related_name="level_proposals", verbose_name=_("risk point")
+    )
+    likelihood = models.PositiveSmallIntegerField(_("proposed likelihood"))
+    severity = models.PositiveSmallIntegerField(_("proposed severity"))
+    level = models.ForeignKey(
+        "risk_registry.GradeLevel", on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed level")
+    )
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        verbose_name = _("level proposal")
+        verbose_name_plural = _("level proposals")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk_point"], condition=models.Q(status="pending"), name="proposal_one_pending_per_point"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk_point_id} → {self.level}"
