@@ -55,6 +55,11 @@ def build_world():
         risk_point_create,
     )
 
+    from django.apps import apps
+
+    from risk_registry.presets import install_defaults
+
+    install_defaults(apps)  # a transactional test before this one may have flushed the migration's data
     w = SimpleNamespace()
     start = datetime.date(2026, 1, 1)
     w.county = institution_create(code="county-jw", name="某县纪委监委", kind=Institution.Kind.DISCIPLINE_COMMITTEE)
@@ -155,6 +160,7 @@ def pytest_terminal_summary(terminalreporter):
     """Print the size of the permission matrix, as the foundation issue asks."""
     import sys
 
+    _workflow_summary(terminalreporter)
     module = sys.modules.get("tests.test_permission_matrix")
     if module is None:
         return
@@ -164,4 +170,17 @@ def pytest_terminal_summary(terminalreporter):
         f"permission matrix: {len(cases)} cases over {len(module.VIEWS)} views × {len(module.PERSONAS)} personas "
         f"({allowed} allowed, {sum(1 for c in cases if c[-1] == 403)} forbidden 403, "
         f"{sum(1 for c in cases if c[-1] == 404)} out of scope 404)"
+    )
+
+
+def _workflow_summary(terminalreporter):  # called by pytest_terminal_summary
+    import sys
+
+    module = sys.modules.get("risk_registry.tests.test_workflow")
+    if module is None:
+        return
+    allowed = sum(1 for case in module.CASES if case.values[2] in module.ALLOWED[case.values[0]])
+    terminalreporter.write_line(
+        f"workflow transition table: {len(module.CASES)} (step, source state, persona) cases "
+        f"({allowed} allowed, {len(module.CASES) - allowed} refused) and {len(module.WRONG_STATE)} wrong-state cases"
     )

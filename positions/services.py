@@ -70,6 +70,11 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
     holding.ended_on = ended_on
     holding.save(update_fields=["ended_on"])
     remove_perm(HOLD_PERMISSION, holding.user, holding.position)
+    from risk_registry.registers import points_flag_for_regrading  # registers builds on positions
+
+    points_flag_for_regrading(
+        position_ids=[holding.position_id], reason=_("The holder changed (rotation or departure)."), by=by
+    )
     audit_record(
         actor=by,
         action="holding.end",
@@ -88,6 +93,38 @@ def holding_rotate(*, holding: Holding, to_position: Position, on: datetime.date
     """Rotation (轮岗): end one holding and start another on the same day."""
     holding_end(holding=holding, ended_on=on, by=by)
     return holding_start(user=holding.user, position=to_position, started_on=on, by=by)
+
+
+@transaction.atomic
+def power_item_update(*, item: PowerItem, by=None, positions: Iterable[Position] | None = None, **fields) -> PowerItem:
+    """Change a power (its text or the positions exercising it). The points of every position
+    concerned, before and after, are flagged for re-grading: their powers changed."""
+    from risk_registry.registers import points_flag_for_regrading
+    from risk_registry.services import apply_changes
+
+    item = PowerItem.objects.select_for_update().get(pk=item.pk)
+    before_positions = set(item.positions.values_list("pk", flat=True))
+    allowed = {"name", "category", "legal_basis", "responsible_subject", "commitment", "department"}
+    if fields.keys() - allowed:
+        raise ValidationError(_("Unknown power item fields: %(names)s") % {"names": ", ".join(fields.keys() - allowed)})
+    changes = apply_changes(item, fields)
+    if changes:
+        item.save()
+    after_positions = before_positions
+    if positions is not None:
+        positions = list(positions)
+        if any(p.institution_id != item.institution_id for p in positions):
+            raise ValidationError(_("A position belongs to another institution."))
+        after_positions = {p.pk for p in positions}
+        if after_positions != before_positions:
+            item.positions.set(positions)
+            changes["positions"] = [sorted(before_positions), sorted(after_positions)]
+    if changes:
+        audit_record(actor=by, action="power_item.update", target=item, institution=item.institution, changes=changes)
+        points_flag_for_regrading(
+            position_ids=before_positions | after_positions, reason=_("The powers of the position changed."), by=by
+        )
+    return item
 
 
 @transaction.atomic

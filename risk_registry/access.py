@@ -12,7 +12,8 @@ Scopes, from memberships (user × institution × role):
 - post holder (django-guardian ``positions.hold_position`` on a position, granted while a holding
   is open): the positions they hold and those positions' risk points.
 Drafts are private to their authors' side (the holders of the position, the department's head)
-until they are submitted.
+until they are submitted. A register in public notice, and once issued, is open to every member
+of staff of its institution.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from positions.models import Position, PowerItem
 from risk_registry.models import Department, Institution, Membership, RiskPoint, RiskPointState, Role
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
+PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
 INSTITUTION_ROLES = (Role.LEADERSHIP, Role.PRINCIPAL)
 
 
@@ -43,6 +45,8 @@ class Scope:
     member_institution_ids: frozenset[int] = frozenset()  # any role or holding: sees the org chart
     held_position_ids: frozenset[int] = frozenset()
     roles: frozenset[str] = frozenset()
+    discipline_paths: tuple[str, ...] = ()  # discipline office only (not the superior office)
+    principal_institution_ids: frozenset[int] = frozenset()
 
     @property
     def is_empty(self) -> bool:
@@ -87,6 +91,8 @@ def scope_of(user) -> Scope:
         member_institution_ids=frozenset({m.institution_id for m in memberships} | {inst for _, inst in held}),
         held_position_ids=frozenset(pk for pk, _ in held),
         roles=frozenset(m.role for m in memberships),
+        discipline_paths=tuple(sorted({m.institution.path for m in memberships if m.role == Role.DISCIPLINE})),
+        principal_institution_ids=frozenset(m.institution_id for m in memberships if m.role == Role.PRINCIPAL),
     )
     user._risk_registry_scope = scope
     return scope
@@ -130,6 +136,8 @@ def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
         parts.append(Q(department_id__in=scope.department_ids))
     if scope.held_position_ids:
         parts.append(Q(position_id__in=scope.held_position_ids))
+    if scope.member_institution_ids:  # the published register is open to the institution's staff
+        parts.append(Q(institution_id__in=scope.member_institution_ids, state__in=PUBLISHED_STATES))
     if not parts:
         return RiskPoint.objects.none()
     return RiskPoint.objects.filter(reduce(or_, parts))
@@ -156,6 +164,46 @@ def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
     return risk_point.department_id in scope.department_ids
 
 
+# --- who acts at each step of the workflow (risk_registry.workflow) --------------------------
+
+
+def holds_position_of(user, risk_point: RiskPoint) -> bool:
+    return risk_point.position_id is not None and risk_point.position_id in scope_of(user).held_position_ids
+
+
+def is_author_side(user, risk_point: RiskPoint) -> bool:
+    """The holder of the point's position, or the head for a department-level point."""
+    if risk_point.position_id is not None:
+        return holds_position_of(user, risk_point)
+    return risk_point.department_id in scope_of(user).department_ids
+
+
+def is_department_reviewer(user, risk_point: RiskPoint) -> bool:
+    """Department review (部门评查): the department's head, never on a post they hold themselves
+    (the leadership team's head is its principal: their own points go to the discipline office)."""
+    scope = scope_of(user)
+    if holds_position_of(user, risk_point):
+        return False
+    return risk_point.department_id in scope.department_ids or is_discipline_office_for(user, risk_point.institution)
+
+
+def is_discipline_office_for(user, institution: Institution) -> bool:
+    return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
+
+
+def is_leadership_of(user, institution: Institution) -> bool:
+    return institution.pk in scope_of(user).institution_ids
+
+
+def is_principal_of(user, institution: Institution) -> bool:
+    return institution.pk in scope_of(user).principal_institution_ids
+
+
+def is_staff_of(user, institution: Institution) -> bool:
+    """Anyone with a role or a position in the institution: may read and comment on its notice."""
+    return institution.pk in scope_of(user).member_institution_ids
+
+
 # --- helpers for views ----------------------------------------------------------------------
 
 
@@ -171,3 +219,102 @@ def require(allowed: bool) -> None:
     """403 for an action on an object the user may see but not change."""
     if not allowed:
         raise PermissionDenied
+
+
+# --- the annual cycle (assessments): appended by the cycle issue ----------------------------
+# A cycle belongs to the discipline office (or superior office) that launched it for its own
+# institution and subtree. Oversight roles below see the cycles that cover them, restricted to
+# their part of the tree; department heads their department's tasks; everyone their own tasks.
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def can_launch_cycle(user, institution: Institution) -> bool:
+    """Only the discipline or superior office of the institution itself launches its cycle."""
+    return institution.path in scope_of(user).subtree_paths
+
+
+def cycle_launch_institutions(user) -> QuerySet[Institution]:
+    return Institution.objects.filter(path__in=scope_of(user).subtree_paths)
+
+
+def cycles_visible_to(user) -> QuerySet:
+    """Cycles launched inside the user's oversight subtree, and those above that cover it.
+
+    Oversight roles only (discipline, superior, leadership, principal, department head): post
+    holders follow their own tasks in the inbox. One query for the paths of the institutions of
+    the user's institution-level and department-level roles.
+    """
+    from assessments.models import Cycle
+
+    scope = scope_of(user)
+    paths = set(scope.subtree_paths)
+    if scope.institution_ids or scope.department_ids:
+        paths.update(
+            Institution.objects.filter(
+                Q(id__in=scope.institution_ids) | Q(departments__id__in=scope.department_ids)
+            ).values_list("path", flat=True)
+        )
+    if not paths:
+        return Cycle.objects.none()
+    covering = {pk for path in paths for pk in _path_ids(path)}
+    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    parts.append(Q(institution_id__in=covering))
+    return Cycle.objects.filter(reduce(or_, parts))
+
+
+def q_tasks_in_oversight(scope: Scope, prefix: str = "") -> Q | None:
+    """The tasks the scope oversees (not its own), as a Q on ``prefix``; None when none."""
+    parts = [Q(**{f"{prefix}institution__path__startswith": path}) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        parts.append(Q(**{f"{prefix}institution_id__in": scope.institution_ids}))
+    if scope.department_ids:
+        parts.append(Q(**{f"{prefix}department_id__in": scope.department_ids}))
+    return reduce(or_, parts) if parts else None
+
+
+def tasks_visible_to(user) -> QuerySet:
+    """The user's own tasks and those of the part of the tree the user oversees."""
+    from assessments.models import Task
+
+    if not getattr(user, "is_authenticated", False):
+        return Task.objects.none()
+    oversight = q_tasks_in_oversight(scope_of(user))
+    own = Q(owner_id=user.pk)
+    return Task.objects.filter(own | oversight if oversight is not None else own)
+
+
+def can_manage_cycle(user, cycle) -> bool:
+    """Edit phases and schedule, close: the office that launched it (same institution)."""
+    return can_launch_cycle(user, cycle.institution)
+
+
+def can_record_control_run(user, control) -> bool:
+    """The holder of the control's point's position, or the head for a department-level point."""
+    point = control.risk_point
+    scope = scope_of(user)
+    if point.position_id is not None:
+        return point.position_id in scope.held_position_ids
+    return point.department_id in scope.department_ids
+
+
+def controls_visible_to(user) -> QuerySet:
+    from controls.models import Control
+
+    return Control.objects.filter(risk_point__in=risk_points_visible_to(user))
+
+
+def can_submit_self_assessment(user, institution: Institution) -> bool:
+    """The institution's leadership or principal leader, or its own discipline office."""
+    scope = scope_of(user)
+    return institution.pk in scope.institution_ids or institution.path in scope.subtree_paths
+
+
+def cycles_of_user(user) -> QuerySet:
+    """Cycles the user oversees or has a task in (the owner of a task reaches its work pages)."""
+    from assessments.models import Cycle, Task
+
+    own = Task.objects.filter(owner_id=user.pk).values("cycle_id")
+    return Cycle.objects.filter(Q(pk__in=cycles_visible_to(user).values("pk")) | Q(pk__in=own))

@@ -198,3 +198,32 @@ POWER_CATEGORIES = [
     ("finance", "财务资金资产管理"),
     ("other", "其他"),
 ]
+
+
+def install_defaults(apps) -> None:
+    """Create the presets and default vocabularies if missing (idempotent). ``apps`` is a model
+    registry: the migration's historical one, or django.apps for tests that flushed the tables."""
+    GradingScheme = apps.get_model("risk_registry", "GradingScheme")
+    GradeLevel = apps.get_model("risk_registry", "GradeLevel")
+    RiskType = apps.get_model("risk_registry", "RiskType")
+    PowerCategory = apps.get_model("positions", "PowerCategory")
+    for preset in GRADING_PRESETS:
+        scheme, created = GradingScheme.objects.get_or_create(
+            institution=None,
+            code=preset["code"],
+            defaults={
+                "name": preset["name"],
+                "description": preset["description"],
+                "source": preset["source"],
+                "likelihood_labels": preset["likelihood"],
+                "severity_labels": preset["severity"],
+                "matrix": preset["matrix"],
+            },
+        )
+        if created:
+            for level in preset["levels"]:
+                GradeLevel.objects.create(scheme=scheme, **level)
+    for order, (code, name) in enumerate(RISK_TYPES, start=1):
+        RiskType.objects.get_or_create(institution=None, code=code, defaults={"name": name, "order": order})
+    for order, (code, name) in enumerate(POWER_CATEGORIES, start=1):
+        PowerCategory.objects.get_or_create(institution=None, code=code, defaults={"name": name, "order": order})

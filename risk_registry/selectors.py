@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from risk_registry import access
 from risk_registry.models import GradeLevel, GradingScheme, Institution, RiskPoint, RiskPointState, RiskType
@@ -176,3 +177,114 @@ def home_for(*, user, year: int) -> dict:
         "oversight": oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else [],
         "states": RiskPointState.choices,
     }
+
+
+# --- workflow pages -------------------------------------------------------------------------
+
+
+def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
+    """The points of a register in ``state`` that the user may move with ``step`` (bounded)."""
+    points = (
+        access.risk_points_visible_to(user)
+        .filter(institution_id=register.institution_id, year=register.year, state=state)
+        .select_related("institution", "department", "position", "risk_type", "level")
+        .order_by("department__order", "department_id", "id")[:500]
+    )
+    return [p for p in points if step.may(user, p)]
+
+
+def batch_change(post, point: RiskPoint, *, define: bool):
+    """One row of a batch form as a workflow Change (per-point likelihood/severity when defining)."""
+    from risk_registry.workflow import Change
+
+    def number(name: str) -> int | None:
+        raw = post.get(f"{name}_{point.pk}", "")
+        return int(raw) if raw.isdigit() else None
+
+    return Change(
+        point_id=point.pk,
+        version=number("version"),
+        likelihood=number("likelihood") if define else None,
+        severity=number("severity") if define else None,
+    )
+
+
+def register_page(*, user, register) -> dict:
+    """Everything the register page shows; a fixed number of queries."""
+    from risk_registry import inbox, registers
+    from risk_registry.models import Decision, NoticeComment, RegisterVersion
+    from risk_registry.quality import quality_report
+
+    institution = register.institution
+    points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
+    by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
+    versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+    return {
+        "register": register,
+        "institution": institution,
+        "by_state": [(value, label, by_state.get(value, 0)) for value, label in RiskPointState.choices],
+        "total": sum(by_state.values()),
+        "decisions": Decision.objects.filter(register=register)
+        .select_related("recorded_by")
+        .annotate(n=Count("points")),
+        "comments": NoticeComment.objects.filter(register=register).select_related(
+            "author", "answered_by", "risk_point"
+        ),
+        "versions": versions,
+        "notice_open": registers.notice_is_open(register),
+        "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
+        "can": {
+            "review": bool(access.scope_of(user).department_ids) and by_state.get(RiskPointState.SUBMITTED, 0) > 0,
+            "define": access.is_discipline_office_for(user, institution)
+            and by_state.get(RiskPointState.REVIEWED, 0) > 0,
+            "appraise": access.is_discipline_office_for(user, institution)
+            and by_state.get(RiskPointState.DEFINED, 0) > 0,
+            "approve": access.is_leadership_of(user, institution)
+            and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
+            "publish": access.is_discipline_office_for(user, institution)
+            and by_state.get(RiskPointState.APPROVED, 0) > 0,
+            "answer": access.is_discipline_office_for(user, institution),
+            "comment": access.is_staff_of(user, institution) and registers.notice_is_open(register),
+            "issue": access.is_discipline_office_for(user, institution)
+            and by_state.get(RiskPointState.IN_NOTICE, 0) > 0
+            and register.notice_ends_on is not None
+            and register.notice_ends_on < timezone.localdate(),
+            "file": inbox.registers_to_file(user).filter(pk=register.pk).exists(),
+        },
+    }
+
+
+INBOX_JOINS = {
+    "to_submit": ("institution", "department", "position", "level"),
+    "to_review": ("institution", "department", "position", "level"),
+    "to_define": ("institution", "department", "position", "level"),
+    "to_approve": ("institution", "department", "position", "level"),
+    "to_regrade": ("institution", "department", "position", "level"),
+    "comments": ("register__institution", "risk_point"),
+    "proposals": ("risk_point__institution", "level", "proposed_by"),
+    "to_file": ("institution",),
+}
+
+
+def audit_entries(*, user, form) -> QuerySet:
+    """Audit entries of the institutions the user oversees, filtered by the search form."""
+    from risk_registry.models import AuditEntry
+
+    scope = access.scope_of(user)
+    paths = Q(pk__in=[])
+    for path in scope.subtree_paths:
+        paths |= Q(institution__path__startswith=path)
+    entries = AuditEntry.objects.filter(paths).select_related("actor", "institution")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["person"]:
+            entries = entries.filter(actor__username=data["person"])
+        if data["institution"]:
+            entries = entries.filter(institution__code=data["institution"])
+        if data["action"]:
+            entries = entries.filter(action__startswith=data["action"])
+        if data["since"]:
+            entries = entries.filter(at__date__gte=data["since"])
+        if data["until"]:
+            entries = entries.filter(at__date__lte=data["until"])
+    return entries

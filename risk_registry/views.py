@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from positions.models import Position
-from risk_registry import access, selectors, services
+from risk_registry import access, selectors, services, workflow
 from risk_registry.forms import (
     ControlFormSet,
     RiskPointFilterForm,
@@ -22,6 +22,7 @@ from risk_registry.forms import (
     control_changes,
     control_initial,
 )
+from risk_registry.forms_workflow import ProposalForm
 from risk_registry.models import AuditEntry, Department
 from risk_registry.pagination import keyset_page
 
@@ -104,7 +105,14 @@ def risk_point_list(request: HttpRequest) -> HttpResponse:
 def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
     risk_point = access.object_or_404(
         access.risk_points_visible_to(request.user).select_related(
-            "institution", "department", "position", "power_item", "process_step", "risk_type", "level", "created_by"
+            "institution__grading_scheme",
+            "department",
+            "position",
+            "power_item",
+            "process_step",
+            "risk_type",
+            "level",
+            "created_by",
         ),
         pk=pk,
     )
@@ -120,6 +128,12 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "controls": controls,
             "history": history,
             "can_edit": access.can_edit_risk_point(request.user, risk_point),
+            "steps": [
+                t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
+            ],
+            "proposal_form": ProposalForm(scheme=risk_point.institution.grading_scheme)
+            if access.is_discipline_office_for(request.user, risk_point.institution)
+            else None,
         },
     )
 

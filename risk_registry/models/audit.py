@@ -22,6 +22,18 @@ ACTION_LABELS = {
     "control.update": _("Control edited"),
     "control.delete": _("Control removed"),
     "rule.create": _("Rule created"),
+    "register.approve": _("Register approved"),
+    "register.appraise": _("Democratic appraisal recorded"),
+    "register.publish": _("Register published for notice"),
+    "register.issue": _("Register issued"),
+    "register.file": _("Register signed and filed"),
+    "notice_comment.create": _("Comment left during notice"),
+    "notice_comment.answer": _("Comment answered"),
+    "level_proposal.create": _("Raising a level proposed"),
+    "level_proposal.accept": _("Level proposal accepted"),
+    "level_proposal.reject": _("Level proposal rejected"),
+    "risk_point.flag_regrading": _("Flagged for re-grading"),
+    "power_item.update": _("Power item changed"),
 }
 
 
@@ -56,7 +68,15 @@ class AuditEntry(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(ACTION_LABELS.get(self.action, self.action))
+        if self.action in ACTION_LABELS:
+            return str(ACTION_LABELS[self.action])
+        if self.action.startswith("risk_point."):
+            from risk_registry.workflow import BY_NAME
+
+            step = BY_NAME.get(self.action.removeprefix("risk_point."))
+            if step is not None:
+                return str(step.label)
+        return self.action
 
 
 class SchedulerHeartbeat(models.Model):

@@ -38,7 +38,9 @@ class Decision(models.Model):
         APPRAISAL = "appraisal", _("Democratic appraisal")
         APPROVAL = "approval", _("Leadership approval")
 
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("register"))
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("register")
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     meeting = models.CharField(_("meeting"), max_length=200)
     held_on = models.DateField(_("held on"))
@@ -65,7 +67,9 @@ class Decision(models.Model):
 class NoticeComment(models.Model):
     """An opinion left during public notice (公示), and the discipline office's answer."""
 
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="comments", verbose_name=_("register"))
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="comments", verbose_name=_("register")
+    )
     risk_point = models.ForeignKey(
         "risk_registry.RiskPoint",
         null=True,
@@ -114,7 +118,9 @@ class RegisterVersion(models.Model):
     and a PostgreSQL trigger refuses UPDATE and DELETE, so a filed register can never change.
     """
 
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="versions", verbose_name=_("register"))
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="versions", verbose_name=_("register")
+    )
     number = models.PositiveIntegerField(_("version"))
     snapshot = models.JSONField(_("snapshot"))
     content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
@@ -157,7 +163,10 @@ class LevelProposal(models.Model):
         REJECTED = "rejected", _("Rejected")
 
     risk_point = models.ForeignKey(
-        "risk_registry.RiskPoint", on_delete=models.PROTECT, related_name="level_proposals", verbose_name=_("risk point")
+        "risk_registry.RiskPoint",
+        on_delete=models.PROTECT,
+        related_name="level_proposals",
+        verbose_name=_("risk point"),
     )
     likelihood = models.PositiveSmallIntegerField(_("proposed likelihood"))
     severity = models.PositiveSmallIntegerField(_("proposed severity"))

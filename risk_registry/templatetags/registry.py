@@ -1,6 +1,7 @@
 """Template helpers of the register pages."""
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -31,6 +32,14 @@ def state_label(value: str) -> str:
     return RiskPointState(value).label if value in RiskPointState.values else value
 
 
+EXTRA_LABELS = {
+    "reason": _("reason"),
+    "controls": _("controls"),
+    "decision": _("decision"),
+    "meeting": _("meeting"),
+}
+
+
 @register.filter
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
@@ -41,7 +50,7 @@ def field_label(name: str) -> str:
     try:
         return str(RiskPoint._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
-        return name
+        return str(EXTRA_LABELS.get(name, name))
 
 
 @register.filter
@@ -54,3 +63,9 @@ def change_value(value, field: str):
 
         return FoundBy(value).label if value in FoundBy.values else value
     return value
+
+
+@register.filter
+def is_pair(value) -> bool:
+    """Audit changes are [before, after] pairs, or a single value (a reason, a count)."""
+    return isinstance(value, list | tuple) and len(value) == 2

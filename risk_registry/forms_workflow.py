@@ -1,0 +1,71 @@
+"""Forms of the workflow pages (steps, decisions, notice, comments, proposals, audit search)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from risk_registry.models import Decision
+
+_AREA = forms.Textarea(attrs={"rows": 2})
+
+
+class StepForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
+
+
+class DecisionForm(forms.Form):
+    meeting = forms.CharField(label=_("Meeting"), max_length=200)
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    participants = forms.CharField(label=_("Participants"), widget=_AREA, required=False, max_length=2000)
+    decision = forms.CharField(label=_("Decision"), widget=_AREA, required=False, max_length=2000)
+    votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, required=False)
+    votes_against = forms.IntegerField(label=_("Votes against"), min_value=0, required=False)
+    votes_abstaining = forms.IntegerField(label=_("Abstentions"), min_value=0, required=False)
+    kind = forms.ChoiceField(choices=Decision.Kind.choices, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
+
+
+class NoticeForm(forms.Form):
+    days = forms.IntegerField(label=_("Notice period (days)"), min_value=1, max_value=60, initial=5)
+    allow_anonymous = forms.BooleanField(label=_("Accept anonymous comments"), required=False)
+
+
+class CommentForm(forms.Form):
+    risk_point = forms.IntegerField(label=_("Risk point number"), required=False, min_value=1)
+    text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    anonymous = forms.BooleanField(label=_("Comment anonymously"), required=False)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Answer"), widget=_AREA, max_length=2000)
+    send_back = forms.BooleanField(label=_("Send the point back for re-grading"), required=False)
+
+
+class ProposalForm(forms.Form):
+    likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=())
+    severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=())
+    reason = forms.CharField(label=_("Reason"), widget=_AREA, max_length=1000)
+
+    def __init__(self, *args, scheme, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["likelihood"].choices = list(enumerate(scheme.likelihood_labels, start=1))
+        self.fields["severity"].choices = list(enumerate(scheme.severity_labels, start=1))
+
+
+class ProposalDecisionForm(forms.Form):
+    accept = forms.TypedChoiceField(coerce=lambda v: v == "yes", choices=[("yes", _("Accept")), ("no", _("Reject"))])
+    note = forms.CharField(label=_("Note"), widget=_AREA, required=False, max_length=1000)
+
+
+class AuditSearchForm(forms.Form):
+    person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
+    institution = forms.CharField(label=_("Institution code"), required=False, max_length=40)
+    action = forms.CharField(label=_("Action"), required=False, max_length=64)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,108 @@
+"""Quality checks of a set of risk points, shown to reviewers as warnings (never as blocks).
+
+- vague controls (controls.quality);
+- grading by rank alone (seed 000, 一(二)3): every leadership point at the top level and every
+  general post's point at the lowest;
+- positions with powers but no risk points; points without controls.
+A fixed number of queries, whatever the number of points.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
+
+from controls.models import Control
+from controls.quality import vague_control_reasons
+from positions.models import Position
+from risk_registry.models import RiskPoint
+
+LEADERSHIP_KINDS = (Position.Kind.PRINCIPAL, Position.Kind.DEPUTY)
+MIN_POINTS_FOR_RANK_CHECK = 2
+
+
+@dataclass
+class QualityReport:
+    vague_controls: list[dict] = field(default_factory=list)  # {point_id, description, measure, reasons}
+    points_without_controls: list[dict] = field(default_factory=list)
+    positions_without_points: list[dict] = field(default_factory=list)
+    graded_by_rank: str = ""
+
+    @property
+    def count(self) -> int:
+        return (
+            len(self.vague_controls)
+            + len(self.points_without_controls)
+            + len(self.positions_without_points)
+            + (1 if self.graded_by_rank else 0)
+        )
+
+
+def quality_report(
+    *, points: QuerySet[RiskPoint], institution_id: int | None = None, year: int | None = None
+) -> QualityReport:
+    report = QualityReport()
+    controls = list(
+        Control.objects.filter(risk_point__in=points).values(
+            "risk_point_id", "risk_point__description", "line", "measure", "owner", "frequency", "evidence"
+        )
+    )
+    monitored = {c["risk_point_id"] for c in controls if c["line"] == Control.Line.MONITORING}
+    for c in controls:
+        reasons = vague_control_reasons(
+            measure=c["measure"],
+            owner=c["owner"],
+            frequency=c["frequency"],
+            evidence=c["evidence"],
+            followed_up=c["risk_point_id"] in monitored,
+        )
+        if reasons:
+            report.vague_controls.append(
+                {
+                    "point_id": c["risk_point_id"],
+                    "description": c["risk_point__description"],
+                    "measure": c["measure"],
+                    "reasons": "、".join(str(r) for r in reasons),
+                }
+            )
+    report.points_without_controls = list(
+        points.annotate(n=Count("controls")).filter(n=0).values("id", "description")[:200]
+    )
+    if institution_id is not None:
+        with_points = RiskPoint.objects.filter(institution_id=institution_id, position__isnull=False)
+        if year is not None:
+            with_points = with_points.filter(year=year)
+        report.positions_without_points = list(
+            Position.objects.filter(institution_id=institution_id, power_items__isnull=False)
+            .exclude(pk__in=with_points.values("position_id"))
+            .distinct()
+            .values("id", "title", "department__name")[:200]
+        )
+    report.graded_by_rank = _rank_pattern(points)
+    return report
+
+
+def _rank_pattern(points: QuerySet[RiskPoint]) -> str:
+    """Say so when levels follow position rank exactly."""
+    rows = points.filter(position__isnull=False).values("position__kind", "level__rank").annotate(n=Count("id"))
+    ranks_by_kind: dict[str, set[int]] = defaultdict(set)
+    counts: dict[str, int] = defaultdict(int)
+    all_ranks = set()
+    for row in rows:
+        ranks_by_kind[row["position__kind"]].add(row["level__rank"])
+        counts[row["position__kind"]] += row["n"]
+        all_ranks.add(row["level__rank"])
+    leaders = set().union(*(ranks_by_kind[k] for k in LEADERSHIP_KINDS))
+    general = ranks_by_kind[Position.Kind.GENERAL]
+    enough = sum(counts[k] for k in LEADERSHIP_KINDS) >= MIN_POINTS_FOR_RANK_CHECK and (
+        counts[Position.Kind.GENERAL] >= MIN_POINTS_FOR_RANK_CHECK
+    )
+    if enough and len(all_ranks) > 1 and leaders == {min(all_ranks)} and general == {max(all_ranks)}:
+        return _(
+            "Levels follow position rank exactly: every leadership point has the highest level and every "
+            "general post's point the lowest. Grade each point by its own likelihood and severity."
+        )
+    return ""
