@@ -18,7 +18,7 @@ class StepForm(forms.Form):
 
 class DecisionForm(forms.Form):
     meeting = forms.CharField(label=_("Meeting"), max_length=200)
-    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     participants = forms.CharField(label=_("Participants"), widget=_AREA, required=False, max_length=2000)
     decision = forms.CharField(label=_("Decision"), widget=_AREA, required=False, max_length=2000)
     votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, required=False)
@@ -67,5 +67,5 @@ class AuditSearchForm(forms.Form):
     person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
     institution = forms.CharField(label=_("Institution code"), required=False, max_length=40)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

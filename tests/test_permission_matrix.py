@@ -105,6 +105,50 @@ VIEWS = [
     ),
 ]
 
+VIEWS += [
+    ("register A", "get", lambda w: "/registers/bureau-a/2026/", None, expect(BUREAU_A)),
+    ("register B", "get", lambda w: "/registers/bureau-b/2026/", None, expect(BUREAU_B)),
+    ("batch review A", "get", lambda w: "/registers/bureau-a/2026/batch/review/", None, expect(BUREAU_A)),
+    ("batch define A", "get", lambda w: "/registers/bureau-a/2026/batch/define/", None, expect(BUREAU_A)),
+    ("inbox", "get", lambda w: "/inbox/", None, everyone()),
+    ("filings", "get", lambda w: "/filings/", None, everyone()),
+    (
+        "audit log",
+        "get",
+        lambda w: "/audit/",
+        None,
+        {p: 200 if p in {"discipline", "superior", "outsider"} else 403 for p in PERSONAS},
+    ),
+    (
+        "submit own draft",
+        "post",
+        lambda w: f"/risks/{w.draft.pk}/step/submit/",
+        lambda w: {"version": w.draft.version},
+        expect({"holder"}, ok_status=302, forbidden={"head"}),
+    ),
+    (
+        "review submitted",
+        "post",
+        lambda w: f"/risks/{w.submitted.pk}/step/review/",
+        lambda w: {},
+        expect({"head", "discipline"}, ok_status=302, forbidden={"holder", "leader", "principal", "superior"}),
+    ),
+    (
+        "propose raising",
+        "post",
+        lambda w: f"/risks/{w.submitted.pk}/propose/",
+        lambda w: {"likelihood": 3, "severity": 3, "reason": "多次被举报"},
+        expect({"discipline"}, ok_status=302, forbidden={"holder", "head", "leader", "principal", "superior"}),
+    ),
+    (
+        "approve register",
+        "post",
+        lambda w: "/registers/bureau-a/2026/decide/",
+        lambda w: {"kind": "approval", "meeting": "党组会", "held_on": "2026-01-05"},
+        expect({"leader", "principal"}, ok_status=302, forbidden=BUREAU_A - {"leader", "principal"}),
+    ),
+]
+
 CASES = [
     pytest.param(name, method, url, data, persona, statuses[persona], id=f"{name}-{persona}")
     for name, method, url, data, statuses in VIEWS
