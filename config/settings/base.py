@@ -57,6 +57,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "risk_registry.context_processors.navigation",
+                "assessments.context_processors.notifications",
             ],
         },
     },
@@ -126,6 +127,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "risk_registry.tasks.scheduler_heartbeat", "schedule": 60.0},
+    # One short, idempotent scan of the deadlines in PostgreSQL (assessments/tasks.py); never ETA tasks.
+    "deadline-scan": {"task": "assessments.tasks.deadline_scan", "schedule": 300.0},
+    # Registers whose public notice has ended are issued (risk_registry/registers.py); idempotent.
+    "registers-issue-due": {"task": "risk_registry.tasks.registers_issue_due", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -139,3 +144,11 @@ LOGGING = {
 # Product settings: the RISK_REGISTRY_ prefix; config/tests/test_settings.py catches misspelt names.
 RISK_REGISTRY_PAGE_SIZE = 50
 RISK_REGISTRY_COUNT_LIMIT = 1000
+# The annual cycle (assessments): the default schedule of reminders and escalation of a new cycle,
+# e-mail claims older than this are taken to be lost (a worker died mid-send) and sent again,
+# and a running cycle's tasks are regenerated (new holders, new controls) this often.
+RISK_REGISTRY_CYCLE_REMINDER_DAYS = (7, 1)
+RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
+RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
+RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
+RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15

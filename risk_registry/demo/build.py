@@ -114,6 +114,9 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
         if created:
             builder = _Builder(year=year, password=password)
             builder.build()
+            from assessments.demo import demo_cycle_seed  # the annual cycle builds on the register
+
+            demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:
@@ -163,6 +166,7 @@ class _Builder:
         for spec in data.INSTITUTIONS:
             _InstitutionBuilder(self, spec).build()
         self.apply_states()
+        self.build_registers()
 
     def user(self, username: str, last_name: str, first_name: str):
         user, created = get_user_model().objects.get_or_create(
@@ -182,6 +186,65 @@ class _Builder:
                 raise DemoDataError(f"unknown risk point state: {state!r}")
             if state != RiskPointState.DRAFT:
                 RiskPoint.objects.filter(pk__in=ids).update(state=state)
+
+    def build_registers(self) -> None:
+        """Registers in every state. Last year's register of every institution was carried
+        through to the end and filed (v1, signed by its principal leader); this year's points keep
+        the spread above, and the institution with the most approved points has them in public
+        notice now, so the notice, comments and issue can be tried at once."""
+        from controls.models import Control
+        from risk_registry import registers
+        from risk_registry.models import Membership
+
+        last_year = self.year - 1
+        people = {
+            (m.institution_id, m.role): m.user
+            for m in Membership.objects.filter(
+                institution__in=self.institutions.values(), role__in=(Role.PRINCIPAL, Role.DISCIPLINE)
+            ).select_related("user")
+        }
+        for institution in self.institutions.values():
+            points = list(RiskPoint.objects.filter(institution=institution, year=self.year).order_by("id"))
+            copies = RiskPoint.objects.bulk_create(
+                RiskPoint(
+                    **{
+                        f.attname: getattr(point, f.attname)
+                        for f in RiskPoint._meta.concrete_fields
+                        if f.attname not in ("id", "created_at", "updated_at", "carried_from_id")
+                    }
+                    | {"year": last_year, "state": RiskPointState.ISSUED}
+                )
+                for point in points
+            )
+            by_original = dict(zip([p.pk for p in points], copies, strict=True))
+            Control.objects.bulk_create(
+                Control(
+                    risk_point=by_original[c.risk_point_id],
+                    **{
+                        f.attname: getattr(c, f.attname)
+                        for f in Control._meta.concrete_fields
+                        if f.attname not in ("id", "risk_point_id")
+                    },
+                )
+                for c in Control.objects.filter(risk_point__in=points)
+            )
+            register = registers.register_for(institution=institution, year=last_year)
+            register.notice_starts_on = datetime.date(last_year, 7, 1)
+            register.notice_ends_on = datetime.date(last_year, 7, 7)
+            register.save(update_fields=["notice_starts_on", "notice_ends_on"])
+            principal = people.get((institution.pk, Role.PRINCIPAL))
+            if copies and principal is not None:
+                registers.register_file(by=principal, register=register)
+        approved = RiskPoint.objects.filter(
+            institution__in=self.institutions.values(), year=self.year, state=RiskPointState.APPROVED
+        ).values_list("institution_id", flat=True)
+        if approved:
+            busiest = max(set(approved), key=list(approved).count)
+            institution = next(i for i in self.institutions.values() if i.pk == busiest)
+            discipline = people.get((institution.pk, Role.DISCIPLINE))
+            if discipline is not None:
+                register = registers.register_for(institution=institution, year=self.year)
+                registers.notice_publish(by=discipline, register=register, days=7, allow_anonymous=True)
 
 
 class _InstitutionBuilder:

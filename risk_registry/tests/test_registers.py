@@ -211,3 +211,16 @@ def test_raising_a_level_goes_to_leadership(world):
     point.refresh_from_db()
     assert point.level.name == "一级"
     assert AuditEntry.objects.get(action="level_proposal.accept").changes["level"] == ["二级", "一级"]
+
+
+def test_the_scheduled_task_issues_due_registers(world, a_points):
+    from risk_registry.tasks import registers_issue_due as task
+
+    register = _advance(world, *a_points, to=S.IN_NOTICE)
+    from risk_registry.models import Register
+
+    Register.objects.filter(pk=register.pk).update(notice_ends_on=timezone.localdate() - datetime.timedelta(days=1))
+    assert task.apply().get() == 5
+    assert task.apply().get() == 0
+    assert AuditEntry.objects.get(action="register.issue").actor is None  # the scheduler's own entry
+    assert AuditEntry.objects.filter(action="risk_point.issue", actor=world.discipline).count() == 5
