@@ -1,0 +1,29 @@
+"""Each user's inbox holds what waits for them, and the navigation counts it."""
+
+from __future__ import annotations
+
+from risk_registry import inbox
+from risk_registry.models import RiskPoint
+from risk_registry.models import RiskPointState as S
+
+
+def test_each_role_sees_its_own_work(world):
+    RiskPoint.objects.filter(pk=world.finance_point.pk).update(state=S.REVIEWED)
+    RiskPoint.objects.filter(pk=world.point_b.pk).update(state=S.DEFINED)
+    assert set(inbox.to_submit(world.holder).values_list("pk", flat=True)) == {world.draft.pk}
+    assert set(inbox.to_submit(world.head).values_list("pk", flat=True)) == {world.dept_draft.pk}
+    assert set(inbox.to_review(world.head).values_list("pk", flat=True)) == {world.submitted.pk}
+    assert set(inbox.to_define(world.discipline).values_list("pk", flat=True)) == {world.finance_point.pk}
+    assert not inbox.to_define(world.outsider).exists()  # B's discipline office: nothing reviewed in B
+    assert set(inbox.to_approve(world.leader).values_list("pk", flat=True)) == set()
+    assert set(inbox.to_approve(world.principal).values_list("pk", flat=True)) == set()
+    counts = inbox.inbox_counts(world.head)
+    assert counts["to_submit"] == 1 and counts["to_review"] == 1 and counts["to_define"] == 0
+
+
+def test_the_navigation_shows_the_count(world, client):
+    client.force_login(world.head)
+    response = client.get("/")
+    assert response.context["nav_inbox"] == 2
+    page = client.get("/inbox/").content.decode()
+    assert "违规简化审批程序" in page and "科室集体决策流于形式" in page
