@@ -1,5 +1,6 @@
 """Controls (防控措施) on the three lines of defence, and the rules (制度) they rest on."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -60,3 +61,35 @@ class Control(models.Model):
 
     def __str__(self) -> str:
         return self.measure[:40]
+
+
+class ControlRun(models.Model):
+    """A record that a control actually ran (落实情况): when, how, and what evidence it left.
+
+    Insert-only in spirit: a run is a fact about the past, so the services create runs and never
+    edit them. The annual cycle's control-run tasks are done when a run of the control falls
+    within the task's period (``assessments``), so this row is the real work, not a checkbox.
+    """
+
+    control = models.ForeignKey(Control, on_delete=models.CASCADE, related_name="runs", verbose_name=_("control"))
+    ran_on = models.DateField(_("ran on"))
+    description = models.TextField(_("how it ran"))
+    evidence = models.CharField(
+        _("evidence"),
+        max_length=255,
+        blank=True,
+        help_text=_("Where the evidence is kept: a ledger number, minutes, a file reference."),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("control run")
+        verbose_name_plural = _("control runs")
+        ordering = ["-ran_on", "-id"]
+        indexes = [models.Index(fields=["control", "ran_on"], name="controlrun_control_date")]
+
+    def __str__(self) -> str:
+        return f"{self.control} · {self.ran_on}"

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from controls.models import Control, Rule
+from controls.models import Control, ControlRun, Rule
 
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
 
@@ -97,3 +97,32 @@ def rule_create(
     )
     audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=title)
     return rule
+
+
+@transaction.atomic
+def control_run_record(*, by, control: Control, ran_on, description: str, evidence: str = "") -> ControlRun:
+    """Record that a control ran (落实情况). The holder of the point's position records it (the
+    department head for a department-level point); a run cannot be dated in the future."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from risk_registry import access
+    from risk_registry.services import audit_record
+
+    if not access.can_record_control_run(by, control):
+        raise PermissionDenied
+    if ran_on > timezone.localdate():
+        raise ValidationError(_("A control cannot have run in the future."))
+    if not description.strip():
+        raise ValidationError(_("Say how the control ran."))
+    run = ControlRun.objects.create(
+        control=control, ran_on=ran_on, description=description.strip(), evidence=evidence.strip(), recorded_by=by
+    )
+    audit_record(
+        actor=by,
+        action="control_run.create",
+        target=run,
+        institution=control.risk_point.institution,
+        summary=f"{control.measure[:60]} · {ran_on}",
+    )
+    return run

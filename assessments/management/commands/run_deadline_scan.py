@@ -1,0 +1,67 @@
+"""Run one deadline scan as of a moment and print what it sent (time travel for tests and demos).
+
+    python manage.py run_deadline_scan                       # as of now
+    python manage.py run_deadline_scan --now 2026-05-25T09:00
+
+Cycles whose tasks were never generated (or long ago) are generated first, here, in-process.
+The e-mails of the notifications created are sent here too (Django's e-mail backend), unless
+--no-email; a notification is never e-mailed twice, whoever sends it.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
+
+from assessments import delivery, scan, services
+from assessments.models import Notification
+from assessments.selectors import TASK_JOINS, notification_text
+
+
+def parse_moment(text: str) -> datetime.datetime:
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"--now {text!r} is not an ISO date or date-time (2026-05-25 or 2026-05-25T09:00)") from None
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class Command(BaseCommand):
+    help = "Run one deadline scan as of --now (default: now) and print the notifications it sent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--now", help="ISO date or date-time the scan runs as of (local time if naive)")
+        parser.add_argument("--no-email", action="store_true", help="create the notifications, send no e-mail")
+
+    def handle(self, *args, now=None, no_email=False, **options):
+        moment = parse_moment(now) if now else timezone.now()
+        for cycle_id in scan.cycles_needing_generation(now=timezone.now()):
+            count = services.cycle_generate_tasks(cycle_id=cycle_id)
+            self.stdout.write(f"generated cycle {cycle_id}: {count} tasks")
+        result = scan.deadline_scan(now=moment)
+        emailed = set()
+        if not no_email and result.created:
+            try:
+                emailed = set(delivery.notifications_email_deliver(ids=result.created).sent)
+            except delivery.DeliveryError as error:
+                self.stderr.write(f"e-mail: {error} (pending again; the next scan re-sends them)")
+        with translation.override(settings.LANGUAGE_CODE):
+            created = (
+                Notification.objects.filter(pk__in=result.created)
+                .select_related(*(f"task__{join}" for join in TASK_JOINS), "recipient")
+                .order_by("task_id", "stage", "recipient_id")
+            )
+            for n in created:
+                text = notification_text(n)
+                mail = " ✉" if n.pk in emailed else ""
+                name = f"{n.recipient.last_name}{n.recipient.first_name}" or n.recipient.username
+                self.stdout.write(
+                    f"{n.stage:<10} → {n.recipient.username} ({name}){mail}: {text.title} · {n.task.due_on}"
+                )
+        self.stdout.write(
+            f"scan {result.scan_id} as of {timezone.localtime(result.as_of):%Y-%m-%d %H:%M} ({result.today}): "
+            f"{result.considered} open tasks near or past due, {len(result.created)} notifications sent"
+        )

@@ -1,0 +1,281 @@
+"""The annual cycle (年度循环): phases with dates, the tasks they imply, and the notifications of
+reminders and escalation. Deadlines live here, in the database; the broker only carries the scan.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+def default_reminder_days() -> list[int]:
+    return list(settings.RISK_REGISTRY_CYCLE_REMINDER_DAYS)
+
+
+def default_supervisor_after_days() -> int:
+    return settings.RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS
+
+
+def default_discipline_after_days() -> int:
+    return settings.RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS
+
+
+class Cycle(models.Model):
+    """One year's cycle, launched by a discipline office for its institution and the subtree below.
+
+    The schedule of reminders and escalation is per cycle: ``reminder_days`` before the due date
+    the owner is reminded (提醒); ``supervisor_after_days`` after it the owner's supervisor is told
+    (督导); ``discipline_after_days`` after it the discipline office is told (通报).
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        CLOSED = "closed", _("Closed")
+
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="cycles", verbose_name=_("institution")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    name = models.CharField(_("name"), max_length=120)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.RUNNING, db_index=True)
+    reminder_days = models.JSONField(
+        _("reminders, days before the due date"),
+        default=default_reminder_days,
+        help_text=_("The owner is reminded this many days before a due date, e.g. 7 and 1."),
+    )
+    supervisor_after_days = models.PositiveSmallIntegerField(
+        _("tell the supervisor, days overdue"), default=default_supervisor_after_days
+    )
+    discipline_after_days = models.PositiveSmallIntegerField(
+        _("tell the discipline office, days overdue"), default=default_discipline_after_days
+    )
+    launched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("launched by")
+    )
+    launched_at = models.DateTimeField(_("launched at"), auto_now_add=True)
+    tasks_generated_at = models.DateTimeField(
+        _("tasks generated at"),
+        null=True,
+        blank=True,
+        help_text="Set by the generation task; the scan re-enqueues a generation when it is missing or old.",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        ordering = ["-year", "institution_id"]
+        constraints = [models.UniqueConstraint(fields=["institution", "year"], name="cycle_unique_year")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == self.State.RUNNING
+
+
+class Phase(models.Model):
+    """One of the five phases of a cycle; names and dates are the cycle's own."""
+
+    class Kind(models.TextChoices):
+        PUBLICITY = "publicity", _("Publicity and mobilisation")
+        INVENTORY = "inventory", _("Inventory of powers and risks")
+        CONTROLS = "controls", _("Controls and register")
+        MONITORING = "monitoring", _("Rules and monitoring")
+        INSPECTION = "inspection", _("Inspection and revision")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="phases", verbose_name=_("cycle"))
+    order = models.PositiveSmallIntegerField(_("order"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=80)
+    starts_on = models.DateField(_("starts on"))
+    due_on = models.DateField(_("due on"))
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["cycle_id", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "order"], name="phase_unique_order"),
+            models.UniqueConstraint(fields=["cycle", "kind"], name="phase_unique_kind"),
+            models.CheckConstraint(condition=Q(due_on__gte=F("starts_on")), name="phase_due_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    """Something a person must do by a date. Whether it is done is derived from the real work
+    (``assessments.completion``), never ticked: a point sent back makes a self-check open again.
+
+    ``key`` makes generation idempotent (one task per cycle and key, whoever generates it, however
+    often). The targets are the ids the kind needs: a position for a self-check, a department for
+    its review, an institution for its register and self-assessment, a control and a period for a
+    control run.
+    """
+
+    class Kind(models.TextChoices):
+        SELF_CHECK = "self_check", _("Self-check of a position's risks")
+        DEPT_REVIEW = "dept_review", _("Department review of risk points")
+        REGISTER_DEFINE = "register_define", _("Definition of the register's levels")
+        REGISTER_APPROVE = "register_approve", _("Leadership approval of the register")
+        REGISTER_NOTICE = "register_notice", _("Public notice of the register")
+        REGISTER_FILE = "register_file", _("Filing of the register")
+        CONTROL_RUN = "control_run", _("Run of a control")
+        SELF_ASSESSMENT = "self_assessment", _("Self-assessment of the institution")
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("cycle"))
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("phase"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=80, help_text="Unique per cycle: what generation recognises on a re-run.")
+    year = models.PositiveSmallIntegerField(_("year"))
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.CASCADE, related_name="+", verbose_name=_("institution")
+    )
+    department = models.ForeignKey(
+        "risk_registry.Department",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    position = models.ForeignKey(
+        "positions.Position",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("position"),
+    )
+    control = models.ForeignKey(
+        "controls.Control", null=True, blank=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("control")
+    )
+    period_start = models.DateField(_("period from"), null=True, blank=True)
+    due_on = models.DateField(_("due on"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cycle_tasks",
+        verbose_name=_("owner"),
+    )
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["cycle", "key"], name="task_unique_key")]
+        indexes = [
+            models.Index(fields=["cycle", "due_on"], name="task_cycle_due"),
+            models.Index(fields=["owner", "due_on"], name="task_owner_due"),
+            models.Index(fields=["cycle", "institution"], name="task_cycle_institution"),
+            models.Index(fields=["department", "due_on"], name="task_department_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.due_on}"
+
+    def days_left(self, today: datetime.date) -> int:
+        return (self.due_on - today).days
+
+
+class SelfAssessment(models.Model):
+    """An institution's year-end self-assessment (自查自评) in a cycle: the work the 检查考核 task asks."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="self_assessments", verbose_name=_("cycle"))
+    institution = models.ForeignKey(
+        "risk_registry.Institution", on_delete=models.PROTECT, related_name="+", verbose_name=_("institution")
+    )
+    summary = models.TextField(_("summary"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("submitted by")
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("self-assessment")
+        verbose_name_plural = _("self-assessments")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "institution"], name="selfassessment_unique_institution")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle} · {self.institution}"
+
+
+class ScanRun(models.Model):
+    """One run of the deadline scan: as of when, what it found, what it created."""
+
+    as_of = models.DateTimeField(_("as of"))
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    tasks_considered = models.PositiveIntegerField(_("tasks considered"), default=0)
+    notifications_created = models.PositiveIntegerField(_("notifications created"), default=0)
+
+    class Meta:
+        verbose_name = _("scan run")
+        verbose_name_plural = _("scan runs")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.as_of:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """One message to one person about one task at one stage, and its e-mail delivery.
+
+    The unique (task, recipient, stage) is what makes reminders exactly-once: a scan that runs
+    twice, two workers scanning at once, or a retried task all try to insert the same row and
+    all but one find it already there (``ON CONFLICT DO NOTHING``). The e-mail is claimed by a
+    conditional UPDATE (pending → sending) before it is sent, so two deliveries of the same
+    notification never both send.
+    """
+
+    class Email(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("No e-mail address")
+        FAILED = "failed", _("Failed")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("task"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    stage = models.CharField(_("stage"), max_length=16)
+    scan = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    email_status = models.CharField(
+        _("e-mail"), max_length=10, choices=Email.choices, default=Email.PENDING, db_index=True
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["task", "recipient", "stage"], name="notification_unique_stage")]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} · {self.stage} · {self.task_id}"

@@ -1,0 +1,229 @@
+"""The deadline scan: one short pass over the open tasks near or past their due date, as of a moment.
+
+For each open task (not done, per ``assessments.completion``) of a running cycle it decides the
+stage it has reached and who must hear of it:
+
+- 提醒 ``remind-<d>``: ``d`` days before the due date (each of the cycle's ``reminder_days``), the
+  owner. Only the nearest stage is sent: a scan that missed the 7-day reminder (the broker was
+  down) and runs one day before the due date sends the 1-day reminder, once, not both;
+- 督导 ``supervise``: ``supervisor_after_days`` after it, the owner and the supervisor — the
+  department head, or for a task with no department (or the head's own) the institution's
+  leadership (the leader in charge), or failing both the discipline office;
+- 通报 ``report``: ``discipline_after_days`` after it, the discipline office of the institution, or
+  the nearest one above it.
+
+Exactly once: every notification is inserted under its unique (task, recipient, stage) with
+``ON CONFLICT DO NOTHING``; a second scan, a concurrent one in another process, or a retried
+task inserts nothing new. The rows this scan inserted are read back by its ScanRun id.
+
+A fixed number of queries, whatever the number of tasks: the cycles, the candidate tasks (one
+query, completion evaluated in SQL), the notifications they already have, the memberships of the
+people to tell, one INSERT (on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)``), the rows it
+created, and the scan's own row.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from assessments.completion import with_done
+from assessments.models import Cycle, Notification, ScanRun, Task
+from risk_registry.access import _path_ids
+from risk_registry.models import Membership, Role
+
+SUPERVISE = "supervise"
+REPORT = "report"
+
+
+def remind_stage(days: int) -> str:
+    return f"remind-{days}"
+
+
+def stages_due(
+    *, due_on: datetime.date, today: datetime.date, reminder_days, supervisor_after: int, discipline_after: int
+) -> list[str]:
+    """The stages an open task due on ``due_on`` has reached on ``today`` (see the module docstring)."""
+    days_left = (due_on - today).days
+    if days_left >= 0:
+        eligible = [day for day in reminder_days if day >= days_left]
+        return [remind_stage(min(eligible))] if eligible else []
+    overdue = -days_left
+    stages = []
+    if overdue >= supervisor_after:
+        stages.append(SUPERVISE)
+    if overdue >= discipline_after:
+        stages.append(REPORT)
+    return stages
+
+
+@dataclass
+class ScanResult:
+    scan_id: int
+    as_of: datetime.datetime
+    today: datetime.date
+    considered: int
+    created: list[int] = field(default_factory=list)  # ids of the notifications this scan inserted
+    cycles_to_generate: list[int] = field(default_factory=list)
+
+
+class _People:
+    """Supervisors and discipline offices of the candidate tasks, from one membership query."""
+
+    def __init__(self, memberships) -> None:
+        self.heads: dict[int, set[int]] = defaultdict(set)
+        self.leaders: dict[int, set[int]] = defaultdict(set)
+        self.discipline: dict[int, set[int]] = defaultdict(set)
+        for m in memberships:
+            if m["role"] == Role.DEPT_HEAD:
+                self.heads[m["department_id"]].add(m["user_id"])
+            elif m["role"] in (Role.LEADERSHIP, Role.PRINCIPAL):
+                self.leaders[m["institution_id"]].add(m["user_id"])
+            else:
+                self.discipline[m["institution_id"]].add(m["user_id"])
+
+    def discipline_for(self, path: str, owner: int | None) -> set[int]:
+        for pk in reversed(_path_ids(path)):
+            users = self.discipline.get(pk, set()) - {owner}
+            if users:
+                return users
+        return set()
+
+    def supervisors_for(self, task: dict) -> set[int]:
+        owner = task["owner_id"]
+        users = self.heads.get(task["department_id"], set()) - {owner}
+        if not users:
+            users = self.leaders.get(task["institution_id"], set()) - {owner}
+        if not users:
+            users = self.discipline_for(task["institution__path"], owner)
+        return users
+
+
+def _recipients(stage: str, task: dict, people: _People) -> set[int]:
+    owner = task["owner_id"]
+    if stage == SUPERVISE:
+        return people.supervisors_for(task) | ({owner} if owner else set())
+    if stage == REPORT:
+        return people.discipline_for(task["institution__path"], owner)
+    return {owner} if owner else set()
+
+
+def _insert(rows: list[tuple[int, int, str]], scan: ScanRun, now: datetime.datetime) -> None:
+    """Insert notifications, skipping those that exist: one statement on PostgreSQL."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Notification._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (task_id, recipient_id, stage, scan_id, created_at,
+                                     email_status, email_attempts, email_error)
+                SELECT t, r, s, %s, %s, %s, 0, '' FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[]) AS x(t, r, s)
+                ON CONFLICT (task_id, recipient_id, stage) DO NOTHING
+                """,  # noqa: S608 - the table name is the model's, every value is a parameter
+                [scan.pk, now, Notification.Email.PENDING, *map(list, zip(*rows, strict=True))],
+            )
+        return
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                task_id=t, recipient_id=r, stage=s, scan=scan, created_at=now, email_status=Notification.Email.PENDING
+            )
+            for t, r, s in rows
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+
+
+def _candidates(cycles: list[dict], today: datetime.date) -> Q:
+    parts = Q(pk__in=[])
+    for cycle in cycles:
+        horizon = today + datetime.timedelta(days=max(cycle["reminder_days"] or [0]))
+        parts |= Q(cycle_id=cycle["id"], due_on__lte=horizon)
+    return parts
+
+
+@transaction.atomic
+def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> ScanResult:
+    """Run one scan as of ``now`` (default: the current time); return what it created."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    cycles_qs = Cycle.objects.filter(state=Cycle.State.RUNNING)
+    if cycle_ids is not None:
+        cycles_qs = cycles_qs.filter(pk__in=list(cycle_ids))
+    cycles = list(
+        cycles_qs.values("id", "reminder_days", "supervisor_after_days", "discipline_after_days", "tasks_generated_at")
+    )
+    scan = ScanRun.objects.create(as_of=now)
+    by_id = {cycle["id"]: cycle for cycle in cycles}
+    window = _candidates(cycles, today)
+    reported = Notification.objects.filter(task_id=OuterRef("pk"), stage=REPORT)
+    tasks = list(
+        with_done(Task.objects.filter(window))
+        .filter(is_done=False)
+        .exclude(Exists(reported))
+        .values("id", "cycle_id", "due_on", "owner_id", "institution_id", "department_id", "institution__path")
+    )
+    sent = set(
+        Notification.objects.filter(task__in=Task.objects.filter(window).exclude(Exists(reported))).values_list(
+            "task_id", "recipient_id", "stage"
+        )
+    )
+    departments = {t["department_id"] for t in tasks if t["department_id"]}
+    institutions = {t["institution_id"] for t in tasks}
+    ancestors = {pk for t in tasks for pk in _path_ids(t["institution__path"])}
+    people = _People(
+        Membership.objects.filter(
+            Q(role=Role.DEPT_HEAD, department_id__in=departments)
+            | Q(role__in=(Role.LEADERSHIP, Role.PRINCIPAL), institution_id__in=institutions)
+            | Q(role__in=(Role.DISCIPLINE, Role.SUPERIOR), institution_id__in=ancestors)
+        ).values("user_id", "role", "institution_id", "department_id")
+    )
+    rows = []
+    for task in tasks:
+        cycle = by_id[task["cycle_id"]]
+        for stage in stages_due(
+            due_on=task["due_on"],
+            today=today,
+            reminder_days=cycle["reminder_days"],
+            supervisor_after=cycle["supervisor_after_days"],
+            discipline_after=cycle["discipline_after_days"],
+        ):
+            for recipient in sorted(_recipients(stage, task, people)):
+                if (task["id"], recipient, stage) not in sent:
+                    rows.append((task["id"], recipient, stage))
+    _insert(rows, scan, timezone.now())  # when it was created; the scan's as-of is on its ScanRun
+    created = list(Notification.objects.filter(scan=scan).order_by("id").values_list("id", flat=True))
+    ScanRun.objects.filter(pk=scan.pk).update(
+        finished_at=timezone.now(), tasks_considered=len(tasks), notifications_created=len(created)
+    )
+    return ScanResult(
+        scan_id=scan.pk,
+        as_of=now,
+        today=today,
+        considered=len(tasks),
+        created=created,
+        cycles_to_generate=[cycle["id"] for cycle in cycles if _needs_generation(cycle, now)],
+    )
+
+
+def _needs_generation(cycle: dict, now: datetime.datetime) -> bool:
+    """Never generated (the message was lost), or generated long enough ago that holders,
+    departments and approved controls may have changed since."""
+    generated = cycle["tasks_generated_at"]
+    return generated is None or now - generated > datetime.timedelta(
+        hours=settings.RISK_REGISTRY_CYCLE_REGENERATE_HOURS
+    )
+
+
+def cycles_needing_generation(*, now: datetime.datetime) -> list[int]:
+    cycles = Cycle.objects.filter(state=Cycle.State.RUNNING).values("id", "tasks_generated_at")
+    return [cycle["id"] for cycle in cycles if _needs_generation(cycle, now)]

@@ -1,0 +1,283 @@
+"""Reads of the annual cycle: inbox, progress board, notification texts, year-over-year changes.
+
+Every function runs a fixed number of queries whatever the number of rows; completion comes from
+``assessments.completion`` (SQL), never from a loop.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from assessments.completion import with_done
+from assessments.models import Cycle, Notification, Phase, Task
+from risk_registry import access
+from risk_registry.models import Department, Institution, RiskPoint, RiskPointState
+
+AT_RISK_DAYS = 7
+OPEN_TASK_LIMIT = 100
+
+
+# --- texts ----------------------------------------------------------------------------------------
+
+
+def task_title(task: Task) -> str:
+    """What the task asks, naming its target. Expects the target relations to be joined."""
+    kind = task.kind
+    if kind == Task.Kind.SELF_CHECK:
+        return _("Self-check the risks of %(position)s") % {"position": task.position.title if task.position else ""}
+    if kind == Task.Kind.DEPT_REVIEW:
+        return _("Review the risk points of %(department)s") % {
+            "department": task.department.name if task.department else ""
+        }
+    if kind == Task.Kind.CONTROL_RUN:
+        return _("Record how the control ran, %(start)s – %(end)s: %(measure)s") % {
+            "start": task.period_start,
+            "end": task.due_on,
+            "measure": task.control.measure[:60] if task.control else "",
+        }
+    labels = {
+        Task.Kind.REGISTER_DEFINE: _("Define the levels of the register of %(institution)s"),
+        Task.Kind.REGISTER_APPROVE: _("Approve the register of %(institution)s"),
+        Task.Kind.REGISTER_NOTICE: _("Publish the register of %(institution)s for notice"),
+        Task.Kind.REGISTER_FILE: _("Sign and file the register of %(institution)s"),
+        Task.Kind.SELF_ASSESSMENT: _("Self-assessment of %(institution)s"),
+    }
+    return labels[kind] % {"institution": task.institution.name}
+
+
+def task_url(task: Task) -> str:
+    """Where the owner does the work of the task."""
+    if task.kind == Task.Kind.SELF_CHECK and task.position_id:
+        return reverse("position_detail", args=[task.position_id])
+    if task.kind == Task.Kind.DEPT_REVIEW and task.department_id:
+        return reverse("department_detail", args=[task.department_id])
+    if task.kind == Task.Kind.CONTROL_RUN and task.control_id:
+        return reverse("control_run_create", args=[task.control_id])
+    if task.kind == Task.Kind.SELF_ASSESSMENT:
+        return reverse("self_assessment", args=[task.cycle_id, task.institution.code])
+    try:  # the register page of the review workflow, where it exists
+        return reverse("register_detail", args=[task.institution.code, task.year])
+    except NoReverseMatch:
+        return reverse("institution_detail", args=[task.institution.code])
+
+
+def stage_label(stage: str) -> str:
+    if stage == "supervise":
+        return _("Overdue: the supervisor is informed")
+    if stage == "report":
+        return _("Overdue: reported to the discipline office")
+    days = stage.removeprefix("remind-")
+    if days == "0":
+        return _("Due today")
+    return _("Reminder: due in %(days)s day(s)") % {"days": days}
+
+
+@dataclass(frozen=True)
+class NotificationText:
+    subject: str
+    title: str
+    stage: str
+    url: str
+
+
+def notification_text(notification: Notification) -> NotificationText:
+    task = notification.task
+    title = task_title(task)
+    stage = stage_label(notification.stage)
+    return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=task_url(task))
+
+
+TASK_JOINS = ("institution", "department", "position", "control", "phase", "owner")
+
+
+# --- inbox ------------------------------------------------------------------------------------------
+
+
+def unread_notification_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@dataclass
+class Inbox:
+    open_tasks: list[Task]
+    done_tasks: list[Task]
+    notifications: list[Notification]
+    today: datetime.date
+
+
+def inbox_for(*, user, today: datetime.date) -> Inbox:
+    """The user's own tasks of running cycles (open first, by due date) and recent notifications."""
+    mine = with_done(
+        Task.objects.filter(owner=user, cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
+    )
+    open_tasks = list(mine.filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
+    done_tasks = list(mine.filter(is_done=True).order_by("-due_on", "-id")[:20])
+    notifications = list(
+        Notification.objects.filter(recipient=user)
+        .select_related(*(f"task__{join}" for join in TASK_JOINS))
+        .order_by("-created_at", "-id")[:50]
+    )
+    for task in open_tasks + done_tasks:
+        task.title = task_title(task)
+        task.url = task_url(task)
+        task.left = task.days_left(today)
+        task.overdue = -task.left
+    for notification in notifications:
+        notification.text = notification_text(notification)
+    return Inbox(open_tasks=open_tasks, done_tasks=done_tasks, notifications=notifications, today=today)
+
+
+# --- progress board ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardRow:
+    label: str
+    url: str = ""
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+    at_risk: int = 0
+
+    def add(self, row: dict) -> None:
+        for name in ("total", "done", "overdue", "at_risk"):
+            setattr(self, name, getattr(self, name) + row[name])
+
+    @property
+    def done_percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class Board:
+    cycle: Cycle
+    phases: list[Phase]
+    node: Institution
+    department: Department | None
+    rows: list[BoardRow]
+    total: BoardRow
+    open_tasks: list[Task] = field(default_factory=list)
+    today: datetime.date | None = None
+
+
+def cycles_for_list(*, user) -> QuerySet[Cycle]:
+    return access.cycles_visible_to(user).select_related("institution").order_by("-year", "institution__path")[:100]
+
+
+def _counts(tasks: QuerySet, today: datetime.date, *group) -> QuerySet:
+    soon = today + datetime.timedelta(days=AT_RISK_DAYS)
+    return (
+        with_done(tasks)
+        .values(*group)
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(is_done=True)),
+            overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
+            at_risk=Count("id", filter=Q(is_done=False, due_on__gte=today, due_on__lte=soon)),
+        )
+        .order_by()
+    )
+
+
+def cycle_board(
+    *, user, cycle: Cycle, today: datetime.date, node: Institution | None = None, department: Department | None = None
+) -> Board:
+    """Progress of the cycle as the user may see it.
+
+    At an institution (``node``, default the cycle's): one row for the institution's own tasks
+    per department (and one for its register), then one row per child institution with its whole
+    subtree rolled up, side by side. At a department: one row per person, and the open tasks.
+    """
+    node = node or cycle.institution
+    tasks = access.tasks_visible_to(user).filter(cycle=cycle)
+    base = reverse("cycle_board", args=[cycle.pk])
+    rows: dict[object, BoardRow] = {}
+    open_tasks: list[Task] = []
+    if department is not None:
+        tasks = tasks.filter(department=department)
+        for row in _counts(tasks, today, "owner_id", "owner__last_name", "owner__first_name", "owner__username"):
+            label = f"{row['owner__last_name']}{row['owner__first_name']}" or row["owner__username"] or _("No owner")
+            rows.setdefault(row["owner_id"], BoardRow(label=label)).add(row)
+        open_tasks = list(
+            with_done(tasks.select_related(*TASK_JOINS))
+            .filter(is_done=False)
+            .order_by("due_on", "id")[:OPEN_TASK_LIMIT]
+        )
+        for task in open_tasks:
+            task.title = task_title(task)
+            task.left = task.days_left(today)
+            task.overdue = -task.left
+    else:
+        tasks = tasks.filter(institution__path__startswith=node.path)
+        counted = list(_counts(tasks, today, "institution_id", "institution__path", "department_id"))
+        depth = len(access._path_ids(node.path))
+        children = {}
+        child_ids = {access._path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
+        if child_ids:
+            children = {i.pk: i for i in Institution.objects.filter(pk__in=child_ids).order_by("path")}
+        departments = dict(Department.objects.filter(institution=node).values_list("id", "name"))
+        for row in sorted(counted, key=lambda r: (r["institution__path"], r["department_id"] or 0)):
+            if row["institution_id"] == node.pk:
+                dept = row["department_id"]
+                label = departments.get(dept, "") if dept else _("The institution's register")
+                url = f"{base}?institution={node.code}&department={dept}" if dept else ""
+                rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
+            else:
+                child = children[access._path_ids(row["institution__path"])[depth]]
+                rows.setdefault(
+                    ("i", child.pk), BoardRow(label=child.name, url=f"{base}?institution={child.code}")
+                ).add(row)
+    total = BoardRow(label=_("Total"))
+    for row in rows.values():
+        total.add(row.__dict__)
+    return Board(
+        cycle=cycle,
+        phases=list(cycle.phases.all()),
+        node=node,
+        department=department,
+        rows=list(rows.values()),
+        total=total,
+        open_tasks=open_tasks,
+        today=today,
+    )
+
+
+# --- year over year -------------------------------------------------------------------------------
+
+
+@dataclass
+class YearChange:
+    kind: str  # "carried", "changed", "new", "dropped"
+    point: RiskPoint
+    before: RiskPoint | None = None
+    fields: list[str] = field(default_factory=list)
+
+
+COMPARED = ("description", "likelihood", "severity", "level_id", "position_id", "risk_type_id")
+
+
+def year_changes(*, user, institution: Institution, year: int) -> list[YearChange]:
+    """What changed in ``institution``'s register from ``year`` to the next: two queries."""
+    visible = access.risk_points_visible_to(user).filter(institution=institution)
+    joins = ("level", "position", "department", "risk_type")
+    following = list(visible.filter(year=year + 1).select_related(*joins, *(f"carried_from__{j}" for j in joins)))
+    carried_ids = {p.carried_from_id for p in following if p.carried_from_id}
+    previous = visible.filter(year=year).exclude(state=RiskPointState.DRAFT).select_related(*joins)
+    changes = []
+    for point in following:
+        before = point.carried_from
+        if before is None:
+            changes.append(YearChange("new", point))
+            continue
+        differing = [name for name in COMPARED if getattr(point, name) != getattr(before, name)]
+        changes.append(YearChange("changed" if differing else "carried", point, before, differing))
+    changes.extend(YearChange("dropped", p) for p in previous if p.pk not in carried_ids)
+    order = {"changed": 0, "new": 1, "dropped": 2, "carried": 3}
+    return sorted(changes, key=lambda c: (order[c.kind], c.point.department_id, c.point.pk))

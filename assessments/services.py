@@ -1,0 +1,576 @@
+"""Services that write the annual cycle: launch, edit, generate its tasks, self-assess, close and
+roll over to next year's draft register. Each state change writes its audit entry."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
+
+from assessments.models import Cycle, Notification, Phase, SelfAssessment, Task
+from controls.models import Control
+from positions.models import Holding
+from risk_registry import access
+from risk_registry.models import (
+    AuditEntry,
+    Department,
+    Institution,
+    Membership,
+    Register,
+    RegisterVersion,
+    RiskPoint,
+    RiskPointState,
+    Role,
+)
+from risk_registry.services import apply_changes, audit_record
+
+logger = logging.getLogger(__name__)
+
+# The five phases (seed 002 三、实施步骤 dates, seed 004 篇1), as (kind, name, start, due) with
+# (month, day) in the cycle's year. Names and dates are the cycle's own once launched.
+DEFAULT_PHASES = (
+    (Phase.Kind.PUBLICITY, "宣传发动", (3, 1), (3, 31)),
+    (Phase.Kind.INVENTORY, "清权查险", (4, 1), (5, 31)),
+    (Phase.Kind.CONTROLS, "措施防控", (6, 1), (8, 31)),
+    (Phase.Kind.MONITORING, "建章立制·运行监控", (9, 1), (11, 30)),
+    (Phase.Kind.INSPECTION, "检查考核·修正完善", (12, 1), (12, 31)),
+)
+CONTROL_RUN_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
+MAX_REMINDER_DAYS = 60
+
+
+@dataclass(frozen=True)
+class PhaseSpec:
+    kind: str
+    name: str
+    starts_on: datetime.date
+    due_on: datetime.date
+
+
+def default_phases(year: int) -> list[PhaseSpec]:
+    return [
+        PhaseSpec(kind, name, datetime.date(year, *start), datetime.date(year, *due))
+        for kind, name, start, due in DEFAULT_PHASES
+    ]
+
+
+def enqueue_on_commit(task, *args) -> None:
+    """Send ``task`` after the transaction commits; never fail the request when the broker is down.
+
+    The database holds the truth (a cycle without ``tasks_generated_at``, a pending e-mail), and
+    the next deadline scan enqueues the work again, so a lost message costs a delay, not data.
+    ``retry=False``: a web request must not hang on an unreachable broker.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, retry=False)
+        except (BrokerError, OSError) as error:
+            logger.warning("broker unavailable, %s(%s) left to the next scan: %s", task.name, args, error)
+
+    transaction.on_commit(send)
+
+
+def _validate_schedule(reminder_days: Iterable[int], supervisor_after: int, discipline_after: int) -> list[int]:
+    days = sorted({int(day) for day in reminder_days}, reverse=True)
+    if any(day < 0 or day > MAX_REMINDER_DAYS for day in days):
+        raise ValidationError(
+            _("Reminders are between 0 and %(max)d days before the due date.") % {"max": MAX_REMINDER_DAYS}
+        )
+    if supervisor_after < 1:
+        raise ValidationError(_("The supervisor is told at the earliest one day after the due date."))
+    if discipline_after < supervisor_after:
+        raise ValidationError(_("The discipline office is told after the supervisor, not before."))
+    return days
+
+
+def _validate_phases(phases: list[PhaseSpec]) -> None:
+    if [p.kind for p in phases] != [kind for kind, *_rest in DEFAULT_PHASES]:
+        raise ValidationError(_("A cycle has the five phases, in order."))
+    for phase in phases:
+        if not phase.name.strip():
+            raise ValidationError(_("Every phase needs a name."))
+        if phase.due_on < phase.starts_on:
+            raise ValidationError(_("Phase %(name)s ends before it starts.") % {"name": phase.name})
+    for earlier, later in pairwise(phases):
+        if later.starts_on < earlier.starts_on:
+            raise ValidationError(_("Phases follow each other: %(name)s starts too early.") % {"name": later.name})
+
+
+@transaction.atomic
+def cycle_launch(
+    *,
+    by,
+    institution: Institution,
+    year: int,
+    name: str = "",
+    phases: list[PhaseSpec] | None = None,
+    reminder_days: Iterable[int] | None = None,
+    supervisor_after_days: int | None = None,
+    discipline_after_days: int | None = None,
+    enqueue: bool = True,
+) -> Cycle:
+    """Launch a year's cycle for ``institution`` and its subtree; tasks are generated after commit
+    (``enqueue=False``: the caller generates them itself, as the demo seed does).
+
+    One running cycle per part of the tree and year: a cycle of an ancestor or a descendant for
+    the same year would give the same people the same tasks twice.
+    """
+    if not access.can_launch_cycle(by, institution):
+        raise PermissionDenied
+    phases = phases or default_phases(year)
+    _validate_phases(phases)
+    defaults = Cycle()
+    days = _validate_schedule(
+        defaults.reminder_days if reminder_days is None else reminder_days,
+        supervisor_after_days or defaults.supervisor_after_days,
+        discipline_after_days or defaults.discipline_after_days,
+    )
+    ancestors = [int(pk) for pk in institution.path.strip("/").split("/")]
+    overlapping = Cycle.objects.filter(year=year).filter(
+        Q(institution_id__in=ancestors) | Q(institution__path__startswith=institution.path)
+    )
+    if overlapping.exists():
+        raise ValidationError(_("A cycle of %(year)s already covers this institution.") % {"year": year})
+    cycle = Cycle.objects.create(
+        institution=institution,
+        year=year,
+        name=name.strip() or _("Integrity risk prevention and control, %(year)s") % {"year": year},
+        reminder_days=days,
+        supervisor_after_days=supervisor_after_days or defaults.supervisor_after_days,
+        discipline_after_days=discipline_after_days or defaults.discipline_after_days,
+        launched_by=by,
+    )
+    Phase.objects.bulk_create(
+        Phase(cycle=cycle, order=n, kind=p.kind, name=p.name.strip(), starts_on=p.starts_on, due_on=p.due_on)
+        for n, p in enumerate(phases, start=1)
+    )
+    audit_record(actor=by, action="cycle.launch", target=cycle, institution=institution, summary=cycle.name)
+    if enqueue:
+        from assessments.tasks import cycle_generate_tasks
+
+        enqueue_on_commit(cycle_generate_tasks, cycle.pk)
+    return cycle
+
+
+@transaction.atomic
+def cycle_update(
+    *,
+    by,
+    cycle: Cycle,
+    name: str,
+    phases: list[PhaseSpec],
+    reminder_days: Iterable[int],
+    supervisor_after_days: int,
+    discipline_after_days: int,
+) -> Cycle:
+    """Rename, re-date and re-schedule a running cycle; due dates of its tasks follow (regenerated)."""
+    if not access.can_manage_cycle(by, cycle):
+        raise PermissionDenied
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if not cycle.is_running:
+        raise ValidationError(_("A closed cycle cannot be changed."))
+    _validate_phases(phases)
+    days = _validate_schedule(reminder_days, supervisor_after_days, discipline_after_days)
+    changes = apply_changes(
+        cycle,
+        {
+            "name": name.strip() or cycle.name,
+            "reminder_days": days,
+            "supervisor_after_days": supervisor_after_days,
+            "discipline_after_days": discipline_after_days,
+        },
+    )
+    existing = list(cycle.phases.order_by("order"))
+    for phase, spec in zip(existing, phases, strict=True):
+        phase_changes = apply_changes(
+            phase, {"name": spec.name.strip(), "starts_on": spec.starts_on, "due_on": spec.due_on}
+        )
+        if phase_changes:
+            phase.save(update_fields=["name", "starts_on", "due_on"])
+            changes.update({f"{phase.kind}.{field}": [str(v) for v in pair] for field, pair in phase_changes.items()})
+    if changes:
+        cycle.tasks_generated_at = None  # the scan regenerates if the message below is lost
+        cycle.save()
+        audit_record(
+            actor=by,
+            action="cycle.update",
+            target=cycle,
+            institution=cycle.institution,
+            summary=cycle.name,
+            changes=changes,
+        )
+        from assessments.tasks import cycle_generate_tasks
+
+        enqueue_on_commit(cycle_generate_tasks, cycle.pk)
+    return cycle
+
+
+# --- task generation ---------------------------------------------------------------------------
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return datetime.date(year, month, 1)
+
+
+def control_periods(
+    frequency: str, start: datetime.date, end: datetime.date
+) -> list[tuple[datetime.date, datetime.date]]:
+    """The periods of the monitoring phase in which a control of ``frequency`` must run once.
+
+    Weekly: 7-day periods from the phase start; monthly, quarterly, half-yearly: calendar months
+    (1, 3, 6 of them) from the phase start's month; yearly, each time and as needed: the whole
+    phase (it must run, and be recorded, at least once). Every period is clipped to the phase.
+    """
+    if frequency == Control.Frequency.WEEKLY:
+        periods, day = [], start
+        while day <= end:
+            periods.append((day, min(day + datetime.timedelta(days=6), end)))
+            day += datetime.timedelta(days=7)
+        return periods
+    months = {Control.Frequency.MONTHLY: 1, Control.Frequency.QUARTERLY: 3, Control.Frequency.HALF_YEARLY: 6}.get(
+        frequency
+    )
+    if months is None:
+        return [(start, end)]
+    periods, month_start = [], datetime.date(start.year, start.month, 1)
+    while month_start <= end:
+        following = _add_months(month_start, months)
+        periods.append((max(month_start, start), min(following - datetime.timedelta(days=1), end)))
+        month_start = following
+    return periods
+
+
+def _spread(phase: Phase, fraction: float) -> datetime.date:
+    span = (phase.due_on - phase.starts_on).days
+    return phase.starts_on + datetime.timedelta(days=round(span * fraction))
+
+
+class _Owners:
+    """Who owns what in a subtree, from one query of memberships (no query per task)."""
+
+    def __init__(self, institutions: dict[int, str], memberships: Iterable[dict]) -> None:
+        self.paths = institutions
+        self.by_role: dict[tuple[str, int], list[int]] = defaultdict(list)
+        self.heads: dict[int, list[int]] = defaultdict(list)
+        for m in memberships:
+            if m["role"] == Role.DEPT_HEAD:
+                self.heads[m["department_id"]].append(m["user_id"])
+            else:
+                self.by_role[(m["role"], m["institution_id"])].append(m["user_id"])
+
+    def first(self, role: str, institution_id: int) -> int | None:
+        users = self.by_role.get((role, institution_id))
+        return min(users) if users else None
+
+    def discipline(self, institution_id: int) -> int | None:
+        """The institution's discipline office, else the nearest one above it."""
+        for pk in reversed(access._path_ids(self.paths.get(institution_id, f"/{institution_id}/"))):
+            for role in (Role.DISCIPLINE, Role.SUPERIOR):
+                user = self.first(role, pk)
+                if user:
+                    return user
+        return None
+
+    def leader(self, institution_id: int) -> int | None:
+        return (
+            self.first(Role.PRINCIPAL, institution_id)
+            or self.first(Role.LEADERSHIP, institution_id)
+            or self.discipline(institution_id)
+        )
+
+    def head(self, department_id: int | None) -> int | None:
+        users = self.heads.get(department_id)
+        return min(users) if users else None
+
+
+def cycle_tasks_build(cycle: Cycle) -> list[Task]:
+    """The tasks the cycle's phases imply for today's organisation (unsaved; see the generator).
+
+    The 宣传发动 phase (plan, leading group, training) leaves no record in the product, so it
+    has dates but no tasks.
+    """
+    phases = {phase.kind: phase for phase in cycle.phases.all()}
+    subtree = Institution.objects.filter(path__startswith=cycle.institution.path)
+    institutions = dict(subtree.values_list("id", "path"))
+    owners = _Owners(
+        institutions,
+        Membership.objects.filter(
+            Q(institution__path__startswith=cycle.institution.path)
+            | Q(institution_id__in=access._path_ids(cycle.institution.path))
+        ).values("user_id", "role", "institution_id", "department_id"),
+    )
+    departments = list(Department.objects.filter(institution__in=subtree).values("id", "institution_id"))
+    with_departments = {d["institution_id"] for d in departments}
+    holders: dict[int, tuple[int, int, int]] = {}  # position → (user, department, institution)
+    for h in (
+        Holding.objects.filter(ended_on__isnull=True, position__institution__in=subtree)
+        .order_by("started_on", "id")
+        .values("position_id", "user_id", "position__department_id", "position__institution_id")
+    ):
+        holders.setdefault(
+            h["position_id"], (h["user_id"], h["position__department_id"], h["position__institution_id"])
+        )
+
+    tasks: list[Task] = []
+
+    def add(phase: Phase, kind: str, key: str, institution_id: int, due_on: datetime.date, owner_id, **targets) -> None:
+        tasks.append(
+            Task(
+                cycle=cycle,
+                phase=phase,
+                kind=kind,
+                key=key,
+                year=cycle.year,
+                institution_id=institution_id,
+                due_on=due_on,
+                owner_id=owner_id,
+                **targets,
+            )
+        )
+
+    inventory = phases[Phase.Kind.INVENTORY]
+    for position_id, (user_id, department_id, institution_id) in holders.items():
+        add(
+            inventory,
+            Task.Kind.SELF_CHECK,
+            f"self_check:{position_id}",
+            institution_id,
+            _spread(inventory, 0.5),
+            user_id,
+            department_id=department_id,
+            position_id=position_id,
+        )
+    for d in departments:
+        add(
+            inventory,
+            Task.Kind.DEPT_REVIEW,
+            f"dept_review:{d['id']}",
+            d["institution_id"],
+            inventory.due_on,
+            owners.head(d["id"]) or owners.leader(d["institution_id"]),
+            department_id=d["id"],
+        )
+
+    register = phases[Phase.Kind.CONTROLS]
+    inspection = phases[Phase.Kind.INSPECTION]
+    for institution_id in sorted(with_departments):
+        for kind, fraction, owner in (
+            (Task.Kind.REGISTER_DEFINE, 0.25, owners.discipline(institution_id)),
+            (Task.Kind.REGISTER_APPROVE, 0.5, owners.leader(institution_id)),
+            (Task.Kind.REGISTER_NOTICE, 0.75, owners.discipline(institution_id)),
+            (Task.Kind.REGISTER_FILE, 1.0, owners.leader(institution_id)),
+        ):
+            add(register, kind, f"{kind}:{institution_id}", institution_id, _spread(register, fraction), owner)
+        add(
+            inspection,
+            Task.Kind.SELF_ASSESSMENT,
+            f"self_assessment:{institution_id}",
+            institution_id,
+            inspection.due_on,
+            owners.leader(institution_id),
+        )
+
+    monitoring = phases[Phase.Kind.MONITORING]
+    controls = Control.objects.filter(
+        risk_point__institution__in=subtree, risk_point__year=cycle.year, risk_point__state__in=CONTROL_RUN_STATES
+    ).values("id", "frequency", "risk_point__position_id", "risk_point__department_id", "risk_point__institution_id")
+    for c in controls:
+        position_id = c["risk_point__position_id"]
+        owner = holders[position_id][0] if position_id in holders else owners.head(c["risk_point__department_id"])
+        for start, end in control_periods(c["frequency"], monitoring.starts_on, monitoring.due_on):
+            add(
+                monitoring,
+                Task.Kind.CONTROL_RUN,
+                f"control_run:{c['id']}:{start:%Y%m%d}",
+                c["risk_point__institution_id"],
+                end,
+                owner,
+                department_id=c["risk_point__department_id"],
+                position_id=position_id,
+                control_id=c["id"],
+                period_start=start,
+            )
+    return tasks
+
+
+def cycle_generate_tasks(*, cycle_id: int, batch_size: int = 2000) -> int:
+    """Create the cycle's tasks, or bring them up to date: safe to run any number of times.
+
+    The unique (cycle, key) decides: an existing task keeps its id and its notifications, and
+    gets today's owner (a rotation hands the self-check to the new holder) and the phase's current
+    due date. Returns the number of tasks the cycle implies now.
+    """
+    cycle = Cycle.objects.select_related("institution").filter(pk=cycle_id, state=Cycle.State.RUNNING).first()
+    if cycle is None:
+        return 0  # closed or deleted since the message was sent: nothing to do
+    tasks = cycle_tasks_build(cycle)
+    with transaction.atomic():
+        Task.objects.bulk_create(
+            tasks,
+            batch_size=batch_size,
+            update_conflicts=True,
+            unique_fields=["cycle", "key"],
+            update_fields=["owner", "due_on", "phase", "period_start"],
+        )
+        Cycle.objects.filter(pk=cycle.pk).update(tasks_generated_at=timezone.now())
+    return len(tasks)
+
+
+# --- the work of the inspection phase ------------------------------------------------------------
+
+
+@transaction.atomic
+def self_assessment_submit(*, by, cycle: Cycle, institution: Institution, summary: str) -> SelfAssessment:
+    """Record an institution's self-assessment in a cycle (once; the unique key refuses a second)."""
+    if not access.can_submit_self_assessment(by, institution):
+        raise PermissionDenied
+    if not summary.strip():
+        raise ValidationError(_("Write the self-assessment."))
+    if not institution.is_within(cycle.institution):
+        raise ValidationError(_("The institution is not part of this cycle."))
+    if SelfAssessment.objects.filter(cycle=cycle, institution=institution).exists():
+        raise ValidationError(_("The self-assessment has already been submitted."))
+    assessment = SelfAssessment.objects.create(
+        cycle=cycle, institution=institution, summary=summary.strip(), submitted_by=by
+    )
+    audit_record(
+        actor=by, action="self_assessment.submit", target=assessment, institution=institution, summary=str(cycle)
+    )
+    return assessment
+
+
+@transaction.atomic
+def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read (all, or those of ``ids``); others' are never touched."""
+    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
+
+
+# --- closing a cycle: the next year starts from this year's filed register (PDCA) ------------------
+
+
+@dataclass(frozen=True)
+class RolloverResult:
+    registers: int
+    points: int
+    controls: int
+
+
+def _filed_point_ids(cycle: Cycle) -> dict[int, list[int]]:
+    """Per institution of the cycle, the ids of the points in its latest filed version."""
+    latest: dict[int, tuple[int, list[int]]] = {}
+    versions = RegisterVersion.objects.filter(
+        register__year=cycle.year, register__institution__path__startswith=cycle.institution.path
+    ).values_list("register__institution_id", "number", "snapshot")
+    for institution_id, number, snapshot in versions:
+        if institution_id not in latest or number > latest[institution_id][0]:
+            latest[institution_id] = (number, [point["id"] for point in snapshot.get("points", [])])
+    return {institution_id: ids for institution_id, (_number, ids) in latest.items()}
+
+
+@transaction.atomic
+def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
+    """Close the cycle and start next year's draft registers from this year's filed ones.
+
+    Each point of an institution's latest filed version is copied into next year as a draft
+    carried over from it (``carried_from``), with its controls, for the holders to re-check; a
+    point already carried over is not copied again, so closing is safe to repeat after a failure.
+    Institutions that filed nothing start next year empty. Bulk writes: one audit entry per
+    register carried over, listing the points, instead of one per row.
+    """
+    if not access.can_manage_cycle(by, cycle):
+        raise PermissionDenied
+    cycle = Cycle.objects.select_for_update().select_related("institution").get(pk=cycle.pk)
+    if not cycle.is_running:
+        raise ValidationError(_("The cycle is already closed."))
+    next_year = cycle.year + 1
+    filed = _filed_point_ids(cycle)
+    all_ids = [pk for ids in filed.values() for pk in ids]
+    already = set(
+        RiskPoint.objects.filter(carried_from_id__in=all_ids, year=next_year).values_list("carried_from_id", flat=True)
+    )
+    sources = list(RiskPoint.objects.filter(pk__in=set(all_ids) - already).select_related("institution"))
+    copies = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution_id=p.institution_id,
+            department_id=p.department_id,
+            position_id=p.position_id,
+            power_item_id=p.power_item_id,
+            process_step_id=p.process_step_id,
+            year=next_year,
+            risk_type_id=p.risk_type_id,
+            found_by=p.found_by,
+            description=p.description,
+            manifestation=p.manifestation,
+            likelihood=p.likelihood,
+            severity=p.severity,
+            level_id=p.level_id,
+            state=RiskPointState.DRAFT,
+            carried_from_id=p.pk,
+            created_by=by,
+        )
+        for p in sources
+    )
+    new_for_old = {copy.carried_from_id: copy.pk for copy in copies}
+    controls = Control.objects.bulk_create(
+        Control(
+            risk_point_id=new_for_old[c.risk_point_id],
+            line=c.line,
+            measure=c.measure,
+            owner=c.owner,
+            frequency=c.frequency,
+            evidence=c.evidence,
+            rule_id=c.rule_id,
+        )
+        for c in Control.objects.filter(risk_point_id__in=new_for_old)
+    )
+    carried_by_institution: dict[int, list[int]] = defaultdict(list)
+    for copy in copies:
+        carried_by_institution[copy.institution_id].append(copy.pk)
+    Register.objects.bulk_create(
+        [Register(institution_id=institution_id, year=next_year) for institution_id in filed], ignore_conflicts=True
+    )
+    AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=by,
+            action="register.carry_over",
+            target_type=Register._meta.label_lower,
+            target_id=register_id,
+            institution_id=institution_id,
+            summary=_("%(count)d points carried over from %(year)s") % {"count": len(ids), "year": cycle.year},
+            changes={"points": ids},
+        )
+        for institution_id, register_id in Register.objects.filter(
+            institution_id__in=carried_by_institution, year=next_year
+        ).values_list("institution_id", "id")
+        for ids in [carried_by_institution[institution_id]]
+    )
+    cycle.state = Cycle.State.CLOSED
+    cycle.closed_by = by
+    cycle.closed_at = timezone.now()
+    cycle.save(update_fields=["state", "closed_by", "closed_at"])
+    result = RolloverResult(registers=len(carried_by_institution), points=len(copies), controls=len(controls))
+    audit_record(
+        actor=by,
+        action="cycle.close",
+        target=cycle,
+        institution=cycle.institution,
+        summary=cycle.name,
+        changes={"carried_over": [result.registers, result.points, result.controls]},
+    )
+    return result

@@ -1,0 +1,37 @@
+"""A cycle over bureau A of the shared world (conftest.build_world), with its tasks generated.
+
+Bureau A: 审批科 (head ``head``) with 审批岗 (``holder``: a submitted point, so his self-check is
+done) and 复核岗 (``holder2``: a draft only, so hers is open); 财务股 with 会计岗 (``holder3``:
+submitted). The default phases of 2026: self-checks are due on 1 May, department reviews on 31 May.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from assessments.models import Task
+from assessments.services import cycle_generate_tasks, cycle_launch
+
+
+def at(day: str, hour: int = 9) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.fromisoformat(day).replace(hour=hour))
+
+
+def launch(world, institution=None, year: int = 2026, **kwargs):
+    cycle = cycle_launch(by=world.discipline, institution=institution or world.a, year=year, **kwargs)
+    cycle_generate_tasks(cycle_id=cycle.pk)
+    cycle.refresh_from_db()
+    return cycle
+
+
+@pytest.fixture
+def cycle(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):  # generated here, not through the broker
+        return launch(world)
+
+
+def task(cycle, kind, **lookup) -> Task:
+    return Task.objects.get(cycle=cycle, kind=kind, **lookup)

@@ -1,0 +1,151 @@
+"""The deadline scan: the right reminders and escalations at each stage, each exactly once."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Notification, Task
+from assessments.scan import deadline_scan, stages_due
+from assessments.tests.conftest import at
+from positions.models import Position
+from positions.services import holding_start
+from risk_registry.models import RiskPoint, RiskPointState
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (D(2026, 4, 23), []),  # 8 days before
+        (D(2026, 4, 24), ["remind-7"]),
+        (D(2026, 4, 27), ["remind-7"]),
+        (D(2026, 4, 30), ["remind-1"]),  # the nearest reminder only, even if the 7-day one was missed
+        (D(2026, 5, 1), ["remind-1"]),  # due today
+        (D(2026, 5, 2), ["supervise"]),
+        (D(2026, 5, 7), ["supervise"]),
+        (D(2026, 5, 8), ["supervise", "report"]),
+    ],
+)
+def test_stages_due(today, expected):
+    assert (
+        stages_due(due_on=D(2026, 5, 1), today=today, reminder_days=[7, 1], supervisor_after=1, discipline_after=7)
+        == expected
+    )
+
+
+def sent(cycle) -> list[tuple[str, str, str]]:
+    return sorted(
+        Notification.objects.filter(task__cycle=cycle).values_list("task__kind", "recipient__username", "stage")
+    )
+
+
+def test_each_stage_reaches_the_right_people_once(world, cycle):
+    # Only holder2's self-check (复核岗, a draft only) is open; it is due on 1 May.
+    deadline_scan(now=at("2026-04-24"))
+    assert sent(cycle) == [("self_check", "holder2", "remind-7")]
+    deadline_scan(now=at("2026-04-24", 15))
+    deadline_scan(now=at("2026-04-27"))
+    assert len(sent(cycle)) == 1
+
+    deadline_scan(now=at("2026-04-30"))
+    assert ("self_check", "holder2", "remind-1") in sent(cycle)
+
+    deadline_scan(now=at("2026-05-02"))  # overdue: the owner and the department head
+    assert [s for s in sent(cycle) if s[2] == "supervise"] == [
+        ("self_check", "head", "supervise"),
+        ("self_check", "holder2", "supervise"),
+    ]
+    deadline_scan(now=at("2026-05-08"))  # after the grace period: the discipline office
+    assert [s for s in sent(cycle) if s[2] == "report"] == [("self_check", "discipline", "report")]
+    total = len(sent(cycle))
+    for day in ("2026-05-08", "2026-05-09", "2026-05-20"):
+        deadline_scan(now=at(day))
+    assert len(sent(cycle)) == total  # nothing twice; the department reviews are due on 31 May, not yet near
+
+
+def test_a_missed_week_sends_only_the_nearest_reminder(world, cycle):
+    deadline_scan(now=at("2026-04-30"))
+    assert sent(cycle) == [("self_check", "holder2", "remind-1")]
+
+
+def test_done_tasks_are_not_reminded(world, cycle):
+    RiskPoint.objects.filter(pk=world.draft2.pk).update(state=RiskPointState.SUBMITTED)
+    deadline_scan(now=at("2026-04-30"))
+    assert sent(cycle) == []
+
+
+def test_tasks_without_department_escalate_to_the_leader_in_charge(world, cycle):
+    # The register's definition is the discipline office's; overdue, the leadership is told.
+    due = Task.objects.get(cycle=cycle, kind=Task.Kind.REGISTER_DEFINE).due_on
+    deadline_scan(now=at((due + datetime.timedelta(days=1)).isoformat()))
+    define = [s for s in sent(cycle) if s[0] == "register_define"]
+    assert define == [
+        ("register_define", "discipline", "supervise"),
+        ("register_define", "leader", "supervise"),
+        ("register_define", "principal", "supervise"),
+    ]
+    deadline_scan(now=at((due + datetime.timedelta(days=7)).isoformat()))
+    # The owner is the institution's discipline office: the report goes to the one above (the county's).
+    assert ("register_define", "superior", "report") in sent(cycle)
+
+
+def test_e_mails_go_out_once_through_the_backend(world, cycle):
+    world.holder2.email = "holder2@example.gov"
+    world.holder2.save()
+    call_command("run_deadline_scan", "--now", "2026-04-24T09:00")
+    call_command("run_deadline_scan", "--now", "2026-04-24T10:00")
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["holder2@example.gov"]
+    assert "复核岗" in mail.outbox[0].subject
+    assert Notification.objects.get().email_status == Notification.Email.SENT
+
+
+def test_command_prints_what_it_sent(world, cycle, capsys):
+    call_command("run_deadline_scan", "--now", "2026-05-02")
+    out = capsys.readouterr().out
+    assert "supervise  → head (赵科长)" in out
+    assert "supervise  → holder2 (李复核)" in out
+    assert "2 notifications sent" in out
+
+
+def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
+    def scan_queries(day: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            deadline_scan(now=at(day))
+        return len(captured)
+
+    small = scan_queries("2026-04-24")
+    positions = Position.objects.bulk_create(
+        Position(institution=world.a, department=world.dept, title=f"新岗{i}") for i in range(40)
+    )
+    for i, position in enumerate(positions):
+        holding_start(
+            user=[world.holder, world.holder2, world.holder3][i % 3], position=position, started_on=D(2026, 1, 1)
+        )
+    Task.objects.bulk_create(
+        Task(
+            cycle=cycle,
+            phase=cycle.phases.get(kind="inventory"),
+            kind=Task.Kind.SELF_CHECK,
+            key=f"self_check:{p.pk}",
+            year=2026,
+            institution=world.a,
+            department=world.dept,
+            position=p,
+            due_on=D(2026, 5, 1),
+            owner=world.holder,
+        )
+        for p in positions
+    )
+    large = scan_queries("2026-04-25")
+    assert Notification.objects.filter(stage="remind-7").count() == 41
+    assert large == small, f"{small} queries with one due task, {large} with 41"

@@ -1,0 +1,173 @@
+"""Every page of the cycle against every persona (404 outside scope, 403 visible but not allowed),
+and a fixed number of queries per page whatever the number of tasks and notifications."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assessments.models import Notification, SelfAssessment, Task
+from assessments.scan import deadline_scan
+from assessments.services import cycle_generate_tasks, cycle_launch
+from assessments.tests.conftest import at
+from controls.models import Control, ControlRun
+from positions.models import Position
+from positions.services import holding_start
+
+pytestmark = pytest.mark.django_db
+
+ALL = ("holder", "holder2", "head", "discipline", "leader", "principal", "superior", "outsider", "nobody")
+
+
+def expect(default: int, **codes: int) -> dict[str, int]:
+    return {persona: codes.get(persona, default) for persona in ALL}
+
+
+VIEWS = {
+    "my tasks": ("get", lambda w, c: "/tasks/", expect(200)),
+    "cycle list": ("get", lambda w, c: "/cycles/", expect(200)),
+    "launch form": ("get", lambda w, c: "/cycles/new/", expect(403, discipline=200, superior=200, outsider=200)),
+    "board": (
+        "get",
+        lambda w, c: f"/cycles/{c.pk}/",
+        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
+    ),
+    "board, department": (
+        "get",
+        lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a&department={w.dept.pk}",
+        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
+    ),
+    "edit": (
+        "get",
+        lambda w, c: f"/cycles/{c.pk}/edit/",
+        expect(404, discipline=200, head=403, leader=403, principal=403, superior=403),
+    ),
+    "close": (
+        "post",
+        lambda w, c: f"/cycles/{c.pk}/close/",
+        expect(404, discipline=302, head=403, leader=403, principal=403, superior=403),
+    ),
+    "self-assessment": (
+        "get",
+        lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/",
+        expect(404, holder=200, holder2=200, head=200, discipline=200, leader=200, principal=200, superior=200),
+    ),
+    "self-assessment submit": (
+        "post",
+        lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/",
+        expect(404, holder=403, holder2=403, head=403, discipline=302, leader=302, principal=302, superior=403),
+    ),
+    "year changes": (
+        "get",
+        lambda w, c: f"/cycles/{c.pk}/changes/bureau-a/",
+        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
+    ),
+    "control run form": (
+        "get",
+        lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/",
+        expect(404, holder=200, head=200, discipline=200, leader=200, principal=200, superior=200),
+    ),
+    "control run record": (
+        "post",
+        lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/",
+        expect(404, holder=302, head=403, discipline=403, leader=403, principal=403, superior=403),
+    ),
+}
+CASES = [(view, persona, code) for view, (_m, _u, codes) in VIEWS.items() for persona, code in codes.items()]
+POST_DATA = {"summary": "组织健全", "ran_on": "2026-01-05", "description": "双人审核"}
+
+
+@pytest.mark.parametrize(("view", "persona", "code"), CASES, ids=[f"{v}-{p}" for v, p, _ in CASES])
+def test_permission_matrix(world, cycle, client, view, persona, code):
+    method, url, _codes = VIEWS[view]
+    client.force_login(getattr(world, persona))
+    response = getattr(client, method)(url(world, cycle), POST_DATA if method == "post" else None)
+    assert response.status_code == code
+
+
+def test_holder_sees_own_tasks_and_notifications(world, cycle, client):
+    deadline_scan(now=at("2026-04-24"))
+    client.force_login(world.holder2)
+    page = client.get("/tasks/").content.decode()
+    assert "复核岗" in page
+    assert 'data-testid="nav-unread">1<' in page
+    client.post("/tasks/read/")
+    assert not Notification.objects.filter(recipient=world.holder2, read_at__isnull=True).exists()
+
+
+def test_board_shows_subordinates_side_by_side_for_the_superior(world, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        county = cycle_launch(by=world.superior, institution=world.county, year=2027)
+    cycle_generate_tasks(cycle_id=county.pk)
+    client.force_login(world.superior)
+    page = client.get(f"/cycles/{county.pk}/").content.decode()
+    assert "甲局" in page and "乙局" in page
+    client.force_login(world.outsider)  # 乙局's office sees the county's cycle, only its own part
+    page = client.get(f"/cycles/{county.pk}/").content.decode()
+    assert "乙局" in page and "甲局" not in page
+
+
+def grow(world, cycle, extra: int) -> None:
+    positions = Position.objects.bulk_create(
+        Position(institution=world.a, department=world.dept, title=f"岗{i}") for i in range(extra)
+    )
+    for position in positions:
+        holding_start(user=world.holder2, position=position, started_on=datetime.date(2026, 1, 1))
+    phase = cycle.phases.get(kind="inventory")
+    Task.objects.bulk_create(
+        Task(
+            cycle=cycle,
+            phase=phase,
+            kind=Task.Kind.SELF_CHECK,
+            key=f"self_check:{p.pk}",
+            year=2026,
+            institution=world.a,
+            department=world.dept,
+            position=p,
+            due_on=datetime.date(2026, 5, 1),
+            owner=world.holder2,
+        )
+        for p in positions
+    )
+    control = Control.objects.get(risk_point=world.submitted)
+    ControlRun.objects.bulk_create(
+        ControlRun(control=control, ran_on=datetime.date(2026, 1, 1), description="x", recorded_by=world.holder)
+        for _ in range(extra)
+    )
+    deadline_scan(now=at("2026-05-09"))
+
+
+PAGES = [
+    ("my tasks", "holder2", lambda w, c: "/tasks/"),
+    ("cycle list", "discipline", lambda w, c: "/cycles/"),
+    ("board", "discipline", lambda w, c: f"/cycles/{c.pk}/"),
+    ("board, superior", "superior", lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a"),
+    ("board, department", "head", lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a&department={w.dept.pk}"),
+    ("control runs", "holder", lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/"),
+    ("year changes", "discipline", lambda w, c: f"/cycles/{c.pk}/changes/bureau-a/"),
+    ("self-assessment", "principal", lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/"),
+]
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize(("page", "persona", "url"), PAGES, ids=[p[0] for p in PAGES])
+def test_query_count_does_not_grow_with_tasks(world, cycle, client, page, persona, url):
+    deadline_scan(now=at("2026-05-09"))
+    client.force_login(getattr(world, persona))
+    target = url(world, cycle)
+    small = _queries(client, target)
+    grow(world, cycle, 40)
+    client.force_login(getattr(world, persona))
+    large = _queries(client, target)
+    assert large == small, f"{page}: {small} queries with few tasks, {large} with 40 more"
+    assert large <= 20, f"{page}: {large} queries"
+    assert SelfAssessment.objects.count() == 0

@@ -1,0 +1,77 @@
+"""In Chromium: the discipline office launches a cycle, the next scan runs (what beat does every
+few minutes), a holder sees the task and its reminder under My tasks, and doing the real work —
+recording how a control ran — marks the task done."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from assessments.completion import with_done
+from assessments.models import Cycle, Task
+from conftest import PASSWORD
+from controls.models import Control
+from risk_registry.models import RiskPoint, RiskPointState
+
+pytestmark = pytest.mark.browser
+
+# Phases around today, in days: the self-checks are overdue, the monitoring phase is running.
+PHASES = ((-80, -61), (-60, -10), (-9, -6), (-5, 60), (61, 80))
+
+
+def log_in(page, live_server, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, page):
+    w = live_world
+    RiskPoint.objects.filter(pk=w.submitted.pk).update(state=RiskPointState.APPROVED)  # the workflow is the lead's
+    Control.objects.filter(risk_point=w.submitted).update(frequency="monthly")
+    today = timezone.localdate()
+
+    log_in(page, live_server, "discipline")
+    page.click("[data-testid=nav-cycles]")
+    page.click("[data-testid=launch-cycle]")
+    page.fill("#id_name", "甲局年度廉政风险防控")
+    for n, (start, due) in enumerate(PHASES, start=1):
+        page.fill(f"#id_phase_{n}_starts_on", (today + datetime.timedelta(days=start)).isoformat())
+        page.fill(f"#id_phase_{n}_due_on", (today + datetime.timedelta(days=due)).isoformat())
+    page.click("[data-testid=cycle-form] button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("甲局年度廉政风险防控")
+    expect(page.locator("[data-testid=generating]")).to_be_visible()
+    cycle = Cycle.objects.get(name="甲局年度廉政风险防控")
+    assert cycle.institution == w.a
+
+    call_command("run_deadline_scan")  # beat's next scan: generates the tasks, sends the reminders
+
+    page.reload()
+    expect(page.locator("[data-testid=board]")).to_contain_text("审批科")
+
+    log_in(page, live_server, "holder2")  # 复核岗 has only a draft: the self-check is overdue
+    expect(page.locator("[data-testid=nav-unread]")).to_have_text("1")
+    page.click("[data-testid=nav-my-tasks]")
+    expect(page.locator("[data-testid=open-tasks]")).to_contain_text("复核岗")
+    expect(page.locator("[data-testid=notifications]")).to_contain_text("复核岗")
+
+    log_in(page, live_server, "holder")
+    page.click("[data-testid=nav-my-tasks]")
+    runs = Task.objects.filter(cycle=cycle, kind=Task.Kind.CONTROL_RUN, owner=w.holder)
+    assert runs.exists() and not with_done(runs).filter(is_done=True).exists()
+    page.locator("[data-testid=open-tasks] a", has_text="双人审核").first.click()
+    page.fill("#id_ran_on", today.isoformat())
+    page.fill("#id_description", "对本月全部审批件双人复核")
+    page.fill("#id_evidence", "复核登记簿第12页")
+    page.click("[data-testid=control-run-form] button[type=submit]")
+    expect(page.locator("[data-testid=control-runs]")).to_contain_text("对本月全部审批件双人复核")
+
+    page.click("[data-testid=nav-my-tasks]")
+    expect(page.locator("[data-testid=done-tasks]")).to_contain_text("双人审核")
+    assert with_done(runs).filter(is_done=True).count() == 1

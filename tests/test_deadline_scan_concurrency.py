@@ -1,0 +1,106 @@
+"""Concurrent deadline scans on PostgreSQL never send a notification twice: two `manage.py
+run_deadline_scan` processes at once, and eight scans in threads started by a barrier."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from assessments import services
+from assessments.models import Notification, Task
+from assessments.scan import deadline_scan
+from assessments.tests.conftest import at
+from conftest import build_world
+from positions.models import Position
+from positions.services import holding_start
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.integration
+
+
+def grow(world, count: int) -> None:
+    """``count`` more positions of 审批科, each with a holder who has not self-checked yet."""
+    positions = Position.objects.bulk_create(
+        Position(institution=world.a, department=world.dept, title=f"并发岗{i}") for i in range(count)
+    )
+    for position in positions:
+        holding_start(user=world.holder2, position=position, started_on=datetime.date(2026, 1, 1))
+
+
+@pytest.fixture
+def busy_cycle(transactional_db, monkeypatch):
+    monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)  # generated below, not by a worker
+    world = build_world()
+    for user in (world.holder2, world.head, world.discipline):
+        user.email = f"{user.username}@example.gov"
+        user.save()
+    grow(world, 150)
+    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026)
+    services.cycle_generate_tasks(cycle_id=cycle.pk)
+    return world, cycle
+
+
+def run_scan_process(now: str) -> subprocess.Popen:
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_deadline_scan", "--now", now],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_two_processes_scanning_at_once_send_each_notification_once(busy_cycle):
+    world, cycle = busy_cycle
+    open_checks = Task.objects.filter(cycle=cycle, kind=Task.Kind.SELF_CHECK, owner=world.holder2).count()
+    assert open_checks == 151
+    first, second = run_scan_process("2026-05-02T09:00"), run_scan_process("2026-05-02T09:00")
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    for process, (_out, err) in zip((first, second), outputs, strict=True):
+        assert process.returncode == 0, err
+    lines = [line for out, _ in outputs for line in out.splitlines() if "→" in line]
+    expected = 151 * 2  # overdue: holder2 and the department head, per task
+    assert Notification.objects.filter(task__cycle=cycle).count() == expected
+    assert len(lines) == expected, "each notification is printed (sent) by exactly one process"
+    assert len(set(lines)) == expected
+    statuses = set(Notification.objects.values_list("email_status", flat=True))
+    assert statuses == {Notification.Email.SENT}
+
+
+def test_eight_concurrent_scans_in_threads_insert_each_notification_once(busy_cycle):
+    _world, cycle = busy_cycle
+    runners = 8
+    barrier = threading.Barrier(runners)
+    created, errors = [], []
+
+    def scan() -> None:
+        try:
+            barrier.wait(timeout=10)
+            created.append(len(deadline_scan(now=at("2026-04-24")).created))
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=scan) for _ in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sum(created) == 151
+    assert Notification.objects.filter(task__cycle=cycle, stage="remind-7").count() == 151
