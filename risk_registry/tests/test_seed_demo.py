@@ -170,11 +170,11 @@ class TestTheDemoCounty:
         assert {item.category.code for item in others} == {"approval", "enforcement", "personnel", "finance", "other"}
 
     def test_seed_demo_builds_graded_risk_points(self, output):
-        points = RiskPoint.objects.select_related(
+        points = RiskPoint.objects.filter(year=YEAR).select_related(
             "institution__grading_scheme", "level__scheme", "position", "power_item", "process_step", "created_by"
         )
         assert points.count() >= 60
-        assert set(points.values_list("year", flat=True)) == {YEAR}
+        assert set(RiskPoint.objects.values_list("year", flat=True)) == {YEAR - 1, YEAR}
         for institution in Institution.objects.all():
             assert points.filter(institution=institution).count() >= 3, institution
         for point in points:
@@ -269,7 +269,10 @@ class TestTheDemoCounty:
         assert held
         visible = access.risk_points_visible_to(clerk)
         assert visible.filter(state=RiskPointState.DRAFT, position_id__in=held).exists()
-        assert not visible.exclude(position_id__in=held).exists()
+        # beyond their own posts, a clerk sees only the published register of their institution
+        others = visible.exclude(position_id__in=held)
+        assert set(others.values_list("state", flat=True)) <= set(access.PUBLISHED_STATES)
+        assert set(others.values_list("institution__code", flat=True)) == {MARKET_CODE}
 
     def test_seed_demo_superior_sees_every_institution(self, output):
         superior = user("county.superior")
@@ -285,6 +288,28 @@ class TestTheDemoCounty:
         assert set(access.risk_points_visible_to(principal).values_list("institution__code", flat=True)) == {
             MARKET_CODE
         }
+
+    def test_seed_demo_has_registers_in_every_state(self, output):
+        from risk_registry.models import Register, RegisterVersion
+        from risk_registry.snapshots import content_hash
+
+        for institution in Institution.objects.all():
+            version = RegisterVersion.objects.get(register__institution=institution, register__year=YEAR - 1)
+            assert version.number == 1 and content_hash(version.snapshot) == version.content_hash
+            assert version.signed_by.memberships.filter(institution=institution, role=Role.PRINCIPAL).exists()
+            assert (
+                not RiskPoint.objects.filter(institution=institution, year=YEAR - 1)
+                .exclude(state=RiskPointState.ISSUED)
+                .exists()
+            )
+        in_notice = Register.objects.filter(year=YEAR, notice_starts_on__isnull=False)
+        assert in_notice.count() == 1
+        notice = in_notice.get()
+        assert RiskPoint.objects.filter(
+            institution=notice.institution, year=YEAR, state=RiskPointState.IN_NOTICE
+        ).exists()
+        states = set(RiskPoint.objects.filter(year=YEAR).values_list("state", flat=True))
+        assert states >= set(RiskPointState.values) - {RiskPointState.APPRAISED}
 
     def test_seed_demo_prints_accounts_and_password(self, output):
         accounts = build.demo_accounts()
