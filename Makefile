@@ -13,10 +13,11 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || { python3 -c 'import sys;
 RUN_STAMP := $(VENV)/.installed-run-$(shell cat requirements.txt | sha256sum | cut -c1-16)
 DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)
 
-# Debian packages the product needs (CJK fonts for PDFs, gettext for translations), and the tests'
+# Debian packages the product needs (CJK fonts and Pango for WeasyPrint's PDFs, gettext for
+# translations), and the tests' (poppler-utils: pdftoppm/pdffonts to look at PDFs)
 # browser. Chromium comes from Debian only: never `playwright install`.
-RUN_DEBS := fonts-noto-cjk gettext
-TEST_DEBS := chromium chromium-driver fonts-noto-cjk gettext
+RUN_DEBS := fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_DEBS := chromium chromium-driver fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 # As root: install what is missing (apt-get update only then). Otherwise: say what is missing, go on.
 define debian_packages

@@ -12,9 +12,10 @@ class ExportJob(models.Model):
 
     Small exports are rendered in the request and recorded here already done (no file kept);
     large ones and archives are rendered by ``risk_registry.tasks.export_job_run``. The ``token``
-    (a UUID) names the job in URLs, so the download address cannot be guessed. A worker claims a job with a conditional UPDATE
-    (``state`` pending → running) and writes its file under a temporary name first, so running
-    the task twice renders twice at worst and never leaves a half-written file behind.
+    (a UUID) names the job in URLs, so the download address cannot be guessed. A worker claims a
+    job with a conditional UPDATE (``state`` pending → running) and writes its file under a
+    temporary name first, so running the task twice renders twice at worst and never leaves a
+    half-written file behind.
     """
 
     class State(models.TextChoices):

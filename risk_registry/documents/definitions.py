@@ -1,0 +1,299 @@
+"""The official forms: their titles, columns (with merged group headers) and how a point fills them.
+
+The seeds name the forms (seed 002 附件3-5: 单位/部门/个人廉政风险点和防范措施登记表; seed 000
+篇1: 廉政风险点排查及防控措施一览表; 篇2: 个人/部门廉政风险查找表 and 识别防控表) but do not
+reproduce their columns, so the columns here follow what those texts ask each form to record.
+Titles and headers are official form text and stay in Chinese whatever the user's language.
+
+A form is rendered from point rows in the shape of ``risk_registry.snapshots.point_row``; the
+``sections`` of a form split the rows into one table per department or per position (the 部门
+and 个人 forms are filed one per department or per post holder).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from controls.models import Control
+from risk_registry.models import FoundBy
+
+LINES = ("prevention", "monitoring", "disposition")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float  # Excel character units (one CJK character ≈ 2)
+    value: Callable[[dict], object]
+    group: str = ""  # a merged header above this and the neighbouring columns of the same group
+    level: bool = False  # coloured with the level's colour
+    numeric: bool = False
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    code: str
+    title: str
+    source: str
+    columns: tuple[Column, ...]
+    section_by: str = ""  # "", "department" or "position"
+    positions_only: bool = False  # personal forms list only the points of a position
+
+    @property
+    def groups(self) -> list[tuple[str, int, int]]:
+        """(group header, first column index, last column index) of each merged group header."""
+        result = []
+        for name, members in groupby(enumerate(self.columns), key=lambda pair: pair[1].group):
+            members = list(members)
+            if name:
+                result.append((name, members[0][0], members[-1][0]))
+        return result
+
+    @property
+    def has_groups(self) -> bool:
+        return any(column.group for column in self.columns)
+
+    def sections(self, rows: Iterable[dict]) -> Iterator[tuple[str, Iterator[dict]]]:
+        """Split rows (ordered by department, then position) into (section label, rows)."""
+        if self.positions_only:
+            rows = (row for row in rows if row.get("position"))
+        if not self.section_by:
+            yield "", iter(rows)
+            return
+        if self.section_by == "department":
+            key = lambda row: f"部门：{row['department']}"  # noqa: E731
+        else:
+            key = lambda row: f"部门：{row['department']}　岗位：{row['position']}"  # noqa: E731
+        yield from groupby(rows, key=key)
+
+
+# --- cell values ----------------------------------------------------------------------------
+
+
+def _label(choices, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else (value or "")
+
+
+def measures(line: str) -> Callable[[dict], str]:
+    """The measures of one line of defence, one per line (the importer splits them back)."""
+    return lambda row: "\n".join(c["measure"] for c in row["controls"] if c["line"] == line)
+
+
+def _unique(values: Iterable[str]) -> str:
+    seen: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.append(value)
+    return "、".join(seen)
+
+
+def owners(row: dict) -> str:
+    return _unique(c["owner"] for c in row["controls"])
+
+
+def frequencies(row: dict) -> str:
+    return _unique(_label(Control.Frequency, c["frequency"]) for c in row["controls"])
+
+
+def evidence(row: dict) -> str:
+    return _unique(c["evidence"] for c in row["controls"])
+
+
+def rules(row: dict) -> str:
+    return _unique(c["rule"] for c in row["controls"])
+
+
+def all_measures(row: dict) -> str:
+    names = {"prevention": "前期预防", "monitoring": "中期监控", "disposition": "后期处置"}
+    ordered = sorted(row["controls"], key=lambda c: LINES.index(c["line"]) if c["line"] in LINES else len(LINES))
+    return "\n".join(f"{names.get(c['line'], c['line'])}：{c['measure']}" for c in ordered)
+
+
+def level_name(row: dict) -> str:
+    return row["level"]["name"]
+
+
+def supervision(row: dict) -> str:
+    return row.get("_supervision", "")  # added by services.prepared_rows from the scheme
+
+
+SERIAL = Column("serial", "序号", 6, lambda row: row["_serial"], numeric=True)
+DEPARTMENT = Column("department", "部门（科室）", 14, lambda row: row["department"])
+POSITION = Column("position", "岗位", 14, lambda row: row["position"])
+POWER = Column("power_item", "职权事项", 16, lambda row: row["power_item"])
+STEP = Column("process_step", "环节", 10, lambda row: row["process_step"])
+DESCRIPTION = Column("description", "风险点描述", 34, lambda row: row["description"])
+MANIFESTATION = Column("manifestation", "风险表现形式", 28, lambda row: row["manifestation"])
+RISK_TYPE = Column("risk_type", "风险类型", 14, lambda row: row["risk_type"])
+FOUND_BY = Column("found_by", "查找方式", 12, lambda row: _label(FoundBy, row["found_by"]))
+LIKELIHOOD = Column("likelihood", "发生概率", 9, lambda row: row["likelihood"], group="风险评估", numeric=True)
+SEVERITY = Column("severity", "危害程度", 9, lambda row: row["severity"], group="风险评估", numeric=True)
+LEVEL = Column("level", "风险等级", 10, level_name, group="风险评估", level=True)
+LEVEL_ALONE = Column("level", "风险等级", 10, level_name, level=True)
+PREVENTION = Column("prevention", "前期预防", 30, measures("prevention"), group="防控措施")
+MONITORING = Column("monitoring", "中期监控", 30, measures("monitoring"), group="防控措施")
+DISPOSITION = Column("disposition", "后期处置", 30, measures("disposition"), group="防控措施")
+OWNER = Column("owner", "责任人", 12, owners)
+FREQUENCY = Column("frequency", "检查频次", 12, frequencies)
+EVIDENCE = Column("evidence", "留存资料", 16, evidence)
+RULE = Column("rule", "依据制度", 18, rules)
+MEASURES = Column("measures", "防范措施", 46, all_measures)
+SUPERVISION = Column("supervision", "监控责任", 16, supervision)
+
+REGISTER_COLUMNS = (SERIAL, DEPARTMENT, POSITION, DESCRIPTION, MANIFESTATION, RISK_TYPE, LEVEL_ALONE, MEASURES, OWNER)
+
+FORMS: dict[str, FormSpec] = {
+    form.code: form
+    for form in (
+        FormSpec(
+            "unit-register",
+            "单位廉政风险点和防范措施登记表",
+            "seed 002 附件3",
+            (*REGISTER_COLUMNS, SUPERVISION),
+        ),
+        FormSpec(
+            "department-register",
+            "部门廉政风险点和防范措施登记表",
+            "seed 002 附件4",
+            (*REGISTER_COLUMNS, SUPERVISION),
+            section_by="department",
+        ),
+        FormSpec(
+            "personal-register",
+            "个人廉政风险点和防范措施登记表",
+            "seed 002 附件5",
+            (SERIAL, POSITION, POWER, DESCRIPTION, MANIFESTATION, RISK_TYPE, LEVEL_ALONE, MEASURES, OWNER),
+            section_by="position",
+            positions_only=True,
+        ),
+        FormSpec(
+            "overview",
+            "廉政风险点排查及防控措施一览表",
+            "seed 000 篇1",
+            (
+                SERIAL,
+                DEPARTMENT,
+                POSITION,
+                POWER,
+                STEP,
+                DESCRIPTION,
+                MANIFESTATION,
+                RISK_TYPE,
+                FOUND_BY,
+                LIKELIHOOD,
+                SEVERITY,
+                LEVEL,
+                PREVENTION,
+                MONITORING,
+                DISPOSITION,
+                OWNER,
+            ),
+        ),
+        FormSpec(
+            "personal-finding",
+            "个人廉政风险查找表",
+            "seed 000 篇2",
+            (
+                SERIAL,
+                POSITION,
+                POWER,
+                STEP,
+                DESCRIPTION,
+                MANIFESTATION,
+                RISK_TYPE,
+                FOUND_BY,
+                LIKELIHOOD,
+                SEVERITY,
+                LEVEL,
+            ),
+            section_by="position",
+            positions_only=True,
+        ),
+        FormSpec(
+            "department-finding",
+            "部门廉政风险查找表",
+            "seed 000 篇2",
+            (
+                SERIAL,
+                POSITION,
+                POWER,
+                STEP,
+                DESCRIPTION,
+                MANIFESTATION,
+                RISK_TYPE,
+                FOUND_BY,
+                LIKELIHOOD,
+                SEVERITY,
+                LEVEL,
+            ),
+            section_by="department",
+        ),
+        FormSpec(
+            "personal-control",
+            "个人廉政风险识别防控表",
+            "seed 000 篇2",
+            (
+                SERIAL,
+                POSITION,
+                DESCRIPTION,
+                LEVEL_ALONE,
+                PREVENTION,
+                MONITORING,
+                DISPOSITION,
+                OWNER,
+                FREQUENCY,
+                EVIDENCE,
+            ),
+            section_by="position",
+            positions_only=True,
+        ),
+        FormSpec(
+            "department-control",
+            "部门廉政风险识别防控表",
+            "seed 000 篇2",
+            (
+                SERIAL,
+                POSITION,
+                DESCRIPTION,
+                LEVEL_ALONE,
+                PREVENTION,
+                MONITORING,
+                DISPOSITION,
+                OWNER,
+                FREQUENCY,
+                EVIDENCE,
+                RULE,
+            ),
+            section_by="department",
+        ),
+    )
+}
+
+# The filed register is rendered in the unit register's form, with its version and hash.
+FILED_FORM = "unit-register"
+FORMATS = ("xlsx", "pdf")
+
+
+def form_help() -> str:
+    return "; ".join(f"{code} ({form.title})" for code, form in FORMS.items())
+
+
+@dataclass(frozen=True)
+class DocumentHeader:
+    """What the title block of every document says."""
+
+    institution: str
+    year: int | None
+    version: int | None = None
+    content_hash: str = ""
+    signed: str = ""  # who signed a filed version, and when
+
+    @property
+    def year_text(self) -> str:
+        return f"{self.year}年度" if self.year else ""
+
+    def title(self, form: FormSpec) -> str:
+        return f"{self.institution}{self.year_text}{form.title}"

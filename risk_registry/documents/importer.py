@@ -1,0 +1,595 @@
+"""Reading a 廉政风险点排查及防控措施一览表 back from Excel: a guarded reader and the row checks.
+
+The reader refuses before it spends: a size limit, a zip-bomb limit on the uncompressed size,
+and a streaming pre-scan of the sheet XML (defusedxml) that stops at the sheet's claimed
+dimension or at the first row or column past the limits, so a sheet claiming 16,384 columns ×
+1,048,576 rows is refused after reading a few hundred bytes. Then openpyxl (read-only,
+``data_only``: formulas give their cached values; dates come back as Excel stores them, numbers
+with a date format) reads the values, and merged cells are filled from their top-left cell
+(registers often merge the department down a block of rows).
+
+``check_rows`` resolves every row against the institution (departments, positions, risk types,
+levels, power items) with a fixed number of queries and lists every problem, in the words the
+preview and the command print: row, column, what is wrong, what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as SafeET
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
+
+from controls.models import Control
+from risk_registry.models import Department, FoundBy, GradeLevel, Institution, RiskPoint
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_ENTRIES = 500
+MAX_ROWS = 20_000  # a county bureau files hundreds; 20,000 leaves room for a whole city
+MAX_COLUMNS = 40
+HEADER_SEARCH_ROWS = 10
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+# Header text (normalised: no spaces, no bracketed note) → field.
+HEADERS = {
+    "序号": "serial",
+    "部门": "department",
+    "科室": "department",
+    "股室": "department",
+    "岗位": "position",
+    "职权事项": "power_item",
+    "权力事项": "power_item",
+    "环节": "process_step",
+    "风险点描述": "description",
+    "风险点": "description",
+    "风险表现形式": "manifestation",
+    "风险表现": "manifestation",
+    "风险类型": "risk_type",
+    "查找方式": "found_by",
+    "发生概率": "likelihood",
+    "危害程度": "severity",
+    "风险等级": "level",
+    "前期预防": "prevention",
+    "中期监控": "monitoring",
+    "后期处置": "disposition",
+    "责任人": "owner",
+}
+REQUIRED = ("department", "description", "risk_type", "likelihood", "severity")
+COLUMN_NAMES = {
+    "department": "部门（科室）",
+    "position": "岗位",
+    "power_item": "职权事项",
+    "process_step": "环节",
+    "description": "风险点描述",
+    "manifestation": "风险表现形式",
+    "risk_type": "风险类型",
+    "found_by": "查找方式",
+    "likelihood": "发生概率",
+    "severity": "危害程度",
+    "level": "风险等级",
+    "prevention": "前期预防",
+    "monitoring": "中期监控",
+    "disposition": "后期处置",
+    "owner": "责任人",
+}
+# The seeds' words for how a point was found (seed 004 篇2, seed 002), besides the codes and labels.
+FOUND_BY_WORDS = {
+    "自己找": FoundBy.SELF,
+    "自查": FoundBy.SELF,
+    "个人自查": FoundBy.SELF,
+    "群众提": FoundBy.PUBLIC,
+    "群众帮": FoundBy.PUBLIC,
+    "互相查": FoundBy.PEERS,
+    "交叉互查": FoundBy.PEERS,
+    "领导点": FoundBy.LEADERS,
+    "领导提": FoundBy.LEADERS,
+    "组织评": FoundBy.ORGANISATION,
+    "组织审": FoundBy.ORGANISATION,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # the Excel row number; None for the file as a whole
+    column: str  # the column's header (or letter)
+    message: str
+    expected: str = ""
+
+    def __str__(self) -> str:
+        where = (
+            _("Row %(row)d, column %(column)s") % {"row": self.row, "column": self.column} if self.row else _("File")
+        )
+        text = f"{where}: {self.message}"
+        if self.expected:
+            text += " " + _("(expected: %(expected)s)") % {"expected": self.expected}
+        return text
+
+
+class ImportRefused(Exception):
+    """The file as a whole cannot be read (too big, not xlsx, a dimension bomb, no header)."""
+
+    def __init__(self, message: str, expected: str = "") -> None:
+        super().__init__(message)
+        self.problem = Problem(None, "", message, expected)
+
+
+@dataclass
+class SheetRow:
+    number: int  # Excel row number
+    values: dict[str, object]  # field → cell value
+
+
+@dataclass
+class ReadRows:
+    rows: list[SheetRow]
+    columns: dict[str, str]  # field → column letter
+    header_row: int
+
+
+@dataclass
+class PlannedPoint:
+    row: int
+    department: Department
+    position: object
+    power_item: object
+    process_step: object
+    risk_type: object
+    found_by: str
+    description: str
+    manifestation: str
+    likelihood: int
+    severity: int
+    level: GradeLevel
+    owner: str
+    controls: list[tuple[str, str]] = field(default_factory=list)
+
+
+# --- the guarded reader ---------------------------------------------------------------------
+
+
+def _refuse_limits(rows: int, columns: int, *, claimed: bool) -> None:
+    if rows > MAX_ROWS + HEADER_SEARCH_ROWS or columns > MAX_COLUMNS:
+        message = (
+            _("The sheet claims %(rows)d rows × %(columns)d columns.")
+            if claimed
+            else _("The sheet has more than %(rows)d rows or %(columns)d columns.")
+        )
+        raise ImportRefused(
+            message % {"rows": rows, "columns": columns},
+            _("at most %(rows)d rows and %(columns)d columns") % {"rows": MAX_ROWS, "columns": MAX_COLUMNS},
+        )
+
+
+def _prescan(archive: zipfile.ZipFile, sheet_path: str) -> tuple[int, int, list[str]]:
+    """Stream the sheet XML: refuse at the first sign of too many rows or columns; return the
+    last row and column holding a value, and the merged ranges."""
+    last_row = last_column = 0
+    merged: list[str] = []
+    with archive.open(sheet_path) as source:
+        for event, element in SafeET.iterparse(source, events=("start", "end")):
+            tag = element.tag
+            if event == "start":
+                if tag == f"{NS}dimension":
+                    ref = element.get("ref", "A1")
+                    _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+                    _refuse_limits((max_row or 1), (max_col or 1), claimed=True)
+                continue
+            if tag == f"{NS}c":
+                has_value = element.find(f"{NS}v") is not None or element.find(f"{NS}is") is not None
+                ref = element.get("r")
+                if has_value and ref:
+                    letters, number = coordinate_from_string(ref)
+                    column = column_index_from_string(letters)
+                    _refuse_limits(number, column, claimed=False)
+                    last_row, last_column = max(last_row, number), max(last_column, column)
+            elif tag == f"{NS}row":
+                number = int(element.get("r") or last_row + 1)
+                if len(element):
+                    _refuse_limits(number, 1, claimed=False)
+                element.clear()
+            elif tag == f"{NS}mergeCell":
+                merged.append(element.get("ref", ""))
+    return last_row, last_column, merged
+
+
+def read_rows(data: bytes) -> ReadRows:
+    """The data rows of the first sheet, by field; ImportRefused for a file that cannot be read."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImportRefused(
+            _("The file is %(size)d KB.") % {"size": len(data) // 1024},
+            _("at most %(limit)d KB") % {"limit": MAX_FILE_BYTES // 1024},
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise ImportRefused(_("The file is not an Excel workbook."), _("an .xlsx file")) from None
+    if len(infos) > MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
+        raise ImportRefused(_("The workbook unpacks to too much data."), _("an ordinary register"))
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise ImportRefused(
+            _("The workbook cannot be read: %(error)s") % {"error": error}, _("an .xlsx file")
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        last_row, last_column, merged = _prescan(archive, sheet._worksheet_path)
+        if not last_row:
+            raise ImportRefused(_("The first sheet is empty."), _("the register on the first sheet"))
+        grid = [
+            list(values)
+            for values in sheet.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
+        ]
+    finally:
+        workbook.close()
+    _fill_merged(grid, merged)
+    return _rows_by_header(grid)
+
+
+def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
+    """Give every cell of a merged range its top-left value (ranges clipped to the data read)."""
+    height = len(grid)
+    for ref in merged:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(ref)
+        except (ValueError, TypeError):
+            continue
+        if min_row > height:
+            continue
+        value = grid[min_row - 1][min_col - 1] if min_col <= len(grid[min_row - 1]) else None
+        for r in range(min_row, min(max_row, height) + 1):
+            row = grid[r - 1]
+            for c in range(min_col, min(max_col, len(row)) + 1):
+                row[c - 1] = value
+
+
+def _normalise_header(value) -> str:
+    text = re.sub(r"\s+", "", str(value or ""))
+    return re.sub(r"[（(].*?[）)]", "", text)
+
+
+def _rows_by_header(grid: list[list]) -> ReadRows:
+    header_index = next(
+        (
+            index
+            for index, row in enumerate(grid[:HEADER_SEARCH_ROWS])
+            if {"description", "department"} <= {HEADERS.get(_normalise_header(v)) for v in row}
+        ),
+        None,
+    )
+    if header_index is None:
+        raise ImportRefused(
+            _("No header row with the columns of the 一览表 in the first %(n)d rows.") % {"n": HEADER_SEARCH_ROWS},
+            "、".join(COLUMN_NAMES[name] for name in REQUIRED),
+        )
+    columns: dict[str, int] = {}
+    first_data = header_index + 1
+    for candidate in (header_index, header_index + 1):  # a group header row, then the sub-headers
+        if candidate >= len(grid):
+            break
+        found = False
+        for index, value in enumerate(grid[candidate]):
+            name = HEADERS.get(_normalise_header(value))
+            if name and (candidate == header_index or name not in columns or columns[name] == index):
+                columns[name] = index
+                found = found or candidate > header_index
+        if candidate > header_index and found:
+            first_data = candidate + 1
+    missing = [COLUMN_NAMES[name] for name in REQUIRED if name not in columns]
+    if missing:
+        raise ImportRefused(
+            _("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)},
+            "、".join(COLUMN_NAMES[name] for name in REQUIRED),
+        )
+    rows = []
+    data_fields = [name for name in columns if name != "serial"]
+    for offset, values in enumerate(grid[first_data:], start=first_data + 1):
+        row = {name: values[index] if index < len(values) else None for name, index in columns.items()}
+        if all(_text(row.get(name)) == "" for name in data_fields):
+            continue  # empty rows, and the signature block's lines (only the first column is used)
+        rows.append(SheetRow(number=offset, values=row))
+        if len(rows) > MAX_ROWS:
+            raise ImportRefused(
+                _("The sheet has more than %(rows)d rows.") % {"rows": MAX_ROWS},
+                _("at most %(rows)d rows") % {"rows": MAX_ROWS},
+            )
+    return ReadRows(
+        rows=rows,
+        columns={name: get_column_letter(index + 1) for name, index in columns.items()},
+        header_row=header_index + 1,
+    )
+
+
+def _text(value) -> str:
+    """A cell as text; a date (a number with a date format) as Excel shows it, YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+# --- checking rows against the institution ----------------------------------------------------
+
+
+def _scale_value(value, labels: list[str]) -> int | None:
+    """A likelihood or severity: its number (1 = lowest) or its label in the scheme."""
+    if isinstance(value, bool) or isinstance(value, datetime.date):
+        return None
+    if isinstance(value, int | float):
+        number = value if isinstance(value, int) else (int(value) if value.is_integer() else None)
+    else:
+        text = _text(value)
+        if text in labels:
+            return labels.index(text) + 1
+        number = int(text) if text.isdigit() else None
+    return number if number is not None and 1 <= number <= len(labels) else None
+
+
+def _choices(names: Iterable[str], limit: int = 12) -> str:
+    names = [name for name in names if name]
+    text = "、".join(names[:limit])
+    return text + ("…" if len(names) > limit else "")
+
+
+class _Lookups:
+    """Everything a row may name, loaded once (a fixed number of queries per file)."""
+
+    def __init__(self, institution: Institution, year: int) -> None:
+        from positions.models import Position, PowerItem, ProcessStep
+        from risk_registry.selectors import risk_types_for
+
+        self.departments = {d.name: d for d in Department.objects.filter(institution=institution)}
+        self.positions = {
+            (p.department_id, p.title): p for p in Position.objects.filter(institution=institution).order_by("id")
+        }
+        types = list(risk_types_for(institution))
+        self.risk_types = {t.name: t for t in types} | {t.code: t for t in types}
+        self.risk_type_names = [t.name for t in types]
+        scheme = institution.grading_scheme
+        self.scheme = scheme
+        levels = list(GradeLevel.objects.filter(scheme=scheme)) if scheme else []
+        self.levels_by_code = {level.code: level for level in levels}
+        self.levels = {level.name: level for level in levels} | self.levels_by_code
+        self.level_names = [level.name for level in levels]
+        powers = list(PowerItem.objects.filter(institution=institution).prefetch_related("positions"))
+        self.power_items = {p.name: p for p in powers}
+        self.power_positions = {p.pk: {pos.pk for pos in p.positions.all()} for p in powers}
+        self.steps = {(s.power_item_id, s.name): s for s in ProcessStep.objects.filter(power_item__in=powers)}
+        self.existing = set(
+            RiskPoint.objects.filter(institution=institution, year=year).values_list(
+                "department_id", "position_id", "description"
+            )
+        )
+        self.found_by = dict(FOUND_BY_WORDS)
+        for value, label in FoundBy.choices:
+            self.found_by[value] = value
+            self.found_by[str(label)] = value
+
+
+def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[list[PlannedPoint], list[Problem]]:
+    """Resolve every row; return the planned points and every problem found (all rows, all columns)."""
+    lookups = _Lookups(institution, year)
+    problems: list[Problem] = []
+    planned: list[PlannedPoint] = []
+    seen: dict[tuple, int] = {}
+    if lookups.scheme is None:
+        problems.append(
+            Problem(None, "", _("%(institution)s has no grading scheme yet.") % {"institution": institution.name})
+        )
+        return [], problems
+    likelihood_labels = list(lookups.scheme.likelihood_labels)
+    severity_labels = list(lookups.scheme.severity_labels)
+    for row in read.rows:
+        values, number = row.values, row.number
+        before = len(problems)
+
+        def problem(name: str, message: str, expected: str = "", number=number) -> None:
+            problems.append(Problem(number, COLUMN_NAMES.get(name, name), message, expected))
+
+        department_name = _text(values.get("department"))
+        department = lookups.departments.get(department_name)
+        if not department_name:
+            problem("department", _("The department is empty."), _choices(lookups.departments))
+        elif department is None:
+            problem(
+                "department",
+                _("Unknown department “%(name)s”.") % {"name": department_name},
+                _choices(lookups.departments),
+            )
+        position_title = _text(values.get("position"))
+        position = None
+        if position_title and department is not None:
+            position = lookups.positions.get((department.pk, position_title))
+            if position is None:
+                problem(
+                    "position",
+                    _("Unknown position “%(name)s” in %(department)s.")
+                    % {"name": position_title, "department": department.name},
+                    _choices(title for (dept, title) in lookups.positions if dept == department.pk)
+                    or _("a position of that department, or empty for a department-level point"),
+                )
+        description = _text(values.get("description"))
+        if not description:
+            problem("description", _("The risk description is empty."), _("what could go wrong, in words"))
+        type_name = _text(values.get("risk_type"))
+        risk_type = lookups.risk_types.get(type_name)
+        if risk_type is None:
+            message = (
+                _("The risk type is empty.")
+                if not type_name
+                else _("Unknown risk type “%(name)s”.") % {"name": type_name}
+            )
+            problem("risk_type", message, _choices(lookups.risk_type_names))
+        likelihood = _scale_value(values.get("likelihood"), likelihood_labels)
+        if likelihood is None:
+            problem(
+                "likelihood",
+                _("Bad likelihood “%(value)s”.") % {"value": _text(values.get("likelihood"))},
+                _("a number from 1 to %(n)d, or one of: %(labels)s")
+                % {"n": len(likelihood_labels), "labels": "、".join(likelihood_labels)},
+            )
+        severity = _scale_value(values.get("severity"), severity_labels)
+        if severity is None:
+            problem(
+                "severity",
+                _("Bad severity “%(value)s”.") % {"value": _text(values.get("severity"))},
+                _("a number from 1 to %(n)d, or one of: %(labels)s")
+                % {"n": len(severity_labels), "labels": "、".join(severity_labels)},
+            )
+        level = None
+        if likelihood is not None and severity is not None:
+            level = lookups.levels_by_code.get(lookups.scheme.matrix[likelihood - 1][severity - 1])
+        level_text = _text(values.get("level"))
+        if level_text:
+            stated = lookups.levels.get(level_text)
+            if stated is None:
+                problem("level", _("Unknown level “%(name)s”.") % {"name": level_text}, _choices(lookups.level_names))
+            elif level is not None and stated.pk != level.pk:
+                problem(
+                    "level",
+                    _("The level “%(name)s” does not match the likelihood and severity.") % {"name": level_text},
+                    _("%(level)s (the grading scheme's level for them), or empty") % {"level": level.name},
+                )
+        found_text = _text(values.get("found_by"))
+        found_by = lookups.found_by.get(found_text, FoundBy.SELF if not found_text else None)
+        if found_by is None:
+            problem(
+                "found_by",
+                _("Unknown way of finding “%(name)s”.") % {"name": found_text},
+                _choices([*FOUND_BY_WORDS, *(str(label) for _value, label in FoundBy.choices)]),
+            )
+        power_name = _text(values.get("power_item"))
+        power_item = lookups.power_items.get(power_name) if power_name else None
+        if power_name and power_item is None:
+            problem(
+                "power_item", _("Unknown power item “%(name)s”.") % {"name": power_name}, _choices(lookups.power_items)
+            )
+        elif power_item is not None and department is not None:
+            exercised = position is not None and position.pk in lookups.power_positions.get(power_item.pk, set())
+            if not (exercised or power_item.department_id == department.pk):
+                problem(
+                    "power_item",
+                    _("The power item “%(name)s” is not exercised by this position or department.")
+                    % {"name": power_name},
+                    _("a power item of that position or department"),
+                )
+        step_name = _text(values.get("process_step"))
+        step = None
+        if step_name:
+            step = lookups.steps.get((power_item.pk, step_name)) if power_item else None
+            if step is None:
+                problem(
+                    "process_step",
+                    _("Unknown process step “%(name)s”.") % {"name": step_name},
+                    _("a step of the row's power item"),
+                )
+        if department is not None and description:
+            key = (department.pk, position.pk if position else None, description)
+            if key in seen:
+                problem(
+                    "description",
+                    _("Duplicate of row %(row)d.") % {"row": seen[key]},
+                    _("each risk point once"),
+                )
+            elif key in lookups.existing:
+                problem(
+                    "description",
+                    _("This risk point is already in the %(year)d register.") % {"year": year},
+                    _("only points not yet in the register"),
+                )
+            else:
+                seen[key] = number
+        controls = [
+            (line, measure.strip())
+            for line in ("prevention", "monitoring", "disposition")
+            for measure in _text(values.get(line)).splitlines()
+            if measure.strip()
+        ]
+        too_long = [m for _line, m in controls if len(m) > 2000]
+        if too_long:
+            problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
+        if len(problems) == before:
+            planned.append(
+                PlannedPoint(
+                    row=number,
+                    department=department,
+                    position=position,
+                    power_item=power_item,
+                    process_step=step,
+                    risk_type=risk_type,
+                    found_by=found_by,
+                    description=description,
+                    manifestation=_text(values.get("manifestation")),
+                    likelihood=likelihood,
+                    severity=severity,
+                    level=level,
+                    owner=_text(values.get("owner"))[: Control._meta.get_field("owner").max_length],
+                    controls=controls,
+                )
+            )
+    if not read.rows:
+        problems.append(Problem(None, "", _("The file has no risk points below its header."), _("one row per point")))
+    return planned, problems
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def write_template(out, *, institution: Institution) -> None:
+    """The 一览表 with no rows, and a second sheet listing what each column accepts."""
+    from openpyxl import Workbook
+
+    from risk_registry.documents.definitions import FORMS, DocumentHeader
+    from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
+
+    lookups = _Lookups(institution, 0)
+    form = FORMS["overview"]
+    workbook = Workbook(write_only=True)
+    _write_sheet(
+        workbook.create_sheet("一览表"),
+        form=form,
+        header=DocumentHeader(institution=institution.name, year=None),
+        label="",
+        rows=[],
+        start=0,
+    )
+    sheet = workbook.create_sheet("填写说明")
+    styles = _Styles(sheet)
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 90
+    scheme = lookups.scheme
+    notes = [
+        ("列", "可填写的值"),
+        ("部门（科室）", "、".join(lookups.departments)),
+        ("岗位", "、".join(sorted({title for (_d, title) in lookups.positions})) + "（部门级风险点留空）"),
+        ("风险类型", "、".join(lookups.risk_type_names)),
+        (
+            "发生概率",
+            f"1–{len(scheme.likelihood_labels)} 或：{'、'.join(scheme.likelihood_labels)}" if scheme else "",
+        ),
+        (
+            "危害程度",
+            f"1–{len(scheme.severity_labels)} 或：{'、'.join(scheme.severity_labels)}" if scheme else "",
+        ),
+        ("风险等级", "可留空，由发生概率和危害程度按分级办法得出：" + "、".join(lookups.level_names)),
+        ("查找方式", "、".join(FOUND_BY_WORDS)),
+        ("防控措施", "前期预防、中期监控、后期处置各列每行一条措施"),
+    ]
+    for index, (name, text) in enumerate(notes):
+        style = styles.header if index == 0 else styles.body
+        sheet.append([_cell(sheet, name, style), _cell(sheet, text, style)])
+    workbook.save(out)

@@ -1,0 +1,206 @@
+"""Excel (openpyxl, write-only) in the official forms: title, merged headers, A4 landscape print set-up.
+
+Always write-only: one code path whatever the size, and memory stays flat for 100,000 points.
+Styles are built once per workbook and shared by reference (``_style``), since building a style
+per cell costs more than writing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from copy import copy
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
+from openpyxl.worksheet.worksheet import Worksheet
+
+from risk_registry.documents.definitions import DocumentHeader, FormSpec
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FONT_NAME = "宋体"
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+SHEET_TITLE_MAX = 31
+
+
+def is_formula_like(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
+class _Styles:
+    """Style arrays built once per worksheet and shared by every cell that uses them."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.title = self._make(Font(name=FONT_NAME, size=16, bold=True), Alignment(horizontal="center"))
+        self.subtitle = self._make(Font(name=FONT_NAME, size=10), Alignment(horizontal="left"))
+        self.header = self._make(
+            Font(name=FONT_NAME, size=10, bold=True),
+            Alignment(horizontal="center", vertical="center", wrap_text=True),
+            BORDER,
+            PatternFill("solid", fgColor="D9D9D9"),
+        )
+        self.body = self._make(Font(name=FONT_NAME, size=10), Alignment(vertical="top", wrap_text=True), BORDER)
+        self.centre = self._make(
+            Font(name=FONT_NAME, size=10), Alignment(horizontal="center", vertical="top", wrap_text=True), BORDER
+        )
+        self.signature = self._make(Font(name=FONT_NAME, size=11), Alignment(vertical="center"))
+        self._levels: dict[str, object] = {}
+
+    def _make(self, font, alignment, border=None, fill=None):
+        cell = WriteOnlyCell(self.ws)
+        cell.font, cell.alignment = font, alignment
+        if border is not None:
+            cell.border = border
+        if fill is not None:
+            cell.fill = fill
+        return copy(cell._style)
+
+    def level(self, colour: str):
+        """The level's colour as the fill (white bold text on it), one style per colour."""
+        style = self._levels.get(colour)
+        if style is None:
+            rgb = (colour or "#999999").lstrip("#").upper()[:6].rjust(6, "9")
+            style = self._make(
+                Font(name=FONT_NAME, size=10, bold=True, color="FFFFFF"),
+                Alignment(horizontal="center", vertical="top", wrap_text=True),
+                BORDER,
+                PatternFill("solid", fgColor=rgb),
+            )
+            self._levels[colour] = style
+        return style
+
+
+def _cell(ws, value, style):
+    """A cell whose text never runs as a formula: strings are stored as strings (type ``s``, with
+    Excel's quote prefix so that editing the cell keeps it text), whatever they begin with."""
+    cell = WriteOnlyCell(ws)
+    if isinstance(value, str):
+        cell._value = value
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    cell._style = style
+    if is_formula_like(value):
+        cell._style = copy(style)
+        cell.quotePrefix = True
+    return cell
+
+
+def _sheet_title(label: str, used: set[str]) -> str:
+    base = (label.split("岗位：")[-1] if "岗位：" in label else label.replace("部门：", "")) or "登记表"
+    for bad in "[]:*?/\\":
+        base = base.replace(bad, "_")
+    title, n = base[:SHEET_TITLE_MAX], 2
+    while title in used:
+        suffix = f"({n})"
+        title, n = base[: SHEET_TITLE_MAX - len(suffix)] + suffix, n + 1
+    used.add(title)
+    return title
+
+
+def write_workbook(
+    out: IO[bytes] | str,
+    *,
+    form: FormSpec,
+    header: DocumentHeader,
+    rows: Iterable[dict],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write ``rows`` in ``form`` to ``out``; one sheet per section. Returns the number of rows."""
+    wb = Workbook(write_only=True)
+    used: set[str] = set()
+    written = 0
+    for label, section_rows in form.sections(rows):
+        ws = wb.create_sheet(_sheet_title(label, used) if label else form.title[:SHEET_TITLE_MAX])
+        written += _write_sheet(
+            ws, form=form, header=header, label=label, rows=section_rows, start=written, progress=progress
+        )
+    if not wb.worksheets:  # an empty register still gets its empty form
+        _write_sheet(
+            wb.create_sheet(form.title[:SHEET_TITLE_MAX]), form=form, header=header, label="", rows=[], start=0
+        )
+    wb.save(out)
+    return written
+
+
+def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows, start: int, progress=None) -> int:
+    styles = _Styles(ws)
+    columns = form.columns
+    ncols = len(columns)
+    last = get_column_letter(ncols)
+    header_rows = 2 if form.has_groups else 1
+    first_data_row = 3 + header_rows
+
+    for index, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.freeze_panes = f"A{first_data_row}"
+    ws.print_title_rows = f"{first_data_row - header_rows}:{first_data_row - 1}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页 共 &N 页"
+    ws.evenFooter.center.text = "第 &P 页 共 &N 页"
+    if header.version:
+        ws.oddFooter.left.text = f"备案版本 v{header.version}　SHA-256 {header.content_hash}"
+
+    # Title and subtitle, merged across the table.
+    ws.append([_cell(ws, header.title(form), styles.title)])
+    ws.merged_cells.add(CellRange(f"A1:{last}1"))
+    subtitle = f"单位：{header.institution}　　年度：{header.year or '全部'}"
+    if label:
+        subtitle += f"　　{label}"
+    if header.version:
+        subtitle += f"　　备案版本：v{header.version}　　SHA-256：{header.content_hash}"
+    ws.append([_cell(ws, subtitle, styles.subtitle)])
+    ws.merged_cells.add(CellRange(f"A2:{last}2"))
+
+    # Header: grouped columns get a merged group cell above them; the others span both rows.
+    top, bottom = [], []
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        if header_rows == 1:
+            top.append(_cell(ws, column.header, styles.header))
+        elif column.group:
+            top.append(_cell(ws, column.group, styles.header))
+            bottom.append(_cell(ws, column.header, styles.header))
+        else:
+            top.append(_cell(ws, column.header, styles.header))
+            bottom.append(_cell(ws, None, styles.header))
+            ws.merged_cells.add(CellRange(f"{letter}3:{letter}4"))
+    for _name, first, last_index in form.groups:
+        ws.merged_cells.add(CellRange(f"{get_column_letter(first + 1)}3:{get_column_letter(last_index + 1)}3"))
+    ws.append(top)
+    if bottom:
+        ws.append(bottom)
+
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        row["_serial"] = count
+        cells = []
+        for column in columns:
+            value = column.value(row)
+            if column.level:
+                style = styles.level(row["level"].get("colour", ""))
+            elif column.numeric:
+                style = styles.centre
+            else:
+                style = styles.body
+            cells.append(_cell(ws, value if value != "" else None, style))
+        ws.append(cells)
+        if progress is not None and (start + count) % 1000 == 0:
+            progress(start + count)
+
+    # The signature and seal block under the table (主要领导签字、单位盖章、日期).
+    ws.append([])
+    ws.append([_cell(ws, "主要领导签字：", styles.signature)])
+    ws.append([_cell(ws, f"单位盖章：{header.institution}（盖章）", styles.signature)])
+    ws.append([_cell(ws, "日期：　　　年　　月　　日", styles.signature)])
+    return count

@@ -1,0 +1,188 @@
+"""``python manage.py benchmark_documents [--points 100000] [--pdf-points 1000] [--import-rows 10000]``.
+
+Builds a throw-away institution inside one transaction (rolled back at the end, so nothing stays),
+then times: the xlsx export of N points in the 一览表 and, in the same run, the same rows written
+by bare openpyxl write-only (the baseline; the ratio is printed); a PDF of M points; an import of
+K rows. Peak memory is the process's resident set (sampled every 20 ms) above its level at the
+start of each phase. Figures are printed; nothing is asserted (this is not a test).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * PAGE
+
+
+class Peak:
+    """Resident memory above the start of a phase, sampled in a thread."""
+
+    def __enter__(self):
+        self.start, self.peak, self._stop = rss(), rss(), threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss())
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss())
+        self.mib = (self.peak - self.start) / 2**20
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--points", type=int, default=100_000)
+        parser.add_argument("--pdf-points", type=int, default=1000)
+        parser.add_argument("--import-rows", type=int, default=10_000)
+
+    def handle(self, *args, points, pdf_points, import_rows, **options):
+        try:
+            with transaction.atomic():
+                self.run(points, pdf_points, import_rows)
+                raise Rollback
+        except Rollback:
+            self.stdout.write("(benchmark data rolled back)")
+
+    def say(self, text):
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def run(self, n_points, n_pdf, n_import):
+        from openpyxl import Workbook
+
+        from risk_registry.documents import services
+        from risk_registry.documents.definitions import FORMS
+        from risk_registry.snapshots import point_rows
+
+        institution = self.build(n_points)
+        points = institution.risk_points.all()
+        self.say(f"data: {points.count():,} risk points, 2 controls each, in {institution.code}")
+
+        form = FORMS["overview"]
+        with Peak() as baseline:
+            workbook = Workbook(write_only=True)
+            sheet = workbook.create_sheet("baseline")
+            sheet.append([column.header for column in form.columns])
+            for serial, row in enumerate(point_rows(points), start=1):
+                row["_serial"], row["_supervision"] = serial, ""
+                sheet.append([column.value(row) for column in form.columns])
+            out = io.BytesIO()
+            workbook.save(out)
+        self.say(
+            f"baseline  bare openpyxl write-only, same rows: {baseline.seconds:6.1f} s, "
+            f"peak +{baseline.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
+        )
+        with Peak() as export:
+            out = io.BytesIO()
+            document = services.document_for_points(
+                points=points, form_code="overview", institution=institution, year=2026
+            )
+            written = services.render(out, document=document, fmt="xlsx")
+        self.say(
+            f"xlsx      一览表, {written:,} points:           {export.seconds:6.1f} s, "
+            f"peak +{export.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
+        )
+        self.say(f"ratio     export / baseline: {export.seconds / baseline.seconds:.2f}× time")
+
+        pdf_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_pdf]))
+        with Peak() as pdf:
+            out = io.BytesIO()
+            document = services.document_for_points(
+                points=pdf_points, form_code="unit-register", institution=institution, year=2026
+            )
+            written = services.render(out, document=document, fmt="pdf")
+        from pypdf import PdfReader
+
+        pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
+        self.say(
+            f"pdf       登记表, {written:,} points, {pages} pages:  {pdf.seconds:6.1f} s, "
+            f"peak +{pdf.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
+        )
+
+        import_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_import]))
+        out = io.BytesIO()
+        document = services.document_for_points(
+            points=import_points, form_code="overview", institution=institution, year=2026
+        )
+        services.render(out, document=document, fmt="xlsx")
+        data = out.getvalue()
+        with Peak() as imported:
+            result = services.register_import(by=None, institution=institution, year=2027, data=data, filename="b.xlsx")
+        self.say(
+            f"import    {len(data) / 2**20:.1f} MiB file, {result.created:,} rows (read, check, write): "
+            f"{imported.seconds:6.1f} s, peak +{imported.mib:6.1f} MiB"
+            + ("" if result.ok else f" — {len(result.problems)} problems, e.g. {result.problems[0]}")
+        )
+
+    def build(self, n_points: int):
+        """A bureau with 20 departments × 10 positions and ``n_points`` points (bulk inserts)."""
+        from controls.models import Control
+        from positions.models import Position
+        from risk_registry.models import Department, GradeLevel, Institution, RiskPoint, RiskType
+        from risk_registry.services import grading_scheme_adopt_preset, institution_create
+
+        started = time.perf_counter()
+        institution = institution_create(code="benchmark-docs", name="基准测试局", kind=Institution.Kind.BUREAU)
+        scheme = grading_scheme_adopt_preset(institution=institution, preset_code="level-1-highest")
+        levels = {level.code: level for level in GradeLevel.objects.filter(scheme=scheme)}
+        departments = Department.objects.bulk_create(
+            Department(institution=institution, name=f"第{d + 1}科", order=d) for d in range(20)
+        )
+        positions = Position.objects.bulk_create(
+            Position(institution=institution, department=department, title=f"{department.name}岗位{p + 1}")
+            for department in departments
+            for p in range(10)
+        )
+        risk_type = RiskType.objects.filter(institution=None).first()
+        batch = 5000
+        for start in range(0, n_points, batch):
+            created = RiskPoint.objects.bulk_create(
+                RiskPoint(
+                    institution=institution,
+                    department_id=positions[i % len(positions)].department_id,
+                    position=positions[i % len(positions)],
+                    year=2026,
+                    risk_type=risk_type,
+                    description=f"第{i + 1}号风险点：审批环节中可能利用职权为他人谋取利益，违规简化程序",
+                    manifestation="对申请材料把关不严，或者暗示申请人请托",
+                    likelihood=1 + i % 3,
+                    severity=1 + (i // 3) % 3,
+                    level=levels[scheme.matrix[i % 3][(i // 3) % 3]],
+                    state="submitted",
+                )
+                for i in range(start, min(start + batch, n_points))
+            )
+            Control.objects.bulk_create(
+                control
+                for point in created
+                for control in (
+                    Control(risk_point=point, line="prevention", measure="双人审核，全程留痕", owner="科长"),
+                    Control(risk_point=point, line="monitoring", measure="纪检每月抽查", owner="纪检员"),
+                )
+            )
+        self.say(f"setup     {n_points:,} points built in {time.perf_counter() - started:.1f} s")
+        return institution
