@@ -34,6 +34,9 @@ ACTION_LABELS = {
     "level_proposal.reject": _("Level proposal rejected"),
     "risk_point.flag_regrading": _("Flagged for re-grading"),
     "power_item.update": _("Power item changed"),
+    "document.export": _("Document exported"),
+    "document.archive": _("Annual archive exported"),
+    "document.import": _("Register imported from Excel"),
 }
 
 
