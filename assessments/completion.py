@@ -51,9 +51,11 @@ def done_expression() -> Case:
     position = {"position_id": OuterRef("position_id")}
     department = {"department_id": OuterRef("department_id")}
     return Case(
-        When(
-            kind=Task.Kind.SELF_CHECK,
-            then=Exists(_points(**position).exclude(state=RiskPointState.DRAFT)),
+        When(  # the self-report is in: at least one point submitted, and no draft left behind
+            Q(kind=Task.Kind.SELF_CHECK)
+            & Exists(_points(**position).exclude(state=RiskPointState.DRAFT))
+            & ~Exists(_points(**position).filter(state=RiskPointState.DRAFT)),
+            then=Value(True),
         ),
         When(
             Q(kind=Task.Kind.DEPT_REVIEW)

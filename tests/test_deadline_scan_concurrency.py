@@ -20,6 +20,7 @@ from assessments.tests.conftest import at
 from conftest import build_world
 from positions.models import Position
 from positions.services import holding_start
+from risk_registry.models import RiskPoint, RiskPointState
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
@@ -38,6 +39,7 @@ def grow(world, count: int) -> None:
 def busy_cycle(transactional_db, monkeypatch):
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)  # generated below, not by a worker
     world = build_world()
+    RiskPoint.objects.filter(pk=world.draft.pk).update(state=RiskPointState.SUBMITTED)  # holder's self-check is in
     for user in (world.holder2, world.head, world.discipline):
         user.email = f"{user.username}@example.gov"
         user.save()

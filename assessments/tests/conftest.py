@@ -1,7 +1,7 @@
 """A cycle over bureau A of the shared world (conftest.build_world), with its tasks generated.
 
-Bureau A: 审批科 (head ``head``) with 审批岗 (``holder``: a submitted point, so his self-check is
-done) and 复核岗 (``holder2``: a draft only, so hers is open); 财务股 with 会计岗 (``holder3``:
+Bureau A: 审批科 (head ``head``) with 审批岗 (``holder``: his draft is submitted here too, so
+every point of the post is in and his self-check is done) and 复核岗 (``holder2``: a draft only, so hers is open); 财务股 with 会计岗 (``holder3``:
 submitted). The default phases of 2026: self-checks are due on 1 May, department reviews on 31 May.
 """
 
@@ -29,6 +29,9 @@ def launch(world, institution=None, year: int = 2026, **kwargs):
 
 @pytest.fixture
 def cycle(world, django_capture_on_commit_callbacks):
+    from risk_registry.models import RiskPoint, RiskPointState
+
+    RiskPoint.objects.filter(pk=world.draft.pk).update(state=RiskPointState.SUBMITTED)
     with django_capture_on_commit_callbacks(execute=False):  # generated here, not through the broker
         return launch(world)
 
