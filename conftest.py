@@ -44,9 +44,12 @@ def _user(username: str, full_name: str):
 
 
 def build_world():
+    from django.apps import apps
+
     from positions.models import PowerCategory
     from positions.services import holding_start, position_create, power_item_create
     from risk_registry.models import Institution, RiskPointState, RiskType, Role
+    from risk_registry.presets import install_defaults
     from risk_registry.services import (
         department_create,
         grading_scheme_adopt_preset,
@@ -54,10 +57,6 @@ def build_world():
         membership_grant,
         risk_point_create,
     )
-
-    from django.apps import apps
-
-    from risk_registry.presets import install_defaults
 
     install_defaults(apps)  # a transactional test before this one may have flushed the migration's data
     w = SimpleNamespace()

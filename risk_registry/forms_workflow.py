@@ -67,5 +67,9 @@ class AuditSearchForm(forms.Form):
     person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
     institution = forms.CharField(label=_("Institution code"), required=False, max_length=40)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    since = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )

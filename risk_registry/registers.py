@@ -189,7 +189,9 @@ def notice_comment_add(
 @transaction.atomic
 def notice_comment_answer(*, by, comment: NoticeComment, answer: str, send_back: bool = False) -> NoticeComment:
     """The discipline office answers; it may send the commented point back for re-grading."""
-    comment = NoticeComment.objects.select_for_update(of=("self",)).select_related("register__institution").get(pk=comment.pk)
+    comment = (
+        NoticeComment.objects.select_for_update(of=("self",)).select_related("register__institution").get(pk=comment.pk)
+    )
     access.require(access.is_discipline_office_for(by, comment.register.institution))
     if not answer.strip():
         raise ValidationError(_("Write the answer."))
@@ -279,7 +281,11 @@ def registers_issue_due(*, today: datetime.date | None = None) -> int:
 def register_file(*, by, register: Register) -> RegisterVersion:
     """The principal leader signs the issued register: freeze it as the next filed version and
     send it to the superior office (the parent institution)."""
-    register = Register.objects.select_for_update(of=("self",)).select_related("institution__grading_scheme").get(pk=register.pk)
+    register = (
+        Register.objects.select_for_update(of=("self",))
+        .select_related("institution__grading_scheme")
+        .get(pk=register.pk)
+    )
     access.require(access.is_principal_of(by, register.institution))
     points = register_points(register)
     if not points.filter(state=S.ISSUED).exists():
@@ -399,8 +405,16 @@ def level_proposal_create(*, by, risk_point: RiskPoint, likelihood: int, severit
 @transaction.atomic
 def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: str = "") -> LevelProposal:
     """Leadership accepts (the point's level is raised) or rejects a proposal."""
-    proposal = LevelProposal.objects.select_for_update(of=("self",)).select_related("risk_point__institution").get(pk=proposal.pk)
-    point = RiskPoint.objects.select_for_update(of=("self",)).select_related("level", "institution").get(pk=proposal.risk_point_id)
+    proposal = (
+        LevelProposal.objects.select_for_update(of=("self",))
+        .select_related("risk_point__institution")
+        .get(pk=proposal.pk)
+    )
+    point = (
+        RiskPoint.objects.select_for_update(of=("self",))
+        .select_related("level", "institution")
+        .get(pk=proposal.risk_point_id)
+    )
     access.require(access.is_leadership_of(by, point.institution))
     if proposal.status != LevelProposal.Status.PENDING:
         raise ValidationError(_("This proposal has already been decided."))

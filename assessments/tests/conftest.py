@@ -1,8 +1,9 @@
 """A cycle over bureau A of the shared world (conftest.build_world), with its tasks generated.
 
 Bureau A: 审批科 (head ``head``) with 审批岗 (``holder``: his draft is submitted here too, so
-every point of the post is in and his self-check is done) and 复核岗 (``holder2``: a draft only, so hers is open); 财务股 with 会计岗 (``holder3``:
-submitted). The default phases of 2026: self-checks are due on 1 May, department reviews on 31 May.
+every point of the post is in and his self-check is done) and 复核岗 (``holder2``: a draft only,
+so hers is open); 财务股 with 会计岗 (``holder3``: submitted).
+The default phases of 2026: self-checks are due on 1 May, department reviews on 31 May.
 """
 
 from __future__ import annotations
