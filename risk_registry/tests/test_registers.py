@@ -224,3 +224,40 @@ def test_the_scheduled_task_issues_due_registers(world, a_points):
     assert task.apply().get() == 0
     assert AuditEntry.objects.get(action="register.issue").actor is None  # the scheduler's own entry
     assert AuditEntry.objects.filter(action="risk_point.issue", actor=world.discipline).count() == 5
+
+
+def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
+    register = _advance(world, *a_points, to=S.DEFINED)
+    with pytest.raises(PermissionDenied):  # the discipline office records it, not leadership
+        registers.register_decide(
+            by=world.leader, register=register, kind=Decision.Kind.APPRAISAL, meeting="x", held_on=timezone.localdate()
+        )
+    with pytest.raises(ValidationError):
+        registers.register_decide(
+            by=world.discipline,
+            register=register,
+            kind=Decision.Kind.APPRAISAL,
+            meeting="民主评议会",
+            held_on=timezone.localdate(),
+            votes=(-1, 0, 0),
+        )
+    decision = registers.register_decide(
+        by=world.discipline,
+        register=register,
+        kind=Decision.Kind.APPRAISAL,
+        meeting="民主评议会",
+        held_on=timezone.localdate(),
+        participants="全体职工代表",
+        votes=(23, 1, 2),
+    )
+    assert (decision.votes_for, decision.votes_against, decision.votes_abstaining) == (23, 1, 2)
+    assert set(registers.register_points(register).values_list("state", flat=True)) == {S.APPRAISED}
+    # appraised points then go to leadership approval as usual
+    registers.register_decide(
+        by=world.principal,
+        register=register,
+        kind=Decision.Kind.APPROVAL,
+        meeting="党组会",
+        held_on=timezone.localdate(),
+    )
+    assert set(registers.register_points(register).values_list("state", flat=True)) == {S.APPROVED}
