@@ -32,7 +32,7 @@ from risk_registry.models import (
     RiskPointState,
     Role,
 )
-from risk_registry.services import apply_changes, audit_record
+from risk_registry.services import apply_changes, audit_record, risk_points_copy
 
 logger = logging.getLogger(__name__)
 
@@ -504,40 +504,9 @@ def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
     already = set(
         RiskPoint.objects.filter(carried_from_id__in=all_ids, year=next_year).values_list("carried_from_id", flat=True)
     )
-    sources = list(RiskPoint.objects.filter(pk__in=set(all_ids) - already).select_related("institution"))
-    copies = RiskPoint.objects.bulk_create(
-        RiskPoint(
-            institution_id=p.institution_id,
-            department_id=p.department_id,
-            position_id=p.position_id,
-            power_item_id=p.power_item_id,
-            process_step_id=p.process_step_id,
-            year=next_year,
-            risk_type_id=p.risk_type_id,
-            found_by=p.found_by,
-            description=p.description,
-            manifestation=p.manifestation,
-            likelihood=p.likelihood,
-            severity=p.severity,
-            level_id=p.level_id,
-            state=RiskPointState.DRAFT,
-            carried_from_id=p.pk,
-            created_by=by,
-        )
-        for p in sources
-    )
-    new_for_old = {copy.carried_from_id: copy.pk for copy in copies}
-    controls = Control.objects.bulk_create(
-        Control(
-            risk_point_id=new_for_old[c.risk_point_id],
-            line=c.line,
-            measure=c.measure,
-            owner=c.owner,
-            frequency=c.frequency,
-            evidence=c.evidence,
-            rule_id=c.rule_id,
-        )
-        for c in Control.objects.filter(risk_point_id__in=new_for_old)
+    sources = RiskPoint.objects.filter(pk__in=set(all_ids) - already).select_related("created_by")
+    copies = list(
+        risk_points_copy(points=sources, year=next_year, state=RiskPointState.DRAFT, carried=True, author=by).values()
     )
     carried_by_institution: dict[int, list[int]] = defaultdict(list)
     for copy in copies:
@@ -564,7 +533,8 @@ def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
     cycle.closed_by = by
     cycle.closed_at = timezone.now()
     cycle.save(update_fields=["state", "closed_by", "closed_at"])
-    result = RolloverResult(registers=len(carried_by_institution), points=len(copies), controls=len(controls))
+    controls = Control.objects.filter(risk_point__in=copies).count()
+    result = RolloverResult(registers=len(carried_by_institution), points=len(copies), controls=controls)
     audit_record(
         actor=by,
         action="cycle.close",

@@ -336,3 +336,48 @@ def risk_point_update(
         )
     control_apply_changes(risk_point=risk_point, by=by, controls=controls)
     return risk_point
+
+
+def risk_points_copy(*, points: Iterable[RiskPoint], year: int, state: str, carried: bool, author=None) -> dict:
+    """Copy points and their controls into ``year`` in ``state``: the PDCA rollover (``carried``:
+    each copy remembers its source) and the demo's past registers. Two bulk inserts and one read,
+    whatever the number of points. ``author`` None keeps each source's author. Returns
+    ``{source id: copy}``; callers write their own audit entries (one per register)."""
+    from controls.models import Control
+
+    sources = list(points)
+    copies = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution_id=p.institution_id,
+            department_id=p.department_id,
+            position_id=p.position_id,
+            power_item_id=p.power_item_id,
+            process_step_id=p.process_step_id,
+            year=year,
+            risk_type_id=p.risk_type_id,
+            found_by=p.found_by,
+            description=p.description,
+            manifestation=p.manifestation,
+            likelihood=p.likelihood,
+            severity=p.severity,
+            level_id=p.level_id,
+            state=state,
+            carried_from_id=p.pk if carried else None,
+            created_by=author if author is not None else p.created_by,
+        )
+        for p in sources
+    )
+    copy_of = {source.pk: copy for source, copy in zip(sources, copies, strict=True)}
+    Control.objects.bulk_create(
+        Control(
+            risk_point_id=copy_of[c.risk_point_id].pk,
+            line=c.line,
+            measure=c.measure,
+            owner=c.owner,
+            frequency=c.frequency,
+            evidence=c.evidence,
+            rule_id=c.rule_id,
+        )
+        for c in Control.objects.filter(risk_point_id__in=copy_of).order_by("id")
+    )
+    return copy_of

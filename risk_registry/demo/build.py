@@ -192,9 +192,9 @@ class _Builder:
         through to the end and filed (v1, signed by its principal leader); this year's points keep
         the spread above, and the institution with the most approved points has them in public
         notice now, so the notice, comments and issue can be tried at once."""
-        from controls.models import Control
         from risk_registry import registers
         from risk_registry.models import Membership
+        from risk_registry.services import risk_points_copy
 
         last_year = self.year - 1
         people = {
@@ -204,30 +204,8 @@ class _Builder:
             ).select_related("user")
         }
         for institution in self.institutions.values():
-            points = list(RiskPoint.objects.filter(institution=institution, year=self.year).order_by("id"))
-            copies = RiskPoint.objects.bulk_create(
-                RiskPoint(
-                    **{
-                        f.attname: getattr(point, f.attname)
-                        for f in RiskPoint._meta.concrete_fields
-                        if f.attname not in ("id", "created_at", "updated_at", "carried_from_id")
-                    }
-                    | {"year": last_year, "state": RiskPointState.ISSUED}
-                )
-                for point in points
-            )
-            by_original = dict(zip([p.pk for p in points], copies, strict=True))
-            Control.objects.bulk_create(
-                Control(
-                    risk_point=by_original[c.risk_point_id],
-                    **{
-                        f.attname: getattr(c, f.attname)
-                        for f in Control._meta.concrete_fields
-                        if f.attname not in ("id", "risk_point_id")
-                    },
-                )
-                for c in Control.objects.filter(risk_point__in=points)
-            )
+            points = RiskPoint.objects.filter(institution=institution, year=self.year).order_by("id")
+            copies = risk_points_copy(points=points, year=last_year, state=RiskPointState.ISSUED, carried=False)
             register = registers.register_for(institution=institution, year=last_year)
             register.notice_starts_on = datetime.date(last_year, 7, 1)
             register.notice_ends_on = datetime.date(last_year, 7, 7)
