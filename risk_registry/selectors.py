@@ -219,6 +219,7 @@ def register_page(*, user, register) -> dict:
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
     versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+    notice_open = registers.notice_is_open(register)
     return {
         "register": register,
         "institution": institution,
@@ -231,7 +232,7 @@ def register_page(*, user, register) -> dict:
             "author", "answered_by", "risk_point"
         ),
         "versions": versions,
-        "notice_open": registers.notice_is_open(register),
+        "notice_open": notice_open,
         "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
         "can": {
             "review": bool(access.scope_of(user).department_ids) and by_state.get(RiskPointState.SUBMITTED, 0) > 0,
@@ -244,7 +245,7 @@ def register_page(*, user, register) -> dict:
             "publish": access.is_discipline_office_for(user, institution)
             and by_state.get(RiskPointState.APPROVED, 0) > 0,
             "answer": access.is_discipline_office_for(user, institution),
-            "comment": access.is_staff_of(user, institution) and registers.notice_is_open(register),
+            "comment": access.is_staff_of(user, institution) and notice_open,
             "issue": access.is_discipline_office_for(user, institution)
             and by_state.get(RiskPointState.IN_NOTICE, 0) > 0
             and register.notice_ends_on is not None

@@ -21,13 +21,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from risk_registry import access
-from risk_registry.models import AuditEntry, RiskPoint
+from risk_registry.models import AuditEntry, GradeLevel, RiskPoint
 from risk_registry.models import RiskPointState as S
 
 
@@ -139,8 +139,6 @@ def transition_apply(
     *, by, name: str, changes: Iterable[Change], reason: str = "", action_data: dict | None = None
 ) -> list[RiskPoint]:
     """Apply one step to one or many points, all or nothing."""
-    from risk_registry.services import grade_level_for
-
     step = transition(name)
     changes = list(changes)
     if not changes:
@@ -166,32 +164,22 @@ def transition_apply(
         )
     if not all(step.may(by, p) for p in points):
         raise PermissionDenied
+    levels = _levels_by_scheme(points)
+    now = timezone.now()
     entries = []
-    for point in points:
+    for point in points:  # in memory: the rows are locked, one UPDATE and one INSERT follow
         change = wanted[point.pk]
         before_state, before_level = point.state, point.level.name
         if change.likelihood is not None or change.severity is not None:
             point.likelihood = change.likelihood or point.likelihood
             point.severity = change.severity or point.severity
-            point.level = grade_level_for(
-                institution=point.institution, likelihood=point.likelihood, severity=point.severity
-            )
+            scheme = point.institution.grading_scheme
+            point.level = levels[scheme.pk][scheme.level_code_for(point.likelihood, point.severity)]
         point.state = step.target
         if step.name == "define":
             point.needs_regrading, point.regrading_reason = False, ""
-        point.version = F("version") + 1
-        point.save(
-            update_fields=[
-                "state",
-                "likelihood",
-                "severity",
-                "level",
-                "needs_regrading",
-                "regrading_reason",
-                "version",
-                "updated_at",
-            ]
-        )
+        point.version += 1  # read under the row lock, so no one else can have bumped it
+        point.updated_at = now
         entries.append(
             AuditEntry(
                 actor=by,
@@ -208,10 +196,21 @@ def transition_apply(
                 },
             )
         )
+    RiskPoint.objects.bulk_update(
+        points,
+        ["state", "likelihood", "severity", "level", "needs_regrading", "regrading_reason", "version", "updated_at"],
+    )
     AuditEntry.objects.bulk_create(entries)
-    for point in points:
-        point.refresh_from_db(fields=["version"])
     return points
+
+
+def _levels_by_scheme(points: list[RiskPoint]) -> dict[int, dict[str, GradeLevel]]:
+    """The levels of every scheme the points use, in one query (not one per point)."""
+    scheme_ids = {p.institution.grading_scheme_id for p in points}
+    levels: dict[int, dict[str, GradeLevel]] = {pk: {} for pk in scheme_ids}
+    for level in GradeLevel.objects.filter(scheme_id__in=scheme_ids):
+        levels[level.scheme_id][level.code] = level
+    return levels
 
 
 def _is_stale(point: RiskPoint, change: Change) -> bool:

@@ -130,3 +130,38 @@ def test_buttons_offer_exactly_the_allowed_steps(world):
     assert [t.name for t in transitions_for(world.head, world.submitted)] == ["review", "return_to_author"]
     assert [t.name for t in transitions_for(world.holder, world.draft)] == ["submit"]
     assert transitions_for(world.leader, world.submitted) == []
+
+
+def test_a_batch_costs_the_same_queries_for_one_point_or_many(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    more = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution=world.a,
+            department=world.dept,
+            position=world.position,
+            year=2026,
+            risk_type=world.risk_type,
+            description=f"批量{i}",
+            likelihood=2,
+            severity=2,
+            level=world.submitted.level,
+            state=S.REVIEWED,
+        )
+        for i in range(20)
+    )
+    _put(world.submitted, S.REVIEWED)
+    transition_apply(by=world.discipline, name="define", changes=[Change(point_id=world.submitted.pk)])  # warm caches
+    with CaptureQueriesContext(connection) as one:
+        transition_apply(
+            by=world.discipline, name="return_to_department", changes=[Change(world.submitted.pk)], reason="x"
+        )
+    with CaptureQueriesContext(connection) as many:
+        transition_apply(
+            by=world.discipline,
+            name="define",
+            changes=[Change(point_id=p.pk, likelihood=3, severity=3) for p in more],
+        )
+    assert len(many) == len(one)
+    assert {p.level.name for p in RiskPoint.objects.filter(pk__in=[p.pk for p in more])} == {"一级"}
