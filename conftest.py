@@ -48,15 +48,16 @@ def build_world():
 
     from positions.models import PowerCategory
     from positions.services import holding_start, position_create, power_item_create
-    from risk_registry.models import Institution, RiskPointState, RiskType, Role
-    from risk_registry.presets import install_defaults
-    from risk_registry.services import (
+    from risk_registry.models import RiskPointState
+    from risk_registry.organisation.models import Institution, RiskType, Role
+    from risk_registry.organisation.presets import install_defaults
+    from risk_registry.organisation.services import (
         department_create,
         grading_scheme_adopt_preset,
         institution_create,
         membership_grant,
-        risk_point_create,
     )
+    from risk_registry.services import risk_point_create
 
     install_defaults(apps)  # a transactional test before this one may have flushed the migration's data
     w = SimpleNamespace()

@@ -37,7 +37,7 @@ class Cycle(models.Model):
         CLOSED = "closed", _("Closed")
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="cycles", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="cycles", verbose_name=_("institution")
     )
     year = models.PositiveSmallIntegerField(_("year"))
     name = models.CharField(_("name"), max_length=120)
@@ -144,10 +144,10 @@ class Task(models.Model):
     key = models.CharField(max_length=80, help_text="Unique per cycle: what generation recognises on a re-run.")
     year = models.PositiveSmallIntegerField(_("year"))
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.CASCADE, related_name="+", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.CASCADE, related_name="+", verbose_name=_("institution")
     )
     department = models.ForeignKey(
-        "risk_registry.Department",
+        "organisation.Department",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -200,7 +200,7 @@ class SelfAssessment(models.Model):
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="self_assessments", verbose_name=_("cycle"))
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="+", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="+", verbose_name=_("institution")
     )
     summary = models.TextField(_("summary"))
     submitted_by = models.ForeignKey(

@@ -35,8 +35,8 @@ from django.utils import timezone
 
 from assessments.completion import with_done
 from assessments.models import Cycle, Notification, ScanRun, Task
-from risk_registry.access import _path_ids
-from risk_registry.models import Membership, Role
+from risk_registry.organisation.models import Membership, Role
+from risk_registry.organisation.paths import path_ids
 
 SUPERVISE = "supervise"
 REPORT = "report"
@@ -89,7 +89,7 @@ class _People:
                 self.discipline[m["institution_id"]].add(m["user_id"])
 
     def discipline_for(self, path: str, owner: int | None) -> set[int]:
-        for pk in reversed(_path_ids(path)):
+        for pk in reversed(path_ids(path)):
             users = self.discipline.get(pk, set()) - {owner}
             if users:
                 return users
@@ -179,7 +179,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     )
     departments = {t["department_id"] for t in tasks if t["department_id"]}
     institutions = {t["institution_id"] for t in tasks}
-    ancestors = {pk for t in tasks for pk in _path_ids(t["institution__path"])}
+    ancestors = {pk for t in tasks for pk in path_ids(t["institution__path"])}
     people = _People(
         Membership.objects.filter(
             Q(role=Role.DEPT_HEAD, department_id__in=departments)

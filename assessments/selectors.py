@@ -13,10 +13,13 @@ from django.db.models import Count, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from assessments import access as cycle_access
 from assessments.completion import with_done
 from assessments.models import Cycle, Notification, Phase, Task
 from risk_registry import access
-from risk_registry.models import Department, Institution, RiskPoint, RiskPointState
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.paths import path_ids
 
 AT_RISK_DAYS = 7
 OPEN_TASK_LIMIT = 100
@@ -168,7 +171,9 @@ class Board:
 
 
 def cycles_for_list(*, user) -> QuerySet[Cycle]:
-    return access.cycles_visible_to(user).select_related("institution").order_by("-year", "institution__path")[:100]
+    return (
+        cycle_access.cycles_visible_to(user).select_related("institution").order_by("-year", "institution__path")[:100]
+    )
 
 
 def _counts(tasks: QuerySet, today: datetime.date, *group) -> QuerySet:
@@ -196,7 +201,7 @@ def cycle_board(
     subtree rolled up, side by side. At a department: one row per person, and the open tasks.
     """
     node = node or cycle.institution
-    tasks = access.tasks_visible_to(user).filter(cycle=cycle)
+    tasks = cycle_access.tasks_visible_to(user).filter(cycle=cycle)
     base = reverse("cycle_board", args=[cycle.pk])
     rows: dict[object, BoardRow] = {}
     open_tasks: list[Task] = []
@@ -217,9 +222,9 @@ def cycle_board(
     else:
         tasks = tasks.filter(institution__path__startswith=node.path)
         counted = list(_counts(tasks, today, "institution_id", "institution__path", "department_id"))
-        depth = len(access._path_ids(node.path))
+        depth = len(path_ids(node.path))
         children = {}
-        child_ids = {access._path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
+        child_ids = {path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
         if child_ids:
             children = {i.pk: i for i in Institution.objects.filter(pk__in=child_ids).order_by("path")}
         departments = dict(Department.objects.filter(institution=node).values_list("id", "name"))
@@ -230,7 +235,7 @@ def cycle_board(
                 url = f"{base}?institution={node.code}&department={dept}" if dept else ""
                 rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
             else:
-                child = children[access._path_ids(row["institution__path"])[depth]]
+                child = children[path_ids(row["institution__path"])[depth]]
                 rows.setdefault(
                     ("i", child.pk), BoardRow(label=child.name, url=f"{base}?institution={child.code}")
                 ).add(row)

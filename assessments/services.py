@@ -15,26 +15,20 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError as BrokerError
 
+from assessments import access as cycle_access
 from assessments.models import Cycle, Notification, Phase, SelfAssessment, Task
+from config.queue import enqueue_on_commit
 from controls.models import Control
 from positions.models import Holding
-from risk_registry import access
-from risk_registry.models import (
-    AuditEntry,
-    Department,
-    Institution,
-    Membership,
-    Register,
-    RegisterVersion,
-    RiskPoint,
-    RiskPointState,
-    Role,
-)
-from risk_registry.services import apply_changes, audit_record, risk_points_copy
+from risk_registry.models import Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry, Department, Institution, Membership, Role
+from risk_registry.organisation.paths import path_ids
+from risk_registry.organisation.services import apply_changes, audit_record
+from risk_registry.services import risk_points_copy
 
 logger = logging.getLogger(__name__)
+CYCLE_GENERATE_TASKS = "assessments.tasks.cycle_generate_tasks"
 
 # The five phases (seed 002 三、实施步骤 dates, seed 004 篇1), as (kind, name, start, due) with
 # (month, day) in the cycle's year. Names and dates are the cycle's own once launched.
@@ -62,23 +56,6 @@ def default_phases(year: int) -> list[PhaseSpec]:
         PhaseSpec(kind, name, datetime.date(year, *start), datetime.date(year, *due))
         for kind, name, start, due in DEFAULT_PHASES
     ]
-
-
-def enqueue_on_commit(task, *args) -> None:
-    """Send ``task`` after the transaction commits; never fail the request when the broker is down.
-
-    The database holds the truth (a cycle without ``tasks_generated_at``, a pending e-mail), and
-    the next deadline scan enqueues the work again, so a lost message costs a delay, not data.
-    ``retry=False``: a web request must not hang on an unreachable broker.
-    """
-
-    def send() -> None:
-        try:
-            task.apply_async(args=args, retry=False)
-        except (BrokerError, OSError) as error:
-            logger.warning("broker unavailable, %s(%s) left to the next scan: %s", task.name, args, error)
-
-    transaction.on_commit(send)
 
 
 def _validate_schedule(reminder_days: Iterable[int], supervisor_after: int, discipline_after: int) -> list[int]:
@@ -126,7 +103,7 @@ def cycle_launch(
     One running cycle per part of the tree and year: a cycle of an ancestor or a descendant for
     the same year would give the same people the same tasks twice.
     """
-    if not access.can_launch_cycle(by, institution):
+    if not cycle_access.can_launch_cycle(by, institution):
         raise PermissionDenied
     phases = phases or default_phases(year)
     _validate_phases(phases)
@@ -157,9 +134,7 @@ def cycle_launch(
     )
     audit_record(actor=by, action="cycle.launch", target=cycle, institution=institution, summary=cycle.name)
     if enqueue:
-        from assessments.tasks import cycle_generate_tasks
-
-        enqueue_on_commit(cycle_generate_tasks, cycle.pk)
+        enqueue_on_commit(CYCLE_GENERATE_TASKS, cycle.pk)
     return cycle
 
 
@@ -175,7 +150,7 @@ def cycle_update(
     discipline_after_days: int,
 ) -> Cycle:
     """Rename, re-date and re-schedule a running cycle; due dates of its tasks follow (regenerated)."""
-    if not access.can_manage_cycle(by, cycle):
+    if not cycle_access.can_manage_cycle(by, cycle):
         raise PermissionDenied
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if not cycle.is_running:
@@ -210,9 +185,7 @@ def cycle_update(
             summary=cycle.name,
             changes=changes,
         )
-        from assessments.tasks import cycle_generate_tasks
-
-        enqueue_on_commit(cycle_generate_tasks, cycle.pk)
+        enqueue_on_commit(CYCLE_GENERATE_TASKS, cycle.pk)
     return cycle
 
 
@@ -277,7 +250,7 @@ class _Owners:
 
     def discipline(self, institution_id: int) -> int | None:
         """The institution's discipline office, else the nearest one above it."""
-        for pk in reversed(access._path_ids(self.paths.get(institution_id, f"/{institution_id}/"))):
+        for pk in reversed(path_ids(self.paths.get(institution_id, f"/{institution_id}/"))):
             for role in (Role.DISCIPLINE, Role.SUPERIOR):
                 user = self.first(role, pk)
                 if user:
@@ -309,7 +282,7 @@ def cycle_tasks_build(cycle: Cycle) -> list[Task]:
         institutions,
         Membership.objects.filter(
             Q(institution__path__startswith=cycle.institution.path)
-            | Q(institution_id__in=access._path_ids(cycle.institution.path))
+            | Q(institution_id__in=path_ids(cycle.institution.path))
         ).values("user_id", "role", "institution_id", "department_id"),
     )
     departments = list(Department.objects.filter(institution__in=subtree).values("id", "institution_id"))
@@ -435,7 +408,7 @@ def cycle_generate_tasks(*, cycle_id: int, batch_size: int = 2000) -> int:
 @transaction.atomic
 def self_assessment_submit(*, by, cycle: Cycle, institution: Institution, summary: str) -> SelfAssessment:
     """Record an institution's self-assessment in a cycle (once; the unique key refuses a second)."""
-    if not access.can_submit_self_assessment(by, institution):
+    if not cycle_access.can_submit_self_assessment(by, institution):
         raise PermissionDenied
     if not summary.strip():
         raise ValidationError(_("Write the self-assessment."))
@@ -493,7 +466,7 @@ def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
     Institutions that filed nothing start next year empty. Bulk writes: one audit entry per
     register carried over, listing the points, instead of one per row.
     """
-    if not access.can_manage_cycle(by, cycle):
+    if not cycle_access.can_manage_cycle(by, cycle):
         raise PermissionDenied
     cycle = Cycle.objects.select_for_update().select_related("institution").get(pk=cycle.pk)
     if not cycle.is_running:

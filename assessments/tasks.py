@@ -15,6 +15,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from assessments import delivery, scan, services
+from config.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 EMAIL_BATCH = 200
@@ -33,9 +34,9 @@ def deadline_scan(self) -> dict:
     resend = delivery.emails_to_resend(now=now)
     ids = result.created + resend
     for batch in _batches(ids):
-        services.enqueue_on_commit(deliver_notification_emails, batch)
+        enqueue_on_commit(deliver_notification_emails, batch)
     for cycle_id in result.cycles_to_generate:
-        services.enqueue_on_commit(cycle_generate_tasks, cycle_id)
+        enqueue_on_commit(cycle_generate_tasks, cycle_id)
     logger.info(
         "deadline scan %s: %s open tasks near or past due, %s notifications, %s e-mails re-sent",
         result.scan_id,

@@ -54,7 +54,8 @@ def broker_settings(redis_url: str | None, folder: str) -> Broker:
         return Broker(url=redis_url, transport_options={"visibility_timeout": 3600})
     queue = Path(folder) / "queue"
     processed = Path(folder) / "processed"
-    for path in (queue, processed):
+    control = Path(folder) / "control"  # kombu's exchange table: otherwise ./control in the working directory
+    for path in (queue, processed, control):
         path.mkdir(parents=True, exist_ok=True)
     return Broker(
         url="filesystem://",
@@ -63,5 +64,6 @@ def broker_settings(redis_url: str | None, folder: str) -> Broker:
             "data_folder_out": str(queue),
             "processed_folder": str(processed),
             "store_processed": False,
+            "control_folder": str(control),
         },
     )

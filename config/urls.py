@@ -5,11 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 urlpatterns = [
-    path("", include("risk_registry.urls")),
-    path("", include("positions.urls")),
-    path("", include("assessments.urls")),
-    path("", include("controls.urls")),
-    path("documents/", include("risk_registry.urls_documents")),
+    path("", include("risk_registry.web.urls")),
+    path("", include("positions.web.urls")),
+    path("", include("assessments.web.urls")),
+    path("", include("controls.web.urls")),
+    path("documents/", include("risk_registry.web.urls_documents")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -9,7 +9,7 @@ class Rule(models.Model):
     """A regulation of the institution (民主决策制度, 岗位职责制度 …)."""
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="rules", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="rules", verbose_name=_("institution")
     )
     title = models.CharField(_("title"), max_length=200)
     document_number = models.CharField(_("document number"), max_length=80, blank=True)

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from controls.models import Control, ControlRun, Rule
+from risk_registry import access
+from risk_registry.organisation.services import apply_changes, audit_record
 
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
 
@@ -22,8 +25,6 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
     remove it. Controls of other points are refused: an id from another point is an error, not
     a silent no-op.
     """
-    from risk_registry.services import apply_changes, audit_record
-
     items = list(controls)
     wanted_ids = {item["id"] for item in items if item.get("id")}
     existing = {c.pk: c for c in Control.objects.filter(risk_point=risk_point, pk__in=wanted_ids)}
@@ -86,8 +87,6 @@ def rule_create(
     by=None,
 ) -> Rule:
     """Record a regulation (制度) of the institution that controls can rest on."""
-    from risk_registry.services import audit_record
-
     rule = Rule.objects.create(
         institution=institution,
         title=title,
@@ -103,12 +102,6 @@ def rule_create(
 def control_run_record(*, by, control: Control, ran_on, description: str, evidence: str = "") -> ControlRun:
     """Record that a control ran (落实情况). The holder of the point's position records it (the
     department head for a department-level point); a run cannot be dated in the future."""
-    from django.core.exceptions import PermissionDenied
-    from django.utils import timezone
-
-    from risk_registry import access
-    from risk_registry.services import audit_record
-
     if not access.can_record_control_run(by, control):
         raise PermissionDenied
     if ran_on > timezone.localdate():

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
-from risk_registry.vocabulary import Vocabulary
+from risk_registry.organisation.models import Vocabulary
 
 
 class Position(models.Model):
@@ -19,10 +19,10 @@ class Position(models.Model):
         GENERAL = "general", _("General post")
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="positions", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="positions", verbose_name=_("institution")
     )
     department = models.ForeignKey(
-        "risk_registry.Department", on_delete=models.PROTECT, related_name="positions", verbose_name=_("department")
+        "organisation.Department", on_delete=models.PROTECT, related_name="positions", verbose_name=_("department")
     )
     title = models.CharField(_("title"), max_length=120)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GENERAL)
@@ -100,10 +100,10 @@ class PowerItem(models.Model):
     """A power of the inventory (职权目录) and the positions that exercise it."""
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="power_items", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="power_items", verbose_name=_("institution")
     )
     department = models.ForeignKey(
-        "risk_registry.Department",
+        "organisation.Department",
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,9 +12,8 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
-from risk_registry import access
-from risk_registry.models import Department
-from risk_registry.services import audit_record
+from risk_registry.organisation.models import Department
+from risk_registry.organisation.services import apply_changes, audit_record, forget_scope
 
 HOLD_PERMISSION = "positions.hold_position"
 
@@ -54,13 +54,16 @@ def holding_start(*, user, position: Position, started_on: datetime.date, by=Non
             summary=f"{user} → {position}",
         )
     assign_perm(HOLD_PERMISSION, user, position)
-    access.forget_scope(user)
+    forget_scope(user)
     return holding
 
 
 @transaction.atomic
 def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holding:
-    """End a holding and revoke the permission; the row is locked so a double end is a no-op."""
+    """End a holding and revoke the permission; the row is locked so a double end is a no-op.
+
+    The register's side (flagging the post's points for re-grading) is
+    ``risk_registry.services.holding_end``, which calls this."""
     callers_user = holding.user  # the caller's instance may carry a cached scope: drop it below
     holding = Holding.objects.select_for_update().select_related("position__institution").get(pk=holding.pk)
     if holding.ended_on is not None:
@@ -70,11 +73,6 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
     holding.ended_on = ended_on
     holding.save(update_fields=["ended_on"])
     remove_perm(HOLD_PERMISSION, holding.user, holding.position)
-    from risk_registry.registers import points_flag_for_regrading  # registers builds on positions
-
-    points_flag_for_regrading(
-        position_ids=[holding.position_id], reason=_("The holder changed (rotation or departure)."), by=by
-    )
     audit_record(
         actor=by,
         action="holding.end",
@@ -84,24 +82,23 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
     )
     for user in (holding.user, callers_user, by):
         if user is not None and user.pk == holding.user_id:
-            access.forget_scope(user)
+            forget_scope(user)
     return holding
 
 
-@transaction.atomic
-def holding_rotate(*, holding: Holding, to_position: Position, on: datetime.date, by=None) -> Holding:
-    """Rotation (轮岗): end one holding and start another on the same day."""
-    holding_end(holding=holding, ended_on=on, by=by)
-    return holding_start(user=holding.user, position=to_position, started_on=on, by=by)
+@dataclass(frozen=True)
+class PowerItemUpdate:
+    item: PowerItem
+    changed: bool
+    position_ids: frozenset[int]  # the positions exercising the power, before and after
 
 
 @transaction.atomic
-def power_item_update(*, item: PowerItem, by=None, positions: Iterable[Position] | None = None, **fields) -> PowerItem:
-    """Change a power (its text or the positions exercising it). The points of every position
-    concerned, before and after, are flagged for re-grading: their powers changed."""
-    from risk_registry.registers import points_flag_for_regrading
-    from risk_registry.services import apply_changes
-
+def power_item_update(
+    *, item: PowerItem, by=None, positions: Iterable[Position] | None = None, **fields
+) -> PowerItemUpdate:
+    """Change a power (its text or the positions exercising it). The register's side (flagging
+    the points of every position concerned) is ``risk_registry.services.power_item_update``."""
     item = PowerItem.objects.select_for_update().get(pk=item.pk)
     before_positions = set(item.positions.values_list("pk", flat=True))
     allowed = {"name", "category", "legal_basis", "responsible_subject", "commitment", "department"}
@@ -121,10 +118,7 @@ def power_item_update(*, item: PowerItem, by=None, positions: Iterable[Position]
             changes["positions"] = [sorted(before_positions), sorted(after_positions)]
     if changes:
         audit_record(actor=by, action="power_item.update", target=item, institution=item.institution, changes=changes)
-        points_flag_for_regrading(
-            position_ids=before_positions | after_positions, reason=_("The powers of the position changed."), by=by
-        )
-    return item
+    return PowerItemUpdate(item=item, changed=bool(changes), position_ids=frozenset(before_positions | after_positions))
 
 
 @transaction.atomic

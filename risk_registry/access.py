@@ -27,8 +27,11 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import get_objects_for_user
 
+from controls.models import Control
 from positions.models import Position, PowerItem
-from risk_registry.models import Department, Institution, Membership, RiskPoint, RiskPointState, Role
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import Department, Institution, Membership, Role
+from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
@@ -71,7 +74,7 @@ def scope_of(user) -> Scope:
     """The user's scope, cached on the user object for the length of the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
-    cached = getattr(user, "_risk_registry_scope", None)
+    cached = getattr(user, SCOPE_CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     memberships = list(
@@ -94,13 +97,8 @@ def scope_of(user) -> Scope:
         discipline_paths=tuple(sorted({m.institution.path for m in memberships if m.role == Role.DISCIPLINE})),
         principal_institution_ids=frozenset(m.institution_id for m in memberships if m.role == Role.PRINCIPAL),
     )
-    user._risk_registry_scope = scope
+    setattr(user, SCOPE_CACHE_ATTRIBUTE, scope)
     return scope
-
-
-def forget_scope(user) -> None:
-    """Drop the cached scope after memberships or holdings change within one request."""
-    user.__dict__.pop("_risk_registry_scope", None)
 
 
 # --- what a user may see -------------------------------------------------------------------
@@ -221,74 +219,7 @@ def require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-# --- the annual cycle (assessments): appended by the cycle issue ----------------------------
-# A cycle belongs to the discipline office (or superior office) that launched it for its own
-# institution and subtree. Oversight roles below see the cycles that cover them, restricted to
-# their part of the tree; department heads their department's tasks; everyone their own tasks.
-
-
-def _path_ids(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
-def can_launch_cycle(user, institution: Institution) -> bool:
-    """Only the discipline or superior office of the institution itself launches its cycle."""
-    return institution.path in scope_of(user).subtree_paths
-
-
-def cycle_launch_institutions(user) -> QuerySet[Institution]:
-    return Institution.objects.filter(path__in=scope_of(user).subtree_paths)
-
-
-def cycles_visible_to(user) -> QuerySet:
-    """Cycles launched inside the user's oversight subtree, and those above that cover it.
-
-    Oversight roles only (discipline, superior, leadership, principal, department head): post
-    holders follow their own tasks in the inbox. One query for the paths of the institutions of
-    the user's institution-level and department-level roles.
-    """
-    from assessments.models import Cycle
-
-    scope = scope_of(user)
-    paths = set(scope.subtree_paths)
-    if scope.institution_ids or scope.department_ids:
-        paths.update(
-            Institution.objects.filter(
-                Q(id__in=scope.institution_ids) | Q(departments__id__in=scope.department_ids)
-            ).values_list("path", flat=True)
-        )
-    if not paths:
-        return Cycle.objects.none()
-    covering = {pk for path in paths for pk in _path_ids(path)}
-    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
-    parts.append(Q(institution_id__in=covering))
-    return Cycle.objects.filter(reduce(or_, parts))
-
-
-def q_tasks_in_oversight(scope: Scope, prefix: str = "") -> Q | None:
-    """The tasks the scope oversees (not its own), as a Q on ``prefix``; None when none."""
-    parts = [Q(**{f"{prefix}institution__path__startswith": path}) for path in scope.subtree_paths]
-    if scope.institution_ids:
-        parts.append(Q(**{f"{prefix}institution_id__in": scope.institution_ids}))
-    if scope.department_ids:
-        parts.append(Q(**{f"{prefix}department_id__in": scope.department_ids}))
-    return reduce(or_, parts) if parts else None
-
-
-def tasks_visible_to(user) -> QuerySet:
-    """The user's own tasks and those of the part of the tree the user oversees."""
-    from assessments.models import Task
-
-    if not getattr(user, "is_authenticated", False):
-        return Task.objects.none()
-    oversight = q_tasks_in_oversight(scope_of(user))
-    own = Q(owner_id=user.pk)
-    return Task.objects.filter(own | oversight if oversight is not None else own)
-
-
-def can_manage_cycle(user, cycle) -> bool:
-    """Edit phases and schedule, close: the office that launched it (same institution)."""
-    return can_launch_cycle(user, cycle.institution)
+# --- controls ---------------------------------------------------------------------------------
 
 
 def can_record_control_run(user, control) -> bool:
@@ -301,20 +232,7 @@ def can_record_control_run(user, control) -> bool:
 
 
 def controls_visible_to(user) -> QuerySet:
-    from controls.models import Control
-
     return Control.objects.filter(risk_point__in=risk_points_visible_to(user))
 
 
-def can_submit_self_assessment(user, institution: Institution) -> bool:
-    """The institution's leadership or principal leader, or its own discipline office."""
-    scope = scope_of(user)
-    return institution.pk in scope.institution_ids or institution.path in scope.subtree_paths
-
-
-def cycles_of_user(user) -> QuerySet:
-    """Cycles the user oversees or has a task in (the owner of a task reaches its work pages)."""
-    from assessments.models import Cycle, Task
-
-    own = Task.objects.filter(owner_id=user.pk).values("cycle_id")
-    return Cycle.objects.filter(Q(pk__in=cycles_visible_to(user).values("pk")) | Q(pk__in=own))
+__all__ = ["forget_scope"]  # re-exported for callers above the organisation layer

@@ -3,14 +3,14 @@
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
-from risk_registry.models import (
+from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import (
     AuditEntry,
     Department,
     GradeLevel,
     GradingScheme,
     Institution,
     Membership,
-    RiskPoint,
     RiskType,
 )
 

@@ -5,21 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
 
+from positions.models import Holding
 from risk_registry import access
-from risk_registry.models import GradeLevel, GradingScheme, Institution, RiskPoint, RiskPointState, RiskType
-
-
-def vocabulary_for(*, model, institution: Institution | None) -> QuerySet:
-    """An institution's own terms of a vocabulary if it has any, else the defaults.
-
-    Two queries at most; ``model`` is a ``risk_registry.vocabulary.Vocabulary`` subclass.
-    """
-    active = model.objects.filter(is_active=True)
-    if institution is not None and active.filter(institution=institution).exists():
-        return active.filter(institution=institution)
-    return active.filter(institution__isnull=True)
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry, Institution
 
 
 @dataclass(frozen=True)
@@ -64,38 +54,6 @@ def level_counts(*, queryset: QuerySet[RiskPoint]) -> list[dict]:
         .annotate(total=Count("id"))
         .order_by("level__rank", "level__name")
     )
-
-
-def levels_of(institution: Institution | None) -> QuerySet[GradeLevel]:
-    if institution is None or institution.grading_scheme_id is None:
-        return GradeLevel.objects.none()
-    return GradeLevel.objects.filter(scheme_id=institution.grading_scheme_id)
-
-
-def risk_types_for(institution: Institution | None) -> QuerySet[RiskType]:
-    return vocabulary_for(model=RiskType, institution=institution)
-
-
-@dataclass(frozen=True)
-class GradingTable:
-    """A scheme laid out for display: rows from the most likely down, cells holding levels."""
-
-    scheme: GradingScheme
-    levels: list[GradeLevel]
-    rows: list[tuple[str, list[GradeLevel | None]]]
-
-
-def grading_table(institution: Institution) -> GradingTable | None:
-    scheme = institution.grading_scheme
-    if scheme is None:
-        return None
-    levels = list(levels_of(institution))
-    by_code = {level.code: level for level in levels}
-    rows = [
-        (label, [by_code.get(code) for code in row])
-        for label, row in zip(scheme.likelihood_labels, scheme.matrix, strict=True)
-    ]
-    return GradingTable(scheme=scheme, levels=levels, rows=rows[::-1])
 
 
 @dataclass(frozen=True)
@@ -153,8 +111,6 @@ def department_summary(*, user, year: int) -> list[dict]:
 
 def home_for(*, user, year: int) -> dict:
     """Everything the home page shows a user, by role; a fixed number of queries."""
-    from positions.models import Holding
-
     scope = access.scope_of(user)
     holdings = (
         Holding.objects.filter(user=user, ended_on__isnull=True)
@@ -179,82 +135,6 @@ def home_for(*, user, year: int) -> dict:
     }
 
 
-# --- workflow pages -------------------------------------------------------------------------
-
-
-def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
-    """The points of a register in ``state`` that the user may move with ``step`` (bounded)."""
-    points = (
-        access.risk_points_visible_to(user)
-        .filter(institution_id=register.institution_id, year=register.year, state=state)
-        .select_related("institution", "department", "position", "risk_type", "level")
-        .order_by("department__order", "department_id", "id")[:500]
-    )
-    return [p for p in points if step.may(user, p)]
-
-
-def batch_change(post, point: RiskPoint, *, define: bool):
-    """One row of a batch form as a workflow Change (per-point likelihood/severity when defining)."""
-    from risk_registry.workflow import Change
-
-    def number(name: str) -> int | None:
-        raw = post.get(f"{name}_{point.pk}", "")
-        return int(raw) if raw.isdigit() else None
-
-    return Change(
-        point_id=point.pk,
-        version=number("version"),
-        likelihood=number("likelihood") if define else None,
-        severity=number("severity") if define else None,
-    )
-
-
-def register_page(*, user, register) -> dict:
-    """Everything the register page shows; a fixed number of queries."""
-    from risk_registry import inbox, registers
-    from risk_registry.models import Decision, NoticeComment, RegisterVersion
-    from risk_registry.quality import quality_report
-
-    institution = register.institution
-    points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
-    by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
-    versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
-    notice_open = registers.notice_is_open(register)
-    return {
-        "register": register,
-        "institution": institution,
-        "by_state": [(value, label, by_state.get(value, 0)) for value, label in RiskPointState.choices],
-        "total": sum(by_state.values()),
-        "decisions": Decision.objects.filter(register=register)
-        .select_related("recorded_by")
-        .annotate(n=Count("points")),
-        "comments": NoticeComment.objects.filter(register=register).select_related(
-            "author", "answered_by", "risk_point"
-        ),
-        "versions": versions,
-        "notice_open": notice_open,
-        "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
-        "can": {
-            "review": bool(access.scope_of(user).department_ids) and by_state.get(RiskPointState.SUBMITTED, 0) > 0,
-            "define": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.REVIEWED, 0) > 0,
-            "appraise": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.DEFINED, 0) > 0,
-            "approve": access.is_leadership_of(user, institution)
-            and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
-            "publish": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.APPROVED, 0) > 0,
-            "answer": access.is_discipline_office_for(user, institution),
-            "comment": access.is_staff_of(user, institution) and notice_open,
-            "issue": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.IN_NOTICE, 0) > 0
-            and register.notice_ends_on is not None
-            and register.notice_ends_on < timezone.localdate(),
-            "file": inbox.registers_to_file(user).filter(pk=register.pk).exists(),
-        },
-    }
-
-
 INBOX_JOINS = {
     "to_submit": ("institution", "department", "position", "level"),
     "to_review": ("institution", "department", "position", "level"),
@@ -269,8 +149,6 @@ INBOX_JOINS = {
 
 def audit_entries(*, user, form) -> QuerySet:
     """Audit entries of the institutions the user oversees, filtered by the search form."""
-    from risk_registry.models import AuditEntry
-
     scope = access.scope_of(user)
     paths = Q(pk__in=[])
     for path in scope.subtree_paths:

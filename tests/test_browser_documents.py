@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 
 from config.celery import app
 from conftest import PASSWORD
-from risk_registry.documents import services
-from risk_registry.models import AuditEntry, ExportJob
+from risk_registry.documents import rendering
+from risk_registry.documents.models import ExportJob
+from risk_registry.organisation.models import AuditEntry
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +46,7 @@ def test_discipline_exports_the_filtered_list_and_a_large_export_as_a_job(live_w
     assert "虚报冒领" in text and "违规简化审批程序" not in text
 
     # A large export: a job, its progress, then the download link.
-    monkeypatch.setitem(services.SYNC_LIMITS, "xlsx", 0)
+    monkeypatch.setitem(rendering.SYNC_LIMITS, "xlsx", 0)
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     page.goto(f"{live_server.url}/risks/?institution=bureau-a")
     page.click("[data-testid=export-menu] button")

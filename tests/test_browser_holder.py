@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from controls.models import Control
-from risk_registry.models import AuditEntry, RiskPoint, RiskPointState
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from conftest import PASSWORD
 from risk_registry.models import Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.snapshots import content_hash
+from risk_registry.workflow.snapshots import content_hash
 
 pytestmark = pytest.mark.browser
 

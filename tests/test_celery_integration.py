@@ -14,8 +14,8 @@ from django.db import connection
 from kombu import Connection
 
 from config.celery import app
-from risk_registry.models import SchedulerHeartbeat
-from risk_registry.tasks import HEARTBEAT_NAME, scheduler_heartbeat
+from risk_registry.organisation.models import SchedulerHeartbeat
+from risk_registry.organisation.tasks import HEARTBEAT_NAME, scheduler_heartbeat
 
 pytestmark = pytest.mark.integration
 

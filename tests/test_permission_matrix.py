@@ -172,7 +172,8 @@ def test_anonymous_is_sent_to_login(world, client, view, method, url, data):
 
 
 def test_denied_post_writes_nothing(world, client):
-    from risk_registry.models import AuditEntry, RiskPoint
+    from risk_registry.models import RiskPoint
+    from risk_registry.organisation.models import AuditEntry
 
     before = (RiskPoint.objects.count(), AuditEntry.objects.count())
     client.force_login(world.holder2)

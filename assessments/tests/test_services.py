@@ -24,7 +24,8 @@ from controls.models import Control, ControlRun
 from controls.services import control_run_record
 from positions.models import Holding
 from positions.services import holding_end, holding_start
-from risk_registry.models import AuditEntry, Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

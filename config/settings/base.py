@@ -22,9 +22,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
-    "risk_registry",
+    # Bottom to top: the layers of docs/architecture.md (import-linter keeps them, see .importlinter).
+    "risk_registry.organisation",
     "positions",
+    "risk_registry",
     "controls",
+    "risk_registry.documents",
     "integrity_warnings",  # the folder warnings/, see config/__init__.py
     "assessments",
 ]
@@ -32,7 +35,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "risk_registry.middleware.DefaultLanguageMiddleware",
+    "risk_registry.web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -56,8 +59,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "risk_registry.context_processors.navigation",
-                "assessments.context_processors.notifications",
+                "risk_registry.web.context_processors.navigation",
+                "assessments.web.context_processors.notifications",
             ],
         },
     },
@@ -125,12 +128,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules outside an app's own tasks.py (autodiscovery finds those).
+CELERY_IMPORTS = ["risk_registry.workflow.tasks"]
 CELERY_BEAT_SCHEDULE = {
-    "scheduler-heartbeat": {"task": "risk_registry.tasks.scheduler_heartbeat", "schedule": 60.0},
+    "scheduler-heartbeat": {"task": "risk_registry.organisation.tasks.scheduler_heartbeat", "schedule": 60.0},
     # One short, idempotent scan of the deadlines in PostgreSQL (assessments/tasks.py); never ETA tasks.
     "deadline-scan": {"task": "assessments.tasks.deadline_scan", "schedule": 300.0},
-    # Registers whose public notice has ended are issued (risk_registry/registers.py); idempotent.
-    "registers-issue-due": {"task": "risk_registry.tasks.registers_issue_due", "schedule": 3600.0},
+    # Registers whose public notice has ended are issued (risk_registry/workflow/registers.py); idempotent.
+    "registers-issue-due": {"task": "risk_registry.workflow.tasks.registers_issue_due", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 

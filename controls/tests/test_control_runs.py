@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from controls.models import Control, ControlRun
 from controls.services import control_run_record
-from risk_registry.models import AuditEntry
+from risk_registry.organisation.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

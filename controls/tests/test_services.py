@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from controls.models import Control, Rule
 from controls.services import control_apply_changes
-from risk_registry.models import AuditEntry
+from risk_registry.organisation.models import AuditEntry
 
 
 def _audit(action, **filters):

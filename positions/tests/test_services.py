@@ -11,16 +11,10 @@ from django.db import IntegrityError, transaction
 from guardian.models import UserObjectPermission
 
 from positions.models import Holding, Position, PositionUserObjectPermission, PowerCategory, PowerItem, ProcessStep
-from positions.services import (
-    HOLD_PERMISSION,
-    holding_end,
-    holding_rotate,
-    holding_start,
-    position_create,
-    power_item_create,
-)
+from positions.services import HOLD_PERMISSION, holding_end, holding_start, position_create, power_item_create
 from risk_registry import access
-from risk_registry.models import AuditEntry
+from risk_registry.organisation.models import AuditEntry
+from risk_registry.services import holding_rotate
 
 START = datetime.date(2026, 1, 1)  # the world's holdings start here
 DAY = datetime.date(2026, 3, 1)

@@ -38,17 +38,20 @@ from django.utils import timezone
 from controls.models import Rule
 from controls.services import rule_create
 from positions.models import Position, PowerCategory, PowerItem, ProcessStep
-from positions.services import holding_rotate, holding_start, position_create, power_item_create
+from positions.services import holding_start, position_create, power_item_create
 from risk_registry.demo import data
-from risk_registry.models import Department, Institution, RiskPoint, RiskPointState, RiskType, Role
-from risk_registry.services import (
+from risk_registry.demo.cycle import demo_cycle_seed
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
+from risk_registry.organisation.services import (
     department_create,
     grading_scheme_adopt_preset,
     institution_create,
     membership_grant,
-    risk_point_create,
     vocabulary_term_create,
 )
+from risk_registry.services import holding_rotate, risk_point_create, risk_points_copy
+from risk_registry.workflow import registers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,7 +117,6 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
         if created:
             builder = _Builder(year=year, password=password)
             builder.build()
-            from assessments.demo import demo_cycle_seed  # the annual cycle builds on the register
 
             demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
     if created and not builder.preexisting_users:
@@ -192,9 +194,6 @@ class _Builder:
         through to the end and filed (v1, signed by its principal leader); this year's points keep
         the spread above, and the institution with the most approved points has them in public
         notice now, so the notice, comments and issue can be tried at once."""
-        from risk_registry import registers
-        from risk_registry.models import Membership
-        from risk_registry.services import risk_points_copy
 
         last_year = self.year - 1
         people = {

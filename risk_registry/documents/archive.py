@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.utils import timezone
 
+from risk_registry.documents import rendering
 from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
 from risk_registry.documents.pdf import PDF_MAX_POINTS
 
@@ -31,8 +32,6 @@ def write_archive(
 ) -> dict:
     """Write the archive to ``path``; return the manifest. ``points`` is a queryset (re-read per
     document, so memory stays bounded) and ``versions`` the filed versions to include."""
-    from risk_registry.documents import services
-
     total = points.count()
     files: list[dict] = []
     skipped: list[dict] = []
@@ -50,20 +49,20 @@ def write_archive(
                 if fmt == "pdf" and total > PDF_MAX_POINTS:
                     skipped.append({"name": f"{code}.pdf", "reason": f"more than {PDF_MAX_POINTS} points"})
                     continue
-                document = services.document_for_points(
+                document = rendering.document_for_points(
                     points=points, form_code=code, institution=institution, year=year
                 )
                 buffer = io.BytesIO()
-                written = services.render(buffer, document=document, fmt=fmt)
+                written = rendering.render(buffer, document=document, fmt=fmt)
                 add(f"{prefix}/{code}.{fmt}", buffer.getvalue(), form=form.title, points=written)
                 if progress:
                     progress(step)
         for version in versions:
             snapshot = json.dumps(version.snapshot, ensure_ascii=False, sort_keys=True, indent=1).encode()
             add(f"{prefix}/filed/v{version.number}.json", snapshot, version=version.number, hash=version.content_hash)
-            document = services.document_for_version(version=version, form_code=FILED_FORM)
+            document = rendering.document_for_version(version=version, form_code=FILED_FORM)
             buffer = io.BytesIO()
-            written = services.render(buffer, document=document, fmt="pdf")
+            written = rendering.render(buffer, document=document, fmt="pdf")
             add(f"{prefix}/filed/v{version.number}.pdf", buffer.getvalue(), version=version.number, points=written)
         manifest = {
             "institution": {"code": institution.code, "name": institution.name},

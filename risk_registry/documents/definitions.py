@@ -117,7 +117,7 @@ def level_name(row: dict) -> str:
 
 
 def supervision(row: dict) -> str:
-    return row.get("_supervision", "")  # added by services.prepared_rows from the scheme
+    return row.get("_supervision", "")  # added by rendering.prepared_rows from the scheme
 
 
 SERIAL = Column("serial", "序号", 6, lambda row: row["_serial"], numeric=True)

@@ -24,11 +24,16 @@ from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
 
 from controls.models import Control
-from risk_registry.models import Department, FoundBy, GradeLevel, Institution, RiskPoint
+from positions.models import Position, PowerItem, ProcessStep
+from risk_registry.documents.definitions import FORMS, DocumentHeader
+from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
+from risk_registry.models import FoundBy, RiskPoint
+from risk_registry.organisation.models import Department, GradeLevel, Institution
+from risk_registry.organisation.selectors import risk_types_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
@@ -349,8 +354,6 @@ class _Lookups:
     """Everything a row may name, loaded once (a fixed number of queries per file)."""
 
     def __init__(self, institution: Institution, year: int) -> None:
-        from positions.models import Position, PowerItem, ProcessStep
-        from risk_registry.selectors import risk_types_for
 
         self.departments = {d.name: d for d in Department.objects.filter(institution=institution)}
         self.positions = {
@@ -551,10 +554,6 @@ def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[
 
 def write_template(out, *, institution: Institution) -> None:
     """The 一览表 with no rows, and a second sheet listing what each column accepts."""
-    from openpyxl import Workbook
-
-    from risk_registry.documents.definitions import FORMS, DocumentHeader
-    from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 
     lookups = _Lookups(institution, 0)
     form = FORMS["overview"]

@@ -6,9 +6,10 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 
 from risk_registry import access, selectors
-from risk_registry.forms import RiskPointFilterForm
-from risk_registry.models import Institution, RiskPoint, RiskPointState
+from risk_registry.filters import RiskPointFilterForm
+from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
+from risk_registry.organisation.models import Institution
 
 
 def points_for_export(

@@ -14,7 +14,7 @@ class Register(models.Model):
     """
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="registers", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="registers", verbose_name=_("institution")
     )
     year = models.PositiveSmallIntegerField(_("year"))
     notice_starts_on = models.DateField(_("notice from"), null=True, blank=True)
@@ -129,7 +129,7 @@ class RegisterVersion(models.Model):
     )
     signed_at = models.DateTimeField(_("signed at"))
     filed_with = models.ForeignKey(
-        "risk_registry.Institution",
+        "organisation.Institution",
         null=True,
         on_delete=models.PROTECT,
         related_name="received_filings",
@@ -171,7 +171,7 @@ class LevelProposal(models.Model):
     likelihood = models.PositiveSmallIntegerField(_("proposed likelihood"))
     severity = models.PositiveSmallIntegerField(_("proposed severity"))
     level = models.ForeignKey(
-        "risk_registry.GradeLevel", on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed level")
+        "organisation.GradeLevel", on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed level")
     )
     reason = models.TextField(_("reason"))
     proposed_by = models.ForeignKey(

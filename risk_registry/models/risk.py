@@ -4,22 +4,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from risk_registry.vocabulary import Vocabulary
-
-
-class RiskType(Vocabulary):
-    """思想道德风险, 制度机制风险, 岗位职责风险 … (configurable; seeded with the seeds' defaults)."""
-
-    class Meta(Vocabulary.Meta):
-        verbose_name = _("risk type")
-        verbose_name_plural = _("risk types")
-        constraints = [
-            models.UniqueConstraint(fields=["institution", "code"], name="risktype_unique_code"),
-            models.UniqueConstraint(
-                fields=["code"], condition=models.Q(institution__isnull=True), name="risktype_unique_default_code"
-            ),
-        ]
-
 
 class FoundBy(models.TextChoices):
     """How a point was found (seeds: 自己找、群众提、互相查、领导点、组织评)."""
@@ -53,10 +37,10 @@ class RiskPoint(models.Model):
     """
 
     institution = models.ForeignKey(
-        "risk_registry.Institution", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("institution")
+        "organisation.Institution", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("institution")
     )
     department = models.ForeignKey(
-        "risk_registry.Department", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("department")
+        "organisation.Department", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("department")
     )
     position = models.ForeignKey(
         "positions.Position",
@@ -83,14 +67,16 @@ class RiskPoint(models.Model):
         verbose_name=_("process step"),
     )
     year = models.PositiveSmallIntegerField(_("year"))
-    risk_type = models.ForeignKey(RiskType, on_delete=models.PROTECT, related_name="+", verbose_name=_("risk type"))
+    risk_type = models.ForeignKey(
+        "organisation.RiskType", on_delete=models.PROTECT, related_name="+", verbose_name=_("risk type")
+    )
     found_by = models.CharField(_("how found"), max_length=16, choices=FoundBy.choices, default=FoundBy.SELF)
     description = models.TextField(_("risk description"))
     manifestation = models.TextField(_("manifestation"), blank=True)
     likelihood = models.PositiveSmallIntegerField(_("likelihood"))
     severity = models.PositiveSmallIntegerField(_("severity"))
     level = models.ForeignKey(
-        "risk_registry.GradeLevel", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("level")
+        "organisation.GradeLevel", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("level")
     )
     state = models.CharField(
         _("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT, db_index=True

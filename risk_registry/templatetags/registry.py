@@ -1,22 +1,16 @@
 """Template helpers of the register pages."""
 
 from django import template
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
+
+from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.organisation.names import person
 
 register = template.Library()
 
 
-@register.filter
-def person(user) -> str:
-    """A user's name as people write it: 张三 (family name first, no space), else the username."""
-    if user is None:
-        return ""
-    family, given = (user.last_name or "").strip(), (user.first_name or "").strip()
-    if family or given:
-        if all(ord(ch) > 0x2E7F for ch in family + given):  # CJK names are written together
-            return f"{family}{given}"
-        return f"{given} {family}".strip()
-    return user.username
+register.filter("person", person)
 
 
 @register.filter
@@ -27,7 +21,6 @@ def get_item(mapping, key):
 
 @register.filter
 def state_label(value: str) -> str:
-    from risk_registry.models import RiskPointState
 
     return RiskPointState(value).label if value in RiskPointState.values else value
 
@@ -43,9 +36,6 @@ EXTRA_LABELS = {
 @register.filter
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
-    from django.core.exceptions import FieldDoesNotExist
-
-    from risk_registry.models import RiskPoint
 
     try:
         return str(RiskPoint._meta.get_field(name).verbose_name)
@@ -59,8 +49,6 @@ def change_value(value, field: str):
     if field == "state" and isinstance(value, str):
         return state_label(value)
     if field == "found_by" and isinstance(value, str):
-        from risk_registry.models import FoundBy
-
         return FoundBy(value).label if value in FoundBy.values else value
     return value
 

@@ -12,21 +12,23 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from controls.models import Control
-from risk_registry.documents import pdf, selectors, services
+from risk_registry.documents import pdf, rendering, selectors, services
 from risk_registry.documents.definitions import FORMS
-from risk_registry.models import AuditEntry, ExportJob, RiskPointState
+from risk_registry.documents.models import ExportJob
+from risk_registry.models import RiskPointState
 from risk_registry.models.register import Register, RegisterVersion
-from risk_registry.snapshots import content_hash, register_snapshot
+from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.documents_helpers import enrich_register, pdf_fonts, pdf_reader, pdf_text, xlsx_text
+from risk_registry.workflow.snapshots import content_hash, register_snapshot
 
 pytestmark = pytest.mark.django_db
 
 
 def render(world, form: str, fmt: str) -> bytes:
     points = selectors.register_points_for_filing(institution=world.a, year=2026)
-    document = services.document_for_points(points=points, form_code=form, institution=world.a, year=2026)
+    document = rendering.document_for_points(points=points, form_code=form, institution=world.a, year=2026)
     buffer = io.BytesIO()
-    services.render(buffer, document=document, fmt=fmt)
+    rendering.render(buffer, document=document, fmt=fmt)
     return buffer.getvalue()
 
 
@@ -162,7 +164,7 @@ def test_filed_version_pdf_has_version_and_hash_in_footer_and_is_frozen(world):
     world.a.risk_points.filter(pk=world.submitted.pk).update(description="之后改过的描述")
     for fmt in ("pdf", "xlsx"):
         buffer = io.BytesIO()
-        services.render(buffer, document=services.document_for_version(version=version), fmt=fmt)
+        rendering.render(buffer, document=rendering.document_for_version(version=version), fmt=fmt)
         text = pdf_text(buffer.getvalue()) if fmt == "pdf" else xlsx_text(buffer.getvalue())
         assert "违规简化审批程序" in text and "之后改过的描述" not in text
         assert version.content_hash in squash(text)
@@ -172,7 +174,7 @@ def test_filed_version_pdf_has_version_and_hash_in_footer_and_is_frozen(world):
 def test_filed_version_footer_on_every_pdf_page(world):
     version = filed_version(world)
     buffer = io.BytesIO()
-    services.render(buffer, document=services.document_for_version(version=version), fmt="pdf")
+    rendering.render(buffer, document=rendering.document_for_version(version=version), fmt="pdf")
     for page in pdf_reader(buffer.getvalue()).pages:
         assert version.content_hash in squash(page.extract_text())
 
@@ -226,11 +228,11 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
     world, login, monkeypatch, django_capture_on_commit_callbacks
 ):
     enrich_register(world)
-    monkeypatch.setitem(services.SYNC_LIMITS, "xlsx", 1)
+    monkeypatch.setitem(rendering.SYNC_LIMITS, "xlsx", 1)
     calls = []
-    from risk_registry import tasks
+    from risk_registry.documents import tasks
 
-    monkeypatch.setattr(tasks.export_job_run, "delay", lambda job_id: calls.append(job_id))
+    monkeypatch.setattr(tasks.export_job_run, "apply_async", lambda args, **options: calls.append(args[0]))
     client = login(world.discipline)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(
@@ -254,7 +256,7 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
 
 
 def test_task_marks_the_job_failed_and_reraises_a_permanent_error(world, monkeypatch):
-    from risk_registry.tasks import export_job_run
+    from risk_registry.documents.tasks import export_job_run
 
     job = ExportJob.objects.create(owner=world.discipline, form="overview", file_format="pdf", params={})
     monkeypatch.setattr(pdf, "installed_cjk_families", lambda: [])
@@ -334,9 +336,9 @@ def test_archive_job_in_the_browser(world, login, monkeypatch, django_capture_on
     import zipfile
 
     filed_version(world)
-    from risk_registry import tasks
+    from risk_registry.documents import tasks
 
-    monkeypatch.setattr(tasks.export_job_run, "delay", lambda job_id: None)
+    monkeypatch.setattr(tasks.export_job_run, "apply_async", lambda args, **options: None)
     client = login(world.discipline)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("documents_archive"), {"institution": "bureau-a", "year": "2026"})

@@ -19,7 +19,8 @@ from openpyxl import Workbook, load_workbook
 from controls.models import Control
 from risk_registry.documents import services
 from risk_registry.documents.importer import MAX_COLUMNS
-from risk_registry.models import AuditEntry, RiskPoint, RiskPointState
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,13 @@ from controls.services import control_apply_changes
 from positions.models import PowerCategory
 from positions.services import power_item_create
 from risk_registry.access import institutions_visible_to
-from risk_registry.forms import ControlFormSet, RiskPointFilterForm, RiskPointForm, control_changes
-from risk_registry.models import Institution, RiskPointState, RiskType
-from risk_registry.presets import RISK_TYPES
+from risk_registry.filters import RiskPointFilterForm
+from risk_registry.models import RiskPointState
+from risk_registry.organisation.models import Institution, RiskType
+from risk_registry.organisation.presets import RISK_TYPES
+from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
 from risk_registry.selectors import RiskPointFilters
-from risk_registry.services import department_create, grading_scheme_adopt_preset, institution_create
+from risk_registry.web.forms.points import ControlFormSet, RiskPointForm, control_changes
 
 # --- RiskPointForm --------------------------------------------------------------------------
 
@@ -227,7 +229,7 @@ def test_filter_form_without_selection_offers_generic_ranks(world):
 
 
 def test_filter_form_turns_the_institution_select_into_a_code_box_for_many_institutions(world, monkeypatch):
-    monkeypatch.setattr("risk_registry.forms.SELECT_LIMIT", 2)
+    monkeypatch.setattr("risk_registry.filters.SELECT_LIMIT", 2)
 
     form = _filter_form(world, "superior", {})
 

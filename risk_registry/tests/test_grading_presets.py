@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from risk_registry.models import GradingScheme, Institution, Role
-from risk_registry.presets import GRADING_PRESETS
-from risk_registry.services import grade_level_for, grading_scheme_adopt_preset, institution_create
+from risk_registry.organisation.models import GradingScheme, Institution, Role
+from risk_registry.organisation.presets import GRADING_PRESETS
+from risk_registry.organisation.services import grade_level_for, grading_scheme_adopt_preset, institution_create
 
 # seed 003 / 004 篇2: 一级 = 可能性较大 and 后果严重; 二级 = 可能性较大 and 后果较严重, or 后果严重 but
 # 可能性较低; 三级 = 可能性较小 and 后果较轻微.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from risk_registry import inbox
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
+from risk_registry.workflow import inbox
 
 
 def test_each_role_sees_its_own_work(world):

@@ -1,4 +1,4 @@
-"""risk_registry.pagination.keyset_page: pages by descending id, counts bounded by a cap."""
+"""risk_registry.web.pagination.keyset_page: pages by descending id, counts bounded by a cap."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from risk_registry.models import RiskPoint
-from risk_registry.pagination import keyset_page
+from risk_registry.web.pagination import keyset_page
 
 ROWS = 23
 

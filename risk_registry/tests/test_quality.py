@@ -8,8 +8,9 @@ from django.utils.translation import gettext
 from controls.models import Control
 from positions.models import Position
 from positions.services import position_create
-from risk_registry.models import GradeLevel, RiskPoint
-from risk_registry.quality import quality_report
+from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import GradeLevel
+from risk_registry.workflow.quality import quality_report
 
 
 def _report(world):

@@ -9,11 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from risk_registry import registers
-from risk_registry.models import AuditEntry, Decision, NoticeComment, RegisterVersion, RiskPoint
+from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.snapshots import content_hash
-from risk_registry.workflow import Change, transition_apply
+from risk_registry.organisation.models import AuditEntry
+from risk_registry.workflow import registers
+from risk_registry.workflow.snapshots import content_hash
+from risk_registry.workflow.transitions import Change, transition_apply
 
 
 def _advance(world, *points, to: str):
@@ -170,13 +171,13 @@ def test_filing_refuses_an_unfinished_register(world, a_points):
 
 
 def test_rotation_flags_points_for_regrading(world):
-    from positions.services import holding_end
+    from risk_registry.services import holding_end
 
     holding = world.position.holdings.get(user=world.holder)
     holding_end(holding=holding, ended_on=datetime.date(2026, 6, 30), by=world.discipline)
     flagged = set(RiskPoint.objects.filter(needs_regrading=True).values_list("pk", flat=True))
     assert flagged == {world.draft.pk, world.submitted.pk}
-    from risk_registry.inbox import to_regrade
+    from risk_registry.workflow.inbox import to_regrade
 
     assert set(to_regrade(world.discipline).values_list("pk", flat=True)) == flagged
     # defining the level again clears the flag
@@ -186,7 +187,7 @@ def test_rotation_flags_points_for_regrading(world):
 
 
 def test_changing_a_power_flags_the_points_of_its_positions(world):
-    from positions.services import power_item_update
+    from risk_registry.services import power_item_update
 
     power_item_update(item=world.power, by=world.discipline, positions=[world.position])
     assert set(RiskPoint.objects.filter(needs_regrading=True).values_list("pk", flat=True)) == {
@@ -214,7 +215,7 @@ def test_raising_a_level_goes_to_leadership(world):
 
 
 def test_the_scheduled_task_issues_due_registers(world, a_points):
-    from risk_registry.tasks import registers_issue_due as task
+    from risk_registry.workflow.tasks import registers_issue_due as task
 
     register = _advance(world, *a_points, to=S.IN_NOTICE)
     from risk_registry.models import Register

@@ -19,7 +19,8 @@ from risk_registry import access
 from risk_registry.demo import build, data
 from risk_registry.demo.table import display_width, format_accounts
 from risk_registry.management.commands import seed_demo as seed_demo_command
-from risk_registry.models import AuditEntry, FoundBy, Institution, Membership, RiskPoint, RiskPointState, Role
+from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry, Institution, Membership, Role
 
 YEAR = 2026
 ECOLOGY_CODE = "yunling-sthjj"
@@ -57,7 +58,7 @@ def snapshot() -> dict:
     models = [
         *(
             model
-            for label in ("risk_registry", "positions", "controls", "guardian")
+            for label in ("organisation", "risk_registry", "positions", "controls", "assessments", "guardian")
             for model in apps.get_app_config(label).get_models()
         ),
         get_user_model(),
@@ -291,7 +292,7 @@ class TestTheDemoCounty:
 
     def test_seed_demo_has_registers_in_every_state(self, output):
         from risk_registry.models import Register, RegisterVersion
-        from risk_registry.snapshots import content_hash
+        from risk_registry.workflow.snapshots import content_hash
 
         for institution in Institution.objects.all():
             version = RegisterVersion.objects.get(register__institution=institution, register__year=YEAR - 1)
@@ -335,7 +336,7 @@ def test_seed_demo_is_idempotent():
     first = seed("--year", str(YEAR), "--password", "another-pass-7")
     assert "已创建" in first and "密码:another-pass-7" in first
     before = snapshot()
-    assert before["risk_registry.RiskPoint"] >= 60 and before["risk_registry.AuditEntry"] > 0
+    assert before["risk_registry.RiskPoint"] >= 60 and before["organisation.AuditEntry"] > 0
 
     second = seed("--year", str(YEAR))  # the default password: not the accounts' one
     third = seed("--year", str(YEAR + 1), "--password", "another-pass-7")  # another year: no second county

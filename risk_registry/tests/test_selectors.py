@@ -7,21 +7,20 @@ from django.contrib.auth import get_user_model
 
 from positions.models import PowerCategory
 from risk_registry import access
-from risk_registry.models import Institution, RiskPoint, RiskPointState, RiskType, Role
-from risk_registry.presets import POWER_CATEGORIES, RISK_TYPES
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import Institution, RiskType, Role
+from risk_registry.organisation.presets import POWER_CATEGORIES, RISK_TYPES
+from risk_registry.organisation.selectors import grading_table, levels_of, vocabulary_for
+from risk_registry.organisation.services import institution_create
 from risk_registry.selectors import (
     RiskPointFilters,
     department_summary,
-    grading_table,
     home_for,
     level_counts,
-    levels_of,
     oversight_summary,
     risk_points_for_list,
     scope_subtree_roots,
-    vocabulary_for,
 )
-from risk_registry.services import institution_create
 
 POINTS = ["draft", "submitted", "draft2", "finance_point", "dept_draft", "point_b"]
 

@@ -13,29 +13,27 @@ from controls.models import Control
 from positions.models import PowerCategory, ProcessStep
 from positions.services import power_item_create
 from risk_registry import access
-from risk_registry.models import (
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import (
     AuditEntry,
     Department,
     GradeLevel,
     GradingScheme,
     Institution,
     Membership,
-    RiskPoint,
-    RiskPointState,
     RiskType,
     Role,
 )
-from risk_registry.presets import GRADING_PRESETS
-from risk_registry.services import (
+from risk_registry.organisation.presets import GRADING_PRESETS
+from risk_registry.organisation.services import (
     department_create,
     grade_level_for,
     grading_scheme_adopt_preset,
     institution_create,
     institution_move,
     membership_grant,
-    risk_point_create,
-    risk_point_update,
 )
+from risk_registry.services import risk_point_create, risk_point_update
 
 BUREAU = Institution.Kind.BUREAU
 

@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from conftest import PERSONAS
 from risk_registry import access
-from risk_registry.models import AuditEntry, RiskPoint
+from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.workflow import TRANSITIONS, Change, WorkflowConflict, transition_apply, transitions_for
+from risk_registry.organisation.models import AuditEntry
+from risk_registry.workflow.transitions import TRANSITIONS, Change, WorkflowConflict, transition_apply, transitions_for
 
 # Who may take each step on the world's submitted point of 审批岗 (bureau A), put in the source state.
 ALLOWED = {

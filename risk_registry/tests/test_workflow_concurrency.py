@@ -7,9 +7,10 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from risk_registry.models import AuditEntry, RiskPoint
+from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.workflow import Change, WorkflowConflict, transition_apply
+from risk_registry.organisation.models import AuditEntry
+from risk_registry.workflow.transitions import Change, WorkflowConflict, transition_apply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from assessments.models import Cycle, Notification, Phase, Task
 from assessments.scan import deadline_scan
 from assessments.services import default_phases
-from risk_registry.models import GradeLevel, Institution, RiskType
+from risk_registry.organisation.models import GradeLevel, Institution, RiskType
 
 ROOT = "bench-province"
 AS_OF = datetime.datetime(2026, 6, 15, 9, 0)

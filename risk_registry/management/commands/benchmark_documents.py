@@ -16,6 +16,16 @@ import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from openpyxl import Workbook
+
+from controls.models import Control
+from positions.models import Position
+from risk_registry.documents import rendering, services
+from risk_registry.documents.definitions import FORMS
+from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import Department, GradeLevel, Institution, RiskType
+from risk_registry.organisation.services import grading_scheme_adopt_preset, institution_create
+from risk_registry.workflow.snapshots import point_rows
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -72,11 +82,6 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def run(self, n_points, n_pdf, n_import):
-        from openpyxl import Workbook
-
-        from risk_registry.documents import services
-        from risk_registry.documents.definitions import FORMS
-        from risk_registry.snapshots import point_rows
 
         institution = self.build(n_points)
         points = institution.risk_points.all()
@@ -98,10 +103,10 @@ class Command(BaseCommand):
         )
         with Peak() as export:
             out = io.BytesIO()
-            document = services.document_for_points(
+            document = rendering.document_for_points(
                 points=points, form_code="overview", institution=institution, year=2026
             )
-            written = services.render(out, document=document, fmt="xlsx")
+            written = rendering.render(out, document=document, fmt="xlsx")
         self.say(
             f"xlsx      一览表, {written:,} points:           {export.seconds:6.1f} s, "
             f"peak +{export.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
@@ -111,10 +116,10 @@ class Command(BaseCommand):
         pdf_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_pdf]))
         with Peak() as pdf:
             out = io.BytesIO()
-            document = services.document_for_points(
+            document = rendering.document_for_points(
                 points=pdf_points, form_code="unit-register", institution=institution, year=2026
             )
-            written = services.render(out, document=document, fmt="pdf")
+            written = rendering.render(out, document=document, fmt="pdf")
         from pypdf import PdfReader
 
         pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
@@ -125,10 +130,10 @@ class Command(BaseCommand):
 
         import_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_import]))
         out = io.BytesIO()
-        document = services.document_for_points(
+        document = rendering.document_for_points(
             points=import_points, form_code="overview", institution=institution, year=2026
         )
-        services.render(out, document=document, fmt="xlsx")
+        rendering.render(out, document=document, fmt="xlsx")
         data = out.getvalue()
         with Peak() as imported:
             result = services.register_import(by=None, institution=institution, year=2027, data=data, filename="b.xlsx")
@@ -140,10 +145,6 @@ class Command(BaseCommand):
 
     def build(self, n_points: int):
         """A bureau with 20 departments × 10 positions and ``n_points`` points (bulk inserts)."""
-        from controls.models import Control
-        from positions.models import Position
-        from risk_registry.models import Department, GradeLevel, Institution, RiskPoint, RiskType
-        from risk_registry.services import grading_scheme_adopt_preset, institution_create
 
         started = time.perf_counter()
         institution = institution_create(code="benchmark-docs", name="基准测试局", kind=Institution.Kind.BUREAU)

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from risk_registry.documents import services
 from risk_registry.documents.pdf import DocumentUnavailable
-from risk_registry.models import Institution
+from risk_registry.organisation.models import Institution
 
 
 class Command(BaseCommand):

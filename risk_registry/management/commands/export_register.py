@@ -5,11 +5,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from risk_registry.documents import selectors, services
+from risk_registry.documents import rendering, selectors
 from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.pdf import DocumentUnavailable
-from risk_registry.models import Institution
 from risk_registry.models.register import RegisterVersion
+from risk_registry.organisation.models import Institution
 
 FORM_LIST = "\n".join(f"  {code:<20} {form.title} ({form.source})" for code, form in FORMS.items())
 
@@ -50,14 +50,14 @@ class Command(BaseCommand):
             )
             if version is None:
                 raise CommandError(f"{found.code} {year} has no filed version {version_number}.")
-            document = services.document_for_version(version=version, form_code=form)
+            document = rendering.document_for_version(version=version, form_code=form)
         else:
             points = selectors.register_points_for_filing(institution=found, year=year)
-            document = services.document_for_points(points=points, form_code=form, institution=found, year=year)
+            document = rendering.document_for_points(points=points, form_code=form, institution=found, year=year)
         path = Path(out)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            written = services.render(str(path), document=document, fmt=fmt)
+            written = rendering.render(str(path), document=document, fmt=fmt)
         except DocumentUnavailable as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"{path}: {FORMS[form].title}, {written} risk points, {path.stat().st_size} bytes")

@@ -1,0 +1,87 @@
+"""Who may see and do what in the annual cycle: built on the scope of risk_registry.access.
+
+A cycle belongs to the discipline office (or superior office) that launched it for its own
+institution and subtree. Oversight roles below see the cycles that cover them, restricted to
+their part of the tree; department heads their department's tasks; everyone their own tasks.
+Views of the cycle ask here, never filter by hand.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+
+from assessments.models import Cycle, Task
+from risk_registry.access import Scope, scope_of
+from risk_registry.organisation.models import Institution
+from risk_registry.organisation.paths import path_ids
+
+
+def can_launch_cycle(user, institution: Institution) -> bool:
+    """Only the discipline or superior office of the institution itself launches its cycle."""
+    return institution.path in scope_of(user).subtree_paths
+
+
+def cycle_launch_institutions(user) -> QuerySet[Institution]:
+    return Institution.objects.filter(path__in=scope_of(user).subtree_paths)
+
+
+def cycles_visible_to(user) -> QuerySet:
+    """Cycles launched inside the user's oversight subtree, and those above that cover it.
+
+    Oversight roles only (discipline, superior, leadership, principal, department head): post
+    holders follow their own tasks in the inbox. One query for the paths of the institutions of
+    the user's institution-level and department-level roles.
+    """
+    scope = scope_of(user)
+    paths = set(scope.subtree_paths)
+    if scope.institution_ids or scope.department_ids:
+        paths.update(
+            Institution.objects.filter(
+                Q(id__in=scope.institution_ids) | Q(departments__id__in=scope.department_ids)
+            ).values_list("path", flat=True)
+        )
+    if not paths:
+        return Cycle.objects.none()
+    covering = {pk for path in paths for pk in path_ids(path)}
+    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    parts.append(Q(institution_id__in=covering))
+    return Cycle.objects.filter(reduce(or_, parts))
+
+
+def q_tasks_in_oversight(scope: Scope, prefix: str = "") -> Q | None:
+    """The tasks the scope oversees (not its own), as a Q on ``prefix``; None when none."""
+    parts = [Q(**{f"{prefix}institution__path__startswith": path}) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        parts.append(Q(**{f"{prefix}institution_id__in": scope.institution_ids}))
+    if scope.department_ids:
+        parts.append(Q(**{f"{prefix}department_id__in": scope.department_ids}))
+    return reduce(or_, parts) if parts else None
+
+
+def tasks_visible_to(user) -> QuerySet:
+    """The user's own tasks and those of the part of the tree the user oversees."""
+    if not getattr(user, "is_authenticated", False):
+        return Task.objects.none()
+    oversight = q_tasks_in_oversight(scope_of(user))
+    own = Q(owner_id=user.pk)
+    return Task.objects.filter(own | oversight if oversight is not None else own)
+
+
+def can_manage_cycle(user, cycle) -> bool:
+    """Edit phases and schedule, close: the office that launched it (same institution)."""
+    return can_launch_cycle(user, cycle.institution)
+
+
+def can_submit_self_assessment(user, institution: Institution) -> bool:
+    """The institution's leadership or principal leader, or its own discipline office."""
+    scope = scope_of(user)
+    return institution.pk in scope.institution_ids or institution.path in scope.subtree_paths
+
+
+def cycles_of_user(user) -> QuerySet:
+    """Cycles the user oversees or has a task in (the owner of a task reaches its work pages)."""
+    own = Task.objects.filter(owner_id=user.pk).values("cycle_id")
+    return Cycle.objects.filter(Q(pk__in=cycles_visible_to(user).values("pk")) | Q(pk__in=own))

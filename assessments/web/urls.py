@@ -1,0 +1,15 @@
+from django.urls import path
+
+from assessments.web import views
+
+urlpatterns = [
+    path("tasks/", views.inbox, name="my_tasks"),
+    path("tasks/read/", views.inbox_mark_read, name="notifications_mark_read"),
+    path("cycles/", views.cycle_list, name="cycle_list"),
+    path("cycles/new/", views.cycle_launch, name="cycle_launch"),
+    path("cycles/<int:pk>/", views.cycle_board, name="cycle_board"),
+    path("cycles/<int:pk>/edit/", views.cycle_edit, name="cycle_edit"),
+    path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
+    path("cycles/<int:pk>/self-assessment/<slug:code>/", views.self_assessment, name="self_assessment"),
+    path("cycles/<int:pk>/changes/<slug:code>/", views.year_changes, name="year_changes"),
+]

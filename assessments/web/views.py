@@ -1,0 +1,174 @@
+"""Pages of the annual cycle: the inbox, cycles (launch, board, edit, close), self-assessment and
+the changes between years. Thin: parse, ask the access module, call one service or selector."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from assessments import access as cycle_access
+from assessments import selectors, services
+from assessments.models import SelfAssessment
+from assessments.web.forms import CycleForm, SelfAssessmentForm
+from risk_registry import access
+
+
+def _cycle_or_404(request: HttpRequest, pk: int):
+    return access.object_or_404(cycle_access.cycles_visible_to(request.user).select_related("institution"), pk=pk)
+
+
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    context = selectors.inbox_for(user=request.user, today=timezone.localdate())
+    return render(request, "assessments/inbox.html", {"inbox": context})
+
+
+@require_POST
+def inbox_mark_read(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_read(user=request.user)
+    return redirect("my_tasks")
+
+
+@require_GET
+def cycle_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "assessments/cycle_list.html",
+        {
+            "cycles": selectors.cycles_for_list(user=request.user),
+            "can_launch": cycle_access.cycle_launch_institutions(request.user).exists(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_launch(request: HttpRequest) -> HttpResponse:
+    institutions = cycle_access.cycle_launch_institutions(request.user)
+    access.require(institutions.exists())
+    form = CycleForm(request.POST or None, institutions=institutions, year=timezone.localdate().year)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            cycle = services.cycle_launch(
+                by=request.user,
+                institution=data["institution"],
+                year=data["year"],
+                name=data["name"],
+                phases=form.phases(),
+                reminder_days=data["reminder_days"],
+                supervisor_after_days=data["supervisor_after_days"],
+                discipline_after_days=data["discipline_after_days"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The cycle was launched; its tasks are being generated."))
+            return redirect("cycle_board", pk=cycle.pk)
+    return render(request, "assessments/cycle_form.html", {"form": form, "cycle": None})
+
+
+@require_http_methods(["GET", "POST"])
+def cycle_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(request, pk)
+    access.require(cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running)
+    form = CycleForm(request.POST or None, cycle=cycle, year=cycle.year)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.cycle_update(
+                by=request.user,
+                cycle=cycle,
+                name=data["name"],
+                phases=form.phases(),
+                reminder_days=data["reminder_days"],
+                supervisor_after_days=data["supervisor_after_days"],
+                discipline_after_days=data["discipline_after_days"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The cycle was saved."))
+            return redirect("cycle_board", pk=cycle.pk)
+    return render(request, "assessments/cycle_form.html", {"form": form, "cycle": cycle})
+
+
+@require_GET
+def cycle_board(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(request, pk)
+    node = department = None
+    if code := request.GET.get("institution"):
+        node = access.object_or_404(access.institutions_visible_to(request.user), code=code)
+        if not node.is_within(cycle.institution):
+            node = None
+    if (dept := request.GET.get("department", "")).isdigit():
+        department = access.object_or_404(access.departments_visible_to(request.user), pk=int(dept))
+    board = selectors.cycle_board(
+        user=request.user, cycle=cycle, today=timezone.localdate(), node=node, department=department
+    )
+    return render(
+        request,
+        "assessments/cycle_board.html",
+        {"board": board, "can_manage": cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running},
+    )
+
+
+@require_POST
+def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
+    cycle = _cycle_or_404(request, pk)
+    access.require(cycle_access.can_manage_cycle(request.user, cycle))
+    try:
+        result = services.cycle_close(by=request.user, cycle=cycle)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The cycle was closed: %(points)d points with %(controls)d controls carried over to %(year)d.")
+            % {"points": result.points, "controls": result.controls, "year": cycle.year + 1},
+        )
+    return redirect("cycle_board", pk=cycle.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def self_assessment(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    cycle = access.object_or_404(cycle_access.cycles_of_user(request.user).select_related("institution"), pk=pk)
+    institution = access.object_or_404(access.institutions_visible_to(request.user), code=code)
+    existing = (
+        SelfAssessment.objects.filter(cycle=cycle, institution=institution).select_related("submitted_by").first()
+    )
+    allowed = cycle_access.can_submit_self_assessment(request.user, institution)
+    form = SelfAssessmentForm(request.POST or None)
+    if request.method == "POST":
+        access.require(allowed)
+        if form.is_valid():
+            try:
+                services.self_assessment_submit(
+                    by=request.user, cycle=cycle, institution=institution, summary=form.cleaned_data["summary"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The self-assessment was submitted."))
+                return redirect("self_assessment", pk=cycle.pk, code=institution.code)
+    return render(
+        request,
+        "assessments/self_assessment.html",
+        {"cycle": cycle, "institution": institution, "existing": existing, "form": form, "can_submit": allowed},
+    )
+
+
+@require_GET
+def year_changes(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    cycle = _cycle_or_404(request, pk)
+    institution = access.object_or_404(access.institutions_visible_to(request.user), code=code)
+    changes = selectors.year_changes(user=request.user, institution=institution, year=cycle.year)
+    return render(
+        request,
+        "assessments/year_changes.html",
+        {"cycle": cycle, "institution": institution, "changes": changes},
+    )

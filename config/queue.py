@@ -1,0 +1,36 @@
+"""Send work to the Celery workers after the transaction commits: the one way to enqueue.
+
+Services name the task (``"risk_registry.documents.tasks.export_job_run"``) instead of importing
+it, so a service never imports the tasks that call it back. The database holds the truth (a
+pending job, a cycle without its tasks, an unsent e-mail): when the broker is down the message is
+not sent, the request still succeeds, and the periodic scans and the stranded-job sweep send the
+work again, so a lost message costs a delay, not data. ``retry=False``: a web request must not
+hang on an unreachable broker.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, current_app
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_on_commit(task: str | Task, *args) -> None:
+    """Send ``task`` (a task or its name) with ``args`` once the current transaction commits."""
+    name = task if isinstance(task, str) else task.name
+
+    def send() -> None:
+        registered = current_app.tasks.get(name)  # honours task_always_eager where a test sets it
+        try:
+            if registered is not None:
+                registered.apply_async(args=args, retry=False)
+            else:
+                current_app.send_task(name, args=args, retry=False)
+        except (BrokerError, OSError) as error:
+            logger.warning("broker unavailable, %s%s left for the next sweep: %s", name, args, error)
+
+    transaction.on_commit(send)

@@ -1,7 +1,0 @@
-from django.urls import path
-
-from positions import views
-
-urlpatterns = [
-    path("positions/<int:pk>/", views.position_detail, name="position_detail"),
-]

@@ -1,0 +1,71 @@
+"""Export jobs: every export (downloaded at once or produced by a worker) and where its file is."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportJob(models.Model):
+    """One export a user asked for: what, with which filters, its progress and its file.
+
+    Small exports are rendered in the request and recorded here already done (no file kept);
+    large ones and archives are rendered by ``risk_registry.documents.tasks.export_job_run``. The ``token``
+    (a UUID) names the job in URLs, so the download address cannot be guessed. A worker claims a
+    job with a conditional UPDATE (``state`` pending → running) and writes its file under a
+    temporary name first, so running the task twice renders twice at worst and never leaves a
+    half-written file behind.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="export_jobs", verbose_name=_("owner")
+    )
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, default="list")  # list, register, version, archive
+    form = models.CharField(_("form"), max_length=40)
+    file_format = models.CharField(_("format"), max_length=8)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING, db_index=True)
+    total = models.PositiveIntegerField(_("points"), default=0)
+    done = models.PositiveIntegerField(_("points written"), default=0)
+    file_path = models.CharField(max_length=500, blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    size = models.PositiveBigIntegerField(_("size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="exportjob_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.form}.{self.file_format} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        return min(99, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)

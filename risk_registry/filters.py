@@ -1,0 +1,67 @@
+"""The risk-point list's filters: a form that reads a query string into ``RiskPointFilters``.
+
+Used by the list page and by the exports of a list, which re-read the same query string later
+in a worker; that is why it sits beside the selectors rather than with the page forms.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from risk_registry.models import RiskPointState
+from risk_registry.organisation.models import Department
+from risk_registry.organisation.selectors import levels_of, risk_types_for
+from risk_registry.selectors import RiskPointFilters
+
+SELECT_LIMIT = 200  # past this many institutions the filter asks for a code instead of a drop-down
+
+
+class RiskPointFilterForm(forms.Form):
+    """The list's filters, read from the query string; invalid values are simply dropped."""
+
+    institution = forms.ModelChoiceField(label=_("Institution"), queryset=None, required=False, to_field_name="code")
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none(), required=False)
+    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=None, required=False)
+    level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
+    state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    q = forms.CharField(label=_("Search text"), required=False, max_length=100)
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions
+        visible = institutions.order_by()[: SELECT_LIMIT + 1].count()
+        if visible > SELECT_LIMIT:  # a province: type a code instead of scrolling 10,000 options
+            self.fields["institution"].widget = forms.TextInput(attrs={"placeholder": _("Institution code")})
+        selected = None
+        code = self.data.get("institution")
+        if code:
+            selected = institutions.filter(code=code).select_related("grading_scheme").first()
+        elif visible == 1:
+            selected = institutions.select_related("grading_scheme").first()
+        self.selected_institution = selected
+        self.fields["risk_type"].queryset = risk_types_for(selected)
+        if selected is not None:
+            self.fields["department"].queryset = Department.objects.filter(institution=selected)
+            levels = levels_of(selected)
+            self.fields["level"].choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
+        else:
+            self.fields["level"].choices = [
+                ("", _("All")),
+                *((rank, _("Level %d (1 = most serious)") % rank) for rank in range(1, 5)),
+            ]
+
+    def filters(self) -> RiskPointFilters:
+        if not self.is_valid():
+            return RiskPointFilters(institution=self.selected_institution)
+        data = self.cleaned_data
+        return RiskPointFilters(
+            institution=data.get("institution") or self.selected_institution,
+            department_id=data["department"].pk if data.get("department") else None,
+            risk_type_id=data["risk_type"].pk if data.get("risk_type") else None,
+            level_rank=data.get("level"),
+            state=data.get("state") or "",
+            year=data.get("year"),
+            text=(data.get("q") or "").strip(),
+        )

@@ -1,0 +1,113 @@
+"""The audit trail: one row for every state change and every export. Rows are never updated."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    """Every action the audit trail records, with the label the audit page shows."""
+
+    INSTITUTION_CREATE = "institution.create", _("Institution created")
+    INSTITUTION_MOVE = "institution.move", _("Institution moved")
+    INSTITUTION_GRADING_SCHEME = "institution.grading_scheme", _("Grading scheme adopted")
+    DEPARTMENT_CREATE = "department.create", _("Department created")
+    MEMBERSHIP_GRANT = "membership.grant", _("Role granted")
+    POSITION_CREATE = "position.create", _("Position created")
+    HOLDING_START = "holding.start", _("Holding started")
+    HOLDING_END = "holding.end", _("Holding ended")
+    POWER_ITEM_CREATE = "power_item.create", _("Power item created")
+    POWERCATEGORY_CREATE = "powercategory.create", _("Power category created")
+    RISKTYPE_CREATE = "risktype.create", _("Risk type created")
+    RISK_POINT_CREATE = "risk_point.create", _("Risk point drafted")
+    RISK_POINT_UPDATE = "risk_point.update", _("Risk point edited")
+    CONTROL_CREATE = "control.create", _("Control added")
+    CONTROL_UPDATE = "control.update", _("Control edited")
+    CONTROL_DELETE = "control.delete", _("Control removed")
+    RULE_CREATE = "rule.create", _("Rule created")
+    REGISTER_APPROVE = "register.approve", _("Register approved")
+    REGISTER_APPRAISE = "register.appraise", _("Democratic appraisal recorded")
+    REGISTER_PUBLISH = "register.publish", _("Register published for notice")
+    REGISTER_ISSUE = "register.issue", _("Register issued")
+    REGISTER_FILE = "register.file", _("Register signed and filed")
+    NOTICE_COMMENT_CREATE = "notice_comment.create", _("Comment left during notice")
+    NOTICE_COMMENT_ANSWER = "notice_comment.answer", _("Comment answered")
+    LEVEL_PROPOSAL_CREATE = "level_proposal.create", _("Raising a level proposed")
+    LEVEL_PROPOSAL_ACCEPT = "level_proposal.accept", _("Level proposal accepted")
+    LEVEL_PROPOSAL_REJECT = "level_proposal.reject", _("Level proposal rejected")
+    RISK_POINT_FLAG_REGRADING = "risk_point.flag_regrading", _("Flagged for re-grading")
+    POWER_ITEM_UPDATE = "power_item.update", _("Power item changed")
+    DOCUMENT_EXPORT = "document.export", _("Document exported")
+    DOCUMENT_ARCHIVE = "document.archive", _("Annual archive exported")
+    DOCUMENT_IMPORT = "document.import", _("Register imported from Excel")
+    RISK_POINT_SUBMIT = "risk_point.submit", _("Risk point submitted")
+    RISK_POINT_REVIEW = "risk_point.review", _("Passed department review")
+    RISK_POINT_RETURN_TO_AUTHOR = "risk_point.return_to_author", _("Returned to the holder")
+    RISK_POINT_DEFINE = "risk_point.define", _("Level defined")
+    RISK_POINT_RETURN_TO_DEPARTMENT = "risk_point.return_to_department", _("Returned to the department")
+    RISK_POINT_APPRAISE = "risk_point.appraise", _("Democratic appraisal recorded for the point")
+    RISK_POINT_APPROVE = "risk_point.approve", _("Approved")
+    RISK_POINT_RETURN_TO_DISCIPLINE = "risk_point.return_to_discipline", _("Returned to the discipline office")
+    RISK_POINT_PUBLISH = "risk_point.publish", _("Published for notice")
+    RISK_POINT_RETURN_FROM_NOTICE = "risk_point.return_from_notice", _("Sent back after notice")
+    RISK_POINT_ISSUE = "risk_point.issue", _("Issued")
+    RISK_POINT_REVISE = "risk_point.revise", _("Reopened for revision")
+    CONTROL_RUN_CREATE = "control_run.create", _("Control run recorded")
+    CYCLE_LAUNCH = "cycle.launch", _("Annual cycle launched")
+    CYCLE_UPDATE = "cycle.update", _("Annual cycle changed")
+    CYCLE_CLOSE = "cycle.close", _("Annual cycle closed")
+    REGISTER_CARRY_OVER = "register.carry_over", _("Register carried over to the next year")
+    SELF_ASSESSMENT_SUBMIT = "self_assessment.submit", _("Self-assessment submitted")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, with the before/after values that matter."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor")
+    )
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True, choices=AuditAction.choices)
+    target_type = models.CharField(_("object type"), max_length=64)
+    target_id = models.BigIntegerField(_("object id"))
+    summary = models.CharField(_("summary"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-at"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    @property
+    def action_label(self) -> str:
+        """The action in words; an action unknown to ``AuditAction`` (an old row) as recorded."""
+        try:
+            return str(AuditAction(self.action).label)
+        except ValueError:
+            return self.action
+
+
+class SchedulerHeartbeat(models.Model):
+    """One row per beat task name: when the worker last ran it (shown on the health page)."""
+
+    name = models.CharField(max_length=64, unique=True)
+    last_run_at = models.DateTimeField()
+    runs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("scheduler heartbeat")
+        verbose_name_plural = _("scheduler heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.last_run_at:%Y-%m-%d %H:%M:%S}"

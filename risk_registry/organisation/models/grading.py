@@ -1,0 +1,97 @@
+"""Grading schemes: likelihood × severity → level, per institution, with the seeds' presets."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .organisation import Role
+
+
+class GradingScheme(models.Model):
+    """A likelihood scale, a severity scale, and a matrix mapping each pair to a level.
+
+    The seeds disagree on scales (一级 highest, 三级 highest, A/B/C, four levels), so each
+    institution adopts a copy of a preset (``institution`` null) and may adjust it. ``matrix`` has
+    one row per likelihood (1 = lowest) and one column per severity (1 = lowest); each cell is a
+    level code of this scheme.
+    """
+
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="grading_schemes",
+        verbose_name=_("institution"),
+        help_text=_("Empty for the presets that institutions copy."),
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    likelihood_labels = models.JSONField(_("likelihood scale"), default=list)
+    severity_labels = models.JSONField(_("severity scale"), default=list)
+    matrix = models.JSONField(_("matrix"), default=list)
+
+    class Meta:
+        verbose_name = _("grading scheme")
+        verbose_name_plural = _("grading schemes")
+        ordering = ["institution_id", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "code"], name="scheme_unique_code"),
+            models.UniqueConstraint(
+                fields=["code"], condition=models.Q(institution__isnull=True), name="scheme_unique_preset_code"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def level_code_for(self, likelihood: int, severity: int) -> str:
+        """The level code for a (likelihood, severity) pair, both counted from 1."""
+        if not 1 <= likelihood <= len(self.likelihood_labels):
+            raise ValidationError(_("Likelihood must be between 1 and %(n)d.") % {"n": len(self.likelihood_labels)})
+        if not 1 <= severity <= len(self.severity_labels):
+            raise ValidationError(_("Severity must be between 1 and %(n)d.") % {"n": len(self.severity_labels)})
+        return self.matrix[likelihood - 1][severity - 1]
+
+    def clean(self) -> None:
+        rows, columns = len(self.likelihood_labels), len(self.severity_labels)
+        if rows < 2 or columns < 2:
+            raise ValidationError(_("A scheme needs at least two likelihoods and two severities."))
+        if len(self.matrix) != rows or any(len(row) != columns for row in self.matrix):
+            raise ValidationError(_("The matrix must have one row per likelihood and one column per severity."))
+        if self.pk:
+            self.check_level_codes(self.levels.values_list("code", flat=True))
+
+    def check_level_codes(self, codes) -> None:
+        """Every cell of the matrix must name one of ``codes`` (the scheme's levels)."""
+        unknown = {cell for row in self.matrix or [] for cell in row} - set(codes)
+        if unknown:
+            raise ValidationError(
+                _("The matrix names unknown levels: %(codes)s") % {"codes": ", ".join(sorted(unknown))}
+            )
+
+
+class GradeLevel(models.Model):
+    """One level of a scheme. ``rank`` 1 is the most serious; ``supervisor_role`` watches it."""
+
+    scheme = models.ForeignKey(GradingScheme, on_delete=models.CASCADE, related_name="levels", verbose_name=_("scheme"))
+    code = models.CharField(_("code"), max_length=16)
+    name = models.CharField(_("name"), max_length=40)
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the most serious level."))
+    colour = models.CharField(_("colour"), max_length=7, default="#999999")
+    supervisor_role = models.CharField(_("supervised by"), max_length=16, choices=Role.choices)
+    supervision = models.CharField(_("supervision"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("grade level")
+        verbose_name_plural = _("grade levels")
+        ordering = ["scheme_id", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "code"], name="level_unique_code"),
+            models.UniqueConstraint(fields=["scheme", "rank"], name="level_unique_rank"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

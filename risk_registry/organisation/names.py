@@ -1,0 +1,13 @@
+"""People's names as the documents and pages write them."""
+
+
+def person(user) -> str:
+    """A user's name as people write it: 张三 (family name first, no space), else the username."""
+    if user is None:
+        return ""
+    family, given = (user.last_name or "").strip(), (user.first_name or "").strip()
+    if family or given:
+        if all(ord(ch) > 0x2E7F for ch in family + given):  # CJK names are written together
+            return f"{family}{given}"
+        return f"{given} {family}".strip()
+    return user.username

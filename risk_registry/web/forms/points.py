@@ -1,0 +1,126 @@
+"""Forms of the register pages. They parse and validate input; services do the writing."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from controls.models import Control, Rule
+from positions.models import Position, PowerItem, ProcessStep
+from risk_registry.models import FoundBy, RiskPoint
+from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.selectors import risk_types_for
+
+_TEXTAREA = forms.Textarea(attrs={"rows": 3})
+
+
+class RiskPointForm(forms.Form):
+    """A draft point on a position (or a department-level point when ``position`` is None)."""
+
+    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=None)
+    found_by = forms.ChoiceField(label=_("How found"), choices=FoundBy.choices, initial=FoundBy.SELF)
+    description = forms.CharField(label=_("Risk description"), widget=_TEXTAREA, max_length=2000)
+    manifestation = forms.CharField(label=_("Manifestation"), widget=_TEXTAREA, max_length=2000, required=False)
+    likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=())
+    severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=())
+    power_item = forms.ModelChoiceField(label=_("Power item"), queryset=None, required=False)
+    process_step = forms.ModelChoiceField(label=_("Process step"), queryset=None, required=False)
+
+    def __init__(self, *args, institution: Institution, department: Department, position: Position | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        scheme = institution.grading_scheme
+        self.fields["risk_type"].queryset = risk_types_for(institution)
+        labels = (scheme.likelihood_labels, scheme.severity_labels) if scheme else ([], [])
+        self.fields["likelihood"].choices = [(i, label) for i, label in enumerate(labels[0], start=1)]
+        self.fields["severity"].choices = [(i, label) for i, label in enumerate(labels[1], start=1)]
+        items = PowerItem.objects.filter(institution=institution)
+        items = items.filter(positions=position) if position is not None else items.filter(department=department)
+        self.fields["power_item"].queryset = items
+        self.fields["process_step"].queryset = ProcessStep.objects.filter(power_item__in=items).select_related(
+            "power_item"
+        )
+        self.fields["process_step"].label_from_instance = lambda step: f"{step.power_item.name} · {step}"
+
+    def clean(self):
+        data = super().clean()
+        step, item = data.get("process_step"), data.get("power_item")
+        if step is not None and (item is None or step.power_item_id != item.pk):
+            self.add_error("process_step", _("Choose a step of the selected power item."))
+        return data
+
+    @classmethod
+    def initial_from(cls, risk_point: RiskPoint) -> dict:
+        return {
+            "risk_type": risk_point.risk_type_id,
+            "found_by": risk_point.found_by,
+            "description": risk_point.description,
+            "manifestation": risk_point.manifestation,
+            "likelihood": risk_point.likelihood,
+            "severity": risk_point.severity,
+            "power_item": risk_point.power_item_id,
+            "process_step": risk_point.process_step_id,
+        }
+
+
+class ControlForm(forms.Form):
+    """One control row; a row with an empty measure is ignored (blank extra rows)."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    line = forms.ChoiceField(label=_("Line of defence"), choices=Control.Line.choices)
+    measure = forms.CharField(
+        label=_("Measure"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+    owner = forms.CharField(label=_("Owner"), required=False, max_length=120)
+    frequency = forms.ChoiceField(label=_("Frequency"), choices=[("", "—"), *Control.Frequency.choices], required=False)
+    evidence = forms.CharField(label=_("Evidence"), required=False, max_length=200)
+    rule = forms.ModelChoiceField(label=_("Rule"), queryset=Rule.objects.none(), required=False)
+
+    def __init__(self, *args, institution: Institution, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = Rule.objects.filter(institution=institution)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("id") and not (data.get("measure") or "").strip() and not data.get("DELETE"):
+            self.add_error("measure", _("A control needs a measure; tick delete to remove it."))
+        return data
+
+
+ControlFormSet = forms.formset_factory(ControlForm, extra=2, can_delete=True, max_num=30, validate_max=True)
+
+
+def control_initial(risk_point: RiskPoint) -> list[dict]:
+    return [
+        {
+            "id": c.pk,
+            "line": c.line,
+            "measure": c.measure,
+            "owner": c.owner,
+            "frequency": c.frequency,
+            "evidence": c.evidence,
+            "rule": c.rule_id,
+        }
+        for c in risk_point.controls.all()
+    ]
+
+
+def control_changes(formset) -> list[dict]:
+    """The formset's rows as the dicts ``controls.services.control_apply_changes`` takes."""
+    rows = []
+    for form in formset.forms:
+        data = form.cleaned_data
+        if not data:
+            continue
+        rows.append(
+            {
+                "id": data.get("id"),
+                "delete": bool(data.get("DELETE")),
+                "line": data["line"],
+                "measure": (data.get("measure") or "").strip(),
+                "owner": data.get("owner", ""),
+                "frequency": data.get("frequency", ""),
+                "evidence": data.get("evidence", ""),
+                "rule": data.get("rule"),
+            }
+        )
+    return rows

@@ -1,0 +1,34 @@
+from django.urls import path
+
+from risk_registry.web.views import points as views
+from risk_registry.web.views import workflow as wf
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
+    path("org/", views.institution_tree, name="institution_tree"),
+    path("org/<slug:code>/", views.institution_detail, name="institution_detail"),
+    path("departments/<int:pk>/", views.department_detail, name="department_detail"),
+    path(
+        "departments/<int:pk>/risks/new/", views.risk_point_create_for_department, name="department_risk_point_create"
+    ),
+    path("positions/<int:pk>/risks/new/", views.risk_point_create_for_position, name="position_risk_point_create"),
+    path("risks/", views.risk_point_list, name="risk_point_list"),
+    path("risks/<int:pk>/", views.risk_point_detail, name="risk_point_detail"),
+    path("risks/<int:pk>/edit/", views.risk_point_edit, name="risk_point_edit"),
+    path("risks/<int:pk>/step/<slug:name>/", wf.risk_point_step, name="risk_point_step"),
+    path("risks/<int:pk>/propose/", wf.risk_point_propose, name="risk_point_propose"),
+    path("proposals/<int:pk>/decide/", wf.proposal_decide, name="proposal_decide"),
+    path("registers/<slug:code>/<int:year>/", wf.register_detail, name="register_detail"),
+    path("registers/<slug:code>/<int:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
+    path("registers/<slug:code>/<int:year>/decide/", wf.register_decide, name="register_decide"),
+    path("registers/<slug:code>/<int:year>/publish/", wf.register_publish, name="register_publish"),
+    path("registers/<slug:code>/<int:year>/comment/", wf.register_comment, name="register_comment"),
+    path("registers/<slug:code>/<int:year>/issue/", wf.register_issue, name="register_issue"),
+    path("registers/<slug:code>/<int:year>/file/", wf.register_file, name="register_file"),
+    path("comments/<int:pk>/answer/", wf.comment_answer, name="comment_answer"),
+    path("filings/", wf.filings, name="filings"),
+    path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
+    path("inbox/", wf.inbox_page, name="inbox"),
+    path("audit/", wf.audit_log, name="audit_log"),
+]

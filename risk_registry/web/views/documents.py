@@ -1,0 +1,208 @@
+"""Pages of the documents: export (at once or as a job), the job's progress, archive, import."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from risk_registry import access
+from risk_registry.documents import rendering, selectors, services
+from risk_registry.documents.definitions import FORMATS, FORMS
+from risk_registry.documents.importer import MAX_FILE_BYTES
+from risk_registry.documents.models import ExportJob
+from risk_registry.documents.pdf import DocumentUnavailable
+
+NOT_FILTERS = ("form", "format", "after")
+IMPORT_SESSION_KEY = "documents_import"
+
+
+def _download(outcome: services.ExportOutcome) -> FileResponse:
+    return FileResponse(outcome.file, as_attachment=True, filename=outcome.filename, content_type=outcome.content_type)
+
+
+def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
+    try:
+        outcome = services.export_start(
+            user=request.user,
+            kind=kind,
+            form_code=request.GET.get("form", "overview"),
+            fmt=request.GET.get("format", "xlsx"),
+            params=params,
+        )
+    except (DocumentUnavailable, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(request.headers.get("Referer") or reverse("documents_home"))
+    if outcome.file is not None:
+        return _download(outcome)
+    messages.info(request, _("This export is large: it is being prepared. You can leave this page."))
+    return redirect("documents_job", token=outcome.job.token)
+
+
+@require_GET
+def export(request: HttpRequest) -> HttpResponse:
+    """Export the risk-point list in a form, keeping its filters (institution and year = a register)."""
+    params = {key: values for key, values in request.GET.lists() if key not in NOT_FILTERS}
+    return _start(request, kind="list", params=params)
+
+
+@require_GET
+def version_export(request: HttpRequest, pk: int) -> HttpResponse:
+    version = access.object_or_404(selectors.filed_versions_visible_to(request.user), pk=pk)
+    return _start(request, kind="version", params={"version": version.pk})
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Every form of an institution's register for a year, its filed versions, archive, import."""
+    institutions = access.institutions_visible_to(request.user).order_by("path")
+    code = request.GET.get("institution", "")
+    institution = access.object_or_404(institutions, code=code) if code else institutions.first()
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() else timezone.localdate().year
+    versions = (
+        selectors.filed_versions_visible_to(request.user)
+        .filter(register__institution=institution, register__year=year)
+        .order_by("-number")
+        if institution
+        else []
+    )
+    context = {
+        "institution": institution,
+        "institutions": institutions[:200],
+        "year": year,
+        "forms": FORMS.values(),
+        "formats": FORMATS,
+        "versions": versions,
+        "can_import": institution is not None and selectors.can_import_into(request.user, institution),
+        "jobs": ExportJob.objects.filter(owner=request.user).select_related("institution")[:10],
+    }
+    return render(request, "documents/home.html", context)
+
+
+@require_POST
+def archive(request: HttpRequest) -> HttpResponse:
+    institution = access.object_or_404(
+        access.institutions_visible_to(request.user), code=request.POST.get("institution")
+    )
+    year_text = request.POST.get("year", "")
+    if not year_text.isdigit():
+        raise Http404
+    try:
+        job = services.archive_start(user=request.user, institution=institution, year=int(year_text))
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect(f"{reverse('documents_home')}?institution={institution.code}&year={year_text}")
+    return redirect("documents_job", token=job.token)
+
+
+def _own_job(request: HttpRequest, token: uuid.UUID) -> ExportJob:
+    return access.object_or_404(ExportJob.objects.filter(owner=request.user).select_related("institution"), token=token)
+
+
+@require_GET
+def job(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+    """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
+    template = "documents/_job_status.html" if request.headers.get("HX-Request") else "documents/job.html"
+    return render(request, template, {"job": _own_job(request, token)})
+
+
+@require_GET
+def job_download(request: HttpRequest, token: uuid.UUID) -> FileResponse:
+    job = _own_job(request, token)
+    if job.state != ExportJob.State.DONE or not job.file_path or not Path(job.file_path).is_file():
+        raise Http404
+    content_type = services.CONTENT_TYPES.get(job.file_format, "application/octet-stream")
+    return FileResponse(open(job.file_path, "rb"), as_attachment=True, filename=job.filename, content_type=content_type)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+def _importable(request: HttpRequest, code: str):
+    institution = access.object_or_404(
+        access.institutions_visible_to(request.user).select_related("grading_scheme"), code=code
+    )
+    access.require(selectors.can_import_into(request.user, institution))
+    return institution
+
+
+@require_GET
+def import_template(request: HttpRequest, code: str) -> HttpResponse:
+    institution = _importable(request, code)
+    response = HttpResponse(
+        services.import_template(institution=institution), content_type=services.CONTENT_TYPES["xlsx"]
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"{institution.name}-导入模板.xlsx")
+    return response
+
+
+def _upload_path(token: str) -> Path:
+    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+        raise Http404
+    return rendering.export_dir() / f"import-{token}.xlsx"
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest, code: str) -> HttpResponse:
+    """Upload → preview (every problem; nothing written). The file waits, keyed by a token kept in
+    the user's session, until they confirm."""
+    institution = _importable(request, code)
+    year = timezone.localdate().year
+    context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        year_text = request.POST.get("year", "")
+        year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else year
+        if upload is None:
+            messages.error(request, _("Choose a file."))
+            return render(request, "documents/import.html", context)
+        data = upload.read(MAX_FILE_BYTES + 1)
+        result = services.register_import_check(by=request.user, institution=institution, year=year, data=data)
+        token = uuid.uuid4().hex
+        if result.ok:
+            _upload_path(token).write_bytes(data)
+            request.session[IMPORT_SESSION_KEY] = {
+                "token": token,
+                "institution": institution.code,
+                "year": year,
+                "name": upload.name,
+            }
+        context.update({"result": result, "year": year, "token": token if result.ok else "", "filename": upload.name})
+    return render(request, "documents/import.html", context)
+
+
+@require_POST
+def import_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    institution = _importable(request, code)
+    pending = request.session.get(IMPORT_SESSION_KEY) or {}
+    if pending.get("institution") != institution.code or pending.get("token") != request.POST.get("token"):
+        messages.error(request, _("This import has expired: upload the file again."))
+        return redirect("documents_import", code=institution.code)
+    path = _upload_path(pending["token"])
+    if not path.is_file():
+        messages.error(request, _("This import has expired: upload the file again."))
+        return redirect("documents_import", code=institution.code)
+    result = services.register_import(
+        by=request.user, institution=institution, year=pending["year"], data=path.read_bytes(), filename=pending["name"]
+    )
+    path.unlink(missing_ok=True)
+    del request.session[IMPORT_SESSION_KEY]
+    if not result.ok:
+        return render(
+            request,
+            "documents/import.html",
+            {"institution": institution, "year": pending["year"], "result": result, "filename": pending["name"]},
+        )
+    messages.success(request, _("%(count)d risk points were imported.") % {"count": result.created})
+    return redirect(f"{reverse('risk_point_list')}?institution={institution.code}&year={pending['year']}")

@@ -1,0 +1,238 @@
+"""Pages of the register: home, the organisation, the risk-point list, detail and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from positions.models import Position
+from risk_registry import access, selectors, services
+from risk_registry.filters import RiskPointFilterForm
+from risk_registry.organisation import selectors as org_selectors
+from risk_registry.organisation.models import AuditEntry, Department
+from risk_registry.web.forms.points import (
+    ControlFormSet,
+    RiskPointForm,
+    control_changes,
+    control_initial,
+)
+from risk_registry.web.forms.workflow import ProposalForm
+from risk_registry.web.pagination import keyset_page
+from risk_registry.workflow import transitions as workflow
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    context = selectors.home_for(user=request.user, year=timezone.localdate().year)
+    return render(request, "risk_registry/home.html", context)
+
+
+@require_GET
+def institution_tree(request: HttpRequest) -> HttpResponse:
+    """The top of the user's part of the tree; deeper levels open institution by institution."""
+    visible = access.institutions_visible_to(request.user)
+    text = request.GET.get("q", "").strip()[:60]
+    if text:
+        nodes = visible.filter(name__icontains=text)[:100]
+    else:
+        top_depth = visible.order_by("depth").values_list("depth", flat=True).first()
+        nodes = visible.filter(depth__lte=(top_depth or 0) + 1)[:500] if top_depth is not None else []
+    return render(request, "risk_registry/institution_tree.html", {"nodes": nodes, "q": text})
+
+
+@require_GET
+def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
+    institution = access.object_or_404(
+        access.institutions_visible_to(request.user).select_related("parent", "grading_scheme"), code=code
+    )
+    children = access.institutions_visible_to(request.user).filter(parent=institution)
+    departments = Department.objects.filter(institution=institution).annotate(position_count=Count("positions"))
+    points = access.risk_points_visible_to(request.user).filter(institution=institution)
+    return render(
+        request,
+        "risk_registry/institution_detail.html",
+        {
+            "institution": institution,
+            "children": children,
+            "departments": departments,
+            "grading": org_selectors.grading_table(institution),
+            "level_counts": selectors.level_counts(queryset=points),
+        },
+    )
+
+
+@require_GET
+def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    department = access.object_or_404(access.departments_visible_to(request.user).select_related("institution"), pk=pk)
+    positions = (
+        Position.objects.filter(department=department)
+        .annotate(point_count=Count("risk_points", distinct=True))
+        .prefetch_related("holdings__user")
+    )
+    return render(
+        request,
+        "risk_registry/department_detail.html",
+        {
+            "department": department,
+            "positions": positions,
+            "can_add": access.can_add_risk_point_to_department(request.user, department),
+        },
+    )
+
+
+@require_GET
+def risk_point_list(request: HttpRequest) -> HttpResponse:
+    form = RiskPointFilterForm(request.GET or None, institutions=access.institutions_visible_to(request.user))
+    queryset = selectors.risk_points_for_list(user=request.user, filters=form.filters())
+    page = keyset_page(queryset, after=request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    template = (
+        "risk_registry/_risk_point_rows.html"
+        if request.headers.get("HX-Request")
+        else "risk_registry/risk_point_list.html"
+    )
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_GET
+def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    risk_point = access.object_or_404(
+        access.risk_points_visible_to(request.user).select_related(
+            "institution__grading_scheme",
+            "department",
+            "position",
+            "power_item",
+            "process_step",
+            "risk_type",
+            "level",
+            "created_by",
+        ),
+        pk=pk,
+    )
+    controls = risk_point.controls.select_related("rule")
+    history = AuditEntry.objects.filter(target_type="risk_registry.riskpoint", target_id=risk_point.pk).select_related(
+        "actor"
+    )[:50]
+    return render(
+        request,
+        "risk_registry/risk_point_detail.html",
+        {
+            "risk_point": risk_point,
+            "controls": controls,
+            "history": history,
+            "can_edit": access.can_edit_risk_point(request.user, risk_point),
+            "steps": [
+                t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
+            ],
+            "proposal_form": ProposalForm(scheme=risk_point.institution.grading_scheme)
+            if access.is_discipline_office_for(request.user, risk_point.institution)
+            else None,
+        },
+    )
+
+
+def _risk_point_form_page(request, *, institution, department, position, risk_point=None):
+    """Shared by create and edit: bind the point form and its controls formset, call one service."""
+    form_kwargs = {"institution": institution, "department": department, "position": position}
+    if request.method == "POST":
+        form = RiskPointForm(request.POST, **form_kwargs)
+        formset = ControlFormSet(request.POST, prefix="controls", form_kwargs={"institution": institution})
+        if form.is_valid() and formset.is_valid():
+            try:
+                if risk_point is None:
+                    risk_point = services.risk_point_create(
+                        by=request.user,
+                        department=department,
+                        position=position,
+                        year=timezone.localdate().year,
+                        fields=form.cleaned_data,
+                        controls=control_changes(formset),
+                    )
+                    messages.success(request, _("The draft risk point was saved."))
+                else:
+                    services.risk_point_update(
+                        by=request.user,
+                        risk_point=risk_point,
+                        fields=form.cleaned_data,
+                        controls=control_changes(formset),
+                    )
+                    messages.success(request, _("The changes were saved."))
+                return redirect("risk_point_detail", pk=risk_point.pk)
+            except ValidationError as error:
+                form.add_error(None, error)
+    else:
+        initial = RiskPointForm.initial_from(risk_point) if risk_point else {}
+        form = RiskPointForm(initial=initial, **form_kwargs)
+        formset = ControlFormSet(
+            initial=control_initial(risk_point) if risk_point else [],
+            prefix="controls",
+            form_kwargs={"institution": institution},
+        )
+    return render(
+        request,
+        "risk_registry/risk_point_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "institution": institution,
+            "department": department,
+            "position": position,
+            "risk_point": risk_point,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def risk_point_create_for_position(request: HttpRequest, pk: int) -> HttpResponse:
+    position = access.object_or_404(
+        access.positions_visible_to(request.user).select_related("department", "institution__grading_scheme"), pk=pk
+    )
+    access.require(access.can_add_risk_point_to_position(request.user, position))
+    return _risk_point_form_page(
+        request, institution=position.institution, department=position.department, position=position
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def risk_point_create_for_department(request: HttpRequest, pk: int) -> HttpResponse:
+    department = access.object_or_404(
+        access.departments_visible_to(request.user).select_related("institution__grading_scheme"), pk=pk
+    )
+    access.require(access.can_add_risk_point_to_department(request.user, department))
+    return _risk_point_form_page(request, institution=department.institution, department=department, position=None)
+
+
+@require_http_methods(["GET", "POST"])
+def risk_point_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    risk_point = access.object_or_404(
+        access.risk_points_visible_to(request.user).select_related(
+            "institution__grading_scheme", "department", "position", "level"
+        ),
+        pk=pk,
+    )
+    access.require(access.can_edit_risk_point(request.user, risk_point))
+    return _risk_point_form_page(
+        request,
+        institution=risk_point.institution,
+        department=risk_point.department,
+        position=risk_point.position,
+        risk_point=risk_point,
+    )
+
+
+@login_not_required
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: the database answers. Says nothing about the data."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"database": "ok"})

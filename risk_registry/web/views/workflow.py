@@ -1,0 +1,327 @@
+"""Pages of the workflow: steps on a point, batch review and definition, the register (decisions,
+notice, comments, issue, filing), filed versions and their differences, the inbox, the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from risk_registry import access, selectors
+from risk_registry.models import (
+    Decision,
+    LevelProposal,
+    NoticeComment,
+    RegisterVersion,
+    RiskPoint,
+    RiskPointState,
+)
+from risk_registry.web.forms.workflow import (
+    AnswerForm,
+    AuditSearchForm,
+    CommentForm,
+    DecisionForm,
+    NoticeForm,
+    ProposalDecisionForm,
+    ProposalForm,
+    StepForm,
+)
+from risk_registry.web.pagination import keyset_page
+from risk_registry.workflow import inbox, registers
+from risk_registry.workflow import selectors as wf_selectors
+from risk_registry.workflow.quality import quality_report
+from risk_registry.workflow.transitions import REGISTER_STEPS, Change, WorkflowConflict, transition, transition_apply
+
+
+def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
+    """Run a service; show its refusal in the user's language instead of an error page."""
+    try:
+        action()
+    except (ValidationError, WorkflowConflict) as error:
+        text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        messages.error(request, text)
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _register_or_404(request: HttpRequest, code: str, year: int):
+    institution = access.object_or_404(
+        access.institutions_visible_to(request.user).select_related("grading_scheme", "parent"), code=code
+    )
+    return registers.register_for(institution=institution, year=year)
+
+
+# --- one point --------------------------------------------------------------------------------
+
+
+@require_POST
+def risk_point_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    point = access.object_or_404(access.risk_points_visible_to(request.user).select_related("institution"), pk=pk)
+    step = transition(name)
+    if name in REGISTER_STEPS:
+        raise Http404  # whole-register steps have their own pages
+    access.require(point.state in step.sources and step.may(request.user, point))
+    form = StepForm(request.POST)
+    form.is_valid()
+    data = form.cleaned_data
+    _attempt(
+        request,
+        lambda: transition_apply(
+            by=request.user,
+            name=name,
+            changes=[Change(point_id=pk, version=data.get("version"))],
+            reason=data.get("reason", ""),
+        ),
+        _("Done: %(step)s.") % {"step": step.label},
+    )
+    return redirect("risk_point_detail", pk=pk)
+
+
+@require_POST
+def risk_point_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    point = access.object_or_404(
+        access.risk_points_visible_to(request.user).select_related("institution__grading_scheme", "level"), pk=pk
+    )
+    access.require(access.is_discipline_office_for(request.user, point.institution))
+    form = ProposalForm(request.POST, scheme=point.institution.grading_scheme)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: registers.level_proposal_create(by=request.user, risk_point=point, **form.cleaned_data),
+            _("The proposal was sent to the leadership."),
+        )
+    else:
+        messages.error(request, _("Fill in the likelihood, the severity and the reason."))
+    return redirect("risk_point_detail", pk=pk)
+
+
+@require_POST
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = access.object_or_404(
+        LevelProposal.objects.filter(risk_point__in=access.risk_points_visible_to(request.user)), pk=pk
+    )
+    form = ProposalDecisionForm(request.POST)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: registers.level_proposal_decide(by=request.user, proposal=proposal, **form.cleaned_data),
+            _("The decision was recorded."),
+        )
+    return redirect("inbox")
+
+
+# --- batch pages ------------------------------------------------------------------------------
+
+BATCH_STEPS = {"review": RiskPointState.SUBMITTED, "define": RiskPointState.REVIEWED}
+
+
+@require_http_methods(["GET", "POST"])
+def register_batch(request: HttpRequest, code: str, year: int, name: str) -> HttpResponse:
+    """A department head reviews a department's submitted points on one page; the discipline
+    office defines the levels of a department at once, with per-point likelihood and severity."""
+    if name not in BATCH_STEPS:
+        raise Http404
+    register = _register_or_404(request, code, year)
+    step = transition(name)
+    points = wf_selectors.batch_points(user=request.user, register=register, state=BATCH_STEPS[name], step=step)
+    department = request.GET.get("department") or request.POST.get("department")
+    if department and department.isdigit():
+        points = [p for p in points if p.department_id == int(department)]
+    if request.method == "POST":
+        chosen = {int(v) for v in request.POST.getlist("point") if v.isdigit()}
+        changes = [
+            wf_selectors.batch_change(request.POST, p, define=name == "define") for p in points if p.pk in chosen
+        ]
+        if _attempt(
+            request,
+            lambda: transition_apply(by=request.user, name=name, changes=changes),
+            _("%(n)d risk points: %(step)s.") % {"n": len(changes), "step": step.label},
+        ):
+            return redirect("register_detail", code=code, year=year)
+    return render(
+        request,
+        "risk_registry/register_batch.html",
+        {
+            "register": register,
+            "step": step,
+            "points": points,
+            "quality": quality_report(points=RiskPoint.objects.filter(pk__in=[p.pk for p in points])),
+            "scheme": register.institution.grading_scheme,
+        },
+    )
+
+
+# --- the register -----------------------------------------------------------------------------
+
+
+@require_GET
+def register_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    context = wf_selectors.register_page(user=request.user, register=register)
+    context.update(
+        decision_form=DecisionForm(initial={"kind": Decision.Kind.APPROVAL}),
+        appraisal_form=DecisionForm(initial={"kind": Decision.Kind.APPRAISAL}),
+        notice_form=NoticeForm(),
+        comment_form=CommentForm(),
+        answer_form=AnswerForm(),
+    )
+    return render(request, "risk_registry/register_detail.html", context)
+
+
+@require_POST
+def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Complete the meeting record: %(errors)s") % {"errors": form.errors.as_text()})
+        return redirect("register_detail", code=code, year=year)
+    data = form.cleaned_data
+    _attempt(
+        request,
+        lambda: registers.register_decide(
+            by=request.user,
+            register=register,
+            kind=data["kind"],
+            meeting=data["meeting"],
+            held_on=data["held_on"],
+            participants=data["participants"],
+            decision=data["decision"],
+            votes=(data["votes_for"], data["votes_against"], data["votes_abstaining"]),
+        ),
+        _("The decision was recorded."),
+    )
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
+def register_publish(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    form = NoticeForm(request.POST)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: registers.notice_publish(by=request.user, register=register, **form.cleaned_data),
+            _("The register is in public notice."),
+        )
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
+def register_comment(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        point = None
+        if data["risk_point"]:
+            point = access.risk_points_visible_to(request.user).filter(pk=data["risk_point"]).first()
+            if point is None:
+                messages.error(request, _("There is no such risk point in this register."))
+                return redirect("register_detail", code=code, year=year)
+        _attempt(
+            request,
+            lambda: registers.notice_comment_add(
+                by=request.user, register=register, text=data["text"], risk_point=point, anonymous=data["anonymous"]
+            ),
+            _("Thank you: your comment was recorded."),
+        )
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
+def comment_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = access.object_or_404(
+        NoticeComment.objects.filter(
+            register__institution__in=access.institutions_visible_to(request.user)
+        ).select_related("register__institution"),
+        pk=pk,
+    )
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: registers.notice_comment_answer(by=request.user, comment=comment, **form.cleaned_data),
+            _("The answer was recorded."),
+        )
+    return redirect("register_detail", code=comment.register.institution.code, year=comment.register.year)
+
+
+@require_POST
+def register_issue(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    _attempt(
+        request, lambda: registers.register_issue(by=request.user, register=register), _("The register was issued.")
+    )
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
+def register_file(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    register = _register_or_404(request, code, year)
+    _attempt(
+        request,
+        lambda: registers.register_file(by=request.user, register=register),
+        _("Signed and filed with the superior office."),
+    )
+    return redirect("register_detail", code=code, year=year)
+
+
+# --- filed versions ---------------------------------------------------------------------------
+
+
+def _versions_visible_to(user):
+    return RegisterVersion.objects.filter(register__institution__in=access.institutions_visible_to(user))
+
+
+@require_GET
+def filings(request: HttpRequest) -> HttpResponse:
+    versions = _versions_visible_to(request.user).select_related("register__institution", "signed_by", "filed_with")
+    page = keyset_page(versions, after=request.GET.get("after"))
+    return render(request, "risk_registry/filings.html", {"page": page})
+
+
+@require_GET
+def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    version = access.object_or_404(
+        _versions_visible_to(request.user).select_related("register__institution", "signed_by"), pk=pk
+    )
+    others = _versions_visible_to(request.user).filter(register=version.register).exclude(pk=pk).only("id", "number")
+    against = request.GET.get("against")
+    diff = None
+    if against and against.isdigit():
+        other = access.object_or_404(
+            _versions_visible_to(request.user).filter(register=version.register), pk=int(against)
+        )
+        older, newer = sorted((other, version), key=lambda v: v.number)
+        diff = {"older": older, "newer": newer, **registers.version_diff(older.snapshot, newer.snapshot)}
+    return render(request, "risk_registry/version_detail.html", {"version": version, "others": others, "diff": diff})
+
+
+# --- inbox and audit log ----------------------------------------------------------------------
+
+
+@require_GET
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    sections = {
+        name: selector(request.user).select_related(*selectors.INBOX_JOINS[name])[:100]
+        for name, selector in inbox.SECTIONS
+    }
+    return render(request, "risk_registry/inbox.html", {"sections": sections})
+
+
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    scope = access.scope_of(request.user)
+    access.require(bool(scope.discipline_paths or "superior" in scope.roles))
+    form = AuditSearchForm(request.GET or None)
+    entries = selectors.audit_entries(user=request.user, form=form)
+    page = keyset_page(entries, after=request.GET.get("after"))
+    query = request.GET.copy()
+    query.pop("after", None)
+    return render(request, "risk_registry/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -1,0 +1,92 @@
+"""The register as plain data: one shape for filing snapshots, exports and version diffs.
+
+``point_rows`` streams the points of a queryset as dicts (bounded memory, a fixed number of
+queries per chunk), ``register_snapshot`` wraps them with the institution, year and scheme, and
+``content_hash`` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8), so the
+same content always gives the same hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+
+from django.db.models import Prefetch, QuerySet
+
+from controls.models import Control
+from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import Institution
+
+SNAPSHOT_FORMAT = 1
+CHUNK = 2000
+
+
+def _level(level) -> dict:
+    return {"code": level.code, "name": level.name, "rank": level.rank, "colour": level.colour}
+
+
+def point_row(point: RiskPoint) -> dict:
+    """One point as data. Expects the joins of ``point_rows`` (no query of its own)."""
+    return {
+        "id": point.pk,
+        "department": point.department.name,
+        "position": point.position.title if point.position_id else "",
+        "position_kind": point.position.kind if point.position_id else "",
+        "power_item": point.power_item.name if point.power_item_id else "",
+        "process_step": point.process_step.name if point.process_step_id else "",
+        "risk_type": point.risk_type.name,
+        "found_by": point.found_by,
+        "description": point.description,
+        "manifestation": point.manifestation,
+        "likelihood": point.likelihood,
+        "severity": point.severity,
+        "level": _level(point.level),
+        "state": point.state,
+        "controls": [
+            {
+                "line": c.line,
+                "measure": c.measure,
+                "owner": c.owner,
+                "frequency": c.frequency,
+                "evidence": c.evidence,
+                "rule": c.rule.title if c.rule_id else "",
+            }
+            for c in point.controls.all()
+        ],
+    }
+
+
+def point_rows(queryset: QuerySet[RiskPoint]) -> Iterator[dict]:
+    """Stream ``queryset`` as rows, department by department, in a stable order."""
+    rows = (
+        queryset.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
+        .prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").order_by("line", "id")))
+        .order_by("department__order", "department_id", "position_id", "id")
+    )
+    for point in rows.iterator(chunk_size=CHUNK):
+        yield point_row(point)
+
+
+def register_snapshot(*, institution: Institution, year: int, points: QuerySet[RiskPoint]) -> dict:
+    scheme = institution.grading_scheme
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "institution": {"code": institution.code, "name": institution.name},
+        "year": year,
+        "scheme": {
+            "code": scheme.code,
+            "name": scheme.name,
+            "likelihood": scheme.likelihood_labels,
+            "severity": scheme.severity_labels,
+            "levels": [_level(level) for level in scheme.levels.all()],
+        }
+        if scheme
+        else None,
+        "points": list(point_rows(points)),
+    }
+
+
+def content_hash(snapshot: dict) -> str:
+    canonical = json.dumps(snapshot, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
