@@ -23,7 +23,6 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Cycle, Notification, ScanRun, Task
 from config.celery import app
-from conftest import build_world
 from tests.test_celery_integration import purge_and_delete, wait_for
 
 pytestmark = pytest.mark.integration
@@ -115,9 +114,8 @@ def broker_at(url: str):
 
 
 @pytest.fixture
-def due_tomorrow(transactional_db, monkeypatch):
+def due_tomorrow(transactional_db, world, monkeypatch):
     """Bureau A's cycle; holder2's self-check is due tomorrow, every other task months away."""
-    world = build_world()
     world.holder2.email = "holder2@example.gov"
     world.holder2.save()
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)
