@@ -15,6 +15,8 @@ point on 会计岗, a draft department-level point of 审批科; in bureau B a s
 from __future__ import annotations
 
 import datetime
+import importlib
+import sys
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -298,12 +300,25 @@ def login(client):
     return _login
 
 
+def _ran_module(terminalreporter, name: str):
+    """The test module ``name`` if this session collected it or ran tests of it, else None.
+
+    Under pytest-xdist the controller collects nothing, so the module is imported here (cheap, and
+    Django is set up in the controller too) when the workers reported tests of it.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    path = name.replace(".", "/") + ".py"
+    reports = (report for reports in terminalreporter.stats.values() for report in reports)
+    if not any(getattr(report, "nodeid", "").startswith(path + "::") for report in reports):
+        return None
+    return importlib.import_module(name)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print the size of the permission matrix, as the foundation issue asks."""
-    import sys
-
     _workflow_summary(terminalreporter)
-    module = sys.modules.get("tests.test_permission_matrix")
+    module = _ran_module(terminalreporter, "tests.test_permission_matrix")
     if module is None:
         return
     cases = [case.values for case in module.CASES]
@@ -316,9 +331,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _workflow_summary(terminalreporter):  # called by pytest_terminal_summary
-    import sys
-
-    module = sys.modules.get("risk_registry.tests.test_workflow")
+    module = _ran_module(terminalreporter, "risk_registry.tests.test_workflow")
     if module is None:
         return
     allowed = sum(1 for case in module.CASES if case.values[2] in module.ALLOWED[case.values[0]])
