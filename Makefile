@@ -43,7 +43,7 @@ endef
 
 help:
 	@echo "make run       install, migrate, seed the demo, serve http://127.0.0.1:8000 with a worker and beat"
-	@echo "make test      install the dev tools, ruff check, then pytest on PostgreSQL and Redis"
+	@echo "make test      install the dev tools, ruff check, makemigrations --check, then pytest -n auto on PostgreSQL and Redis"
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make format    sort imports and ruff format"
 	@echo "make messages  makemessages (zh_Hans, en) and compilemessages"
@@ -78,9 +78,20 @@ run: $(RUN_STAMP) debian-run
 	$(PY) manage.py seed_demo
 	bin/run
 
+# pytest-xdist workers: one per core found (`make test PYTEST_WORKERS=0` runs in one process).
+# worksteal: an idle worker takes pending tests from a busy one, so the few long browser and Celery
+# tests at the end of pytest-django's order do not leave one core waiting for the other.
+PYTEST_WORKERS ?= auto
+
 test: $(DEV_STAMP) debian-test
 	$(VENV)/bin/ruff check .
-	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	@# Models and migrations agree. The history check needs a database that may not exist yet
+	@# (pytest creates its own), so that one warning is silenced and nothing else.
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) \
+		-W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
+		manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --create-db \
+		-n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .

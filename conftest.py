@@ -15,6 +15,9 @@ point on 会计岗, a draft department-level point of 审批科; in bureau B a s
 from __future__ import annotations
 
 import datetime
+import importlib
+import sys
+from collections import defaultdict
 from types import SimpleNamespace
 
 import pytest
@@ -140,9 +143,151 @@ def build_world():
     return w
 
 
+class SessionWorld:
+    """The world of ``build_world``, built and committed once per test database (once per xdist worker).
+
+    Building it costs some 300 queries; a test pays 8 instead: ``fresh()`` reads every object of
+    the namespace again by primary key, so a test may change and refresh its objects, and nothing
+    cached on them (such as the access scope on a user) leaks into the next test. A plain ``db``
+    test runs in a transaction that is rolled back, so the committed world comes out unchanged.
+
+    Two kinds of test do not fit that, and are handled here:
+
+    - A transactional test (``transactional_db``, ``live_server``, ``django_db(transaction=True)``)
+      sees the world committed (so do the live server's threads and the Celery processes), commits
+      itself, and Django flushes every table after it, the world and the migrations' data with it.
+      pytest-django runs those tests after the plain ones, but nothing here relies on that: the
+      flush is noted in ``pytest_runtest_teardown`` and the world is built again, committed, before
+      the next test that uses the database (``pytest_runtest_setup``).
+    - A ``db`` test that does not ask for the world sees the database as the migrations left it, as
+      it did when every test built its own world: ``hide()`` deletes the world's rows inside the
+      test's transaction (PostgreSQL checks Django's foreign keys at commit, so the order of the
+      deletes does not matter, and the rollback brings them back).
+    """
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[type, int]] = {}  # attribute of the namespace -> (model, pk)
+        self.rows: dict[str, tuple[int, int]] = {}  # table -> ids of the world's rows, (after, up to]
+        self.flushed = False
+        self.blocker = None  # pytest-django's django_db_blocker, kept for the hooks below
+
+    def build(self) -> None:
+        from django.apps import apps
+        from django.db import transaction
+
+        from risk_registry.presets import install_defaults
+
+        with transaction.atomic():
+            install_defaults(apps)  # after a flush: the migration's data is not part of the world
+            before = _max_ids()
+            world = build_world()
+            after = _max_ids()
+        self.rows = {table: (before[table], after[table]) for table in after if after[table] != before[table]}
+        self.objects = {name: (type(obj), obj.pk) for name, obj in vars(world).items()}
+        self.flushed = False
+
+    def fresh(self) -> SimpleNamespace:
+        by_model: dict[type, list[int]] = defaultdict(list)
+        for model, pk in self.objects.values():
+            by_model[model].append(pk)
+        loaded = {model: model.objects.in_bulk(pks) for model, pks in by_model.items()}
+        return SimpleNamespace(**{name: loaded[model][pk] for name, (model, pk) in self.objects.items()})
+
+    def hide(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            for table, (after, up_to) in self.rows.items():
+                table_name = connection.ops.quote_name(table)
+                cursor.execute(f"DELETE FROM {table_name} WHERE id > %s AND id <= %s", [after, up_to])  # noqa: S608
+
+
+def _max_ids() -> dict[str, int]:
+    """The highest id of every table with an integer id, in one query."""
+    from django.apps import apps
+    from django.db import connection, models
+
+    tables = sorted(
+        {
+            model._meta.db_table
+            for model in apps.get_models(include_auto_created=True)
+            if isinstance(model._meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+        }
+    )
+    selects = [f"SELECT %s, COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}" for table in tables]  # noqa: S608
+    query = " UNION ALL ".join(selects)
+    with connection.cursor() as cursor:
+        cursor.execute(query, tables)
+        return dict(cursor.fetchall())
+
+
+SESSION_WORLD = SessionWorld()
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+def _uses_db(item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.get_closest_marker("django_db") is not None or bool(DB_FIXTURES & fixtures)
+
+
+def _is_transactional(item) -> bool:
+    """Whether Django flushes the database after ``item`` (pytest-django's own rule, and unittest classes)."""
+    from django.test import TestCase, TransactionTestCase
+
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase) and not issubclass(cls, TestCase):
+        return True
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and (
+        marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences") or (marker.args and marker.args[0])
+    ):
+        return True
+    return bool(TRANSACTIONAL_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the world committed in it."""
+    from django.core.management import call_command
+
+    SESSION_WORLD.blocker = django_db_blocker
+    with django_db_blocker.unblock():
+        if get_user_model().objects.filter(username=PERSONAS[0]).exists():  # --reuse-db: the last session's
+            call_command("flush", interactive=False, verbosity=0)
+        SESSION_WORLD.build()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    if SESSION_WORLD.flushed and _uses_db(item):
+        with SESSION_WORLD.blocker.unblock():
+            SESSION_WORLD.build()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        if _is_transactional(item):
+            SESSION_WORLD.flushed = True
+
+
 @pytest.fixture
 def world(db):
-    return build_world()
+    """Fresh instances of the session's world: change them at will, the test's rollback undoes it."""
+    return SESSION_WORLD.fresh()
+
+
+@pytest.fixture(autouse=True)
+def _no_world_unless_asked(request):
+    """A plain ``db`` test that does not use the world does not see it (see ``SessionWorld``)."""
+    if "world" in request.fixturenames or not _uses_db(request.node) or _is_transactional(request.node):
+        return
+    request.getfixturevalue("db")  # inside the test's transaction, whatever the order of the fixtures
+    SESSION_WORLD.hide()
 
 
 @pytest.fixture
@@ -156,12 +301,25 @@ def login(client):
     return _login
 
 
+def _ran_module(terminalreporter, name: str):
+    """The test module ``name`` if this session collected it or ran tests of it, else None.
+
+    Under pytest-xdist the controller collects nothing, so the module is imported here (cheap, and
+    Django is set up in the controller too) when the workers reported tests of it.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    path = name.replace(".", "/") + ".py"
+    reports = (report for reports in terminalreporter.stats.values() for report in reports)
+    if not any(getattr(report, "nodeid", "").startswith(path + "::") for report in reports):
+        return None
+    return importlib.import_module(name)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print the size of the permission matrix, as the foundation issue asks."""
-    import sys
-
     _workflow_summary(terminalreporter)
-    module = sys.modules.get("tests.test_permission_matrix")
+    module = _ran_module(terminalreporter, "tests.test_permission_matrix")
     if module is None:
         return
     cases = [case.values for case in module.CASES]
@@ -174,9 +332,7 @@ def pytest_terminal_summary(terminalreporter):
 
 
 def _workflow_summary(terminalreporter):  # called by pytest_terminal_summary
-    import sys
-
-    module = sys.modules.get("risk_registry.tests.test_workflow")
+    module = _ran_module(terminalreporter, "risk_registry.tests.test_workflow")
     if module is None:
         return
     allowed = sum(1 for case in module.CASES if case.values[2] in module.ALLOWED[case.values[0]])

@@ -6,7 +6,6 @@ import pytest
 from django.db import connections
 from playwright.sync_api import sync_playwright
 
-from conftest import build_world
 from tests.browser import CHROMIUM_ARGS, chromium_path
 
 
@@ -27,5 +26,6 @@ def page(live_server):
 
 
 @pytest.fixture
-def live_world(transactional_db, live_server):
-    return build_world()
+def live_world(transactional_db, live_server, world):
+    """The session's world, committed, so the live server's threads see it (flushed after the test)."""
+    return world

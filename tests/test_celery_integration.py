@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 BASE_DIR = Path(__file__).resolve().parent.parent
 CELERY = Path(sys.executable).parent / "celery"
 TIMEOUT = 60.0
+POLL = 0.05  # seconds between two looks at the condition; the database answers in a millisecond
 
 
 def wait_for(predicate, what: str, timeout: float = TIMEOUT, worker=None):
@@ -31,7 +32,7 @@ def wait_for(predicate, what: str, timeout: float = TIMEOUT, worker=None):
             return
         if worker is not None and worker.process.poll() is not None:
             pytest.fail(f"the worker exited ({worker.process.returncode}) before {what}:\n{worker.log()}")
-        time.sleep(0.2)
+        time.sleep(POLL)
     pytest.fail(f"no {what} within {timeout:.0f} s" + (f":\n{worker.log()}" if worker else ""))
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime
 import os
+import socket
 import subprocess
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,13 +23,27 @@ from django.utils import timezone
 from assessments import services
 from assessments.models import Cycle, Notification, ScanRun, Task
 from config.celery import app
-from conftest import build_world
 from tests.test_celery_integration import purge_and_delete, wait_for
 
 pytestmark = pytest.mark.integration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-CLOSED_PORT_URL = "redis://127.0.0.1:6390/0"  # nothing listens there: Redis "down" without stopping it
+
+
+def closed_port_url() -> str:
+    """A Redis URL on a port that nothing listens on: Redis "down" without stopping it.
+
+    The port is one the kernel just handed out and took back, so no fixed number can collide with a
+    server that happens to listen there, or with the same test running on another xdist worker.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def refusals(process) -> int:
+    return process.log().lower().count("connection refused")
 
 # A real `celery worker` or `celery beat` for this app, routed to a queue of the test's own, with
 # the deadline scan every second (production: every five minutes, CELERY_BEAT_SCHEDULE).
@@ -115,9 +129,8 @@ def broker_at(url: str):
 
 
 @pytest.fixture
-def due_tomorrow(transactional_db, monkeypatch):
+def due_tomorrow(transactional_db, world, monkeypatch):
     """Bureau A's cycle; holder2's self-check is due tomorrow, every other task months away."""
-    world = build_world()
     world.holder2.email = "holder2@example.gov"
     world.holder2.save()
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)
@@ -153,9 +166,10 @@ def test_worker_and_beat_on_redis_send_a_due_reminder_exactly_once(due_tomorrow,
 def test_redis_unreachable_pages_work_and_missed_reminders_go_out_once_after(due_tomorrow, tmp_path, client):
     world, cycle, task = due_tomorrow
     queue = f"test-deadlines-down-{uuid.uuid4().hex}"
+    closed = closed_port_url()
 
     # Redis unreachable for the web process, the worker and beat alike.
-    with broker_at(CLOSED_PORT_URL), worker_and_beat(queue, tmp_path, CLOSED_PORT_URL) as (worker, beat):
+    with broker_at(closed), worker_and_beat(queue, tmp_path, closed) as (worker, beat):
         client.force_login(world.discipline)
         for url in ("/cycles/", f"/cycles/{cycle.pk}/", "/tasks/", "/"):
             assert client.get(url).status_code == 200, url
@@ -172,7 +186,9 @@ def test_redis_unreachable_pages_work_and_missed_reminders_go_out_once_after(due
             ).status_code
             == 302
         )
-        time.sleep(5)  # beat fires every second, but nothing reaches a worker
+        # Beat fires every second, but nothing reaches a worker: wait until both have tried the closed
+        # port twice (beat logs a refusal when it sends the due scan, the worker when it connects).
+        wait_for(lambda: refusals(beat) >= 2 and refusals(worker) >= 2, "two refusals each", worker=worker)
         assert "refused" in (beat.log() + worker.log()).lower()  # both kept trying the closed port
     assert ScanRun.objects.count() == 0
     assert Notification.objects.count() == 0

@@ -17,7 +17,6 @@ from assessments import services
 from assessments.models import Notification, Task
 from assessments.scan import deadline_scan
 from assessments.tests.conftest import at
-from conftest import build_world
 from positions.models import Position
 from positions.services import holding_start
 from risk_registry.models import RiskPoint, RiskPointState
@@ -36,9 +35,8 @@ def grow(world, count: int) -> None:
 
 
 @pytest.fixture
-def busy_cycle(transactional_db, monkeypatch):
+def busy_cycle(transactional_db, world, monkeypatch):
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)  # generated below, not by a worker
-    world = build_world()
     RiskPoint.objects.filter(pk=world.draft.pk).update(state=RiskPointState.SUBMITTED)  # holder's self-check is in
     for user in (world.holder2, world.head, world.discipline):
         user.email = f"{user.username}@example.gov"
