@@ -175,7 +175,7 @@ class SessionWorld:
         from django.apps import apps
         from django.db import transaction
 
-        from risk_registry.presets import install_defaults
+        from risk_registry.organisation.presets import install_defaults
 
         with transaction.atomic():
             install_defaults(apps)  # after a flush: the migration's data is not part of the world

@@ -37,6 +37,16 @@ VARIABLES: dict[str, Variable] = {
     "DEFAULT_FROM_EMAIL": Variable("str", "sender address of notifications"),
     "SECURE_SSL_REDIRECT": Variable("bool", "redirect http to https (off when a proxy does it)"),
     "RISK_REGISTRY_BROKER_DIR": Variable("str", "folder of the server-less broker used without REDIS_URL"),
+    "RISK_REGISTRY_LOGIN_FAILURE_LIMIT": Variable(
+        "int", "failed logins per account and per address before the login is locked (default 10)"
+    ),
+    "RISK_REGISTRY_LOGIN_COOLOFF_MINUTES": Variable("int", "minutes a locked login stays locked (default 15)"),
+    "RISK_REGISTRY_PROXY_COUNT": Variable(
+        "int", "reverse proxies in front of the web processes that append to X-Forwarded-For (default 0)"
+    ),
+    "RISK_REGISTRY_SESSION_IDLE_MINUTES": Variable("int", "minutes without a request that end a session (default 30)"),
+    "RISK_REGISTRY_SESSION_ABSOLUTE_HOURS": Variable("int", "hours after login that end a session (default 12)"),
+    "SESSION_EXPIRE_AT_BROWSER_CLOSE": Variable("bool", "the session cookie ends with the browser (default true)"),
 }
 
 _TRUE = {"true", "1", "yes", "on"}

@@ -45,6 +45,7 @@ def closed_port_url() -> str:
 def refusals(process) -> int:
     return process.log().lower().count("connection refused")
 
+
 # A real `celery worker` or `celery beat` for this app, routed to a queue of the test's own, with
 # the deadline scan every second (production: every five minutes, CELERY_BEAT_SCHEDULE).
 LAUNCHER = """

@@ -356,7 +356,7 @@ def test_logged_in_pages_default_to_chinese(client, world):
 
 
 def test_an_english_browser_still_gets_chinese_until_the_user_switches(client, world):
-    """Chinese first (risk_registry.middleware.DefaultLanguageMiddleware): the browser's
+    """Chinese first (risk_registry.web.middleware.DefaultLanguageMiddleware): the browser's
     Accept-Language is ignored; only the switcher's cookie selects English."""
     client.force_login(world.holder)
     page = _text(client.get(reverse("home"), headers={"accept-language": "en"}))

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Only config.env reads the process environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +23,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
-    # Bottom to top: the layers of docs/architecture.md (import-linter keeps them, see .importlinter).
+    "axes",  # failed logins: throttling and lockout (the security settings below)
+    "config.apps.SecurityConfig",  # connects config/security.py's login signal
+    # Bottom to top: the layers of docs/architecture.md (import-linter keeps them: pyproject.toml).
     "risk_registry.organisation",
     "positions",
     "risk_registry",
@@ -34,6 +37,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",  # early: every response passes through it
+    "config.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "risk_registry.web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -41,8 +46,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "config.security.SessionLimitsMiddleware",  # before LoginRequired: an ended session is sent to log in
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: it answers a locked-out login
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -70,6 +77,7 @@ DATABASES = {"default": database_settings(env.url("DATABASE_URL", default=f"sqli
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before any password check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -157,3 +165,46 @@ RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
 RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+
+# Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
+# locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures
+# within the cool-off; the pair (account, address) needs no rule of its own, since every failure
+# of the pair is counted for the account and for the address. A failure while locked restarts
+# the cool-off (axes' default). A success does not reset the counts: with per-address counting,
+# one's own valid account would otherwise wipe the address's failures between guesses.
+AXES_FAILURE_LIMIT = env.int("RISK_REGISTRY_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("RISK_REGISTRY_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # a page in the user's language, status 429
+AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
+# Behind reverse proxies REMOTE_ADDR is the proxy's: the client is the entry that the outermost
+# of them appended to X-Forwarded-For (0: no proxy, REMOTE_ADDR is the client).
+RISK_REGISTRY_PROXY_COUNT = env.int("RISK_REGISTRY_PROXY_COUNT", default=0)
+
+# Sessions end with the browser, after SESSION_IDLE_MINUTES without a request and at the latest
+# SESSION_ABSOLUTE_HOURS after login (config.security.SessionLimitsMiddleware). The database row
+# lives as long as the absolute limit, so a session never outlives it on the server either.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+RISK_REGISTRY_SESSION_IDLE_MINUTES = env.int("RISK_REGISTRY_SESSION_IDLE_MINUTES", default=30)
+RISK_REGISTRY_SESSION_ABSOLUTE_HOURS = env.int("RISK_REGISTRY_SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_COOKIE_AGE = RISK_REGISTRY_SESSION_ABSOLUTE_HOURS * 3600
+
+# Content-Security-Policy of every response (config.security.ContentSecurityPolicyMiddleware):
+# scripts and styles only from our own static files, never inline; no inline style attribute
+# either (colours and widths that come from data are set by static/js/app.js). Bootstrap's CSS
+# draws its icons (selects, checkboxes, the menu button) as data: SVG images.
+RISK_REGISTRY_CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)

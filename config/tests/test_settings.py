@@ -31,13 +31,15 @@ DJANGO_SETTINGS = {name for name in dir(global_settings) if name.isupper()} | {"
 CELERY_SETTINGS = {f"CELERY_{key.upper()}" for key in CELERY_DEFAULTS}
 _guardian_conf = Path(importlib.util.find_spec("guardian.conf.settings").origin).read_text()
 GUARDIAN_SETTINGS = set(re.findall(r"\bGUARDIAN_[A-Z0-9_]+\b", _guardian_conf)) | {"ANONYMOUS_USER_NAME"}
+_axes_conf = Path(importlib.util.find_spec("axes.conf").origin).read_text()
+AXES_SETTINGS = set(re.findall(r"\bAXES_[A-Z0-9_]+\b", _axes_conf))
 PRODUCT_PREFIX = "RISK_REGISTRY_"
 # Names the settings modules keep for themselves (not read by any library).
 PROJECT_NAMES = {"BASE_DIR", "VAR_DIR", "DATABASE_URL", "REDIS_URL"}
 
 
 def unknown_setting_names(names) -> list[str]:
-    known = DJANGO_SETTINGS | CELERY_SETTINGS | GUARDIAN_SETTINGS | PROJECT_NAMES
+    known = DJANGO_SETTINGS | CELERY_SETTINGS | GUARDIAN_SETTINGS | AXES_SETTINGS | PROJECT_NAMES
     return sorted(name for name in names if name not in known and not name.startswith(PRODUCT_PREFIX))
 
 
@@ -79,7 +81,9 @@ def test_every_setting_name_is_read_by_someone(monkeypatch, tmp_path, module):
 
 def test_a_misspelt_setting_is_caught():
     planted = ["SESSION_COOKIE_SECUR", "CELERY_BROKER_UR", "GUARDIAN_RAISE_430", "SECURE_HSTS_SECOND"]
+    planted += ["AXES_COOLOF_TIME"]
     correct = ["SESSION_COOKIE_SECURE", "CELERY_BROKER_URL", "GUARDIAN_RAISE_403", "ANONYMOUS_USER_NAME", "VAR_DIR"]
+    correct += ["AXES_COOLOFF_TIME"]
     assert unknown_setting_names(planted + correct) == sorted(planted)
 
 

@@ -5,7 +5,7 @@ The seeds name the forms (seed 002 附件3-5: 单位/部门/个人廉政风险�
 reproduce their columns, so the columns here follow what those texts ask each form to record.
 Titles and headers are official form text and stay in Chinese whatever the user's language.
 
-A form is rendered from point rows in the shape of ``risk_registry.snapshots.point_row``; the
+A form is rendered from point rows in the shape of ``risk_registry.workflow.snapshots.point_row``; the
 ``sections`` of a form split the rows into one table per department or per position (the 部门
 and 个人 forms are filed one per department or per post holder).
 """

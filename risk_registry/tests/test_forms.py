@@ -1,4 +1,4 @@
-"""risk_registry.forms: what the risk-point, filter and control forms offer and refuse."""
+"""The risk-point, filter and control forms (web.forms.points, filters): what they offer and refuse."""
 
 from __future__ import annotations
 

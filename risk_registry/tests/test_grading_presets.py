@@ -1,4 +1,4 @@
-"""The four grading presets of risk_registry.presets, as the data migration stores them.
+"""The four grading presets of risk_registry.organisation.presets, as the data migration stores them.
 
 Each table below is written out by hand from the seeds' rules, not copied from the matrices.
 Scales: likelihood 1 = 可能性较小 … 3 = 可能性较大; severity 1 = 较轻微, 2 = 较严重(党纪政纪责任),

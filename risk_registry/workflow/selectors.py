@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from risk_registry import access
 from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow import inbox, registers
+from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change
 
 

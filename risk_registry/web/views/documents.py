@@ -22,6 +22,7 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.web.redirects import redirect_back
 
 NOT_FILTERS = ("form", "format", "after")
 IMPORT_SESSION_KEY = "documents_import"
@@ -42,7 +43,7 @@ def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
         )
     except (DocumentUnavailable, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        return redirect(request.headers.get("Referer") or reverse("documents_home"))
+        return redirect_back(request, fallback=reverse("documents_home"))
     if outcome.file is not None:
         return _download(outcome)
     messages.info(request, _("This export is large: it is being prepared. You can leave this page."))

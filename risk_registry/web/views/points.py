@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -27,6 +29,8 @@ from risk_registry.web.forms.points import (
 from risk_registry.web.forms.workflow import ProposalForm
 from risk_registry.web.pagination import keyset_page
 from risk_registry.workflow import transitions as workflow
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -232,7 +236,11 @@ def risk_point_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_not_required
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers: the database answers. Says nothing about the data."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"database": "ok"})
+    """Liveness for load balancers: the database answers (200) or not (503). Says nothing about the data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("health: the database does not answer: %s", error)
+        return JsonResponse({"status": "unavailable", "database": False}, status=503)
+    return JsonResponse({"status": "ok", "database": True})

@@ -1,0 +1,92 @@
+"""Every page carries the Content-Security-Policy, and no page needs what it refuses: no inline
+script, no inline event handler, no inline style (the pages would break under the policy)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from tests.test_permission_matrix import VIEWS
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+# Rendered to PDF by WeasyPrint, never served to a browser: the policy does not apply.
+PDF_TEMPLATES = TEMPLATES / "documents" / "pdf"
+
+
+class InlineCode(HTMLParser):
+    """Collects what the policy refuses: scripts without src, on* attributes, style attributes/elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _value in attrs}
+        if tag == "script" and "src" not in names:
+            self.found.append("<script> without src")
+        if tag == "style":
+            self.found.append("<style> element")
+        self.found += [f"<{tag} {name}=…>" for name in sorted(names) if name.startswith("on") or name == "style"]
+
+
+def inline_code(html: str) -> list[str]:
+    parser = InlineCode()
+    parser.feed(html)
+    return parser.found
+
+
+def _main_pages():
+    """Every page of the permission matrix that some persona may open, as the first such persona."""
+    for name, method, url, _data, statuses in VIEWS:
+        persona = next((persona for persona, status in statuses.items() if status == 200), None)
+        if method == "get" and persona is not None:
+            yield pytest.param(persona, url, id=name)
+    yield pytest.param("holder", lambda w: f"/risks/{w.draft.pk}/edit/", id="risk point form")
+    yield pytest.param("discipline", lambda w: reverse("documents_home"), id="documents")
+    yield pytest.param("discipline", lambda w: reverse("cycle_list"), id="cycles")
+    yield pytest.param("holder", lambda w: reverse("my_tasks"), id="my tasks")
+    yield pytest.param("holder", lambda w: reverse("password_change"), id="password change")
+
+
+@pytest.mark.parametrize(("persona", "url"), list(_main_pages()))
+def test_main_pages_carry_the_policy_and_no_inline_code(world, login, persona, url):
+    response = login(getattr(world, persona)).get(url(world))
+
+    assert response.status_code == 200
+    assert response["Content-Security-Policy"] == settings.RISK_REGISTRY_CONTENT_SECURITY_POLICY
+    assert inline_code(response.content.decode()) == []
+
+
+def test_the_login_and_admin_pages_carry_the_policy_and_no_inline_script(client, db, django_user_model):
+    login_page = client.get(reverse("login"))
+    assert login_page["Content-Security-Policy"] == settings.RISK_REGISTRY_CONTENT_SECURITY_POLICY
+    assert inline_code(login_page.content.decode()) == []
+
+    client.force_login(django_user_model.objects.create_superuser(username="root", password="x-password-1"))
+    admin = client.get(reverse("admin:index"))
+    assert admin.status_code == 200
+    assert admin["Content-Security-Policy"] == settings.RISK_REGISTRY_CONTENT_SECURITY_POLICY
+    assert [found for found in inline_code(admin.content.decode()) if "script" in found] == []
+
+
+def test_the_policy_allows_no_inline_script_or_style():
+    directives = dict(part.strip().split(" ", 1) for part in settings.RISK_REGISTRY_CONTENT_SECURITY_POLICY.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert directives["object-src"] == "'none'"
+    assert directives["frame-ancestors"] == "'none'"
+
+
+def test_no_template_has_inline_code():
+    """All templates, also those no test above renders (a partial, an error page, a rarely used form)."""
+    offenders = {
+        str(path.relative_to(TEMPLATES)): found
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        if PDF_TEMPLATES not in path.parents and (found := inline_code(path.read_text()))
+    }
+    assert offenders == {}

@@ -1,0 +1,38 @@
+/* Site-wide behaviour, without inline scripts or handlers (the Content-Security-Policy allows none).
+   Pages declare what they need with data- attributes:
+   - select[data-submit-on-change]: submits its form when the choice changes (the language switcher);
+   - form[data-confirm]: asks this question before submitting, and submits only on OK;
+   - input[data-check-all="name"]: checks or clears every checkbox named "name";
+   - [data-colour], [data-percent]: background colour and width that come from data (level
+     colours, progress), set here through the DOM because inline style attributes are refused. */
+(function () {
+  'use strict';
+
+  function within(root, selector) {
+    var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+    if (root.matches && root.matches(selector)) { found.unshift(root); }
+    return found;
+  }
+
+  function applyDataStyles(root) {
+    within(root, '[data-colour]').forEach(function (el) { el.style.background = el.dataset.colour; });
+    within(root, '[data-percent]').forEach(function (el) { el.style.width = el.dataset.percent + '%'; });
+  }
+
+  document.addEventListener('change', function (event) {
+    var el = event.target;
+    if (el.matches('select[data-submit-on-change]')) { el.form.submit(); }
+    if (el.matches('input[data-check-all]')) {
+      document.querySelectorAll('input[name="' + el.dataset.checkAll + '"]').forEach(function (box) { box.checked = el.checked; });
+    }
+  });
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (form.matches('form[data-confirm]') && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
+
+  applyDataStyles(document);
+  // Content htmx swaps in (rows of a list, a job's progress) gets the same treatment.
+  document.addEventListener('htmx:load', function (event) { applyDataStyles(event.target); });
+})();
