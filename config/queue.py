@@ -10,6 +10,7 @@ hang on an unreachable broker.
 
 from __future__ import annotations
 
+import importlib
 import logging
 
 from celery import Task, current_app
@@ -19,17 +20,21 @@ from kombu.exceptions import OperationalError as BrokerError
 logger = logging.getLogger(__name__)
 
 
+def _task(name: str) -> Task:
+    """The registered task of that name. A web process has not imported every tasks module (Celery
+    autodiscovers them in workers), and a task's name is its module's path and its function's name."""
+    if name not in current_app.tasks:
+        importlib.import_module(name.rpartition(".")[0])
+    return current_app.tasks[name]
+
+
 def enqueue_on_commit(task: str | Task, *args) -> None:
     """Send ``task`` (a task or its name) with ``args`` once the current transaction commits."""
     name = task if isinstance(task, str) else task.name
 
     def send() -> None:
-        registered = current_app.tasks.get(name)  # honours task_always_eager where a test sets it
         try:
-            if registered is not None:
-                registered.apply_async(args=args, retry=False)
-            else:
-                current_app.send_task(name, args=args, retry=False)
+            _task(name).apply_async(args=args, retry=False)
         except (BrokerError, OSError) as error:
             logger.warning("broker unavailable, %s%s left for the next sweep: %s", name, args, error)
 
