@@ -85,6 +85,7 @@ PYTEST_WORKERS ?= auto
 
 test: $(DEV_STAMP) debian-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	@# Models and migrations agree. The history check needs a database that may not exist yet
 	@# (pytest creates its own), so that one warning is silenced and nothing else.
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) \
@@ -96,6 +97,7 @@ test: $(DEV_STAMP) debian-test
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --select I --fix .
