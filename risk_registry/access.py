@@ -25,10 +25,9 @@ from operator import or_
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from guardian.shortcuts import get_objects_for_user
 
 from controls.models import Control
-from positions.models import Position, PowerItem
+from positions.models import Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
@@ -36,6 +35,7 @@ from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_sc
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
 INSTITUTION_ROLES = (Role.LEADERSHIP, Role.PRINCIPAL)
+HOLD_CODENAME = "hold_position"  # positions.services.HOLD_PERMISSION, granted per position
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,16 @@ def scope_of(user) -> Scope:
         .select_related("institution")
         .only("role", "department_id", "institution_id", "institution__path")
     )
+    # The holder's object permissions, read from guardian's direct foreign-key table for this user
+    # alone: guardian's get_objects_for_user ORs user and group permissions, which defeats the index
+    # and read every position of a province on every request. Holders are granted directly, never
+    # through a group (positions.services.holding_start).
     held = list(
-        get_objects_for_user(
-            user, "positions.hold_position", klass=Position, with_superuser=False, accept_global_perms=False
-        ).values_list("id", "institution_id")
+        PositionUserObjectPermission.objects.filter(
+            user_id=user.pk,
+            permission__codename=HOLD_CODENAME,
+            permission__content_type__app_label="positions",
+        ).values_list("content_object_id", "content_object__institution_id")
     )
     scope = Scope(
         subtree_paths=tuple(sorted({m.institution.path for m in memberships if m.role in SUBTREE_ROLES})),

@@ -162,7 +162,21 @@ def test_postgres_url(scheme):
     assert settings["ENGINE"] == "django.db.backends.postgresql"
     assert (settings["NAME"], settings["USER"], settings["PASSWORD"]) == ("risk_registry", "risk", "p@ss")
     assert (settings["HOST"], settings["PORT"]) == ("db.example.gov", "6543")
-    assert settings["OPTIONS"] == {"sslmode": "require"}
+    assert settings["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+
+def test_postgres_url_keeps_its_own_server_options_and_turns_jit_off():
+    settings = database_settings("postgres://u@h/db?options=-c%20statement_timeout%3D5000")
+    assert settings["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off"
+
+
+@pytest.mark.django_db
+def test_the_product_connections_run_without_jit():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
 
 
 def test_postgres_url_without_a_database_is_refused():

@@ -277,3 +277,21 @@ def test_risk_points_visible_to_is_a_queryset_of_risk_points(world):
 
     assert visible.model is RiskPoint
     assert list(visible.filter(pk=world.point_b.pk)) == []
+
+
+def test_scope_reads_the_holders_permissions_from_the_direct_table_for_that_user_only(
+    world, django_assert_max_num_queries
+):
+    """Two queries whatever the province's size: memberships, and the user's own rows of guardian's
+    direct permission table (no OR with group permissions, which defeated the index)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = type(world.holder).objects.get(pk=world.holder.pk)
+    with CaptureQueriesContext(connection) as queries:
+        scope = access.scope_of(user)
+    assert scope.held_position_ids == {world.position.pk}
+    assert len(queries) == 2
+    permission_query = queries[1]["sql"]
+    assert "positions_positionuserobjectpermission" in permission_query
+    assert "guardian_groupobjectpermission" not in permission_query and "auth_user_groups" not in permission_query
