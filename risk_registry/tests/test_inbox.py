@@ -24,6 +24,21 @@ def test_each_role_sees_its_own_work(world):
 def test_the_navigation_shows_the_count(world, client):
     client.force_login(world.head)
     response = client.get("/")
-    assert response.context["nav_inbox"] == 2
+    assert str(response.context["nav_inbox"]) == "2"
     page = client.get("/inbox/").content.decode()
     assert "违规简化审批程序" in page and "科室集体决策流于形式" in page
+
+
+def test_the_navigation_badge_stops_counting_at_the_limit(world, client, settings):
+    """Past RISK_REGISTRY_COUNT_LIMIT the badge says "N+" and no count reads further."""
+    settings.RISK_REGISTRY_COUNT_LIMIT = 1
+    client.force_login(world.head)
+    response = client.get("/")
+    assert str(response.context["nav_inbox"]) == "1+"
+    assert inbox.inbox_counts(world.head)["to_review"] <= 2  # counted to the limit + 1, never beyond
+    assert "1+" in response.content.decode()
+
+
+def test_the_navigation_badge_is_empty_when_nothing_waits(world, client):
+    client.force_login(world.nobody)
+    assert str(client.get("/").context["nav_inbox"]) == ""

@@ -18,6 +18,6 @@ def navigation(request):
         "nav_languages": settings.LANGUAGES,
         "nav_roles": labels,
         "nav_is_holder": scope.is_holder,
-        "nav_inbox": SimpleLazyObject(lambda: sum(inbox.inbox_counts(user).values())),
+        "nav_inbox": SimpleLazyObject(lambda: inbox.inbox_badge(user)),
         "nav_audit": bool(scope.discipline_paths or Role.SUPERIOR in scope.roles),
     }

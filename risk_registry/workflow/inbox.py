@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 
 from risk_registry import access
@@ -89,7 +90,11 @@ SECTIONS = (
 
 
 def inbox_counts(user) -> dict[str, int]:
-    """One count query per section that applies to the user's roles; 0 for the others."""
+    """One count query per section that applies to the user's roles; 0 for the others.
+
+    Each count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1 (a province's office would otherwise
+    count a quarter of a million points on every page, for the navigation's badge)."""
+    limit = settings.RISK_REGISTRY_COUNT_LIMIT
     scope = access.scope_of(user)
     applies = {
         "to_submit": bool(scope.held_position_ids or scope.department_ids),
@@ -101,4 +106,15 @@ def inbox_counts(user) -> dict[str, int]:
         "to_file": bool(scope.principal_institution_ids),
         "to_regrade": bool(scope.discipline_paths),
     }
-    return {name: (selector(user).count() if applies[name] else 0) for name, selector in SECTIONS}
+    return {
+        name: (selector(user).order_by()[: limit + 1].count() if applies[name] else 0) for name, selector in SECTIONS
+    }
+
+
+def inbox_badge(user) -> str:
+    """The navigation's badge: how many things wait, "1000+" past the count limit, "" for none."""
+    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    total = sum(inbox_counts(user).values())
+    if total > limit:
+        return f"{limit}+"
+    return str(total) if total else ""
