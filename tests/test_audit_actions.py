@@ -12,7 +12,7 @@ from positions.models import PowerCategory
 from risk_registry.organisation.models import AuditAction, AuditEntry, RiskType
 from risk_registry.workflow.transitions import TRANSITIONS
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("risk_registry", "positions", "controls", "assessments", "warnings")
 
 
