@@ -4,6 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from risk_registry.web.views.errors import bad_request
+
+handler400 = bad_request
+
 urlpatterns = [
     path("", include("risk_registry.web.urls")),
     path("", include("positions.web.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,8 +13,11 @@ from django.utils.translation import gettext as _
 
 from controls.models import Control, ControlRun, Rule
 from risk_registry import access
+from risk_registry.models import RiskPointState
 from risk_registry.organisation.services import apply_changes, audit_record
 
+EARLIEST_RUN = datetime.date(2000, 1, 1)
+RUN_DESCRIPTION_MAX = 2000
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
 
 
@@ -26,6 +30,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
     a silent no-op.
     """
     items = list(controls)
+    private = risk_point.state == RiskPointState.DRAFT  # a draft's controls are as private as its text
     wanted_ids = {item["id"] for item in items if item.get("id")}
     existing = {c.pk: c for c in Control.objects.filter(risk_point=risk_point, pk__in=wanted_ids)}
     if wanted_ids - existing.keys():
@@ -43,6 +48,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                 target=control,
                 institution=risk_point.institution,
                 summary=control.measure[:80],
+                private=private,
             )
             control.delete()
             continue
@@ -57,6 +63,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                 target=control,
                 institution=risk_point.institution,
                 summary=control.measure[:80],
+                private=private,
             )
         else:
             if "measure" in values and not (values["measure"] or "").strip():
@@ -71,6 +78,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                     institution=risk_point.institution,
                     summary=control.measure[:80],
                     changes=changes,
+                    private=private,
                 )
         result.append(control)
     return result
@@ -106,8 +114,12 @@ def control_run_record(*, by, control: Control, ran_on, description: str, eviden
         raise PermissionDenied
     if ran_on > timezone.localdate():
         raise ValidationError(_("A control cannot have run in the future."))
+    if ran_on < EARLIEST_RUN:
+        raise ValidationError(_("A run cannot be dated before %(date)s.") % {"date": EARLIEST_RUN.isoformat()})
     if not description.strip():
         raise ValidationError(_("Say how the control ran."))
+    if len(description) > RUN_DESCRIPTION_MAX:
+        raise ValidationError(_("Say how the control ran in at most %(n)d characters.") % {"n": RUN_DESCRIPTION_MAX})
     run = ControlRun.objects.create(
         control=control, ran_on=ran_on, description=description.strip(), evidence=evidence.strip(), recorded_by=by
     )

@@ -26,10 +26,10 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from controls.models import Control
+from controls.models import Control, ControlRun
 from positions.models import Position, PositionUserObjectPermission, PowerItem
-from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Department, Institution, Membership, Role
+from risk_registry.models import NoticeComment, RiskPoint, RiskPointState
+from risk_registry.organisation.models import AuditEntry, Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
@@ -147,6 +147,61 @@ def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
     return RiskPoint.objects.filter(reduce(or_, parts))
 
 
+def _draft_readers_q(scope: Scope) -> Q:
+    """Points whose drafts the scope may read: the author's side (holders of the post, the head
+    of the department). Edits made while a point was a draft are theirs alone, for good."""
+    parts = []
+    if scope.department_ids:
+        parts.append(Q(department_id__in=scope.department_ids))
+    if scope.held_position_ids:
+        parts.append(Q(position_id__in=scope.held_position_ids))
+    return reduce(or_, parts) if parts else Q(pk__in=[])
+
+
+def risk_point_history_visible_to(user, risk_point: RiskPoint) -> QuerySet[AuditEntry]:
+    """The point's audit entries the user may read (the point itself is visible to them): the
+    edits made while it was a draft only for its author's side."""
+    entries = AuditEntry.objects.filter(target_type=RiskPoint._meta.label_lower, target_id=risk_point.pk)
+    if not RiskPoint.objects.filter(_draft_readers_q(scope_of(user)), pk=risk_point.pk).exists():
+        entries = entries.filter(private=False)
+    return entries
+
+
+def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
+    """Audit entries of the institutions the user oversees (discipline and superior offices),
+    each only while the user may see its object in the object's current state: a risk point's
+    entries, its controls', their runs' and its comments' follow the point's visibility; entries
+    made on a draft (``private``) stay with the draft's author side; an entry whose object no
+    longer exists and whose visibility cannot be told is not shown (deny by default)."""
+    scope = scope_of(user)
+    if not scope.subtree_paths:
+        return AuditEntry.objects.none()
+    overseen = reduce(or_, (Q(institution__path__startswith=path) for path in scope.subtree_paths))
+    points = risk_points_visible_to(user).values("pk")
+    controls = Control.objects.filter(risk_point__in=points).values("pk")
+    comments = NoticeComment.objects.filter(
+        Q(risk_point__isnull=True) | Q(risk_point__in=points),
+        register__institution__in=institutions_visible_to(user),
+    ).values("pk")
+    by_type = {
+        RiskPoint._meta.label_lower: points,
+        Control._meta.label_lower: controls,
+        ControlRun._meta.label_lower: ControlRun.objects.filter(control__in=controls).values("pk"),
+        NoticeComment._meta.label_lower: comments,
+    }
+    target = ~Q(target_type__in=list(by_type)) | reduce(
+        or_, (Q(target_type=kind, target_id__in=ids) for kind, ids in by_type.items())
+    )
+    drafts = RiskPoint.objects.filter(_draft_readers_q(scope)).values("pk")
+    draft_controls = Control.objects.filter(risk_point__in=drafts).values("pk")
+    private = (
+        Q(private=False)
+        | Q(target_type=RiskPoint._meta.label_lower, target_id__in=drafts)
+        | Q(target_type=Control._meta.label_lower, target_id__in=draft_controls)
+    )
+    return AuditEntry.objects.filter(overseen, target, private)
+
+
 # --- what a user may do ---------------------------------------------------------------------
 
 
@@ -201,6 +256,12 @@ def is_leadership_of(user, institution: Institution) -> bool:
 
 def is_principal_of(user, institution: Institution) -> bool:
     return institution.pk in scope_of(user).principal_institution_ids
+
+
+def can_propose_level(user, risk_point: RiskPoint) -> bool:
+    """The discipline office proposes raising a level (提级) of a point the department has
+    submitted: never of a draft, which is still its author's (their own, if they hold the post)."""
+    return risk_point.state != RiskPointState.DRAFT and is_discipline_office_for(user, risk_point.institution)
 
 
 def is_staff_of(user, institution: Institution) -> bool:

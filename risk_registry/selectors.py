@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import AuditEntry, Institution
+from risk_registry.organisation.models import Institution
 
 
 @dataclass(frozen=True)
@@ -148,12 +148,8 @@ INBOX_JOINS = {
 
 
 def audit_entries(*, user, form) -> QuerySet:
-    """Audit entries of the institutions the user oversees, filtered by the search form."""
-    scope = access.scope_of(user)
-    paths = Q(pk__in=[])
-    for path in scope.subtree_paths:
-        paths |= Q(institution__path__startswith=path)
-    entries = AuditEntry.objects.filter(paths).select_related("actor", "institution")
+    """The audit entries the user may read (access module), filtered by the search form."""
+    entries = access.audit_entries_visible_to(user).select_related("actor", "institution")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         if data["person"]:

@@ -97,8 +97,8 @@ def risk_point_create(
         action="risk_point.create",
         target=risk_point,
         institution=institution,
-        summary=risk_point.description[:80],
         changes={"level": [None, level.name], "state": [None, RiskPointState.DRAFT]},
+        private=True,
     )
     control_apply_changes(risk_point=risk_point, by=by, controls=controls)
     return risk_point
@@ -134,8 +134,8 @@ def risk_point_update(
             action="risk_point.update",
             target=risk_point,
             institution=risk_point.institution,
-            summary=risk_point.description[:80],
             changes=changes,
+            private=True,  # drafts only: their wording stays with the author's side
         )
     control_apply_changes(risk_point=risk_point, by=by, controls=controls)
     return risk_point
@@ -188,11 +188,12 @@ def risk_points_copy(*, points: Iterable[RiskPoint], year: int, state: str, carr
 
 
 def points_flag_for_regrading(*, position_ids: Iterable[int], reason: str, by=None) -> int:
-    """Mark the live points of these positions for re-grading (rotation, changed powers)."""
+    """Mark the live points of these positions for re-grading (rotation, changed powers). Drafts
+    are not flagged: they are still their author's, graded when they are defined."""
     points = list(
-        RiskPoint.objects.filter(position_id__in=list(position_ids), needs_regrading=False).values_list(
-            "pk", "institution_id"
-        )
+        RiskPoint.objects.filter(position_id__in=list(position_ids), needs_regrading=False)
+        .exclude(state=RiskPointState.DRAFT)
+        .values_list("pk", "institution_id")
     )
     if not points:
         return 0

@@ -16,6 +16,7 @@ from assessments import selectors, services
 from assessments.models import SelfAssessment
 from assessments.web.forms import CycleForm, SelfAssessmentForm
 from risk_registry import access
+from risk_registry.web.params import id_param
 
 
 def _cycle_or_404(request: HttpRequest, pk: int):
@@ -105,8 +106,8 @@ def cycle_board(request: HttpRequest, pk: int) -> HttpResponse:
         node = access.object_or_404(access.institutions_visible_to(request.user), code=code)
         if not node.is_within(cycle.institution):
             node = None
-    if (dept := request.GET.get("department", "")).isdigit():
-        department = access.object_or_404(access.departments_visible_to(request.user), pk=int(dept))
+    if dept := id_param(request.GET.get("department"), name=_("The department")):
+        department = access.object_or_404(access.departments_visible_to(request.user), pk=dept)
     board = selectors.cycle_board(
         user=request.user, cycle=cycle, today=timezone.localdate(), node=node, department=department
     )

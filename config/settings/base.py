@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "risk_registry.web.middleware.NulByteMiddleware",  # after auth: its 400 page shows the user's menu
     "config.security.SessionLimitsMiddleware",  # before LoginRequired: an ended session is sent to log in
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

@@ -4,9 +4,25 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import ControlRun
+from controls.services import EARLIEST_RUN
+from controls.services import RUN_DESCRIPTION_MAX as DESCRIPTION_MAX
 
 
 class ControlRunForm(forms.ModelForm):
+    """A run: when (2000-01-01 at the earliest; the service refuses the future) and how, bounded."""
+
+    description = forms.CharField(
+        label=_("how it ran"), max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_ran_on(self):
+        ran_on = self.cleaned_data["ran_on"]
+        if ran_on < EARLIEST_RUN:
+            raise forms.ValidationError(
+                _("A run cannot be dated before %(date)s.") % {"date": EARLIEST_RUN.isoformat()}
+            )
+        return ran_on
+
     class Meta:
         model = ControlRun
         fields = ["ran_on", "description", "evidence"]

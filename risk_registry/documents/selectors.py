@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from risk_registry import access, selectors
 from risk_registry.filters import RiskPointFilterForm
@@ -25,6 +27,15 @@ def points_for_export(
     if code:  # the list drops an unknown code silently; an export of another unit's register is 404
         access.object_or_404(institutions, code=code)
     form = RiskPointFilterForm(query, institutions=institutions)
+    if not form.is_valid():  # the list drops a bad filter; an export must not widen to every point
+        raise ValidationError(
+            _("The export's filters are not valid: %(errors)s")
+            % {
+                "errors": "; ".join(
+                    f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items()
+                )
+            }
+        )
     filters = form.filters()
     return selectors.risk_points_for_list(user=user, filters=filters), filters.institution, filters.year
 

@@ -3,6 +3,7 @@ filed versions. A filed version is a frozen snapshot: it is never updated or del
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -88,7 +89,9 @@ class NoticeComment(models.Model):
         help_text=_("Empty for an anonymous comment: the author is not stored at all."),
     )
     text = models.TextField(_("comment"))
-    created_at = models.DateTimeField(_("left at"), auto_now_add=True)
+    # The day only (the start of the local day), set by notice_comment_add: a precise time could be
+    # lined up with the author's other actions and defeat an anonymous comment.
+    created_at = models.DateTimeField(_("left on"), default=timezone.now, editable=False)
     answer = models.TextField(_("answer"), blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

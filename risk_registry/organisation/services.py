@@ -4,12 +4,14 @@ Every service of every layer records its change with ``audit_record`` in the sam
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from risk_registry.organisation.models import (
@@ -44,16 +46,25 @@ def audit_record(
     institution: Institution | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
+    private: bool = False,
+    at: datetime.datetime | None = None,
 ) -> AuditEntry:
-    """Append one audit entry; call inside the transaction of the change it records."""
+    """Append one audit entry; call inside the transaction of the change it records.
+
+    ``private``: the change was made on a private object (a draft). Its summary is not kept (an
+    audit entry outlives the object's privacy, so it must not copy the object's free text), and
+    the access module shows the entry only to those who may see the object's drafts. ``at``: a
+    coarser time than now, where a precise one would identify an anonymous author."""
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
         target_type=target._meta.label_lower,
         target_id=target.pk,
         institution=institution,
-        summary=summary[:255],
+        summary="" if private else summary[:255],
         changes=changes or {},
+        private=private,
+        at=at or timezone.now(),
     )
 
 

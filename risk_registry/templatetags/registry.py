@@ -37,10 +37,13 @@ EXTRA_LABELS = {
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
+    if name in EXTRA_LABELS:  # "controls" is a reverse relation: it has no verbose name
+        return str(EXTRA_LABELS[name])
     try:
-        return str(RiskPoint._meta.get_field(name).verbose_name)
+        field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
-        return str(EXTRA_LABELS.get(name, name))
+        return name
+    return str(getattr(field, "verbose_name", name))
 
 
 @register.filter

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils.http import urlencode
 from openpyxl import load_workbook
 
 from controls.models import Control
@@ -22,6 +23,12 @@ from risk_registry.tests.documents_helpers import enrich_register, pdf_fonts, pd
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 
 pytestmark = pytest.mark.django_db
+
+
+def export_data(query: dict) -> dict:
+    """The POST of an export form: the form and format, the list's filters as its query string."""
+    filters = {k: v for k, v in query.items() if k not in ("form", "format")}
+    return {"form": query.get("form", "overview"), "format": query.get("format", "xlsx"), "filters": urlencode(filters)}
 
 
 def render(world, form: str, fmt: str) -> bytes:
@@ -185,8 +192,9 @@ def test_filed_version_footer_on_every_pdf_page(world):
 def test_list_export_keeps_filters_downloads_at_once_and_is_audited(world, login):
     enrich_register(world)
     client = login(world.discipline)
-    response = client.get(
-        reverse("documents_export"), {"form": "overview", "format": "xlsx", "institution": "bureau-a", "q": "虚报"}
+    response = client.post(
+        reverse("documents_export"),
+        export_data({"form": "overview", "format": "xlsx", "institution": "bureau-a", "q": "虚报"}),
     )
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
@@ -201,8 +209,8 @@ def test_list_export_keeps_filters_downloads_at_once_and_is_audited(world, login
 
 def test_export_of_an_institution_outside_scope_is_404(world, login):
     client = login(world.outsider)
-    response = client.get(
-        reverse("documents_export"), {"form": "overview", "format": "xlsx", "institution": "bureau-a"}
+    response = client.post(
+        reverse("documents_export"), export_data({"form": "overview", "format": "xlsx", "institution": "bureau-a"})
     )
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="document.export").exists()
@@ -211,7 +219,7 @@ def test_export_of_an_institution_outside_scope_is_404(world, login):
 def test_holder_exports_only_own_points(world, login):
     enrich_register(world)
     client = login(world.holder3)
-    response = client.get(reverse("documents_export"), {"form": "unit-register", "format": "xlsx"})
+    response = client.post(reverse("documents_export"), export_data({"form": "unit-register", "format": "xlsx"}))
     text = xlsx_text(b"".join(response.streaming_content))
     assert "虚报冒领" in text
     assert "违规简化审批程序" not in text and "选择性执法" not in text
@@ -219,9 +227,11 @@ def test_holder_exports_only_own_points(world, login):
 
 def test_filed_version_export_and_out_of_scope_404(world, login):
     version = filed_version(world)
-    response = login(world.superior).get(reverse("documents_version_export", args=[version.pk]), {"format": "pdf"})
+    response = login(world.superior).post(
+        reverse("documents_version_export", args=[version.pk]), {"format": "pdf", "form": "unit-register"}
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert login(world.outsider).get(reverse("documents_version_export", args=[version.pk])).status_code == 404
+    assert login(world.outsider).post(reverse("documents_version_export", args=[version.pk])).status_code == 404
 
 
 def test_large_export_runs_as_a_job_with_progress_and_download(
@@ -235,8 +245,8 @@ def test_large_export_runs_as_a_job_with_progress_and_download(
     monkeypatch.setattr(tasks.export_job_run, "apply_async", lambda args, **options: calls.append(args[0]))
     client = login(world.discipline)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get(
-            reverse("documents_export"), {"form": "overview", "format": "xlsx", "institution": "bureau-a"}
+        response = client.post(
+            reverse("documents_export"), export_data({"form": "overview", "format": "xlsx", "institution": "bureau-a"})
         )
     job = ExportJob.objects.get(owner=world.discipline)
     assert response.status_code == 302 and response.url == reverse("documents_job", args=[job.token])
@@ -269,7 +279,7 @@ def test_task_marks_the_job_failed_and_reraises_a_permanent_error(world, monkeyp
 def test_pdf_refusal_is_shown_to_the_user(world, login, monkeypatch):
     monkeypatch.setattr(pdf, "installed_cjk_families", lambda: [])
     client = login(world.discipline)
-    response = client.get(reverse("documents_export"), {"form": "overview", "format": "pdf"}, follow=True)
+    response = client.post(reverse("documents_export"), export_data({"form": "overview", "format": "pdf"}), follow=True)
     assert "fonts-noto-cjk" in response.content.decode()
 
 
@@ -360,9 +370,11 @@ def test_archive_job_in_the_browser(world, login, monkeypatch, django_capture_on
 def test_state_filter_kept_for_registers(world, login):
     enrich_register(world)
     world.a.risk_points.filter(pk=world.finance_point.pk).update(state=RiskPointState.APPROVED)
-    response = login(world.discipline).get(
+    response = login(world.discipline).post(
         reverse("documents_export"),
-        {"form": "unit-register", "format": "xlsx", "institution": "bureau-a", "year": "2026", "state": "approved"},
+        export_data(
+            {"form": "unit-register", "format": "xlsx", "institution": "bureau-a", "year": "2026", "state": "approved"}
+        ),
     )
     text = xlsx_text(b"".join(response.streaming_content))
     assert "虚报冒领" in text and "违规简化审批程序" not in text

@@ -35,7 +35,7 @@ def test_a_referer_on_this_site_is_followed(referer):
 
 def test_a_failed_export_does_not_redirect_to_the_referers_site(world, login):
     client = login(world.holder)
-    response = client.get(
+    response = client.post(
         reverse("documents_export"), {"form": "overview", "format": "doc"}, HTTP_REFERER="https://evil.example/phish"
     )
 
@@ -47,7 +47,7 @@ def test_a_failed_export_does_not_redirect_to_the_referers_site(world, login):
 
 def test_a_failed_export_goes_back_to_the_list_it_came_from(world, login):
     came_from = "http://testserver/risks/?year=2026"
-    response = login(world.holder).get(
+    response = login(world.holder).post(
         reverse("documents_export"), {"form": "overview", "format": "doc"}, HTTP_REFERER=came_from
     )
     assert response["Location"] == came_from

@@ -360,7 +360,8 @@ def test_risk_point_create_writes_an_audit_entry_with_the_changes(world):
     assert entry.actor == world.holder
     assert entry.institution == world.a
     assert entry.target_type == "risk_registry.riskpoint"
-    assert entry.summary == "超时限办理审批事项"
+    assert entry.summary == ""  # a draft's text is never copied into the audit trail
+    assert entry.private
     assert entry.changes == {"level": [None, "二级"], "state": [None, "draft"]}
 
 

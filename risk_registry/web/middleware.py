@@ -1,8 +1,14 @@
-"""Chinese first: the browser's Accept-Language does not override the product's default.
+"""Site-wide middleware of the pages: Chinese first, and no NUL bytes in the address.
+
+Chinese first: the browser's Accept-Language does not override the product's default.
 
 Government offices run browsers in many languages; the product speaks Simplified Chinese until
 the user picks English in the language switcher (a cookie), whatever the browser asks for.
 """
+
+from django.utils.translation import gettext as _
+
+from risk_registry.web.params import BadParameter
 
 
 class DefaultLanguageMiddleware:
@@ -13,4 +19,17 @@ class DefaultLanguageMiddleware:
 
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+class NulByteMiddleware:
+    """400 for a NUL byte in the query string: PostgreSQL refuses it in text, and a search for it
+    would otherwise end in a 500. Forms refuse it in posted text themselves (Django's CharField)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            raise BadParameter(_("The address contains a character that is not allowed (NUL)."))
         return self.get_response(request)

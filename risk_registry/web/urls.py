@@ -1,7 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from risk_registry.web.params import YearConverter
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
+
+register_converter(YearConverter, "year")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,13 +22,13 @@ urlpatterns = [
     path("risks/<int:pk>/step/<slug:name>/", wf.risk_point_step, name="risk_point_step"),
     path("risks/<int:pk>/propose/", wf.risk_point_propose, name="risk_point_propose"),
     path("proposals/<int:pk>/decide/", wf.proposal_decide, name="proposal_decide"),
-    path("registers/<slug:code>/<int:year>/", wf.register_detail, name="register_detail"),
-    path("registers/<slug:code>/<int:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
-    path("registers/<slug:code>/<int:year>/decide/", wf.register_decide, name="register_decide"),
-    path("registers/<slug:code>/<int:year>/publish/", wf.register_publish, name="register_publish"),
-    path("registers/<slug:code>/<int:year>/comment/", wf.register_comment, name="register_comment"),
-    path("registers/<slug:code>/<int:year>/issue/", wf.register_issue, name="register_issue"),
-    path("registers/<slug:code>/<int:year>/file/", wf.register_file, name="register_file"),
+    path("registers/<slug:code>/<year:year>/", wf.register_detail, name="register_detail"),
+    path("registers/<slug:code>/<year:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
+    path("registers/<slug:code>/<year:year>/decide/", wf.register_decide, name="register_decide"),
+    path("registers/<slug:code>/<year:year>/publish/", wf.register_publish, name="register_publish"),
+    path("registers/<slug:code>/<year:year>/comment/", wf.register_comment, name="register_comment"),
+    path("registers/<slug:code>/<year:year>/issue/", wf.register_issue, name="register_issue"),
+    path("registers/<slug:code>/<year:year>/file/", wf.register_file, name="register_file"),
     path("comments/<int:pk>/answer/", wf.comment_answer, name="comment_answer"),
     path("filings/", wf.filings, name="filings"),
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),

@@ -46,7 +46,7 @@ def to_regrade(user) -> QuerySet[RiskPoint]:
     scope = access.scope_of(user)
     if not scope.discipline_paths:
         return RiskPoint.objects.none()
-    return RiskPoint.objects.filter(_in_paths(scope.discipline_paths), needs_regrading=True)
+    return RiskPoint.objects.filter(_in_paths(scope.discipline_paths), needs_regrading=True).exclude(state=S.DRAFT)
 
 
 def comments_to_answer(user) -> QuerySet[NoticeComment]:

@@ -72,7 +72,9 @@ def quality_report(
         points.annotate(n=Count("controls")).filter(n=0).values("id", "description")[:200]
     )
     if institution_id is not None:
-        with_points = RiskPoint.objects.filter(institution_id=institution_id, position__isnull=False)
+        # Only the points the reader may see (``points`` comes from the access module): a hidden
+        # draft must not show through as a position that "has" points.
+        with_points = points.filter(institution_id=institution_id, position__isnull=False)
         if year is not None:
             with_points = with_points.filter(year=year)
         report.positions_without_points = list(

@@ -35,8 +35,15 @@ DEFAULT_NOTICE_DAYS = 5
 
 
 def register_for(*, institution: Institution, year: int) -> Register:
+    """The register of an institution and year, created on first use (by an action that writes)."""
     register, _created = Register.objects.get_or_create(institution=institution, year=year)
     return register
+
+
+def register_get(*, institution: Institution, year: int) -> Register:
+    """The register for reading: the saved one, or an unsaved empty one (a GET writes nothing)."""
+    register = Register.objects.filter(institution=institution, year=year).first()
+    return register or Register(institution=institution, year=year)
 
 
 def register_points(register: Register) -> QuerySet[RiskPoint]:
@@ -155,6 +162,11 @@ def notice_is_open(register: Register, *, today: datetime.date | None = None) ->
     )
 
 
+def comment_day() -> datetime.datetime:
+    """When a comment was left, as precisely as it is kept: the start of the local day."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @transaction.atomic
 def notice_comment_add(
     *, by, register: Register, text: str, risk_point: RiskPoint | None = None, anonymous: bool = False
@@ -169,12 +181,13 @@ def notice_comment_add(
         raise ValidationError(_("This institution does not accept anonymous comments."))
     if not text.strip():
         raise ValidationError(_("Write your comment."))
-    if risk_point is not None and (
-        risk_point.institution_id != register.institution_id or risk_point.year != register.year
-    ):
+    # Only a point published in this notice (read again: the caller's copy may be stale). A draft
+    # or a point still under review must not be nameable, let alone confirmed, by a comment.
+    if risk_point is not None and not register_points(register).filter(pk=risk_point.pk, state=S.IN_NOTICE).exists():
         raise ValidationError(_("The risk point is not in this register."))
+    day = comment_day()
     comment = NoticeComment.objects.create(
-        register=register, risk_point=risk_point, author=None if anonymous else by, text=text.strip()
+        register=register, risk_point=risk_point, author=None if anonymous else by, text=text.strip(), created_at=day
     )
     audit_record(
         actor=None if anonymous else by,
@@ -182,6 +195,7 @@ def notice_comment_add(
         target=comment,
         institution=register.institution,
         summary=comment.text[:80],
+        at=day,
     )
     return comment
 
@@ -345,8 +359,8 @@ def version_diff(older: dict, newer: dict) -> dict:
 
 @transaction.atomic
 def level_proposal_create(*, by, risk_point: RiskPoint, likelihood: int, severity: int, reason: str) -> LevelProposal:
-    """The discipline office proposes raising a level at any time, with a reason."""
-    access.require(access.is_discipline_office_for(by, risk_point.institution))
+    """The discipline office proposes raising a level at any time after submission, with a reason."""
+    access.require(access.can_propose_level(by, risk_point))
     if not reason.strip():
         raise ValidationError(_("Give the reason for raising the level."))
     level = grade_level_for(institution=risk_point.institution, likelihood=likelihood, severity=severity)

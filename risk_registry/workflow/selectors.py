@@ -23,12 +23,15 @@ def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
     return [p for p in points if step.may(user, p)]
 
 
-def batch_change(post, point: RiskPoint, *, define: bool):
-    """One row of a batch form as a workflow Change (per-point likelihood/severity when defining)."""
+BATCH_NUMBERS = ("version_", "likelihood_", "severity_")  # the batch form's per-point fields: <name>_<point id>
+
+
+def batch_change(numbers: dict[str, int | None], point: RiskPoint, *, define: bool):
+    """One row of a batch form as a workflow Change (per-point likelihood/severity when defining);
+    ``numbers`` are the form's per-point fields, parsed by the page."""
 
     def number(name: str) -> int | None:
-        raw = post.get(f"{name}_{point.pk}", "")
-        return int(raw) if raw.isdigit() else None
+        return numbers.get(f"{name}_{point.pk}")
 
     return Change(
         point_id=point.pk,
@@ -43,19 +46,22 @@ def register_page(*, user, register) -> dict:
     institution = register.institution
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
-    versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+    saved = register.pk is not None  # a register nobody has acted on yet is shown unsaved (GETs write nothing)
+    versions = (
+        list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+        if saved
+        else []
+    )
     notice_open = registers.notice_is_open(register)
+    decisions = Decision.objects.filter(register=register) if saved else Decision.objects.none()
+    comments = NoticeComment.objects.filter(register=register) if saved else NoticeComment.objects.none()
     return {
         "register": register,
         "institution": institution,
         "by_state": [(value, label, by_state.get(value, 0)) for value, label in RiskPointState.choices],
         "total": sum(by_state.values()),
-        "decisions": Decision.objects.filter(register=register)
-        .select_related("recorded_by")
-        .annotate(n=Count("points")),
-        "comments": NoticeComment.objects.filter(register=register).select_related(
-            "author", "answered_by", "risk_point"
-        ),
+        "decisions": decisions.select_related("recorded_by").annotate(n=Count("points")),
+        "comments": comments.select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
         "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
@@ -75,6 +81,6 @@ def register_page(*, user, register) -> dict:
             and by_state.get(RiskPointState.IN_NOTICE, 0) > 0
             and register.notice_ends_on is not None
             and register.notice_ends_on < timezone.localdate(),
-            "file": inbox.registers_to_file(user).filter(pk=register.pk).exists(),
+            "file": saved and inbox.registers_to_file(user).filter(pk=register.pk).exists(),
         },
     }

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -63,7 +64,9 @@ class AuditAction(models.TextChoices):
 class AuditEntry(models.Model):
     """Who did what to which object, when, with the before/after values that matter."""
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # Set by audit_record (now, or a coarser time where precision would identify a person: the
+    # day of an anonymous comment).
+    at = models.DateTimeField(_("time"), default=timezone.now, editable=False, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor")
     )
@@ -79,6 +82,11 @@ class AuditEntry(models.Model):
     target_id = models.BigIntegerField(_("object id"))
     summary = models.CharField(_("summary"), max_length=255, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    private = models.BooleanField(
+        _("private"),
+        default=False,
+        help_text=_("Made while its object was private (a draft): shown only to those who could see the draft."),
+    )
 
     class Meta:
         verbose_name = _("audit entry")

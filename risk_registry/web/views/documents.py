@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.web.params import BadParameter, year_param
 from risk_registry.web.redirects import redirect_back
 
 NOT_FILTERS = ("form", "format", "after")
@@ -33,12 +34,14 @@ def _download(outcome: services.ExportOutcome) -> FileResponse:
 
 
 def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
+    """An export is a POST (it writes a job and an audit entry): ``form`` and ``format`` come
+    with it; a list's filters come as ``filters``, the list's query string."""
     try:
         outcome = services.export_start(
             user=request.user,
             kind=kind,
-            form_code=request.GET.get("form", "overview"),
-            fmt=request.GET.get("format", "xlsx"),
+            form_code=request.POST.get("form", "overview"),
+            fmt=request.POST.get("format", "xlsx"),
             params=params,
         )
     except (DocumentUnavailable, ValidationError) as error:
@@ -50,14 +53,15 @@ def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
     return redirect("documents_job", token=outcome.job.token)
 
 
-@require_GET
+@require_POST
 def export(request: HttpRequest) -> HttpResponse:
     """Export the risk-point list in a form, keeping its filters (institution and year = a register)."""
-    params = {key: values for key, values in request.GET.lists() if key not in NOT_FILTERS}
+    filters = QueryDict(request.POST.get("filters", ""))
+    params = {key: values for key, values in filters.lists() if key not in NOT_FILTERS}
     return _start(request, kind="list", params=params)
 
 
-@require_GET
+@require_POST
 def version_export(request: HttpRequest, pk: int) -> HttpResponse:
     version = access.object_or_404(selectors.filed_versions_visible_to(request.user), pk=pk)
     return _start(request, kind="version", params={"version": version.pk})
@@ -69,8 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     institutions = access.institutions_visible_to(request.user).order_by("path")
     code = request.GET.get("institution", "")
     institution = access.object_or_404(institutions, code=code) if code else institutions.first()
-    year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() else timezone.localdate().year
+    year = year_param(request.GET.get("year"), default=timezone.localdate().year)
     versions = (
         selectors.filed_versions_visible_to(request.user)
         .filter(register__institution=institution, register__year=year)
@@ -96,14 +99,14 @@ def archive(request: HttpRequest) -> HttpResponse:
     institution = access.object_or_404(
         access.institutions_visible_to(request.user), code=request.POST.get("institution")
     )
-    year_text = request.POST.get("year", "")
-    if not year_text.isdigit():
-        raise Http404
+    year = year_param(request.POST.get("year"))
+    if year is None:
+        raise BadParameter(_("Choose the year of the archive."))
     try:
-        job = services.archive_start(user=request.user, institution=institution, year=int(year_text))
+        job = services.archive_start(user=request.user, institution=institution, year=year)
     except DocumentUnavailable as error:
         messages.error(request, str(error))
-        return redirect(f"{reverse('documents_home')}?institution={institution.code}&year={year_text}")
+        return redirect(f"{reverse('documents_home')}?institution={institution.code}&year={year}")
     return redirect("documents_job", token=job.token)
 
 
@@ -163,8 +166,7 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
     context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
     if request.method == "POST":
         upload = request.FILES.get("file")
-        year_text = request.POST.get("year", "")
-        year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else year
+        year = year_param(request.POST.get("year"), default=year)
         if upload is None:
             messages.error(request, _("Choose a file."))
             return render(request, "documents/import.html", context)

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,7 +19,7 @@ from positions.models import Position
 from risk_registry import access, selectors, services
 from risk_registry.filters import RiskPointFilterForm
 from risk_registry.organisation import selectors as org_selectors
-from risk_registry.organisation.models import AuditEntry, Department
+from risk_registry.organisation.models import Department
 from risk_registry.web.forms.points import (
     ControlFormSet,
     RiskPointForm,
@@ -76,9 +76,10 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
     department = access.object_or_404(access.departments_visible_to(request.user).select_related("institution"), pk=pk)
+    visible = access.risk_points_visible_to(request.user).filter(department=department).values("pk")
     positions = (
         Position.objects.filter(department=department)
-        .annotate(point_count=Count("risk_points", distinct=True))
+        .annotate(point_count=Count("risk_points", filter=Q(risk_points__in=visible), distinct=True))
         .prefetch_related("holdings__user")
     )
     return render(
@@ -123,9 +124,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     controls = risk_point.controls.select_related("rule")
-    history = AuditEntry.objects.filter(target_type="risk_registry.riskpoint", target_id=risk_point.pk).select_related(
-        "actor"
-    )[:50]
+    history = access.risk_point_history_visible_to(request.user, risk_point).select_related("actor")[:50]
     return render(
         request,
         "risk_registry/risk_point_detail.html",
@@ -138,7 +137,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
             ],
             "proposal_form": ProposalForm(scheme=risk_point.institution.grading_scheme)
-            if access.is_discipline_office_for(request.user, risk_point.institution)
+            if access.can_propose_level(request.user, risk_point)
             else None,
         },
     )

@@ -32,10 +32,18 @@ from risk_registry.web.forms.workflow import (
     StepForm,
 )
 from risk_registry.web.pagination import keyset_page
+from risk_registry.web.params import MAX_ID, id_param, int_param
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow import selectors as wf_selectors
 from risk_registry.workflow.quality import quality_report
-from risk_registry.workflow.transitions import REGISTER_STEPS, Change, WorkflowConflict, transition, transition_apply
+from risk_registry.workflow.transitions import (
+    BY_NAME,
+    REGISTER_STEPS,
+    Change,
+    WorkflowConflict,
+    transition,
+    transition_apply,
+)
 
 
 def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
@@ -50,10 +58,23 @@ def _attempt(request: HttpRequest, action: Callable[[], object], success: str) -
     return True
 
 
-def _register_or_404(request: HttpRequest, code: str, year: int):
+def _refused(request: HttpRequest, form) -> None:
+    """A form that failed validation says why (nothing was written)."""
+    reasons = "; ".join(
+        f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+    messages.error(request, _("Nothing was saved: %(reasons)s") % {"reasons": reasons})
+
+
+def _register_or_404(request: HttpRequest, code: str, year: int, *, create: bool = True):
+    """The register of a visible institution and year. A GET only reads (a register not yet
+    written is shown unsaved, empty); a POST creates it when it acts on it."""
     institution = access.object_or_404(
         access.institutions_visible_to(request.user).select_related("grading_scheme", "parent"), code=code
     )
+    if request.method == "GET" or not create:
+        return registers.register_get(institution=institution, year=year)
     return registers.register_for(institution=institution, year=year)
 
 
@@ -63,9 +84,9 @@ def _register_or_404(request: HttpRequest, code: str, year: int):
 @require_POST
 def risk_point_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     point = access.object_or_404(access.risk_points_visible_to(request.user).select_related("institution"), pk=pk)
+    if name not in BY_NAME or name in REGISTER_STEPS:
+        raise Http404  # an unknown step; whole-register steps have their own pages
     step = transition(name)
-    if name in REGISTER_STEPS:
-        raise Http404  # whole-register steps have their own pages
     access.require(point.state in step.sources and step.may(request.user, point))
     form = StepForm(request.POST)
     form.is_valid()
@@ -88,7 +109,7 @@ def risk_point_propose(request: HttpRequest, pk: int) -> HttpResponse:
     point = access.object_or_404(
         access.risk_points_visible_to(request.user).select_related("institution__grading_scheme", "level"), pk=pk
     )
-    access.require(access.is_discipline_office_for(request.user, point.institution))
+    access.require(access.can_propose_level(request.user, point))
     form = ProposalForm(request.POST, scheme=point.institution.grading_scheme)
     if form.is_valid():
         _attempt(
@@ -113,6 +134,8 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: registers.level_proposal_decide(by=request.user, proposal=proposal, **form.cleaned_data),
             _("The decision was recorded."),
         )
+    else:
+        _refused(request, form)
     return redirect("inbox")
 
 
@@ -127,17 +150,20 @@ def register_batch(request: HttpRequest, code: str, year: int, name: str) -> Htt
     office defines the levels of a department at once, with per-point likelihood and severity."""
     if name not in BATCH_STEPS:
         raise Http404
-    register = _register_or_404(request, code, year)
+    register = _register_or_404(request, code, year, create=False)  # the points move, not the register
     step = transition(name)
     points = wf_selectors.batch_points(user=request.user, register=register, state=BATCH_STEPS[name], step=step)
-    department = request.GET.get("department") or request.POST.get("department")
-    if department and department.isdigit():
-        points = [p for p in points if p.department_id == int(department)]
+    department = id_param(request.GET.get("department") or request.POST.get("department"), name=_("The department"))
+    if department:
+        points = [p for p in points if p.department_id == department]
     if request.method == "POST":
-        chosen = {int(v) for v in request.POST.getlist("point") if v.isdigit()}
-        changes = [
-            wf_selectors.batch_change(request.POST, p, define=name == "define") for p in points if p.pk in chosen
-        ]
+        chosen = {id_param(v, name=_("The risk point")) for v in request.POST.getlist("point")}
+        numbers = {
+            key: int_param(value, name=key, minimum=0, maximum=MAX_ID)
+            for key, value in request.POST.items()
+            if key.startswith(wf_selectors.BATCH_NUMBERS)
+        }
+        changes = [wf_selectors.batch_change(numbers, p, define=name == "define") for p in points if p.pk in chosen]
         if _attempt(
             request,
             lambda: transition_apply(by=request.user, name=name, changes=changes),
@@ -209,6 +235,8 @@ def register_publish(request: HttpRequest, code: str, year: int) -> HttpResponse
             lambda: registers.notice_publish(by=request.user, register=register, **form.cleaned_data),
             _("The register is in public notice."),
         )
+    else:
+        _refused(request, form)
     return redirect("register_detail", code=code, year=year)
 
 
@@ -231,6 +259,8 @@ def register_comment(request: HttpRequest, code: str, year: int) -> HttpResponse
             ),
             _("Thank you: your comment was recorded."),
         )
+    else:
+        _refused(request, form)
     return redirect("register_detail", code=code, year=year)
 
 
@@ -249,6 +279,8 @@ def comment_answer(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: registers.notice_comment_answer(by=request.user, comment=comment, **form.cleaned_data),
             _("The answer was recorded."),
         )
+    else:
+        _refused(request, form)
     return redirect("register_detail", code=comment.register.institution.code, year=comment.register.year)
 
 
@@ -292,12 +324,10 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         _versions_visible_to(request.user).select_related("register__institution", "signed_by"), pk=pk
     )
     others = _versions_visible_to(request.user).filter(register=version.register).exclude(pk=pk).only("id", "number")
-    against = request.GET.get("against")
+    against = id_param(request.GET.get("against"), name=_("The version to compare with"))
     diff = None
-    if against and against.isdigit():
-        other = access.object_or_404(
-            _versions_visible_to(request.user).filter(register=version.register), pk=int(against)
-        )
+    if against:
+        other = access.object_or_404(_versions_visible_to(request.user).filter(register=version.register), pk=against)
         older, newer = sorted((other, version), key=lambda v: v.number)
         diff = {"older": older, "newer": newer, **registers.version_diff(older.snapshot, newer.snapshot)}
     return render(request, "risk_registry/version_detail.html", {"version": version, "others": others, "diff": diff})
