@@ -71,7 +71,9 @@ def test_comparing_filed_versions_whose_controls_differ_shows_the_difference(wor
 )
 def test_a_bad_number_or_nul_in_the_query_string_is_a_400(world, login, persona, url, query):
     args = {
-        "version_detail": lambda: [_version(world, 1, Register.objects.create(institution=world.a, year=2026), []).pk],
+        "version_detail": lambda: [
+            _version(world, 1, Register.objects.create(institution=world.a, year=2026), RiskPoint.objects.none()).pk
+        ],
         "register_batch": lambda: ["bureau-a", 2026, "review"],
     }.get(url, list)()
     before = rows()
