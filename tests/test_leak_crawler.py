@@ -321,13 +321,6 @@ def demo(django_db_setup, django_db_blocker):
         transaction.set_rollback(True)
 
 
-@pytest.mark.django_db
-def test_every_route_is_crawled(demo):
-    names = {name for name, _pattern in _routes()}
-    assert names - set(demo.urls) == set(), "a route the crawler does not visit"
-    assert set(demo.urls) - names == set()
-
-
 def _visits(demo: Demo):
     """(user, route, url): every persona on every route, the URLs of a route shared out among them."""
     for number, user in enumerate(demo.users):
@@ -343,6 +336,10 @@ def _visits(demo: Demo):
 
 @pytest.mark.django_db
 def test_no_persona_reads_a_marker_the_data_model_denies(demo):
+    """One test (the demo is built once per xdist worker that runs it): routes, then the crawl."""
+    names = {name for name, _pattern in _routes()}
+    assert names - set(demo.urls) == set(), "a route the crawler does not visit"
+    assert set(demo.urls) - names == set()
     readers = _readers(demo.users)
     leaks, errors, visited, requests = [], [], set(), 0
     seen_markers: set[str] = set()
