@@ -150,7 +150,9 @@ INBOX_JOINS = {
 def audit_entries(*, user, form) -> QuerySet:
     """The audit entries the user may read (access module), filtered by the search form."""
     entries = access.audit_entries_visible_to(user).select_related("actor", "institution")
-    if form.is_bound and form.is_valid():
+    if form.is_bound and not form.is_valid():
+        return entries.none()  # a search that cannot be read finds nothing: it is not widened to everything
+    if form.is_bound:
         data = form.cleaned_data
         if data["person"]:
             entries = entries.filter(actor__username=data["person"])

@@ -198,3 +198,10 @@ def test_an_export_by_get_is_refused_and_writes_nothing(world, login, url):
     response = login(world.discipline).get(reverse(url), {"form": "overview", "format": "xlsx"})
     assert response.status_code == 405
     assert rows() == before
+
+
+def test_an_audit_search_with_a_bad_date_says_why_and_finds_nothing(world, login):
+    response = login(world.discipline).get(reverse("audit_log"), {"since": "2026-13-45"})
+    assert response.status_code == 200
+    assert 'data-testid="search-errors"' in response.content.decode()
+    assert response.context["page"].rows == []
