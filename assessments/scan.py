@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -143,7 +145,7 @@ def _insert(rows: list[tuple[int, int, str]], scan: ScanRun, now: datetime.datet
     )
 
 
-def _candidates(cycles: list[dict], today: datetime.date) -> Q:
+def _candidates(cycles: Sequence[Mapping[str, Any]], today: datetime.date) -> Q:
     parts = Q(pk__in=[])
     for cycle in cycles:
         horizon = today + datetime.timedelta(days=max(cycle["reminder_days"] or [0]))
@@ -215,7 +217,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     )
 
 
-def _needs_generation(cycle: dict, now: datetime.datetime) -> bool:
+def _needs_generation(cycle: Mapping[str, Any], now: datetime.datetime) -> bool:
     """Never generated (the message was lost), or generated long enough ago that holders,
     departments and approved controls may have changed since."""
     generated = cycle["tasks_generated_at"]

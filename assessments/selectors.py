@@ -43,7 +43,7 @@ def task_title(task: Task) -> str:
             "end": task.due_on,
             "measure": task.control.measure[:60] if task.control else "",
         }
-    labels = {
+    labels: dict[str, str] = {
         Task.Kind.REGISTER_DEFINE: _("Define the levels of the register of %(institution)s"),
         Task.Kind.REGISTER_APPROVE: _("Approve the register of %(institution)s"),
         Task.Kind.REGISTER_NOTICE: _("Publish the register of %(institution)s for notice"),

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -41,6 +42,12 @@ DEFAULT_PHASES = (
 )
 CONTROL_RUN_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
 MAX_REMINDER_DAYS = 60
+# Calendar months per period of a control that runs monthly, quarterly or half-yearly.
+MONTHS_PER_PERIOD: dict[str, int] = {
+    Control.Frequency.MONTHLY: 1,
+    Control.Frequency.QUARTERLY: 3,
+    Control.Frequency.HALF_YEARLY: 6,
+}
 
 
 @dataclass(frozen=True)
@@ -213,9 +220,7 @@ def control_periods(
             periods.append((day, min(day + datetime.timedelta(days=6), end)))
             day += datetime.timedelta(days=7)
         return periods
-    months = {Control.Frequency.MONTHLY: 1, Control.Frequency.QUARTERLY: 3, Control.Frequency.HALF_YEARLY: 6}.get(
-        frequency
-    )
+    months = MONTHS_PER_PERIOD.get(frequency)
     if months is None:
         return [(start, end)]
     periods, month_start = [], datetime.date(start.year, start.month, 1)
@@ -234,7 +239,7 @@ def _spread(phase: Phase, fraction: float) -> datetime.date:
 class _Owners:
     """Who owns what in a subtree, from one query of memberships (no query per task)."""
 
-    def __init__(self, institutions: dict[int, str], memberships: Iterable[dict]) -> None:
+    def __init__(self, institutions: dict[int, str], memberships: Iterable[Mapping[str, Any]]) -> None:
         self.paths = institutions
         self.by_role: dict[tuple[str, int], list[int]] = defaultdict(list)
         self.heads: dict[int, list[int]] = defaultdict(list)
@@ -265,7 +270,7 @@ class _Owners:
         )
 
     def head(self, department_id: int | None) -> int | None:
-        users = self.heads.get(department_id)
+        users = self.heads.get(department_id) if department_id is not None else None
         return min(users) if users else None
 
 

@@ -48,7 +48,7 @@ def institution_tree(request: HttpRequest) -> HttpResponse:
         nodes = visible.filter(name__icontains=text)[:100]
     else:
         top_depth = visible.order_by("depth").values_list("depth", flat=True).first()
-        nodes = visible.filter(depth__lte=(top_depth or 0) + 1)[:500] if top_depth is not None else []
+        nodes = visible.filter(depth__lte=top_depth + 1)[:500] if top_depth is not None else visible.none()
     return render(request, "risk_registry/institution_tree.html", {"nodes": nodes, "q": text})
 
 
