@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",  # failed logins: throttling and lockout (the security settings below)
+    "django_htmx",  # request.htmx: risk_registry/web/htmx.py picks page or partial with it
     "config.apps.SecurityConfig",  # connects config/security.py's login signal
     # Bottom to top: the layers of docs/architecture.md (import-linter keeps them: pyproject.toml).
     "risk_registry.organisation",
@@ -43,6 +44,7 @@ MIDDLEWARE = [
     "risk_registry.web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

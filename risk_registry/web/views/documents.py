@@ -24,6 +24,7 @@ from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
 from risk_registry.organisation.users import AuthenticatedRequest
+from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.redirects import redirect_back
 
 NOT_FILTERS = ("form", "format", "after")
@@ -116,8 +117,12 @@ def _own_job(request: AuthenticatedRequest, token: uuid.UUID) -> ExportJob:
 @require_GET
 def job(request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
     """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
-    template = "documents/_job_status.html" if request.headers.get("HX-Request") else "documents/job.html"
-    return render(request, template, {"job": _own_job(request, token)})
+    return render_page_or_partial(
+        request,
+        page="documents/job.html",
+        partial="documents/_job_status.html",
+        context={"job": _own_job(request, token)},
+    )
 
 
 @require_GET
