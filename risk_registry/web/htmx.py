@@ -16,14 +16,15 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
 
 VARY = ("HX-Request", "HX-History-Restore-Request")
 
 
 def wants_partial(request: HttpRequest) -> bool:
     """An htmx swap asks for the fragment; a history restore (Back) and a plain visit do not."""
-    htmx = getattr(request, "htmx", None)  # set by django_htmx.middleware.HtmxMiddleware
-    return bool(htmx) and not htmx.history_restore_request
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)  # set by django_htmx's HtmxMiddleware
+    return htmx is not None and bool(htmx) and not htmx.history_restore_request
 
 
 def render_page_or_partial(
