@@ -377,7 +377,7 @@ class _Lookups:
                 "department_id", "position_id", "description"
             )
         )
-        self.found_by = dict(FOUND_BY_WORDS)
+        self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
         for value, label in FoundBy.choices:
             self.found_by[value] = value
             self.found_by[str(label)] = value

@@ -286,7 +286,9 @@ class _Province:
             ),
         )
         first_membership = _next_id("organisation_membership")
-        memberships = [(self.head_of[d], inst, "dept_head", d) for d, inst in self.departments]
+        memberships: list[tuple[int, int, str, int | None]] = [
+            (self.head_of[d], inst, "dept_head", d) for d, inst in self.departments
+        ]
         memberships += [(self.principal_of[pk], pk, "principal", None) for pk in self.ids]
         memberships += [(self.discipline_of[pk], pk, "discipline", None) for pk in self.ids]
         _copy(
