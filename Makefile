@@ -117,7 +117,7 @@ messages: $(RUN_STAMP) debian-run
 
 clean:
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache test-results var/staticfiles var/broker var/run var/celerybeat-schedule*
+	rm -rf .pytest_cache .ruff_cache .mypy_cache test-results var/staticfiles var/broker var/run var/celerybeat-schedule*
 
 distclean: clean
 	rm -rf $(VENV) var
