@@ -1,0 +1,198 @@
+"""Forms of the power inventory (清权), its process flows and the rotation of holders (轮岗交流)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, cast
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
+from positions.services import StepRow
+from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.selectors import vocabulary_for
+from risk_registry.organisation.users import User
+
+# Dates a record of the organisation may carry: nothing before the product's first registers, and
+# nothing further ahead than a planned rotation.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+DAYS_AHEAD = 366
+
+
+def check_date(value: datetime.date) -> datetime.date:
+    latest = timezone.localdate() + datetime.timedelta(days=DAYS_AHEAD)
+    if not EARLIEST_DATE <= value <= latest:
+        raise forms.ValidationError(
+            _("Give a date between %(first)s and %(last)s.") % {"first": EARLIEST_DATE, "last": latest}
+        )
+    return value
+
+
+def _position_label(position: Position) -> str:
+    return f"{position.department.name} · {position.title}"
+
+
+class PositionChoiceField(forms.ModelChoiceField):
+    """A post named with its department (two departments may have posts of the same title)."""
+
+    def label_from_instance(self, obj: Position) -> str:
+        return _position_label(obj)
+
+
+class PositionsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Position) -> str:
+        return _position_label(obj)
+
+
+class HoldingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Holding) -> str:
+        return f"{obj.user.get_full_name() or obj.user.username} · {_position_label(obj.position)}"
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class PowerItemForm(forms.ModelForm):
+    """A power of one institution's inventory; departments, positions and categories are its own."""
+
+    class Meta:
+        model = PowerItem
+        fields = [
+            "name",
+            "category",
+            "department",
+            "positions",
+            "legal_basis",
+            "responsible_subject",
+            "commitment",
+            "discretion",
+        ]
+        field_classes = {"positions": PositionsChoiceField}
+        widgets = {
+            "positions": forms.SelectMultiple(attrs={"size": 8}),
+            "legal_basis": forms.Textarea(attrs={"rows": 2}),
+            "commitment": forms.Textarea(attrs={"rows": 2}),
+            "discretion": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, institution: Institution, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+        # The fields with their own types (``self.fields`` only knows them as Field).
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = vocabulary_for(model=PowerCategory, institution=institution)
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = (
+            departments if departments is not None else Department.objects.filter(institution=institution)
+        )
+        cast(PositionsChoiceField, self.fields["positions"]).queryset = Position.objects.filter(
+            institution=institution
+        ).select_related("department")
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("positions")
+        return data
+
+
+class PowerRetireForm(forms.Form):
+    on = forms.DateField(label=_("Retired on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def clean_on(self):
+        return check_date(self.cleaned_data["on"])
+
+
+class ProcessStepForm(forms.ModelForm):
+    delete = forms.BooleanField(label=_("Delete"), required=False)
+
+    class Meta:
+        model = ProcessStep
+        fields = ["name", "condition", "handling_position", "time_limit", "supervision", "counterpart_rights"]
+        field_classes = {"handling_position": PositionChoiceField}
+        widgets = {
+            "supervision": forms.Textarea(attrs={"rows": 2}),
+            "counterpart_rights": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, positions, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(PositionChoiceField, self.fields["handling_position"]).queryset = positions
+        if self.instance.pk is None:
+            self.empty_permitted = True
+            self.use_required_attribute = False
+
+
+class BaseStepFormSet(forms.BaseModelFormSet):
+    def rows(self) -> list[StepRow]:
+        """The steps in the order the user left them; blank new rows are skipped."""
+        rows = []
+        for form in self.forms:
+            if form.instance.pk is None and not form.has_changed():
+                continue
+            values = {name: form.cleaned_data.get(name) for name in ProcessStepForm.Meta.fields}
+            if form.instance.pk is None and not values["name"]:
+                continue
+            step = form.instance if form.instance.pk is not None else None
+            rows.append(StepRow(step=step, delete=bool(form.cleaned_data.get("delete")), values=values))
+        return rows
+
+
+StepFormSet = cast(
+    type[BaseStepFormSet],  # the factory's stubs return the base class
+    forms.modelformset_factory(
+        ProcessStep, form=ProcessStepForm, formset=BaseStepFormSet, extra=2, max_num=60, validate_max=True
+    ),
+)
+
+
+class RotationForm(forms.Form):
+    """One holder leaves a post (and may take another the same day), or a person takes a post."""
+
+    class Kind:
+        END = "end"
+        ROTATE = "rotate"
+        START = "start"
+
+    KIND_CHOICES = [
+        (Kind.ROTATE, _("Rotate: the holder moves to another post")),
+        (Kind.END, _("End: the holder leaves the post")),
+        (Kind.START, _("Start: a person takes a post")),
+    ]
+    kind = forms.ChoiceField(label=_("What happens"), choices=KIND_CHOICES)
+    holding = HoldingChoiceField(label=_("Current holding"), queryset=Holding.objects.none(), required=False)
+    user = PersonChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
+    position = PositionChoiceField(label=_("New post"), queryset=Position.objects.none(), required=False)
+    on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, institution: Institution, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(HoldingChoiceField, self.fields["holding"]).queryset = Holding.objects.filter(
+            position__institution=institution, ended_on__isnull=True
+        ).select_related("user", "position__department")
+        cast(PersonChoiceField, self.fields["user"]).queryset = people
+        cast(PositionChoiceField, self.fields["position"]).queryset = Position.objects.filter(
+            institution=institution
+        ).select_related("department")
+
+    def clean_on(self):
+        return check_date(self.cleaned_data["on"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind = data.get("kind")
+        needs = {
+            self.Kind.END: ("holding",),
+            self.Kind.ROTATE: ("holding", "position"),
+            self.Kind.START: ("user", "position"),
+        }.get(kind or "", ())
+        for name in needs:
+            if not data.get(name):
+                self.add_error(name, _("This field is required for what happens."))
+        holding, position = data.get("holding"), data.get("position")
+        if kind == self.Kind.ROTATE and holding and position and holding.position_id == position.pk:
+            self.add_error("position", _("The new post is the post the person holds now."))
+        return data
