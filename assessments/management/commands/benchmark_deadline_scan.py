@@ -410,17 +410,28 @@ class _Province:
         for pid, dept, inst in self.positions:
             if institutions is None or inst in institutions:
                 yield self._task(
-                    cycle, "inventory", "self_check", f"self_check:{pid}", inst,
-                    department=dept, position=pid, owner=self.holder_of[pid],
-                )  # fmt: skip
+                    cycle,
+                    "inventory",
+                    "self_check",
+                    f"self_check:{pid}",
+                    inst,
+                    department=dept,
+                    position=pid,
+                    owner=self.holder_of[pid],
+                )
 
     def _department_reviews(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
         for dept, inst in self.departments:
             if institutions is None or inst in institutions:
                 yield self._task(
-                    cycle, "inventory", "dept_review", f"dept_review:{dept}", inst,
-                    department=dept, owner=self.head_of[dept],
-                )  # fmt: skip
+                    cycle,
+                    "inventory",
+                    "dept_review",
+                    f"dept_review:{dept}",
+                    inst,
+                    department=dept,
+                    owner=self.head_of[dept],
+                )
 
     def _register_tasks(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
         owners = {"discipline": self.discipline_of, "principal": self.principal_of}
@@ -439,6 +450,14 @@ class _Province:
             control = self.first_control + n
             for start in periods:
                 yield self._task(
-                    cycle, "monitoring", "control_run", f"control_run:{control}:{start:%Y%m%d}", inst,
-                    department=dept, position=pid, control=control, period_start=start, owner=self.holder_of[pid],
-                )  # fmt: skip
+                    cycle,
+                    "monitoring",
+                    "control_run",
+                    f"control_run:{control}:{start:%Y%m%d}",
+                    inst,
+                    department=dept,
+                    position=pid,
+                    control=control,
+                    period_start=start,
+                    owner=self.holder_of[pid],
+                )
