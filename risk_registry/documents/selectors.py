@@ -32,7 +32,7 @@ def points_for_export(
             _("The export's filters are not valid: %(errors)s")
             % {
                 "errors": "; ".join(
-                    f"{form.fields[name].label}: {' '.join(errs)}" for name, errs in form.errors.items()
+                    f"{form.fields[name].label}: {' '.join(str(e) for e in errs)}" for name, errs in form.errors.items()
                 )
             }
         )

@@ -22,7 +22,7 @@ def get_item(mapping, key):
 @register.filter
 def state_label(value: str) -> str:
 
-    return RiskPointState(value).label if value in RiskPointState.values else value
+    return str(RiskPointState(value).label) if value in RiskPointState.values else value
 
 
 EXTRA_LABELS = {
@@ -37,13 +37,11 @@ EXTRA_LABELS = {
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
-    if name in EXTRA_LABELS:  # "controls" is a reverse relation: it has no verbose name
-        return str(EXTRA_LABELS[name])
     try:
         field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
-        return name
-    return str(getattr(field, "verbose_name", name))
+        return str(EXTRA_LABELS.get(name, name))
+    return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose name
 
 
 @register.filter

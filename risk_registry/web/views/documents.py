@@ -9,6 +9,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,8 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.organisation.users import AuthenticatedRequest
+from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.params import BadParameter, year_param
 from risk_registry.web.redirects import redirect_back
 
@@ -33,7 +36,7 @@ def _download(outcome: services.ExportOutcome) -> FileResponse:
     return FileResponse(outcome.file, as_attachment=True, filename=outcome.filename, content_type=outcome.content_type)
 
 
-def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
+def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponseBase:
     """An export is a POST (it writes a job and an audit entry): ``form`` and ``format`` come
     with it; a list's filters come as ``filters``, the list's query string."""
     try:
@@ -54,7 +57,7 @@ def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
 
 
 @require_POST
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponseBase:
     """Export the risk-point list in a form, keeping its filters (institution and year = a register)."""
     filters = QueryDict(request.POST.get("filters", ""))
     params = {key: values for key, values in filters.lists() if key not in NOT_FILTERS}
@@ -62,18 +65,18 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def version_export(request: HttpRequest, pk: int) -> HttpResponse:
+def version_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     version = access.object_or_404(selectors.filed_versions_visible_to(request.user), pk=pk)
     return _start(request, kind="version", params={"version": version.pk})
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Every form of an institution's register for a year, its filed versions, archive, import."""
     institutions = access.institutions_visible_to(request.user).order_by("path")
     code = request.GET.get("institution", "")
     institution = access.object_or_404(institutions, code=code) if code else institutions.first()
-    year = year_param(request.GET.get("year"), default=timezone.localdate().year)
+    year = year_param(request.GET.get("year")) or timezone.localdate().year
     versions = (
         selectors.filed_versions_visible_to(request.user)
         .filter(register__institution=institution, register__year=year)
@@ -110,19 +113,23 @@ def archive(request: HttpRequest) -> HttpResponse:
     return redirect("documents_job", token=job.token)
 
 
-def _own_job(request: HttpRequest, token: uuid.UUID) -> ExportJob:
+def _own_job(request: AuthenticatedRequest, token: uuid.UUID) -> ExportJob:
     return access.object_or_404(ExportJob.objects.filter(owner=request.user).select_related("institution"), token=token)
 
 
 @require_GET
-def job(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+def job(request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
     """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
-    template = "documents/_job_status.html" if request.headers.get("HX-Request") else "documents/job.html"
-    return render(request, template, {"job": _own_job(request, token)})
+    return render_page_or_partial(
+        request,
+        page="documents/job.html",
+        partial="documents/_job_status.html",
+        context={"job": _own_job(request, token)},
+    )
 
 
 @require_GET
-def job_download(request: HttpRequest, token: uuid.UUID) -> FileResponse:
+def job_download(request: AuthenticatedRequest, token: uuid.UUID) -> FileResponse:
     job = _own_job(request, token)
     if job.state != ExportJob.State.DONE or not job.file_path or not Path(job.file_path).is_file():
         raise Http404
@@ -166,7 +173,7 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
     context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
     if request.method == "POST":
         upload = request.FILES.get("file")
-        year = year_param(request.POST.get("year"), default=year)
+        year = year_param(request.POST.get("year")) or year
         if upload is None:
             messages.error(request, _("Choose a file."))
             return render(request, "documents/import.html", context)

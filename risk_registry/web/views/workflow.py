@@ -159,8 +159,8 @@ def register_batch(request: HttpRequest, code: str, year: int, name: str) -> Htt
     if request.method == "POST":
         chosen = {id_param(v, name=_("The risk point")) for v in request.POST.getlist("point")}
         numbers = {
-            key: int_param(value, name=key, minimum=0, maximum=MAX_ID)
-            for key, value in request.POST.items()
+            key: int_param(request.POST.get(key), name=key, minimum=0, maximum=MAX_ID)
+            for key in request.POST
             if key.startswith(wf_selectors.BATCH_NUMBERS)
         }
         changes = [wf_selectors.batch_change(numbers, p, define=name == "define") for p in points if p.pk in chosen]
