@@ -115,7 +115,9 @@ def _own_job(request: HttpRequest, token: uuid.UUID) -> ExportJob:
 def job(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
     """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
     template = "documents/_job_status.html" if request.headers.get("HX-Request") else "documents/job.html"
-    return render(request, template, {"job": _own_job(request, token)})
+    found = _own_job(request, token)
+    silent = not found.is_finished and selectors.workers_silent()
+    return render(request, template, {"job": found, "workers_silent": silent})
 
 
 @require_GET
