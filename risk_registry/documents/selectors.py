@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.http import QueryDict
+from django.utils import timezone
 
 from risk_registry import access, selectors
 from risk_registry.filters import RiskPointFilterForm
