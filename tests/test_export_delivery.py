@@ -304,3 +304,10 @@ def test_the_job_page_says_when_no_worker_is_alive(world, login):
 
     ExportJob.objects.filter(pk=job.pk).update(state=State.FAILED)
     assert 'data-testid="workers-silent"' not in client.get(url).content.decode()
+
+
+def test_a_finished_export_whose_file_was_not_restored_says_to_export_again(world, login):
+    job = a_job(world, state=State.DONE, done=3, file_path=str(rendering.export_dir() / "gone.xlsx"), filename="x.xlsx")
+    page = login(world.discipline).get(reverse("documents_job", args=[job.token])).content.decode()
+    assert 'data-testid="job-file-gone"' in page and "重新导出" in page
+    assert 'data-testid="job-download"' not in page

@@ -1,6 +1,7 @@
 """Export jobs: every export (downloaded at once or produced by a worker) and where its file is."""
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -95,6 +96,12 @@ class ExportJob(models.Model):
     @property
     def phase_count(self) -> int:
         return len(self.Phase.values)
+
+    @property
+    def file_available(self) -> bool:
+        """Whether the finished file is on this server (a restore from backup brings back the job
+        rows, not necessarily their files; an export downloaded at once keeps none)."""
+        return self.state == self.State.DONE and bool(self.file_path) and Path(self.file_path).is_file()
 
     @property
     def is_finished(self) -> bool:
