@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from config.services import broker_settings
 from risk_registry.documents import rendering, services
 from risk_registry.documents.models import ExportJob
 from risk_registry.organisation.models import SchedulerHeartbeat
@@ -311,3 +312,14 @@ def test_a_finished_export_whose_file_was_not_restored_says_to_export_again(worl
     page = login(world.discipline).get(reverse("documents_job", args=[job.token])).content.decode()
     assert 'data-testid="job-file-gone"' in page and "重新导出" in page
     assert 'data-testid="job-download"' not in page
+
+
+def test_redis_fails_fast_and_redelivers_only_after_every_export_has_stopped(settings, tmp_path):
+    options = broker_settings("redis://127.0.0.1:6379/0", str(tmp_path)).transport_options
+    assert options["max_retries"] == 0 and options["socket_connect_timeout"] <= 1
+    limit = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS + 60  # the hard time limit of the task
+    assert options["visibility_timeout"] > limit
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert (
+        settings.CELERY_BEAT_SCHEDULE["export-jobs-sweep"]["task"] == "risk_registry.documents.tasks.export_jobs_sweep"
+    )
