@@ -10,7 +10,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -323,3 +324,17 @@ def test_redis_fails_fast_and_redelivers_only_after_every_export_has_stopped(set
     assert (
         settings.CELERY_BEAT_SCHEDULE["export-jobs-sweep"]["task"] == "risk_registry.documents.tasks.export_jobs_sweep"
     )
+
+
+def test_the_sweep_costs_the_same_queries_for_many_jobs_as_for_few(world, sent, sweep):
+    def stranded(count: int) -> int:
+        stale = timezone.now() - timedelta(minutes=5)
+        for number in range(count):
+            a_job(world, state=State.RUNNING, holder=f"gone:{number}", heartbeat_at=stale, attempts=1)
+            a_job(world, state=State.RUNNING, holder=f"gone:{number}", heartbeat_at=stale, attempts=3)
+            a_job(world, queued_at=None)
+        with CaptureQueriesContext(connection) as queries:
+            sweep()
+        return len(queries)
+
+    assert stranded(2) == stranded(8)

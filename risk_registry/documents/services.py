@@ -391,9 +391,14 @@ def export_jobs_sweep(now=None) -> SweepResult:
     with transaction.atomic():
         running = list(ExportJob.objects.select_for_update(skip_locked=True).filter(state=State.RUNNING))
         dead = [job for job in running if not _alive(job, now)]
-        exhausted = [job for job in dead if job.attempts >= _setting("MAX_ATTEMPTS")]
-        for job in exhausted:
-            _fail(job, _interrupted_message(job.attempts), now)
+        exhausted = [job.pk for job in dead if job.attempts >= _setting("MAX_ATTEMPTS")]
+        ExportJob.objects.filter(pk__in=exhausted).update(
+            state=State.FAILED,
+            phase="",
+            holder="",
+            error=_interrupted_message(_setting("MAX_ATTEMPTS")),
+            finished_at=now,
+        )
         orphans = [job.pk for job in dead if job.attempts < _setting("MAX_ATTEMPTS")]
         ExportJob.objects.filter(pk__in=orphans).update(state=State.PENDING, holder="", phase="", queued_at=None)
         waiting = ExportJob.objects.select_for_update(skip_locked=True).filter(state=State.PENDING)
