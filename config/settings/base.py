@@ -184,6 +184,8 @@ RISK_REGISTRY_EXPORT_REQUEUE_MINUTES = 5
 RISK_REGISTRY_EXPORT_GIVE_UP_HOURS = 6
 RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS = 600
 RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
+# Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
+RISK_REGISTRY_ROTATION_YEARS = env.int("RISK_REGISTRY_ROTATION_YEARS", default=5)
 
 # Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
 # locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures
