@@ -94,15 +94,23 @@ def document_for_version(*, version: RegisterVersion, form_code: str = FILED_FOR
     )
 
 
-def render(out, *, document: Document, fmt: str, progress: Callable[[int], None] | None = None) -> int:
-    """Write ``document`` as ``fmt`` (xlsx or pdf) to ``out``; returns the number of points written."""
+def render(
+    out,
+    *,
+    document: Document,
+    fmt: str,
+    progress: Callable[[int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> int:
+    """Write ``document`` as ``fmt`` (xlsx or pdf) to ``out``; returns the number of points written.
+    An Excel file reports the points written (``progress``), a PDF its steps (``phase``)."""
     with translation.override(DOCUMENT_LANGUAGE):
         if fmt == "xlsx":
             return xlsx.write_workbook(
                 out, form=document.form, header=document.header, rows=document.rows, progress=progress
             )
         if fmt == "pdf":
-            return pdf.write_pdf(out, form=document.form, header=document.header, rows=document.rows)
+            return pdf.write_pdf(out, form=document.form, header=document.header, rows=document.rows, phase=phase)
     raise ValidationError(_("Unknown format: %(format)s") % {"format": fmt})
 
 

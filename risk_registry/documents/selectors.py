@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.utils import timezone
 
 from risk_registry import access, selectors
 from risk_registry.filters import RiskPointFilterForm
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Institution, SchedulerHeartbeat
+from risk_registry.organisation.tasks import HEARTBEAT_NAME
 
 
 def points_for_export(
@@ -43,3 +48,12 @@ def filed_versions_visible_to(user) -> QuerySet[RegisterVersion]:
 def can_import_into(user, institution: Institution) -> bool:
     """Import writes points for the whole institution: only its discipline office (纪检) may."""
     return access.is_discipline_office_for(user, institution)
+
+
+def workers_silent() -> bool:
+    """Whether no worker has run the scheduler heartbeat for RISK_REGISTRY_WORKERS_SILENT_MINUTES
+    (beat sends it every minute): then no worker, no beat or no broker is running, and a waiting
+    export will not move until they are back. One indexed read, cheap enough for every poll."""
+    last = SchedulerHeartbeat.objects.filter(name=HEARTBEAT_NAME).values_list("last_run_at", flat=True).first()
+    limit = timedelta(minutes=settings.RISK_REGISTRY_WORKERS_SILENT_MINUTES)
+    return last is None or timezone.now() - last > limit
