@@ -26,6 +26,7 @@ from risk_registry.models import (
     RiskPointState,
 )
 from risk_registry.organisation.models import Institution, Membership, Role
+from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record, grade_level_for
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from risk_registry.workflow.transitions import Change, transition_apply
@@ -294,16 +295,26 @@ def register_file(*, by, register: Register) -> RegisterVersion:
         raise ValidationError(
             _("%(n)d risk points of this register are not issued yet: finish them before filing.") % {"n": unfinished}
         )
-    snapshot = register_snapshot(institution=register.institution, year=register.year, points=points)
+    # The filing's number, time and signatory are part of what the filed document prints, so they
+    # are fixed first and frozen inside the snapshot: the hash covers them too.
     number = (register.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    signed_at = timezone.now()
+    filed_with = register.institution.parent
+    filing = {
+        "number": number,
+        "filed_at": timezone.localtime(signed_at).isoformat(timespec="seconds"),
+        "signatory": person(by),
+        "filed_with": filed_with.name if filed_with is not None else "",
+    }
+    snapshot = register_snapshot(institution=register.institution, year=register.year, points=points, filing=filing)
     version = RegisterVersion.objects.create(
         register=register,
         number=number,
         snapshot=snapshot,
         content_hash=content_hash(snapshot),
         signed_by=by,
-        signed_at=timezone.now(),
-        filed_with=register.institution.parent,
+        signed_at=signed_at,
+        filed_with=filed_with,
     )
     audit_record(
         actor=by,

@@ -93,7 +93,7 @@ class Command(BaseCommand):
             sheet = workbook.create_sheet("baseline")
             sheet.append([column.header for column in form.columns])
             for serial, row in enumerate(point_rows(points), start=1):
-                row["_serial"], row["_supervision"] = serial, ""
+                row["_serial"] = serial
                 sheet.append([column.value(row) for column in form.columns])
             out = io.BytesIO()
             workbook.save(out)
@@ -104,7 +104,7 @@ class Command(BaseCommand):
         with Peak() as export:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=points, form_code="overview", institution=institution, year=2026
+                points=points, form_code="overview", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="xlsx")
         self.say(
@@ -117,7 +117,7 @@ class Command(BaseCommand):
         with Peak() as pdf:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=pdf_points, form_code="unit-register", institution=institution, year=2026
+                points=pdf_points, form_code="unit-register", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="pdf")
         from pypdf import PdfReader
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         import_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_import]))
         out = io.BytesIO()
         document = rendering.document_for_points(
-            points=import_points, form_code="overview", institution=institution, year=2026
+            points=import_points, form_code="overview", institution=institution, year=2026, working=False
         )
         rendering.render(out, document=document, fmt="xlsx")
         data = out.getvalue()
