@@ -298,7 +298,7 @@ def register_file(*, by, register: Register) -> RegisterVersion:
     # The filing's number, time and signatory are part of what the filed document prints, so they
     # are fixed first and frozen inside the snapshot: the hash covers them too.
     number = (register.versions.aggregate(n=Max("number"))["n"] or 0) + 1
-    signed_at = timezone.now()
+    signed_at = timezone.now().replace(microsecond=0)  # as the snapshot records it
     filed_with = register.institution.parent
     filing = {
         "number": number,
@@ -384,6 +384,28 @@ def level_proposal_create(*, by, risk_point: RiskPoint, likelihood: int, severit
     return proposal
 
 
+# Once leadership has approved a grade, it is what the notice, the issued register and the filed
+# version say: a raised level must go through the register path again (seed 000 篇2: "按规定程序
+# 做出调整…存档备案"), so it shows in a new notice and a new filed version's diff.
+SETTLED_STATES = (S.APPROVED, S.IN_NOTICE, S.ISSUED)
+
+
+def refuse_regrade_in_place(point: RiskPoint) -> None:
+    """Accepting a proposal re-grades the point in place, which only a point still on its way to
+    approval may take. An approved, published or issued point is refused with the way forward: the
+    discipline office reopens it for revision and it is graded, approved, published, issued and
+    filed again; the proposal stays pending until then."""
+    if point.state in SETTLED_STATES:
+        raise ValidationError(
+            _(
+                "This risk point is already approved, published or issued: its level cannot be changed in "
+                "place. The discipline office first reopens it for revision (重新定级); the new level is then "
+                "graded and approved through the register path and filed as a new version. The proposal "
+                "stays pending until then."
+            )
+        )
+
+
 @transaction.atomic
 def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: str = "") -> LevelProposal:
     """Leadership accepts (the point's level is raised) or rejects a proposal."""
@@ -400,6 +422,8 @@ def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: st
     access.require(access.is_leadership_of(by, point.institution))
     if proposal.status != LevelProposal.Status.PENDING:
         raise ValidationError(_("This proposal has already been decided."))
+    if accept:
+        refuse_regrade_in_place(point)
     proposal.status = LevelProposal.Status.ACCEPTED if accept else LevelProposal.Status.REJECTED
     proposal.decided_by, proposal.decided_at, proposal.decision_note = by, timezone.now(), note
     proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
