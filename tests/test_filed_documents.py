@@ -342,3 +342,11 @@ def test_an_old_snapshot_with_controls_by_code_is_shown_in_line_order(world, log
     )
     assert _in_order(login(world.discipline).get(reverse("version_detail", args=[version.pk])).content.decode())
     assert _in_order(pdf_text(_render_version(version, "pdf")))
+
+
+def test_the_diff_does_not_count_a_new_control_order_as_a_change():
+    controls = [{"line": line, "measure": line} for line in LINE_ORDER]
+    point = {"id": 1, "description": "d", "level": {"name": "一级"}}
+    older = {"points": [{**point, "controls": sorted(controls, key=lambda c: c["line"])}]}
+    newer = {"points": [{**point, "controls": controls}]}
+    assert registers.version_diff(older, newer)["changed"] == []

@@ -15,6 +15,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from controls.models import in_line_order
 from risk_registry import access
 from risk_registry.models import (
     Decision,
@@ -340,7 +341,7 @@ def version_diff(older: dict, newer: dict) -> dict:
         fields = {f: [a.get(f), b.get(f)] for f in DIFF_FIELDS if a.get(f) != b.get(f)}
         if a["level"]["name"] != b["level"]["name"]:
             fields["level"] = [a["level"]["name"], b["level"]["name"]]
-        if a["controls"] != b["controls"]:
+        if in_line_order(a["controls"]) != in_line_order(b["controls"]):  # format 1 stored them by code
             fields["controls"] = [len(a["controls"]), len(b["controls"])]
         if fields:
             changed.append({"id": pk, "description": b["description"], "fields": fields})
