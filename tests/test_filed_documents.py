@@ -168,7 +168,7 @@ def test_a_level_raised_after_filing_is_refused_in_place_then_goes_through_the_p
     proposal = registers.level_proposal_create(
         by=world.discipline, risk_point=point, likelihood=3, severity=3, reason="多次被举报"
     )
-    with pytest.raises(ValidationError, match="register path|登记程序"):
+    with pytest.raises(ValidationError, match=r"register path|登记程序"):
         registers.level_proposal_decide(by=world.leader, proposal=proposal, accept=True)
     point.refresh_from_db()
     proposal.refresh_from_db()
