@@ -86,8 +86,15 @@ def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
             pk=job.params.get("version"),
         )
         return document_for_version(version=version, form_code=job.form), version.register.institution
-    points, institution, year = selectors.points_for_export(user=user, params=job.params)
-    return document_for_points(points=points, form_code=job.form, institution=institution, year=year), institution
+    found = selectors.points_for_export(user=user, params=job.params)
+    document = document_for_points(
+        points=found.points,
+        form_code=job.form,
+        institution=found.institution,
+        year=found.year,
+        working=not found.official,
+    )
+    return document, found.institution
 
 
 def _check_request(form_code: str, fmt: str) -> None:
@@ -310,12 +317,18 @@ def export_job_run(job_id: int) -> ExportJob | None:
             if institution is None:  # archive_start always names one
                 raise ValueError(f"archive job {job.pk} has no institution")
             year = int(job.params["year"][0])
-            points, _institution, _year = selectors.points_for_export(user=job.owner, params=job.params)
+            found = selectors.points_for_export(user=job.owner, params=job.params)
             versions = selectors.filed_versions_visible_to(job.owner).filter(
                 register__institution=institution, register__year=year
             )
             write_archive(
-                Path(temporary), institution=institution, year=year, points=points, versions=versions, progress=progress
+                Path(temporary),
+                institution=institution,
+                year=year,
+                points=found.points,
+                working=not found.official,
+                versions=versions,
+                progress=progress,
             )
             filename, written, total = f"{institution.name}-{year}-档案.zip", job.total, job.total
         else:
@@ -480,7 +493,7 @@ def _notify(job: ExportJob) -> None:
 
 
 def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None) -> tuple[Path, dict]:
-    """``manage.py export_archive``: the register without drafts and every filed version."""
+    """``manage.py export_archive``: the official register and every filed version."""
     pdf.cjk_font()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{institution.code}-{year}-archive.zip"
@@ -488,7 +501,7 @@ def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None
         "register__institution", "signed_by"
     )
     points = selectors.register_points_for_filing(institution=institution, year=year)
-    manifest = write_archive(path, institution=institution, year=year, points=points, versions=versions)
+    manifest = write_archive(path, institution=institution, year=year, points=points, working=False, versions=versions)
     audit_record(
         actor=by,
         action="document.archive",

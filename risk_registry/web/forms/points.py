@@ -109,7 +109,7 @@ def control_initial(risk_point: RiskPoint) -> list[dict]:
             "evidence": c.evidence,
             "rule": c.rule_id,
         }
-        for c in risk_point.controls.all()
+        for c in risk_point.controls.in_line_order()
     ]
 
 

@@ -124,7 +124,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    controls = risk_point.controls.select_related("rule")
+    controls = risk_point.controls.select_related("rule").in_line_order()
     history = AuditEntry.objects.filter(target_type="risk_registry.riskpoint", target_id=risk_point.pk).select_related(
         "actor"
     )[:50]
