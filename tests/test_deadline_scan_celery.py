@@ -135,7 +135,7 @@ def due_tomorrow(transactional_db, world, monkeypatch):
     world.holder2.email = "holder2@example.gov"
     world.holder2.save()
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)
-    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026)
+    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026, today=datetime.date(2026, 1, 15))
     monkeypatch.undo()
     services.cycle_generate_tasks(cycle_id=cycle.pk)
     today = timezone.localdate()

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Cycle
-from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases
+from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases, phases_check_year
 
 
 def _days(text: str) -> list[int]:
@@ -28,6 +28,11 @@ class CycleForm(forms.Form):
     discipline_after_days = forms.IntegerField(
         label=_("Tell the discipline office, days overdue"), min_value=1, initial=7
     )
+    confirm_late = forms.BooleanField(
+        label=_("Launch late: some deadlines are already past"),
+        required=False,
+        help_text=_("Tasks already due get a grace period before any reminder or escalation."),
+    )
 
     def __init__(self, *args, institutions=None, year: int, cycle: Cycle | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -42,7 +47,7 @@ class CycleForm(forms.Form):
                 self.fields["institution"].initial = first_two[0].pk
             specs = default_phases(year)
         else:
-            del self.fields["institution"], self.fields["year"]
+            del self.fields["institution"], self.fields["year"], self.fields["confirm_late"]
             self.initial.update(
                 name=cycle.name,
                 reminder_days=", ".join(str(d) for d in cycle.reminder_days),
@@ -65,6 +70,19 @@ class CycleForm(forms.Form):
 
     def clean_reminder_days(self) -> list[int]:
         return _days(self.cleaned_data["reminder_days"])
+
+    def clean(self) -> dict:
+        """The phases must belong to the cycle's year: the error stands on the first phase's dates."""
+        data = super().clean()
+        year = self.cycle.year if self.cycle is not None else data.get("year")
+        parts = ("name", "starts_on", "due_on")
+        fields = [f"phase_{n}_{part}" for n in range(1, len(DEFAULT_PHASES) + 1) for part in parts]
+        if year and all(name in data for name in fields):
+            try:
+                phases_check_year(year, self.phases())
+            except ValidationError as error:
+                self.add_error("phase_1_starts_on", error)
+        return data
 
     def phases(self) -> list[PhaseSpec]:
         data = self.cleaned_data

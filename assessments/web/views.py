@@ -50,7 +50,8 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 def cycle_launch(request: HttpRequest) -> HttpResponse:
     institutions = cycle_access.cycle_launch_institutions(request.user)
     access.require(institutions.exists())
-    form = CycleForm(request.POST or None, institutions=institutions, year=timezone.localdate().year)
+    year = selectors.year_from(request.GET.get("year"), default=timezone.localdate().year)
+    form = CycleForm(request.POST or None, institutions=institutions, year=year)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -63,9 +64,10 @@ def cycle_launch(request: HttpRequest) -> HttpResponse:
                 reminder_days=data["reminder_days"],
                 supervisor_after_days=data["supervisor_after_days"],
                 discipline_after_days=data["discipline_after_days"],
+                confirm_late=data["confirm_late"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error("confirm_late" if error.code == "late" else None, error)
         else:
             messages.success(request, _("The cycle was launched; its tasks are being generated."))
             return redirect("cycle_board", pk=cycle.pk)
