@@ -592,6 +592,24 @@ def _unfiled_point_ids(cycle: Cycle, unfiled: list[UnfiledRegister]) -> dict[int
     return ids
 
 
+@dataclass(frozen=True)
+class RolloverPreview:
+    """What closing the cycle would carry over, shown before the close button."""
+
+    unfiled: list[UnfiledRegister]
+    filed_points: int
+    unfiled_points: int  # carried only when the close is forced
+
+
+def cycle_rollover_preview(cycle: Cycle) -> RolloverPreview:
+    unfiled = cycle_unfiled_registers(cycle)
+    return RolloverPreview(
+        unfiled=unfiled,
+        filed_points=sum(len(ids) for ids in _filed_point_ids(cycle).values()),
+        unfiled_points=sum(u.approved for u in unfiled),
+    )
+
+
 def unfiled_refusal(cycle: Cycle, unfiled: list[UnfiledRegister]) -> ValidationError:
     names = "、".join(u.institution.name for u in unfiled)
     return ValidationError(

@@ -16,7 +16,6 @@ from django.utils import timezone
 from assessments.models import Task
 from assessments.services import cycle_generate_tasks, cycle_launch
 
-
 LAUNCHED_ON = datetime.date(2026, 1, 15)
 
 

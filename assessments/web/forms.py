@@ -92,6 +92,16 @@ class CycleForm(forms.Form):
         ]
 
 
+class CycleCloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing before every register is filed"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required only while some institutions have not filed; recorded in the audit trail."),
+    )
+
+
 class SelfAssessmentForm(forms.Form):
     summary = forms.CharField(
         label=_("Self-assessment"),

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from positions.models import Holding, PowerItem, ProcessStep
 from risk_registry import access
+from risk_registry.selectors import current_year
 
 
 @require_GET
@@ -20,12 +21,11 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("category")
         .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order")))
     )
-    risk_points = (
-        access.risk_points_visible_to(request.user)
-        .filter(position=position)
-        .select_related("risk_type", "level")
-        .prefetch_related("controls")[:200]
-    )
+    visible = access.risk_points_visible_to(request.user).filter(position=position)
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else current_year()
+    years = sorted({year, *visible.order_by().values_list("year", flat=True).distinct()}, reverse=True)
+    risk_points = visible.filter(year=year).select_related("risk_type", "level").prefetch_related("controls")[:200]
     return render(
         request,
         "positions/position_detail.html",
@@ -34,6 +34,8 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "holdings": holdings,
             "power_items": power_items,
             "risk_points": risk_points,
+            "year": year,
+            "years": years,
             "can_add": access.can_add_risk_point_to_position(request.user, position),
         },
     )
