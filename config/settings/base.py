@@ -167,6 +167,8 @@ RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 # A cycle launched after some of its deadlines (confirmed) counts no task as due for this many days.
 RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
+RISK_REGISTRY_ROTATION_YEARS = env.int("RISK_REGISTRY_ROTATION_YEARS", default=5)
 
 # Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
 # locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures
