@@ -190,8 +190,14 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
     """Record a meeting's decision. A refused record (incomplete, votes that do not add up,
     nothing waiting) is shown again with its errors: nothing was written."""
     register = _register_or_404(request, code, year)
+    appraisal = request.POST.get("kind") == Decision.Kind.APPRAISAL
+    access.require(
+        access.is_discipline_office_for(request.user, register.institution)
+        if appraisal
+        else access.is_leadership_of(request.user, register.institution)
+    )
     form = DecisionForm(request.POST)
-    bound = "decision_form" if request.POST.get("kind") != Decision.Kind.APPRAISAL else "appraisal_form"
+    bound = "appraisal_form" if appraisal else "decision_form"
     if form.is_valid():
         data = form.cleaned_data
         try:
