@@ -207,6 +207,7 @@ def _approved(world, data: dict) -> dict:
     RiskPoint.objects.filter(pk=world.submitted.pk).update(state=RiskPointState.APPROVED)
     return data
 
+
 CASES = [
     pytest.param(name, method, url, data, persona, statuses[persona], id=f"{name}-{persona}")
     for name, method, url, data, statuses in VIEWS
