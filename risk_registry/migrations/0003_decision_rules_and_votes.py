@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('organisation', '0003_audit_actor_kind'),
+        ('organisation', '0004_audit_actor_kind'),
         ('risk_registry', '0002_freeze_filed_versions'),
     ]
 
