@@ -208,6 +208,9 @@ def test_a_failed_vote_posted_from_the_register_page_changes_no_point(world, cli
     assert response.status_code == 302
     assert Decision.objects.get().outcome == Decision.Outcome.NOT_PASSED
     assert _states(world.submitted) == {S.DEFINED}
+    page = client.get("/registers/bureau-a/2026/").content.decode()
+    assert 'data-outcome="not_passed"' in page and "未通过" in page
+    assert f'href="/risks/{world.submitted.pk}/">#{world.submitted.pk}</a>' in page  # the points it covered
 
 
 def test_votes_that_do_not_add_up_are_a_form_error(world, client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from risk_registry import access
@@ -59,7 +59,8 @@ def register_page(*, user, register) -> dict:
         "total": sum(by_state.values()),
         "decisions": Decision.objects.filter(register=register)
         .select_related("recorded_by")
-        .annotate(n=Count("points")),
+        .annotate(n=Count("points"))
+        .prefetch_related(Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id"))),
         "rules": rules,
         "team_size": registers.leadership_team_size(institution, rules),
         "to_approve": waiting,
