@@ -446,7 +446,7 @@ def test_batch_define_with_override_and_reason(world, client):
     assert "涉及大额资金" in page
 
 
-def test_the_version_diff_shows_an_override_and_its_reason(world):
+def test_the_version_diff_shows_an_override_and_its_reason(world, client):
     register = _defined(world, world.submitted)
     _decide(world, register, vote=Vote(2, 2, 0, 0))
     registers.notice_publish(by=world.discipline, register=register, days=1)
@@ -475,3 +475,6 @@ def test_the_version_diff_shows_an_override_and_its_reason(world):
     assert [(c["level"], c["reason"], c["override"]) for c in changed["level_changes"]] == [
         (["二级", "一级"], "年内两次被举报", True)
     ]
+    client.force_login(world.superior)
+    page = client.get(f"/versions/{v2.pk}/?against={v1.pk}").content.decode()
+    assert 'data-testid="level-change"' in page and "年内两次被举报" in page
