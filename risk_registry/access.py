@@ -218,6 +218,32 @@ def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(overseen, target, private)
 
 
+def register_official_points(*, institution: Institution, year: int) -> tuple[QuerySet[RiskPoint], bool]:
+    """The register as it officially stands, the same whoever asks: the published points (in
+    notice or issued) once any are published, else the approved ones. Returns (points, published).
+    Drafts, points under review and points sent back are never part of it."""
+    points = RiskPoint.objects.filter(institution=institution, year=year)
+    published = points.filter(state__in=PUBLISHED_STATES)
+    if published.exists():
+        return published, True
+    return points.filter(state=RiskPointState.APPROVED), False
+
+
+def official_register_for(user, *, institution: Institution, year: int) -> QuerySet[RiskPoint] | None:
+    """The official register for a user who may read all of it, else None (the user gets a working
+    copy of what they may see). Those who oversee the institution (its leadership, its discipline
+    office, the superior office) may always; its other staff once the register is published, as
+    they may read it on the notice page."""
+    points, published = register_official_points(institution=institution, year=year)
+    scope = scope_of(user)
+    oversees = institution.pk in scope.institution_ids or any(
+        institution.path.startswith(path) for path in scope.subtree_paths
+    )
+    if oversees or (published and institution.pk in scope.member_institution_ids):
+        return points
+    return None
+
+
 # --- what a user may do ---------------------------------------------------------------------
 
 

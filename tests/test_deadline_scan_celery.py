@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import pools
 
 from assessments import services
 from assessments.models import Cycle, Notification, ScanRun, Task
@@ -114,8 +115,10 @@ def broker_at(url: str):
     """Point this process's Celery app at ``url`` (pools dropped so the next send reconnects)."""
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps one pool per URL in a registry of its own: closing only the app's pool would
+        # leave a closed pool there for the URL, and the next send to it would fail ("Acquire on
+        # closed pool"). Close and forget them all.
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 
@@ -135,7 +138,7 @@ def due_tomorrow(transactional_db, world, monkeypatch):
     world.holder2.email = "holder2@example.gov"
     world.holder2.save()
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)
-    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026)
+    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026, today=datetime.date(2026, 1, 15))
     monkeypatch.undo()
     services.cycle_generate_tasks(cycle_id=cycle.pk)
     today = timezone.localdate()
@@ -175,7 +178,8 @@ def test_redis_unreachable_pages_work_and_missed_reminders_go_out_once_after(due
         for url in ("/cycles/", f"/cycles/{cycle.pk}/", "/tasks/", "/"):
             assert client.get(url).status_code == 200, url
         client.force_login(world.outsider)  # launching enqueues the generation: the broker refuses it
-        response = client.post("/cycles/new/", launch_form(world.b.pk, 2026))
+        # 2026's default deadlines are past by now: the launch is confirmed late (and gets a grace)
+        response = client.post("/cycles/new/", launch_form(world.b.pk, 2026) | {"confirm_late": "on"})
         assert response.status_code == 302, response.content.decode()[:2000]
         launched = Cycle.objects.get(institution=world.b, year=2026)
         assert launched.tasks_generated_at is None

@@ -144,10 +144,69 @@ VIEWS += [
         "approve register",
         "post",
         lambda w: "/registers/bureau-a/2026/decide/",
-        lambda w: {"kind": "approval", "meeting": "党组会", "held_on": "2026-01-05"},
+        lambda w: _decision_form(w, waiting=True),
         expect({"leader", "principal"}, ok_status=302, forbidden=BUREAU_A - {"leader", "principal"}),
     ),
+    (
+        # Nothing waits for approval: a form error on the page, never a 302 without effect.
+        "approve register, nothing waiting",
+        "post",
+        lambda w: "/registers/bureau-a/2026/decide/",
+        lambda w: _decision_form(w, waiting=False),
+        expect({"leader", "principal"}, forbidden=BUREAU_A - {"leader", "principal"}),
+    ),
+    (
+        "withdraw submitted",
+        "post",
+        lambda w: f"/risks/{w.submitted.pk}/step/withdraw/",
+        lambda w: {"version": w.submitted.version},
+        expect({"holder"}, ok_status=302, forbidden={"head"} | OVERSIGHT_A),
+    ),
+    (
+        "publish register",
+        "post",
+        lambda w: "/registers/bureau-a/2026/publish/",
+        lambda w: _approved(w, {"days": 5}),
+        expect({"discipline"}, ok_status=302, forbidden=BUREAU_A - {"discipline"}),
+    ),
+    (
+        "decision rules",
+        "post",
+        lambda w: "/registers/bureau-a/2026/rules/",
+        lambda w: {"team_size": 7, "quorum": "more_than_half", "majority": "majority_of_present"},
+        expect({"discipline"}, ok_status=302, forbidden=BUREAU_A - {"discipline"}),
+    ),
 ]
+
+
+def _decision_form(world, *, waiting: bool) -> dict:
+    """A complete meeting record that passes; with ``waiting``, two of bureau A's points are
+    first put where approval finds them (level defined)."""
+    from risk_registry.models import RiskPoint, RiskPointState
+
+    points = [world.submitted.pk, world.finance_point.pk] if waiting else []
+    RiskPoint.objects.filter(pk__in=points).update(state=RiskPointState.DEFINED)
+    return {
+        "kind": "approval",
+        "meeting": "党组会",
+        "meeting_kind": "party_group",
+        "held_on": "2026-01-05",
+        "participants": "周局长、孙副局长",
+        "present": 2,
+        "votes_for": 2,
+        "votes_against": 0,
+        "votes_abstaining": 0,
+        "decision": "同意",
+        "points": points,
+    }
+
+
+def _approved(world, data: dict) -> dict:
+    from risk_registry.models import RiskPoint, RiskPointState
+
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=RiskPointState.APPROVED)
+    return data
+
 
 CASES = [
     pytest.param(name, method, url, data, persona, statuses[persona], id=f"{name}-{persona}")

@@ -135,6 +135,10 @@ CELERY_BROKER_URL = _broker.url
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose process died (kill -9, the OOM killer) goes back to the queue instead of being
+# acknowledged as done; the job's claim counts attempts, so a job that kills its worker every time
+# fails after EXPORT_MAX_ATTEMPTS instead of looping.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -147,6 +151,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-scan": {"task": "assessments.tasks.deadline_scan", "schedule": 300.0},
     # Registers whose public notice has ended are issued (risk_registry/workflow/registers.py); idempotent.
     "registers-issue-due": {"task": "risk_registry.workflow.tasks.registers_issue_due", "schedule": 3600.0},
+    # Export jobs whose worker died or whose message was lost are sent again or failed (documents/services.py).
+    "export-jobs-sweep": {"task": "risk_registry.documents.tasks.export_jobs_sweep", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -167,7 +173,22 @@ RISK_REGISTRY_CYCLE_REMINDER_DAYS = (7, 1)
 RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
 RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
+# A cycle launched after some of its deadlines (confirmed) counts no task as due for this many days.
+RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
+# this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
+# starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after
+# GIVE_UP hours; a job running longer than TIME_LIMIT seconds is stopped (below Redis's visibility
+# timeout, so a live job is never delivered twice). The job page says the workers are silent when
+# the scheduler heartbeat is older than WORKERS_SILENT minutes.
+RISK_REGISTRY_EXPORT_HEARTBEAT_SECONDS = 10
+RISK_REGISTRY_EXPORT_STALE_SECONDS = 120
+RISK_REGISTRY_EXPORT_MAX_ATTEMPTS = 3
+RISK_REGISTRY_EXPORT_REQUEUE_MINUTES = 5
+RISK_REGISTRY_EXPORT_GIVE_UP_HOURS = 6
+RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS = 600
+RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
 # Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
 RISK_REGISTRY_ROTATION_YEARS = env.integer("RISK_REGISTRY_ROTATION_YEARS", default=5)
 

@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from risk_registry.documents.definitions import DocumentHeader, FormSpec
+from risk_registry.documents.definitions import WORKING_MARK, DocumentHeader, FormSpec
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FONT_NAME = "宋体"
@@ -157,6 +157,11 @@ def _page_setup(ws, *, form: FormSpec, header: DocumentHeader, header_rows: int)
     ws.evenFooter.center.text = "第 &P 页 共 &N 页"
     if header.version:
         ws.oddFooter.left.text = f"备案版本 v{header.version}　SHA-256 {header.content_hash}"
+    if header.working:  # printed at the top of every page
+        for page_header in (ws.oddHeader, ws.evenHeader):
+            page_header.center.text = f"{WORKING_MARK}（非正式登记表，不作备案）"
+            page_header.center.size = 14
+            page_header.center.color = "C00000"
 
 
 def _write_title(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader, label: str) -> None:
@@ -165,10 +170,12 @@ def _write_title(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader,
     ws.append([_cell(ws, header.title(form), styles.title)])
     ws.merged_cells.add(CellRange(f"A1:{last}1"))
     subtitle = f"单位：{header.institution}　　年度：{header.year or '全部'}"
+    if header.working:
+        subtitle = f"{WORKING_MARK}（非正式登记表，不作备案）　　" + subtitle
     if label:
         subtitle += f"　　{label}"
     if header.version:
-        subtitle += f"　　备案版本：v{header.version}　　SHA-256：{header.content_hash}"
+        subtitle += f"　　分级方案：{header.scheme}　　备案版本：v{header.version}　　SHA-256：{header.content_hash}"
     ws.append([_cell(ws, subtitle, styles.subtitle)])
     ws.merged_cells.add(CellRange(f"A2:{last}2"))
 
@@ -217,7 +224,11 @@ def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progre
 
 def _write_signature(ws, styles: _Styles, *, header: DocumentHeader) -> None:
     """The signature and seal block under the table (主要领导签字、单位盖章、日期)."""
+    if header.working:  # a working copy is never signed
+        return
     ws.append([])
     ws.append([_cell(ws, "主要领导签字：", styles.signature)])
     ws.append([_cell(ws, f"单位盖章：{header.institution}（盖章）", styles.signature)])
     ws.append([_cell(ws, "日期：　　　年　　月　　日", styles.signature)])
+    if header.version:
+        ws.append([_cell(ws, f"备案版本 v{header.version}；签署：{header.signed}", styles.signature)])

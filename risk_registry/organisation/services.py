@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from risk_registry.organisation.models import (
+    ActorKind,
     AuditEntry,
     Department,
     GradeLevel,
@@ -46,10 +47,12 @@ def audit_record(
     institution: Institution | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
+    actor_kind: str = ActorKind.PERSON,
     private: bool = False,
     at: datetime.datetime | None = None,
 ) -> AuditEntry:
-    """Append one audit entry; call inside the transaction of the change it records.
+    """Append one audit entry; call inside the transaction of the change it records. A scheduled
+    task passes ``actor=None, actor_kind=ActorKind.SYSTEM``: it never borrows a person's name.
 
     ``private``: the change was made on a private object (a draft). Its summary is not kept (an
     audit entry outlives the object's privacy, so it must not copy the object's free text), and
@@ -57,6 +60,7 @@ def audit_record(
     coarser time than now, where a precise one would identify an anonymous author."""
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
+        actor_kind=actor_kind,
         action=action,
         target_type=target._meta.label_lower,
         target_id=target.pk,

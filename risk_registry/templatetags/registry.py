@@ -4,6 +4,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
+from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.names import person
 
@@ -11,6 +12,8 @@ register = template.Library()
 
 
 register.filter("person", person)
+# Controls of a snapshot row, 前期预防 → 中期监控 → 后期处置 (older snapshots stored them by code).
+register.filter("in_line_order", in_line_order)
 
 
 @register.filter
@@ -30,6 +33,7 @@ EXTRA_LABELS = {
     "controls": _("controls"),
     "decision": _("decision"),
     "meeting": _("meeting"),
+    "override": _("level set other than proposed"),
 }
 
 

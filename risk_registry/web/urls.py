@@ -25,6 +25,7 @@ urlpatterns = [
     path("registers/<slug:code>/<year:year>/", wf.register_detail, name="register_detail"),
     path("registers/<slug:code>/<year:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
     path("registers/<slug:code>/<year:year>/decide/", wf.register_decide, name="register_decide"),
+    path("registers/<slug:code>/<year:year>/rules/", wf.register_rules, name="register_rules"),
     path("registers/<slug:code>/<year:year>/publish/", wf.register_publish, name="register_publish"),
     path("registers/<slug:code>/<year:year>/comment/", wf.register_comment, name="register_comment"),
     path("registers/<slug:code>/<year:year>/issue/", wf.register_issue, name="register_issue"),

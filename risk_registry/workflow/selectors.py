@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from risk_registry import access
@@ -26,9 +26,9 @@ def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
 BATCH_NUMBERS = ("version_", "likelihood_", "severity_")  # the batch form's per-point fields: <name>_<point id>
 
 
-def batch_change(numbers: dict[str, int | None], point: RiskPoint, *, define: bool):
-    """One row of a batch form as a workflow Change (per-point likelihood/severity when defining);
-    ``numbers`` are the form's per-point fields, parsed by the page."""
+def batch_change(numbers: dict[str, int | None], reasons: dict[str, str], point: RiskPoint, *, define: bool):
+    """One row of a batch form as a workflow Change (per-point likelihood/severity and reason when
+    defining); ``numbers`` and ``reasons`` are the form's per-point fields, parsed by the page."""
 
     def number(name: str) -> int | None:
         return numbers.get(f"{name}_{point.pk}")
@@ -38,6 +38,7 @@ def batch_change(numbers: dict[str, int | None], point: RiskPoint, *, define: bo
         version=number("version"),
         likelihood=number("likelihood") if define else None,
         severity=number("severity") if define else None,
+        reason=reasons.get(f"reason_{point.pk}", "")[:1000] if define else "",
     )
 
 
@@ -46,6 +47,12 @@ def register_page(*, user, register) -> dict:
     institution = register.institution
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
+    rules = registers.decision_rules_for(institution)
+    waiting = list(
+        points.filter(state__in=(RiskPointState.DEFINED, RiskPointState.APPRAISED))
+        .select_related("department", "position", "level")
+        .order_by("department__order", "department_id", "id")[:500]
+    )
     saved = register.pk is not None  # a register nobody has acted on yet is shown unsaved (GETs write nothing)
     versions = (
         list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
@@ -60,7 +67,13 @@ def register_page(*, user, register) -> dict:
         "institution": institution,
         "by_state": [(value, label, by_state.get(value, 0)) for value, label in RiskPointState.choices],
         "total": sum(by_state.values()),
-        "decisions": decisions.select_related("recorded_by").annotate(n=Count("points")),
+        "decisions": decisions.select_related("recorded_by")
+        .annotate(n=Count("points"))
+        .prefetch_related(Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id"))),
+        "rules": rules,
+        "team_size": registers.leadership_team_size(institution, rules),
+        "to_approve": waiting,
+        "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
         "comments": comments.select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
@@ -74,7 +87,8 @@ def register_page(*, user, register) -> dict:
             "approve": access.is_leadership_of(user, institution)
             and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
             "publish": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.APPROVED, 0) > 0,
+            and (by_state.get(RiskPointState.APPROVED, 0) > 0 or notice_open),
+            "rules": access.is_discipline_office_for(user, institution),
             "answer": access.is_discipline_office_for(user, institution),
             "comment": access.is_staff_of(user, institution) and notice_open,
             "issue": access.is_discipline_office_for(user, institution)

@@ -104,7 +104,7 @@ class Command(BaseCommand):
             sheet = workbook.create_sheet("baseline")
             sheet.append([column.header for column in form.columns])
             for serial, row in enumerate(point_rows(points), start=1):
-                row["_serial"], row["_supervision"] = serial, ""
+                row["_serial"] = serial
                 sheet.append([column.value(row) for column in form.columns])
             out = io.BytesIO()
             workbook.save(out)
@@ -118,7 +118,7 @@ class Command(BaseCommand):
         with Peak() as export:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=points, form_code="overview", institution=institution, year=2026
+                points=points, form_code="overview", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="xlsx")
         self.say(
@@ -131,7 +131,7 @@ class Command(BaseCommand):
         with Peak() as pdf:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=points, form_code="unit-register", institution=institution, year=2026
+                points=points, form_code="unit-register", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="pdf")
         from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
@@ -146,7 +146,7 @@ class Command(BaseCommand):
         """Export the points, then import the file into the next year (read, check, write)."""
         out = io.BytesIO()
         document = rendering.document_for_points(
-            points=points, form_code="overview", institution=institution, year=2026
+            points=points, form_code="overview", institution=institution, year=2026, working=False
         )
         rendering.render(out, document=document, fmt="xlsx")
         data = out.getvalue()

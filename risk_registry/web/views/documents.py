@@ -120,11 +120,13 @@ def _own_job(request: AuthenticatedRequest, token: uuid.UUID) -> ExportJob:
 @require_GET
 def job(request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
     """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
+    found = _own_job(request, token)
+    silent = not found.is_finished and selectors.workers_silent()
     return render_page_or_partial(
         request,
         page="documents/job.html",
         partial="documents/_job_status.html",
-        context={"job": _own_job(request, token)},
+        context={"job": found, "workers_silent": silent},
     )
 
 

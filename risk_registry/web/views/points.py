@@ -11,7 +11,6 @@ from django.db import DatabaseError, connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context = selectors.home_for(user=request.user, year=timezone.localdate().year)
+    context = selectors.home_for(user=request.user, year=selectors.current_year())
     return render(request, "risk_registry/home.html", context)
 
 
@@ -125,7 +124,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    controls = risk_point.controls.select_related("rule")
+    controls = risk_point.controls.select_related("rule").in_line_order()
     history = access.risk_point_history_visible_to(request.user, risk_point).select_related("actor")[:50]
     return render(
         request,
@@ -158,7 +157,7 @@ def _risk_point_form_page(request, *, institution, department, position, risk_po
                         by=request.user,
                         department=department,
                         position=position,
-                        year=timezone.localdate().year,
+                        year=selectors.current_year(),
                         fields=form.cleaned_data,
                         controls=control_changes(formset),
                     )
@@ -169,6 +168,7 @@ def _risk_point_form_page(request, *, institution, department, position, risk_po
                         risk_point=risk_point,
                         fields=form.cleaned_data,
                         controls=control_changes(formset),
+                        version=form.cleaned_data.get("version"),
                     )
                     messages.success(request, _("The changes were saved."))
                 return redirect("risk_point_detail", pk=risk_point.pk)
