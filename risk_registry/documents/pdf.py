@@ -115,14 +115,18 @@ def render_html(*, form: FormSpec, header: DocumentHeader, rows: Iterable[dict])
 
 def write_pdf(out: IO[bytes] | str, *, form: FormSpec, header: DocumentHeader, rows: Iterable[dict]) -> int:
     """Render ``rows`` in ``form`` as a PDF into ``out``; returns the number of points."""
-    from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
-
     html = render_html(form=form, header=header, rows=rows)
-    document = HTML(string=html).render()
-    data = document.write_pdf()
+    data = html_to_pdf(html)
     if isinstance(out, str):
         with open(out, "wb") as handle:
             handle.write(data)
     else:
         out.write(data)
     return html.count('class="point"')
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Any document's HTML (which names ``cjk_font()``) as PDF bytes."""
+    from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
+
+    return HTML(string=html).render().write_pdf()

@@ -58,6 +58,18 @@ class AuditAction(models.TextChoices):
     CYCLE_CLOSE = "cycle.close", _("Annual cycle closed")
     REGISTER_CARRY_OVER = "register.carry_over", _("Register carried over to the next year")
     SELF_ASSESSMENT_SUBMIT = "self_assessment.submit", _("Self-assessment submitted")
+    WARNING_CREATE = "warning.create", _("Warning entered in the ledger")
+    WARNING_VERIFY = "warning.verify", _("Warning verified")
+    WARNING_GRANT = "warning.grant", _("Warning handler granted")
+    WARNING_READ_CONFIDENTIAL = "warning.read_confidential", _("Confidential warning read")
+    WARNING_LEDGER_EXPORT = "warning.ledger_export", _("Warning ledger exported")
+    DISPOSITION_ISSUE = "disposition.issue", _("Disposition issued")
+    DISPOSITION_RESPOND = "disposition.respond", _("Disposition answered")
+    DISPOSITION_ACCEPT = "disposition.accept", _("Disposition report accepted")
+    DISPOSITION_ASK_AGAIN = "disposition.ask_again", _("Disposition report asked again")
+    DISPOSITION_REJECT = "disposition.reject", _("Disposition report not accepted")
+    DISPOSITION_LAPSE = "disposition.lapse", _("Disposition not answered in time")
+    DISPOSITION_NOTICE_EXPORT = "disposition.notice_export", _("Disposition notice downloaded")
 
 
 class AuditEntry(models.Model):
