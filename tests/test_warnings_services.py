@@ -18,7 +18,6 @@ from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import (
     SECRET_FACTS,
     SECRET_SOURCE,
-    TODAY,
     channel,
     inspection_item,
     issue,
@@ -87,7 +86,7 @@ def test_verification_records_who_and_when_and_checks_the_version(world):
 
 def test_a_confidential_item_is_acted_on_by_its_handlers_only(world, django_user_model):
     item = petition_item(world)
-    colleague = django_user_model.objects.create_user(username="colleague", password="x-1234567")  # noqa: S106
+    colleague = django_user_model.objects.create_user(username="colleague", password="x-1234567")
     membership_grant(user=colleague, institution=world.a, role=Role.DISCIPLINE)
     with pytest.raises(PermissionDenied):
         issue(world, item, by=colleague)
