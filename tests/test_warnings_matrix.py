@@ -10,7 +10,8 @@ import pytest
 from conftest import PERSONAS
 from integrity_warnings.ladder import DispositionState
 from integrity_warnings.models import Disposition, WarningItem
-from risk_registry.organisation.models import AuditAction, AuditEntry
+from risk_registry.organisation.models import AuditAction, AuditEntry, Role
+from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
 
 pytestmark = pytest.mark.django_db
@@ -161,11 +162,8 @@ def test_every_read_of_confidential_fields_is_audited(items, client):
 
 
 def test_a_granted_colleague_reads_the_secret_after_the_grant(items, client, django_user_model):
-    from risk_registry.organisation.models import Role
-    from risk_registry.organisation.services import membership_grant
-
     world, secret, *_ = items
-    colleague = django_user_model.objects.create_user(username="colleague", password="x-1234567")  # noqa: S106
+    colleague = django_user_model.objects.create_user(username="colleague", password="x-1234567")
     membership_grant(user=colleague, institution=world.a, role=Role.DISCIPLINE)
     client.force_login(colleague)
     assert SECRET_FACTS not in client.get(f"/warnings/{secret.pk}/").content.decode()

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from integrity_warnings import services
 from integrity_warnings.ladder import DispositionState, Measure, SubjectKind, next_measures
-from integrity_warnings.models import CalendarDay, Disposition, WarningItem, WarningStatus
+from integrity_warnings.models import CalendarDay, Disposition, WarningChannel, WarningItem, WarningStatus
 from integrity_warnings.services import WarningConflict
 from integrity_warnings.workdays import add_working_days
 from risk_registry.organisation.models import AuditAction, AuditEntry, Role
@@ -259,8 +259,6 @@ def test_working_days_skip_weekends_and_holidays_and_count_exchanged_days(world)
 
 
 def test_an_institution_with_its_own_channels_uses_only_those(world):
-    from integrity_warnings.models import WarningChannel
-
     own = WarningChannel.objects.create(institution=world.a, code="hotline", name="廉政热线", confidential=True)
     with pytest.raises(ValidationError):
         petition_item(world)
