@@ -96,7 +96,7 @@ def next_measures(*, subject_kind: str, failed_rung: int | None) -> list[str]:
 class DispositionState(models.TextChoices):
     ISSUED = "issued", _("Awaiting the written report")
     ANSWERED = "answered", _("Report received")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", _("Report accepted")
     FAILED = "failed", _("Not corrected")
     DONE = "done", _("Done")  # a referral: no report is asked for
 

@@ -57,7 +57,7 @@ class Verification(models.TextChoices):
 class WarningStatus(models.TextChoices):
     OPEN = "open", _("Registered")
     IN_DISPOSITION = "in_disposition", _("In disposition")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Concluded")
     REFERRED = "referred", _("Referred for investigation")
 
 
