@@ -5,7 +5,11 @@ its granted handler (the discipline office member who entered it): on no other p
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from conftest import PERSONAS
 from integrity_warnings.ladder import DispositionState
@@ -18,6 +22,20 @@ pytestmark = pytest.mark.django_db
 
 OVERSIGHT = {"discipline", "superior", "leader", "principal"}
 SUBTREE = {"discipline", "superior"}
+
+
+def readable_text(response) -> str:
+    """What a person would read in the response: the page, the workbook's cells or the PDF's text."""
+    kind = response.get("Content-Type", "")
+    if kind == "application/pdf":
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return "".join(page.extract_text() for page in pages).replace(" ", "").replace("\n", "")
+    if "spreadsheetml" in kind:
+        workbook = load_workbook(io.BytesIO(response.content))
+        return "\n".join(
+            str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row if v
+        )
+    return response.content.decode()
 
 
 def expect(ok: set[str], *, ok_status: int = 200, forbidden: set[str] = frozenset()) -> dict[str, int]:
@@ -92,6 +110,8 @@ PAGES = [
         lambda s, n, sn, nn: {"version": nn.version},
         expect({"discipline"}, ok_status=302, forbidden=(OVERSIGHT - {"discipline"}) | {"holder"}),
     ),
+    ("ledger excel", "get", lambda s, n, sn, nn: "/warnings/export.xlsx", None, ledger_status()),
+    ("ledger pdf", "get", lambda s, n, sn, nn: "/warnings/export.pdf?grade=2", None, ledger_status()),
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None, dict.fromkeys(PERSONAS, 200)),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None, None),
 ]
@@ -117,9 +137,15 @@ def test_warning_pages_by_persona(items, client, name, method, url, data, person
         response = client.post(url(*args), data(*args))
     if status is not None:
         assert response.status_code == status, (name, persona, response.status_code)
-    body = response.content.decode()
+    body = readable_text(response)
     shows_secret = SECRET_SOURCE in body or SECRET_FACTS in body
-    handler_page = persona == "discipline" and name in ("ledger", "ledger filtered", "confidential item")
+    handler_page = persona == "discipline" and name in (
+        "ledger",
+        "ledger filtered",
+        "confidential item",
+        "ledger excel",
+        "ledger pdf",
+    )
     assert shows_secret == (handler_page and response.status_code == 200), (name, persona)
     after = (
         list(WarningItem.objects.order_by("pk").values_list("verification", "version")),

@@ -4,6 +4,8 @@ from integrity_warnings.web import views
 
 urlpatterns = [
     path("warnings/", views.ledger, name="warning_ledger"),
+    path("warnings/export.xlsx", views.ledger_export, {"fmt": "xlsx"}, name="warning_ledger_xlsx"),
+    path("warnings/export.pdf", views.ledger_export, {"fmt": "pdf"}, name="warning_ledger_pdf"),
     path("warnings/new/", views.item_new, name="warning_new"),
     path("warnings/mine/", views.my_notices, name="my_notices"),
     path("warnings/<int:pk>/", views.item_detail, name="warning_detail"),

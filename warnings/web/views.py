@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrity_warnings import access, selectors, services
 from integrity_warnings.ladder import BY_NAME, DispositionState
+from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xlsx
 from integrity_warnings.notices import notice_pdf
 from integrity_warnings.services import WarningConflict
 from integrity_warnings.web.forms import GrantForm, IssueForm, LedgerFilterForm, StepForm, VerifyForm, WarningItemForm
@@ -25,6 +26,7 @@ from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record
 
 PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _conflict(request: HttpRequest) -> None:
@@ -48,6 +50,32 @@ def ledger(request: HttpRequest) -> HttpResponse:
             "can_register": access.register_institutions(request.user).exists(),
         },
     )
+
+
+@require_GET
+def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered ledger as the official form; confidential fields only for their handlers."""
+    access.require(access.may_see_ledger(request.user))
+    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    try:
+        rows = ledger_rows(items)
+        data = ledger_xlsx(rows) if fmt == "xlsx" else ledger_pdf(rows)
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("warning_ledger")
+    audit_record(
+        actor=request.user,
+        action=AuditAction.WARNING_LEDGER_EXPORT,
+        target=request.user,
+        summary=f"{fmt} {len(rows)}",
+        changes={"filters": request.GET.dict()},
+    )
+    content_type = XLSX if fmt == "xlsx" else "application/pdf"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="warning-ledger.{fmt}"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])
