@@ -170,3 +170,15 @@ def test_ledger_query_count_does_not_grow_with_rows(world, login, persona):
         petition_item(world)
     assert _queries(client, "/warnings/?grade=2") == small
     assert _queries(client, "/warnings/") == small_all
+
+
+def test_a_risk_point_shows_its_warning_history_to_those_who_see_the_ledger(world, login):
+    item = inspection_item(world)  # linked to world.submitted
+    secret = petition_item(world, risk_points=[world.submitted])
+    url = f"/risks/{world.submitted.pk}/"
+    office = login(world.discipline).get(url).content.decode()
+    assert item.number in office and secret.number in office and SECRET_FACTS not in office
+    leader = login(world.leader).get(url).content.decode()
+    assert item.number in leader and f"/warnings/{secret.pk}/" not in leader
+    holder = login(world.holder).get(url).content.decode()
+    assert f"/warnings/{item.pk}/" not in holder
