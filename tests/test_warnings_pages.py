@@ -182,3 +182,13 @@ def test_a_risk_point_shows_its_warning_history_to_those_who_see_the_ledger(worl
     assert item.number in leader and f"/warnings/{secret.pk}/" not in leader
     holder = login(world.holder).get(url).content.decode()
     assert f"/warnings/{item.pk}/" not in holder
+
+
+def test_ledger_statistics_use_the_labels(world, login):
+    inspection_item(world)
+    notice = issue(world, petition_item(world))
+    assert notice.pk
+    body = login(world.discipline).get("/warnings/").content.decode()
+    stats = body[body.index('data-testid="ledger-stats"') :]
+    assert "二级: 1" in stats and "三级: 1" in stats and "处置中: 1" in stats and "已登记: 1" in stats
+    assert "信访举报: 1" in stats and "2026-02: 2" in stats

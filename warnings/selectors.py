@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from integrity_warnings import access
 from integrity_warnings.ladder import OPEN_STATES, DispositionState
-from integrity_warnings.models import Disposition, WarningItem
+from integrity_warnings.models import Disposition, Grade, WarningItem, WarningStatus
 
 
 def _overdue(today: datetime.date):
@@ -96,8 +96,14 @@ def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
     base = items.order_by()
     return LedgerStatistics(
         by_channel=list(base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")),
-        by_grade=list(base.values("grade").annotate(n=Count("id")).order_by("grade")),
-        by_status=list(base.values("status").annotate(n=Count("id")).order_by("status")),
+        by_grade=[
+            {"label": Grade(row["grade"]).label, "n": row["n"]}
+            for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
+        ],
+        by_status=[
+            {"label": WarningStatus(row["status"]).label, "n": row["n"]}
+            for row in base.values("status").annotate(n=Count("id")).order_by("status")
+        ],
         by_month=list(
             base.values("received_on__year", "received_on__month")
             .annotate(n=Count("id"))

@@ -16,12 +16,28 @@ from risk_registry.organisation.names import person
 MONTH_FORMAT = "%Y-%m"
 
 
+class BootstrapForm(forms.Form):
+    """Gives every widget Bootstrap's class (the templates render fields as Django draws them)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs.setdefault("class", css)
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return person(obj) or obj.username
 
 
-class LedgerFilterForm(forms.Form):
+class LedgerFilterForm(BootstrapForm):
     channel = forms.ModelChoiceField(
         queryset=WarningChannel.objects.filter(is_active=True), required=False, label=_("Channel")
     )
@@ -47,7 +63,7 @@ class LedgerFilterForm(forms.Form):
             raise forms.ValidationError(_("Write the month as year-month, e.g. 2026-03.")) from None
 
 
-class WarningItemForm(forms.Form):
+class WarningItemForm(BootstrapForm):
     institution = forms.ModelChoiceField(queryset=None, label=_("Institution"))
     channel = forms.ModelChoiceField(queryset=WarningChannel.objects.filter(is_active=True), label=_("Channel"))
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -70,14 +86,14 @@ class WarningItemForm(forms.Form):
         self.fields["subject_department"].queryset = Department.objects.filter(institution__in=institutions)
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(BootstrapForm):
     verification = forms.ChoiceField(
         choices=[c for c in Verification.choices if c[0] != Verification.PENDING], label=_("Verification")
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class GrantForm(forms.Form):
+class GrantForm(BootstrapForm):
     user = PersonChoiceField(queryset=None, label=_("Handler"))
 
     def __init__(self, *args, candidates, **kwargs):
@@ -85,7 +101,7 @@ class GrantForm(forms.Form):
         self.fields["user"].queryset = candidates
 
 
-class IssueForm(forms.Form):
+class IssueForm(BootstrapForm):
     measure = forms.ChoiceField(choices=(), label=_("Measure"))
     recipient_user = PersonChoiceField(queryset=None, required=False, label=_("Recipient (user)"))
     recipient_name = forms.CharField(max_length=120, label=_("Recipient as written on the notice"))
@@ -110,7 +126,7 @@ class IssueForm(forms.Form):
         self.fields["recipient_user"].queryset = people
 
 
-class StepForm(forms.Form):
+class StepForm(BootstrapForm):
     """One step of a disposition: the report (respond) or the office's decision."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
