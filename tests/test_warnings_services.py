@@ -265,3 +265,14 @@ def test_an_institution_with_its_own_channels_uses_only_those(world):
     item = petition_item(world, channel=own)
     assert item.confidential
     assert channel("petition").confidential
+
+
+def test_subject_and_recipient_must_belong_to_the_institution(world):
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        petition_item(world, subject_user=world.outsider_holder)
+    assert "本单位" in " ".join(error.value.messages)
+    item = inspection_item(world)
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
+        issue(world, item, recipient_user=world.outsider_holder)
+    assert "本单位" in " ".join(error.value.messages)
+    assert not Disposition.objects.exists()

@@ -38,6 +38,7 @@ from integrity_warnings.models import (
     WarningStatus,
 )
 from integrity_warnings.workdays import add_working_days
+from risk_registry.access import is_staff_of
 from risk_registry.organisation.models import AuditAction, Institution
 from risk_registry.organisation.selectors import vocabulary_for
 from risk_registry.organisation.services import audit_record
@@ -83,6 +84,8 @@ def _check_subject(
         raise ValidationError(_("Choose the position the warning is about."))
     if subject_kind == SubjectKind.DEPARTMENT and department is None:
         raise ValidationError(_("Choose the department the warning is about."))
+    if subject_user is not None and not is_staff_of(subject_user, institution):
+        raise ValidationError(_("The person has no role or position in this institution."))
     if position is not None and position.institution_id != institution.pk:
         raise ValidationError(_("The position belongs to another institution."))
     if department is not None and department.institution_id != institution.pk:
@@ -262,6 +265,8 @@ def disposition_issue(
         raise ValidationError(_("Say why the warning moves up the ladder."))
     if not recipient_name.strip():
         raise ValidationError(_("Name the recipient of the notice."))
+    if recipient_user is not None and not is_staff_of(recipient_user, item.institution):
+        raise ValidationError(_("The recipient has no role or position in this institution."))
     if not notice_facts.strip() or not requirement.strip():
         raise ValidationError(_("Write the facts and the requirement the notice states."))
     if not 1 <= response_days <= MAX_RESPONSE_DAYS:
