@@ -31,6 +31,7 @@ from positions.models import Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
+from risk_registry.organisation.users import AnyUser
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
@@ -70,7 +71,7 @@ class Scope:
 _EMPTY = Scope()
 
 
-def scope_of(user) -> Scope:
+def scope_of(user: AnyUser) -> Scope:
     """The user's scope, cached on the user object for the length of the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
@@ -96,7 +97,9 @@ def scope_of(user) -> Scope:
     scope = Scope(
         subtree_paths=tuple(sorted({m.institution.path for m in memberships if m.role in SUBTREE_ROLES})),
         institution_ids=frozenset(m.institution_id for m in memberships if m.role in INSTITUTION_ROLES),
-        department_ids=frozenset(m.department_id for m in memberships if m.role == Role.DEPT_HEAD),
+        department_ids=frozenset(
+            m.department_id for m in memberships if m.role == Role.DEPT_HEAD and m.department_id is not None
+        ),
         member_institution_ids=frozenset({m.institution_id for m in memberships} | {inst for _, inst in held}),
         held_position_ids=frozenset(pk for pk, _ in held),
         roles=frozenset(m.role for m in memberships),
@@ -110,23 +113,23 @@ def scope_of(user) -> Scope:
 # --- what a user may see -------------------------------------------------------------------
 
 
-def institutions_visible_to(user) -> QuerySet[Institution]:
+def institutions_visible_to(user: AnyUser) -> QuerySet[Institution]:
     return Institution.objects.filter(scope_of(user).q_institution())
 
 
-def departments_visible_to(user) -> QuerySet[Department]:
+def departments_visible_to(user: AnyUser) -> QuerySet[Department]:
     return Department.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def positions_visible_to(user) -> QuerySet[Position]:
+def positions_visible_to(user: AnyUser) -> QuerySet[Position]:
     return Position.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def power_items_visible_to(user) -> QuerySet[PowerItem]:
+def power_items_visible_to(user: AnyUser) -> QuerySet[PowerItem]:
     return PowerItem.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def can_manage_powers(user, institution: Institution, department_id: int | None = None) -> bool:
+def can_manage_powers(user: AnyUser, institution: Institution, department_id: int | None = None) -> bool:
     """The power inventory (清权) of an institution: its discipline office, or a department's
     head for the powers of that department."""
     if is_discipline_office_for(user, institution):
@@ -134,12 +137,12 @@ def can_manage_powers(user, institution: Institution, department_id: int | None 
     return department_id is not None and department_id in scope_of(user).department_ids
 
 
-def can_record_rotation(user, institution: Institution) -> bool:
+def can_record_rotation(user: AnyUser, institution: Institution) -> bool:
     """Holdings start, end and rotate (轮岗交流) as the discipline office records them."""
     return is_discipline_office_for(user, institution)
 
 
-def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
+def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     """Risk points the user may read: see the module docstring for the rules."""
     scope = scope_of(user)
     if scope.is_empty:
@@ -163,15 +166,15 @@ def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
 # --- what a user may do ---------------------------------------------------------------------
 
 
-def can_add_risk_point_to_position(user, position: Position) -> bool:
+def can_add_risk_point_to_position(user: AnyUser, position: Position) -> bool:
     return position.pk in scope_of(user).held_position_ids
 
 
-def can_add_risk_point_to_department(user, department: Department) -> bool:
+def can_add_risk_point_to_department(user: AnyUser, department: Department) -> bool:
     return department.pk in scope_of(user).department_ids
 
 
-def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
+def can_edit_risk_point(user: AnyUser, risk_point: RiskPoint) -> bool:
     """Drafts only, by a holder of the point's position (or the head, for department-level points)."""
     if risk_point.state != RiskPointState.DRAFT:
         return False
@@ -184,18 +187,18 @@ def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
 # --- who acts at each step of the workflow (risk_registry.workflow) --------------------------
 
 
-def holds_position_of(user, risk_point: RiskPoint) -> bool:
+def holds_position_of(user: AnyUser, risk_point: RiskPoint) -> bool:
     return risk_point.position_id is not None and risk_point.position_id in scope_of(user).held_position_ids
 
 
-def is_author_side(user, risk_point: RiskPoint) -> bool:
+def is_author_side(user: AnyUser, risk_point: RiskPoint) -> bool:
     """The holder of the point's position, or the head for a department-level point."""
     if risk_point.position_id is not None:
         return holds_position_of(user, risk_point)
     return risk_point.department_id in scope_of(user).department_ids
 
 
-def is_department_reviewer(user, risk_point: RiskPoint) -> bool:
+def is_department_reviewer(user: AnyUser, risk_point: RiskPoint) -> bool:
     """Department review (部门评查): the department's head, never on a post they hold themselves
     (the leadership team's head is its principal: their own points go to the discipline office)."""
     scope = scope_of(user)
@@ -204,19 +207,19 @@ def is_department_reviewer(user, risk_point: RiskPoint) -> bool:
     return risk_point.department_id in scope.department_ids or is_discipline_office_for(user, risk_point.institution)
 
 
-def is_discipline_office_for(user, institution: Institution) -> bool:
+def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
 
 
-def is_leadership_of(user, institution: Institution) -> bool:
+def is_leadership_of(user: AnyUser, institution: Institution) -> bool:
     return institution.pk in scope_of(user).institution_ids
 
 
-def is_principal_of(user, institution: Institution) -> bool:
+def is_principal_of(user: AnyUser, institution: Institution) -> bool:
     return institution.pk in scope_of(user).principal_institution_ids
 
 
-def is_staff_of(user, institution: Institution) -> bool:
+def is_staff_of(user: AnyUser, institution: Institution) -> bool:
     """Anyone with a role or a position in the institution: may read and comment on its notice."""
     return institution.pk in scope_of(user).member_institution_ids
 
@@ -241,7 +244,7 @@ def require(allowed: bool) -> None:
 # --- controls ---------------------------------------------------------------------------------
 
 
-def can_record_control_run(user, control) -> bool:
+def can_record_control_run(user: AnyUser, control) -> bool:
     """The holder of the control's point's position, or the head for a department-level point."""
     point = control.risk_point
     scope = scope_of(user)
@@ -250,7 +253,7 @@ def can_record_control_run(user, control) -> bool:
     return point.department_id in scope.department_ids
 
 
-def controls_visible_to(user) -> QuerySet:
+def controls_visible_to(user: AnyUser) -> QuerySet:
     return Control.objects.filter(risk_point__in=risk_points_visible_to(user))
 
 

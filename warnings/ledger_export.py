@@ -54,6 +54,7 @@ def ledger_rows(items: Iterable[WarningItem]) -> list[list[str]]:
                 raise DocumentUnavailable(
                     _("The ledger export is limited to %(limit)d items: filter it first.") % {"limit": MAX_ROWS}
                 )
+            readable, overdue = getattr(item, "readable", False), getattr(item, "overdue", False)
             rows.append(
                 [
                     str(serial),
@@ -61,13 +62,13 @@ def ledger_rows(items: Iterable[WarningItem]) -> list[list[str]]:
                     item.institution.name,
                     item.received_on.isoformat(),
                     item.channel.name,
-                    item.source if item.readable else MASK,
+                    item.source if readable else MASK,
                     _subject(item),
-                    item.facts if item.readable else MASK,
+                    item.facts if readable else MASK,
                     item.get_grade_display(),
                     item.get_verification_display(),
                     item.get_status_display(),
-                    "是" if item.overdue else "",
+                    "是" if overdue else "",
                 ]
             )
     return rows

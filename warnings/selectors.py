@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
@@ -85,17 +86,19 @@ def open_notice_count(user) -> int:
 
 @dataclass(frozen=True)
 class LedgerStatistics:
-    by_channel: list[dict]
-    by_grade: list[dict]
-    by_status: list[dict]
-    by_month: list[dict]
+    by_channel: list[dict[str, Any]]
+    by_grade: list[dict[str, Any]]
+    by_status: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
 
 
 def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
     """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: four queries."""
     base = items.order_by()
     return LedgerStatistics(
-        by_channel=list(base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")),
+        by_channel=[
+            dict(row) for row in base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")
+        ],
         by_grade=[
             {"label": Grade(row["grade"]).label, "n": row["n"]}
             for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
@@ -104,9 +107,10 @@ def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
             {"label": WarningStatus(row["status"]).label, "n": row["n"]}
             for row in base.values("status").annotate(n=Count("id")).order_by("status")
         ],
-        by_month=list(
-            base.values("received_on__year", "received_on__month")
+        by_month=[
+            dict(row)
+            for row in base.values("received_on__year", "received_on__month")
             .annotate(n=Count("id"))
             .order_by("received_on__year", "received_on__month")
-        ),
+        ],
     )

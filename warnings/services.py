@@ -269,10 +269,7 @@ def disposition_issue(
         raise ValidationError(_("The recipient has no role or position in this institution."))
     if not notice_facts.strip() or not requirement.strip():
         raise ValidationError(_("Write the facts and the requirement the notice states."))
-    if not 1 <= response_days <= MAX_RESPONSE_DAYS:
-        raise ValidationError(
-            _("The time to answer must be between 1 and %(max)d working days.") % {"max": MAX_RESPONSE_DAYS}
-        )
+    _check_response_days(response_days)
     rung = rung_of(measure)
     serial = _next_serial(institution=item.institution, year=today.year, kind="notice")
     disposition = Disposition.objects.create(
@@ -339,27 +336,19 @@ def disposition_transition(
         raise ValidationError(_("Give a reason."))
     if step.needs_overdue and (disposition.due_on is None or disposition.due_on >= today):
         raise ValidationError(_("The time to answer has not run out yet."))
-    fields = ["state", "version"]
     if step.by_recipient:
-        if not cause_analysis.strip() or not measures_taken.strip():
-            raise ValidationError(_("Write both the cause analysis and the corrective measures."))
-        disposition.cause_analysis, disposition.measures_taken = cause_analysis.strip(), measures_taken.strip()
-        disposition.responded_at, disposition.responded_by = timezone.now(), by
-        fields += ["cause_analysis", "measures_taken", "responded_at", "responded_by"]
+        fields = _record_report(disposition, by=by, cause_analysis=cause_analysis, measures_taken=measures_taken)
     else:
         disposition.decision_note, disposition.decided_at = reason.strip(), timezone.now()
-        fields += ["decision_note", "decided_at"]
+        fields = ["decision_note", "decided_at"]
     if name == "ask_again":
-        if not 1 <= response_days <= MAX_RESPONSE_DAYS:
-            raise ValidationError(
-                _("The time to answer must be between 1 and %(max)d working days.") % {"max": MAX_RESPONSE_DAYS}
-            )
+        _check_response_days(response_days)
         disposition.due_on = add_working_days(start=today, days=response_days, institution=item.institution)
         fields.append("due_on")
     before = disposition.state
     disposition.state = step.target
     disposition.version += 1
-    disposition.save(update_fields=fields)
+    disposition.save(update_fields=[*fields, "state", "version"])
     if step.target == DispositionState.ACCEPTED:
         item.status = WarningStatus.CLOSED
     elif step.target == DispositionState.FAILED:
@@ -375,6 +364,22 @@ def disposition_transition(
         changes={"state": [before, step.target]},
     )
     return disposition
+
+
+def _record_report(disposition: Disposition, *, by, cause_analysis: str, measures_taken: str) -> list[str]:
+    """The recipient's written report (成因剖析 and 整改措施): both parts are required."""
+    if not cause_analysis.strip() or not measures_taken.strip():
+        raise ValidationError(_("Write both the cause analysis and the corrective measures."))
+    disposition.cause_analysis, disposition.measures_taken = cause_analysis.strip(), measures_taken.strip()
+    disposition.responded_at, disposition.responded_by = timezone.now(), by
+    return ["cause_analysis", "measures_taken", "responded_at", "responded_by"]
+
+
+def _check_response_days(response_days: int) -> None:
+    if not 1 <= response_days <= MAX_RESPONSE_DAYS:
+        raise ValidationError(
+            _("The time to answer must be between 1 and %(max)d working days.") % {"max": MAX_RESPONSE_DAYS}
+        )
 
 
 __all__ = ["Measure"]

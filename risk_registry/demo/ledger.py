@@ -107,7 +107,7 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
         move(step, "reject", actor=by, on=today - datetime.timedelta(days=start - 5), reason="整改不到位。")
     rung(referred, fourth, Measure.REFERRAL, on=today - datetime.timedelta(days=20), reason="责令整改后仍未改正。")
 
-    department = Department.objects.filter(pk=first.position.department_id).first()
+    department = Department.objects.get(pk=first.position.department_id)
     unit = services.warning_item_create(
         by=by,
         institution=institution,

@@ -47,9 +47,9 @@ class FormSpec:
         """(group header, first column index, last column index) of each merged group header."""
         result = []
         for name, members in groupby(enumerate(self.columns), key=lambda pair: pair[1].group):
-            members = list(members)
+            indexed = list(members)
             if name:
-                result.append((name, members[0][0], members[-1][0]))
+                result.append((name, indexed[0][0], indexed[-1][0]))
         return result
 
     @property

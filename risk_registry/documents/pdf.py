@@ -12,7 +12,7 @@ import logging
 import shutil
 import subprocess
 from collections.abc import Iterable
-from typing import IO
+from typing import IO, Any
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -86,7 +86,8 @@ def render_html(*, form: FormSpec, header: DocumentHeader, rows: Iterable[dict])
             % {"limit": PDF_MAX_POINTS, "count": total}
         )
     grouped = form.has_groups
-    top, bottom = [], []
+    top: list[dict[str, Any]] = []
+    bottom: list[str] = []
     for column in form.columns:
         if not grouped or not column.group:
             top.append({"text": column.header, "rowspan": 2 if grouped else 1, "colspan": 1})

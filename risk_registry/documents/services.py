@@ -66,7 +66,7 @@ CONTENT_TYPES = {
 }
 
 
-def _resolve(job: ExportJob) -> tuple[Document | None, Institution | None]:
+def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
     """The document a job asks for, as the job's owner may see it now."""
     user = job.owner
     if job.kind == "version":
@@ -182,6 +182,8 @@ def export_job_run(job_id: int) -> ExportJob | None:
     try:
         if job.kind == "archive":
             institution = job.institution
+            if institution is None:  # archive_start always names one
+                raise ValueError(f"archive job {job.pk} has no institution")
             year = int(job.params["year"][0])
             points, _institution, _year = selectors.points_for_export(user=job.owner, params=job.params)
             versions = selectors.filed_versions_visible_to(job.owner).filter(

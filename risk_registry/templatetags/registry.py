@@ -22,7 +22,7 @@ def get_item(mapping, key):
 @register.filter
 def state_label(value: str) -> str:
 
-    return RiskPointState(value).label if value in RiskPointState.values else value
+    return str(RiskPointState(value).label) if value in RiskPointState.values else value
 
 
 EXTRA_LABELS = {
@@ -38,9 +38,10 @@ def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
     try:
-        return str(RiskPoint._meta.get_field(name).verbose_name)
+        field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
         return str(EXTRA_LABELS.get(name, name))
+    return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose name
 
 
 @register.filter

@@ -150,6 +150,7 @@ def notice_is_open(register: Register, *, today: datetime.date | None = None) ->
     today = today or timezone.localdate()
     return bool(
         register.notice_starts_on
+        and register.notice_ends_on
         and register.notice_starts_on <= today <= register.notice_ends_on
         and register_points(register).filter(state=S.IN_NOTICE).exists()
     )

@@ -31,10 +31,10 @@ def point_row(point: RiskPoint) -> dict:
     return {
         "id": point.pk,
         "department": point.department.name,
-        "position": point.position.title if point.position_id else "",
-        "position_kind": point.position.kind if point.position_id else "",
-        "power_item": point.power_item.name if point.power_item_id else "",
-        "process_step": point.process_step.name if point.process_step_id else "",
+        "position": point.position.title if point.position else "",
+        "position_kind": point.position.kind if point.position else "",
+        "power_item": point.power_item.name if point.power_item else "",
+        "process_step": point.process_step.name if point.process_step else "",
         "risk_type": point.risk_type.name,
         "found_by": point.found_by,
         "description": point.description,
@@ -50,7 +50,7 @@ def point_row(point: RiskPoint) -> dict:
                 "owner": c.owner,
                 "frequency": c.frequency,
                 "evidence": c.evidence,
-                "rule": c.rule.title if c.rule_id else "",
+                "rule": c.rule.title if c.rule else "",
             }
             for c in point.controls.all()
         ],

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from integrity_warnings.ladder import Measure, SubjectKind
 from integrity_warnings.models import Grade, Verification, WarningChannel, WarningStatus
 from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
-from risk_registry.organisation.models import Department
+from positions.models import Position
+from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
 
 MONTH_FORMAT = "%Y-%m"
@@ -44,14 +47,14 @@ class LedgerFilterForm(BootstrapForm):
     grade = forms.TypedChoiceField(
         choices=[("", "---------"), *Grade.choices], coerce=int, empty_value=None, required=False, label=_("Grade")
     )
-    institution = forms.ModelChoiceField(queryset=None, required=False, label=_("Institution"))
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), required=False, label=_("Institution"))
     status = forms.ChoiceField(choices=[("", "---------"), *WarningStatus.choices], required=False, label=_("Status"))
     overdue = forms.BooleanField(required=False, label=_("Overdue only"))
     month = forms.CharField(required=False, max_length=7, label=_("Month received (YYYY-MM)"))
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = institutions
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
 
     def clean_month(self) -> datetime.date | None:
         value = self.cleaned_data["month"].strip()
@@ -64,15 +67,17 @@ class LedgerFilterForm(BootstrapForm):
 
 
 class WarningItemForm(BootstrapForm):
-    institution = forms.ModelChoiceField(queryset=None, label=_("Institution"))
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"))
     channel = forms.ModelChoiceField(queryset=WarningChannel.objects.filter(is_active=True), label=_("Channel"))
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
     grade = forms.TypedChoiceField(choices=Grade.choices, coerce=int, label=_("Grade"))
     subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label=_("About"))
-    subject_user = PersonChoiceField(queryset=None, required=False, label=_("Person (user)"))
+    subject_user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Person (user)"))
     subject_name = forms.CharField(required=False, max_length=60, label=_("Person (name, without an account)"))
-    subject_position = forms.ModelChoiceField(queryset=None, required=False, label=_("Position"))
-    subject_department = forms.ModelChoiceField(queryset=None, required=False, label=_("Department"))
+    subject_position = forms.ModelChoiceField(queryset=Position.objects.none(), required=False, label=_("Position"))
+    subject_department = forms.ModelChoiceField(
+        queryset=Department.objects.none(), required=False, label=_("Department")
+    )
     source = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Source")
     )
@@ -80,10 +85,12 @@ class WarningItemForm(BootstrapForm):
 
     def __init__(self, *args, institutions, people, positions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = institutions
-        self.fields["subject_user"].queryset = people
-        self.fields["subject_position"].queryset = positions
-        self.fields["subject_department"].queryset = Department.objects.filter(institution__in=institutions)
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
+        cast(forms.ModelChoiceField, self.fields["subject_user"]).queryset = people
+        cast(forms.ModelChoiceField, self.fields["subject_position"]).queryset = positions
+        cast(forms.ModelChoiceField, self.fields["subject_department"]).queryset = Department.objects.filter(
+            institution__in=institutions
+        )
 
 
 class VerifyForm(BootstrapForm):
@@ -94,16 +101,18 @@ class VerifyForm(BootstrapForm):
 
 
 class GrantForm(BootstrapForm):
-    user = PersonChoiceField(queryset=None, label=_("Handler"))
+    user = PersonChoiceField(queryset=get_user_model().objects.none(), label=_("Handler"))
 
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = candidates
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = candidates
 
 
 class IssueForm(BootstrapForm):
     measure = forms.ChoiceField(choices=(), label=_("Measure"))
-    recipient_user = PersonChoiceField(queryset=None, required=False, label=_("Recipient (user)"))
+    recipient_user = PersonChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label=_("Recipient (user)")
+    )
     recipient_name = forms.CharField(max_length=120, label=_("Recipient as written on the notice"))
     notice_facts = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -122,8 +131,8 @@ class IssueForm(BootstrapForm):
 
     def __init__(self, *args, measures, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["measure"].choices = [(m, Measure(m).label) for m in measures]
-        self.fields["recipient_user"].queryset = people
+        cast(forms.ChoiceField, self.fields["measure"]).choices = [(m, Measure(m).label) for m in measures]
+        cast(forms.ModelChoiceField, self.fields["recipient_user"]).queryset = people
 
 
 class StepForm(BootstrapForm):

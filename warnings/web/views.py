@@ -4,7 +4,7 @@ ask integrity_warnings.access, call one service or selector, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -211,7 +211,8 @@ def disposition_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def disposition_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     disposition = selectors.disposition_for(user=request.user, pk=pk)
     transition = BY_NAME.get(step)
-    access.require(transition is not None)
+    if transition is None:
+        raise PermissionDenied
     allowed = (
         access.can_respond(request.user, disposition)
         if transition.by_recipient
