@@ -30,6 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from assessments.models import Cycle
 from conftest import SESSION_WORLD
 from controls.models import Control, ControlRun
+from integrity_warnings.models import Disposition, WarningItem
 from positions.models import Holding, Position, PowerItem
 from risk_registry.demo.build import demo_seed
 from risk_registry.models import LevelProposal, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
@@ -65,6 +66,12 @@ ONCE = {
     "documents_import_confirm",
     "documents_import_template",
     "power_retire",
+    "warning_verify",
+    "warning_grant",
+    "disposition_step",
+    "warning_ledger_xlsx",  # files (no HTML to read markers in), and an audited read each
+    "warning_ledger_pdf",
+    "disposition_pdf",
     "documents_job",
     "documents_job_download",
     "login",
@@ -239,6 +246,8 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     positions = list(Position.objects.order_by("id").values_list("pk", flat=True))
     proposals = list(LevelProposal.objects.values_list("pk", flat=True))
     powers = list(PowerItem.objects.order_by("id").values_list("pk", flat=True))
+    warnings_ = list(WarningItem.objects.order_by("id").values_list("pk", flat=True)) or [1]
+    notices = list(Disposition.objects.order_by("id").values_list("pk", flat=True)) or [1]
     comments = list(NoticeComment.objects.values_list("pk", flat=True))
     registers = [(code, year) for code in codes for year in years]
     against = {}
@@ -259,6 +268,20 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "power_edit": [f"/powers/{pk}/edit/" for pk in powers],
         "power_steps": [f"/powers/{pk}/steps/" for pk in powers],
         "power_retire": [f"/powers/{pk}/retire/" for pk in powers[:1]],
+        # The warning ledger's own confidentiality has its own tests (warnings/tests); here its pages
+        # are crawled for the register's markers, which they must not show beyond the oracle either.
+        "warning_ledger": ["/warnings/"],
+        "warning_ledger_xlsx": ["/warnings/export.xlsx"],
+        "warning_ledger_pdf": ["/warnings/export.pdf"],
+        "warning_new": ["/warnings/new/"],
+        "my_notices": ["/warnings/mine/"],
+        "warning_detail": [f"/warnings/{pk}/" for pk in warnings_],
+        "warning_verify": [f"/warnings/{warnings_[0]}/verify/"],
+        "warning_grant": [f"/warnings/{warnings_[0]}/handlers/"],
+        "disposition_issue": [f"/warnings/{pk}/issue/" for pk in warnings_],
+        "disposition_detail": [f"/warnings/notices/{pk}/" for pk in notices],
+        "disposition_pdf": [f"/warnings/notices/{notices[0]}/pdf/"],
+        "disposition_step": [f"/warnings/notices/{notices[0]}/accept/"],
         "position_risk_point_create": [f"/positions/{p}/risks/new/" for p in positions],
         "risk_point_list": ["/risks/", "/risks/?q=mk", *(f"/risks/?institution={c}&year={YEAR}" for c in codes)],
         "risk_point_detail": [f"/risks/{pk}/" for pk in point_ids],
