@@ -103,7 +103,12 @@ def test_correcting_an_entry_is_audited_and_flags_nothing(world, login, rule):
     client = login(world.discipline)
     response = client.post(
         reverse("rule_edit", args=[rule.pk]),
-        {"title": "审批工作规程", "document_number": "甲局发〔2025〕4号", "issuing_body": "甲局党组", "text": rule.text},
+        {
+            "title": "审批工作规程",
+            "document_number": "甲局发〔2025〕4号",
+            "issuing_body": "甲局党组",
+            "text": rule.text,
+        },
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(action="rule.update", target_id=rule.pk)
@@ -154,7 +159,9 @@ def test_others_may_not_change_rules(world, login, rule, persona):
 def test_head_records_rules_of_own_department_only(world, login):
     client = login(world.head)
     before = Rule.objects.count()
-    refused = client.post(reverse("rule_create", args=[world.a.code]), {"title": "财务制度", "department": world.finance.pk})
+    refused = client.post(
+        reverse("rule_create", args=[world.a.code]), {"title": "财务制度", "department": world.finance.pk}
+    )
     assert refused.status_code == 200 and "department" in refused.context["form"].errors
     whole = client.post(reverse("rule_create", args=[world.a.code]), {"title": "全局制度", "department": ""})
     assert whole.status_code == 200 and "department" in whole.context["form"].errors

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from controls.models import Rule
 from positions import services as positions_services
+from positions.flow import flow_layout
 from positions.models import Disclosure, PowerItem, ProcessStep
-from positions.web.flow import flow_layout
 from positions.web.forms import CatalogueExportForm, DisclosureForm, RuleForm, RuleRepealForm, RuleReviseForm
 from risk_registry import access
 from risk_registry import services as register_services

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from positions import services as positions_services
+from positions.flow import flow_layout
 from positions.models import Holding, PowerItem, ProcessStep
-from positions.web.flow import flow_layout
 from positions.web.forms import CatalogueExportForm, PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
 from risk_registry import access
 from risk_registry import services as register_services

@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.template.loader import render_to_string
 
 from controls.models import Rule
+from positions.flow import flow_layout
 from positions.models import PowerItem, ProcessStep
 from risk_registry.documents.definitions import Column, DocumentHeader, FormSpec
+from risk_registry.documents.pdf import cjk_font
 from risk_registry.documents.rendering import Document
 from risk_registry.organisation.models import Institution
 
@@ -121,8 +124,11 @@ def power_catalogue(*, institution: Institution, items: QuerySet[PowerItem], tod
     return Document(form=POWER_CATALOGUE, header=_header(institution, today), rows=rows, total=len(rows))
 
 
-def flow_catalogue(*, institution: Institution, items: QuerySet[PowerItem], today: datetime.date) -> Document:
-    """流程图 collection: one table (one sheet, one PDF section) per power in force, its steps in order."""
+def flow_catalogue(
+    *, institution: Institution, items: QuerySet[PowerItem], today: datetime.date, charts: bool = False
+) -> Document:
+    """流程图 collection: one table (one sheet, one PDF section) per power in force, its steps in order;
+    ``charts`` (the PDF) draws each power's flow above its table, as the page shows it (no risk points)."""
     steps = ProcessStep.objects.select_related("handling_position__department").order_by("order")
     powers = list(
         items.filter(retired_on__isnull=True)
@@ -131,9 +137,17 @@ def flow_catalogue(*, institution: Institution, items: QuerySet[PowerItem], toda
         .order_by("category__order", "category_id", "id")
     )
     rows = []
+    figures = {}
+    font = cjk_font() if charts else ""
     for number, item in enumerate(powers, start=1):
         section = f"{number}. {item.name}"
-        for step in item.steps.all():
+        steps_of_item = list(item.steps.all())
+        if charts and steps_of_item:
+            figures[section] = render_to_string(
+                "positions/_flow_chart.html",
+                {"flow": flow_layout(steps_of_item, []), "item": item, "chart_id": item.pk, "font": font},
+            )
+        for step in steps_of_item:
             post = step.handling_position
             rows.append(
                 {
@@ -147,7 +161,9 @@ def flow_catalogue(*, institution: Institution, items: QuerySet[PowerItem], toda
                     "counterpart_rights": step.counterpart_rights,
                 }
             )
-    return Document(form=FLOW_CATALOGUE, header=_header(institution, today), rows=rows, total=len(rows))
+    return Document(
+        form=FLOW_CATALOGUE, header=_header(institution, today), rows=rows, total=len(rows), figures=figures
+    )
 
 
 def rule_catalogue(*, institution: Institution, rules: QuerySet[Rule], today: datetime.date) -> Document:

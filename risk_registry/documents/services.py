@@ -632,7 +632,7 @@ def catalogue_export(*, by, institution: Institution, kind: str, fmt: str, items
     if kind == "powers":
         document = catalogues.power_catalogue(institution=institution, items=items, today=today)
     elif kind == "flows":
-        document = catalogues.flow_catalogue(institution=institution, items=items, today=today)
+        document = catalogues.flow_catalogue(institution=institution, items=items, today=today, charts=fmt == "pdf")
     else:
         document = catalogues.rule_catalogue(institution=institution, rules=rules, today=today)
     out = io.BytesIO()
