@@ -249,7 +249,7 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
     items = list(
         PowerItem.objects.filter(institution=institution, retired_on__isnull=True)
         .select_related("category", "department")
-        .prefetch_related(Prefetch("steps", queryset=steps), "positions__department")
+        .prefetch_related(Prefetch("steps", queryset=steps))
         .order_by("category__order", "category_id", "id")
     )
     powers = [{"item": item, "flow": flow_layout(list(item.steps.all()), [])} for item in items]

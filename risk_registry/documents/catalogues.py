@@ -137,7 +137,7 @@ def flow_catalogue(
         .order_by("category__order", "category_id", "id")
     )
     rows = []
-    figures = {}
+    figures: dict[str, str] = {}
     font = cjk_font() if charts else ""
     for number, item in enumerate(powers, start=1):
         section = f"{number}. {item.name}"
