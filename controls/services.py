@@ -82,19 +82,31 @@ def rule_create(
     institution,
     title: str,
     document_number: str = "",
+    issuing_body: str = "",
     effective_on=None,
     summary: str = "",
+    text: str = "",
+    department=None,
     by=None,
 ) -> Rule:
-    """Record a regulation (制度) of the institution that controls can rest on."""
+    """Record a regulation (制度) of the institution that controls can rest on: an entry of its
+    制度目录. Revising and repealing it flag the points of its controls
+    (``risk_registry.services.rule_revise`` / ``rule_repeal``)."""
+    if not (title or "").strip():
+        raise ValidationError(_("A rule needs a title."))
+    if department is not None and department.institution_id != institution.pk:
+        raise ValidationError(_("The department belongs to another institution."))
     rule = Rule.objects.create(
         institution=institution,
-        title=title,
+        department=department,
+        title=title.strip(),
         document_number=document_number,
+        issuing_body=issuing_body,
         effective_on=effective_on,
         summary=summary,
+        text=text,
     )
-    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=title)
+    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=rule.title)
     return rule
 
 

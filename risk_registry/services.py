@@ -295,6 +295,7 @@ def process_steps_save(*, item: PowerItem, rows, by=None) -> PowerItem:
 
 
 # --- the rule catalogue (制度目录): a revised or repealed rule flags the points of its controls ---
+# (``controls.services.rule_create`` records a rule; correcting it here flags nothing.)
 
 RULE_FIELDS = (
     "title",
@@ -329,15 +330,6 @@ def _rule_locked(rule: Rule) -> Rule:
 def _flag_controls_of(rule: Rule, *, reason: str, by) -> int:
     point_ids = Control.objects.filter(rule=rule).values_list("risk_point_id", flat=True)
     return points_flag_for_review(point_ids=point_ids, reason=reason, by=by)
-
-
-@transaction.atomic
-def rule_create(*, institution: Institution, by=None, **fields) -> Rule:
-    """Record a rule in the institution's catalogue."""
-    values = _check_rule_fields(institution=institution, fields=fields)
-    rule = Rule.objects.create(institution=institution, **values)
-    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=rule.title)
-    return rule
 
 
 @transaction.atomic

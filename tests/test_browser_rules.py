@@ -64,7 +64,9 @@ def test_rule_revision_catalogue_pdf_and_the_public_page(live_world, live_server
     with page.expect_download() as download_info:
         page.click("[data-testid=catalogue-export] button")
     download = download_info.value
-    assert download.suggested_filename.startswith("甲局-权力运行流程图-") and download.suggested_filename.endswith(".pdf")
+    assert download.suggested_filename.startswith("甲局-权力运行流程图-") and download.suggested_filename.endswith(
+        ".pdf"
+    )
 
     page.goto(f"{live_server.url}/public/bureau-a/")
     page.select_option("#id_scope", "public")

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from controls import services as rule_services
 from controls.models import Control
 from positions.models import PowerItem
 from risk_registry import services
@@ -56,8 +57,8 @@ def test_flow_catalogue_has_one_sheet_per_power_with_its_steps(world, login):
 
 
 def test_rule_catalogue_lists_rules_in_force_with_their_controls(world, login):
-    rule = services.rule_create(institution=world.a, title="审批工作规程", document_number="甲局发〔2025〕3号")
-    gone = services.rule_create(institution=world.a, title="旧制度")
+    rule = rule_services.rule_create(institution=world.a, title="审批工作规程", document_number="甲局发〔2025〕3号")
+    gone = rule_services.rule_create(institution=world.a, title="旧制度")
     services.rule_repeal(rule=gone, on=datetime.date(2026, 1, 2), reason="过时")
     Control.objects.filter(risk_point=world.submitted).update(rule=rule)
     cells = _cells(_export(login(world.discipline), world, "rules").content)

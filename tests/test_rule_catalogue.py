@@ -9,8 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from controls import services as rule_services
 from controls.models import Control, Rule
-from risk_registry import services
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditEntry
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rule(world):
     """《审批工作规程》 of bureau A, resting the submitted point's control (审批岗) on it."""
-    made = services.rule_create(
+    made = rule_services.rule_create(
         institution=world.a,
         title="审批工作规程",
         document_number="甲局发〔2025〕3号",
@@ -189,5 +189,5 @@ def test_rules_of_another_institution_are_404(world, login, rule):
 def test_the_service_refuses_a_department_of_another_institution(world):
     before = Rule.objects.count()
     with pytest.raises(ValidationError, match="其他单位"):
-        services.rule_create(institution=world.a, title="x", department=world.dept_b, by=world.discipline)
+        rule_services.rule_create(institution=world.a, title="x", department=world.dept_b, by=world.discipline)
     assert Rule.objects.count() == before

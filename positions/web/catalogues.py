@@ -19,6 +19,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from controls import services as controls_services
 from controls.models import Rule
 from positions import services as positions_services
 from positions.flow import flow_layout
@@ -84,7 +85,7 @@ def rule_create(request: HttpRequest, code: str) -> HttpResponse:
             form.add_error("department", _("Choose one of your departments."))
         else:
             try:
-                rule = register_services.rule_create(institution=institution, by=request.user, **form.cleaned_data)
+                rule = controls_services.rule_create(institution=institution, by=request.user, **form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
