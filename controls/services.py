@@ -36,6 +36,11 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
         rule = item.get("rule")
         if rule is not None and rule.institution_id != risk_point.institution_id:
             raise ValidationError(_("The rule belongs to another institution."))
+        if rule is not None and rule.is_repealed and (control is None or control.rule_id != rule.pk):
+            # a control that rested on it keeps it (its point is flagged); no new control may
+            raise ValidationError(
+                _("The rule %(title)s has been repealed: choose a rule in force.") % {"title": f"《{rule.title}》"}
+            )
         if control is not None and item.get("delete"):
             audit_record(
                 actor=by,

@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from controls import services as rule_services
 from controls.models import Control, Rule
+from controls.services import control_apply_changes
+from risk_registry import services
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditEntry
 
@@ -191,3 +193,18 @@ def test_the_service_refuses_a_department_of_another_institution(world):
     with pytest.raises(ValidationError, match="其他单位"):
         rule_services.rule_create(institution=world.a, title="x", department=world.dept_b, by=world.discipline)
     assert Rule.objects.count() == before
+
+
+def test_no_new_control_rests_on_a_repealed_rule_but_old_ones_keep_it(world, rule):
+    rule, _flagged = services.rule_repeal(rule=rule, on=datetime.date(2026, 7, 1), reason="被替代", by=world.discipline)
+    control = Control.objects.get(risk_point=world.submitted)
+    before = Control.objects.count()
+    with pytest.raises(ValidationError, match="已废止"):
+        control_apply_changes(
+            risk_point=world.draft, by=world.holder, controls=[{"line": "monitoring", "measure": "抽查", "rule": rule}]
+        )
+    assert Control.objects.count() == before
+    kept = {"id": control.pk, "line": control.line, "measure": "双人审核并留痕", "rule": Rule.objects.get(pk=rule.pk)}
+    control_apply_changes(risk_point=world.submitted, by=world.holder, controls=[kept])
+    control.refresh_from_db()
+    assert control.measure == "双人审核并留痕" and control.rule_id == rule.pk
