@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from assessments.models import Cycle
 from conftest import SESSION_WORLD
-from controls.models import Control, ControlRun
+from controls.models import Control, ControlRun, Rule
 from integrity_warnings.models import Disposition, WarningItem
 from positions.models import Holding, Position, PowerItem
 from risk_registry.demo.build import demo_seed
@@ -66,6 +66,10 @@ ONCE = {
     "documents_import_confirm",
     "documents_import_template",
     "power_retire",
+    "rule_revise",
+    "rule_repeal",
+    "catalogue_export",
+    "disclosure_scope",
     "warning_verify",
     "warning_grant",
     "disposition_step",
@@ -246,6 +250,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     positions = list(Position.objects.order_by("id").values_list("pk", flat=True))
     proposals = list(LevelProposal.objects.values_list("pk", flat=True))
     powers = list(PowerItem.objects.order_by("id").values_list("pk", flat=True))
+    rules = list(Rule.objects.order_by("id").values_list("pk", flat=True)) or [1]
     warnings_ = list(WarningItem.objects.order_by("id").values_list("pk", flat=True)) or [1]
     notices = list(Disposition.objects.order_by("id").values_list("pk", flat=True)) or [1]
     comments = list(NoticeComment.objects.values_list("pk", flat=True))
@@ -268,6 +273,15 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "power_edit": [f"/powers/{pk}/edit/" for pk in powers],
         "power_steps": [f"/powers/{pk}/steps/" for pk in powers],
         "power_retire": [f"/powers/{pk}/retire/" for pk in powers[:1]],
+        "rule_list": [f"/org/{c}/rules/" for c in codes],
+        "rule_create": [f"/org/{c}/rules/new/" for c in codes],
+        "rule_detail": [f"/rules/{pk}/" for pk in rules],
+        "rule_edit": [f"/rules/{pk}/edit/" for pk in rules],
+        "rule_revise": [f"/rules/{rules[0]}/revise/"],
+        "rule_repeal": [f"/rules/{rules[0]}/repeal/"],
+        "catalogue_export": [f"/org/{codes[0]}/catalogues/"],
+        "public_page": [f"/public/{c}/" for c in codes],
+        "disclosure_scope": [f"/public/{codes[0]}/scope/"],
         # The warning ledger's own confidentiality has its own tests (warnings/tests); here its pages
         # are crawled for the register's markers, which they must not show beyond the oracle either.
         "warning_ledger": ["/warnings/"],
