@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from positions.models import Holding, PowerItem, ProcessStep
+from positions.models import PowerItem, ProcessStep
 from risk_registry import access
 
 
@@ -14,7 +14,7 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
     position = access.object_or_404(
         access.positions_visible_to(request.user).select_related("department", "institution"), pk=pk
     )
-    holdings = Holding.objects.filter(position=position).select_related("user")
+    holdings = access.holdings_visible_to(request.user).filter(position=position).select_related("user")
     power_items = (
         PowerItem.objects.filter(positions=position)
         .select_related("category")

@@ -71,7 +71,7 @@ def _resolve(job: ExportJob) -> tuple[Document | None, Institution | None]:
     user = job.owner
     if job.kind == "version":
         version = access.object_or_404(
-            selectors.filed_versions_visible_to(user).select_related("register__institution", "signed_by"),
+            access.versions_visible_to(user).select_related("register__institution", "signed_by"),
             pk=job.params.get("version"),
         )
         return document_for_version(version=version, form_code=job.form), version.register.institution
@@ -184,7 +184,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
             institution = job.institution
             year = int(job.params["year"][0])
             points, _institution, _year = selectors.points_for_export(user=job.owner, params=job.params)
-            versions = selectors.filed_versions_visible_to(job.owner).filter(
+            versions = access.versions_visible_to(job.owner).filter(
                 register__institution=institution, register__year=year
             )
             write_archive(
