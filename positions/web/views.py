@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from positions.models import PowerItem, ProcessStep
+from positions.models import ProcessStep
 from risk_registry import access
 
 
@@ -16,7 +16,8 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     holdings = access.holdings_visible_to(request.user).filter(position=position).select_related("user")
     power_items = (
-        PowerItem.objects.filter(positions=position)
+        access.power_items_visible_to(request.user)
+        .filter(positions=position)
         .select_related("category")
         .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order")))
     )

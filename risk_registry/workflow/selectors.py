@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from risk_registry import access
-from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import Decision, RiskPoint, RiskPointState
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change
@@ -43,7 +43,9 @@ def register_page(*, user, register) -> dict:
     institution = register.institution
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
-    versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+    versions = list(
+        access.versions_visible_to(user).filter(register=register).select_related("signed_by").order_by("-number")
+    )
     notice_open = registers.notice_is_open(register)
     return {
         "register": register,
@@ -53,9 +55,9 @@ def register_page(*, user, register) -> dict:
         "decisions": Decision.objects.filter(register=register)
         .select_related("recorded_by")
         .annotate(n=Count("points")),
-        "comments": NoticeComment.objects.filter(register=register).select_related(
-            "author", "answered_by", "risk_point"
-        ),
+        "comments": access.notice_comments_visible_to(user)
+        .filter(register=register)
+        .select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
         "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
