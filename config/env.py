@@ -45,6 +45,9 @@ VARIABLES: dict[str, Variable] = {
         "int", "reverse proxies in front of the web processes that append to X-Forwarded-For (default 0)"
     ),
     "RISK_REGISTRY_SESSION_IDLE_MINUTES": Variable("int", "minutes without a request that end a session (default 30)"),
+    "RISK_REGISTRY_ROTATION_YEARS": Variable(
+        "int", "key posts held longer than this many years are listed for rotation (default 5)"
+    ),
     "RISK_REGISTRY_SESSION_ABSOLUTE_HOURS": Variable("int", "hours after login that end a session (default 12)"),
     "SESSION_EXPIRE_AT_BROWSER_CLOSE": Variable("bool", "the session cookie ends with the browser (default true)"),
 }

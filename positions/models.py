@@ -116,6 +116,13 @@ class PowerItem(models.Model):
     legal_basis = models.TextField(_("legal basis"), blank=True)
     responsible_subject = models.CharField(_("responsible subject"), max_length=200, blank=True)
     commitment = models.TextField(_("service commitment and discipline"), blank=True)
+    discretion = models.TextField(
+        _("discretion benchmark"),
+        blank=True,
+        help_text=_("Where the power has discretion: its levels and the rules for applying each (裁量权基准)."),
+    )
+    retired_on = models.DateField(_("retired on"), null=True, blank=True)
+    retired_reason = models.CharField(_("reason for retiring"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("power item")
@@ -124,6 +131,10 @@ class PowerItem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_on is not None
 
 
 class ProcessStep(models.Model):
@@ -135,6 +146,18 @@ class ProcessStep(models.Model):
     order = models.PositiveSmallIntegerField(_("order"))
     name = models.CharField(_("name"), max_length=120)
     description = models.TextField(_("description"), blank=True)
+    condition = models.CharField(_("condition"), max_length=200, blank=True)
+    handling_position = models.ForeignKey(
+        Position,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("handling post"),
+    )
+    time_limit = models.CharField(_("time limit"), max_length=60, blank=True)
+    supervision = models.TextField(_("supervision and restraint"), blank=True)
+    counterpart_rights = models.TextField(_("counterpart's rights and complaint channel"), blank=True)
 
     class Meta:
         verbose_name = _("process step")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -87,7 +87,7 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
 
 
 @dataclass(frozen=True)
-class PowerItemUpdate:
+class PowerUpdate:
     item: PowerItem
     changed: bool
     position_ids: frozenset[int]  # the positions exercising the power, before and after
@@ -96,12 +96,12 @@ class PowerItemUpdate:
 @transaction.atomic
 def power_item_update(
     *, item: PowerItem, by=None, positions: Iterable[Position] | None = None, **fields
-) -> PowerItemUpdate:
+) -> PowerUpdate:
     """Change a power (its text or the positions exercising it). The register's side (flagging
     the points of every position concerned) is ``risk_registry.services.power_item_update``."""
     item = PowerItem.objects.select_for_update().get(pk=item.pk)
     before_positions = set(item.positions.values_list("pk", flat=True))
-    allowed = {"name", "category", "legal_basis", "responsible_subject", "commitment", "department"}
+    allowed = {"name", "category", "legal_basis", "responsible_subject", "commitment", "discretion", "department"}
     if fields.keys() - allowed:
         raise ValidationError(_("Unknown power item fields: %(names)s") % {"names": ", ".join(fields.keys() - allowed)})
     changes = apply_changes(item, fields)
@@ -118,7 +118,7 @@ def power_item_update(
             changes["positions"] = [sorted(before_positions), sorted(after_positions)]
     if changes:
         audit_record(actor=by, action="power_item.update", target=item, institution=item.institution, changes=changes)
-    return PowerItemUpdate(item=item, changed=bool(changes), position_ids=frozenset(before_positions | after_positions))
+    return PowerUpdate(item=item, changed=bool(changes), position_ids=frozenset(before_positions | after_positions))
 
 
 @transaction.atomic
@@ -133,6 +133,7 @@ def power_item_create(
     legal_basis: str = "",
     responsible_subject: str = "",
     commitment: str = "",
+    discretion: str = "",
     by=None,
 ) -> PowerItem:
     """A power of the inventory, its positions and its ordered process steps."""
@@ -149,6 +150,7 @@ def power_item_create(
         legal_basis=legal_basis,
         responsible_subject=responsible_subject,
         commitment=commitment,
+        discretion=discretion,
     )
     item.positions.set(positions)
     ProcessStep.objects.bulk_create(
@@ -156,3 +158,79 @@ def power_item_create(
     )
     audit_record(actor=by, action="power_item.create", target=item, institution=institution, summary=name)
     return item
+
+
+@transaction.atomic
+def power_item_retire(*, item: PowerItem, on: datetime.date, reason: str, by=None) -> PowerUpdate:
+    """Retire a power (it leaves the inventory from that day; its history and points stay)."""
+    item = PowerItem.objects.select_for_update().get(pk=item.pk)
+    if item.retired_on is not None:
+        raise ValidationError(_("This power item is already retired."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the power item is retired."))
+    item.retired_on = on
+    item.retired_reason = reason.strip()[:255]
+    item.save(update_fields=["retired_on", "retired_reason"])
+    audit_record(actor=by, action="power_item.retire", target=item, institution=item.institution, summary=item.name)
+    return PowerUpdate(item=item, changed=True, position_ids=frozenset(item.positions.values_list("pk", flat=True)))
+
+
+STEP_FIELDS = ("name", "condition", "handling_position", "time_limit", "supervision", "counterpart_rights")
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One row of the flow as the user left it: an existing step (``step``) or a new one."""
+
+    step: ProcessStep | None
+    delete: bool
+    values: dict
+
+
+@transaction.atomic
+def process_steps_save(*, item: PowerItem, rows: Iterable[StepRow], by=None) -> PowerUpdate:
+    """Save the power's flow in the order of ``rows``: change, add, delete steps, renumber.
+
+    A step that risk points are pinned to cannot be deleted (move the points first)."""
+    item = PowerItem.objects.select_for_update().get(pk=item.pk)
+    rows = list(rows)
+    existing = {step.pk: step for step in item.steps.all()}
+    if any(row.step is not None and row.step.pk not in existing for row in rows):
+        raise ValidationError(_("A step belongs to another power item."))
+    for row in rows:
+        position = row.values.get("handling_position")
+        if position is not None and position.institution_id != item.institution_id:
+            raise ValidationError(_("A position belongs to another institution."))
+    doomed = [row.step.pk for row in rows if row.step is not None and row.delete]
+    pinned = set(ProcessStep.objects.filter(pk__in=doomed, risk_points__isnull=False).values_list("name", flat=True))
+    if pinned:
+        raise ValidationError(
+            _("Risk points are pinned to these steps; move them before deleting: %(names)s")
+            % {"names": "、".join(sorted(pinned))}
+        )
+    kept = [row for row in rows if not row.delete]
+    if not kept:
+        raise ValidationError(_("A flow needs at least one step."))
+    before = [(step.order, step.name) for step in existing.values()]
+    changes: dict[str, list] = {}
+    ProcessStep.objects.filter(pk__in=doomed).delete()
+    # Two passes so that the unique (power item, order) holds at every statement.
+    ProcessStep.objects.filter(power_item=item).update(order=models.F("order") + 1000)
+    for order, row in enumerate(kept, start=1):
+        step = row.step or ProcessStep(power_item=item)
+        step_changes = apply_changes(step, {**row.values, "order": order})
+        step.save()
+        if step_changes.keys() - {"order"}:
+            changes[f"{order}. {step.name}"] = [sorted(step_changes)]
+    after = sorted((order, row.values["name"]) for order, row in enumerate(kept, start=1))
+    changed = bool(changes or doomed) or sorted(before) != after
+    if changed:
+        audit_record(
+            actor=by,
+            action="power_item.steps",
+            target=item,
+            institution=item.institution,
+            summary=" → ".join(name for _order, name in after),
+            changes={"steps": [[name for _o, name in sorted(before)], [name for _o, name in after]]},
+        )
+    return PowerUpdate(item=item, changed=changed, position_ids=frozenset(item.positions.values_list("pk", flat=True)))

@@ -133,6 +133,19 @@ def power_items_visible_to(user) -> QuerySet[PowerItem]:
     return PowerItem.objects.filter(scope_of(user).q_institution("institution__"))
 
 
+def can_manage_powers(user, institution: Institution, department_id: int | None = None) -> bool:
+    """The power inventory (清权) of an institution: its discipline office, or a department's
+    head for the powers of that department."""
+    if is_discipline_office_for(user, institution):
+        return True
+    return department_id is not None and department_id in scope_of(user).department_ids
+
+
+def can_record_rotation(user, institution: Institution) -> bool:
+    """Holdings start, end and rotate (轮岗交流) as the discipline office records them."""
+    return is_discipline_office_for(user, institution)
+
+
 def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
     """Risk points the user may read: see the module docstring for the rules."""
     scope = scope_of(user)

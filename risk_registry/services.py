@@ -243,3 +243,22 @@ def power_item_update(*, item: PowerItem, by=None, positions: Iterable[Position]
             position_ids=update.position_ids, reason=_("The powers of the position changed."), by=by
         )
     return update.item
+
+
+@transaction.atomic
+def power_item_retire(*, item: PowerItem, on: datetime.date, reason: str, by=None) -> PowerItem:
+    """Retire a power; the points of its positions are flagged: their powers changed."""
+    update = positions_services.power_item_retire(item=item, on=on, reason=reason, by=by)
+    points_flag_for_regrading(position_ids=update.position_ids, reason=_("The powers of the position changed."), by=by)
+    return update.item
+
+
+@transaction.atomic
+def process_steps_save(*, item: PowerItem, rows, by=None) -> PowerItem:
+    """Save a power's flow; when it changed, the points of its positions are flagged for re-grading."""
+    update = positions_services.process_steps_save(item=item, rows=rows, by=by)
+    if update.changed:
+        points_flag_for_regrading(
+            position_ids=update.position_ids, reason=_("The process flow of a power changed."), by=by
+        )
+    return update.item

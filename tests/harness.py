@@ -37,6 +37,7 @@ from django.utils import timezone
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
 from controls.models import Control
+from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
@@ -842,4 +843,125 @@ ACCOUNTS = [
     Case("admin:index", "admin index", "get", lambda s: "/admin/", everyone(302), location="/admin/login/"),
 ]
 
-CASES: list[Case] = POINTS + WORKFLOW + CYCLE + DOCUMENTS + ACCOUNTS
+POWER_MANAGERS = frozenset({"discipline", "head"})  # the office, and the head for 审批科's powers
+
+
+def power_form(scene: Scene, name: str) -> dict:
+    return {
+        "name": name,
+        "category": scene.w.power.category_id,
+        "department": scene.w.dept.pk,
+        "positions": [scene.w.position.pk, scene.w.position2.pk],
+        "legal_basis": "《行政许可法》第二十二条",
+    }
+
+
+def steps_form(scene: Scene) -> dict:
+    steps = list(scene.w.power.steps.order_by("order"))
+    data = {"form-TOTAL_FORMS": str(len(steps)), "form-INITIAL_FORMS": str(len(steps))}
+    data.update({"form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000"})
+    for index, step in enumerate(steps):
+        data[f"form-{index}-id"] = step.pk
+        data[f"form-{index}-name"] = f"{step.name}（改）"
+    return data
+
+
+def _power_named(name: str):
+    def then(scene: Scene) -> None:
+        assert PowerItem.objects.filter(name=name).exists()
+
+    return then
+
+
+def _retired(scene: Scene) -> None:
+    assert PowerItem.objects.get(pk=scene.w.power.pk).retired_on == datetime.date(2026, 6, 30)
+
+
+def _rotated(scene: Scene) -> None:
+    assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
+
+
+POWERS = [
+    Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
+    Case(
+        "power_create",
+        "new power form",
+        "get",
+        lambda s: "/org/bureau-a/powers/new/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_create",
+        "new power",
+        "post",
+        lambda s: "/org/bureau-a/powers/new/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: power_form(s, "政府采购"),
+        effect=writes("positions.PowerItem", AUDIT, then=_power_named("政府采购")),
+    ),
+    Case("power_detail", "power item", "get", lambda s: f"/powers/{s.w.power.pk}/", expect(SEES_A)),
+    Case(
+        "power_edit",
+        "edit power form",
+        "get",
+        lambda s: f"/powers/{s.w.power.pk}/edit/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_edit",
+        "edit a power",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/edit/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: power_form(s, "企业设立登记审批"),
+        effect=writes(AUDIT, updated=["positions.PowerItem"], then=_power_named("企业设立登记审批")),
+    ),
+    Case(
+        "power_steps",
+        "process flow form",
+        "get",
+        lambda s: f"/powers/{s.w.power.pk}/steps/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_steps",
+        "save the process flow",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/steps/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=steps_form,
+        effect=writes(AUDIT, updated=["positions.ProcessStep"], then=lambda s: s.w.power.steps.get(name="审查（改）")),
+    ),
+    Case(
+        "power_retire",
+        "retire a power",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/retire/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: {"on": "2026-06-30", "reason": "职能划转"},
+        effect=writes(AUDIT, updated=["positions.PowerItem"], then=_retired),
+    ),
+    Case(
+        "rotation",
+        "rotation page",
+        "get",
+        lambda s: "/org/bureau-a/rotation/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "rotation",
+        "rotate a holder",
+        "post",
+        lambda s: "/org/bureau-a/rotation/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {
+            "kind": "rotate",
+            "holding": Holding.objects.get(user=s.w.holder, ended_on=None).pk,
+            "position": s.w.position3.pk,
+            "on": "2026-07-01",
+        },
+        effect=writes("positions.Holding", AUDIT, updated=["positions.Holding"], then=_rotated),
+    ),
+]
+
+CASES: list[Case] = POINTS + POWERS + WORKFLOW + CYCLE + DOCUMENTS + ACCOUNTS

@@ -165,6 +165,8 @@ RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
 RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
+RISK_REGISTRY_ROTATION_YEARS = env.int("RISK_REGISTRY_ROTATION_YEARS", default=5)
 
 # Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
 # locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures

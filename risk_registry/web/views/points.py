@@ -69,6 +69,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
             "departments": departments,
             "grading": org_selectors.grading_table(institution),
             "level_counts": selectors.level_counts(queryset=points),
+            "can_record_rotation": access.can_record_rotation(request.user, institution),
         },
     )
 
