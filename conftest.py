@@ -330,7 +330,7 @@ def pytest_terminal_summary(terminalreporter):
     xfail = sum(len(case.get_writes) for case in cases)
     terminalreporter.write_line(
         f"permission harness: {len(statuses)} cases over {len({c.route for c in cases})} routes "
-        f"({len(cases)} requests) × {len(module.PERSONAS)} personas, and {len(cases)} anonymous: "
+        f"({len(cases)} requests) × {len(module.PERSONAS)} personas, and {len(module.ANONYMOUS)} anonymous: "
         f"{allowed} allowed, {counts[403]} forbidden 403, {counts[404]} out of scope 404, "
         f"{refused} refused by the form; {xfail} GETs that write today (xfail)"
     )

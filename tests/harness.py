@@ -370,7 +370,9 @@ def _previewed(scene: Scene) -> None:
     """The preview writes no row of the register: the file waits for confirmation, its token in
     the session."""
     pending = scene.client.session["documents_import"]
-    assert pending["institution"] == "bureau-a" and pending["year"] == 2026
+    waiting = export_dir() / f"import-{pending['token']}.xlsx"
+    scene.files.append(waiting)  # removed after the test
+    assert pending["institution"] == "bureau-a" and pending["year"] == 2026 and waiting.is_file()
 
 
 def _cycle_closed(scene: Scene) -> None:
