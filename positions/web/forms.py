@@ -136,9 +136,11 @@ class RotationForm(forms.Form):
     position = forms.ModelChoiceField(label=_("New post"), queryset=Position.objects.none(), required=False)
     on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, institution: Institution, people, **kwargs):
+    def __init__(self, *args, institution: Institution, people, holdings, positions, **kwargs):
+        """``holdings`` and ``positions``: what the user may see (the access module), narrowed here
+        to the institution's open holdings and its posts."""
         super().__init__(*args, **kwargs)
-        self.fields["holding"].queryset = Holding.objects.filter(
+        self.fields["holding"].queryset = holdings.filter(
             position__institution=institution, ended_on__isnull=True
         ).select_related("user", "position__department")
         self.fields["holding"].label_from_instance = lambda h: (
@@ -146,7 +148,7 @@ class RotationForm(forms.Form):
         )
         self.fields["user"].queryset = people
         self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
-        self.fields["position"].queryset = Position.objects.filter(institution=institution).select_related("department")
+        self.fields["position"].queryset = positions.filter(institution=institution).select_related("department")
         self.fields["position"].label_from_instance = lambda p: f"{p.department.name} · {p.title}"
 
     def clean_on(self):

@@ -261,7 +261,13 @@ def rotation(request: HttpRequest, code: str) -> HttpResponse:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-    form = RotationForm(request.POST or None, institution=institution, people=people)
+    form = RotationForm(
+        request.POST or None,
+        institution=institution,
+        people=people,
+        holdings=access.holdings_visible_to(request.user),
+        positions=access.positions_visible_to(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             flagged = _record_rotation(request.user, form.cleaned_data)
