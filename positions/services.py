@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
 from risk_registry.organisation.models import Department
+from risk_registry.organisation.names import person
 from risk_registry.organisation.services import apply_changes, audit_record, forget_scope
 
 HOLD_PERMISSION = "positions.hold_position"
@@ -51,7 +52,7 @@ def holding_start(*, user, position: Position, started_on: datetime.date, by=Non
             action="holding.start",
             target=holding,
             institution=position.institution,
-            summary=f"{user} → {position}",
+            summary=f"{person(user)} → {position}",
         )
     assign_perm(HOLD_PERMISSION, user, position)
     forget_scope(user)
@@ -78,7 +79,7 @@ def holding_end(*, holding: Holding, ended_on: datetime.date, by=None) -> Holdin
         action="holding.end",
         target=holding,
         institution=holding.position.institution,
-        summary=f"{holding.user} ← {holding.position}",
+        summary=f"{person(holding.user)} ← {holding.position}",
     )
     for user in (holding.user, callers_user, by):
         if user is not None and user.pk == holding.user_id:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import StepRow
 from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.names import person
 from risk_registry.organisation.selectors import vocabulary_for
 
 # Dates a record of the organisation may carry: nothing before the product's first registers, and
@@ -144,10 +145,10 @@ class RotationForm(forms.Form):
             position__institution=institution, ended_on__isnull=True
         ).select_related("user", "position__department")
         self.fields["holding"].label_from_instance = lambda h: (
-            f"{h.user.get_full_name() or h.user.username} · {h.position.department.name} · {h.position.title}"
+            f"{person(h.user)} · {h.position.department.name} · {h.position.title}"
         )
         self.fields["user"].queryset = people
-        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["user"].label_from_instance = person
         self.fields["position"].queryset = positions.filter(institution=institution).select_related("department")
         self.fields["position"].label_from_instance = lambda p: f"{p.department.name} · {p.title}"
 
