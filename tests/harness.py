@@ -8,13 +8,15 @@ who may see the object but not act 403, everyone else 404 (the object is outside
 
 ``tests/test_harness.py`` runs the cases and checks, besides the status:
 
-- a GET, and a refused request (403, 404), writes nothing: PostgreSQL's counters of the current
-  transaction (``pg_stat_xact_user_tables``: rows inserted, updated, deleted per table) are equal
-  before and after the request;
+- a GET, and a refused request (403, 404, or a form sent back with its error), writes nothing:
+  PostgreSQL's counters of the current transaction (``pg_stat_xact_user_tables``: rows inserted,
+  updated, deleted per table) are equal before and after the request. The counters also count
+  writes rolled back by a savepoint, so "refused" means refused before anything was attempted;
 - an allowed POST shows its ``effect``: the rows it must insert, update or delete (by model),
   the audit entry with them, and where it matters a check of the row itself (a state, a version);
 - every login-protected route of the URL resolver is in ``CASES`` (route completeness): a new
-  route fails the suite until someone writes down who may use it.
+  route fails the suite until someone writes down who may use it (Django's admin, staff only,
+  is exempt as a namespace; its guard is one case).
 
 Where today's code writes on a GET, the case says ``get_writes``: those (case, persona) pairs are
 expected to fail (``xfail(strict=True)``) until the leaks branch makes those pages read-only.
