@@ -39,12 +39,13 @@ else \
 fi
 endef
 
-.PHONY: help run test lint format messages clean distclean debian-run debian-test
+.PHONY: help run test lint typecheck format messages clean distclean debian-run debian-test
 
 help:
 	@echo "make run       install, migrate, seed the demo, serve http://127.0.0.1:8000 with a worker and beat"
-	@echo "make test      install the dev tools, ruff check, makemigrations --check, then pytest -n auto on PostgreSQL and Redis"
-	@echo "make lint      ruff check and ruff format --check"
+	@echo "make test      install the dev tools, ruff check, lint-imports, mypy, makemigrations --check, then pytest -n auto on PostgreSQL and Redis"
+	@echo "make lint      ruff check, ruff format --check, lint-imports and mypy"
+	@echo "make typecheck mypy with django-stubs (pyproject.toml [tool.mypy])"
 	@echo "make format    sort imports and ruff format"
 	@echo "make messages  makemessages (zh_Hans, en) and compilemessages"
 	@echo "make clean     caches and generated files; make distclean also removes .venv and var/"
@@ -86,6 +87,7 @@ PYTEST_WORKERS ?= auto
 test: $(DEV_STAMP) debian-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(MAKE) --no-print-directory typecheck
 	@# Models and migrations agree. The history check needs a database that may not exist yet
 	@# (pytest creates its own), so that one warning is silenced and nothing else.
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) \
@@ -98,6 +100,12 @@ lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(MAKE) --no-print-directory typecheck
+
+# The django-stubs plugin loads the test settings (pyproject.toml [tool.django-stubs]); it needs
+# no database or broker.
+typecheck: $(DEV_STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/mypy
 
 format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --select I --fix .
@@ -109,7 +117,7 @@ messages: $(RUN_STAMP) debian-run
 
 clean:
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache test-results var/staticfiles var/broker var/run var/celerybeat-schedule*
+	rm -rf .pytest_cache .ruff_cache .mypy_cache test-results var/staticfiles var/broker var/run var/celerybeat-schedule*
 
 distclean: clean
 	rm -rf $(VENV) var

@@ -17,7 +17,7 @@ The rules, for the points of the task's institution / department / position and 
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from assessments.models import SelfAssessment, Task
 from controls.models import ControlRun
@@ -35,7 +35,7 @@ def states_from(state: str) -> list[str]:
     return STATE_ORDER[STATE_ORDER.index(state) :]
 
 
-def _points(**scope) -> Exists:
+def _points(**scope: object) -> QuerySet[RiskPoint]:
     return RiskPoint.objects.filter(year=OuterRef("year"), **scope)
 
 

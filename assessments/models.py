@@ -5,6 +5,7 @@ reminders and escalation. Deadlines live here, in the database; the broker only 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -176,6 +177,12 @@ class Task(models.Model):
         verbose_name=_("owner"),
     )
 
+    # Set by the selectors for the pages that show a task (never stored).
+    title: str
+    url: str
+    left: int
+    overdue: int
+
     class Meta:
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
@@ -269,6 +276,8 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     email_sent_at = models.DateTimeField(null=True, blank=True)
     email_error = models.CharField(max_length=255, blank=True)
+
+    text: Any  # selectors.NotificationText, set by the inbox selector for the page (never stored)
 
     class Meta:
         verbose_name = _("notification")

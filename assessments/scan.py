@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -95,7 +97,7 @@ class _People:
                 return users
         return set()
 
-    def supervisors_for(self, task: dict) -> set[int]:
+    def supervisors_for(self, task: Mapping[str, Any]) -> set[int]:
         owner = task["owner_id"]
         users = self.heads.get(task["department_id"], set()) - {owner}
         if not users:
@@ -105,7 +107,7 @@ class _People:
         return users
 
 
-def _recipients(stage: str, task: dict, people: _People) -> set[int]:
+def _recipients(stage: str, task: Mapping[str, Any], people: _People) -> set[int]:
     owner = task["owner_id"]
     if stage == SUPERVISE:
         return people.supervisors_for(task) | ({owner} if owner else set())
@@ -143,7 +145,7 @@ def _insert(rows: list[tuple[int, int, str]], scan: ScanRun, now: datetime.datet
     )
 
 
-def _candidates(cycles: list[dict], today: datetime.date) -> Q:
+def _candidates(cycles: Sequence[Mapping[str, Any]], today: datetime.date) -> Q:
     parts = Q(pk__in=[])
     for cycle in cycles:
         horizon = today + datetime.timedelta(days=max(cycle["reminder_days"] or [0]))
@@ -177,29 +179,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
             "task_id", "recipient_id", "stage"
         )
     )
-    departments = {t["department_id"] for t in tasks if t["department_id"]}
-    institutions = {t["institution_id"] for t in tasks}
-    ancestors = {pk for t in tasks for pk in path_ids(t["institution__path"])}
-    people = _People(
-        Membership.objects.filter(
-            Q(role=Role.DEPT_HEAD, department_id__in=departments)
-            | Q(role__in=(Role.LEADERSHIP, Role.PRINCIPAL), institution_id__in=institutions)
-            | Q(role__in=(Role.DISCIPLINE, Role.SUPERIOR), institution_id__in=ancestors)
-        ).values("user_id", "role", "institution_id", "department_id")
-    )
-    rows = []
-    for task in tasks:
-        cycle = by_id[task["cycle_id"]]
-        for stage in stages_due(
-            due_on=task["due_on"],
-            today=today,
-            reminder_days=cycle["reminder_days"],
-            supervisor_after=cycle["supervisor_after_days"],
-            discipline_after=cycle["discipline_after_days"],
-        ):
-            for recipient in sorted(_recipients(stage, task, people)):
-                if (task["id"], recipient, stage) not in sent:
-                    rows.append((task["id"], recipient, stage))
+    rows = _notifications_due(tasks, cycles=by_id, today=today, people=_people_for(tasks), sent=sent)
     _insert(rows, scan, timezone.now())  # when it was created; the scan's as-of is on its ScanRun
     created = list(Notification.objects.filter(scan=scan).order_by("id").values_list("id", flat=True))
     ScanRun.objects.filter(pk=scan.pk).update(
@@ -215,7 +195,47 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     )
 
 
-def _needs_generation(cycle: dict, now: datetime.datetime) -> bool:
+def _people_for(tasks: Sequence[Mapping[str, Any]]) -> _People:
+    """Everyone the tasks' notices may go to, in one query: heads of their departments, leaders
+    of their institutions, discipline and superior offices on their paths."""
+    departments = {t["department_id"] for t in tasks if t["department_id"]}
+    institutions = {t["institution_id"] for t in tasks}
+    ancestors = {pk for t in tasks for pk in path_ids(t["institution__path"])}
+    return _People(
+        Membership.objects.filter(
+            Q(role=Role.DEPT_HEAD, department_id__in=departments)
+            | Q(role__in=(Role.LEADERSHIP, Role.PRINCIPAL), institution_id__in=institutions)
+            | Q(role__in=(Role.DISCIPLINE, Role.SUPERIOR), institution_id__in=ancestors)
+        ).values("user_id", "role", "institution_id", "department_id")
+    )
+
+
+def _notifications_due(
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    cycles: Mapping[int, Mapping[str, Any]],
+    today: datetime.date,
+    people: _People,
+    sent: set[tuple[int, int, str]],
+) -> list[tuple[int, int, str]]:
+    """(task, recipient, stage) of every notice due today and not sent before, in a stable order."""
+    rows = []
+    for task in tasks:
+        cycle = cycles[task["cycle_id"]]
+        for stage in stages_due(
+            due_on=task["due_on"],
+            today=today,
+            reminder_days=cycle["reminder_days"],
+            supervisor_after=cycle["supervisor_after_days"],
+            discipline_after=cycle["discipline_after_days"],
+        ):
+            for recipient in sorted(_recipients(stage, task, people)):
+                if (task["id"], recipient, stage) not in sent:
+                    rows.append((task["id"], recipient, stage))
+    return rows
+
+
+def _needs_generation(cycle: Mapping[str, Any], now: datetime.datetime) -> bool:
     """Never generated (the message was lost), or generated long enough ago that holders,
     departments and approved controls may have changed since."""
     generated = cycle["tasks_generated_at"]

@@ -43,7 +43,7 @@ def task_title(task: Task) -> str:
             "end": task.due_on,
             "measure": task.control.measure[:60] if task.control else "",
         }
-    labels = {
+    labels: dict[str, str] = {
         Task.Kind.REGISTER_DEFINE: _("Define the levels of the register of %(institution)s"),
         Task.Kind.REGISTER_APPROVE: _("Approve the register of %(institution)s"),
         Task.Kind.REGISTER_NOTICE: _("Publish the register of %(institution)s for notice"),
@@ -191,6 +191,54 @@ def _counts(tasks: QuerySet, today: datetime.date, *group) -> QuerySet:
     )
 
 
+def _rows_by_person(tasks: QuerySet[Task], today: datetime.date) -> dict[object, BoardRow]:
+    """At a department: one row per owner."""
+    rows: dict[object, BoardRow] = {}
+    for row in _counts(tasks, today, "owner_id", "owner__last_name", "owner__first_name", "owner__username"):
+        label = f"{row['owner__last_name']}{row['owner__first_name']}" or row["owner__username"] or _("No owner")
+        rows.setdefault(row["owner_id"], BoardRow(label=label)).add(row)
+    return rows
+
+
+def _open_tasks(tasks: QuerySet[Task], today: datetime.date) -> list[Task]:
+    """The first open tasks by due date, titled for the page."""
+    open_tasks = list(
+        with_done(tasks.select_related(*TASK_JOINS)).filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT]
+    )
+    for task in open_tasks:
+        task.title = task_title(task)
+        task.left = task.days_left(today)
+        task.overdue = -task.left
+    return open_tasks
+
+
+def _rows_by_unit(
+    tasks: QuerySet[Task], today: datetime.date, *, node: Institution, base: str
+) -> dict[object, BoardRow]:
+    """At an institution: a row per department of its own (and its register), then a row per
+    child institution with the child's whole subtree rolled up."""
+    counted = list(_counts(tasks, today, "institution_id", "institution__path", "department_id"))
+    depth = len(path_ids(node.path))
+    children = {}
+    child_ids = {path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
+    if child_ids:
+        children = {i.pk: i for i in Institution.objects.filter(pk__in=child_ids).order_by("path")}
+    departments = dict(Department.objects.filter(institution=node).values_list("id", "name"))
+    rows: dict[object, BoardRow] = {}
+    for row in sorted(counted, key=lambda r: (r["institution__path"], r["department_id"] or 0)):
+        if row["institution_id"] == node.pk:
+            dept = row["department_id"]
+            label = departments.get(dept, "") if dept else _("The institution's register")
+            url = f"{base}?institution={node.code}&department={dept}" if dept else ""
+            rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
+        else:
+            child = children[path_ids(row["institution__path"])[depth]]
+            rows.setdefault(("i", child.pk), BoardRow(label=child.name, url=f"{base}?institution={child.code}")).add(
+                row
+            )
+    return rows
+
+
 def cycle_board(
     *, user, cycle: Cycle, today: datetime.date, node: Institution | None = None, department: Department | None = None
 ) -> Board:
@@ -203,42 +251,13 @@ def cycle_board(
     node = node or cycle.institution
     tasks = cycle_access.tasks_visible_to(user).filter(cycle=cycle)
     base = reverse("cycle_board", args=[cycle.pk])
-    rows: dict[object, BoardRow] = {}
     open_tasks: list[Task] = []
     if department is not None:
         tasks = tasks.filter(department=department)
-        for row in _counts(tasks, today, "owner_id", "owner__last_name", "owner__first_name", "owner__username"):
-            label = f"{row['owner__last_name']}{row['owner__first_name']}" or row["owner__username"] or _("No owner")
-            rows.setdefault(row["owner_id"], BoardRow(label=label)).add(row)
-        open_tasks = list(
-            with_done(tasks.select_related(*TASK_JOINS))
-            .filter(is_done=False)
-            .order_by("due_on", "id")[:OPEN_TASK_LIMIT]
-        )
-        for task in open_tasks:
-            task.title = task_title(task)
-            task.left = task.days_left(today)
-            task.overdue = -task.left
+        rows = _rows_by_person(tasks, today)
+        open_tasks = _open_tasks(tasks, today)
     else:
-        tasks = tasks.filter(institution__path__startswith=node.path)
-        counted = list(_counts(tasks, today, "institution_id", "institution__path", "department_id"))
-        depth = len(path_ids(node.path))
-        children = {}
-        child_ids = {path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
-        if child_ids:
-            children = {i.pk: i for i in Institution.objects.filter(pk__in=child_ids).order_by("path")}
-        departments = dict(Department.objects.filter(institution=node).values_list("id", "name"))
-        for row in sorted(counted, key=lambda r: (r["institution__path"], r["department_id"] or 0)):
-            if row["institution_id"] == node.pk:
-                dept = row["department_id"]
-                label = departments.get(dept, "") if dept else _("The institution's register")
-                url = f"{base}?institution={node.code}&department={dept}" if dept else ""
-                rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
-            else:
-                child = children[path_ids(row["institution__path"])[depth]]
-                rows.setdefault(
-                    ("i", child.pk), BoardRow(label=child.name, url=f"{base}?institution={child.code}")
-                ).add(row)
+        rows = _rows_by_unit(tasks.filter(institution__path__startswith=node.path), today, node=node, base=base)
     total = BoardRow(label=_("Total"))
     for row in rows.values():
         total.add(row.__dict__)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +42,12 @@ DEFAULT_PHASES = (
 )
 CONTROL_RUN_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
 MAX_REMINDER_DAYS = 60
+# Calendar months per period of a control that runs monthly, quarterly or half-yearly.
+MONTHS_PER_PERIOD: dict[str, int] = {
+    Control.Frequency.MONTHLY: 1,
+    Control.Frequency.QUARTERLY: 3,
+    Control.Frequency.HALF_YEARLY: 6,
+}
 
 
 @dataclass(frozen=True)
@@ -213,9 +220,7 @@ def control_periods(
             periods.append((day, min(day + datetime.timedelta(days=6), end)))
             day += datetime.timedelta(days=7)
         return periods
-    months = {Control.Frequency.MONTHLY: 1, Control.Frequency.QUARTERLY: 3, Control.Frequency.HALF_YEARLY: 6}.get(
-        frequency
-    )
+    months = MONTHS_PER_PERIOD.get(frequency)
     if months is None:
         return [(start, end)]
     periods, month_start = [], datetime.date(start.year, start.month, 1)
@@ -234,7 +239,7 @@ def _spread(phase: Phase, fraction: float) -> datetime.date:
 class _Owners:
     """Who owns what in a subtree, from one query of memberships (no query per task)."""
 
-    def __init__(self, institutions: dict[int, str], memberships: Iterable[dict]) -> None:
+    def __init__(self, institutions: dict[int, str], memberships: Iterable[Mapping[str, Any]]) -> None:
         self.paths = institutions
         self.by_role: dict[tuple[str, int], list[int]] = defaultdict(list)
         self.heads: dict[int, list[int]] = defaultdict(list)
@@ -265,29 +270,13 @@ class _Owners:
         )
 
     def head(self, department_id: int | None) -> int | None:
-        users = self.heads.get(department_id)
+        users = self.heads.get(department_id) if department_id is not None else None
         return min(users) if users else None
 
 
-def cycle_tasks_build(cycle: Cycle) -> list[Task]:
-    """The tasks the cycle's phases imply for today's organisation (unsaved; see the generator).
-
-    The 宣传发动 phase (plan, leading group, training) leaves no record in the product, so it
-    has dates but no tasks.
-    """
-    phases = {phase.kind: phase for phase in cycle.phases.all()}
-    subtree = Institution.objects.filter(path__startswith=cycle.institution.path)
-    institutions = dict(subtree.values_list("id", "path"))
-    owners = _Owners(
-        institutions,
-        Membership.objects.filter(
-            Q(institution__path__startswith=cycle.institution.path)
-            | Q(institution_id__in=path_ids(cycle.institution.path))
-        ).values("user_id", "role", "institution_id", "department_id"),
-    )
-    departments = list(Department.objects.filter(institution__in=subtree).values("id", "institution_id"))
-    with_departments = {d["institution_id"] for d in departments}
-    holders: dict[int, tuple[int, int, int]] = {}  # position → (user, department, institution)
+def _current_holders(subtree: QuerySet[Institution]) -> dict[int, tuple[int, int, int]]:
+    """position → (user, department, institution) of its earliest open holding."""
+    holders: dict[int, tuple[int, int, int]] = {}
     for h in (
         Holding.objects.filter(ended_on__isnull=True, position__institution__in=subtree)
         .order_by("started_on", "id")
@@ -296,17 +285,36 @@ def cycle_tasks_build(cycle: Cycle) -> list[Task]:
         holders.setdefault(
             h["position_id"], (h["user_id"], h["position__department_id"], h["position__institution_id"])
         )
+    return holders
 
-    tasks: list[Task] = []
 
-    def add(phase: Phase, kind: str, key: str, institution_id: int, due_on: datetime.date, owner_id, **targets) -> None:
-        tasks.append(
+class _TaskPlan:
+    """The tasks of one cycle, phase by phase, from a fixed number of queries (none per task)."""
+
+    def __init__(self, cycle: Cycle) -> None:
+        self.cycle = cycle
+        self.phases = {phase.kind: phase for phase in cycle.phases.all()}
+        self.subtree = Institution.objects.filter(path__startswith=cycle.institution.path)
+        self.owners = _Owners(
+            dict(self.subtree.values_list("id", "path")),
+            Membership.objects.filter(
+                Q(institution__path__startswith=cycle.institution.path)
+                | Q(institution_id__in=path_ids(cycle.institution.path))
+            ).values("user_id", "role", "institution_id", "department_id"),
+        )
+        self.holders = _current_holders(self.subtree)
+        self.tasks: list[Task] = []
+
+    def add(
+        self, phase: Phase, kind: str, key: str, institution_id: int, due_on: datetime.date, owner_id, **targets
+    ) -> None:
+        self.tasks.append(
             Task(
-                cycle=cycle,
+                cycle=self.cycle,
                 phase=phase,
                 kind=kind,
                 key=key,
-                year=cycle.year,
+                year=self.cycle.year,
                 institution_id=institution_id,
                 due_on=due_on,
                 owner_id=owner_id,
@@ -314,69 +322,94 @@ def cycle_tasks_build(cycle: Cycle) -> list[Task]:
             )
         )
 
-    inventory = phases[Phase.Kind.INVENTORY]
-    for position_id, (user_id, department_id, institution_id) in holders.items():
-        add(
-            inventory,
-            Task.Kind.SELF_CHECK,
-            f"self_check:{position_id}",
-            institution_id,
-            _spread(inventory, 0.5),
-            user_id,
-            department_id=department_id,
-            position_id=position_id,
-        )
-    for d in departments:
-        add(
-            inventory,
-            Task.Kind.DEPT_REVIEW,
-            f"dept_review:{d['id']}",
-            d["institution_id"],
-            inventory.due_on,
-            owners.head(d["id"]) or owners.leader(d["institution_id"]),
-            department_id=d["id"],
-        )
-
-    register = phases[Phase.Kind.CONTROLS]
-    inspection = phases[Phase.Kind.INSPECTION]
-    for institution_id in sorted(with_departments):
-        for kind, fraction, owner in (
-            (Task.Kind.REGISTER_DEFINE, 0.25, owners.discipline(institution_id)),
-            (Task.Kind.REGISTER_APPROVE, 0.5, owners.leader(institution_id)),
-            (Task.Kind.REGISTER_NOTICE, 0.75, owners.discipline(institution_id)),
-            (Task.Kind.REGISTER_FILE, 1.0, owners.leader(institution_id)),
-        ):
-            add(register, kind, f"{kind}:{institution_id}", institution_id, _spread(register, fraction), owner)
-        add(
-            inspection,
-            Task.Kind.SELF_ASSESSMENT,
-            f"self_assessment:{institution_id}",
-            institution_id,
-            inspection.due_on,
-            owners.leader(institution_id),
-        )
-
-    monitoring = phases[Phase.Kind.MONITORING]
-    controls = Control.objects.filter(
-        risk_point__institution__in=subtree, risk_point__year=cycle.year, risk_point__state__in=CONTROL_RUN_STATES
-    ).values("id", "frequency", "risk_point__position_id", "risk_point__department_id", "risk_point__institution_id")
-    for c in controls:
-        position_id = c["risk_point__position_id"]
-        owner = holders[position_id][0] if position_id in holders else owners.head(c["risk_point__department_id"])
-        for start, end in control_periods(c["frequency"], monitoring.starts_on, monitoring.due_on):
-            add(
-                monitoring,
-                Task.Kind.CONTROL_RUN,
-                f"control_run:{c['id']}:{start:%Y%m%d}",
-                c["risk_point__institution_id"],
-                end,
-                owner,
-                department_id=c["risk_point__department_id"],
+    def add_inventory(self, departments: Iterable[Mapping[str, Any]]) -> None:
+        """A self-check per held position (mid-phase), a review per department (phase end)."""
+        inventory = self.phases[Phase.Kind.INVENTORY]
+        for position_id, (user_id, department_id, institution_id) in self.holders.items():
+            self.add(
+                inventory,
+                Task.Kind.SELF_CHECK,
+                f"self_check:{position_id}",
+                institution_id,
+                _spread(inventory, 0.5),
+                user_id,
+                department_id=department_id,
                 position_id=position_id,
-                control_id=c["id"],
-                period_start=start,
             )
-    return tasks
+        for d in departments:
+            self.add(
+                inventory,
+                Task.Kind.DEPT_REVIEW,
+                f"dept_review:{d['id']}",
+                d["institution_id"],
+                inventory.due_on,
+                self.owners.head(d["id"]) or self.owners.leader(d["institution_id"]),
+                department_id=d["id"],
+            )
+
+    def add_registers(self, institution_ids: list[int]) -> None:
+        """The register's four steps spread over the controls phase, and the self-assessment."""
+        register = self.phases[Phase.Kind.CONTROLS]
+        inspection = self.phases[Phase.Kind.INSPECTION]
+        owners = self.owners
+        for institution_id in institution_ids:
+            for kind, fraction, owner in (
+                (Task.Kind.REGISTER_DEFINE, 0.25, owners.discipline(institution_id)),
+                (Task.Kind.REGISTER_APPROVE, 0.5, owners.leader(institution_id)),
+                (Task.Kind.REGISTER_NOTICE, 0.75, owners.discipline(institution_id)),
+                (Task.Kind.REGISTER_FILE, 1.0, owners.leader(institution_id)),
+            ):
+                self.add(register, kind, f"{kind}:{institution_id}", institution_id, _spread(register, fraction), owner)
+            self.add(
+                inspection,
+                Task.Kind.SELF_ASSESSMENT,
+                f"self_assessment:{institution_id}",
+                institution_id,
+                inspection.due_on,
+                owners.leader(institution_id),
+            )
+
+    def add_control_runs(self) -> None:
+        """One run per period of every approved control, owned by the point's holder (else its head)."""
+        monitoring = self.phases[Phase.Kind.MONITORING]
+        controls = Control.objects.filter(
+            risk_point__institution__in=self.subtree,
+            risk_point__year=self.cycle.year,
+            risk_point__state__in=CONTROL_RUN_STATES,
+        ).values(
+            "id", "frequency", "risk_point__position_id", "risk_point__department_id", "risk_point__institution_id"
+        )
+        for c in controls:
+            position_id = c["risk_point__position_id"]
+            holder = self.holders.get(position_id) if position_id is not None else None
+            owner = holder[0] if holder else self.owners.head(c["risk_point__department_id"])
+            for start, end in control_periods(c["frequency"], monitoring.starts_on, monitoring.due_on):
+                self.add(
+                    monitoring,
+                    Task.Kind.CONTROL_RUN,
+                    f"control_run:{c['id']}:{start:%Y%m%d}",
+                    c["risk_point__institution_id"],
+                    end,
+                    owner,
+                    department_id=c["risk_point__department_id"],
+                    position_id=position_id,
+                    control_id=c["id"],
+                    period_start=start,
+                )
+
+
+def cycle_tasks_build(cycle: Cycle) -> list[Task]:
+    """The tasks the cycle's phases imply for today's organisation (unsaved; see the generator).
+
+    The 宣传发动 phase (plan, leading group, training) leaves no record in the product, so it
+    has dates but no tasks.
+    """
+    plan = _TaskPlan(cycle)
+    departments = list(Department.objects.filter(institution__in=plan.subtree).values("id", "institution_id"))
+    plan.add_inventory(departments)
+    plan.add_registers(sorted({d["institution_id"] for d in departments}))
+    plan.add_control_runs()
+    return plan.tasks
 
 
 def cycle_generate_tasks(*, cycle_id: int, batch_size: int = 2000) -> int:

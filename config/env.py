@@ -74,11 +74,11 @@ class Env:
             return None
         return value.strip()
 
-    def str(self, name: str, default: object = _MISSING) -> str:
+    def string(self, name: str, default: object = _MISSING) -> str:
         value = self._raw(name, "str")
         return self._default(name, default) if value is None else value
 
-    def bool(self, name: str, default: object = _MISSING) -> bool:
+    def boolean(self, name: str, default: object = _MISSING) -> bool:
         value = self._raw(name, "bool")
         if value is None:
             return self._default(name, default)
@@ -89,7 +89,7 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{name}={value!r} is not a boolean: use true or false")
 
-    def int(self, name: str, default: object = _MISSING) -> int:
+    def integer(self, name: str, default: object = _MISSING) -> int:
         value = self._raw(name, "int")
         if value is None:
             return self._default(name, default)
@@ -98,7 +98,7 @@ class Env:
         except ValueError:
             raise ImproperlyConfigured(f"{name}={value!r} is not a whole number") from None
 
-    def list(self, name: str, default: object = _MISSING) -> list[str]:
+    def strings(self, name: str, default: object = _MISSING) -> list[str]:
         value = self._raw(name, "list")
         if value is None:
             return self._default(name, default)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 
 from celery import Task, current_app
 from django.db import transaction
@@ -28,8 +29,12 @@ def _task(name: str) -> Task:
     return current_app.tasks[name]
 
 
-def enqueue_on_commit(task: str | Task, *args) -> None:
-    """Send ``task`` (a task or its name) with ``args`` once the current transaction commits."""
+def enqueue_on_commit(task: str | Task, *args, on_unsent: Callable[[], object] | None = None) -> None:
+    """Send ``task`` (a task or its name) with ``args`` once the current transaction commits.
+
+    ``on_unsent`` is called when the broker refused the message (it may record that the work waits
+    for the sweep). The broker's settings make a refusal quick (config/services.broker_settings).
+    """
     name = task if isinstance(task, str) else task.name
 
     def send() -> None:
@@ -37,5 +42,7 @@ def enqueue_on_commit(task: str | Task, *args) -> None:
             _task(name).apply_async(args=args, retry=False)
         except (BrokerError, OSError) as error:
             logger.warning("broker unavailable, %s%s left for the next sweep: %s", name, args, error)
+            if on_unsent is not None:
+                on_unsent()
 
     transaction.on_commit(send)

@@ -41,6 +41,9 @@ def database_settings(url: str) -> dict:
     raise ImproperlyConfigured(f"DATABASE_URL={url!r}: use postgres:// or sqlite://")
 
 
+REDIS_VISIBILITY_TIMEOUT = 900  # seconds
+
+
 @dataclass(frozen=True)
 class Broker:
     url: str
@@ -54,7 +57,18 @@ def broker_settings(redis_url: str | None, folder: str) -> Broker:
     worker and beat (one machine only: the folder is the queue).
     """
     if redis_url:
-        return Broker(url=redis_url, transport_options={"visibility_timeout": 3600})
+        return Broker(
+            url=redis_url,
+            transport_options={
+                # A message a worker took and never acknowledged (the whole worker was killed) is
+                # delivered again after this; exports stop well before it (EXPORT_TIME_LIMIT).
+                "visibility_timeout": REDIS_VISIBILITY_TIMEOUT,
+                # Sending while Redis is down fails at once (kombu would retry for some 6 s), so a
+                # web request answers; the sweep sends the work again (config/queue.py).
+                "max_retries": 0,
+                "socket_connect_timeout": 1,
+            },
+        )
     queue = Path(folder) / "queue"
     processed = Path(folder) / "processed"
     control = Path(folder) / "control"  # kombu's exchange table: otherwise ./control in the working directory

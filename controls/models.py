@@ -1,8 +1,41 @@
 """Controls (防控措施) on the three lines of defence, and the rules (制度) they rest on."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
+
+# The three lines of defence in the order the seeds list them (前期预防 → 中期监控 → 后期处置):
+# pages, forms and exports show controls in this order, never alphabetically by code.
+LINE_ORDER = ("prevention", "monitoring", "disposition")
+
+
+def line_rank(line: str) -> int:
+    """Where a line of defence sorts; an unknown code (an old snapshot) goes last."""
+    return LINE_ORDER.index(line) if line in LINE_ORDER else len(LINE_ORDER)
+
+
+def in_line_order(controls: Iterable[dict]) -> list[dict]:
+    """Controls as data (snapshot rows) in the order of the lines of defence, stable within a line."""
+    return sorted(controls, key=lambda control: line_rank(control.get("line", "")))
+
+
+def _line_rank_expression() -> Case:
+    return Case(
+        *(When(line=line, then=Value(rank)) for rank, line in enumerate(LINE_ORDER)),
+        default=Value(len(LINE_ORDER)),
+        output_field=IntegerField(),
+    )
+
+
+class ControlQuerySet(models.QuerySet):
+    def in_line_order(self) -> ControlQuerySet:
+        """前期预防 → 中期监控 → 后期处置, then in the order they were written."""
+        return self.order_by(_line_rank_expression(), "id")
 
 
 class Rule(models.Model):
@@ -54,10 +87,13 @@ class Control(models.Model):
         Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="controls", verbose_name=_("rule")
     )
 
+    objects = ControlQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("control")
         verbose_name_plural = _("controls")
-        ordering = ["risk_point_id", "line", "id"]
+        # ``point.controls.all()`` lists them in the lines' order too (see ``LINE_ORDER``).
+        ordering = ["risk_point_id", _line_rank_expression(), "id"]
 
     def __str__(self) -> str:
         return self.measure[:40]

@@ -32,7 +32,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
         raise ValidationError(_("A control does not belong to this risk point."))
     result = []
     for item in items:
-        control = existing.get(item.get("id"))
+        control = existing.get(item["id"]) if item.get("id") else None
         rule = item.get("rule")
         if rule is not None and rule.institution_id != risk_point.institution_id:
             raise ValidationError(_("The rule belongs to another institution."))

@@ -38,6 +38,7 @@ from risk_registry.models import (
 )
 from risk_registry.organisation.models import Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
+from risk_registry.organisation.users import AnyUser
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
@@ -77,7 +78,7 @@ class Scope:
 _EMPTY = Scope()
 
 
-def scope_of(user) -> Scope:
+def scope_of(user: AnyUser) -> Scope:
     """The user's scope, cached on the user object for the length of the request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return _EMPTY
@@ -103,7 +104,9 @@ def scope_of(user) -> Scope:
     scope = Scope(
         subtree_paths=tuple(sorted({m.institution.path for m in memberships if m.role in SUBTREE_ROLES})),
         institution_ids=frozenset(m.institution_id for m in memberships if m.role in INSTITUTION_ROLES),
-        department_ids=frozenset(m.department_id for m in memberships if m.role == Role.DEPT_HEAD),
+        department_ids=frozenset(
+            m.department_id for m in memberships if m.role == Role.DEPT_HEAD and m.department_id is not None
+        ),
         member_institution_ids=frozenset({m.institution_id for m in memberships} | {inst for _, inst in held}),
         held_position_ids=frozenset(pk for pk, _ in held),
         roles=frozenset(m.role for m in memberships),
@@ -117,23 +120,23 @@ def scope_of(user) -> Scope:
 # --- what a user may see -------------------------------------------------------------------
 
 
-def institutions_visible_to(user) -> QuerySet[Institution]:
+def institutions_visible_to(user: AnyUser) -> QuerySet[Institution]:
     return Institution.objects.filter(scope_of(user).q_institution())
 
 
-def departments_visible_to(user) -> QuerySet[Department]:
+def departments_visible_to(user: AnyUser) -> QuerySet[Department]:
     return Department.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def positions_visible_to(user) -> QuerySet[Position]:
+def positions_visible_to(user: AnyUser) -> QuerySet[Position]:
     return Position.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def power_items_visible_to(user) -> QuerySet[PowerItem]:
+def power_items_visible_to(user: AnyUser) -> QuerySet[PowerItem]:
     return PowerItem.objects.filter(scope_of(user).q_institution("institution__"))
 
 
-def can_manage_powers(user, institution: Institution, department_id: int | None = None) -> bool:
+def can_manage_powers(user: AnyUser, institution: Institution, department_id: int | None = None) -> bool:
     """The power inventory (清权) of an institution: its discipline office, or a department's
     head for the powers of that department."""
     if is_discipline_office_for(user, institution):
@@ -141,12 +144,12 @@ def can_manage_powers(user, institution: Institution, department_id: int | None 
     return department_id is not None and department_id in scope_of(user).department_ids
 
 
-def can_record_rotation(user, institution: Institution) -> bool:
+def can_record_rotation(user: AnyUser, institution: Institution) -> bool:
     """Holdings start, end and rotate (轮岗交流) as the discipline office records them."""
     return is_discipline_office_for(user, institution)
 
 
-def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
+def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     """Risk points the user may read: see the module docstring for the rules."""
     scope = scope_of(user)
     if scope.is_empty:
@@ -167,44 +170,70 @@ def risk_points_visible_to(user) -> QuerySet[RiskPoint]:
     return RiskPoint.objects.filter(reduce(or_, parts))
 
 
-def holdings_visible_to(user) -> QuerySet[Holding]:
+def holdings_visible_to(user: AnyUser) -> QuerySet[Holding]:
     """Holdings of the positions the user may see (who holds a post is part of the org chart)."""
     return Holding.objects.filter(position__in=positions_visible_to(user))
 
 
-def registers_visible_to(user) -> QuerySet[Register]:
+def registers_visible_to(user: AnyUser) -> QuerySet[Register]:
     """Registers of the institutions the user may see; their points stay filtered by
     ``risk_points_visible_to``."""
     return Register.objects.filter(institution__in=institutions_visible_to(user))
 
 
-def versions_visible_to(user) -> QuerySet[RegisterVersion]:
+def versions_visible_to(user: AnyUser) -> QuerySet[RegisterVersion]:
     """Filed versions (归档版本) of the registers the user may see."""
     return RegisterVersion.objects.filter(register__in=registers_visible_to(user))
 
 
-def notice_comments_visible_to(user) -> QuerySet[NoticeComment]:
+def notice_comments_visible_to(user: AnyUser) -> QuerySet[NoticeComment]:
     """Comments made during the public notice of the registers the user may see."""
     return NoticeComment.objects.filter(register__in=registers_visible_to(user))
 
 
-def level_proposals_visible_to(user) -> QuerySet[LevelProposal]:
+def level_proposals_visible_to(user: AnyUser) -> QuerySet[LevelProposal]:
     """Proposals to raise a level (提级建议) on the risk points the user may read."""
     return LevelProposal.objects.filter(risk_point__in=risk_points_visible_to(user))
+
+
+def register_official_points(*, institution: Institution, year: int) -> tuple[QuerySet[RiskPoint], bool]:
+    """The register as it officially stands, the same whoever asks: the published points (in
+    notice or issued) once any are published, else the approved ones. Returns (points, published).
+    Drafts, points under review and points sent back are never part of it."""
+    points = RiskPoint.objects.filter(institution=institution, year=year)
+    published = points.filter(state__in=PUBLISHED_STATES)
+    if published.exists():
+        return published, True
+    return points.filter(state=RiskPointState.APPROVED), False
+
+
+def official_register_for(user, *, institution: Institution, year: int) -> QuerySet[RiskPoint] | None:
+    """The official register for a user who may read all of it, else None (the user gets a working
+    copy of what they may see). Those who oversee the institution (its leadership, its discipline
+    office, the superior office) may always; its other staff once the register is published, as
+    they may read it on the notice page."""
+    points, published = register_official_points(institution=institution, year=year)
+    scope = scope_of(user)
+    oversees = institution.pk in scope.institution_ids or any(
+        institution.path.startswith(path) for path in scope.subtree_paths
+    )
+    if oversees or (published and institution.pk in scope.member_institution_ids):
+        return points
+    return None
 
 
 # --- what a user may do ---------------------------------------------------------------------
 
 
-def can_add_risk_point_to_position(user, position: Position) -> bool:
+def can_add_risk_point_to_position(user: AnyUser, position: Position) -> bool:
     return position.pk in scope_of(user).held_position_ids
 
 
-def can_add_risk_point_to_department(user, department: Department) -> bool:
+def can_add_risk_point_to_department(user: AnyUser, department: Department) -> bool:
     return department.pk in scope_of(user).department_ids
 
 
-def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
+def can_edit_risk_point(user: AnyUser, risk_point: RiskPoint) -> bool:
     """Drafts only, by a holder of the point's position (or the head, for department-level points)."""
     if risk_point.state != RiskPointState.DRAFT:
         return False
@@ -217,18 +246,18 @@ def can_edit_risk_point(user, risk_point: RiskPoint) -> bool:
 # --- who acts at each step of the workflow (risk_registry.workflow) --------------------------
 
 
-def holds_position_of(user, risk_point: RiskPoint) -> bool:
+def holds_position_of(user: AnyUser, risk_point: RiskPoint) -> bool:
     return risk_point.position_id is not None and risk_point.position_id in scope_of(user).held_position_ids
 
 
-def is_author_side(user, risk_point: RiskPoint) -> bool:
+def is_author_side(user: AnyUser, risk_point: RiskPoint) -> bool:
     """The holder of the point's position, or the head for a department-level point."""
     if risk_point.position_id is not None:
         return holds_position_of(user, risk_point)
     return risk_point.department_id in scope_of(user).department_ids
 
 
-def is_department_reviewer(user, risk_point: RiskPoint) -> bool:
+def is_department_reviewer(user: AnyUser, risk_point: RiskPoint) -> bool:
     """Department review (部门评查): the department's head, never on a post they hold themselves
     (the leadership team's head is its principal: their own points go to the discipline office)."""
     scope = scope_of(user)
@@ -237,19 +266,19 @@ def is_department_reviewer(user, risk_point: RiskPoint) -> bool:
     return risk_point.department_id in scope.department_ids or is_discipline_office_for(user, risk_point.institution)
 
 
-def is_discipline_office_for(user, institution: Institution) -> bool:
+def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
 
 
-def is_leadership_of(user, institution: Institution) -> bool:
+def is_leadership_of(user: AnyUser, institution: Institution) -> bool:
     return institution.pk in scope_of(user).institution_ids
 
 
-def is_principal_of(user, institution: Institution) -> bool:
+def is_principal_of(user: AnyUser, institution: Institution) -> bool:
     return institution.pk in scope_of(user).principal_institution_ids
 
 
-def is_staff_of(user, institution: Institution) -> bool:
+def is_staff_of(user: AnyUser, institution: Institution) -> bool:
     """Anyone with a role or a position in the institution: may read and comment on its notice."""
     return institution.pk in scope_of(user).member_institution_ids
 
@@ -274,7 +303,7 @@ def require(allowed: bool) -> None:
 # --- controls ---------------------------------------------------------------------------------
 
 
-def can_record_control_run(user, control) -> bool:
+def can_record_control_run(user: AnyUser, control) -> bool:
     """The holder of the control's point's position, or the head for a department-level point."""
     point = control.risk_point
     scope = scope_of(user)
@@ -283,7 +312,7 @@ def can_record_control_run(user, control) -> bool:
     return point.department_id in scope.department_ids
 
 
-def controls_visible_to(user) -> QuerySet:
+def controls_visible_to(user: AnyUser) -> QuerySet:
     return Control.objects.filter(risk_point__in=risk_points_visible_to(user))
 
 

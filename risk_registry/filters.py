@@ -6,11 +6,13 @@ in a worker; that is why it sits beside the selectors rather than with the page 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from risk_registry.models import RiskPointState
-from risk_registry.organisation.models import Department
+from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
 from risk_registry.selectors import RiskPointFilters
 
@@ -20,9 +22,11 @@ SELECT_LIMIT = 200  # past this many institutions the filter asks for a code ins
 class RiskPointFilterForm(forms.Form):
     """The list's filters, read from the query string; invalid values are simply dropped."""
 
-    institution = forms.ModelChoiceField(label=_("Institution"), queryset=None, required=False, to_field_name="code")
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none(), required=False, to_field_name="code"
+    )
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none(), required=False)
-    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=None, required=False)
+    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none(), required=False)
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
@@ -30,7 +34,10 @@ class RiskPointFilterForm(forms.Form):
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["institution"].queryset = institutions
+        # The declared fields with their own types (``self.fields`` only knows them as Field).
+        institution_field = cast(forms.ModelChoiceField, self.fields["institution"])
+        level_field = cast(forms.TypedChoiceField, self.fields["level"])
+        institution_field.queryset = institutions
         visible = institutions.order_by()[: SELECT_LIMIT + 1].count()
         if visible > SELECT_LIMIT:  # a province: type a code instead of scrolling 10,000 options
             self.fields["institution"].widget = forms.TextInput(attrs={"placeholder": _("Institution code")})
@@ -41,13 +48,15 @@ class RiskPointFilterForm(forms.Form):
         elif visible == 1:
             selected = institutions.select_related("grading_scheme").first()
         self.selected_institution = selected
-        self.fields["risk_type"].queryset = risk_types_for(selected)
+        cast(forms.ModelChoiceField, self.fields["risk_type"]).queryset = risk_types_for(selected)
         if selected is not None:
-            self.fields["department"].queryset = Department.objects.filter(institution=selected)
+            cast(forms.ModelChoiceField, self.fields["department"]).queryset = Department.objects.filter(
+                institution=selected
+            )
             levels = levels_of(selected)
-            self.fields["level"].choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
+            level_field.choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
         else:
-            self.fields["level"].choices = [
+            level_field.choices = [
                 ("", _("All")),
                 *((rank, _("Level %d (1 = most serious)") % rank) for rank in range(1, 5)),
             ]

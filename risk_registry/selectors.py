@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -46,7 +48,7 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
     return queryset.select_related("institution", "department", "position", "risk_type", "level")
 
 
-def level_counts(*, queryset: QuerySet[RiskPoint]) -> list[dict]:
+def level_counts(*, queryset: QuerySet[RiskPoint]) -> list[Mapping[str, Any]]:
     """Counts per level (one grouped query), most serious first."""
     return list(
         queryset.order_by()
@@ -94,7 +96,7 @@ def scope_subtree_roots(scope: access.Scope) -> list[int]:
     return [int(path.rstrip("/").rsplit("/", 1)[-1]) for path in scope.subtree_paths]
 
 
-def department_summary(*, user, year: int) -> list[dict]:
+def department_summary(*, user, year: int) -> list[Mapping[str, Any]]:
     """For department heads: their departments' points of the year by state (one query)."""
     scope = access.scope_of(user)
     if not scope.department_ids:

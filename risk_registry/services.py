@@ -72,7 +72,7 @@ def risk_point_create(
     )
     access.require(allowed)
     institution = department.institution
-    values = {name: fields.get(name) for name in RISK_POINT_FIELDS if name in fields}
+    values = {name: fields[name] for name in RISK_POINT_FIELDS if name in fields}
     _check_placement(
         institution=institution,
         department=department,

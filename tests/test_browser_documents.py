@@ -41,9 +41,10 @@ def test_discipline_exports_the_filtered_list_and_a_large_export_as_a_job(live_w
     with page.expect_download() as download_info:
         page.click("[data-testid=export-overview-xlsx]")
     download = download_info.value
-    assert download.suggested_filename.endswith("廉政风险点排查及防控措施一览表.xlsx")
+    # A filtered list is a working copy, never the official register: its name and title say so.
+    assert download.suggested_filename.endswith("廉政风险点排查及防控措施一览表-工作稿.xlsx")
     text = cells(download.path())
-    assert "虚报冒领" in text and "违规简化审批程序" not in text
+    assert "虚报冒领" in text and "违规简化审批程序" not in text and "（工作稿）" in text
 
     # A large export: a job, its progress, then the download link.
     monkeypatch.setitem(rendering.SYNC_LIMITS, "xlsx", 0)
@@ -57,7 +58,7 @@ def test_discipline_exports_the_filtered_list_and_a_large_export_as_a_job(live_w
     with page.expect_download() as download_info:
         link.click()
     text = cells(download_info.value.path())
-    assert "虚报冒领" in text and "违规简化审批程序" in text
+    assert "虚报冒领" in text and "违规简化审批程序" in text and "（工作稿）" in text  # no year: a list
     job = ExportJob.objects.get(form="unit-register")
     assert job.state == ExportJob.State.DONE and job.owner == live_world.discipline
     assert AuditEntry.objects.filter(action="document.export", actor=live_world.discipline).count() == 2

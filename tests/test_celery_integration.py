@@ -48,9 +48,10 @@ def purge_and_delete(queue: str) -> None:
 
 
 class Worker:
-    """A real `celery worker` process consuming one queue of its own, on the test database."""
+    """A real `celery worker` process consuming one queue of its own, on the test database. ``pool``
+    ``prefork`` runs tasks in a child process (as production does), ``solo`` in the worker itself."""
 
-    def __init__(self, queue: str, log_path: Path) -> None:
+    def __init__(self, queue: str, log_path: Path, pool: str = "solo") -> None:
         db = connection.settings_dict
         env = {
             **os.environ,
@@ -66,7 +67,7 @@ class Worker:
                 "-A",
                 "config",
                 "worker",
-                "--pool=solo",
+                f"--pool={pool}",
                 "--concurrency=1",
                 "-Q",
                 queue,

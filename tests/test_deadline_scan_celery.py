@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from kombu import pools
 
 from assessments import services
 from assessments.models import Cycle, Notification, ScanRun, Task
@@ -114,8 +115,10 @@ def broker_at(url: str):
     """Point this process's Celery app at ``url`` (pools dropped so the next send reconnects)."""
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps one pool per URL in a registry of its own: closing only the app's pool would
+        # leave a closed pool there for the URL, and the next send to it would fail ("Acquire on
+        # closed pool"). Close and forget them all.
+        pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Cycle
 from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases
+from risk_registry.organisation.models import Institution
 
 
 def _days(text: str) -> list[int]:
@@ -20,7 +23,7 @@ def _days(text: str) -> list[int]:
 class CycleForm(forms.Form):
     """The cycle's name, schedule and the five phases' names and dates (fields phase_<n>_*)."""
 
-    institution = forms.ModelChoiceField(queryset=None, label=_("Institution"), required=False)
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"), required=False)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
     name = forms.CharField(label=_("Name"), max_length=120, required=False)
     reminder_days = forms.CharField(label=_("Remind the owner, days before the due date"), initial="7, 1")
@@ -33,7 +36,7 @@ class CycleForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.cycle = cycle
         if cycle is None:
-            self.fields["institution"].queryset = institutions
+            cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
             self.fields["institution"].required = True
             self.fields["year"].required = True
             self.fields["year"].initial = year

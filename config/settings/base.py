@@ -12,8 +12,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = False
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env.strings("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",  # failed logins: throttling and lockout (the security settings below)
+    "django_htmx",  # request.htmx: risk_registry/web/htmx.py picks page or partial with it
     "config.apps.SecurityConfig",  # connects config/security.py's login signal
     # Bottom to top: the layers of docs/architecture.md (import-linter keeps them: pyproject.toml).
     "risk_registry.organisation",
@@ -43,6 +44,7 @@ MIDDLEWARE = [
     "risk_registry.web.middleware.DefaultLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -113,25 +115,29 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 # E-mail: SMTP when EMAIL_HOST is set, otherwise the console (make run needs no mail server).
-EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_HOST = env.string("EMAIL_HOST", default="")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
 )
-EMAIL_PORT = env.int("EMAIL_PORT", default=587)
-EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
-EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
-EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="risk-registry@localhost")
+EMAIL_PORT = env.integer("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=True)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", default="risk-registry@localhost")
 
 # Celery: Redis when REDIS_URL is set, otherwise a folder-based broker that needs no server.
 _broker = broker_settings(
     env.url("REDIS_URL", default="", schemes=("redis", "rediss")) or None,
-    env.str("RISK_REGISTRY_BROKER_DIR", default=str(VAR_DIR / "broker")),
+    env.string("RISK_REGISTRY_BROKER_DIR", default=str(VAR_DIR / "broker")),
 )
 CELERY_BROKER_URL = _broker.url
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose process died (kill -9, the OOM killer) goes back to the queue instead of being
+# acknowledged as done; the job's claim counts attempts, so a job that kills its worker every time
+# fails after EXPORT_MAX_ATTEMPTS instead of looping.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 200
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -144,6 +150,8 @@ CELERY_BEAT_SCHEDULE = {
     "deadline-scan": {"task": "assessments.tasks.deadline_scan", "schedule": 300.0},
     # Registers whose public notice has ended are issued (risk_registry/workflow/registers.py); idempotent.
     "registers-issue-due": {"task": "risk_registry.workflow.tasks.registers_issue_due", "schedule": 3600.0},
+    # Export jobs whose worker died or whose message was lost are sent again or failed (documents/services.py).
+    "export-jobs-sweep": {"task": "risk_registry.documents.tasks.export_jobs_sweep", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -165,8 +173,21 @@ RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
 RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
+# this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
+# starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after
+# GIVE_UP hours; a job running longer than TIME_LIMIT seconds is stopped (below Redis's visibility
+# timeout, so a live job is never delivered twice). The job page says the workers are silent when
+# the scheduler heartbeat is older than WORKERS_SILENT minutes.
+RISK_REGISTRY_EXPORT_HEARTBEAT_SECONDS = 10
+RISK_REGISTRY_EXPORT_STALE_SECONDS = 120
+RISK_REGISTRY_EXPORT_MAX_ATTEMPTS = 3
+RISK_REGISTRY_EXPORT_REQUEUE_MINUTES = 5
+RISK_REGISTRY_EXPORT_GIVE_UP_HOURS = 6
+RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS = 600
+RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
 # Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
-RISK_REGISTRY_ROTATION_YEARS = env.int("RISK_REGISTRY_ROTATION_YEARS", default=5)
+RISK_REGISTRY_ROTATION_YEARS = env.integer("RISK_REGISTRY_ROTATION_YEARS", default=5)
 
 # Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
 # locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures
@@ -174,22 +195,22 @@ RISK_REGISTRY_ROTATION_YEARS = env.int("RISK_REGISTRY_ROTATION_YEARS", default=5
 # of the pair is counted for the account and for the address. A failure while locked restarts
 # the cool-off (axes' default). A success does not reset the counts: with per-address counting,
 # one's own valid account would otherwise wipe the address's failures between guesses.
-AXES_FAILURE_LIMIT = env.int("RISK_REGISTRY_LOGIN_FAILURE_LIMIT", default=10)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("RISK_REGISTRY_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_FAILURE_LIMIT = env.integer("RISK_REGISTRY_LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.integer("RISK_REGISTRY_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "config.security.lockout_response"  # a page in the user's language, status 429
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 # Behind reverse proxies REMOTE_ADDR is the proxy's: the client is the entry that the outermost
 # of them appended to X-Forwarded-For (0: no proxy, REMOTE_ADDR is the client).
-RISK_REGISTRY_PROXY_COUNT = env.int("RISK_REGISTRY_PROXY_COUNT", default=0)
+RISK_REGISTRY_PROXY_COUNT = env.integer("RISK_REGISTRY_PROXY_COUNT", default=0)
 
 # Sessions end with the browser, after SESSION_IDLE_MINUTES without a request and at the latest
 # SESSION_ABSOLUTE_HOURS after login (config.security.SessionLimitsMiddleware). The database row
 # lives as long as the absolute limit, so a session never outlives it on the server either.
-SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
-RISK_REGISTRY_SESSION_IDLE_MINUTES = env.int("RISK_REGISTRY_SESSION_IDLE_MINUTES", default=30)
-RISK_REGISTRY_SESSION_ABSOLUTE_HOURS = env.int("RISK_REGISTRY_SESSION_ABSOLUTE_HOURS", default=12)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.boolean("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+RISK_REGISTRY_SESSION_IDLE_MINUTES = env.integer("RISK_REGISTRY_SESSION_IDLE_MINUTES", default=30)
+RISK_REGISTRY_SESSION_ABSOLUTE_HOURS = env.integer("RISK_REGISTRY_SESSION_ABSOLUTE_HOURS", default=12)
 SESSION_COOKIE_AGE = RISK_REGISTRY_SESSION_ABSOLUTE_HOURS * 3600
 
 # Content-Security-Policy of every response (config.security.ContentSecurityPolicyMiddleware):

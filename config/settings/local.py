@@ -4,6 +4,6 @@ from config.env import env
 
 from .base import *  # noqa: F403
 
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.boolean("DEBUG", default=True)
 # Local only: a fixed key so sessions survive restarts. Production requires SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="local-development-key-not-for-production-use-0123456789")
+SECRET_KEY = env.string("SECRET_KEY", default="local-development-key-not-for-production-use-0123456789")

@@ -5,7 +5,7 @@ from config.env import env
 from .base import *  # noqa: F403
 
 DEBUG = False
-SECRET_KEY = env.str("SECRET_KEY")
+SECRET_KEY = env.string("SECRET_KEY")
 DATABASES = {"default": database_settings(env.url("DATABASE_URL", schemes=("postgres", "postgresql")))}  # noqa: F405
 
 # Several web and worker machines share one broker: the folder broker of base.py would split them.
@@ -13,7 +13,7 @@ _broker = broker_settings(env.url("REDIS_URL", schemes=("redis", "rediss")), str
 CELERY_BROKER_URL = _broker.url
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker.transport_options
 
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +14,7 @@ from positions.services import StepRow
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.selectors import vocabulary_for
+from risk_registry.organisation.users import User
 
 # Dates a record of the organisation may carry: nothing before the product's first registers, and
 # nothing further ahead than a planned rotation.
@@ -28,6 +29,32 @@ def check_date(value: datetime.date) -> datetime.date:
             _("Give a date between %(first)s and %(last)s.") % {"first": EARLIEST_DATE, "last": latest}
         )
     return value
+
+
+def _position_label(position: Position) -> str:
+    return f"{position.department.name} · {position.title}"
+
+
+class PositionChoiceField(forms.ModelChoiceField):
+    """A post named with its department (two departments may have posts of the same title)."""
+
+    def label_from_instance(self, obj: Position) -> str:
+        return _position_label(obj)
+
+
+class PositionsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Position) -> str:
+        return _position_label(obj)
+
+
+class HoldingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Holding) -> str:
+        return f"{person(obj.user)} · {_position_label(obj.position)}"
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return person(obj)
 
 
 class PowerItemForm(forms.ModelForm):
@@ -45,6 +72,7 @@ class PowerItemForm(forms.ModelForm):
             "commitment",
             "discretion",
         ]
+        field_classes = {"positions": PositionsChoiceField}
         widgets = {
             "positions": forms.SelectMultiple(attrs={"size": 8}),
             "legal_basis": forms.Textarea(attrs={"rows": 2}),
@@ -55,14 +83,15 @@ class PowerItemForm(forms.ModelForm):
     def __init__(self, *args, institution: Institution, departments=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.institution = institution
-        self.fields["category"].queryset = vocabulary_for(model=PowerCategory, institution=institution)
-        self.fields["department"].queryset = (
+        # The fields with their own types (``self.fields`` only knows them as Field).
+        category = cast(forms.ModelChoiceField, self.fields["category"])
+        category.queryset = vocabulary_for(model=PowerCategory, institution=institution)
+        cast(forms.ModelChoiceField, self.fields["department"]).queryset = (
             departments if departments is not None else Department.objects.filter(institution=institution)
         )
-        self.fields["positions"].queryset = Position.objects.filter(institution=institution).select_related(
-            "department"
-        )
-        self.fields["positions"].label_from_instance = lambda p: f"{p.department.name} · {p.title}"
+        cast(PositionsChoiceField, self.fields["positions"]).queryset = Position.objects.filter(
+            institution=institution
+        ).select_related("department")
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
@@ -84,6 +113,7 @@ class ProcessStepForm(forms.ModelForm):
     class Meta:
         model = ProcessStep
         fields = ["name", "condition", "handling_position", "time_limit", "supervision", "counterpart_rights"]
+        field_classes = {"handling_position": PositionChoiceField}
         widgets = {
             "supervision": forms.Textarea(attrs={"rows": 2}),
             "counterpart_rights": forms.Textarea(attrs={"rows": 2}),
@@ -91,8 +121,7 @@ class ProcessStepForm(forms.ModelForm):
 
     def __init__(self, *args, positions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["handling_position"].queryset = positions
-        self.fields["handling_position"].label_from_instance = lambda p: f"{p.department.name} · {p.title}"
+        cast(PositionChoiceField, self.fields["handling_position"]).queryset = positions
         if self.instance.pk is None:
             self.empty_permitted = True
             self.use_required_attribute = False
@@ -113,8 +142,11 @@ class BaseStepFormSet(forms.BaseModelFormSet):
         return rows
 
 
-StepFormSet = forms.modelformset_factory(
-    ProcessStep, form=ProcessStepForm, formset=BaseStepFormSet, extra=2, max_num=60, validate_max=True
+StepFormSet = cast(
+    type[BaseStepFormSet],  # the factory's stubs return the base class
+    forms.modelformset_factory(
+        ProcessStep, form=ProcessStepForm, formset=BaseStepFormSet, extra=2, max_num=60, validate_max=True
+    ),
 )
 
 
@@ -132,37 +164,34 @@ class RotationForm(forms.Form):
         (Kind.START, _("Start: a person takes a post")),
     ]
     kind = forms.ChoiceField(label=_("What happens"), choices=KIND_CHOICES)
-    holding = forms.ModelChoiceField(label=_("Current holding"), queryset=Holding.objects.none(), required=False)
-    user = forms.ModelChoiceField(label=_("Person"), queryset=get_user_model().objects.none(), required=False)
-    position = forms.ModelChoiceField(label=_("New post"), queryset=Position.objects.none(), required=False)
+    holding = HoldingChoiceField(label=_("Current holding"), queryset=Holding.objects.none(), required=False)
+    user = PersonChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
+    position = PositionChoiceField(label=_("New post"), queryset=Position.objects.none(), required=False)
     on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, institution: Institution, people, holdings, positions, **kwargs):
         """``holdings`` and ``positions``: what the user may see (the access module), narrowed here
         to the institution's open holdings and its posts."""
         super().__init__(*args, **kwargs)
-        self.fields["holding"].queryset = holdings.filter(
+        cast(HoldingChoiceField, self.fields["holding"]).queryset = holdings.filter(
             position__institution=institution, ended_on__isnull=True
         ).select_related("user", "position__department")
-        self.fields["holding"].label_from_instance = lambda h: (
-            f"{person(h.user)} · {h.position.department.name} · {h.position.title}"
-        )
-        self.fields["user"].queryset = people
-        self.fields["user"].label_from_instance = person
-        self.fields["position"].queryset = positions.filter(institution=institution).select_related("department")
-        self.fields["position"].label_from_instance = lambda p: f"{p.department.name} · {p.title}"
+        cast(PersonChoiceField, self.fields["user"]).queryset = people
+        cast(PositionChoiceField, self.fields["position"]).queryset = positions.filter(
+            institution=institution
+        ).select_related("department")
 
     def clean_on(self):
         return check_date(self.cleaned_data["on"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         kind = data.get("kind")
         needs = {
             self.Kind.END: ("holding",),
             self.Kind.ROTATE: ("holding", "position"),
             self.Kind.START: ("user", "position"),
-        }.get(kind, ())
+        }.get(kind or "", ())
         for name in needs:
             if not data.get(name):
                 self.add_error(name, _("This field is required for what happens."))

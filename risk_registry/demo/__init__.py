@@ -1,1 +1,4 @@
-"""The demo county 云岭县 for ``python manage.py seed_demo``: data (data.py), builder (build.py), output (table.py)."""
+"""The demo county 云岭县 for ``python manage.py seed_demo``.
+
+Data (``data/``, one module per institution), builder (``build.py``), output (``table.py``).
+"""

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
@@ -41,6 +42,7 @@ from positions.models import Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import holding_start, position_create, power_item_create
 from risk_registry.demo import data
 from risk_registry.demo.cycle import demo_cycle_seed
+from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
 from risk_registry.organisation.services import (
@@ -50,14 +52,16 @@ from risk_registry.organisation.services import (
     membership_grant,
     vocabulary_term_create,
 )
+from risk_registry.organisation.users import User
 from risk_registry.services import holding_rotate, risk_point_create, risk_points_copy
 from risk_registry.workflow import registers
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+T = TypeVar("T")
 
 
 class DemoDataError(ValueError):
-    """The demo data refers to something it does not define (a bug in risk_registry/demo/data.py)."""
+    """The demo data refers to something it does not define (a bug in risk_registry/demo/data/)."""
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:
-        users = get_user_model().objects.filter(username__in=[account.username for account in accounts])
+        users = User.objects.filter(username__in=[account.username for account in accounts])
         stored = set(users.values_list("password", flat=True))  # one hash, shared, unless accounts pre-existed
         password_matches = bool(stored) and all(check_password(password, hashed) for hashed in stored)
     return DemoSeedResult(created=created, accounts=accounts, password_matches=password_matches, counts=demo_counts())
@@ -143,7 +147,7 @@ def demo_counts() -> dict[str, int]:
     }
 
 
-def _get(mapping: dict, key, what: str):
+def _get(mapping: Mapping[str, T], key: str, what: str) -> T:
     try:
         return mapping[key]
     except KeyError:
@@ -154,7 +158,7 @@ class _Builder:
     def __init__(self, *, year: int, password: str) -> None:
         self.year = year
         self.password_hash = make_password(password)
-        self.users: dict[str, object] = {}
+        self.users: dict[str, User] = {}
         self.preexisting_users: list[str] = []  # accounts that existed before the build keep their password
         self.institutions: dict[str, Institution] = {}
         self.risk_types = {t.code: t for t in RiskType.objects.filter(institution=None)}
@@ -170,8 +174,8 @@ class _Builder:
         self.apply_states()
         self.build_registers()
 
-    def user(self, username: str, last_name: str, first_name: str):
-        user, created = get_user_model().objects.get_or_create(
+    def user(self, username: str, last_name: str, first_name: str) -> User:
+        user, created = User.objects.get_or_create(
             username=username,
             defaults={"last_name": last_name, "first_name": first_name, "password": self.password_hash},
         )
@@ -227,7 +231,7 @@ class _Builder:
 class _InstitutionBuilder:
     """One institution of the data: its scheme, vocabulary, rules, departments, people, powers, points."""
 
-    def __init__(self, builder: _Builder, spec: dict) -> None:
+    def __init__(self, builder: _Builder, spec: InstitutionSpec) -> None:
         self.b = builder
         self.spec = spec
         self.departments: dict[str, Department] = {}
@@ -237,12 +241,12 @@ class _InstitutionBuilder:
         self.rules: dict[str, Rule] = {}
         self.power_items: dict[str, PowerItem] = {}
         self.steps: dict[str, dict[str, ProcessStep]] = {}
-        self.institution: Institution | None = None
+        self.institution: Institution  # the first thing build() creates
         self.categories: dict[str, PowerCategory] = {}
 
     def build(self) -> None:
         spec = self.spec
-        parent = _get(self.b.institutions, spec["parent"], "parent institution") if spec["parent"] else None
+        parent = _get(self.b.institutions, spec["parent"], "parent institution") if spec["parent"] is not None else None
         self.institution = institution_create(code=spec["code"], name=spec["name"], kind=spec["kind"], parent=parent)
         self.b.institutions[spec["code"]] = self.institution
         grading_scheme_adopt_preset(institution=self.institution, preset_code=spec["preset"])
@@ -349,7 +353,7 @@ class _InstitutionBuilder:
             self.power_items[spec["key"]] = item
             self.steps[spec["key"]] = {step.name: step for step in item.steps.all()}
 
-    def _risk_point(self, spec: dict) -> None:
+    def _risk_point(self, spec: PointSpec) -> None:
         at = spec["at"]
         if "." in at:  # on a position, drafted by its holder
             position = _get(self.positions, at, "position")
@@ -359,7 +363,7 @@ class _InstitutionBuilder:
             position = None
             department = _get(self.departments, at, "department")
             author = _get(self.department_heads, at, "department head")
-        fields = {
+        fields: dict[str, Any] = {
             "risk_type": _get(self.b.risk_types, spec["risk_type"], "risk type"),
             "found_by": spec["found_by"],
             "description": spec["description"],

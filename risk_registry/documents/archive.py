@@ -27,11 +27,13 @@ def write_archive(
     institution,
     year: int,
     points,
+    working: bool,
     versions,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Write the archive to ``path``; return the manifest. ``points`` is a queryset (re-read per
-    document, so memory stays bounded) and ``versions`` the filed versions to include."""
+    document, so memory stays bounded): the official register, or with ``working`` a working copy
+    (工作稿) for a reader who may not read the whole register; ``versions`` the filed versions."""
     total = points.count()
     files: list[dict] = []
     skipped: list[dict] = []
@@ -50,7 +52,7 @@ def write_archive(
                     skipped.append({"name": f"{code}.pdf", "reason": f"more than {PDF_MAX_POINTS} points"})
                     continue
                 document = rendering.document_for_points(
-                    points=points, form_code=code, institution=institution, year=year
+                    points=points, form_code=code, institution=institution, year=year, working=working
                 )
                 buffer = io.BytesIO()
                 written = rendering.render(buffer, document=document, fmt=fmt)
@@ -69,6 +71,7 @@ def write_archive(
             "year": year,
             "generated_at": timezone.now().isoformat(timespec="seconds"),
             "points": total,
+            "working_copy": working,
             "files": files,
             "skipped": skipped,
         }

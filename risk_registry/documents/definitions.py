@@ -13,13 +13,15 @@ and 个人 forms are filed one per department or per post holder).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 
-from controls.models import Control
-from risk_registry.models import FoundBy
+from controls.models import LINE_ORDER, Control, in_line_order
+from risk_registry.models import FoundBy, RiskPointState
 
-LINES = ("prevention", "monitoring", "disposition")
+LINES = LINE_ORDER
+NOT_RECORDED = "未记录"  # what a filed document prints where an old snapshot did not record a value
+WORKING_MARK = "工作稿"
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,9 @@ class FormSpec:
         """(group header, first column index, last column index) of each merged group header."""
         result = []
         for name, members in groupby(enumerate(self.columns), key=lambda pair: pair[1].group):
-            members = list(members)
+            indexed = list(members)
             if name:
-                result.append((name, members[0][0], members[-1][0]))
+                result.append((name, indexed[0][0], indexed[-1][0]))
         return result
 
     @property
@@ -108,8 +110,7 @@ def rules(row: dict) -> str:
 
 def all_measures(row: dict) -> str:
     names = {"prevention": "前期预防", "monitoring": "中期监控", "disposition": "后期处置"}
-    ordered = sorted(row["controls"], key=lambda c: LINES.index(c["line"]) if c["line"] in LINES else len(LINES))
-    return "\n".join(f"{names.get(c['line'], c['line'])}：{c['measure']}" for c in ordered)
+    return "\n".join(f"{names.get(c['line'], c['line'])}：{c['measure']}" for c in in_line_order(row["controls"]))
 
 
 def level_name(row: dict) -> str:
@@ -117,7 +118,13 @@ def level_name(row: dict) -> str:
 
 
 def supervision(row: dict) -> str:
-    return row.get("_supervision", "")  # added by rendering.prepared_rows from the scheme
+    """Who supervises the point's level, as the row (or the filed snapshot) recorded it."""
+    level = row["level"]
+    return level["supervision"] if "supervision" in level else NOT_RECORDED
+
+
+def state_label(row: dict) -> str:
+    return _label(RiskPointState, row.get("state", ""))
 
 
 SERIAL = Column("serial", "序号", 6, lambda row: row["_serial"], numeric=True)
@@ -142,6 +149,7 @@ EVIDENCE = Column("evidence", "留存资料", 16, evidence)
 RULE = Column("rule", "依据制度", 18, rules)
 MEASURES = Column("measures", "防范措施", 46, all_measures)
 SUPERVISION = Column("supervision", "监控责任", 16, supervision)
+STATE = Column("state", "状态", 12, state_label)
 
 REGISTER_COLUMNS = (SERIAL, DEPARTMENT, POSITION, DESCRIPTION, MANIFESTATION, RISK_TYPE, LEVEL_ALONE, MEASURES, OWNER)
 
@@ -277,6 +285,12 @@ FILED_FORM = "unit-register"
 FORMATS = ("xlsx", "pdf")
 
 
+def working_copy(form: FormSpec) -> FormSpec:
+    """A working copy (工作稿) of a form: the same columns and a 状态 column, since it holds points
+    at every step of the path."""
+    return replace(form, columns=(*form.columns, STATE))
+
+
 def form_help() -> str:
     return "; ".join(f"{code} ({form.title})" for code, form in FORMS.items())
 
@@ -290,10 +304,13 @@ class DocumentHeader:
     version: int | None = None
     content_hash: str = ""
     signed: str = ""  # who signed a filed version, and when
+    scheme: str = ""  # a filed version: the grading scheme's name as filed
+    working: bool = False  # a working copy (工作稿): marked on every page, no signature block
 
     @property
     def year_text(self) -> str:
         return f"{self.year}年度" if self.year else ""
 
     def title(self, form: FormSpec) -> str:
-        return f"{self.institution}{self.year_text}{form.title}"
+        mark = f"（{WORKING_MARK}）" if self.working else ""
+        return f"{self.institution}{self.year_text}{form.title}{mark}"

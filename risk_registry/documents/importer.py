@@ -32,7 +32,7 @@ from positions.models import Position, PowerItem, ProcessStep
 from risk_registry.documents.definitions import FORMS, DocumentHeader
 from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 from risk_registry.models import FoundBy, RiskPoint
-from risk_registry.organisation.models import Department, GradeLevel, Institution
+from risk_registry.organisation.models import Department, GradeLevel, GradingScheme, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -143,10 +143,10 @@ class ReadRows:
 class PlannedPoint:
     row: int
     department: Department
-    position: object
-    power_item: object
-    process_step: object
-    risk_type: object
+    position: Position | None
+    power_item: PowerItem | None
+    process_step: ProcessStep | None
+    risk_type: RiskType
     found_by: str
     description: str
     manifestation: str
@@ -377,173 +377,230 @@ class _Lookups:
                 "department_id", "position_id", "description"
             )
         )
-        self.found_by = dict(FOUND_BY_WORDS)
+        self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
         for value, label in FoundBy.choices:
             self.found_by[value] = value
             self.found_by[str(label)] = value
+
+
+class _RowCheck:
+    """One row resolved against the lookups, part by part, in the order of the columns.
+
+    Each ``check_*`` method reads its cells, records its problems on the shared list and returns
+    what it resolved (None when it could not); ``planned`` builds the point when the row had none.
+    """
+
+    def __init__(self, lookups: _Lookups, row: SheetRow, problems: list[Problem]) -> None:
+        self.lookups = lookups
+        self.values = row.values
+        self.number = row.number
+        self.problems = problems
+        self.before = len(problems)
+
+    def problem(self, name: str, message: str, expected: str = "") -> None:
+        self.problems.append(Problem(self.number, COLUMN_NAMES.get(name, name), message, expected))
+
+    def text(self, name: str) -> str:
+        return _text(self.values.get(name))
+
+    @property
+    def clean(self) -> bool:
+        return len(self.problems) == self.before
+
+    def check_department(self) -> Department | None:
+        name = self.text("department")
+        department = self.lookups.departments.get(name)
+        if not name:
+            self.problem("department", _("The department is empty."), _choices(self.lookups.departments))
+        elif department is None:
+            self.problem(
+                "department",
+                _("Unknown department “%(name)s”.") % {"name": name},
+                _choices(self.lookups.departments),
+            )
+        return department
+
+    def check_position(self, department: Department | None) -> Position | None:
+        title = self.text("position")
+        if not title or department is None:
+            return None
+        position = self.lookups.positions.get((department.pk, title))
+        if position is None:
+            self.problem(
+                "position",
+                _("Unknown position “%(name)s” in %(department)s.") % {"name": title, "department": department.name},
+                _choices(other for (dept, other) in self.lookups.positions if dept == department.pk)
+                or _("a position of that department, or empty for a department-level point"),
+            )
+        return position
+
+    def check_description(self) -> str:
+        description = self.text("description")
+        if not description:
+            self.problem("description", _("The risk description is empty."), _("what could go wrong, in words"))
+        return description
+
+    def check_risk_type(self) -> RiskType | None:
+        name = self.text("risk_type")
+        risk_type = self.lookups.risk_types.get(name)
+        if risk_type is None:
+            message = _("The risk type is empty.") if not name else _("Unknown risk type “%(name)s”.") % {"name": name}
+            self.problem("risk_type", message, _choices(self.lookups.risk_type_names))
+        return risk_type
+
+    def check_scale(self, name: str, labels: list[str], message: str) -> int | None:
+        """Likelihood or severity; ``message`` is the translated "Bad … “%(value)s”." of the column."""
+        value = _scale_value(self.values.get(name), labels)
+        if value is None:
+            self.problem(
+                name,
+                message % {"value": self.text(name)},
+                _("a number from 1 to %(n)d, or one of: %(labels)s") % {"n": len(labels), "labels": "、".join(labels)},
+            )
+        return value
+
+    def check_level(self, scheme: GradingScheme, likelihood: int | None, severity: int | None) -> GradeLevel | None:
+        """The level the scheme gives; a level typed in the row must be that one (or empty)."""
+        level = None
+        if likelihood is not None and severity is not None:
+            level = self.lookups.levels_by_code.get(scheme.matrix[likelihood - 1][severity - 1])
+        text = self.text("level")
+        if not text:
+            return level
+        stated = self.lookups.levels.get(text)
+        if stated is None:
+            self.problem("level", _("Unknown level “%(name)s”.") % {"name": text}, _choices(self.lookups.level_names))
+        elif level is not None and stated.pk != level.pk:
+            self.problem(
+                "level",
+                _("The level “%(name)s” does not match the likelihood and severity.") % {"name": text},
+                _("%(level)s (the grading scheme's level for them), or empty") % {"level": level.name},
+            )
+        return level
+
+    def check_found_by(self) -> str | None:
+        text = self.text("found_by")
+        found_by = self.lookups.found_by.get(text, FoundBy.SELF if not text else None)
+        if found_by is None:
+            self.problem(
+                "found_by",
+                _("Unknown way of finding “%(name)s”.") % {"name": text},
+                _choices([*FOUND_BY_WORDS, *(str(label) for _value, label in FoundBy.choices)]),
+            )
+        return found_by
+
+    def check_power_item(self, department: Department | None, position: Position | None) -> PowerItem | None:
+        """A power item of the institution, exercised by the row's position or department."""
+        name = self.text("power_item")
+        if not name:
+            return None
+        power_item = self.lookups.power_items.get(name)
+        if power_item is None:
+            self.problem(
+                "power_item", _("Unknown power item “%(name)s”.") % {"name": name}, _choices(self.lookups.power_items)
+            )
+        elif department is not None:
+            exercised = position is not None and position.pk in self.lookups.power_positions.get(power_item.pk, set())
+            if not (exercised or power_item.department_id == department.pk):
+                self.problem(
+                    "power_item",
+                    _("The power item “%(name)s” is not exercised by this position or department.") % {"name": name},
+                    _("a power item of that position or department"),
+                )
+        return power_item
+
+    def check_step(self, power_item: PowerItem | None) -> ProcessStep | None:
+        name = self.text("process_step")
+        if not name:
+            return None
+        step = self.lookups.steps.get((power_item.pk, name)) if power_item else None
+        if step is None:
+            self.problem(
+                "process_step",
+                _("Unknown process step “%(name)s”.") % {"name": name},
+                _("a step of the row's power item"),
+            )
+        return step
+
+    def check_new(self, key: tuple, *, seen: dict[tuple, int], year: int) -> None:
+        """Once per file, and not already in the year's register."""
+        if key in seen:
+            self.problem("description", _("Duplicate of row %(row)d.") % {"row": seen[key]}, _("each risk point once"))
+        elif key in self.lookups.existing:
+            self.problem(
+                "description",
+                _("This risk point is already in the %(year)d register.") % {"year": year},
+                _("only points not yet in the register"),
+            )
+        else:
+            seen[key] = self.number
+
+    def check_controls(self) -> list[tuple[str, str]]:
+        """One measure per line of each line-of-defence column."""
+        controls = [
+            (line, measure.strip())
+            for line in ("prevention", "monitoring", "disposition")
+            for measure in self.text(line).splitlines()
+            if measure.strip()
+        ]
+        if any(len(measure) > 2000 for _line, measure in controls):
+            self.problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
+        return controls
+
+
+def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int], year: int) -> PlannedPoint | None:
+    """Every column of one row, all problems recorded; the planned point when there were none."""
+    department = check.check_department()
+    position = check.check_position(department)
+    description = check.check_description()
+    risk_type = check.check_risk_type()
+    likelihood = check.check_scale("likelihood", list(scheme.likelihood_labels), _("Bad likelihood “%(value)s”."))
+    severity = check.check_scale("severity", list(scheme.severity_labels), _("Bad severity “%(value)s”."))
+    level = check.check_level(scheme, likelihood, severity)
+    found_by = check.check_found_by()
+    power_item = check.check_power_item(department, position)
+    step = check.check_step(power_item)
+    if department is not None and description:
+        check.check_new((department.pk, position.pk if position else None, description), seen=seen, year=year)
+    controls = check.check_controls()
+    if not check.clean:
+        return None
+    # A clean row resolved every required column (each None above recorded a problem).
+    assert department is not None and risk_type is not None and found_by is not None
+    assert likelihood is not None and severity is not None and level is not None
+    return PlannedPoint(
+        row=check.number,
+        department=department,
+        position=position,
+        power_item=power_item,
+        process_step=step,
+        risk_type=risk_type,
+        found_by=found_by,
+        description=description,
+        manifestation=check.text("manifestation"),
+        likelihood=likelihood,
+        severity=severity,
+        level=level,
+        owner=check.text("owner")[: Control._meta.get_field("owner").max_length],
+        controls=controls,
+    )
 
 
 def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[list[PlannedPoint], list[Problem]]:
     """Resolve every row; return the planned points and every problem found (all rows, all columns)."""
     lookups = _Lookups(institution, year)
     problems: list[Problem] = []
-    planned: list[PlannedPoint] = []
-    seen: dict[tuple, int] = {}
     if lookups.scheme is None:
         problems.append(
             Problem(None, "", _("%(institution)s has no grading scheme yet.") % {"institution": institution.name})
         )
         return [], problems
-    likelihood_labels = list(lookups.scheme.likelihood_labels)
-    severity_labels = list(lookups.scheme.severity_labels)
+    planned: list[PlannedPoint] = []
+    seen: dict[tuple, int] = {}
     for row in read.rows:
-        values, number = row.values, row.number
-        before = len(problems)
-
-        def problem(name: str, message: str, expected: str = "", number=number) -> None:
-            problems.append(Problem(number, COLUMN_NAMES.get(name, name), message, expected))
-
-        department_name = _text(values.get("department"))
-        department = lookups.departments.get(department_name)
-        if not department_name:
-            problem("department", _("The department is empty."), _choices(lookups.departments))
-        elif department is None:
-            problem(
-                "department",
-                _("Unknown department “%(name)s”.") % {"name": department_name},
-                _choices(lookups.departments),
-            )
-        position_title = _text(values.get("position"))
-        position = None
-        if position_title and department is not None:
-            position = lookups.positions.get((department.pk, position_title))
-            if position is None:
-                problem(
-                    "position",
-                    _("Unknown position “%(name)s” in %(department)s.")
-                    % {"name": position_title, "department": department.name},
-                    _choices(title for (dept, title) in lookups.positions if dept == department.pk)
-                    or _("a position of that department, or empty for a department-level point"),
-                )
-        description = _text(values.get("description"))
-        if not description:
-            problem("description", _("The risk description is empty."), _("what could go wrong, in words"))
-        type_name = _text(values.get("risk_type"))
-        risk_type = lookups.risk_types.get(type_name)
-        if risk_type is None:
-            message = (
-                _("The risk type is empty.")
-                if not type_name
-                else _("Unknown risk type “%(name)s”.") % {"name": type_name}
-            )
-            problem("risk_type", message, _choices(lookups.risk_type_names))
-        likelihood = _scale_value(values.get("likelihood"), likelihood_labels)
-        if likelihood is None:
-            problem(
-                "likelihood",
-                _("Bad likelihood “%(value)s”.") % {"value": _text(values.get("likelihood"))},
-                _("a number from 1 to %(n)d, or one of: %(labels)s")
-                % {"n": len(likelihood_labels), "labels": "、".join(likelihood_labels)},
-            )
-        severity = _scale_value(values.get("severity"), severity_labels)
-        if severity is None:
-            problem(
-                "severity",
-                _("Bad severity “%(value)s”.") % {"value": _text(values.get("severity"))},
-                _("a number from 1 to %(n)d, or one of: %(labels)s")
-                % {"n": len(severity_labels), "labels": "、".join(severity_labels)},
-            )
-        level = None
-        if likelihood is not None and severity is not None:
-            level = lookups.levels_by_code.get(lookups.scheme.matrix[likelihood - 1][severity - 1])
-        level_text = _text(values.get("level"))
-        if level_text:
-            stated = lookups.levels.get(level_text)
-            if stated is None:
-                problem("level", _("Unknown level “%(name)s”.") % {"name": level_text}, _choices(lookups.level_names))
-            elif level is not None and stated.pk != level.pk:
-                problem(
-                    "level",
-                    _("The level “%(name)s” does not match the likelihood and severity.") % {"name": level_text},
-                    _("%(level)s (the grading scheme's level for them), or empty") % {"level": level.name},
-                )
-        found_text = _text(values.get("found_by"))
-        found_by = lookups.found_by.get(found_text, FoundBy.SELF if not found_text else None)
-        if found_by is None:
-            problem(
-                "found_by",
-                _("Unknown way of finding “%(name)s”.") % {"name": found_text},
-                _choices([*FOUND_BY_WORDS, *(str(label) for _value, label in FoundBy.choices)]),
-            )
-        power_name = _text(values.get("power_item"))
-        power_item = lookups.power_items.get(power_name) if power_name else None
-        if power_name and power_item is None:
-            problem(
-                "power_item", _("Unknown power item “%(name)s”.") % {"name": power_name}, _choices(lookups.power_items)
-            )
-        elif power_item is not None and department is not None:
-            exercised = position is not None and position.pk in lookups.power_positions.get(power_item.pk, set())
-            if not (exercised or power_item.department_id == department.pk):
-                problem(
-                    "power_item",
-                    _("The power item “%(name)s” is not exercised by this position or department.")
-                    % {"name": power_name},
-                    _("a power item of that position or department"),
-                )
-        step_name = _text(values.get("process_step"))
-        step = None
-        if step_name:
-            step = lookups.steps.get((power_item.pk, step_name)) if power_item else None
-            if step is None:
-                problem(
-                    "process_step",
-                    _("Unknown process step “%(name)s”.") % {"name": step_name},
-                    _("a step of the row's power item"),
-                )
-        if department is not None and description:
-            key = (department.pk, position.pk if position else None, description)
-            if key in seen:
-                problem(
-                    "description",
-                    _("Duplicate of row %(row)d.") % {"row": seen[key]},
-                    _("each risk point once"),
-                )
-            elif key in lookups.existing:
-                problem(
-                    "description",
-                    _("This risk point is already in the %(year)d register.") % {"year": year},
-                    _("only points not yet in the register"),
-                )
-            else:
-                seen[key] = number
-        controls = [
-            (line, measure.strip())
-            for line in ("prevention", "monitoring", "disposition")
-            for measure in _text(values.get(line)).splitlines()
-            if measure.strip()
-        ]
-        too_long = [m for _line, m in controls if len(m) > 2000]
-        if too_long:
-            problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
-        if len(problems) == before:
-            planned.append(
-                PlannedPoint(
-                    row=number,
-                    department=department,
-                    position=position,
-                    power_item=power_item,
-                    process_step=step,
-                    risk_type=risk_type,
-                    found_by=found_by,
-                    description=description,
-                    manifestation=_text(values.get("manifestation")),
-                    likelihood=likelihood,
-                    severity=severity,
-                    level=level,
-                    owner=_text(values.get("owner"))[: Control._meta.get_field("owner").max_length],
-                    controls=controls,
-                )
-            )
+        point = _check_row(_RowCheck(lookups, row, problems), lookups.scheme, seen=seen, year=year)
+        if point is not None:
+            planned.append(point)
     if not read.rows:
         problems.append(Problem(None, "", _("The file has no risk points below its header."), _("one row per point")))
     return planned, problems

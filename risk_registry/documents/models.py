@@ -1,6 +1,7 @@
 """Export jobs: every export (downloaded at once or produced by a worker) and where its file is."""
 
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -12,10 +13,14 @@ class ExportJob(models.Model):
 
     Small exports are rendered in the request and recorded here already done (no file kept);
     large ones and archives are rendered by ``risk_registry.documents.tasks.export_job_run``. The ``token``
-    (a UUID) names the job in URLs, so the download address cannot be guessed. A worker claims a
-    job with a conditional UPDATE (``state`` pending → running) and writes its file under a
-    temporary name first, so running the task twice renders twice at worst and never leaves a
-    half-written file behind.
+    (a UUID) names the job in URLs, so the download address cannot be guessed.
+
+    Delivery (docs/documents.md, "Background exports"): a worker claims the job under a row lock
+    (``holder`` = host:pid, ``attempts`` + 1) and stamps ``heartbeat_at`` while it runs, so a job
+    whose worker was killed is taken over by the redelivered message or the sweep, and a job
+    interrupted too often fails with a message. The file is written under a temporary ``.part``
+    name first, so running the task twice renders twice at worst and never leaves a half-written
+    file behind. ``done`` never exceeds ``total`` (a check constraint).
     """
 
     class State(models.TextChoices):
@@ -23,6 +28,13 @@ class ExportJob(models.Model):
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
+
+    class Phase(models.TextChoices):
+        """The steps of a PDF, which WeasyPrint lays out in one piece (no count of points written)."""
+
+        ROWS = "rows", _("Reading the risk points")
+        LAYOUT = "layout", _("Laying out the pages")
+        WRITING = "writing", _("Writing the file")
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
@@ -48,7 +60,13 @@ class ExportJob(models.Model):
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
+    phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, blank=True)
+    holder = models.CharField(_("worker"), max_length=200, blank=True)  # host:pid of the process running it
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    queued_at = models.DateTimeField(_("sent to the workers"), null=True, blank=True)  # None: not sent
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
@@ -56,6 +74,9 @@ class ExportJob(models.Model):
         verbose_name_plural = _("exports")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="exportjob_owner")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="exportjob_done_le_total")
+        ]
 
     def __str__(self) -> str:
         return f"{self.form}.{self.file_format} ({self.state})"
@@ -64,8 +85,27 @@ class ExportJob(models.Model):
     def percent(self) -> int:
         if self.state == self.State.DONE:
             return 100
+        if self.phase:
+            return PHASE_PERCENT[ExportJob.Phase(self.phase)]
         return min(99, int(100 * self.done / self.total)) if self.total else 0
+
+    @property
+    def phase_number(self) -> int:
+        return list(self.Phase.values).index(self.phase) + 1 if self.phase else 0
+
+    @property
+    def phase_count(self) -> int:
+        return len(self.Phase.values)
+
+    @property
+    def file_available(self) -> bool:
+        """Whether the finished file is on this server (a restore from backup brings back the job
+        rows, not necessarily their files; an export downloaded at once keeps none)."""
+        return self.state == self.State.DONE and bool(self.file_path) and Path(self.file_path).is_file()
 
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+PHASE_PERCENT = {ExportJob.Phase.ROWS: 5, ExportJob.Phase.LAYOUT: 30, ExportJob.Phase.WRITING: 90}

@@ -11,8 +11,8 @@ import glob
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterable
-from typing import IO
+from collections.abc import Callable, Iterable
+from typing import IO, Any
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -86,7 +86,8 @@ def render_html(*, form: FormSpec, header: DocumentHeader, rows: Iterable[dict])
             % {"limit": PDF_MAX_POINTS, "count": total}
         )
     grouped = form.has_groups
-    top, bottom = [], []
+    top: list[dict[str, Any]] = []
+    bottom: list[str] = []
     for column in form.columns:
         if not grouped or not column.group:
             top.append({"text": column.header, "rowspan": 2 if grouped else 1, "colspan": 1})
@@ -113,12 +114,26 @@ def render_html(*, form: FormSpec, header: DocumentHeader, rows: Iterable[dict])
     )
 
 
-def write_pdf(out: IO[bytes] | str, *, form: FormSpec, header: DocumentHeader, rows: Iterable[dict]) -> int:
-    """Render ``rows`` in ``form`` as a PDF into ``out``; returns the number of points."""
+def write_pdf(
+    out: IO[bytes] | str,
+    *,
+    form: FormSpec,
+    header: DocumentHeader,
+    rows: Iterable[dict],
+    phase: Callable[[str], None] | None = None,
+) -> int:
+    """Render ``rows`` in ``form`` as a PDF into ``out``; returns the number of points.
+
+    WeasyPrint lays the whole document out at once, so there is no count of points written to
+    report: ``phase`` is told each step instead (``rows``, ``layout``, ``writing``)."""
     from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
 
+    step = phase or (lambda name: None)
+    step("rows")
     html = render_html(form=form, header=header, rows=rows)
+    step("layout")
     document = HTML(string=html).render()
+    step("writing")
     data = document.write_pdf()
     if isinstance(out, str):
         with open(out, "wb") as handle:

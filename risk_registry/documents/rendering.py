@@ -3,6 +3,7 @@ Excel or PDF. No writes, no jobs: services.py runs exports and archive.py bundle
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,15 +11,23 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from controls.models import in_line_order
 from risk_registry.documents import pdf, xlsx
-from risk_registry.documents.definitions import FILED_FORM, FORMS, DocumentHeader, FormSpec
+from risk_registry.documents.definitions import (
+    FILED_FORM,
+    FORMS,
+    NOT_RECORDED,
+    WORKING_MARK,
+    DocumentHeader,
+    FormSpec,
+    working_copy,
+)
 from risk_registry.models import RiskPoint
 from risk_registry.models.register import RegisterVersion
-from risk_registry.organisation.models import GradeLevel, Institution
-from risk_registry.organisation.names import person
+from risk_registry.organisation.models import Institution
 from risk_registry.workflow.snapshots import point_rows
 
 DOCUMENT_LANGUAGE = "zh-hans"  # official forms are Chinese whatever the user's language
@@ -43,19 +52,6 @@ class Document:
     total: int
 
 
-def prepared_rows(rows: Iterable[dict], *, supervision: dict[str, str]) -> Iterator[dict]:
-    """Point rows with what the forms add: who supervises the level (from the grading scheme)."""
-    for row in rows:
-        row["_supervision"] = supervision.get(row["level"]["code"], "")
-        yield row
-
-
-def _supervision_of(institution: Institution | None) -> dict[str, str]:
-    if institution is None or institution.grading_scheme_id is None:
-        return {}
-    return dict(GradeLevel.objects.filter(scheme_id=institution.grading_scheme_id).values_list("code", "supervision"))
-
-
 def _form(code: str) -> FormSpec:
     try:
         return FORMS[code]
@@ -64,45 +60,81 @@ def _form(code: str) -> FormSpec:
 
 
 def document_for_points(
-    *, points: QuerySet[RiskPoint], form_code: str, institution: Institution | None, year: int | None, total=None
+    *,
+    points: QuerySet[RiskPoint],
+    form_code: str,
+    institution: Institution | None,
+    year: int | None,
+    working: bool,
+    total=None,
 ) -> Document:
+    """Live points in a form. ``working`` False is the official form of a register: the caller
+    passes the register's official points (``access.official_register_for``); True is a working
+    copy (工作稿) of any other selection, marked as such and with a 状态 column."""
     name = institution.name if institution is not None else _("All visible institutions")
+    form = _form(form_code)
     return Document(
-        form=_form(form_code),
-        header=DocumentHeader(institution=name, year=year),
-        rows=prepared_rows(point_rows(points), supervision=_supervision_of(institution)),
+        form=working_copy(form) if working else form,
+        header=DocumentHeader(institution=name, year=year, working=working),
+        rows=point_rows(points),
         total=points.count() if total is None else total,
     )
 
 
+def _filed_rows(snapshot: dict) -> Iterator[dict]:
+    for point in snapshot["points"]:
+        row = dict(point)
+        row["controls"] = in_line_order(point.get("controls", []))
+        yield row
+
+
+def _filed_signature(snapshot: dict) -> tuple[int | None, str]:
+    """(filing number, "signatory time") as the snapshot recorded them; format 1 recorded neither."""
+    filing = snapshot.get("filing") or {}
+    if not filing:
+        return None, NOT_RECORDED
+    filed_at = datetime.datetime.fromisoformat(filing["filed_at"])  # stored in local time: printed as stored
+    return filing.get("number"), f"{filing.get('signatory') or NOT_RECORDED} {filed_at:%Y-%m-%d %H:%M}"
+
+
 def document_for_version(*, version: RegisterVersion, form_code: str = FILED_FORM) -> Document:
-    """A filed version, from its frozen snapshot only: never from today's points."""
+    """A filed version, from its frozen snapshot alone: never from today's points, scheme or
+    institution. What a format-1 snapshot did not record prints as 未记录."""
     snapshot = version.snapshot
-    institution = version.register.institution
-    signed = f"{person(version.signed_by)} {timezone.localtime(version.signed_at):%Y-%m-%d %H:%M}"
+    number, signed = _filed_signature(snapshot)
+    scheme = snapshot.get("scheme") or {}
     return Document(
         form=_form(form_code),
         header=DocumentHeader(
             institution=snapshot["institution"]["name"],
             year=snapshot["year"],
-            version=version.number,
+            version=number or version.number,
             content_hash=version.content_hash,
             signed=signed,
+            scheme=scheme.get("name") or NOT_RECORDED,
         ),
-        rows=prepared_rows((dict(point) for point in snapshot["points"]), supervision=_supervision_of(institution)),
+        rows=_filed_rows(snapshot),
         total=len(snapshot["points"]),
     )
 
 
-def render(out, *, document: Document, fmt: str, progress: Callable[[int], None] | None = None) -> int:
-    """Write ``document`` as ``fmt`` (xlsx or pdf) to ``out``; returns the number of points written."""
+def render(
+    out,
+    *,
+    document: Document,
+    fmt: str,
+    progress: Callable[[int], None] | None = None,
+    phase: Callable[[str], None] | None = None,
+) -> int:
+    """Write ``document`` as ``fmt`` (xlsx or pdf) to ``out``; returns the number of points written.
+    An Excel file reports the points written (``progress``), a PDF its steps (``phase``)."""
     with translation.override(DOCUMENT_LANGUAGE):
         if fmt == "xlsx":
             return xlsx.write_workbook(
                 out, form=document.form, header=document.header, rows=document.rows, progress=progress
             )
         if fmt == "pdf":
-            return pdf.write_pdf(out, form=document.form, header=document.header, rows=document.rows)
+            return pdf.write_pdf(out, form=document.form, header=document.header, rows=document.rows, phase=phase)
     raise ValidationError(_("Unknown format: %(format)s") % {"format": fmt})
 
 
@@ -110,4 +142,6 @@ def filename_for(document: Document, fmt: str) -> str:
     parts = [document.header.institution, str(document.header.year or ""), document.form.title]
     if document.header.version:
         parts.append(f"v{document.header.version}")
+    if document.header.working:
+        parts.append(WORKING_MARK)
     return "-".join(part for part in parts if part) + f".{fmt}"

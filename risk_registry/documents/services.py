@@ -6,16 +6,25 @@ audit entry (who, what, when), each import one audit entry with the count.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import logging
 import os
+import socket
 import tempfile
+import threading
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,6 +52,8 @@ from risk_registry.models.register import RegisterVersion
 from risk_registry.organisation.models import Institution
 from risk_registry.organisation.services import audit_record
 
+logger = logging.getLogger(__name__)
+
 # --- exports --------------------------------------------------------------------------------
 
 
@@ -66,7 +77,7 @@ CONTENT_TYPES = {
 }
 
 
-def _resolve(job: ExportJob) -> tuple[Document | None, Institution | None]:
+def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
     """The document a job asks for, as the job's owner may see it now."""
     user = job.owner
     if job.kind == "version":
@@ -75,8 +86,15 @@ def _resolve(job: ExportJob) -> tuple[Document | None, Institution | None]:
             pk=job.params.get("version"),
         )
         return document_for_version(version=version, form_code=job.form), version.register.institution
-    points, institution, year = selectors.points_for_export(user=user, params=job.params)
-    return document_for_points(points=points, form_code=job.form, institution=institution, year=year), institution
+    found = selectors.points_for_export(user=user, params=job.params)
+    document = document_for_points(
+        points=found.points,
+        form_code=job.form,
+        institution=found.institution,
+        year=found.year,
+        working=not found.official,
+    )
+    return document, found.institution
 
 
 def _check_request(form_code: str, fmt: str) -> None:
@@ -104,6 +122,7 @@ def export_start(*, user, kind: str, form_code: str, fmt: str, params: dict) -> 
         written = render(buffer, document=document, fmt=fmt)
         data = buffer.getvalue()
         job.state, job.done, job.size = State.DONE, written, len(data)
+        job.total = max(job.total, written)
         job.sha256 = hashlib.sha256(data).hexdigest()
         job.filename = filename_for(document, fmt)
         job.finished_at = timezone.now()
@@ -113,6 +132,8 @@ def export_start(*, user, kind: str, form_code: str, fmt: str, params: dict) -> 
             % {"limit": pdf.PDF_MAX_POINTS, "count": document.total}
         )
     with transaction.atomic():
+        if not synchronous:
+            job.queued_at = timezone.now()
         job.save(force_insert=True)
         _audit_export(job, synchronous=synchronous)
         if not synchronous:
@@ -134,6 +155,7 @@ def archive_start(*, user, institution: Institution, year: int) -> ExportJob:
         institution=institution,
         params={"institution": [institution.code], "year": [str(year)]},
         total=len(FORMS) * len(FORMATS),
+        queued_at=timezone.now(),
     )
     with transaction.atomic():
         job.save(force_insert=True)
@@ -161,47 +183,172 @@ def _audit_export(job: ExportJob, *, synchronous: bool) -> None:
 
 
 def _enqueue(job: ExportJob) -> None:
-    enqueue_on_commit(EXPORT_TASK, job.pk)
+    """Send the job to the workers once the transaction commits; when the broker refuses it, mark
+    it unsent so that the next sweep (a minute at most once the broker is back) sends it again."""
+    enqueue_on_commit(EXPORT_TASK, job.pk, on_unsent=functools.partial(_mark_unsent, job.pk))
+
+
+def _mark_unsent(pk: int) -> None:
+    ExportJob.objects.filter(pk=pk).update(queued_at=None)
+
+
+# --- running a job: claim, heartbeat, phases --------------------------------------------------
+
+
+def _setting(name: str) -> int:
+    return getattr(settings, f"RISK_REGISTRY_EXPORT_{name}")
+
+
+def this_process() -> str:
+    """The holder of the jobs this process runs: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_gone(holder: str) -> bool:
+    """Whether the holder is a process of this machine that no longer exists (a killed pool
+    process). A holder on another machine is judged by its heartbeat alone."""
+    host, _sep, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdecimal():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _alive(job: ExportJob, now) -> bool:
+    """Whether a running job's holder still runs it: a recent heartbeat from a process that exists."""
+    if not job.holder or job.heartbeat_at is None:
+        return False
+    if now - job.heartbeat_at > timedelta(seconds=_setting("STALE_SECONDS")):
+        return False
+    return not _process_gone(job.holder)
+
+
+def _interrupted_message(attempts: int) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "This export was started %(count)d times and each time its worker stopped before it was "
+            "finished (the document may be too large for the worker's memory). Narrow the list or "
+            "export Excel instead, then try again."
+        ) % {"count": attempts}
+
+
+def _part_files(token) -> list[Path]:
+    return list(export_dir().glob(f"{token}.*.part"))
+
+
+def export_job_claim(job_id: int) -> ExportJob | None:
+    """Take a job to run it: a waiting job, or a running one whose holder is gone. Returns None when
+    it is finished, held by a live process, or failed here after too many interrupted starts."""
+    me, now = this_process(), timezone.now()
+    with transaction.atomic():
+        job = (
+            ExportJob.objects.select_for_update(of=("self",))
+            .select_related("owner", "institution")
+            .filter(pk=job_id)
+            .first()
+        )
+        if job is None or job.is_finished:
+            return None
+        if job.state == State.RUNNING and job.holder != me and _alive(job, now):
+            return None  # a second delivery while the first still runs (Redis's visibility timeout)
+        if job.attempts >= _setting("MAX_ATTEMPTS"):
+            _fail(job, _interrupted_message(job.attempts), now)
+            return None
+        job.state, job.holder, job.heartbeat_at, job.started_at = State.RUNNING, me, now, now
+        job.attempts, job.phase, job.done = job.attempts + 1, "", 0
+        job.save(update_fields=["state", "holder", "heartbeat_at", "started_at", "attempts", "phase", "done"])
+    for leftover in _part_files(job.token):  # what a killed earlier attempt was writing
+        leftover.unlink(missing_ok=True)
+    return job
+
+
+class _Heartbeat(threading.Thread):
+    """Stamps ``heartbeat_at`` every few seconds while the job runs, also while WeasyPrint lays out
+    a PDF in one long call; it dies with the process, which is how a killed worker is noticed."""
+
+    def __init__(self, job: ExportJob) -> None:
+        super().__init__(name=f"export-heartbeat-{job.pk}", daemon=True)
+        self.rows = ExportJob.objects.filter(pk=job.pk, state=State.RUNNING, holder=job.holder)
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(_setting("HEARTBEAT_SECONDS")):
+                self.rows.update(heartbeat_at=timezone.now())
+        except DatabaseError:
+            logger.warning("export heartbeat stopped", exc_info=True)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=30)
 
 
 def export_job_run(job_id: int) -> ExportJob | None:
-    """Run a background export. Safe to run twice: a finished job is left alone; the file is
-    written under a temporary name and renamed, so a second run replaces it whole."""
-    claimed = ExportJob.objects.filter(pk=job_id, state__in=[State.PENDING, State.RUNNING]).update(state=State.RUNNING)
-    if not claimed:
-        return None  # done or failed already (or deleted)
-    job = ExportJob.objects.select_related("owner", "institution").get(pk=job_id)
+    """Run a background export. Safe to run twice: a finished job or one a live process runs is left
+    alone; the file is written under a temporary name and renamed, so a second run replaces it
+    whole. An error puts the job back to waiting (the task retries or fails it) and removes the
+    temporary file."""
+    job = export_job_claim(job_id)
+    if job is None:
+        return None
+    rows = ExportJob.objects.filter(pk=job.pk, state=State.RUNNING, holder=job.holder)
 
     def progress(done: int) -> None:
-        ExportJob.objects.filter(pk=job.pk, state=State.RUNNING).update(done=done)
+        rows.update(done=Least(Value(done), F("total")), heartbeat_at=timezone.now())
 
-    directory = export_dir()
-    final = directory / f"{job.token}.{job.file_format}"
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f"{job.token}.", suffix=".part")
+    def phase(name: str) -> None:
+        rows.update(phase=name, heartbeat_at=timezone.now())
+
+    heartbeat = _Heartbeat(job)
+    heartbeat.start()
+    final = export_dir() / f"{job.token}.{job.file_format}"
+    handle, temporary = tempfile.mkstemp(dir=export_dir(), prefix=f"{job.token}.", suffix=".part")
     os.close(handle)
     try:
         if job.kind == "archive":
             institution = job.institution
+            if institution is None:  # archive_start always names one
+                raise ValueError(f"archive job {job.pk} has no institution")
             year = int(job.params["year"][0])
-            points, _institution, _year = selectors.points_for_export(user=job.owner, params=job.params)
+            found = selectors.points_for_export(user=job.owner, params=job.params)
             versions = access.versions_visible_to(job.owner).filter(
                 register__institution=institution, register__year=year
             )
             write_archive(
-                Path(temporary), institution=institution, year=year, points=points, versions=versions, progress=progress
+                Path(temporary),
+                institution=institution,
+                year=year,
+                points=found.points,
+                working=not found.official,
+                versions=versions,
+                progress=progress,
             )
-            filename, written = f"{institution.name}-{year}-档案.zip", job.total
+            filename, written, total = f"{institution.name}-{year}-档案.zip", job.total, job.total
         else:
             document, _institution = _resolve(job)
-            written = render(temporary, document=document, fmt=job.file_format, progress=progress)
+            total = document.total  # today's count: points may have come or gone since the request
+            rows.update(total=total, done=0)
+            written = render(temporary, document=document, fmt=job.file_format, progress=progress, phase=phase)
             filename = filename_for(document, job.file_format)
         os.replace(temporary, final)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        heartbeat.stop()
+        rows.update(state=State.PENDING, holder="", phase="")
         raise
+    heartbeat.stop()
     digest = hashlib.sha256(final.read_bytes()).hexdigest()
-    ExportJob.objects.filter(pk=job.pk, state=State.RUNNING).update(
+    finished = rows.update(
         state=State.DONE,
+        phase="",
+        total=max(total, written),
         done=written,
         file_path=str(final),
         filename=filename,
@@ -210,16 +357,123 @@ def export_job_run(job_id: int) -> ExportJob | None:
         finished_at=timezone.now(),
         error="",
     )
+    if not finished:
+        return None  # the sweep gave the job to another process meanwhile, which finishes it
     job.refresh_from_db()
     _notify(job)
     return job
 
 
+def _fail(job: ExportJob, error: str, now) -> None:
+    ExportJob.objects.filter(pk=job.pk).exclude(state=State.DONE).update(
+        state=State.FAILED, phase="", holder="", error=error[:2000], finished_at=now
+    )
+
+
 def export_job_fail(job_id: int, error: str) -> None:
     """Record that a job failed for good (the task re-raises the error after this)."""
     ExportJob.objects.filter(pk=job_id).exclude(state=State.DONE).update(
-        state=State.FAILED, error=error[:2000], finished_at=timezone.now()
+        state=State.FAILED, phase="", holder="", error=error[:2000], finished_at=timezone.now()
     )
+
+
+def time_limit_message() -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(
+            "This export took longer than %(minutes)d minutes and was stopped. Narrow the list or "
+            "export Excel instead, then try again."
+        ) % {"minutes": _setting("TIME_LIMIT_SECONDS") // 60}
+
+
+# --- the sweep --------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    requeued: int = 0
+    failed: int = 0
+    parts_removed: int = 0
+
+
+def export_jobs_sweep(now=None) -> SweepResult:
+    """Beat runs this every minute: no job waits or runs forever.
+
+    - a running job whose holder is gone (no heartbeat for ``STALE_SECONDS``, or a process of this
+      machine that no longer exists) waits again and is sent again, or fails with a message after
+      ``MAX_ATTEMPTS`` starts;
+    - a waiting job that was never sent (the broker was down) or not started ``REQUEUE_MINUTES``
+      after it was sent (the queue was wiped) is sent again; the claim makes duplicates harmless;
+    - a job still waiting ``GIVE_UP_HOURS`` after it was asked for fails with a message;
+    - ``.part`` files no live job is writing are removed.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    with transaction.atomic():
+        running = list(ExportJob.objects.select_for_update(skip_locked=True).filter(state=State.RUNNING))
+        dead = [job for job in running if not _alive(job, now)]
+        exhausted = [job.pk for job in dead if job.attempts >= _setting("MAX_ATTEMPTS")]
+        ExportJob.objects.filter(pk__in=exhausted).update(
+            state=State.FAILED,
+            phase="",
+            holder="",
+            error=_interrupted_message(_setting("MAX_ATTEMPTS")),
+            finished_at=now,
+        )
+        orphans = [job.pk for job in dead if job.attempts < _setting("MAX_ATTEMPTS")]
+        ExportJob.objects.filter(pk__in=orphans).update(state=State.PENDING, holder="", phase="", queued_at=None)
+        waiting = ExportJob.objects.select_for_update(skip_locked=True).filter(state=State.PENDING)
+        with translation.override(settings.LANGUAGE_CODE):
+            give_up = _(
+                "This export waited more than %(hours)d hours without a worker to run it, so it was "
+                "cancelled. Try again; if it waits again, tell the system administrator."
+            ) % {"hours": _setting("GIVE_UP_HOURS")}
+        result.failed = len(exhausted) + waiting.filter(
+            created_at__lt=now - timedelta(hours=_setting("GIVE_UP_HOURS"))
+        ).update(state=State.FAILED, error=give_up, finished_at=now)
+        due = list(
+            waiting.filter(
+                Q(queued_at__isnull=True) | Q(queued_at__lt=now - timedelta(minutes=_setting("REQUEUE_MINUTES")))
+            ).values_list("pk", flat=True)
+        )
+        ExportJob.objects.filter(pk__in=due).update(queued_at=now)
+        for pk in due:
+            enqueue_on_commit(EXPORT_TASK, pk, on_unsent=functools.partial(_mark_unsent, pk))
+        result.requeued = len(due)
+    result.parts_removed = _remove_stale_parts(now)
+    if result.requeued or result.failed or result.parts_removed:
+        logger.warning("export sweep: %s", result)
+    return result
+
+
+def _remove_stale_parts(now) -> int:
+    """Remove the ``.part`` files of jobs that no live process is writing. The folder is listed
+    before the jobs are read, and a claim commits before its process creates its file, so a file
+    listed here whose job is being claimed is always seen as live."""
+    parts = list(export_dir().glob("*.part"))
+    if not parts:
+        return 0
+    tokens = {path.name.split(".", 1)[0] for path in parts}
+    live = {
+        str(job.token)
+        for job in ExportJob.objects.filter(state=State.RUNNING, token__in=_uuids(tokens))
+        if _alive(job, now)
+    }
+    removed = 0
+    for path in parts:
+        if path.name.split(".", 1)[0] not in live:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _uuids(texts) -> list[uuid.UUID]:
+    result = []
+    for text in texts:
+        try:
+            result.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    return result
 
 
 def _notify(job: ExportJob) -> None:
@@ -239,7 +493,7 @@ def _notify(job: ExportJob) -> None:
 
 
 def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None) -> tuple[Path, dict]:
-    """``manage.py export_archive``: the register without drafts and every filed version."""
+    """``manage.py export_archive``: the official register and every filed version."""
     pdf.cjk_font()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{institution.code}-{year}-archive.zip"
@@ -247,7 +501,7 @@ def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None
         "register__institution", "signed_by"
     )
     points = selectors.register_points_for_filing(institution=institution, year=year)
-    manifest = write_archive(path, institution=institution, year=year, points=points, versions=versions)
+    manifest = write_archive(path, institution=institution, year=year, points=points, working=False, versions=versions)
     audit_record(
         actor=by,
         action="document.archive",

@@ -1,28 +1,51 @@
-"""Background work of the documents: large exports and archives, rendered by a worker."""
+"""Background work of the documents: large exports and archives, rendered by a worker, and the
+sweep that sends again or fails the jobs a dead worker or a lost message left behind."""
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from risk_registry.documents import services
 from risk_registry.documents.pdf import DocumentUnavailable
 
+TIME_LIMIT = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS
 
-@shared_task(bind=True, max_retries=3, acks_late=True)
+
+@shared_task(
+    bind=True,
+    max_retries=settings.RISK_REGISTRY_EXPORT_MAX_ATTEMPTS - 1,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=TIME_LIMIT,
+    time_limit=TIME_LIMIT + 60,
+)
 def export_job_run(self, job_id: int) -> None:
     """Render one export job (by id) to its file. Safe to run twice (see services.export_job_run).
 
     A refusal that will not change (no CJK font, too many points for a PDF, the job's data no
-    longer visible to its owner) fails the job at once; anything else is retried with a growing
-    countdown, and after the last retry the job is marked failed. The error is always re-raised.
+    longer visible to its owner) fails the job at once, and so does running past the time limit;
+    anything else is retried with a growing countdown, and after the last retry the job is marked
+    failed. The error is always re-raised. A killed process (kill -9, the OOM killer) sends the
+    message back to the queue (``reject_on_worker_lost``); the job's claim counts the starts.
     """
     try:
         services.export_job_run(job_id)
     except (DocumentUnavailable, Http404, ValidationError) as error:
         services.export_job_fail(job_id, str(error) or error.__class__.__name__)
         raise
+    except SoftTimeLimitExceeded:
+        services.export_job_fail(job_id, services.time_limit_message())
+        raise
     except Exception as error:
         if self.request.retries >= self.max_retries:
             services.export_job_fail(job_id, f"{error.__class__.__name__}: {error}")
             raise
         raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+
+
+@shared_task
+def export_jobs_sweep() -> None:
+    """Beat runs this every minute (services.export_jobs_sweep)."""
+    services.export_jobs_sweep()

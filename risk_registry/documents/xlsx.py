@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from risk_registry.documents.definitions import DocumentHeader, FormSpec
+from risk_registry.documents.definitions import WORKING_MARK, DocumentHeader, FormSpec
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FONT_NAME = "宋体"
@@ -129,14 +129,21 @@ def write_workbook(
 
 
 def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows, start: int, progress=None) -> int:
+    """One sheet of the form: page set-up, title, header, the rows, the signature block."""
     styles = _Styles(ws)
-    columns = form.columns
-    ncols = len(columns)
-    last = get_column_letter(ncols)
     header_rows = 2 if form.has_groups else 1
-    first_data_row = 3 + header_rows
+    _page_setup(ws, form=form, header=header, header_rows=header_rows)
+    _write_title(ws, styles, form=form, header=header, label=label)
+    _write_header(ws, styles, form=form, header_rows=header_rows)
+    count = _write_rows(ws, styles, form=form, rows=rows, start=start, progress=progress)
+    _write_signature(ws, styles, header=header)
+    return count
 
-    for index, column in enumerate(columns, start=1):
+
+def _page_setup(ws, *, form: FormSpec, header: DocumentHeader, header_rows: int) -> None:
+    """Column widths, frozen header, A4 landscape fitted to the width, page numbers in the footer."""
+    first_data_row = 3 + header_rows
+    for index, column in enumerate(form.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = f"A{first_data_row}"
     ws.print_title_rows = f"{first_data_row - header_rows}:{first_data_row - 1}"
@@ -150,21 +157,33 @@ def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows
     ws.evenFooter.center.text = "第 &P 页 共 &N 页"
     if header.version:
         ws.oddFooter.left.text = f"备案版本 v{header.version}　SHA-256 {header.content_hash}"
+    if header.working:  # printed at the top of every page
+        for page_header in (ws.oddHeader, ws.evenHeader):
+            page_header.center.text = f"{WORKING_MARK}（非正式登记表，不作备案）"
+            page_header.center.size = 14
+            page_header.center.color = "C00000"
 
-    # Title and subtitle, merged across the table.
+
+def _write_title(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader, label: str) -> None:
+    """Title and subtitle, merged across the table."""
+    last = get_column_letter(len(form.columns))
     ws.append([_cell(ws, header.title(form), styles.title)])
     ws.merged_cells.add(CellRange(f"A1:{last}1"))
     subtitle = f"单位：{header.institution}　　年度：{header.year or '全部'}"
+    if header.working:
+        subtitle = f"{WORKING_MARK}（非正式登记表，不作备案）　　" + subtitle
     if label:
         subtitle += f"　　{label}"
     if header.version:
-        subtitle += f"　　备案版本：v{header.version}　　SHA-256：{header.content_hash}"
+        subtitle += f"　　分级方案：{header.scheme}　　备案版本：v{header.version}　　SHA-256：{header.content_hash}"
     ws.append([_cell(ws, subtitle, styles.subtitle)])
     ws.merged_cells.add(CellRange(f"A2:{last}2"))
 
-    # Header: grouped columns get a merged group cell above them; the others span both rows.
+
+def _write_header(ws, styles: _Styles, *, form: FormSpec, header_rows: int) -> None:
+    """Grouped columns get a merged group cell above them; the others span both header rows."""
     top, bottom = [], []
-    for index, column in enumerate(columns, start=1):
+    for index, column in enumerate(form.columns, start=1):
         letter = get_column_letter(index)
         if header_rows == 1:
             top.append(_cell(ws, column.header, styles.header))
@@ -181,11 +200,14 @@ def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows
     if bottom:
         ws.append(bottom)
 
+
+def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progress=None) -> int:
+    """The data rows, numbered; ``progress`` is told every 1,000 rows of the whole workbook."""
     count = 0
     for count, row in enumerate(rows, start=1):
         row["_serial"] = count
         cells = []
-        for column in columns:
+        for column in form.columns:
             value = column.value(row)
             if column.level:
                 style = styles.level(row["level"].get("colour", ""))
@@ -197,10 +219,16 @@ def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows
         ws.append(cells)
         if progress is not None and (start + count) % 1000 == 0:
             progress(start + count)
+    return count
 
-    # The signature and seal block under the table (主要领导签字、单位盖章、日期).
+
+def _write_signature(ws, styles: _Styles, *, header: DocumentHeader) -> None:
+    """The signature and seal block under the table (主要领导签字、单位盖章、日期)."""
+    if header.working:  # a working copy is never signed
+        return
     ws.append([])
     ws.append([_cell(ws, "主要领导签字：", styles.signature)])
     ws.append([_cell(ws, f"单位盖章：{header.institution}（盖章）", styles.signature)])
     ws.append([_cell(ws, "日期：　　　年　　月　　日", styles.signature)])
-    return count
+    if header.version:
+        ws.append([_cell(ws, f"备案版本 v{header.version}；签署：{header.signed}", styles.signature)])

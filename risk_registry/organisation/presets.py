@@ -4,12 +4,14 @@ Pure data (no models imported), so the data migration and the tests share it.
 Matrices: one row per likelihood (lowest first), one column per severity (lowest first).
 """
 
+from typing import Any
+
 THREE_LEVELS_SCALE = {
     "likelihood": ["可能性较小", "有一定可能", "可能性较大"],
     "severity": ["后果较轻微", "后果较严重(党纪政纪责任)", "后果严重(刑事责任或重大损失)"],
 }
 
-GRADING_PRESETS = [
+GRADING_PRESETS: list[dict[str, Any]] = [
     {
         "code": "level-1-highest",
         "name": "三级分级(一级最高)",

@@ -4,6 +4,7 @@ from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
+from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.names import person
 
@@ -11,6 +12,8 @@ register = template.Library()
 
 
 register.filter("person", person)
+# Controls of a snapshot row, 前期预防 → 中期监控 → 后期处置 (older snapshots stored them by code).
+register.filter("in_line_order", in_line_order)
 
 
 @register.filter
@@ -22,7 +25,7 @@ def get_item(mapping, key):
 @register.filter
 def state_label(value: str) -> str:
 
-    return RiskPointState(value).label if value in RiskPointState.values else value
+    return str(RiskPointState(value).label) if value in RiskPointState.values else value
 
 
 EXTRA_LABELS = {
@@ -38,9 +41,10 @@ def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
     try:
-        return str(RiskPoint._meta.get_field(name).verbose_name)
+        field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
         return str(EXTRA_LABELS.get(name, name))
+    return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose name
 
 
 @register.filter

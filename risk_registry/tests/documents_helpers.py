@@ -12,9 +12,13 @@ from risk_registry.models import RiskPoint, RiskPointState
 
 
 def enrich_register(world) -> list[RiskPoint]:
-    """Bureau A's 2026 register without drafts, made richer: a submitted department-level point,
-    controls on all three lines with owners, a formula-like text. Returns the points."""
+    """Bureau A's 2026 register without drafts, approved by its leadership (the official register
+    holds approved points only) and made richer: a department-level point, controls on all three
+    lines with owners, a formula-like text. Returns the points."""
     RiskPoint.objects.filter(pk=world.dept_draft.pk).update(state=RiskPointState.SUBMITTED, manifestation="=1+1 表现")
+    RiskPoint.objects.filter(pk__in=[world.submitted.pk, world.finance_point.pk, world.dept_draft.pk]).update(
+        state=RiskPointState.APPROVED
+    )
     for point in (world.submitted, world.finance_point, world.dept_draft):
         Control.objects.create(risk_point=point, line="monitoring", measure=f"每月抽查{point.pk}", owner="纪检员")
         Control.objects.create(risk_point=point, line="disposition", measure=f"@约谈{point.pk}", owner="局长")

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def render(world, form: str, fmt: str) -> bytes:
     points = selectors.register_points_for_filing(institution=world.a, year=2026)
-    document = rendering.document_for_points(points=points, form_code=form, institution=world.a, year=2026)
+    document = rendering.document_for_points(
+        points=points, form_code=form, institution=world.a, year=2026, working=False
+    )
     buffer = io.BytesIO()
     rendering.render(buffer, document=document, fmt=fmt)
     return buffer.getvalue()
@@ -359,10 +361,11 @@ def test_archive_job_in_the_browser(world, login, monkeypatch, django_capture_on
 
 def test_state_filter_kept_for_registers(world, login):
     enrich_register(world)
-    world.a.risk_points.filter(pk=world.finance_point.pk).update(state=RiskPointState.APPROVED)
+    world.a.risk_points.filter(pk=world.submitted.pk).update(state=RiskPointState.SUBMITTED)
     response = login(world.discipline).get(
         reverse("documents_export"),
         {"form": "unit-register", "format": "xlsx", "institution": "bureau-a", "year": "2026", "state": "approved"},
     )
     text = xlsx_text(b"".join(response.streaming_content))
     assert "虚报冒领" in text and "违规简化审批程序" not in text
+    assert "（工作稿）" in text  # a filtered register is a working copy, never the official form

@@ -10,7 +10,9 @@ A fixed number of queries, whatever the number of points.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
@@ -26,9 +28,9 @@ MIN_POINTS_FOR_RANK_CHECK = 2
 
 @dataclass
 class QualityReport:
-    vague_controls: list[dict] = field(default_factory=list)  # {point_id, description, measure, reasons}
-    points_without_controls: list[dict] = field(default_factory=list)
-    positions_without_points: list[dict] = field(default_factory=list)
+    vague_controls: list[Mapping[str, Any]] = field(default_factory=list)  # {point_id, description, measure, reasons}
+    points_without_controls: list[Mapping[str, Any]] = field(default_factory=list)
+    positions_without_points: list[Mapping[str, Any]] = field(default_factory=list)
     graded_by_rank: str = ""
 
     @property

@@ -15,6 +15,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from controls.models import in_line_order
 from risk_registry import access
 from risk_registry.models import (
     Decision,
@@ -26,6 +27,7 @@ from risk_registry.models import (
     RiskPointState,
 )
 from risk_registry.organisation.models import Institution, Membership, Role
+from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record, grade_level_for
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from risk_registry.workflow.transitions import Change, transition_apply
@@ -150,6 +152,7 @@ def notice_is_open(register: Register, *, today: datetime.date | None = None) ->
     today = today or timezone.localdate()
     return bool(
         register.notice_starts_on
+        and register.notice_ends_on
         and register.notice_starts_on <= today <= register.notice_ends_on
         and register_points(register).filter(state=S.IN_NOTICE).exists()
     )
@@ -294,16 +297,26 @@ def register_file(*, by, register: Register) -> RegisterVersion:
         raise ValidationError(
             _("%(n)d risk points of this register are not issued yet: finish them before filing.") % {"n": unfinished}
         )
-    snapshot = register_snapshot(institution=register.institution, year=register.year, points=points)
+    # The filing's number, time and signatory are part of what the filed document prints, so they
+    # are fixed first and frozen inside the snapshot: the hash covers them too.
     number = (register.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    signed_at = timezone.now().replace(microsecond=0)  # as the snapshot records it
+    filed_with = register.institution.parent
+    filing = {
+        "number": number,
+        "filed_at": timezone.localtime(signed_at).isoformat(timespec="seconds"),
+        "signatory": person(by),
+        "filed_with": filed_with.name if filed_with is not None else "",
+    }
+    snapshot = register_snapshot(institution=register.institution, year=register.year, points=points, filing=filing)
     version = RegisterVersion.objects.create(
         register=register,
         number=number,
         snapshot=snapshot,
         content_hash=content_hash(snapshot),
         signed_by=by,
-        signed_at=timezone.now(),
-        filed_with=register.institution.parent,
+        signed_at=signed_at,
+        filed_with=filed_with,
     )
     audit_record(
         actor=by,
@@ -329,7 +342,7 @@ def version_diff(older: dict, newer: dict) -> dict:
         fields = {f: [a.get(f), b.get(f)] for f in DIFF_FIELDS if a.get(f) != b.get(f)}
         if a["level"]["name"] != b["level"]["name"]:
             fields["level"] = [a["level"]["name"], b["level"]["name"]]
-        if a["controls"] != b["controls"]:
+        if in_line_order(a["controls"]) != in_line_order(b["controls"]):  # format 1 stored them by code
             fields["controls"] = [len(a["controls"]), len(b["controls"])]
         if fields:
             changed.append({"id": pk, "description": b["description"], "fields": fields})
@@ -373,6 +386,28 @@ def level_proposal_create(*, by, risk_point: RiskPoint, likelihood: int, severit
     return proposal
 
 
+# Once leadership has approved a grade, it is what the notice, the issued register and the filed
+# version say: a raised level must go through the register path again (seed 000 篇2: "按规定程序
+# 做出调整…存档备案"), so it shows in a new notice and a new filed version's diff.
+SETTLED_STATES = (S.APPROVED, S.IN_NOTICE, S.ISSUED)
+
+
+def refuse_regrade_in_place(point: RiskPoint) -> None:
+    """Accepting a proposal re-grades the point in place, which only a point still on its way to
+    approval may take. An approved, published or issued point is refused with the way forward: the
+    discipline office reopens it for revision and it is graded, approved, published, issued and
+    filed again; the proposal stays pending until then."""
+    if point.state in SETTLED_STATES:
+        raise ValidationError(
+            _(
+                "This risk point is already approved, published or issued: its level cannot be changed in "
+                "place. The discipline office first reopens it for revision (重新定级); the new level is then "
+                "graded and approved through the register path and filed as a new version. The proposal "
+                "stays pending until then."
+            )
+        )
+
+
 @transaction.atomic
 def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: str = "") -> LevelProposal:
     """Leadership accepts (the point's level is raised) or rejects a proposal."""
@@ -389,6 +424,8 @@ def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: st
     access.require(access.is_leadership_of(by, point.institution))
     if proposal.status != LevelProposal.Status.PENDING:
         raise ValidationError(_("This proposal has already been decided."))
+    if accept:
+        refuse_regrade_in_place(point)
     proposal.status = LevelProposal.Status.ACCEPTED if accept else LevelProposal.Status.REJECTED
     proposal.decided_by, proposal.decided_at, proposal.decision_note = by, timezone.now(), note
     proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])

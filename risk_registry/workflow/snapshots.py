@@ -1,9 +1,14 @@
 """The register as plain data: one shape for filing snapshots, exports and version diffs.
 
 ``point_rows`` streams the points of a queryset as dicts (bounded memory, a fixed number of
-queries per chunk), ``register_snapshot`` wraps them with the institution, year and scheme, and
-``content_hash`` is the SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8), so the
-same content always gives the same hash.
+queries per chunk), ``register_snapshot`` wraps them with the institution, year, scheme and the
+filing itself, and ``content_hash`` is the SHA-256 of the canonical JSON (sorted keys, no spaces,
+UTF-8), so the same content always gives the same hash.
+
+Format 2 holds everything a filed document prints — each level's label, colour, rank and who
+supervises it (监控责任), the scheme's name, the institution's name, the signatory, the filing
+number and time — so a filed document is reproduced from its snapshot alone and the hash covers
+all of it. Format 1 lacked the supervision and the filing block: documents print 未记录 there.
 """
 
 from __future__ import annotations
@@ -18,12 +23,18 @@ from controls.models import Control
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 CHUNK = 2000
 
 
 def _level(level) -> dict:
-    return {"code": level.code, "name": level.name, "rank": level.rank, "colour": level.colour}
+    return {
+        "code": level.code,
+        "name": level.name,
+        "rank": level.rank,
+        "colour": level.colour,
+        "supervision": level.supervision,
+    }
 
 
 def point_row(point: RiskPoint) -> dict:
@@ -31,10 +42,10 @@ def point_row(point: RiskPoint) -> dict:
     return {
         "id": point.pk,
         "department": point.department.name,
-        "position": point.position.title if point.position_id else "",
-        "position_kind": point.position.kind if point.position_id else "",
-        "power_item": point.power_item.name if point.power_item_id else "",
-        "process_step": point.process_step.name if point.process_step_id else "",
+        "position": point.position.title if point.position else "",
+        "position_kind": point.position.kind if point.position else "",
+        "power_item": point.power_item.name if point.power_item else "",
+        "process_step": point.process_step.name if point.process_step else "",
         "risk_type": point.risk_type.name,
         "found_by": point.found_by,
         "description": point.description,
@@ -50,7 +61,7 @@ def point_row(point: RiskPoint) -> dict:
                 "owner": c.owner,
                 "frequency": c.frequency,
                 "evidence": c.evidence,
-                "rule": c.rule.title if c.rule_id else "",
+                "rule": c.rule.title if c.rule else "",
             }
             for c in point.controls.all()
         ],
@@ -61,17 +72,22 @@ def point_rows(queryset: QuerySet[RiskPoint]) -> Iterator[dict]:
     """Stream ``queryset`` as rows, department by department, in a stable order."""
     rows = (
         queryset.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
-        .prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").order_by("line", "id")))
+        .prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()))
         .order_by("department__order", "department_id", "position_id", "id")
     )
     for point in rows.iterator(chunk_size=CHUNK):
         yield point_row(point)
 
 
-def register_snapshot(*, institution: Institution, year: int, points: QuerySet[RiskPoint]) -> dict:
+def register_snapshot(
+    *, institution: Institution, year: int, points: QuerySet[RiskPoint], filing: dict | None = None
+) -> dict:
+    """The register as data. ``filing`` is what the filing adds and the hash must cover:
+    ``{"number": 1, "filed_at": ISO time, "signatory": name, "filed_with": name}``."""
     scheme = institution.grading_scheme
     return {
         "format": SNAPSHOT_FORMAT,
+        "filing": filing,
         "institution": {"code": institution.code, "name": institution.name},
         "year": year,
         "scheme": {

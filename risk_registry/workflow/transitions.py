@@ -175,6 +175,10 @@ def transition_apply(
             point.likelihood = change.likelihood or point.likelihood
             point.severity = change.severity or point.severity
             scheme = point.institution.grading_scheme
+            if scheme is None:  # a graded point's institution has a scheme; a re-grade needs one too
+                raise ValidationError(
+                    _("%(institution)s has no grading scheme yet.") % {"institution": point.institution}
+                )
             point.level = levels[scheme.pk][scheme.level_code_for(point.likelihood, point.severity)]
         point.state = step.target
         if step.name == "define":
@@ -207,7 +211,7 @@ def transition_apply(
 
 def _levels_by_scheme(points: list[RiskPoint]) -> dict[int, dict[str, GradeLevel]]:
     """The levels of every scheme the points use, in one query (not one per point)."""
-    scheme_ids = {p.institution.grading_scheme_id for p in points}
+    scheme_ids = {p.institution.grading_scheme_id for p in points if p.institution.grading_scheme_id is not None}
     levels: dict[int, dict[str, GradeLevel]] = {pk: {} for pk in scheme_ids}
     for level in GradeLevel.objects.filter(scheme_id__in=scheme_ids):
         levels[level.scheme_id][level.code] = level

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -100,25 +101,131 @@ class Command(BaseCommand):
     # --- data ------------------------------------------------------------------------------------
 
     def generate(self, institution_count: int, task_count: int, due_share: float) -> None:
-        level = GradeLevel.objects.order_by("id").first()
-        risk_type = RiskType.objects.filter(institution=None).order_by("id").first()
-        password = "!"  # noqa: S105 - an unusable password: nobody logs in as these
-        joined = timezone.make_aware(datetime.datetime(2026, 1, 1))
+        province = _Province(random=self.random, today=self.today, due_share=due_share)
+        province.write_institutions(institution_count)
+        province.write_departments_and_positions()
+        province.write_people()
+        big, small = province.write_cycles()
+        province.write_points_and_controls(controls_needed=task_count // 4)  # 4 periods a control
+        made = _copy("assessments_task", TASK_COLUMNS, province.task_rows(big, task_count, None))
+        small_institutions = {
+            pk for pk in province.ids if province.paths[pk].startswith(province.paths[province.cities[0]])
+        }
+        made_small = _copy(
+            "assessments_task", TASK_COLUMNS, province.task_rows(small, task_count // 100, small_institutions)
+        )
+        for table in (
+            "organisation_institution",
+            "organisation_department",
+            "positions_position",
+            "auth_user",
+            "organisation_membership",
+            "risk_registry_riskpoint",
+            "controls_control",
+        ):
+            _reset_sequence(table)
+        Notification.objects.filter(task__cycle__in=(big, small)).delete()
+        self.stdout.write(
+            f"wrote {len(province.ids):,} institutions, {len(province.departments):,} departments, "
+            f"{len(province.positions):,} positions, {province.user_count:,} users, "
+            f"{len(province.point_rows):,} risk points and controls, {made:,} + {made_small:,} tasks"
+        )
 
-        # Institutions: a province, 100 cities, the rest counties/bureaus spread under the cities.
-        first = _next_id("risk_registry_institution")
-        ids = list(range(first, first + institution_count))
-        cities = ids[1:101]
-        paths = {ids[0]: f"/{ids[0]}/"}
-        parents = {ids[0]: None}
-        for pk in cities:
+
+TASK_COLUMNS = (
+    "cycle_id",
+    "phase_id",
+    "kind",
+    "key",
+    "year",
+    "institution_id",
+    "department_id",
+    "position_id",
+    "control_id",
+    "period_start",
+    "due_on",
+    "owner_id",
+)
+RISK_POINT_COLUMNS = (
+    "id",
+    "institution_id",
+    "department_id",
+    "position_id",
+    "year",
+    "risk_type_id",
+    "found_by",
+    "description",
+    "manifestation",
+    "likelihood",
+    "severity",
+    "level_id",
+    "state",
+    "needs_regrading",
+    "regrading_reason",
+    "version",
+    "created_at",
+    "updated_at",
+)
+USER_COLUMNS = (
+    "id",
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+)
+# The register's tasks of an institution, with the role that owns each.
+REGISTER_TASKS = (
+    ("register_define", "discipline"),
+    ("register_approve", "principal"),
+    ("register_notice", "discipline"),
+    ("register_file", "principal"),
+    ("self_assessment", "principal"),
+)
+PASSWORD = "!"  # noqa: S105 - an unusable password: nobody logs in as these
+JOINED = datetime.datetime(2026, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai"))  # the product's TIME_ZONE
+
+
+class _Province:
+    """The generated province, written table by table with COPY; keeps the ids the next table needs."""
+
+    def __init__(self, *, random: random.Random, today: datetime.date, due_share: float) -> None:
+        self.random = random
+        self.today = today
+        self.due_share = due_share
+        self.ids: list[int] = []
+        self.cities: list[int] = []
+        self.paths: dict[int, str] = {}
+        self.departments: list[tuple[int, int]] = []  # (department, institution)
+        self.positions: list[tuple[int, int, int]] = []  # (position, department, institution)
+        self.holder_of: dict[int, int] = {}
+        self.head_of: dict[int, int] = {}
+        self.principal_of: dict[int, int] = {}
+        self.discipline_of: dict[int, int] = {}
+        self.user_count = 0
+        self.phase_of: dict[tuple[Cycle, str], int] = {}
+        self.point_rows: list[tuple[int, int, int, int]] = []  # (point, institution, department, position)
+        self.first_control = 0
+
+    def write_institutions(self, count: int) -> None:
+        """A province, 100 cities, the rest counties/bureaus spread under the cities."""
+        first = _next_id("organisation_institution")
+        ids = self.ids = list(range(first, first + count))
+        self.cities = ids[1:101]
+        parents: dict[int, int | None] = {ids[0]: None}
+        for pk in self.cities:
             parents[pk] = ids[0]
         for i, pk in enumerate(ids[101:]):
-            parents[pk] = cities[i % len(cities)]
+            parents[pk] = self.cities[i % len(self.cities)]
+        self.paths = {ids[0]: f"/{ids[0]}/"}
         for pk in ids[1:]:
-            paths[pk] = f"{paths[parents[pk]]}{pk}/"
+            self.paths[pk] = f"{self.paths[parents[pk] or ids[0]]}{pk}/"
         _copy(
-            "risk_registry_institution",
+            "organisation_institution",
             ("id", "code", "name", "kind", "path", "depth", "parent_id"),
             (
                 (
@@ -126,79 +233,79 @@ class Command(BaseCommand):
                     ROOT if pk == ids[0] else f"bench-{pk}",
                     f"单位{pk}",
                     "bureau",
-                    paths[pk],
-                    paths[pk].count("/") - 2,
+                    path,
+                    path.count("/") - 2,
                     parents[pk],
                 )
-                for pk in ids
+                for pk, path in self.paths.items()
             ),
         )
-        departments = []
-        first_dept = _next_id("risk_registry_department")
-        for i, pk in enumerate(ids):
-            for n in range(DEPARTMENTS_PER_INSTITUTION):
-                departments.append((first_dept + i * DEPARTMENTS_PER_INSTITUTION + n, pk))
+
+    def write_departments_and_positions(self) -> None:
+        first_dept = _next_id("organisation_department")
+        self.departments = [
+            (first_dept + i * DEPARTMENTS_PER_INSTITUTION + n, pk)
+            for i, pk in enumerate(self.ids)
+            for n in range(DEPARTMENTS_PER_INSTITUTION)
+        ]
         _copy(
-            "risk_registry_department",
+            "organisation_department",
             ("id", "institution_id", "name", "kind", '"order"'),
-            ((d, inst, f"科室{d}", "office", 0) for d, inst in departments),
+            ((d, inst, f"科室{d}", "office", 0) for d, inst in self.departments),
         )
-        positions = []
         first_position = _next_id("positions_position")
-        for j, (dept, inst) in enumerate(departments):
-            for n in range(POSITIONS_PER_DEPARTMENT):
-                positions.append((first_position + j * POSITIONS_PER_DEPARTMENT + n, dept, inst))
+        self.positions = [
+            (first_position + j * POSITIONS_PER_DEPARTMENT + n, dept, inst)
+            for j, (dept, inst) in enumerate(self.departments)
+            for n in range(POSITIONS_PER_DEPARTMENT)
+        ]
         _copy(
             "positions_position",
             ("id", "title", "kind", "is_key_post", "duties", "department_id", "institution_id"),
-            ((p, f"岗位{p}", "general", False, "", d, i) for p, d, i in positions),
+            ((p, f"岗位{p}", "general", False, "", d, i) for p, d, i in self.positions),
         )
-        # One user per position (its holder), one head per department, one principal and one
-        # discipline officer per institution.
+
+    def write_people(self) -> None:
+        """One user per position (its holder), one head per department, one principal and one
+        discipline officer per institution; their memberships."""
         first_user = _next_id("auth_user")
-        holder_of = {p[0]: first_user + n for n, p in enumerate(positions)}
-        head_of = {d: first_user + len(positions) + n for n, (d, _i) in enumerate(departments)}
-        base = first_user + len(positions) + len(departments)
-        principal_of = {pk: base + n for n, pk in enumerate(ids)}
-        discipline_of = {pk: base + len(ids) + n for n, pk in enumerate(ids)}
-        users = [*holder_of.values(), *head_of.values(), *principal_of.values(), *discipline_of.values()]
+        self.holder_of = {p[0]: first_user + n for n, p in enumerate(self.positions)}
+        self.head_of = {d: first_user + len(self.positions) + n for n, (d, _i) in enumerate(self.departments)}
+        base = first_user + len(self.positions) + len(self.departments)
+        self.principal_of = {pk: base + n for n, pk in enumerate(self.ids)}
+        self.discipline_of = {pk: base + len(self.ids) + n for n, pk in enumerate(self.ids)}
+        users = [*self.holder_of.values(), *self.head_of.values(), *self.principal_of.values()]
+        users += self.discipline_of.values()
+        self.user_count = len(users)
         _copy(
             "auth_user",
+            USER_COLUMNS,
             (
-                "id",
-                "password",
-                "is_superuser",
-                "username",
-                "first_name",
-                "last_name",
-                "email",
-                "is_staff",
-                "is_active",
-                "date_joined",
-            ),
-            (
-                (u, password, False, f"bench{u}", "某", "张", f"bench{u}@example.gov", False, True, joined)
+                (u, PASSWORD, False, f"bench{u}", "某", "张", f"bench{u}@example.gov", False, True, JOINED)
                 for u in users
             ),
         )
-        first_membership = _next_id("risk_registry_membership")
-        memberships = [(u, inst, "dept_head", d) for d, inst in departments for u in [head_of[d]]]
-        memberships += [(principal_of[pk], pk, "principal", None) for pk in ids]
-        memberships += [(discipline_of[pk], pk, "discipline", None) for pk in ids]
+        first_membership = _next_id("organisation_membership")
+        memberships: list[tuple[int, int, str, int | None]] = [
+            (self.head_of[d], inst, "dept_head", d) for d, inst in self.departments
+        ]
+        memberships += [(self.principal_of[pk], pk, "principal", None) for pk in self.ids]
+        memberships += [(self.discipline_of[pk], pk, "discipline", None) for pk in self.ids]
         _copy(
-            "risk_registry_membership",
+            "organisation_membership",
             ("id", "user_id", "institution_id", "role", "department_id"),
             ((first_membership + n, *m) for n, m in enumerate(memberships)),
         )
 
-        # The cycles (ORM: a handful of rows) and their tasks (COPY).
-        root = Institution.objects.get(pk=ids[0])
+    def write_cycles(self) -> tuple[Cycle, Cycle]:
+        """The big cycle over the province and a small one over the first city (ORM: a few rows)."""
+        root = Institution.objects.get(pk=self.ids[0])
         launcher = root.memberships.get(role="discipline").user
         big = Cycle.objects.create(
             institution=root, year=2026, name="bench", launched_by=launcher, tasks_generated_at=timezone.now()
         )
         small = Cycle.objects.create(
-            institution_id=cities[0],
+            institution_id=self.cities[0],
             year=2026,
             name="bench-small",
             launched_by=launcher,
@@ -209,37 +316,23 @@ class Command(BaseCommand):
                 Phase(cycle=cycle, order=n, kind=p.kind, name=p.name, starts_on=p.starts_on, due_on=p.due_on)
                 for n, p in enumerate(default_phases(2026), start=1)
             )
-        phase_of = {(c, p.kind): p.pk for c in (big, small) for p in c.phases.all()}
+        self.phase_of = {(c, p.kind): p.pk for c in (big, small) for p in c.phases.all()}
+        return big, small
 
-        # Risk points with one control each for the control runs (4 periods a control).
-        controls_needed = task_count // 4  # more than the tasks left need: the generator stops at the count
-        first_point, first_control = _next_id("risk_registry_riskpoint"), _next_id("controls_control")
-        point_rows = []
+    def write_points_and_controls(self, *, controls_needed: int) -> None:
+        """Risk points with one control each, for the control runs (more than the tasks need)."""
+        level = GradeLevel.objects.order_by("id").first()
+        risk_type = RiskType.objects.filter(institution=None).order_by("id").first()
+        if level is None or risk_type is None:
+            raise CommandError("migrate first: the grading presets and risk types are missing")
+        first_point, self.first_control = _next_id("risk_registry_riskpoint"), _next_id("controls_control")
         for n in range(controls_needed):
-            pid, dept, inst = positions[n * len(positions) // controls_needed]
-            point_rows.append((first_point + n, inst, dept, pid))
+            pid, dept, inst = self.positions[n * len(self.positions) // controls_needed]
+            self.point_rows.append((first_point + n, inst, dept, pid))
+        states = ("submitted", "reviewed", "approved", "issued")
         _copy(
             "risk_registry_riskpoint",
-            (
-                "id",
-                "institution_id",
-                "department_id",
-                "position_id",
-                "year",
-                "risk_type_id",
-                "found_by",
-                "description",
-                "manifestation",
-                "likelihood",
-                "severity",
-                "level_id",
-                "state",
-                "needs_regrading",
-                "regrading_reason",
-                "version",
-                "created_at",
-                "updated_at",
-            ),
+            RISK_POINT_COLUMNS,
             (
                 (
                     pk,
@@ -254,151 +347,117 @@ class Command(BaseCommand):
                     2,
                     2,
                     level.pk,
-                    self.random.choice(("submitted", "reviewed", "approved", "issued")),
+                    self.random.choice(states),
                     False,
                     "",
                     0,
-                    joined,
-                    joined,
+                    JOINED,
+                    JOINED,
                 )
-                for pk, inst, dept, pid in point_rows
+                for pk, inst, dept, pid in self.point_rows
             ),
         )
         _copy(
             "controls_control",
             ("id", "risk_point_id", "line", "measure", "owner", "frequency", "evidence"),
             (
-                (first_control + n, row[0], "monitoring", "抽查", "", "quarterly", "")
-                for n, row in enumerate(point_rows)
+                (self.first_control + n, row[0], "monitoring", "抽查", "", "quarterly", "")
+                for n, row in enumerate(self.point_rows)
             ),
         )
 
-        def due() -> datetime.date:
-            if self.random.random() < due_share:  # near or past due: the scan's work
-                return self.today + datetime.timedelta(days=self.random.randint(-10, 7))
-            return self.today + datetime.timedelta(days=self.random.randint(30, 190))
+    def due(self) -> datetime.date:
+        if self.random.random() < self.due_share:  # near or past due: the scan's work
+            return self.today + datetime.timedelta(days=self.random.randint(-10, 7))
+        return self.today + datetime.timedelta(days=self.random.randint(30, 190))
 
-        def task_rows(cycle: Cycle, count: int, limit_institutions: set[int] | None):
-            made = 0
-            chosen = [p for p in positions if limit_institutions is None or p[2] in limit_institutions]
-            for pid, dept, inst in chosen:  # self-checks
-                if made >= count * 2 // 5:
+    def task_rows(self, cycle: Cycle, count: int, institutions: set[int] | None) -> Iterator[tuple]:
+        """``count`` tasks of ``cycle``: self-checks up to 40 %, department reviews to 45 %, the
+        registers' tasks to 60 %, control runs for the rest (of ``institutions`` only, when given)."""
+        kinds = (
+            (count * 2 // 5, self._self_checks(cycle, institutions)),
+            (count * 9 // 20, self._department_reviews(cycle, institutions)),
+            (count * 3 // 5, self._register_tasks(cycle, institutions)),
+            (count, self._control_runs(cycle, institutions)),
+        )
+        made = 0
+        for up_to, rows in kinds:
+            if made >= up_to:
+                continue
+            for row in rows:
+                yield row
+                made += 1
+                if made >= up_to:
                     break
-                yield (
-                    cycle.pk,
-                    phase_of[(cycle, "inventory")],
+
+    def _task(self, cycle: Cycle, phase: str, kind: str, key: str, inst: int, **columns) -> tuple:
+        return (
+            cycle.pk,
+            self.phase_of[(cycle, phase)],
+            kind,
+            key,
+            2026,
+            inst,
+            columns.get("department"),
+            columns.get("position"),
+            columns.get("control"),
+            columns.get("period_start"),
+            self.due(),
+            columns["owner"],
+        )
+
+    def _self_checks(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
+        for pid, dept, inst in self.positions:
+            if institutions is None or inst in institutions:
+                yield self._task(
+                    cycle,
+                    "inventory",
                     "self_check",
                     f"self_check:{pid}",
-                    2026,
                     inst,
-                    dept,
-                    pid,
-                    None,
-                    None,
-                    due(),
-                    holder_of[pid],
+                    department=dept,
+                    position=pid,
+                    owner=self.holder_of[pid],
                 )
-                made += 1
-            for d, inst in departments:  # department reviews
-                if limit_institutions is not None and inst not in limit_institutions:
-                    continue
-                if made >= count * 9 // 20:
-                    break
-                yield (
-                    cycle.pk,
-                    phase_of[(cycle, "inventory")],
-                    "dept_review",
-                    f"dept_review:{d}",
-                    2026,
-                    inst,
-                    d,
-                    None,
-                    None,
-                    None,
-                    due(),
-                    head_of[d],
-                )
-                made += 1
-            for inst in ids:  # the register and the self-assessment
-                if limit_institutions is not None and inst not in limit_institutions:
-                    continue
-                if made >= count * 3 // 5:
-                    break
-                for kind, owner in (
-                    ("register_define", discipline_of),
-                    ("register_approve", principal_of),
-                    ("register_notice", discipline_of),
-                    ("register_file", principal_of),
-                    ("self_assessment", principal_of),
-                ):
-                    phase = "inspection" if kind == "self_assessment" else "controls"
-                    yield (
-                        cycle.pk,
-                        phase_of[(cycle, phase)],
-                        kind,
-                        f"{kind}:{inst}",
-                        2026,
-                        inst,
-                        None,
-                        None,
-                        None,
-                        None,
-                        due(),
-                        owner[inst],
-                    )
-                    made += 1
-            periods = [(datetime.date(2026, m, 1), datetime.date(2026, m + 2, 28)) for m in (1, 4, 7, 10)]
-            for n, (_pk, inst, dept, pid) in enumerate(point_rows):  # control runs
-                if limit_institutions is not None and inst not in limit_institutions:
-                    continue
-                for start, _end in periods:
-                    if made >= count:
-                        return
-                    yield (
-                        cycle.pk,
-                        phase_of[(cycle, "monitoring")],
-                        "control_run",
-                        f"control_run:{first_control + n}:{start:%Y%m%d}",
-                        2026,
-                        inst,
-                        dept,
-                        pid,
-                        first_control + n,
-                        start,
-                        due(),
-                        holder_of[pid],
-                    )
-                    made += 1
 
-        columns = (
-            "cycle_id",
-            "phase_id",
-            "kind",
-            "key",
-            "year",
-            "institution_id",
-            "department_id",
-            "position_id",
-            "control_id",
-            "period_start",
-            "due_on",
-            "owner_id",
-        )
-        made = _copy("assessments_task", columns, task_rows(big, task_count, None))
-        small_institutions = {pk for pk in ids if paths[pk].startswith(paths[cities[0]])}
-        made_small = _copy("assessments_task", columns, task_rows(small, task_count // 100, small_institutions))
-        for table in (
-            "risk_registry_institution",
-            "risk_registry_department",
-            "positions_position",
-            "auth_user",
-            "risk_registry_membership",
-            "risk_registry_riskpoint",
-            "controls_control",
-        ):
-            _reset_sequence(table)
-        Notification.objects.filter(task__cycle__in=(big, small)).delete()
-        self.stdout.write(
-            f"wrote {len(ids):,} institutions, {len(departments):,} departments, {len(positions):,} positions, "
-            f"{len(users):,} users, {len(point_rows):,} risk points and controls, {made:,} + {made_small:,} tasks"
-        )
+    def _department_reviews(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
+        for dept, inst in self.departments:
+            if institutions is None or inst in institutions:
+                yield self._task(
+                    cycle,
+                    "inventory",
+                    "dept_review",
+                    f"dept_review:{dept}",
+                    inst,
+                    department=dept,
+                    owner=self.head_of[dept],
+                )
+
+    def _register_tasks(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
+        owners = {"discipline": self.discipline_of, "principal": self.principal_of}
+        for inst in self.ids:
+            if institutions is not None and inst not in institutions:
+                continue
+            for kind, role in REGISTER_TASKS:
+                phase = "inspection" if kind == "self_assessment" else "controls"
+                yield self._task(cycle, phase, kind, f"{kind}:{inst}", inst, owner=owners[role][inst])
+
+    def _control_runs(self, cycle: Cycle, institutions: set[int] | None) -> Iterator[tuple]:
+        periods = [datetime.date(2026, month, 1) for month in (1, 4, 7, 10)]
+        for n, (_pk, inst, dept, pid) in enumerate(self.point_rows):
+            if institutions is not None and inst not in institutions:
+                continue
+            control = self.first_control + n
+            for start in periods:
+                yield self._task(
+                    cycle,
+                    "monitoring",
+                    "control_run",
+                    f"control_run:{control}:{start:%Y%m%d}",
+                    inst,
+                    department=dept,
+                    position=pid,
+                    control=control,
+                    period_start=start,
+                    owner=self.holder_of[pid],
+                )

@@ -57,6 +57,11 @@ class Peak:
         self.mib = (self.peak - self.start) / 2**20
 
 
+def _first(points, count: int):
+    """The first ``count`` points by id, as a queryset."""
+    return points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:count]))
+
+
 class Rollback(Exception):
     pass
 
@@ -82,18 +87,24 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def run(self, n_points, n_pdf, n_import):
-
         institution = self.build(n_points)
         points = institution.risk_points.all()
         self.say(f"data: {points.count():,} risk points, 2 controls each, in {institution.code}")
+        baseline_seconds = self.time_baseline(points)
+        export_seconds = self.time_xlsx(points, institution)
+        self.say(f"ratio     export / baseline: {export_seconds / baseline_seconds:.2f}× time")
+        self.time_pdf(_first(points, n_pdf), institution)
+        self.time_import(_first(points, n_import), institution)
 
+    def time_baseline(self, points) -> float:
+        """The same rows written by bare openpyxl write-only: what the export is compared with."""
         form = FORMS["overview"]
         with Peak() as baseline:
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet("baseline")
             sheet.append([column.header for column in form.columns])
             for serial, row in enumerate(point_rows(points), start=1):
-                row["_serial"], row["_supervision"] = serial, ""
+                row["_serial"] = serial
                 sheet.append([column.value(row) for column in form.columns])
             out = io.BytesIO()
             workbook.save(out)
@@ -101,26 +112,29 @@ class Command(BaseCommand):
             f"baseline  bare openpyxl write-only, same rows: {baseline.seconds:6.1f} s, "
             f"peak +{baseline.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
         )
+        return baseline.seconds
+
+    def time_xlsx(self, points, institution) -> float:
         with Peak() as export:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=points, form_code="overview", institution=institution, year=2026
+                points=points, form_code="overview", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="xlsx")
         self.say(
             f"xlsx      一览表, {written:,} points:           {export.seconds:6.1f} s, "
             f"peak +{export.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
         )
-        self.say(f"ratio     export / baseline: {export.seconds / baseline.seconds:.2f}× time")
+        return export.seconds
 
-        pdf_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_pdf]))
+    def time_pdf(self, points, institution) -> None:
         with Peak() as pdf:
             out = io.BytesIO()
             document = rendering.document_for_points(
-                points=pdf_points, form_code="unit-register", institution=institution, year=2026
+                points=points, form_code="unit-register", institution=institution, year=2026, working=False
             )
             written = rendering.render(out, document=document, fmt="pdf")
-        from pypdf import PdfReader
+        from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
 
         pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
         self.say(
@@ -128,10 +142,11 @@ class Command(BaseCommand):
             f"peak +{pdf.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
         )
 
-        import_points = points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:n_import]))
+    def time_import(self, points, institution) -> None:
+        """Export the points, then import the file into the next year (read, check, write)."""
         out = io.BytesIO()
         document = rendering.document_for_points(
-            points=import_points, form_code="overview", institution=institution, year=2026
+            points=points, form_code="overview", institution=institution, year=2026, working=False
         )
         rendering.render(out, document=document, fmt="xlsx")
         data = out.getvalue()

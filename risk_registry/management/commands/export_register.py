@@ -16,8 +16,10 @@ FORM_LIST = "\n".join(f"  {code:<20} {form.title} ({form.source})" for code, for
 
 class Command(BaseCommand):
     help = (
-        "Write one register form of an institution and year as Excel or PDF: the points of that year "
-        "except drafts, or with --filed-version N the filed version N (from its frozen snapshot).\n\n"
+        "Write one register form of an institution and year as Excel or PDF: the official register "
+        "(its approved, or once published its published, points), with --working a working copy of "
+        "every point of that year except drafts, or with --filed-version N the filed version N (from "
+        "its frozen snapshot).\n\n"
         "Forms:\n" + FORM_LIST
     )
 
@@ -37,8 +39,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--filed-version", type=int, dest="version_number", help="Render filed version N (its frozen snapshot)."
         )
+        parser.add_argument(
+            "--working", action="store_true", help="A working copy (工作稿): every point but drafts, with its state."
+        )
 
-    def handle(self, *args, institution, year, form, fmt, out, version_number=None, **options):
+    def handle(self, *args, institution, year, form, fmt, out, version_number=None, working=False, **options):
         found = Institution.objects.filter(code=institution).select_related("grading_scheme").first()
         if found is None:
             raise CommandError(f"No institution with the code {institution!r}.")
@@ -52,8 +57,13 @@ class Command(BaseCommand):
                 raise CommandError(f"{found.code} {year} has no filed version {version_number}.")
             document = rendering.document_for_version(version=version, form_code=form)
         else:
-            points = selectors.register_points_for_filing(institution=found, year=year)
-            document = rendering.document_for_points(points=points, form_code=form, institution=found, year=year)
+            if working:
+                points = selectors.register_points_for_working_copy(institution=found, year=year)
+            else:
+                points = selectors.register_points_for_filing(institution=found, year=year)
+            document = rendering.document_for_points(
+                points=points, form_code=form, institution=found, year=year, working=working
+            )
         path = Path(out)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

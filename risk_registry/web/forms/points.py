@@ -2,47 +2,56 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import Control, Rule
 from positions.models import Position, PowerItem, ProcessStep
 from risk_registry.models import FoundBy, RiskPoint
-from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 
 _TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
 
+class StepChoiceField(forms.ModelChoiceField):
+    """A process step named with its power item: steps of two items may share a name."""
+
+    def label_from_instance(self, obj: ProcessStep) -> str:
+        return f"{obj.power_item.name} · {obj}"
+
+
 class RiskPointForm(forms.Form):
     """A draft point on a position (or a department-level point when ``position`` is None)."""
 
-    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=None)
+    risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none())
     found_by = forms.ChoiceField(label=_("How found"), choices=FoundBy.choices, initial=FoundBy.SELF)
     description = forms.CharField(label=_("Risk description"), widget=_TEXTAREA, max_length=2000)
     manifestation = forms.CharField(label=_("Manifestation"), widget=_TEXTAREA, max_length=2000, required=False)
     likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=())
     severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=())
-    power_item = forms.ModelChoiceField(label=_("Power item"), queryset=None, required=False)
-    process_step = forms.ModelChoiceField(label=_("Process step"), queryset=None, required=False)
+    power_item = forms.ModelChoiceField(label=_("Power item"), queryset=PowerItem.objects.none(), required=False)
+    process_step = StepChoiceField(label=_("Process step"), queryset=ProcessStep.objects.none(), required=False)
 
     def __init__(self, *args, institution: Institution, department: Department, position: Position | None, **kwargs):
         super().__init__(*args, **kwargs)
         scheme = institution.grading_scheme
-        self.fields["risk_type"].queryset = risk_types_for(institution)
+        # The declared fields with their own types (``self.fields`` only knows them as Field).
+        cast(forms.ModelChoiceField, self.fields["risk_type"]).queryset = risk_types_for(institution)
         labels = (scheme.likelihood_labels, scheme.severity_labels) if scheme else ([], [])
-        self.fields["likelihood"].choices = [(i, label) for i, label in enumerate(labels[0], start=1)]
-        self.fields["severity"].choices = [(i, label) for i, label in enumerate(labels[1], start=1)]
+        cast(forms.ChoiceField, self.fields["likelihood"]).choices = list(enumerate(labels[0], start=1))
+        cast(forms.ChoiceField, self.fields["severity"]).choices = list(enumerate(labels[1], start=1))
         items = PowerItem.objects.filter(institution=institution)
         items = items.filter(positions=position) if position is not None else items.filter(department=department)
-        self.fields["power_item"].queryset = items
-        self.fields["process_step"].queryset = ProcessStep.objects.filter(power_item__in=items).select_related(
-            "power_item"
-        )
-        self.fields["process_step"].label_from_instance = lambda step: f"{step.power_item.name} · {step}"
+        cast(forms.ModelChoiceField, self.fields["power_item"]).queryset = items
+        cast(forms.ModelChoiceField, self.fields["process_step"]).queryset = ProcessStep.objects.filter(
+            power_item__in=items
+        ).select_related("power_item")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         step, item = data.get("process_step"), data.get("power_item")
         if step is not None and (item is None or step.power_item_id != item.pk):
             self.add_error("process_step", _("Choose a step of the selected power item."))
@@ -77,10 +86,10 @@ class ControlForm(forms.Form):
 
     def __init__(self, *args, institution: Institution, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule"].queryset = Rule.objects.filter(institution=institution)
+        cast(forms.ModelChoiceField, self.fields["rule"]).queryset = Rule.objects.filter(institution=institution)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("id") and not (data.get("measure") or "").strip() and not data.get("DELETE"):
             self.add_error("measure", _("A control needs a measure; tick delete to remove it."))
         return data
@@ -100,7 +109,7 @@ def control_initial(risk_point: RiskPoint) -> list[dict]:
             "evidence": c.evidence,
             "rule": c.rule_id,
         }
-        for c in risk_point.controls.all()
+        for c in risk_point.controls.in_line_order()
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,8 +56,8 @@ class ProposalForm(forms.Form):
 
     def __init__(self, *args, scheme, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["likelihood"].choices = list(enumerate(scheme.likelihood_labels, start=1))
-        self.fields["severity"].choices = list(enumerate(scheme.severity_labels, start=1))
+        cast(forms.ChoiceField, self.fields["likelihood"]).choices = list(enumerate(scheme.likelihood_labels, start=1))
+        cast(forms.ChoiceField, self.fields["severity"]).choices = list(enumerate(scheme.severity_labels, start=1))
 
 
 class ProposalDecisionForm(forms.Form):

@@ -9,6 +9,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,8 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.organisation.users import AuthenticatedRequest
+from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.redirects import redirect_back
 
 NOT_FILTERS = ("form", "format", "after")
@@ -32,7 +35,7 @@ def _download(outcome: services.ExportOutcome) -> FileResponse:
     return FileResponse(outcome.file, as_attachment=True, filename=outcome.filename, content_type=outcome.content_type)
 
 
-def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
+def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponseBase:
     try:
         outcome = services.export_start(
             user=request.user,
@@ -51,20 +54,20 @@ def _start(request: HttpRequest, *, kind: str, params: dict) -> HttpResponse:
 
 
 @require_GET
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponseBase:
     """Export the risk-point list in a form, keeping its filters (institution and year = a register)."""
     params = {key: values for key, values in request.GET.lists() if key not in NOT_FILTERS}
     return _start(request, kind="list", params=params)
 
 
 @require_GET
-def version_export(request: HttpRequest, pk: int) -> HttpResponse:
+def version_export(request: HttpRequest, pk: int) -> HttpResponseBase:
     version = access.object_or_404(access.versions_visible_to(request.user), pk=pk)
     return _start(request, kind="version", params={"version": version.pk})
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """Every form of an institution's register for a year, its filed versions, archive, import."""
     institutions = access.institutions_visible_to(request.user).order_by("path")
     code = request.GET.get("institution", "")
@@ -107,19 +110,25 @@ def archive(request: HttpRequest) -> HttpResponse:
     return redirect("documents_job", token=job.token)
 
 
-def _own_job(request: HttpRequest, token: uuid.UUID) -> ExportJob:
+def _own_job(request: AuthenticatedRequest, token: uuid.UUID) -> ExportJob:
     return access.object_or_404(selectors.export_jobs_of(request.user).select_related("institution"), token=token)
 
 
 @require_GET
-def job(request: HttpRequest, token: uuid.UUID) -> HttpResponse:
+def job(request: AuthenticatedRequest, token: uuid.UUID) -> HttpResponse:
     """The job's progress; the status part refreshes itself (htmx) until the job has finished."""
-    template = "documents/_job_status.html" if request.headers.get("HX-Request") else "documents/job.html"
-    return render(request, template, {"job": _own_job(request, token)})
+    found = _own_job(request, token)
+    silent = not found.is_finished and selectors.workers_silent()
+    return render_page_or_partial(
+        request,
+        page="documents/job.html",
+        partial="documents/_job_status.html",
+        context={"job": found, "workers_silent": silent},
+    )
 
 
 @require_GET
-def job_download(request: HttpRequest, token: uuid.UUID) -> FileResponse:
+def job_download(request: AuthenticatedRequest, token: uuid.UUID) -> FileResponse:
     job = _own_job(request, token)
     if job.state != ExportJob.State.DONE or not job.file_path or not Path(job.file_path).is_file():
         raise Http404

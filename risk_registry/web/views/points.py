@@ -27,6 +27,7 @@ from risk_registry.web.forms.points import (
     control_initial,
 )
 from risk_registry.web.forms.workflow import ProposalForm
+from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.pagination import keyset_page
 from risk_registry.workflow import transitions as workflow
 
@@ -48,7 +49,7 @@ def institution_tree(request: HttpRequest) -> HttpResponse:
         nodes = visible.filter(name__icontains=text)[:100]
     else:
         top_depth = visible.order_by("depth").values_list("depth", flat=True).first()
-        nodes = visible.filter(depth__lte=(top_depth or 0) + 1)[:500] if top_depth is not None else []
+        nodes = visible.filter(depth__lte=top_depth + 1)[:500] if top_depth is not None else visible.none()
     return render(request, "risk_registry/institution_tree.html", {"nodes": nodes, "q": text})
 
 
@@ -100,12 +101,12 @@ def risk_point_list(request: HttpRequest) -> HttpResponse:
     page = keyset_page(queryset, after=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
-    template = (
-        "risk_registry/_risk_point_rows.html"
-        if request.headers.get("HX-Request")
-        else "risk_registry/risk_point_list.html"
+    return render_page_or_partial(
+        request,
+        page="risk_registry/risk_point_list.html",
+        partial="risk_registry/_risk_point_rows.html",
+        context={"form": form, "page": page, "query": query.urlencode()},
     )
-    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})
 
 
 @require_GET
@@ -123,7 +124,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    controls = risk_point.controls.select_related("rule")
+    controls = risk_point.controls.select_related("rule").in_line_order()
     history = AuditEntry.objects.filter(target_type="risk_registry.riskpoint", target_id=risk_point.pk).select_related(
         "actor"
     )[:50]
