@@ -64,6 +64,15 @@ class Cycle(models.Model):
         blank=True,
         help_text="Set by the generation task; the scan re-enqueues a generation when it is missing or old.",
     )
+    grace_until = models.DateField(
+        _("grace period until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A cycle launched after some of its deadlines: no task counts as due before this day, so "
+            "the late launch fires no burst of reminders and escalations."
+        ),
+    )
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -73,6 +82,11 @@ class Cycle(models.Model):
         verbose_name=_("closed by"),
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(
+        _("reason for closing with unfiled registers"),
+        blank=True,
+        help_text=_("Required when the cycle is closed before every institution has filed its register."),
+    )
 
     class Meta:
         verbose_name = _("cycle")

@@ -12,6 +12,9 @@ stage it has reached and who must hear of it:
 - 通报 ``report``: ``discipline_after_days`` after it, the discipline office of the institution, or
   the nearest one above it.
 
+A cycle launched late (confirmed, ``Cycle.grace_until``) counts every task as due no earlier than
+the end of its grace period, so its past deadlines fire no burst of reminders and escalations.
+
 Exactly once: every notification is inserted under its unique (task, recipient, stage) with
 ``ON CONFLICT DO NOTHING``; a second scan, a concurrent one in another process, or a retried
 task inserts nothing new. The rows this scan inserted are read back by its ScanRun id.
@@ -162,7 +165,14 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     if cycle_ids is not None:
         cycles_qs = cycles_qs.filter(pk__in=list(cycle_ids))
     cycles = list(
-        cycles_qs.values("id", "reminder_days", "supervisor_after_days", "discipline_after_days", "tasks_generated_at")
+        cycles_qs.values(
+            "id",
+            "reminder_days",
+            "supervisor_after_days",
+            "discipline_after_days",
+            "tasks_generated_at",
+            "grace_until",
+        )
     )
     scan = ScanRun.objects.create(as_of=now)
     by_id = {cycle["id"]: cycle for cycle in cycles}
@@ -222,8 +232,9 @@ def _notifications_due(
     rows = []
     for task in tasks:
         cycle = cycles[task["cycle_id"]]
+        grace_until = cycle["grace_until"]  # a confirmed late launch: nothing is due before it
         for stage in stages_due(
-            due_on=task["due_on"],
+            due_on=max(task["due_on"], grace_until) if grace_until else task["due_on"],
             today=today,
             reminder_days=cycle["reminder_days"],
             supervisor_after=cycle["supervisor_after_days"],

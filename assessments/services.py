@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessments import access as cycle_access
@@ -41,6 +42,8 @@ DEFAULT_PHASES = (
     (Phase.Kind.INSPECTION, "检查考核·修正完善", (12, 1), (12, 31)),
 )
 CONTROL_RUN_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
+# The states whose content the leadership approved (审定): what an unfiled register carries over.
+APPROVED_STATES = CONTROL_RUN_STATES
 MAX_REMINDER_DAYS = 60
 # Calendar months per period of a control that runs monthly, quarterly or half-yearly.
 MONTHS_PER_PERIOD: dict[str, int] = {
@@ -48,6 +51,10 @@ MONTHS_PER_PERIOD: dict[str, int] = {
     Control.Frequency.QUARTERLY: 3,
     Control.Frequency.HALF_YEARLY: 6,
 }
+# A cycle's phases lie around its year: preparation may start in the last quarter of the year
+# before, the year-end inspection and revision may run into the spring of the year after.
+YEAR_OPENS = (10, 1)  # (month, day) of the year before
+YEAR_CLOSES = (4, 30)  # (month, day) of the year after
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,55 @@ def _validate_phases(phases: list[PhaseSpec]) -> None:
             raise ValidationError(_("Phases follow each other: %(name)s starts too early.") % {"name": later.name})
 
 
+def phases_check_year(year: int, phases: list[PhaseSpec]) -> None:
+    """Refuse phases that belong to another year than the cycle's (a 2027 cycle with 2026's dates).
+
+    Every date lies between 1 October of the year before and 30 April of the year after, the
+    first phase starts by the end of the year and the last ends in it or later.
+    """
+    opens, closes = datetime.date(year - 1, *YEAR_OPENS), datetime.date(year + 1, *YEAR_CLOSES)
+    for phase in phases:
+        for day in (phase.starts_on, phase.due_on):
+            if not opens <= day <= closes:
+                raise ValidationError(
+                    _(
+                        "The dates of phase %(name)s (%(day)s) do not belong to %(year)d: the phases of a "
+                        "%(year)d cycle lie between %(opens)s and %(closes)s."
+                    )
+                    % {
+                        "name": phase.name,
+                        "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
+                        "year": year,
+                        "opens": formats.date_format(opens, "SHORT_DATE_FORMAT"),
+                        "closes": formats.date_format(closes, "SHORT_DATE_FORMAT"),
+                    },
+                    code="wrong_year",
+                )
+    if phases and (phases[0].starts_on.year > year or phases[-1].due_on.year < year):
+        raise ValidationError(
+            _("The phases of a %(year)d cycle must cover %(year)d.") % {"year": year}, code="wrong_year"
+        )
+
+
+def _spread_dates(starts_on: datetime.date, due_on: datetime.date, fraction: float) -> datetime.date:
+    return starts_on + datetime.timedelta(days=round((due_on - starts_on).days * fraction))
+
+
+def phases_first_deadline(phases: list[PhaseSpec]) -> datetime.date:
+    """The earliest due date the phases give a task (see ``cycle_tasks_build``): the self-checks
+    at mid-inventory, department reviews at its end, the register's definition at a quarter of
+    措施防控, a weekly control run a week into the monitoring, the self-assessment at the end."""
+    by_kind = {phase.kind: phase for phase in phases}
+    inventory, register = by_kind[Phase.Kind.INVENTORY], by_kind[Phase.Kind.CONTROLS]
+    monitoring, inspection = by_kind[Phase.Kind.MONITORING], by_kind[Phase.Kind.INSPECTION]
+    return min(
+        _spread_dates(inventory.starts_on, inventory.due_on, 0.5),
+        _spread_dates(register.starts_on, register.due_on, 0.25),
+        min(monitoring.starts_on + datetime.timedelta(days=6), monitoring.due_on),
+        inspection.due_on,
+    )
+
+
 @transaction.atomic
 def cycle_launch(
     *,
@@ -102,6 +158,8 @@ def cycle_launch(
     reminder_days: Iterable[int] | None = None,
     supervisor_after_days: int | None = None,
     discipline_after_days: int | None = None,
+    confirm_late: bool = False,
+    today: datetime.date | None = None,
     enqueue: bool = True,
 ) -> Cycle:
     """Launch a year's cycle for ``institution`` and its subtree; tasks are generated after commit
@@ -109,11 +167,36 @@ def cycle_launch(
 
     One running cycle per part of the tree and year: a cycle of an ancestor or a descendant for
     the same year would give the same people the same tasks twice.
+
+    The phases must belong to ``year``. A launch whose first deadline is already past (as of
+    ``today``, default: the current date) would make tasks overdue at once and fire a burst of
+    escalations: it is refused unless ``confirm_late``, and then the cycle gets a grace period
+    (``grace_until``, ``RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS`` from today) before which the scan
+    counts no task as due.
     """
     if not cycle_access.can_launch_cycle(by, institution):
         raise PermissionDenied
     phases = phases or default_phases(year)
     _validate_phases(phases)
+    phases_check_year(year, phases)
+    today = today or timezone.localdate()
+    first_deadline = phases_first_deadline(phases)
+    grace_until = None
+    if first_deadline < today:
+        if not confirm_late:
+            raise ValidationError(
+                _(
+                    "Deadlines of this cycle are already past (the first on %(day)s): its tasks would be "
+                    "overdue at once. Move the phases, or confirm the late launch: tasks then get %(days)d "
+                    "days of grace before any reminder or escalation."
+                )
+                % {
+                    "day": formats.date_format(first_deadline, "SHORT_DATE_FORMAT"),
+                    "days": settings.RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS,
+                },
+                code="late",
+            )
+        grace_until = today + datetime.timedelta(days=settings.RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS)
     defaults = Cycle()
     days = _validate_schedule(
         defaults.reminder_days if reminder_days is None else reminder_days,
@@ -133,13 +216,23 @@ def cycle_launch(
         reminder_days=days,
         supervisor_after_days=supervisor_after_days or defaults.supervisor_after_days,
         discipline_after_days=discipline_after_days or defaults.discipline_after_days,
+        grace_until=grace_until,
         launched_by=by,
     )
     Phase.objects.bulk_create(
         Phase(cycle=cycle, order=n, kind=p.kind, name=p.name.strip(), starts_on=p.starts_on, due_on=p.due_on)
         for n, p in enumerate(phases, start=1)
     )
-    audit_record(actor=by, action="cycle.launch", target=cycle, institution=institution, summary=cycle.name)
+    audit_record(
+        actor=by,
+        action="cycle.launch",
+        target=cycle,
+        institution=institution,
+        summary=cycle.name,
+        changes={"late": {"first_deadline": str(first_deadline), "grace_until": str(grace_until)}}
+        if grace_until
+        else {},
+    )
     if enqueue:
         enqueue_on_commit(CYCLE_GENERATE_TASKS, cycle.pk)
     return cycle
@@ -163,6 +256,7 @@ def cycle_update(
     if not cycle.is_running:
         raise ValidationError(_("A closed cycle cannot be changed."))
     _validate_phases(phases)
+    phases_check_year(cycle.year, phases)
     days = _validate_schedule(reminder_days, supervisor_after_days, discipline_after_days)
     changes = apply_changes(
         cycle,
@@ -232,8 +326,7 @@ def control_periods(
 
 
 def _spread(phase: Phase, fraction: float) -> datetime.date:
-    span = (phase.due_on - phase.starts_on).days
-    return phase.starts_on + datetime.timedelta(days=round(span * fraction))
+    return _spread_dates(phase.starts_on, phase.due_on, fraction)
 
 
 class _Owners:
@@ -475,6 +568,37 @@ class RolloverResult:
     registers: int
     points: int
     controls: int
+    unfiled_points: int = 0  # of ``points``: carried from registers that were never filed
+
+
+@dataclass(frozen=True)
+class UnfiledRegister:
+    """An institution of the cycle that has not filed its register of the year."""
+
+    institution: Institution
+    approved: int  # points whose approved state a forced close carries over
+    not_approved: int  # points that never reached approval: they stay in the year's register
+
+
+def cycle_unfiled_registers(cycle: Cycle) -> list[UnfiledRegister]:
+    """The institutions of the cycle that should have filed and have not, with their points
+    counted (one query). An institution should file when it has departments (the cycle gave it
+    the register tasks) or points of the year."""
+    year = cycle.year
+    filed = RegisterVersion.objects.filter(register__institution_id=OuterRef("pk"), register__year=year)
+    points = RiskPoint.objects.filter(institution_id=OuterRef("pk"), year=year)
+    departments = Department.objects.filter(institution_id=OuterRef("pk"))
+    rows = (
+        Institution.objects.filter(path__startswith=cycle.institution.path)
+        .filter(Exists(departments) | Exists(points))
+        .exclude(Exists(filed))
+        .annotate(
+            approved=Count("risk_points", filter=Q(risk_points__year=year, risk_points__state__in=APPROVED_STATES)),
+            points=Count("risk_points", filter=Q(risk_points__year=year)),
+        )
+        .order_by("path")
+    )
+    return [UnfiledRegister(row, row.approved, row.points - row.approved) for row in rows]
 
 
 def _filed_point_ids(cycle: Cycle) -> dict[int, list[int]]:
@@ -489,36 +613,107 @@ def _filed_point_ids(cycle: Cycle) -> dict[int, list[int]]:
     return {institution_id: ids for institution_id, (_number, ids) in latest.items()}
 
 
+def _unfiled_point_ids(cycle: Cycle, unfiled: list[UnfiledRegister]) -> dict[int, list[int]]:
+    """Per unfiled institution, its points of the year in their last approved state."""
+    ids: dict[int, list[int]] = {u.institution.pk: [] for u in unfiled}
+    for pk, institution_id in (
+        RiskPoint.objects.filter(institution_id__in=ids, year=cycle.year, state__in=APPROVED_STATES)
+        .order_by("id")
+        .values_list("pk", "institution_id")
+    ):
+        ids[institution_id].append(pk)
+    return ids
+
+
+@dataclass(frozen=True)
+class RolloverPreview:
+    """What closing the cycle would carry over, shown before the close button."""
+
+    unfiled: list[UnfiledRegister]
+    filed_points: int
+    unfiled_points: int  # carried only when the close is forced
+
+
+def cycle_rollover_preview(cycle: Cycle) -> RolloverPreview:
+    unfiled = cycle_unfiled_registers(cycle)
+    return RolloverPreview(
+        unfiled=unfiled,
+        filed_points=sum(len(ids) for ids in _filed_point_ids(cycle).values()),
+        unfiled_points=sum(u.approved for u in unfiled),
+    )
+
+
+def unfiled_refusal(cycle: Cycle, unfiled: list[UnfiledRegister]) -> ValidationError:
+    names = "、".join(u.institution.name for u in unfiled)
+    return ValidationError(
+        _(
+            "%(count)d institutions have not filed their %(year)d register: %(names)s. Close the cycle when "
+            "they have, or close it anyway with a reason: their approved points are then carried over, "
+            "marked as carried from an unfiled register."
+        )
+        % {"count": len(unfiled), "year": cycle.year, "names": names},
+        code="unfiled",
+    )
+
+
 @transaction.atomic
-def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
-    """Close the cycle and start next year's draft registers from this year's filed ones.
+def cycle_close(*, by, cycle: Cycle, force_reason: str = "") -> RolloverResult:
+    """Close the cycle and start next year's draft registers from this year's registers.
 
     Each point of an institution's latest filed version is copied into next year as a draft
     carried over from it (``carried_from``), with its controls, for the holders to re-check; a
     point already carried over is not copied again, so closing is safe to repeat after a failure.
-    Institutions that filed nothing start next year empty. Bulk writes: one audit entry per
-    register carried over, listing the points, instead of one per row.
+
+    Nothing is left behind silently: while an institution of the cycle has not filed, closing is
+    refused with the list of them. The launching office may close anyway with ``force_reason``;
+    then each unfiled institution's points in their last approved state (approved, in notice,
+    issued) are carried over too, marked ``carried_unfiled``, and the points that never reached
+    approval are named in the audit entry. Bulk writes: one audit entry per register carried
+    over, listing the points, instead of one per row.
     """
     if not cycle_access.can_manage_cycle(by, cycle):
         raise PermissionDenied
     cycle = Cycle.objects.select_for_update().select_related("institution").get(pk=cycle.pk)
     if not cycle.is_running:
         raise ValidationError(_("The cycle is already closed."))
+    force_reason = force_reason.strip()
+    unfiled = cycle_unfiled_registers(cycle)
+    if unfiled and not force_reason:
+        raise unfiled_refusal(cycle, unfiled)
     next_year = cycle.year + 1
     filed = _filed_point_ids(cycle)
-    all_ids = [pk for ids in filed.values() for pk in ids]
+    from_unfiled = _unfiled_point_ids(cycle, unfiled)
+    all_ids = [pk for ids in (*filed.values(), *from_unfiled.values()) for pk in ids]
     already = set(
         RiskPoint.objects.filter(carried_from_id__in=all_ids, year=next_year).values_list("carried_from_id", flat=True)
     )
-    sources = RiskPoint.objects.filter(pk__in=set(all_ids) - already).select_related("created_by")
+    sources = list(RiskPoint.objects.filter(pk__in=set(all_ids) - already).select_related("created_by"))
+    unfiled_ids = {pk for ids in from_unfiled.values() for pk in ids}
     copies = list(
-        risk_points_copy(points=sources, year=next_year, state=RiskPointState.DRAFT, carried=True, author=by).values()
+        risk_points_copy(
+            points=[p for p in sources if p.pk not in unfiled_ids],
+            year=next_year,
+            state=RiskPointState.DRAFT,
+            carried=True,
+            author=by,
+        ).values()
+    )
+    unfiled_copies = list(
+        risk_points_copy(
+            points=[p for p in sources if p.pk in unfiled_ids],
+            year=next_year,
+            state=RiskPointState.DRAFT,
+            carried=True,
+            carried_unfiled=True,
+            author=by,
+        ).values()
     )
     carried_by_institution: dict[int, list[int]] = defaultdict(list)
-    for copy in copies:
+    for copy in (*copies, *unfiled_copies):
         carried_by_institution[copy.institution_id].append(copy.pk)
     Register.objects.bulk_create(
-        [Register(institution_id=institution_id, year=next_year) for institution_id in filed], ignore_conflicts=True
+        [Register(institution_id=institution_id, year=next_year) for institution_id in (*filed, *from_unfiled)],
+        ignore_conflicts=True,
     )
     AuditEntry.objects.bulk_create(
         AuditEntry(
@@ -527,8 +722,13 @@ def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
             target_type=Register._meta.label_lower,
             target_id=register_id,
             institution_id=institution_id,
-            summary=_("%(count)d points carried over from %(year)s") % {"count": len(ids), "year": cycle.year},
-            changes={"points": ids},
+            summary=(
+                _("%(count)d points carried over from the unfiled %(year)s register")
+                if institution_id in from_unfiled
+                else _("%(count)d points carried over from %(year)s")
+            )
+            % {"count": len(ids), "year": cycle.year},
+            changes={"points": ids, "unfiled": institution_id in from_unfiled},
         )
         for institution_id, register_id in Register.objects.filter(
             institution_id__in=carried_by_institution, year=next_year
@@ -538,15 +738,43 @@ def cycle_close(*, by, cycle: Cycle) -> RolloverResult:
     cycle.state = Cycle.State.CLOSED
     cycle.closed_by = by
     cycle.closed_at = timezone.now()
-    cycle.save(update_fields=["state", "closed_by", "closed_at"])
-    controls = Control.objects.filter(risk_point__in=copies).count()
-    result = RolloverResult(registers=len(carried_by_institution), points=len(copies), controls=controls)
+    cycle.close_reason = force_reason if unfiled else ""
+    cycle.save(update_fields=["state", "closed_by", "closed_at", "close_reason"])
+    all_copies = [*copies, *unfiled_copies]
+    controls = Control.objects.filter(risk_point__in=all_copies).count()
+    result = RolloverResult(
+        registers=len(carried_by_institution),
+        points=len(all_copies),
+        controls=controls,
+        unfiled_points=len(unfiled_copies),
+    )
+    changes: dict = {"carried_over": [result.registers, result.points, result.controls]}
+    if unfiled:
+        left: dict[int, list[int]] = defaultdict(list)
+        for pk, institution_id in (
+            RiskPoint.objects.filter(institution_id__in=from_unfiled, year=cycle.year)
+            .exclude(state__in=APPROVED_STATES)
+            .order_by("id")
+            .values_list("pk", "institution_id")
+        ):
+            left[institution_id].append(pk)
+        changes["forced"] = {
+            "reason": force_reason,
+            "unfiled": [
+                {
+                    "institution": u.institution.pk,
+                    "carried": from_unfiled[u.institution.pk],
+                    "not_approved": left.get(u.institution.pk, []),
+                }
+                for u in unfiled
+            ],
+        }
     audit_record(
         actor=by,
         action="cycle.close",
         target=cycle,
         institution=cycle.institution,
         summary=cycle.name,
-        changes={"carried_over": [result.registers, result.points, result.controls]},
+        changes=changes,
     )
     return result

@@ -14,13 +14,17 @@ from django.utils.translation import gettext_lazy as _
 from risk_registry.models import RiskPointState
 from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
-from risk_registry.selectors import RiskPointFilters
+from risk_registry.selectors import RiskPointFilters, current_year
 
 SELECT_LIMIT = 200  # past this many institutions the filter asks for a code instead of a drop-down
 
 
 class RiskPointFilterForm(forms.Form):
-    """The list's filters, read from the query string; invalid values are simply dropped."""
+    """The list's filters, read from the query string; invalid values are simply dropped.
+
+    Without a ``year`` in the query the list shows the current year (``current_year``); an empty
+    ``year`` (the field cleared) shows every year.
+    """
 
     institution = forms.ModelChoiceField(
         label=_("Institution"), queryset=Institution.objects.none(), required=False, to_field_name="code"
@@ -32,8 +36,11 @@ class RiskPointFilterForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
     q = forms.CharField(label=_("Search text"), required=False, max_length=100)
 
-    def __init__(self, *args, institutions, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, institutions, **kwargs):
+        if data is None or "year" not in data:
+            data = data.copy() if data is not None else {}
+            data["year"] = str(current_year())
+        super().__init__(data, *args, **kwargs)
         # The declared fields with their own types (``self.fields`` only knows them as Field).
         institution_field = cast(forms.ModelChoiceField, self.fields["institution"])
         level_field = cast(forms.TypedChoiceField, self.fields["level"])
@@ -63,7 +70,7 @@ class RiskPointFilterForm(forms.Form):
 
     def filters(self) -> RiskPointFilters:
         if not self.is_valid():
-            return RiskPointFilters(institution=self.selected_institution)
+            return RiskPointFilters(institution=self.selected_institution, year=current_year())
         data = self.cleaned_data
         return RiskPointFilters(
             institution=data.get("institution") or self.selected_institution,

@@ -7,11 +7,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Institution
+
+
+def current_year() -> int:
+    """The register year pages open on: the calendar year in the site's time zone (Asia/Shanghai).
+
+    The one place that decides it: the risk list, the position page, the home page and the
+    launch form all ask here, so they never disagree about which year is current.
+    """
+    return timezone.localdate().year
 
 
 @dataclass(frozen=True)

@@ -141,12 +141,17 @@ def risk_point_update(
     return risk_point
 
 
-def risk_points_copy(*, points: Iterable[RiskPoint], year: int, state: str, carried: bool, author=None) -> dict:
+def risk_points_copy(
+    *, points: Iterable[RiskPoint], year: int, state: str, carried: bool, carried_unfiled: bool = False, author=None
+) -> dict:
     """Copy points and their controls into ``year`` in ``state``: the PDCA rollover (``carried``:
-    each copy remembers its source) and the demo's past registers. Two bulk inserts and one read,
-    whatever the number of points. ``author`` None keeps each source's author. Returns
-    ``{source id: copy}``; callers write their own audit entries (one per register)."""
+    each copy remembers its source; ``carried_unfiled``: the source's register was never filed)
+    and the demo's past registers. Two bulk inserts and one read, whatever the number of points.
+    ``author`` None keeps each source's author. Returns ``{source id: copy}``; callers write
+    their own audit entries (one per register)."""
     sources = list(points)
+    if not sources:
+        return {}
     copies = RiskPoint.objects.bulk_create(
         RiskPoint(
             institution_id=p.institution_id,
@@ -164,6 +169,7 @@ def risk_points_copy(*, points: Iterable[RiskPoint], year: int, state: str, carr
             level_id=p.level_id,
             state=state,
             carried_from_id=p.pk if carried else None,
+            carried_unfiled=carried and carried_unfiled,
             created_by=author if author is not None else p.created_by,
         )
         for p in sources

@@ -257,7 +257,8 @@ class Scene:
     @cached_property
     def cycle(self) -> Cycle:
         """Bureau A's cycle of 2026, launched by its discipline office, with its tasks."""
-        cycle = cycle_launch(by=self.w.discipline, institution=self.w.a, year=2026)
+        launched_on = datetime.date(2026, 1, 15)  # before the first deadline of the default phases
+        cycle = cycle_launch(by=self.w.discipline, institution=self.w.a, year=2026, today=launched_on)
         cycle_generate_tasks(cycle_id=cycle.pk)
         return cycle
 
@@ -683,10 +684,25 @@ CYCLE = [
     ),
     Case(
         "cycle_close",
-        "close the cycle",
+        "close page",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect({"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+    ),
+    Case(
+        "cycle_close",
+        "close while unfiled, no reason",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect(refused={"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+    ),
+    Case(
+        "cycle_close",
+        "close with a reason",
         "post",
         lambda s: f"/cycles/{s.cycle.pk}/close/",
         expect({"discipline"}, status=302, forbidden=CYCLE_VIEWERS - {"discipline"}),
+        data=lambda s: {"reason": "乙局机构改革，未能按期归档"},
         effect=writes(AUDIT, updated=["assessments.Cycle"], then=_cycle_closed),
     ),
     Case(

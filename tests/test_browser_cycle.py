@@ -1,6 +1,7 @@
-"""In Chromium: the discipline office launches a cycle, the next scan runs (what beat does every
-few minutes), a holder sees the task and its reminder under My tasks, and doing the real work —
-recording how a control ran — marks the task done."""
+"""In Chromium: the discipline office launches a cycle late (confirmed: a grace period holds the
+reminders back), the scan after the grace runs (what beat does every few minutes), a holder sees
+the task and its reminder under My tasks, and doing the real work — recording how a control ran —
+marks the task done."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from assessments.completion import with_done
-from assessments.models import Cycle, Task
+from assessments.models import Cycle, Notification, Task
 from conftest import PASSWORD
 from controls.models import Control
 from risk_registry.models import RiskPoint, RiskPointState
@@ -40,17 +41,31 @@ def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, pa
     log_in(page, live_server, "discipline")
     page.click("[data-testid=nav-cycles]")
     page.click("[data-testid=launch-cycle]")
+    page.fill("#id_year", str(today.year + 1))  # the phase dates follow the chosen year
+    page.locator("#id_year").dispatch_event("change")
+    expect(page.locator("#id_phase_2_starts_on")).to_have_value(f"{today.year + 1}-04-01")
+    page.fill("#id_year", str(today.year))
+    page.locator("#id_year").dispatch_event("change")
+    expect(page.locator("#id_phase_2_starts_on")).to_have_value(f"{today.year}-04-01")
     page.fill("#id_name", "甲局年度廉政风险防控")
     for n, (start, due) in enumerate(PHASES, start=1):
         page.fill(f"#id_phase_{n}_starts_on", (today + datetime.timedelta(days=start)).isoformat())
         page.fill(f"#id_phase_{n}_due_on", (today + datetime.timedelta(days=due)).isoformat())
     page.click("[data-testid=cycle-form] button[type=submit]")
+    expect(page.locator("[data-testid=late-errors]")).to_be_visible()  # the self-checks' dates are past
+    assert not Cycle.objects.exists()
+    page.check("#id_confirm_late")
+    page.click("[data-testid=cycle-form] button[type=submit]")
     expect(page.locator("h1")).to_contain_text("甲局年度廉政风险防控")
     expect(page.locator("[data-testid=generating]")).to_be_visible()
+    expect(page.locator("[data-testid=grace]")).to_be_visible()
     cycle = Cycle.objects.get(name="甲局年度廉政风险防控")
     assert cycle.institution == w.a
 
-    call_command("run_deadline_scan")  # beat's next scan: generates the tasks, sends the reminders
+    call_command("run_deadline_scan")  # beat's next scan: generates the tasks; the grace holds reminders back
+    assert not Notification.objects.exists()
+    after_grace = cycle.grace_until + datetime.timedelta(days=1)
+    call_command("run_deadline_scan", "--now", f"{after_grace.isoformat()}T09:00")
 
     page.reload()
     expect(page.locator("[data-testid=board]")).to_contain_text("审批科")

@@ -138,7 +138,7 @@ def due_tomorrow(transactional_db, world, monkeypatch):
     world.holder2.email = "holder2@example.gov"
     world.holder2.save()
     monkeypatch.setattr(services, "enqueue_on_commit", lambda *args: None)
-    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026)
+    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026, today=datetime.date(2026, 1, 15))
     monkeypatch.undo()
     services.cycle_generate_tasks(cycle_id=cycle.pk)
     today = timezone.localdate()
@@ -178,7 +178,8 @@ def test_redis_unreachable_pages_work_and_missed_reminders_go_out_once_after(due
         for url in ("/cycles/", f"/cycles/{cycle.pk}/", "/tasks/", "/"):
             assert client.get(url).status_code == 200, url
         client.force_login(world.outsider)  # launching enqueues the generation: the broker refuses it
-        response = client.post("/cycles/new/", launch_form(world.b.pk, 2026))
+        # 2026's default deadlines are past by now: the launch is confirmed late (and gets a grace)
+        response = client.post("/cycles/new/", launch_form(world.b.pk, 2026) | {"confirm_late": "on"})
         assert response.status_code == 302, response.content.decode()[:2000]
         launched = Cycle.objects.get(institution=world.b, year=2026)
         assert launched.tasks_generated_at is None

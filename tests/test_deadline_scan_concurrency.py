@@ -42,7 +42,7 @@ def busy_cycle(transactional_db, world, monkeypatch):
         user.email = f"{user.username}@example.gov"
         user.save()
     grow(world, 150)
-    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026)
+    cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026, today=datetime.date(2026, 1, 15))
     services.cycle_generate_tasks(cycle_id=cycle.pk)
     return world, cycle
 

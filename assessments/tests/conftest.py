@@ -16,12 +16,15 @@ from django.utils import timezone
 from assessments.models import Task
 from assessments.services import cycle_generate_tasks, cycle_launch
 
+LAUNCHED_ON = datetime.date(2026, 1, 15)
+
 
 def at(day: str, hour: int = 9) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.fromisoformat(day).replace(hour=hour))
 
 
 def launch(world, institution=None, year: int = 2026, **kwargs):
+    kwargs.setdefault("today", LAUNCHED_ON)  # before the first deadline of the default phases
     cycle = cycle_launch(by=world.discipline, institution=institution or world.a, year=year, **kwargs)
     cycle_generate_tasks(cycle_id=cycle.pk)
     cycle.refresh_from_db()

@@ -19,7 +19,7 @@ from assessments.services import (
     default_phases,
     self_assessment_submit,
 )
-from assessments.tests.conftest import launch, task
+from assessments.tests.conftest import LAUNCHED_ON, launch, task
 from controls.models import Control, ControlRun
 from controls.services import control_run_record
 from positions.models import Holding
@@ -54,9 +54,9 @@ def test_only_the_institutions_own_office_launches(world, persona):
 
 def test_superior_launches_for_the_county_and_overlap_is_refused(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
-        cycle_launch(by=world.superior, institution=world.county, year=2026)
+        cycle_launch(by=world.superior, institution=world.county, year=2026, today=LAUNCHED_ON)
         with pytest.raises(ValidationError):
-            cycle_launch(by=world.discipline, institution=world.a, year=2026)  # covered by the county's
+            cycle_launch(by=world.discipline, institution=world.a, year=2026, today=LAUNCHED_ON)  # the county's
 
 
 def test_names_dates_and_schedule_are_the_cycles_own(world, django_capture_on_commit_callbacks):
@@ -68,7 +68,12 @@ def test_names_dates_and_schedule_are_the_cycles_own(world, django_capture_on_co
     assert task(cycle, Task.Kind.DEPT_REVIEW, department=world.dept).due_on == datetime.date(2026, 6, 10)
     with pytest.raises(ValidationError):
         cycle_launch(
-            by=world.outsider, institution=world.b, year=2026, supervisor_after_days=5, discipline_after_days=2
+            by=world.outsider,
+            institution=world.b,
+            year=2026,
+            supervisor_after_days=5,
+            discipline_after_days=2,
+            today=LAUNCHED_ON,
         )
 
 

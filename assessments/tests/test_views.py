@@ -80,6 +80,7 @@ PAGES = [
     ("board, department", "head", lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a&department={w.dept.pk}"),
     ("control runs", "holder", lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/"),
     ("year changes", "discipline", lambda w, c: f"/cycles/{c.pk}/changes/bureau-a/"),
+    ("close page", "discipline", lambda w, c: f"/cycles/{c.pk}/close/"),
     ("self-assessment", "principal", lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/"),
 ]
 

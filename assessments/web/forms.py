@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Cycle
-from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases
+from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases, phases_check_year
 from risk_registry.organisation.models import Institution
 
 
@@ -31,6 +31,11 @@ class CycleForm(forms.Form):
     discipline_after_days = forms.IntegerField(
         label=_("Tell the discipline office, days overdue"), min_value=1, initial=7
     )
+    confirm_late = forms.BooleanField(
+        label=_("Launch late: some deadlines are already past"),
+        required=False,
+        help_text=_("Tasks already due get a grace period before any reminder or escalation."),
+    )
 
     def __init__(self, *args, institutions=None, year: int, cycle: Cycle | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -45,7 +50,7 @@ class CycleForm(forms.Form):
                 self.fields["institution"].initial = first_two[0].pk
             specs = default_phases(year)
         else:
-            del self.fields["institution"], self.fields["year"]
+            del self.fields["institution"], self.fields["year"], self.fields["confirm_late"]
             self.initial.update(
                 name=cycle.name,
                 reminder_days=", ".join(str(d) for d in cycle.reminder_days),
@@ -69,12 +74,35 @@ class CycleForm(forms.Form):
     def clean_reminder_days(self) -> list[int]:
         return _days(self.cleaned_data["reminder_days"])
 
+    def clean(self) -> dict[str, Any]:
+        """The phases must belong to the cycle's year: the error stands on the first phase's dates."""
+        data = super().clean() or {}
+        year = self.cycle.year if self.cycle is not None else data.get("year")
+        parts = ("name", "starts_on", "due_on")
+        fields = [f"phase_{n}_{part}" for n in range(1, len(DEFAULT_PHASES) + 1) for part in parts]
+        if year and all(name in data for name in fields):
+            try:
+                phases_check_year(year, self.phases())
+            except ValidationError as error:
+                self.add_error("phase_1_starts_on", error)
+        return data
+
     def phases(self) -> list[PhaseSpec]:
         data = self.cleaned_data
         return [
             PhaseSpec(kind, data[f"phase_{n}_name"], data[f"phase_{n}_starts_on"], data[f"phase_{n}_due_on"])
             for n, (kind, *_rest) in enumerate(DEFAULT_PHASES, start=1)
         ]
+
+
+class CycleCloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing before every register is filed"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required only while some institutions have not filed; recorded in the audit trail."),
+    )
 
 
 class SelfAssessmentForm(forms.Form):

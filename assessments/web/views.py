@@ -14,8 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assessments import access as cycle_access
 from assessments import selectors, services
 from assessments.models import SelfAssessment
-from assessments.web.forms import CycleForm, SelfAssessmentForm
+from assessments.web.forms import CycleCloseForm, CycleForm, SelfAssessmentForm
 from risk_registry import access
+from risk_registry.selectors import current_year
 
 
 def _cycle_or_404(request: HttpRequest, pk: int):
@@ -50,7 +51,10 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 def cycle_launch(request: HttpRequest) -> HttpResponse:
     institutions = cycle_access.cycle_launch_institutions(request.user)
     access.require(institutions.exists())
-    form = CycleForm(request.POST or None, institutions=institutions, year=timezone.localdate().year)
+    # The launch form's dates follow the chosen year; anything else than a year opens this year's.
+    asked = request.GET.get("year", "")
+    year = int(asked) if asked.isascii() and asked.isdigit() and 2000 <= int(asked) <= 2100 else current_year()
+    form = CycleForm(request.POST or None, institutions=institutions, year=year)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -63,9 +67,10 @@ def cycle_launch(request: HttpRequest) -> HttpResponse:
                 reminder_days=data["reminder_days"],
                 supervisor_after_days=data["supervisor_after_days"],
                 discipline_after_days=data["discipline_after_days"],
+                confirm_late=data["confirm_late"],
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            form.add_error("confirm_late" if error.code == "late" else None, error)
         else:
             messages.success(request, _("The cycle was launched; its tasks are being generated."))
             return redirect("cycle_board", pk=cycle.pk)
@@ -117,21 +122,26 @@ def cycle_board(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """The close page says who has not filed and what will be carried over; the POST closes."""
     cycle = _cycle_or_404(request, pk)
-    access.require(cycle_access.can_manage_cycle(request.user, cycle))
-    try:
-        result = services.cycle_close(by=request.user, cycle=cycle)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request,
-            _("The cycle was closed: %(points)d points with %(controls)d controls carried over to %(year)d.")
-            % {"points": result.points, "controls": result.controls, "year": cycle.year + 1},
-        )
-    return redirect("cycle_board", pk=cycle.pk)
+    access.require(cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running)
+    form = CycleCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = services.cycle_close(by=request.user, cycle=cycle, force_reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error("reason" if getattr(error, "code", None) == "unfiled" else None, error)
+        else:
+            messages.success(
+                request,
+                _("The cycle was closed: %(points)d points with %(controls)d controls carried over to %(year)d.")
+                % {"points": result.points, "controls": result.controls, "year": cycle.year + 1},
+            )
+            return redirect("cycle_board", pk=cycle.pk)
+    preview = services.cycle_rollover_preview(cycle)
+    return render(request, "assessments/cycle_close.html", {"cycle": cycle, "form": form, "preview": preview})
 
 
 @require_http_methods(["GET", "POST"])

@@ -172,6 +172,8 @@ RISK_REGISTRY_CYCLE_REMINDER_DAYS = (7, 1)
 RISK_REGISTRY_CYCLE_SUPERVISOR_AFTER_DAYS = 1
 RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
+# A cycle launched after some of its deadlines (confirmed) counts no task as due for this many days.
+RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS

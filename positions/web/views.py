@@ -26,6 +26,7 @@ from positions.web.forms import PowerItemForm, PowerRetireForm, RotationForm, St
 from risk_registry import access
 from risk_registry import services as register_services
 from risk_registry.organisation.models import AuditEntry, Institution
+from risk_registry.selectors import current_year
 from risk_registry.web.pagination import keyset_page
 
 
@@ -41,12 +42,11 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("category")
         .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order")))
     )
-    risk_points = (
-        access.risk_points_visible_to(request.user)
-        .filter(position=position)
-        .select_related("risk_type", "level")
-        .prefetch_related("controls")[:200]
-    )
+    visible = access.risk_points_visible_to(request.user).filter(position=position)
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else current_year()
+    years = sorted({year, *visible.order_by().values_list("year", flat=True).distinct()}, reverse=True)
+    risk_points = visible.filter(year=year).select_related("risk_type", "level").prefetch_related("controls")[:200]
     return render(
         request,
         "positions/position_detail.html",
@@ -55,6 +55,8 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "holdings": holdings,
             "power_items": power_items,
             "risk_points": risk_points,
+            "year": year,
+            "years": years,
             "can_add": access.can_add_risk_point_to_position(request.user, position),
         },
     )
@@ -135,7 +137,7 @@ def _item_or_404(request: HttpRequest, pk: int) -> PowerItem:
 def power_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _item_or_404(request, pk)
     steps = list(item.steps.select_related("handling_position__department").order_by("order"))
-    year = timezone.localdate().year
+    year = current_year()
     points = (
         access.risk_points_visible_to(request.user)
         .filter(process_step__power_item=item, year=year)

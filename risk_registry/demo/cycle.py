@@ -45,7 +45,10 @@ def demo_cycle_seed(*, root_code: str, year: int, today: datetime.date | None = 
         PhaseSpec(kind, name, today + datetime.timedelta(days=start), today + datetime.timedelta(days=end))
         for kind, name, start, end in DEMO_PHASES
     ]
-    cycle = cycle_launch(by=office.user, institution=root, year=year, phases=phases, enqueue=False)
+    # Launched the day its first phase began, as the story goes: its deadlines were ahead then.
+    cycle = cycle_launch(
+        by=office.user, institution=root, year=year, phases=phases, today=phases[0].starts_on, enqueue=False
+    )
     cycle_generate_tasks(cycle_id=cycle.pk)
     deadline_scan()
     return cycle

@@ -90,6 +90,14 @@ class RiskPoint(models.Model):
         verbose_name=_("carried over from"),
         help_text=_("Last year's point this one was carried over from for re-checking (PDCA)."),
     )
+    carried_unfiled = models.BooleanField(
+        _("carried from an unfiled register"),
+        default=False,
+        help_text=_(
+            "Carried over from a register that was never filed: the year was closed by force, and this "
+            "point is its last approved state."
+        ),
+    )
     needs_regrading = models.BooleanField(_("needs re-grading"), default=False, db_index=True)
     regrading_reason = models.CharField(_("re-grading reason"), max_length=255, blank=True)
     version = models.PositiveIntegerField(

@@ -14,7 +14,7 @@ from risk_registry.models import RiskPointState
 from risk_registry.organisation.models import Institution, RiskType
 from risk_registry.organisation.presets import RISK_TYPES
 from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
-from risk_registry.selectors import RiskPointFilters
+from risk_registry.selectors import RiskPointFilters, current_year
 from risk_registry.web.forms.points import ControlFormSet, RiskPointForm, control_changes
 
 # --- RiskPointForm --------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def test_filter_form_with_an_unknown_institution_code_selects_nothing(world):
     form = _filter_form(world, "superior", {"institution": "no-such-unit"})
 
     assert form.selected_institution is None
-    assert form.filters() == RiskPointFilters(institution=None)
+    assert form.filters() == RiskPointFilters(institution=None, year=current_year())
     assert not form.fields["department"].queryset.exists()
 
 
@@ -218,7 +218,13 @@ def test_filter_form_refuses_a_department_of_another_institution(world):
     form = _filter_form(world, "superior", {"institution": "bureau-a", "department": world.dept_b.pk})
 
     assert not form.is_valid()
-    assert form.filters() == RiskPointFilters(institution=world.a)
+    assert form.filters() == RiskPointFilters(institution=world.a, year=current_year())
+
+
+def test_filter_form_opens_on_the_current_year_and_an_empty_year_means_every_year(world):
+    assert _filter_form(world, "superior", {}).filters().year == current_year()
+    assert _filter_form(world, "superior", {"year": "2025"}).filters().year == 2025
+    assert _filter_form(world, "superior", {"year": ""}).filters().year is None
 
 
 def test_filter_form_without_selection_offers_generic_ranks(world):

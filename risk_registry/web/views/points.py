@@ -11,7 +11,6 @@ from django.db import DatabaseError, connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -36,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context = selectors.home_for(user=request.user, year=timezone.localdate().year)
+    context = selectors.home_for(user=request.user, year=selectors.current_year())
     return render(request, "risk_registry/home.html", context)
 
 
@@ -159,7 +158,7 @@ def _risk_point_form_page(request, *, institution, department, position, risk_po
                         by=request.user,
                         department=department,
                         position=position,
-                        year=timezone.localdate().year,
+                        year=selectors.current_year(),
                         fields=form.cleaned_data,
                         controls=control_changes(formset),
                     )
