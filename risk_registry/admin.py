@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
 
-from risk_registry.models import RiskPoint
+from risk_registry.models import DecisionRules, RiskPoint
 from risk_registry.organisation.models import (
     AuditEntry,
     Department,
@@ -95,10 +95,20 @@ class RiskPointAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(DecisionRules)
+class DecisionRulesAdmin(admin.ModelAdmin):
+    """For the site's administrators; a discipline office sets its rules on the register page
+    (audited there through ``registers.decision_rules_update``)."""
+
+    list_display = ("institution", "team_size", "quorum", "majority", "updated_at")
+    raw_id_fields = ("institution",)
+    list_select_related = ("institution",)
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor", "action", "target_type", "target_id", "institution", "summary")
-    list_filter = ("action",)
+    list_display = ("at", "actor", "actor_kind", "action", "target_type", "target_id", "institution", "summary")
+    list_filter = ("action", "actor_kind")
     list_select_related = ("actor", "institution")
     show_full_result_count = False
 

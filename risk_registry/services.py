@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from controls.models import Control
 from controls.services import control_apply_changes
@@ -19,6 +20,11 @@ from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Department, Institution
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
+
+# A write based on an old copy of a point is refused with this message, in the user's language.
+STALE_POINT_MESSAGE = gettext_lazy(
+    "This risk point has just been changed by someone else. Reload the page, check the changes and try again."
+)
 
 RISK_POINT_FIELDS = (
     "risk_type",
@@ -106,11 +112,20 @@ def risk_point_create(
 
 @transaction.atomic
 def risk_point_update(
-    *, by, risk_point: RiskPoint, fields: dict[str, Any], controls: Iterable[dict[str, Any]] = ()
+    *,
+    by,
+    risk_point: RiskPoint,
+    fields: dict[str, Any],
+    controls: Iterable[dict[str, Any]] = (),
+    version: int | None = None,
 ) -> RiskPoint:
-    """Edit a draft. The row is locked so that two editors cannot interleave their changes."""
+    """Edit a draft. The row is locked so that two editors cannot interleave their changes, and
+    ``version`` (the one the editor loaded) must still be current: the second of two editors who
+    opened the same draft is told so instead of overwriting the first. Every edit bumps it."""
     risk_point = RiskPoint.objects.select_for_update().select_related("institution", "level").get(pk=risk_point.pk)
     access.require(access.can_edit_risk_point(by, risk_point))
+    if version is not None and version != risk_point.version:
+        raise ValidationError(STALE_POINT_MESSAGE)
     values = {name: fields[name] for name in RISK_POINT_FIELDS if name in fields}
     _check_placement(
         institution=risk_point.institution,
@@ -127,8 +142,11 @@ def risk_point_update(
     if level.pk != risk_point.level_id:
         changes["level"] = [risk_point.level.name, level.name]
         risk_point.level = level
-    if changes:
+    controls = [c for c in controls if c.get("id") or (c.get("measure") or "").strip()]  # blank rows are no edit
+    if changes or controls:
+        risk_point.version += 1  # read under the row lock
         risk_point.save()
+    if changes:
         audit_record(
             actor=by,
             action="risk_point.update",

@@ -346,6 +346,23 @@ def point_form(scene: Scene, description: str) -> dict:
     }
 
 
+def decision_form(scene: Scene, points: list[int]) -> dict:
+    """A complete meeting record of bureau A's leadership that passes (two present, two for)."""
+    return {
+        "kind": "approval",
+        "meeting": "党组会",
+        "meeting_kind": "party_group",
+        "held_on": "2026-01-05",
+        "participants": "周局长、孙副局长",
+        "present": 2,
+        "votes_for": 2,
+        "votes_against": 0,
+        "votes_abstaining": 0,
+        "decision": "同意",
+        "points": points,
+    }
+
+
 def cycle_form(scene: Scene, *, institution=None, year: int = 2027) -> dict:
     data = {
         "name": "年度排查",
@@ -498,6 +515,15 @@ WORKFLOW = [
         effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.REVIEWED)),
     ),
     Case(
+        "risk_point_step",
+        "withdraw submitted",
+        "post",
+        lambda s: f"/risks/{s.w.submitted.pk}/step/withdraw/",
+        expect({"holder"}, status=302, forbidden={"head"} | OVERSIGHT_A),
+        data=lambda s: {"version": s.w.submitted.version},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.DRAFT)),
+    ),
+    Case(
         "risk_point_propose",
         "propose raising",
         "post",
@@ -562,10 +588,27 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
         expect({"leader", "principal"}, status=302, forbidden=SEES_A - {"leader", "principal"}),
-        data=lambda s: {"kind": "approval", "meeting": "党组会", "held_on": "2026-01-05"},
+        data=lambda s: decision_form(s, [s.w.submitted.pk]),
         effect=writes(
             "risk_registry.Decision", AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.APPROVED)
         ),
+    ),
+    Case(
+        "register_decide",
+        "approve register, nothing waiting",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/decide/",
+        expect(refused={"leader", "principal"}, forbidden=SEES_A - {"leader", "principal"}),
+        data=lambda s: decision_form(s, []),
+    ),
+    Case(
+        "register_rules",
+        "decision rules",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/rules/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"team_size": 7, "quorum": "more_than_half", "majority": "majority_of_present"},
+        effect=writes("risk_registry.DecisionRules", AUDIT),
     ),
     Case(
         "register_publish",

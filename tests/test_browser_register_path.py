@@ -33,9 +33,15 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     RiskPoint.objects.filter(institution=w.a).exclude(pk=w.draft.pk).update(year=2025)
     register_url = f"{base}/registers/bureau-a/2026/"
 
-    # 1. The holder submits the self-report.
+    # 1. The holder submits the self-report, withdraws it (the department has not acted yet) and
+    #    submits it again.
     login(page, base, "holder")
     page.goto(f"{base}/risks/{w.draft.pk}/")
+    page.click("[data-step=submit]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    page.click("[data-step=withdraw]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    assert RiskPoint.objects.get(pk=w.draft.pk).state == S.DRAFT
     page.click("[data-step=submit]")
     expect(page.locator(".alert-success")).to_be_visible()
 
@@ -55,16 +61,38 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     page.click("[data-testid=batch-define]")
     page.select_option(f"select[name=likelihood_{w.draft.pk}]", "2")
     page.select_option(f"select[name=severity_{w.draft.pk}]", "2")
+    page.click("[data-testid=batch-submit]")  # an override without a reason is refused
+    expect(page.locator(".alert-danger")).to_contain_text("改定理由")
+    page.select_option(f"select[name=likelihood_{w.draft.pk}]", "2")
+    page.select_option(f"select[name=severity_{w.draft.pk}]", "2")
+    page.fill(f"input[name=reason_{w.draft.pk}]", "已有双人审核，发生概率不高")
     page.click("[data-testid=batch-submit]")
     expect(page.locator("[data-state=defined]")).to_have_text("1")
 
-    # 4. Leadership approves the register in one recorded decision.
+    # 4. Leadership records a vote that fails (nothing changes), then one that passes. The form
+    #    lists the point it covers.
     login(page, base, "leader")
     page.goto(register_url)
-    page.fill("[data-testid=approve-card] input[name=meeting]", "2026年第3次局党组会议")
-    page.fill("[data-testid=approve-card] textarea[name=participants]", "周局长、孙副局长、钱纪检")
-    page.click("[data-testid=approve]")
+    expect(page.locator("[data-testid=approve-points]")).to_contain_text("审批中吃拿卡要")
+
+    def vote(meeting: str, votes_for: str, against: str) -> None:
+        card = "[data-testid=approve-card]"
+        page.fill(f"{card} input[name=meeting]", meeting)
+        page.select_option(f"{card} select[name=meeting_kind]", "party_group")
+        page.fill(f"{card} textarea[name=participants]", "周局长、孙副局长")
+        page.fill(f"{card} input[name=present]", "2")
+        page.fill(f"{card} input[name=votes_for]", votes_for)
+        page.fill(f"{card} input[name=votes_against]", against)
+        page.fill(f"{card} input[name=votes_abstaining]", "0")
+        page.fill(f"{card} textarea[name=decision]", "审定所列风险点等级")
+        page.click("[data-testid=approve]")
+
+    vote("2026年第2次局党组会议", "1", "1")
+    expect(page.locator("[data-outcome=not_passed]")).to_be_visible()
+    expect(page.locator("[data-state=defined]")).to_have_text("1")
+    vote("2026年第3次局党组会议", "2", "0")
     expect(page.locator("[data-state=approved]")).to_have_text("1")
+    expect(page.locator("[data-outcome=passed]")).to_be_visible()
 
     # 5. The discipline office publishes it for notice, anonymous comments allowed.
     login(page, base, "discipline")

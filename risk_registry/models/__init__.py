@@ -1,10 +1,11 @@
 """Models of the register: risk points, and the register they are approved, published and filed in."""
 
-from .register import Decision, LevelProposal, NoticeComment, Register, RegisterVersion
+from .register import Decision, DecisionRules, LevelProposal, NoticeComment, Register, RegisterVersion
 from .risk import FoundBy, RiskPoint, RiskPointState
 
 __all__ = [
     "Decision",
+    "DecisionRules",
     "FoundBy",
     "LevelProposal",
     "NoticeComment",

@@ -31,24 +31,103 @@ class Register(models.Model):
         return f"{self.institution} {self.year}"
 
 
+class DecisionRules(models.Model):
+    """How an institution's meetings decide: who must be present and what passes.
+
+    The default follows the usual rule of a Party group meeting (民主集中制): a quorum of more
+    than half of the leadership team, and a decision passes with more than half of those present
+    voting for it. Edited by the discipline office; read by ``register_decide``.
+    """
+
+    class Quorum(models.TextChoices):
+        MORE_THAN_HALF = "more_than_half", _("More than half of the leadership team present")
+        TWO_THIRDS = "two_thirds", _("At least two thirds of the leadership team present")
+
+    class Majority(models.TextChoices):
+        MAJORITY_OF_PRESENT = "majority_of_present", _("More than half of those present vote for")
+        TWO_THIRDS_OF_PRESENT = "two_thirds_of_present", _("At least two thirds of those present vote for")
+        MORE_FOR_THAN_AGAINST = "more_for_than_against", _("More votes for than against")
+
+    institution = models.OneToOneField(
+        "organisation.Institution",
+        on_delete=models.CASCADE,
+        related_name="decision_rules",
+        verbose_name=_("institution"),
+    )
+    team_size = models.PositiveSmallIntegerField(
+        _("members of the leadership team"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the leaders and principal leader recorded in the system."),
+    )
+    quorum = models.CharField(_("quorum"), max_length=24, choices=Quorum.choices, default=Quorum.MORE_THAN_HALF)
+    majority = models.CharField(
+        _("majority"), max_length=24, choices=Majority.choices, default=Majority.MAJORITY_OF_PRESENT
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("decision rules")
+        verbose_name_plural = _("decision rules")
+
+    def __str__(self) -> str:
+        return f"{self.institution_id}: {self.quorum} / {self.majority}"
+
+    def has_quorum(self, *, present: int, team: int) -> bool:
+        if self.quorum == self.Quorum.TWO_THIRDS:
+            return present * 3 >= team * 2
+        return present * 2 > team
+
+    def passes(self, *, present: int, votes_for: int, votes_against: int) -> bool:
+        if self.majority == self.Majority.TWO_THIRDS_OF_PRESENT:
+            return votes_for * 3 >= present * 2
+        if self.majority == self.Majority.MORE_FOR_THAN_AGAINST:
+            return votes_for > votes_against
+        return votes_for * 2 > present
+
+
 class Decision(models.Model):
-    """A meeting that decided on points: democratic appraisal (民主评议) or leadership approval (审定)."""
+    """A meeting that decided on points: democratic appraisal (民主评议) or leadership approval (审定).
+
+    The record is the evidence of the meeting: who was present, how they voted, what was decided,
+    and exactly which points it covered (``points``, set once when the decision is recorded). A
+    decision that did not pass (``outcome`` not_passed) is kept too, and moved no point.
+    """
 
     class Kind(models.TextChoices):
         APPRAISAL = "appraisal", _("Democratic appraisal")
         APPROVAL = "approval", _("Leadership approval")
+
+    class MeetingKind(models.TextChoices):
+        PARTY_COMMITTEE = "party_committee", _("Party committee meeting")
+        PARTY_GROUP = "party_group", _("Party group meeting")
+        LEADERSHIP_TEAM = "leadership_team", _("Leadership team meeting")
+        EXECUTIVE = "executive", _("Executive meeting")
+        APPRAISAL = "appraisal", _("Democratic appraisal meeting")
+        OTHER = "other", _("Other meeting")
+
+    class Outcome(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        NOT_PASSED = "not_passed", _("Not passed")
 
     register = models.ForeignKey(
         Register, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("register")
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     meeting = models.CharField(_("meeting"), max_length=200)
+    meeting_kind = models.CharField(
+        _("kind of meeting"), max_length=24, choices=MeetingKind.choices, default=MeetingKind.OTHER
+    )
     held_on = models.DateField(_("held on"))
     participants = models.TextField(_("participants"), blank=True)
+    present = models.PositiveIntegerField(_("present"), null=True, blank=True)
+    team_size = models.PositiveIntegerField(_("members of the leadership team"), null=True, blank=True)
     votes_for = models.PositiveIntegerField(_("votes for"), null=True, blank=True)
     votes_against = models.PositiveIntegerField(_("votes against"), null=True, blank=True)
     votes_abstaining = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
     decision = models.TextField(_("decision"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PASSED)
+    rules = models.JSONField(_("rules applied"), default=dict, blank=True)
     points = models.ManyToManyField("risk_registry.RiskPoint", related_name="decisions", verbose_name=_("risk points"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
@@ -62,6 +141,10 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return self.meeting
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == self.Outcome.PASSED
 
 
 class NoticeComment(models.Model):

@@ -101,7 +101,10 @@ class RiskPoint(models.Model):
     needs_regrading = models.BooleanField(_("needs re-grading"), default=False, db_index=True)
     regrading_reason = models.CharField(_("re-grading reason"), max_length=255, blank=True)
     version = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Bumped by every transition: a stale form is refused."
+        _("version"),
+        default=0,
+        editable=False,
+        help_text="Bumped by every write (edit, transition, accepted proposal): a stale form is refused.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")

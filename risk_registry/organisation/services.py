@@ -13,6 +13,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
 from risk_registry.organisation.models import (
+    ActorKind,
     AuditEntry,
     Department,
     GradeLevel,
@@ -44,10 +45,13 @@ def audit_record(
     institution: Institution | None = None,
     summary: str = "",
     changes: dict[str, Any] | None = None,
+    actor_kind: str = ActorKind.PERSON,
 ) -> AuditEntry:
-    """Append one audit entry; call inside the transaction of the change it records."""
+    """Append one audit entry; call inside the transaction of the change it records. A scheduled
+    task passes ``actor=None, actor_kind=ActorKind.SYSTEM``: it never borrows a person's name."""
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
+        actor_kind=actor_kind,
         action=action,
         target_type=target._meta.label_lower,
         target_id=target.pk,

@@ -33,6 +33,7 @@ EXTRA_LABELS = {
     "controls": _("controls"),
     "decision": _("decision"),
     "meeting": _("meeting"),
+    "override": _("level set other than proposed"),
 }
 
 

@@ -13,6 +13,7 @@ from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskP
 from risk_registry.models import RiskPointState as S
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.workflow import registers
+from risk_registry.workflow.registers import Vote
 from risk_registry.workflow.snapshots import content_hash
 from risk_registry.workflow.transitions import Change, transition_apply
 
@@ -34,6 +35,7 @@ def _advance(world, *points, to: str):
         held_on=timezone.localdate(),
         participants="周局长、孙副局长",
         decision="同意",
+        vote=Vote(present=2, votes_for=2, against=0, abstaining=0),
     )
     if to == S.APPROVED:
         return register
@@ -72,6 +74,9 @@ def test_only_leadership_approves(world, a_points):
             kind=Decision.Kind.APPROVAL,
             meeting="x",
             held_on=timezone.localdate(),
+            participants="钱纪检",
+            decision="同意",
+            vote=Vote(1, 1, 0, 0),
         )
     assert not Decision.objects.exists()
 
@@ -85,6 +90,9 @@ def test_a_decision_in_the_future_is_refused(world, a_points):
             kind=Decision.Kind.APPROVAL,
             meeting="x",
             held_on=timezone.localdate() + datetime.timedelta(days=1),
+            participants="周局长、孙副局长",
+            decision="同意",
+            vote=Vote(2, 2, 0, 0),
         )
 
 
@@ -223,15 +231,24 @@ def test_the_scheduled_task_issues_due_registers(world, a_points):
     Register.objects.filter(pk=register.pk).update(notice_ends_on=timezone.localdate() - datetime.timedelta(days=1))
     assert task.apply().get() == 5
     assert task.apply().get() == 0
-    assert AuditEntry.objects.get(action="register.issue").actor is None  # the scheduler's own entry
-    assert AuditEntry.objects.filter(action="risk_point.issue", actor=world.discipline).count() == 5
+    # The scheduler's entries name the system, not a person who did nothing (issue 9, defect 8).
+    assert AuditEntry.objects.get(action="register.issue").actor_kind == "system"
+    issued = AuditEntry.objects.filter(action="risk_point.issue")
+    assert issued.count() == 5 and not issued.filter(actor__isnull=False).exists()
 
 
 def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
     register = _advance(world, *a_points, to=S.DEFINED)
     with pytest.raises(PermissionDenied):  # the discipline office records it, not leadership
         registers.register_decide(
-            by=world.leader, register=register, kind=Decision.Kind.APPRAISAL, meeting="x", held_on=timezone.localdate()
+            by=world.leader,
+            register=register,
+            kind=Decision.Kind.APPRAISAL,
+            meeting="x",
+            held_on=timezone.localdate(),
+            participants="全体职工代表",
+            decision="同意",
+            vote=Vote(20, 20, 0, 0),
         )
     with pytest.raises(ValidationError):
         registers.register_decide(
@@ -240,7 +257,9 @@ def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
             kind=Decision.Kind.APPRAISAL,
             meeting="民主评议会",
             held_on=timezone.localdate(),
-            votes=(-1, 0, 0),
+            participants="全体职工代表",
+            decision="同意",
+            vote=Vote(20, -1, 0, 0),
         )
     decision = registers.register_decide(
         by=world.discipline,
@@ -249,7 +268,8 @@ def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
         meeting="民主评议会",
         held_on=timezone.localdate(),
         participants="全体职工代表",
-        votes=(23, 1, 2),
+        decision="同意所列等级",
+        vote=Vote(26, 23, 1, 2),
     )
     assert (decision.votes_for, decision.votes_against, decision.votes_abstaining) == (23, 1, 2)
     assert set(registers.register_points(register).values_list("state", flat=True)) == {S.APPRAISED}
@@ -260,5 +280,8 @@ def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
         kind=Decision.Kind.APPROVAL,
         meeting="党组会",
         held_on=timezone.localdate(),
+        participants="周局长、孙副局长",
+        decision="同意",
+        vote=Vote(2, 2, 0, 0),
     )
     assert set(registers.register_points(register).values_list("state", flat=True)) == {S.APPROVED}

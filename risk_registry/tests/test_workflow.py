@@ -16,6 +16,7 @@ from risk_registry.workflow.transitions import TRANSITIONS, Change, WorkflowConf
 # Who may take each step on the world's submitted point of 审批岗 (bureau A), put in the source state.
 ALLOWED = {
     "submit": {"holder"},
+    "withdraw": {"holder"},
     "review": {"head", "discipline"},
     "return_to_author": {"head", "discipline"},
     "define": {"discipline"},
@@ -113,7 +114,9 @@ def test_define_overrides_the_proposed_level_and_records_both(world):
     point = _put(world.submitted, S.REVIEWED)
     assert point.level.name == "二级"
     [moved] = transition_apply(
-        by=world.discipline, name="define", changes=[Change(point_id=point.pk, likelihood=3, severity=3)]
+        by=world.discipline,
+        name="define",
+        changes=[Change(point_id=point.pk, likelihood=3, severity=3, reason="涉及大额资金")],
     )
     assert moved.level.name == "一级"
     assert AuditEntry.objects.latest("id").changes["level"] == ["二级", "一级"]
@@ -162,7 +165,7 @@ def test_a_batch_costs_the_same_queries_for_one_point_or_many(world):
         transition_apply(
             by=world.discipline,
             name="define",
-            changes=[Change(point_id=p.pk, likelihood=3, severity=3) for p in more],
+            changes=[Change(point_id=p.pk, likelihood=3, severity=3, reason="上调") for p in more],
         )
     assert len(many) == len(one)
     assert {p.level.name for p in RiskPoint.objects.filter(pk__in=[p.pk for p in more])} == {"一级"}

@@ -22,6 +22,7 @@ urlpatterns = [
     path("registers/<slug:code>/<int:year>/", wf.register_detail, name="register_detail"),
     path("registers/<slug:code>/<int:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
     path("registers/<slug:code>/<int:year>/decide/", wf.register_decide, name="register_decide"),
+    path("registers/<slug:code>/<int:year>/rules/", wf.register_rules, name="register_rules"),
     path("registers/<slug:code>/<int:year>/publish/", wf.register_publish, name="register_publish"),
     path("registers/<slug:code>/<int:year>/comment/", wf.register_comment, name="register_comment"),
     path("registers/<slug:code>/<int:year>/issue/", wf.register_issue, name="register_issue"),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
@@ -19,6 +20,7 @@ from controls.models import in_line_order
 from risk_registry import access
 from risk_registry.models import (
     Decision,
+    DecisionRules,
     LevelProposal,
     NoticeComment,
     Register,
@@ -26,11 +28,12 @@ from risk_registry.models import (
     RiskPoint,
     RiskPointState,
 )
-from risk_registry.organisation.models import Institution, Membership, Role
+from risk_registry.organisation.models import ActorKind, AuditEntry, Institution, Membership, Role
 from risk_registry.organisation.names import person
-from risk_registry.organisation.services import audit_record, grade_level_for
+from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
+from risk_registry.services import STALE_POINT_MESSAGE
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
-from risk_registry.workflow.transitions import Change, transition_apply
+from risk_registry.workflow.transitions import Change, WorkflowConflict, transition_apply
 
 S = RiskPointState
 DEFAULT_NOTICE_DAYS = 5
@@ -55,6 +58,79 @@ def _ids_in_states(register: Register, states: Iterable[str], point_ids: Iterabl
 # --- decisions ------------------------------------------------------------------------------
 
 
+def decision_rules_for(institution: Institution) -> DecisionRules:
+    """The institution's rules, or the default ones (unsaved) when it has set none."""
+    rules = DecisionRules.objects.filter(institution=institution).first()
+    return rules or DecisionRules(institution=institution)
+
+
+def leadership_team_size(institution: Institution, rules: DecisionRules | None = None) -> int:
+    """The size of the leadership team: as configured, else the leaders recorded in the system."""
+    rules = rules or decision_rules_for(institution)
+    if rules.team_size:
+        return rules.team_size
+    return (
+        Membership.objects.filter(institution=institution, role__in=(Role.LEADERSHIP, Role.PRINCIPAL))
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
+@transaction.atomic
+def decision_rules_update(
+    *, by, institution: Institution, team_size: int | None, quorum: str, majority: str
+) -> DecisionRules:
+    """The discipline office sets how the institution's meetings decide (audited)."""
+    access.require(access.is_discipline_office_for(by, institution))
+    if quorum not in DecisionRules.Quorum.values or majority not in DecisionRules.Majority.values:
+        raise ValidationError(_("Choose a quorum and a majority from the list."))
+    if team_size is not None and not 1 <= team_size <= 99:
+        raise ValidationError(_("The leadership team has from 1 to 99 members."))
+    rules, _created = DecisionRules.objects.select_for_update().get_or_create(institution=institution)
+    changes = apply_changes(rules, {"team_size": team_size, "quorum": quorum, "majority": majority})
+    if changes:
+        rules.save()
+        audit_record(
+            actor=by,
+            action="decision_rules.update",
+            target=rules,
+            institution=institution,
+            changes=changes,
+        )
+    return rules
+
+
+@dataclass(frozen=True)
+class Vote:
+    """The meeting's count: members present, votes for, against and abstaining."""
+
+    present: int
+    votes_for: int
+    against: int
+    abstaining: int
+
+
+def _check_vote(*, vote: Vote, approving: bool, team: int) -> None:
+    counts = (vote.present, vote.votes_for, vote.against, vote.abstaining)
+    if any(v is None for v in counts):
+        raise ValidationError(_("Record how many were present and how many voted for, against and abstained."))
+    if any(v < 0 for v in counts):
+        raise ValidationError(_("Vote counts cannot be negative."))
+    if vote.present < 1:
+        raise ValidationError(_("Record how many members were present."))
+    if vote.votes_for + vote.against + vote.abstaining > vote.present:
+        raise ValidationError(
+            _("%(votes)d votes were counted but only %(present)d members were present.")
+            % {"votes": vote.votes_for + vote.against + vote.abstaining, "present": vote.present}
+        )
+    if approving and vote.present > team:
+        raise ValidationError(
+            _("%(present)d members present, but the leadership team has %(team)d members.")
+            % {"present": vote.present, "team": team}
+        )
+
+
 @transaction.atomic
 def register_decide(
     *,
@@ -63,56 +139,101 @@ def register_decide(
     kind: str,
     meeting: str,
     held_on: datetime.date,
-    participants: str = "",
-    decision: str = "",
-    votes: tuple[int | None, int | None, int | None] = (None, None, None),
+    participants: str,
+    decision: str,
+    vote: Vote,
+    meeting_kind: str = Decision.MeetingKind.OTHER,
     point_ids: Iterable[int] | None = None,
 ) -> Decision:
-    """Record a meeting and move the points it covers: approval (审定) by leadership, or the
-    optional democratic appraisal (民主评议) recorded by the discipline office."""
+    """Record a meeting: approval (审定) by leadership, or the optional democratic appraisal
+    (民主评议) recorded by the discipline office. The institution's rules decide whether it passed
+    (approval: a quorum of the leadership team, and the majority); a decision that did not pass is
+    recorded as such and moves no point. ``point_ids`` are the points the recorder was shown: the
+    decision covers exactly those, and is refused if one of them has changed state meanwhile."""
+    register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
     approving = kind == Decision.Kind.APPROVAL
+    if kind not in Decision.Kind.values:
+        raise ValidationError(_("Unknown kind of decision."))
     allowed = (
         access.is_leadership_of(by, register.institution)
         if approving
         else access.is_discipline_office_for(by, register.institution)
     )
     access.require(allowed)
-    if not meeting.strip():
+    meeting, participants, decision = meeting.strip(), (participants or "").strip(), (decision or "").strip()
+    if not meeting:
         raise ValidationError(_("Name the meeting that decided."))
+    if meeting_kind not in Decision.MeetingKind.values:
+        raise ValidationError(_("Choose the kind of meeting."))
     if held_on > timezone.localdate():
         raise ValidationError(_("The meeting cannot be in the future."))
-    if any(v is not None and v < 0 for v in votes):
-        raise ValidationError(_("Vote counts cannot be negative."))
+    if not participants:
+        raise ValidationError(_("List the participants present."))
+    if not decision:
+        raise ValidationError(_("Write the decision as the meeting took it."))
+    rules = decision_rules_for(register.institution)
+    team = leadership_team_size(register.institution, rules)
+    _check_vote(vote=vote, approving=approving, team=team)
     sources = (S.DEFINED, S.APPRAISED) if approving else (S.DEFINED,)
-    ids = _ids_in_states(register, sources, point_ids)
-    if not ids:
+    waiting = _ids_in_states(register, sources, None)
+    if not waiting:
         raise ValidationError(_("No risk point of this register is waiting for this decision."))
+    if point_ids is None:
+        ids = waiting
+    else:
+        ids = sorted(set(point_ids))
+        if not ids:
+            raise ValidationError(_("Choose at least one risk point."))
+        gone = sorted(set(ids) - set(waiting))
+        if gone:
+            raise WorkflowConflict(
+                _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+                % {"points": "、".join(f"#{pk}" for pk in gone)}
+            )
+    quorate = not approving or rules.has_quorum(present=vote.present, team=team)
+    passed = quorate and rules.passes(present=vote.present, votes_for=vote.votes_for, votes_against=vote.against)
     record = Decision.objects.create(
         register=register,
         kind=kind,
-        meeting=meeting.strip(),
+        meeting=meeting,
+        meeting_kind=meeting_kind,
         held_on=held_on,
         participants=participants,
+        present=vote.present,
+        team_size=team if approving else None,
         decision=decision,
-        votes_for=votes[0],
-        votes_against=votes[1],
-        votes_abstaining=votes[2],
+        votes_for=vote.votes_for,
+        votes_against=vote.against,
+        votes_abstaining=vote.abstaining,
+        outcome=Decision.Outcome.PASSED if passed else Decision.Outcome.NOT_PASSED,
+        rules={"quorum": rules.quorum if approving else None, "majority": rules.majority, "quorate": quorate},
         recorded_by=by,
     )
     record.points.set(ids)
-    transition_apply(
-        by=by,
-        name="approve" if approving else "appraise",
-        changes=[Change(point_id=pk) for pk in ids],
-        action_data={"decision": record.pk, "meeting": record.meeting},
-    )
+    if passed:
+        transition_apply(
+            by=by,
+            name="approve" if approving else "appraise",
+            changes=[Change(point_id=pk) for pk in ids],
+            action_data={"decision": record.pk, "meeting": record.meeting},
+        )
+        action = "register.approve" if approving else "register.appraise"
+    else:
+        action = "register.not_passed"
     audit_record(
         actor=by,
-        action="register.approve" if approving else "register.appraise",
+        action=action,
         target=register,
         institution=register.institution,
         summary=f"{record.meeting} ({len(ids)})",
-        changes={"decision": record.pk, "points": len(ids)},
+        changes={
+            "decision": record.pk,
+            "kind": kind,
+            "points": ids,
+            "votes": [vote.votes_for, vote.against, vote.abstaining],
+            "present": vote.present,
+            "outcome": record.outcome,
+        },
     )
     return record
 
@@ -122,29 +243,67 @@ def register_decide(
 
 @transaction.atomic
 def notice_publish(
-    *, by, register: Register, days: int = DEFAULT_NOTICE_DAYS, allow_anonymous: bool = False
+    *, by, register: Register, days: int = DEFAULT_NOTICE_DAYS, allow_anonymous: bool = False, reason: str = ""
 ) -> Register:
-    """Publish the approved points inside the institution for ``days`` days (公示)."""
+    """Publish the approved points inside the institution for ``days`` days (公示).
+
+    A notice already published keeps its start; publishing again (newly approved points, or more
+    time for opinions) may only move its end later, never earlier — people were told until when
+    they may comment — and a later end needs a reason, audited as ``register.notice_extend``."""
     access.require(access.is_discipline_office_for(by, register.institution))
     if not 1 <= days <= 60:
         raise ValidationError(_("A notice period lasts from 1 to 60 days."))
     register = Register.objects.select_for_update(of=("self",)).get(pk=register.pk)
+    reason = (reason or "").strip()
     ids = _ids_in_states(register, (S.APPROVED,), None)
-    if not ids:
+    in_notice = register_points(register).filter(state=S.IN_NOTICE).exists()
+    current_end = register.notice_ends_on
+    running = in_notice and current_end is not None
+    if not ids and not running:
         raise ValidationError(_("No approved risk point to publish."))
-    transition_apply(by=by, name="publish", changes=[Change(point_id=pk) for pk in ids])
     today = timezone.localdate()
-    register.notice_starts_on, register.notice_ends_on = today, today + datetime.timedelta(days=days)
-    register.allow_anonymous_comments = allow_anonymous
+    ends_on = today + datetime.timedelta(days=days)
+    extended_from = None
+    if running and current_end is not None:
+        if ends_on < current_end:
+            raise ValidationError(
+                _(
+                    "The notice runs until %(end)s: publishing again may only extend it, never shorten it "
+                    "(the new end would be %(new)s)."
+                )
+                % {"end": current_end.isoformat(), "new": ends_on.isoformat()}
+            )
+        if ends_on > current_end:
+            if not reason:
+                raise ValidationError(_("Give the reason for extending the notice period."))
+            extended_from = current_end
+        elif not ids:
+            raise ValidationError(_("Nothing to publish: to extend the notice, choose a later end."))
+    if ids:
+        transition_apply(by=by, name="publish", changes=[Change(point_id=pk) for pk in ids])
+    if not running:
+        register.notice_starts_on = today
+    register.notice_ends_on = ends_on
+    register.allow_anonymous_comments = allow_anonymous or (running and register.allow_anonymous_comments)
     register.save(update_fields=["notice_starts_on", "notice_ends_on", "allow_anonymous_comments"])
-    audit_record(
-        actor=by,
-        action="register.publish",
-        target=register,
-        institution=register.institution,
-        summary=f"{register.notice_starts_on} – {register.notice_ends_on}",
-        changes={"points": len(ids), "days": days, "anonymous": allow_anonymous},
-    )
+    if extended_from is not None:
+        audit_record(
+            actor=by,
+            action="register.notice_extend",
+            target=register,
+            institution=register.institution,
+            summary=reason,
+            changes={"notice_ends_on": [extended_from.isoformat(), ends_on.isoformat()], "reason": reason},
+        )
+    if ids:
+        audit_record(
+            actor=by,
+            action="register.publish",
+            target=register,
+            institution=register.institution,
+            summary=f"{register.notice_starts_on} – {register.notice_ends_on}",
+            changes={"points": len(ids), "days": days, "anonymous": register.allow_anonymous_comments},
+        )
     return register
 
 
@@ -222,7 +381,7 @@ def notice_comment_answer(*, by, comment: NoticeComment, answer: str, send_back:
 @transaction.atomic
 def register_issue(*, by, register: Register, today: datetime.date | None = None) -> list[RiskPoint]:
     """When the notice period has ended, the points in notice are issued (印发). ``by`` is the
-    discipline office, or None for the scheduler's daily run."""
+    discipline office, or None for the scheduler's daily run, recorded as the system itself."""
     today = today or timezone.localdate()
     register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
     if by is not None:
@@ -232,35 +391,17 @@ def register_issue(*, by, register: Register, today: datetime.date | None = None
     ids = _ids_in_states(register, (S.IN_NOTICE,), None)
     if not ids:
         return []
-    actor = by or _system_actor(register)
-    points = transition_apply(by=actor, name="issue", changes=[Change(point_id=pk) for pk in ids])
+    system = by is None
+    points = transition_apply(by=by, name="issue", changes=[Change(point_id=pk) for pk in ids], system=system)
     audit_record(
         actor=by,
+        actor_kind=ActorKind.SYSTEM if system else ActorKind.PERSON,
         action="register.issue",
         target=register,
         institution=register.institution,
         changes={"points": len(ids)},
     )
     return points
-
-
-def _system_actor(register: Register):
-    """The scheduler issues on behalf of the institution's discipline office (its first member)."""
-
-    membership = (
-        Membership.objects.filter(institution__path__in=_ancestor_paths(register.institution), role=Role.DISCIPLINE)
-        .select_related("user")
-        .order_by("-institution__depth")
-        .first()
-    )
-    if membership is None:
-        raise PermissionDenied
-    return membership.user
-
-
-def _ancestor_paths(institution: Institution) -> list[str]:
-    ids = institution.path.strip("/").split("/")
-    return ["/" + "/".join(ids[: i + 1]) + "/" for i in range(len(ids))]
 
 
 def registers_issue_due(*, today: datetime.date | None = None) -> int:
@@ -353,6 +494,39 @@ def version_diff(older: dict, newer: dict) -> dict:
     }
 
 
+LEVEL_ACTIONS = ("risk_point.define", "risk_point.update", "level_proposal.accept")
+
+
+def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> dict:
+    """``version_diff`` of two filed versions, each changed level with the audited changes that
+    made it between the two filings: who set which level, and why (an override's reason, a
+    proposal's note). One query for all the points."""
+    diff = version_diff(older.snapshot, newer.snapshot)
+    ids = [c["id"] for c in diff["changed"] if "level" in c["fields"]]
+    entries = AuditEntry.objects.filter(
+        target_type="risk_registry.riskpoint",
+        target_id__in=ids,
+        action__in=LEVEL_ACTIONS,
+        at__gt=older.signed_at,
+        at__lte=newer.signed_at,
+        changes__has_key="level",
+    ).order_by("at", "id")
+    reasons: dict[int, list[dict]] = {}
+    for entry in entries:
+        override = entry.changes.get("override") or {}
+        reasons.setdefault(entry.target_id, []).append(
+            {
+                "action": entry.action_label,
+                "level": entry.changes["level"],
+                "reason": override.get("reason") or entry.changes.get("reason") or entry.summary,
+                "override": bool(override),
+            }
+        )
+    for change in diff["changed"]:
+        change["level_changes"] = reasons.get(change["id"], [])
+    return diff
+
+
 # --- re-grading -----------------------------------------------------------------------------
 
 
@@ -409,8 +583,11 @@ def refuse_regrade_in_place(point: RiskPoint) -> None:
 
 
 @transaction.atomic
-def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: str = "") -> LevelProposal:
-    """Leadership accepts (the point's level is raised) or rejects a proposal."""
+def level_proposal_decide(
+    *, by, proposal: LevelProposal, accept: bool, note: str = "", version: int | None = None
+) -> LevelProposal:
+    """Leadership accepts (the point's level is raised) or rejects a proposal. ``version`` is the
+    point's version the leader saw: a point changed since is refused, and accepting bumps it."""
     proposal = (
         LevelProposal.objects.select_for_update(of=("self",))
         .select_related("risk_point__institution")
@@ -424,6 +601,8 @@ def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: st
     access.require(access.is_leadership_of(by, point.institution))
     if proposal.status != LevelProposal.Status.PENDING:
         raise ValidationError(_("This proposal has already been decided."))
+    if version is not None and version != point.version:
+        raise WorkflowConflict(str(STALE_POINT_MESSAGE))
     if accept:
         refuse_regrade_in_place(point)
     proposal.status = LevelProposal.Status.ACCEPTED if accept else LevelProposal.Status.REJECTED
@@ -433,7 +612,8 @@ def level_proposal_decide(*, by, proposal: LevelProposal, accept: bool, note: st
     if accept:
         changes = {"level": [point.level.name, proposal.level.name]}
         point.likelihood, point.severity, point.level = proposal.likelihood, proposal.severity, proposal.level
-        point.save(update_fields=["likelihood", "severity", "level"])
+        point.version += 1  # read under the row lock
+        point.save(update_fields=["likelihood", "severity", "level", "version", "updated_at"])
     audit_record(
         actor=by,
         action="level_proposal.accept" if accept else "level_proposal.reject",

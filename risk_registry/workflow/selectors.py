@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from risk_registry import access
@@ -35,6 +35,7 @@ def batch_change(post, point: RiskPoint, *, define: bool):
         version=number("version"),
         likelihood=number("likelihood") if define else None,
         severity=number("severity") if define else None,
+        reason=post.get(f"reason_{point.pk}", "")[:1000] if define else "",
     )
 
 
@@ -43,6 +44,12 @@ def register_page(*, user, register) -> dict:
     institution = register.institution
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
+    rules = registers.decision_rules_for(institution)
+    waiting = list(
+        points.filter(state__in=(RiskPointState.DEFINED, RiskPointState.APPRAISED))
+        .select_related("department", "position", "level")
+        .order_by("department__order", "department_id", "id")[:500]
+    )
     versions = list(
         access.versions_visible_to(user).filter(register=register).select_related("signed_by").order_by("-number")
     )
@@ -54,7 +61,12 @@ def register_page(*, user, register) -> dict:
         "total": sum(by_state.values()),
         "decisions": Decision.objects.filter(register=register)
         .select_related("recorded_by")
-        .annotate(n=Count("points")),
+        .annotate(n=Count("points"))
+        .prefetch_related(Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id"))),
+        "rules": rules,
+        "team_size": registers.leadership_team_size(institution, rules),
+        "to_approve": waiting,
+        "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
         "comments": access.notice_comments_visible_to(user)
         .filter(register=register)
         .select_related("author", "answered_by", "risk_point"),
@@ -70,7 +82,8 @@ def register_page(*, user, register) -> dict:
             "approve": access.is_leadership_of(user, institution)
             and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
             "publish": access.is_discipline_office_for(user, institution)
-            and by_state.get(RiskPointState.APPROVED, 0) > 0,
+            and (by_state.get(RiskPointState.APPROVED, 0) > 0 or notice_open),
+            "rules": access.is_discipline_office_for(user, institution),
             "answer": access.is_discipline_office_for(user, institution),
             "comment": access.is_staff_of(user, institution) and notice_open,
             "issue": access.is_discipline_office_for(user, institution)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from risk_registry import access
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.organisation.models import AuditEntry, GradeLevel
+from risk_registry.organisation.models import ActorKind, AuditEntry, GradeLevel
 
 
 class WorkflowConflict(Exception):
@@ -73,6 +73,8 @@ def _discipline_not_own(user, point: RiskPoint) -> bool:
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", (S.DRAFT,), S.SUBMITTED, gettext_lazy("Submit (self-report)"), _author),
+    # Until the department has acted (review or return), the holder may pull the report back.
+    Transition("withdraw", (S.SUBMITTED,), S.DRAFT, gettext_lazy("Withdraw"), _author),
     Transition("review", (S.SUBMITTED,), S.REVIEWED, gettext_lazy("Pass department review"), _reviewer),
     Transition(
         "return_to_author", (S.SUBMITTED,), S.DRAFT, gettext_lazy("Return to the holder"), _reviewer, is_return=True
@@ -111,6 +113,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 BY_NAME = {t.name: t for t in TRANSITIONS}
 # Steps that belong to a whole register and go through their own services (decision, notice).
 REGISTER_STEPS = frozenset({"appraise", "approve", "publish", "issue"})
+# Steps the system itself may take (the scheduled issue), recorded as the system, never a person.
+SYSTEM_STEPS = frozenset({"issue"})
 
 
 def transition(name: str) -> Transition:
@@ -127,59 +131,42 @@ def transitions_for(user, point: RiskPoint) -> list[Transition]:
 
 @dataclass(frozen=True)
 class Change:
-    """One point's part of a transition: optional new likelihood/severity (defining a level)."""
+    """One point's part of a transition: optional new likelihood/severity (defining a level), and
+    the reason when the discipline office sets a level other than the one proposed (override)."""
 
     point_id: int
     version: int | None = None  # the version the user saw; None = whatever is current
     likelihood: int | None = None
     severity: int | None = None
+    reason: str = ""
 
 
 @transaction.atomic
 def transition_apply(
-    *, by, name: str, changes: Iterable[Change], reason: str = "", action_data: dict | None = None
+    *,
+    by,
+    name: str,
+    changes: Iterable[Change],
+    reason: str = "",
+    action_data: dict | None = None,
+    system: bool = False,
 ) -> list[RiskPoint]:
-    """Apply one step to one or many points, all or nothing."""
+    """Apply one step to one or many points, all or nothing.
+
+    ``system=True`` (with ``by=None``) is the scheduler taking one of ``SYSTEM_STEPS``: the audit
+    entries name the system as the actor, not a person who did nothing."""
     step = transition(name)
     changes = list(changes)
-    if not changes:
-        raise ValidationError(_("Choose at least one risk point."))
     reason = (reason or "").strip()
-    if step.needs_reason and not reason:
-        raise ValidationError(_("Give a reason for sending the point back."))
+    points = _locked_points_for(step, by=by, changes=changes, reason=reason, system=system)
     wanted = {c.point_id: c for c in changes}
-    points = list(
-        RiskPoint.objects.select_for_update(of=("self",))
-        .filter(pk__in=wanted)
-        .select_related("institution__grading_scheme", "level")
-        .order_by("pk")
-    )
-    visible = set(access.risk_points_visible_to(by).filter(pk__in=wanted).values_list("pk", flat=True))
-    if len(points) != len(wanted) or visible != set(wanted):
-        raise PermissionDenied
-    stale = [p for p in points if p.state not in step.sources or _is_stale(p, wanted[p.pk])]
-    if stale:
-        raise WorkflowConflict(
-            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
-            % {"points": "、".join(f"#{p.pk}" for p in stale)}
-        )
-    if not all(step.may(by, p) for p in points):
-        raise PermissionDenied
     levels = _levels_by_scheme(points)
     now = timezone.now()
     entries = []
     for point in points:  # in memory: the rows are locked, one UPDATE and one INSERT follow
         change = wanted[point.pk]
         before_state, before_level = point.state, point.level.name
-        if change.likelihood is not None or change.severity is not None:
-            point.likelihood = change.likelihood or point.likelihood
-            point.severity = change.severity or point.severity
-            scheme = point.institution.grading_scheme
-            if scheme is None:  # a graded point's institution has a scheme; a re-grade needs one too
-                raise ValidationError(
-                    _("%(institution)s has no grading scheme yet.") % {"institution": point.institution}
-                )
-            point.level = levels[scheme.pk][scheme.level_code_for(point.likelihood, point.severity)]
+        override = _regrade(point, change, step=step, levels=levels, before_level=before_level)
         point.state = step.target
         if step.name == "define":
             point.needs_regrading, point.regrading_reason = False, ""
@@ -188,15 +175,17 @@ def transition_apply(
         entries.append(
             AuditEntry(
                 actor=by,
+                actor_kind=ActorKind.SYSTEM if system else ActorKind.PERSON,
                 action=f"risk_point.{step.name}",
                 target_type="risk_registry.riskpoint",
                 target_id=point.pk,
                 institution=point.institution,
-                summary=reason[:255],
+                summary=str(reason or override.get("override", {}).get("reason", ""))[:255],
                 changes={
                     "state": [before_state, step.target],
                     **({"level": [before_level, point.level.name]} if point.level.name != before_level else {}),
                     **({"reason": reason} if reason else {}),
+                    **override,
                     **(action_data or {}),
                 },
             )
@@ -207,6 +196,60 @@ def transition_apply(
     )
     AuditEntry.objects.bulk_create(entries)
     return points
+
+
+def _locked_points_for(step, *, by, changes: list[Change], reason: str, system: bool) -> list[RiskPoint]:
+    """The points of ``changes``, locked, once every check of the step has passed."""
+    if not changes:
+        raise ValidationError(_("Choose at least one risk point."))
+    if system and (by is not None or step.name not in SYSTEM_STEPS):
+        raise PermissionDenied
+    if step.needs_reason and not reason:
+        raise ValidationError(_("Give a reason for sending the point back."))
+    wanted = {c.point_id: c for c in changes}
+    points = list(
+        RiskPoint.objects.select_for_update(of=("self",))
+        .filter(pk__in=wanted)
+        .select_related("institution__grading_scheme", "level")
+        .order_by("pk")
+    )
+    if len(points) != len(wanted):
+        raise PermissionDenied
+    if not system:
+        visible = set(access.risk_points_visible_to(by).filter(pk__in=wanted).values_list("pk", flat=True))
+        if visible != set(wanted):
+            raise PermissionDenied
+    stale = [p for p in points if p.state not in step.sources or _is_stale(p, wanted[p.pk])]
+    if stale:
+        raise WorkflowConflict(
+            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+            % {"points": "、".join(f"#{p.pk}" for p in stale)}
+        )
+    if not system and not all(step.may(by, p) for p in points):
+        raise PermissionDenied
+    return points
+
+
+def _regrade(point: RiskPoint, change: Change, *, step, levels, before_level: str) -> dict:
+    """Apply the change's likelihood and severity to ``point`` (in memory). At ``define``, a level
+    other than the proposed one is an override, which needs its reason: returned for the audit."""
+    if change.likelihood is None and change.severity is None:
+        return {}
+    point.likelihood = change.likelihood or point.likelihood
+    point.severity = change.severity or point.severity
+    scheme = point.institution.grading_scheme
+    if scheme is None:  # a graded point's institution has a scheme; a re-grade needs one too
+        raise ValidationError(_("%(institution)s has no grading scheme yet.") % {"institution": point.institution})
+    point.level = levels[scheme.pk][scheme.level_code_for(point.likelihood, point.severity)]
+    if step.name != "define" or point.level.name == before_level:
+        return {}
+    override_reason = change.reason.strip()
+    if not override_reason:
+        raise ValidationError(
+            _("#%(point)d: the level differs from the proposed %(level)s; give the reason for the change.")
+            % {"point": point.pk, "level": before_level}
+        )
+    return {"override": {"level": [before_level, point.level.name], "reason": override_reason}}
 
 
 def _levels_by_scheme(points: list[RiskPoint]) -> dict[int, dict[str, GradeLevel]]:

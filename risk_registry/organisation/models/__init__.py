@@ -1,12 +1,13 @@
 """The bottom layer's data: the institutions tree, departments, roles, grading schemes, vocabularies
 and the audit trail that every service above writes to."""
 
-from .audit import AuditAction, AuditEntry, SchedulerHeartbeat
+from .audit import ActorKind, AuditAction, AuditEntry, SchedulerHeartbeat
 from .grading import GradeLevel, GradingScheme
 from .organisation import Department, Institution, Membership, Role
 from .vocabulary import RiskType, Vocabulary
 
 __all__ = [
+    "ActorKind",
     "AuditAction",
     "AuditEntry",
     "Department",

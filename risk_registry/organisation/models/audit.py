@@ -27,7 +27,10 @@ class AuditAction(models.TextChoices):
     RULE_CREATE = "rule.create", _("Rule created")
     REGISTER_APPROVE = "register.approve", _("Register approved")
     REGISTER_APPRAISE = "register.appraise", _("Democratic appraisal recorded")
+    REGISTER_NOT_PASSED = "register.not_passed", _("Decision recorded as not passed")
     REGISTER_PUBLISH = "register.publish", _("Register published for notice")
+    REGISTER_NOTICE_EXTEND = "register.notice_extend", _("Notice period extended")
+    DECISION_RULES_UPDATE = "decision_rules.update", _("Decision rules changed")
     REGISTER_ISSUE = "register.issue", _("Register issued")
     REGISTER_FILE = "register.file", _("Register signed and filed")
     NOTICE_COMMENT_CREATE = "notice_comment.create", _("Comment left during notice")
@@ -41,6 +44,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_ARCHIVE = "document.archive", _("Annual archive exported")
     DOCUMENT_IMPORT = "document.import", _("Register imported from Excel")
     RISK_POINT_SUBMIT = "risk_point.submit", _("Risk point submitted")
+    RISK_POINT_WITHDRAW = "risk_point.withdraw", _("Withdrawn by the holder")
     RISK_POINT_REVIEW = "risk_point.review", _("Passed department review")
     RISK_POINT_RETURN_TO_AUTHOR = "risk_point.return_to_author", _("Returned to the holder")
     RISK_POINT_DEFINE = "risk_point.define", _("Level defined")
@@ -62,6 +66,14 @@ class AuditAction(models.TextChoices):
     POWER_ITEM_STEPS = "power_item.steps", _("Process flow changed")
 
 
+class ActorKind(models.TextChoices):
+    """Who acted: a person (named by ``actor``, or nobody for an anonymous comment) or the system
+    itself (a scheduled task), which is never attributed to a person who did nothing."""
+
+    PERSON = "person", _("Person")
+    SYSTEM = "system", _("System (scheduled task)")
+
+
 class AuditEntry(models.Model):
     """Who did what to which object, when, with the before/after values that matter."""
 
@@ -69,6 +81,7 @@ class AuditEntry(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor")
     )
+    actor_kind = models.CharField(_("actor kind"), max_length=8, choices=ActorKind.choices, default=ActorKind.PERSON)
     institution = models.ForeignKey(
         "organisation.Institution",
         null=True,
@@ -92,6 +105,10 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}#{self.target_id}"
+
+    @property
+    def is_system(self) -> bool:
+        return self.actor_kind == ActorKind.SYSTEM
 
     @property
     def action_label(self) -> str:

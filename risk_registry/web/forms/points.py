@@ -34,6 +34,8 @@ class RiskPointForm(forms.Form):
     severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=())
     power_item = forms.ModelChoiceField(label=_("Power item"), queryset=PowerItem.objects.none(), required=False)
     process_step = StepChoiceField(label=_("Process step"), queryset=ProcessStep.objects.none(), required=False)
+    # The version of the point the editor loaded: a save over someone else's change is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args, institution: Institution, department: Department, position: Position | None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,6 +70,7 @@ class RiskPointForm(forms.Form):
             "severity": risk_point.severity,
             "power_item": risk_point.power_item_id,
             "process_step": risk_point.process_step_id,
+            "version": risk_point.version,
         }
 
 

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from risk_registry.models import Decision
+from risk_registry.models import Decision, DecisionRules
 
 _AREA = forms.Textarea(attrs={"rows": 2})
 
@@ -18,24 +18,69 @@ class StepForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
 
 
+class IdListField(forms.Field):
+    """Ids carried as repeated hidden inputs (the points a form listed to the user)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, list | tuple) else ([value] if value else [])
+        if not all(str(v).isdigit() for v in values):
+            raise forms.ValidationError(_("The list of risk points is not valid. Reload the page."))
+        return [int(v) for v in values]
+
+
 class DecisionForm(forms.Form):
+    """The record of a meeting: approval (审定) or democratic appraisal (民主评议)."""
+
     meeting = forms.CharField(label=_("Meeting"), max_length=200)
+    meeting_kind = forms.ChoiceField(label=_("Kind of meeting"), choices=Decision.MeetingKind.choices)
     held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    participants = forms.CharField(label=_("Participants"), widget=_AREA, required=False, max_length=2000)
-    decision = forms.CharField(label=_("Decision"), widget=_AREA, required=False, max_length=2000)
-    votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, required=False)
-    votes_against = forms.IntegerField(label=_("Votes against"), min_value=0, required=False)
-    votes_abstaining = forms.IntegerField(label=_("Abstentions"), min_value=0, required=False)
+    participants = forms.CharField(label=_("Participants present"), widget=_AREA, max_length=2000)
+    present = forms.IntegerField(label=_("Number present"), min_value=1, max_value=9999)
+    votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, max_value=9999)
+    votes_against = forms.IntegerField(label=_("Votes against"), min_value=0, max_value=9999)
+    votes_abstaining = forms.IntegerField(label=_("Abstentions"), min_value=0, max_value=9999)
+    decision = forms.CharField(label=_("Decision"), widget=_AREA, max_length=2000)
     kind = forms.ChoiceField(choices=Decision.Kind.choices, widget=forms.HiddenInput)
+    points = IdListField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["held_on"].initial = timezone.localdate()
 
+    def clean(self):
+        data = super().clean() or {}
+        counts = [data.get(name) for name in ("votes_for", "votes_against", "votes_abstaining")]
+        present = data.get("present")
+        votes = sum(count for count in counts if count is not None)
+        if present is not None and None not in counts and votes > present:
+            self.add_error(
+                None,
+                _("%(votes)d votes were counted but only %(present)d members were present.")
+                % {"votes": votes, "present": present},
+            )
+        return data
+
+
+class DecisionRulesForm(forms.Form):
+    team_size = forms.IntegerField(
+        label=_("Members of the leadership team"),
+        min_value=1,
+        max_value=99,
+        required=False,
+        help_text=_("Empty: the leaders and principal leader recorded in the system."),
+    )
+    quorum = forms.ChoiceField(label=_("Quorum"), choices=DecisionRules.Quorum.choices)
+    majority = forms.ChoiceField(label=_("Majority"), choices=DecisionRules.Majority.choices)
+
 
 class NoticeForm(forms.Form):
     days = forms.IntegerField(label=_("Notice period (days)"), min_value=1, max_value=60, initial=5)
     allow_anonymous = forms.BooleanField(label=_("Accept anonymous comments"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for extending a running notice"), required=False, max_length=500, widget=_AREA
+    )
 
 
 class CommentForm(forms.Form):
@@ -61,6 +106,7 @@ class ProposalForm(forms.Form):
 
 
 class ProposalDecisionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     accept = forms.TypedChoiceField(coerce=lambda v: v == "yes", choices=[("yes", _("Accept")), ("no", _("Reject"))])
     note = forms.CharField(label=_("Note"), widget=_AREA, required=False, max_length=1000)
 

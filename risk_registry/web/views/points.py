@@ -169,6 +169,7 @@ def _risk_point_form_page(request, *, institution, department, position, risk_po
                         risk_point=risk_point,
                         fields=form.cleaned_data,
                         controls=control_changes(formset),
+                        version=form.cleaned_data.get("version"),
                     )
                     messages.success(request, _("The changes were saved."))
                 return redirect("risk_point_detail", pk=risk_point.pk)

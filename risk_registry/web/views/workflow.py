@@ -23,6 +23,7 @@ from risk_registry.web.forms.workflow import (
     AuditSearchForm,
     CommentForm,
     DecisionForm,
+    DecisionRulesForm,
     NoticeForm,
     ProposalDecisionForm,
     ProposalForm,
@@ -155,43 +156,72 @@ def register_batch(request: HttpRequest, code: str, year: int, name: str) -> Htt
 # --- the register -----------------------------------------------------------------------------
 
 
-@require_GET
-def register_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    register = _register_or_404(request, code, year)
+def _register_page(request: HttpRequest, register, **forms_bound) -> HttpResponse:
     context = wf_selectors.register_page(user=request.user, register=register)
+    rules = context["rules"]
     context.update(
         decision_form=DecisionForm(initial={"kind": Decision.Kind.APPROVAL}),
-        appraisal_form=DecisionForm(initial={"kind": Decision.Kind.APPRAISAL}),
+        appraisal_form=DecisionForm(
+            initial={"kind": Decision.Kind.APPRAISAL, "meeting_kind": Decision.MeetingKind.APPRAISAL}
+        ),
         notice_form=NoticeForm(),
+        rules_form=DecisionRulesForm(
+            initial={"team_size": rules.team_size, "quorum": rules.quorum, "majority": rules.majority}
+        ),
         comment_form=CommentForm(),
         answer_form=AnswerForm(),
     )
+    context.update(forms_bound)
     return render(request, "risk_registry/register_detail.html", context)
+
+
+@require_GET
+def register_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    return _register_page(request, _register_or_404(request, code, year))
 
 
 @require_POST
 def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """Record a meeting's decision. A refused record (incomplete, votes that do not add up,
+    nothing waiting) is shown again with its errors: nothing was written."""
     register = _register_or_404(request, code, year)
-    form = DecisionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Complete the meeting record: %(errors)s") % {"errors": form.errors.as_text()})
-        return redirect("register_detail", code=code, year=year)
-    data = form.cleaned_data
-    _attempt(
-        request,
-        lambda: registers.register_decide(
-            by=request.user,
-            register=register,
-            kind=data["kind"],
-            meeting=data["meeting"],
-            held_on=data["held_on"],
-            participants=data["participants"],
-            decision=data["decision"],
-            votes=(data["votes_for"], data["votes_against"], data["votes_abstaining"]),
-        ),
-        _("The decision was recorded."),
+    appraisal = request.POST.get("kind") == Decision.Kind.APPRAISAL
+    access.require(
+        access.is_discipline_office_for(request.user, register.institution)
+        if appraisal
+        else access.is_leadership_of(request.user, register.institution)
     )
-    return redirect("register_detail", code=code, year=year)
+    form = DecisionForm(request.POST)
+    bound = "appraisal_form" if appraisal else "decision_form"
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = registers.register_decide(
+                by=request.user,
+                register=register,
+                kind=data["kind"],
+                meeting=data["meeting"],
+                meeting_kind=data["meeting_kind"],
+                held_on=data["held_on"],
+                participants=data["participants"],
+                decision=data["decision"],
+                vote=registers.Vote(
+                    present=data["present"],
+                    votes_for=data["votes_for"],
+                    against=data["votes_against"],
+                    abstaining=data["votes_abstaining"],
+                ),
+                point_ids=data["points"] or None,
+            )
+        except (ValidationError, WorkflowConflict) as error:
+            form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
+        else:
+            if record.passed:
+                messages.success(request, _("The decision was recorded: it passed."))
+            else:
+                messages.warning(request, _("The decision was recorded as not passed: no risk point changed."))
+            return redirect("register_detail", code=code, year=year)
+    return _register_page(request, register, **{bound: form, "decision_errors": form})
 
 
 @require_POST
@@ -204,6 +234,27 @@ def register_publish(request: HttpRequest, code: str, year: int) -> HttpResponse
             lambda: registers.notice_publish(by=request.user, register=register, **form.cleaned_data),
             _("The register is in public notice."),
         )
+    else:
+        messages.error(request, _("Check the notice period: %(errors)s") % {"errors": form.errors.as_text()})
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
+def register_rules(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """The discipline office sets how the institution's meetings decide."""
+    register = _register_or_404(request, code, year)
+    access.require(access.is_discipline_office_for(request.user, register.institution))
+    form = DecisionRulesForm(request.POST)
+    if form.is_valid():
+        _attempt(
+            request,
+            lambda: registers.decision_rules_update(
+                by=request.user, institution=register.institution, **form.cleaned_data
+            ),
+            _("The decision rules were saved."),
+        )
+    else:
+        messages.error(request, _("Check the decision rules: %(errors)s") % {"errors": form.errors.as_text()})
     return redirect("register_detail", code=code, year=year)
 
 
@@ -286,7 +337,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if against and against.isdigit():
         other = access.object_or_404(visible.filter(register=version.register), pk=int(against))
         older, newer = sorted((other, version), key=lambda v: v.number)
-        diff = {"older": older, "newer": newer, **registers.version_diff(older.snapshot, newer.snapshot)}
+        diff = {"older": older, "newer": newer, **registers.version_diff_explained(older, newer)}
     return render(request, "risk_registry/version_detail.html", {"version": version, "others": others, "diff": diff})
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('risk_registry', '0002_freeze_filed_versions'),
+        ('risk_registry', '0003_decision_rules_and_votes'),
     ]
 
     operations = [
