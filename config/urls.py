@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("positions.web.urls")),
     path("", include("assessments.web.urls")),
     path("", include("controls.web.urls")),
+    path("", include("integrity_warnings.web.urls")),
     path("documents/", include("risk_registry.web.urls_documents")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

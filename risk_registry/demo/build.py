@@ -43,6 +43,7 @@ from positions.services import holding_start, position_create, power_item_create
 from risk_registry.demo import data
 from risk_registry.demo.cycle import demo_cycle_seed
 from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
+from risk_registry.demo.ledger import demo_ledger_seed
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
 from risk_registry.organisation.services import (
@@ -123,6 +124,7 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
             builder.build()
 
             demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
+            demo_ledger_seed()
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:

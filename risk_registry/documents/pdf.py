@@ -141,3 +141,10 @@ def write_pdf(
     else:
         out.write(data)
     return html.count('class="point"')
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Any document's HTML (which names ``cjk_font()``) as PDF bytes."""
+    from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
+
+    return HTML(string=html).render().write_pdf()

@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from conftest import SESSION_WORLD
 from controls.models import Control, Rule
+from integrity_warnings.ladder import DispositionState
+from integrity_warnings.models import Disposition, WarningItem, WarningStatus
 from positions.models import Holding, Position, PowerCategory, PowerItem
 from risk_registry import access
 from risk_registry.demo import build, data
@@ -60,7 +62,15 @@ def snapshot() -> dict:
     models = [
         *(
             model
-            for label in ("organisation", "risk_registry", "positions", "controls", "assessments", "guardian")
+            for label in (
+                "organisation",
+                "risk_registry",
+                "positions",
+                "controls",
+                "assessments",
+                "integrity_warnings",
+                "guardian",
+            )
             for model in apps.get_app_config(label).get_models()
         ),
         get_user_model(),
@@ -76,6 +86,18 @@ class TestTheDemoCounty:
     """Read-only checks of one build (the ``output`` fixture is shared by the class)."""
 
     # --- what it builds ----------------------------------------------------------------------------
+
+    def test_seed_demo_keeps_a_warning_ledger_on_every_rung(self, output):
+        items = WarningItem.objects.filter(institution__code=MARKET_CODE)
+        assert items.count() == 5
+        assert items.filter(confidential=True, channel__code="petition").count() == 1
+        assert items.filter(status=WarningStatus.CLOSED).count() == 1
+        assert items.filter(status=WarningStatus.REFERRED).count() == 1
+        assert Disposition.objects.filter(item__in=items, state=DispositionState.FAILED, measure="warning_reminder")
+        assert Disposition.objects.filter(item__in=items, measure="admonition", state=DispositionState.ISSUED)
+        assert len({d.number for d in Disposition.objects.filter(item__in=items)}) == 9
+        office = user("scj.discipline")
+        assert office.has_perm("integrity_warnings.handle_warningitem", items.get(confidential=True))
 
     def test_seed_demo_builds_the_county_tree(self, output):
         root = Institution.objects.get(code=data.ROOT_CODE)

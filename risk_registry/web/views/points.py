@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from integrity_warnings import access as warning_access
 from positions.models import Position
 from risk_registry import access, selectors, services
 from risk_registry.filters import RiskPointFilterForm
@@ -141,6 +142,11 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "proposal_form": ProposalForm(scheme=risk_point.institution.grading_scheme)
             if access.is_discipline_office_for(request.user, risk_point.institution)
             else None,
+            # the point's warning history, as far as the warning ledger lets this user see it
+            "warning_items": warning_access.items_visible_to(request.user)
+            .filter(risk_points=risk_point)
+            .select_related("channel")
+            .order_by("-received_on"),
         },
     )
 

@@ -1,0 +1,199 @@
+"""The warning ledger's confidentiality matrix: every persona × every warning page, against a
+confidential 信访举报 and a normal item. Source and facts of the confidential item appear only to
+its granted handler (the discipline office member who entered it): on no other page, for nobody else.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from conftest import PERSONAS
+from integrity_warnings.ladder import DispositionState
+from integrity_warnings.models import Disposition, WarningItem
+from risk_registry.organisation.models import AuditAction, AuditEntry, Role
+from risk_registry.organisation.services import membership_grant
+from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
+
+pytestmark = pytest.mark.django_db
+
+OVERSIGHT = {"discipline", "superior", "leader", "principal"}
+SUBTREE = {"discipline", "superior"}
+
+
+def readable_text(response) -> str:
+    """What a person would read in the response: the page, the workbook's cells or the PDF's text."""
+    kind = response.get("Content-Type", "")
+    if kind == "application/pdf":
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return "".join(page.extract_text() for page in pages).replace(" ", "").replace("\n", "")
+    if "spreadsheetml" in kind:
+        workbook = load_workbook(io.BytesIO(response.content))
+        return "\n".join(
+            str(v) for ws in workbook.worksheets for row in ws.iter_rows(values_only=True) for v in row if v
+        )
+    return response.content.decode()
+
+
+def expect(ok: set[str], *, ok_status: int = 200, forbidden: set[str] = frozenset()) -> dict[str, int]:
+    return {p: ok_status if p in ok else 403 if p in forbidden else 404 for p in PERSONAS}
+
+
+def ledger_status() -> dict[str, int]:
+    return {p: 200 if p in OVERSIGHT | {"outsider"} else 403 for p in PERSONAS}  # outsider: bureau B's office
+
+
+@pytest.fixture
+def items(world):
+    secret = petition_item(world)
+    normal = inspection_item(world)
+    secret_notice = issue(world, secret, notice_facts="你在审批工作中存在需要说明的情况。")
+    normal_notice = issue(world, normal)
+    return world, secret, normal, secret_notice, normal_notice
+
+
+# (name, method, url builder, data builder, expected statuses)
+PAGES = [
+    ("ledger", "get", lambda s, n, sn, nn: "/warnings/", None, ledger_status()),
+    ("ledger filtered", "get", lambda s, n, sn, nn: "/warnings/?grade=2&month=2026-02", None, ledger_status()),
+    (
+        "new item form",
+        "get",
+        lambda s, n, sn, nn: "/warnings/new/",
+        None,
+        expect({"discipline", "outsider"}, forbidden=set(PERSONAS)),
+    ),
+    ("confidential item", "get", lambda s, n, sn, nn: f"/warnings/{s.pk}/", None, expect(SUBTREE)),
+    ("normal item", "get", lambda s, n, sn, nn: f"/warnings/{n.pk}/", None, expect(OVERSIGHT)),
+    (
+        "issue form, confidential",
+        "get",
+        lambda s, n, sn, nn: f"/warnings/{s.pk}/issue/",
+        None,
+        expect({"discipline"}, forbidden={"superior"}),
+    ),
+    (
+        "verify normal",
+        "post",
+        lambda s, n, sn, nn: f"/warnings/{n.pk}/verify/",
+        lambda s, n, sn, nn: {"verification": "true", "version": WarningItem.objects.get(pk=n.pk).version},
+        expect({"discipline"}, ok_status=302, forbidden=OVERSIGHT - {"discipline"}),
+    ),
+    (
+        "notice of the confidential item",
+        "get",
+        lambda s, n, sn, nn: f"/warnings/notices/{sn.pk}/",
+        None,
+        expect(SUBTREE | {"holder"}),
+    ),
+    (
+        "notice of the normal item",
+        "get",
+        lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/",
+        None,
+        expect(OVERSIGHT | {"holder"}),
+    ),
+    (
+        "respond to the normal notice",
+        "post",
+        lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/respond/",
+        lambda s, n, sn, nn: {"version": nn.version, "cause_analysis": "原因", "measures_taken": "措施"},
+        expect({"holder"}, ok_status=302, forbidden=OVERSIGHT),
+    ),
+    (
+        "accept the normal notice",
+        "post",
+        lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/accept/",
+        lambda s, n, sn, nn: {"version": nn.version},
+        expect({"discipline"}, ok_status=302, forbidden=(OVERSIGHT - {"discipline"}) | {"holder"}),
+    ),
+    ("ledger excel", "get", lambda s, n, sn, nn: "/warnings/export.xlsx", None, ledger_status()),
+    ("ledger pdf", "get", lambda s, n, sn, nn: "/warnings/export.pdf?grade=2", None, ledger_status()),
+    ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None, dict.fromkeys(PERSONAS, 200)),
+    ("audit log", "get", lambda s, n, sn, nn: "/audit/", None, None),
+]
+CASES = [
+    pytest.param(name, method, url, data, persona, (statuses or {}).get(persona), id=f"{name}-{persona}")
+    for name, method, url, data, statuses in PAGES
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(("name", "method", "url", "data", "persona", "status"), CASES)
+def test_warning_pages_by_persona(items, client, name, method, url, data, persona, status):
+    world, secret, normal, secret_notice, normal_notice = items
+    args = (secret, normal, secret_notice, normal_notice)
+    client.force_login(getattr(world, persona))
+    before = (
+        list(WarningItem.objects.order_by("pk").values_list("verification", "version")),
+        list(Disposition.objects.order_by("pk").values_list("state", "version")),
+    )
+    if method == "get":
+        response = client.get(url(*args))
+    else:
+        response = client.post(url(*args), data(*args))
+    if status is not None:
+        assert response.status_code == status, (name, persona, response.status_code)
+    body = readable_text(response)
+    shows_secret = SECRET_SOURCE in body or SECRET_FACTS in body
+    handler_page = persona == "discipline" and name in (
+        "ledger",
+        "ledger filtered",
+        "confidential item",
+        "ledger excel",
+        "ledger pdf",
+    )
+    assert shows_secret == (handler_page and response.status_code == 200), (name, persona)
+    after = (
+        list(WarningItem.objects.order_by("pk").values_list("verification", "version")),
+        list(Disposition.objects.order_by("pk").values_list("state", "version")),
+    )
+    if response.status_code != 302:
+        assert after == before, "a refused or read-only request changed the ledger"
+    elif name == "respond to the normal notice":
+        assert Disposition.objects.get(pk=normal_notice.pk).state == DispositionState.ANSWERED
+    elif name == "verify normal":
+        assert WarningItem.objects.get(pk=normal.pk).verification == "true"
+
+
+def test_ledger_masks_the_confidential_row_for_the_superior_office(items, client):
+    world, secret, *_ = items
+    client.force_login(world.superior)
+    body = client.get("/warnings/").content.decode()
+    assert secret.number in body and "保密" in body
+    assert SECRET_FACTS not in body
+
+
+def test_leadership_does_not_see_confidential_rows(items, client):
+    world, secret, normal, *_ = items
+    client.force_login(world.leader)
+    body = client.get("/warnings/").content.decode()
+    assert normal.number in body and f"/warnings/{secret.pk}/" not in body
+
+
+def test_every_read_of_confidential_fields_is_audited(items, client):
+    world, secret, normal, *_ = items
+    client.force_login(world.discipline)
+    reads = AuditEntry.objects.filter(action=AuditAction.WARNING_READ_CONFIDENTIAL, target_id=secret.pk)
+    client.get(f"/warnings/{secret.pk}/")
+    client.get(f"/warnings/{secret.pk}/")
+    assert reads.count() == 2
+    client.force_login(world.superior)
+    client.get(f"/warnings/{secret.pk}/")  # masked: no read to audit
+    client.get(f"/warnings/{normal.pk}/")
+    assert reads.count() == 2
+
+
+def test_a_granted_colleague_reads_the_secret_after_the_grant(items, client, django_user_model):
+    world, secret, *_ = items
+    colleague = django_user_model.objects.create_user(username="colleague", password="x-1234567")
+    membership_grant(user=colleague, institution=world.a, role=Role.DISCIPLINE)
+    client.force_login(colleague)
+    assert SECRET_FACTS not in client.get(f"/warnings/{secret.pk}/").content.decode()
+    client.force_login(world.discipline)
+    assert client.post(f"/warnings/{secret.pk}/handlers/", {"user": colleague.pk}).status_code == 302
+    client.force_login(colleague)
+    assert SECRET_FACTS in client.get(f"/warnings/{secret.pk}/").content.decode()

@@ -1,0 +1,116 @@
+"""Reads of the warning ledger: the filtered ledger, an item's page, a recipient's notices.
+
+Every read starts from integrity_warnings.access; selectors take clean values (the forms parse)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, QuerySet
+
+from integrity_warnings import access
+from integrity_warnings.ladder import OPEN_STATES, DispositionState
+from integrity_warnings.models import Disposition, Grade, WarningItem, WarningStatus
+
+
+def _overdue(today: datetime.date):
+    return Exists(Disposition.objects.filter(item_id=OuterRef("pk"), state=DispositionState.ISSUED, due_on__lt=today))
+
+
+def ledger_for(
+    *,
+    user,
+    today: datetime.date,
+    channel=None,
+    grade: int | None = None,
+    institution=None,
+    status: str = "",
+    overdue: bool = False,
+    month: datetime.date | None = None,
+) -> QuerySet[WarningItem]:
+    """The ledger's rows the user may see, filtered; each with ``readable`` and ``overdue``."""
+    items = access.items_visible_to(user).annotate(overdue=_overdue(today))
+    if channel is not None:
+        items = items.filter(channel=channel)
+    if grade:
+        items = items.filter(grade=grade)
+    if institution is not None:
+        items = items.filter(institution=institution)
+    if status:
+        items = items.filter(status=status)
+    if overdue:
+        items = items.filter(overdue=True)
+    if month is not None:
+        items = items.filter(received_on__year=month.year, received_on__month=month.month)
+    return items.select_related("channel", "institution", "subject_user", "subject_position", "subject_department")
+
+
+def item_for(*, user, pk: int, today: datetime.date) -> WarningItem:
+    """One visible item (404 otherwise)."""
+    return access.object_or_404(
+        access.items_visible_to(user)
+        .annotate(overdue=_overdue(today))
+        .select_related("channel", "institution", "subject_user", "subject_position", "subject_department"),
+        pk=pk,
+    )
+
+
+def dispositions_of(item: WarningItem) -> list[Disposition]:
+    return list(item.dispositions.select_related("recipient_user", "issued_by", "responded_by").order_by("id"))
+
+
+def disposition_for(*, user, pk: int) -> Disposition:
+    return access.object_or_404(
+        access.dispositions_visible_to(user).select_related("item__institution", "recipient_user"), pk=pk
+    )
+
+
+def notices_addressed_to(user) -> QuerySet[Disposition]:
+    """The recipient's notices, open ones first (the recipient's inbox of warnings)."""
+    if not getattr(user, "is_authenticated", False):
+        return Disposition.objects.none()
+    return (
+        Disposition.objects.filter(recipient_user_id=user.pk)
+        .select_related("item__institution")
+        .order_by("-issued_on", "-id")
+    )
+
+
+def open_notice_count(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Disposition.objects.filter(recipient_user_id=user.pk, state__in=OPEN_STATES).count()
+
+
+@dataclass(frozen=True)
+class LedgerStatistics:
+    by_channel: list[dict[str, Any]]
+    by_grade: list[dict[str, Any]]
+    by_status: list[dict[str, Any]]
+    by_month: list[dict[str, Any]]
+
+
+def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
+    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: four queries."""
+    base = items.order_by()
+    return LedgerStatistics(
+        by_channel=[
+            dict(row) for row in base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")
+        ],
+        by_grade=[
+            {"label": Grade(row["grade"]).label, "n": row["n"]}
+            for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
+        ],
+        by_status=[
+            {"label": WarningStatus(row["status"]).label, "n": row["n"]}
+            for row in base.values("status").annotate(n=Count("id")).order_by("status")
+        ],
+        by_month=[
+            dict(row)
+            for row in base.values("received_on__year", "received_on__month")
+            .annotate(n=Count("id"))
+            .order_by("received_on__year", "received_on__month")
+        ],
+    )

@@ -1,0 +1,151 @@
+"""Forms of the warning pages: they parse and check input; the services decide."""
+
+from __future__ import annotations
+
+import datetime
+from typing import cast
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from integrity_warnings.ladder import Measure, SubjectKind
+from integrity_warnings.models import Grade, Verification, WarningChannel, WarningStatus
+from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
+from positions.models import Position
+from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.names import person
+
+MONTH_FORMAT = "%Y-%m"
+
+
+class BootstrapForm(forms.Form):
+    """Gives every widget Bootstrap's class (the templates render fields as Django draws them)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                css = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                css = "form-select form-select-sm"
+            else:
+                css = "form-control form-control-sm"
+            widget.attrs.setdefault("class", css)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person(obj) or obj.username
+
+
+class LedgerFilterForm(BootstrapForm):
+    channel = forms.ModelChoiceField(
+        queryset=WarningChannel.objects.filter(is_active=True), required=False, label=_("Channel")
+    )
+    grade = forms.TypedChoiceField(
+        choices=[("", "---------"), *Grade.choices], coerce=int, empty_value=None, required=False, label=_("Grade")
+    )
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), required=False, label=_("Institution"))
+    status = forms.ChoiceField(choices=[("", "---------"), *WarningStatus.choices], required=False, label=_("Status"))
+    overdue = forms.BooleanField(required=False, label=_("Overdue only"))
+    month = forms.CharField(required=False, max_length=7, label=_("Month received (YYYY-MM)"))
+
+    def __init__(self, *args, institutions, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
+
+    def clean_month(self) -> datetime.date | None:
+        value = self.cleaned_data["month"].strip()
+        if not value:
+            return None
+        try:
+            return datetime.datetime.strptime(value, MONTH_FORMAT).date()
+        except ValueError:
+            raise forms.ValidationError(_("Write the month as year-month, e.g. 2026-03.")) from None
+
+
+class WarningItemForm(BootstrapForm):
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"))
+    channel = forms.ModelChoiceField(queryset=WarningChannel.objects.filter(is_active=True), label=_("Channel"))
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
+    grade = forms.TypedChoiceField(choices=Grade.choices, coerce=int, label=_("Grade"))
+    subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label=_("About"))
+    subject_user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Person (user)"))
+    subject_name = forms.CharField(required=False, max_length=60, label=_("Person (name, without an account)"))
+    subject_position = forms.ModelChoiceField(queryset=Position.objects.none(), required=False, label=_("Position"))
+    subject_department = forms.ModelChoiceField(
+        queryset=Department.objects.none(), required=False, label=_("Department")
+    )
+    source = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Source")
+    )
+    facts = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=10000, label=_("Facts"))
+
+    def __init__(self, *args, institutions, people, positions, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
+        cast(forms.ModelChoiceField, self.fields["subject_user"]).queryset = people
+        cast(forms.ModelChoiceField, self.fields["subject_position"]).queryset = positions
+        cast(forms.ModelChoiceField, self.fields["subject_department"]).queryset = Department.objects.filter(
+            institution__in=institutions
+        )
+
+
+class VerifyForm(BootstrapForm):
+    verification = forms.ChoiceField(
+        choices=[c for c in Verification.choices if c[0] != Verification.PENDING], label=_("Verification")
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class GrantForm(BootstrapForm):
+    user = PersonChoiceField(queryset=get_user_model().objects.none(), label=_("Handler"))
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = candidates
+
+
+class IssueForm(BootstrapForm):
+    measure = forms.ChoiceField(choices=(), label=_("Measure"))
+    recipient_user = PersonChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label=_("Recipient (user)")
+    )
+    recipient_name = forms.CharField(max_length=120, label=_("Recipient as written on the notice"))
+    notice_facts = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=5000,
+        label=_("Facts stated in the notice"),
+        help_text=_("The recipient reads this: never name who reported."),
+    )
+    requirement = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label=_("Requirement"))
+    reason = forms.CharField(
+        required=False, max_length=500, label=_("Why this rung"), help_text=_("Required when moving up the ladder.")
+    )
+    response_days = forms.IntegerField(
+        min_value=1, max_value=MAX_RESPONSE_DAYS, initial=DEFAULT_RESPONSE_DAYS, label=_("Working days to answer")
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, measures, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["measure"]).choices = [(m, Measure(m).label) for m in measures]
+        cast(forms.ModelChoiceField, self.fields["recipient_user"]).queryset = people
+
+
+class StepForm(BootstrapForm):
+    """One step of a disposition: the report (respond) or the office's decision."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(required=False, max_length=500, label=_("Reason"))
+    cause_analysis = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label=_("Cause analysis")
+    )
+    measures_taken = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, label=_("Corrective measures")
+    )
+    response_days = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_RESPONSE_DAYS, label=_("Working days to answer")
+    )

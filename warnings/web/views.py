@@ -1,0 +1,269 @@
+"""Pages of the warning ledger: the ledger, an item, the notices and their steps. Thin: parse,
+ask integrity_warnings.access, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from integrity_warnings import access, selectors, services
+from integrity_warnings.ladder import BY_NAME, DispositionState
+from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xlsx
+from integrity_warnings.notices import notice_pdf
+from integrity_warnings.services import WarningConflict
+from integrity_warnings.web.forms import GrantForm, IssueForm, LedgerFilterForm, StepForm, VerifyForm, WarningItemForm
+from positions.models import Position
+from risk_registry import access as risk_access
+from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.organisation.models import AuditAction
+from risk_registry.organisation.names import person
+from risk_registry.organisation.services import audit_record
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _conflict(request: HttpRequest) -> None:
+    messages.error(request, _("Someone else changed this warning meanwhile: look at it again and retry."))
+
+
+@require_GET
+def ledger(request: HttpRequest) -> HttpResponse:
+    access.require(access.may_see_ledger(request.user))
+    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "warnings/ledger.html",
+        {
+            "form": form,
+            "page": page,
+            "stats": selectors.ledger_statistics(items),
+            "can_register": access.register_institutions(request.user).exists(),
+        },
+    )
+
+
+@require_GET
+def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The filtered ledger as the official form; confidential fields only for their handlers."""
+    access.require(access.may_see_ledger(request.user))
+    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    try:
+        rows = ledger_rows(items)
+        data = ledger_xlsx(rows) if fmt == "xlsx" else ledger_pdf(rows)
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("warning_ledger")
+    audit_record(
+        actor=request.user,
+        action=AuditAction.WARNING_LEDGER_EXPORT,
+        target=request.user,
+        summary=f"{fmt} {len(rows)}",
+        changes={"filters": request.GET.dict()},
+    )
+    content_type = XLSX if fmt == "xlsx" else "application/pdf"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="warning-ledger.{fmt}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def item_new(request: HttpRequest) -> HttpResponse:
+    institutions = access.register_institutions(request.user)
+    access.require(institutions.exists())
+    form = WarningItemForm(
+        request.POST or None,
+        institutions=institutions,
+        people=access.people_of(institutions),
+        positions=Position.objects.filter(institution__in=institutions),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            item = services.warning_item_create(by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("The warning was entered in the ledger as %(number)s.") % {"number": item.number}
+            )
+            return redirect("warning_detail", pk=item.pk)
+    return render(request, "warnings/item_form.html", {"form": form})
+
+
+@require_GET
+def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.item_for(user=request.user, pk=pk, today=timezone.localdate())
+    readable = access.can_read_confidential(request.user, item)
+    if readable and item.confidential:
+        services.warning_confidential_read(by=request.user, item=item)
+    can_act = access.can_act_on(request.user, item)
+    measures = services.measures_open(item) if can_act else []
+    context = {
+        "item": item,
+        "readable": readable,
+        "can_act": can_act,
+        "dispositions": selectors.dispositions_of(item),
+        "risk_points": list(risk_access.risk_points_visible_to(request.user).filter(warning_items=item)),
+        "measures": measures,
+    }
+    if can_act:
+        context["verify_form"] = VerifyForm(initial={"version": item.version})
+        context["grant_form"] = GrantForm(candidates=access.handler_candidates(item))
+    return render(request, "warnings/item_detail.html", context)
+
+
+@require_POST
+def item_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.item_for(user=request.user, pk=pk, today=timezone.localdate())
+    access.require(access.can_act_on(request.user, item))
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a result of the verification."))
+        return redirect("warning_detail", pk=item.pk)
+    try:
+        services.warning_item_verify(by=request.user, item=item, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except WarningConflict:
+        _conflict(request)
+    else:
+        messages.success(request, _("The verification was recorded."))
+    return redirect("warning_detail", pk=item.pk)
+
+
+@require_POST
+def item_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.item_for(user=request.user, pk=pk, today=timezone.localdate())
+    access.require(access.can_act_on(request.user, item))
+    form = GrantForm(request.POST, candidates=access.handler_candidates(item))
+    if not form.is_valid():
+        messages.error(request, _("Choose a member of the discipline office."))
+        return redirect("warning_detail", pk=item.pk)
+    try:
+        services.warning_handler_grant(by=request.user, item=item, user=form.cleaned_data["user"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The handler was granted."))
+    return redirect("warning_detail", pk=item.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def disposition_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    item = selectors.item_for(user=request.user, pk=pk, today=timezone.localdate())
+    access.require(access.can_act_on(request.user, item))
+    measures = services.measures_open(item)
+    people = access.people_of(risk_access.institutions_visible_to(request.user).filter(pk=item.institution_id))
+    initial = {"version": item.version, "recipient_user": item.subject_user_id, "recipient_name": _subject(item)}
+    form = IssueForm(request.POST or None, measures=measures, people=people, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            disposition = services.disposition_issue(by=request.user, item=item, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        except WarningConflict:
+            form.add_error(None, _("Someone else changed this warning meanwhile: look at it again and retry."))
+        else:
+            messages.success(request, _("Notice %(number)s was issued.") % {"number": disposition.number})
+            return redirect("disposition_detail", pk=disposition.pk)
+    return render(request, "warnings/issue_form.html", {"form": form, "item": item, "measures": measures})
+
+
+def _subject(item) -> str:
+    if item.subject_user_id:
+        return person(item.subject_user)
+    return item.subject_name or str(item.subject_position or item.subject_department or item.institution)
+
+
+@require_GET
+def disposition_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    disposition = selectors.disposition_for(user=request.user, pk=pk)
+    can_act = access.can_act_on(request.user, disposition.item)
+    can_respond = access.can_respond(request.user, disposition) and disposition.state == DispositionState.ISSUED
+    return render(
+        request,
+        "warnings/disposition_detail.html",
+        {
+            "d": disposition,
+            "can_act": can_act,
+            "can_respond": can_respond,
+            "is_recipient": access.is_recipient(request.user, disposition),
+            "overdue": disposition.state == DispositionState.ISSUED
+            and disposition.due_on is not None
+            and disposition.due_on < timezone.localdate(),
+            "form": StepForm(initial={"version": disposition.version}),
+        },
+    )
+
+
+@require_POST
+def disposition_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
+    disposition = selectors.disposition_for(user=request.user, pk=pk)
+    transition = BY_NAME.get(step)
+    if transition is None:
+        raise PermissionDenied
+    allowed = (
+        access.can_respond(request.user, disposition)
+        if transition.by_recipient
+        else access.can_act_on(request.user, disposition.item)
+    )
+    access.require(allowed)
+    form = StepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("disposition_detail", pk=disposition.pk)
+    data = form.cleaned_data
+    try:
+        services.disposition_transition(
+            by=request.user,
+            disposition=disposition,
+            name=step,
+            version=data["version"],
+            reason=data["reason"],
+            cause_analysis=data["cause_analysis"],
+            measures_taken=data["measures_taken"],
+            response_days=data["response_days"] or services.DEFAULT_RESPONSE_DAYS,
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except WarningConflict:
+        _conflict(request)
+    else:
+        messages.success(request, _("Done: %(step)s.") % {"step": transition.label})
+    return redirect("disposition_detail", pk=disposition.pk)
+
+
+@require_GET
+def disposition_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    disposition = selectors.disposition_for(user=request.user, pk=pk)
+    try:
+        data = notice_pdf(disposition)
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("disposition_detail", pk=disposition.pk)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.DISPOSITION_NOTICE_EXPORT,
+        target=disposition,
+        institution=disposition.item.institution,
+        summary=disposition.number,
+    )
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="notice-{disposition.pk}.pdf"'
+    return response
+
+
+@require_GET
+def my_notices(request: HttpRequest) -> HttpResponse:
+    return render(request, "warnings/my_notices.html", {"notices": selectors.notices_addressed_to(request.user)})
