@@ -33,19 +33,25 @@ from functools import cached_property
 from pathlib import Path
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
 from controls.models import Control
+from integrity_warnings.models import Disposition, WarningChannel, WarningItem
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.organisation.models import Role
+from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
+from tests.warnings_helpers import inspection_item, issue, petition_item
+from tests.warnings_helpers import step as warning_step
 
 PERSONAS = (
     "holder",
@@ -273,6 +279,36 @@ class Scene:
         )
 
     @cached_property
+    def secret(self) -> WarningItem:
+        """A confidential 信访举报 about the holder, entered by bureau A's discipline office."""
+        return petition_item(self.w)
+
+    @cached_property
+    def normal(self) -> WarningItem:
+        """A warning from a special inspection about the holder (not confidential)."""
+        return inspection_item(self.w)
+
+    @cached_property
+    def secret_notice(self) -> Disposition:
+        return issue(self.w, self.secret, notice_facts="你在审批工作中存在需要说明的情况。")
+
+    @cached_property
+    def normal_notice(self) -> Disposition:
+        return issue(self.w, self.normal)
+
+    @cached_property
+    def answered_notice(self) -> Disposition:
+        """The normal notice, answered by the holder: waiting for the office to accept it."""
+        return warning_step(self.w, self.normal_notice, "respond")
+
+    @cached_property
+    def colleague(self):
+        """Another member of bureau A's discipline office, who may be granted an item."""
+        user = get_user_model().objects.create_user(username="colleague", password=PASSWORD)
+        membership_grant(user=user, institution=self.w.a, role=Role.DISCIPLINE)
+        return user
+
+    @cached_property
     def control(self) -> Control:
         return Control.objects.get(risk_point=self.w.submitted)
 
@@ -322,13 +358,22 @@ class Case:
     expected: Expected
     data: Callable[[Scene], dict] | None = None
     effect: Writes | None = None  # what an allowed POST must show
-    get_writes: frozenset[str] = field(default_factory=frozenset)  # today's GET writes (leaks branch)
+    get_writes: frozenset[str] = field(default_factory=frozenset)  # today's GET writes (xfail)
+    get_writes_why: str = "GET writes: fixed by the leaks branch"
+    effect_for: frozenset[str] | None = None  # who shows the effect (default: the allowed); a GET's
+    # only allowed effect is an audit entry of a confidential read
     location: str = ""  # where the allowed answers redirect to, when it matters
     setup: Callable[[Scene], object] | None = None  # builds what the request needs besides its URL
 
     @property
     def allowed(self) -> frozenset[str]:
         return self.expected.ok
+
+    @property
+    def effect_personas(self) -> frozenset[str]:
+        if self.effect is None:
+            return frozenset()
+        return self.allowed if self.effect_for is None else self.effect_for
 
 
 def point_form(scene: Scene, description: str) -> dict:
@@ -1027,4 +1072,176 @@ POWERS = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + WORKFLOW + CYCLE + DOCUMENTS + ACCOUNTS
+LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
+SUBTREE_A = frozenset({"discipline", "superior"})
+LEDGER_EXPORT_WRITES = "a ledger export is a GET that writes its audit entry: to become a POST like the documents'"
+
+
+def warning_item_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "channel": WarningChannel.objects.get(institution=None, code="special_inspection").pk,
+        "received_on": "2026-02-25",
+        "grade": 3,
+        "subject_kind": "person",
+        "subject_user": scene.w.holder.pk,
+        "source": "2026年第一季度专项检查",
+        "facts": "专项检查发现审批超时未说明理由",
+    }
+
+
+def issue_form(scene: Scene) -> dict:
+    item = scene.normal
+    return {
+        "measure": "warning_reminder",
+        "recipient_user": scene.w.holder.pk,
+        "recipient_name": "张审批同志",
+        "notice_facts": "你在办理企业登记审批中存在超时未说明理由的情况。",
+        "requirement": "请对照岗位职责认真自查。",
+        "reason": "",
+        "response_days": 5,
+        "version": WarningItem.objects.get(pk=item.pk).version,
+    }
+
+
+def _notice_state(name: str, state: str):
+    def then(scene: Scene) -> None:
+        assert Disposition.objects.get(pk=getattr(scene, name).pk).state == state
+
+    return then
+
+
+LEDGER = [
+    Case(
+        "warning_ledger",
+        "warning ledger",
+        "get",
+        lambda s: "/warnings/",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        setup=lambda s: (s.secret, s.normal),
+    ),
+    Case(
+        "warning_ledger_xlsx",
+        "ledger as Excel",
+        "get",
+        lambda s: "/warnings/export.xlsx",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        get_writes=LEDGER_READERS,
+        get_writes_why=LEDGER_EXPORT_WRITES,
+    ),
+    Case(
+        "warning_ledger_pdf",
+        "ledger as PDF",
+        "get",
+        lambda s: "/warnings/export.pdf",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        get_writes=LEDGER_READERS,
+        get_writes_why=LEDGER_EXPORT_WRITES,
+    ),
+    Case(
+        "warning_new",
+        "new warning form",
+        "get",
+        lambda s: "/warnings/new/",
+        expect({"discipline", "outsider"}, forbidden=set(PERSONAS) - {"discipline", "outsider"}),
+    ),
+    Case(
+        "warning_new",
+        "enter a warning",
+        "post",
+        lambda s: "/warnings/new/",
+        expect({"discipline"}, status=302, refused={"outsider"}, forbidden=set(PERSONAS) - {"discipline", "outsider"}),
+        data=warning_item_form,
+        effect=writes("integrity_warnings.WarningItem", AUDIT),
+    ),
+    Case("my_notices", "my notices", "get", lambda s: "/warnings/mine/", everyone()),
+    Case(
+        "warning_detail",
+        "confidential warning",
+        "get",
+        lambda s: f"/warnings/{s.secret.pk}/",
+        expect(SUBTREE_A),
+        effect=writes(AUDIT),  # the handler's read of the confidential fields is audited
+        effect_for=frozenset({"discipline"}),
+    ),
+    Case("warning_detail", "warning", "get", lambda s: f"/warnings/{s.normal.pk}/", expect(OVERSIGHT_A)),
+    Case(
+        "warning_verify",
+        "verify a warning",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/verify/",
+        expect({"discipline"}, status=302, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=lambda s: {"verification": "true", "version": WarningItem.objects.get(pk=s.normal.pk).version},
+        effect=writes(AUDIT, updated=["integrity_warnings.WarningItem"]),
+    ),
+    Case(
+        "warning_grant",
+        "grant a handler",
+        "post",
+        lambda s: f"/warnings/{s.secret.pk}/handlers/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"user": s.colleague.pk},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "disposition_issue",
+        "notice form, confidential",
+        "get",
+        lambda s: f"/warnings/{s.secret.pk}/issue/",
+        expect({"discipline"}, forbidden={"superior"}),
+    ),
+    Case(
+        "disposition_issue",
+        "issue a notice",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/issue/",
+        expect({"discipline"}, status=302, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=issue_form,
+        effect=writes("integrity_warnings.Disposition", AUDIT),
+    ),
+    Case(
+        "disposition_detail",
+        "notice, confidential",
+        "get",
+        lambda s: f"/warnings/notices/{s.secret_notice.pk}/",
+        expect(SUBTREE_A | {"holder"}),
+    ),
+    Case(
+        "disposition_detail",
+        "notice",
+        "get",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/",
+        expect(OVERSIGHT_A | {"holder"}),
+    ),
+    Case(
+        "disposition_pdf",
+        "notice as PDF",
+        "get",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/pdf/",
+        expect(OVERSIGHT_A | {"holder"}),
+        get_writes=OVERSIGHT_A | {"holder"},
+        get_writes_why=LEDGER_EXPORT_WRITES,
+    ),
+    Case(
+        "disposition_step",
+        "answer a notice",
+        "post",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/respond/",
+        expect({"holder"}, status=302, forbidden=OVERSIGHT_A),
+        data=lambda s: {"version": s.normal_notice.version, "cause_analysis": "原因", "measures_taken": "措施"},
+        effect=writes(
+            AUDIT, updated=["integrity_warnings.Disposition"], then=_notice_state("normal_notice", "answered")
+        ),
+    ),
+    Case(
+        "disposition_step",
+        "accept the answer",
+        "post",
+        lambda s: f"/warnings/notices/{s.answered_notice.pk}/accept/",
+        expect({"discipline"}, status=302, forbidden=(OVERSIGHT_A - {"discipline"}) | {"holder"}),
+        data=lambda s: {"version": Disposition.objects.get(pk=s.answered_notice.pk).version},
+        effect=writes(AUDIT, updated=["integrity_warnings.Disposition"]),
+    ),
+]
+
+CASES: list[Case] = POINTS + POWERS + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
