@@ -27,8 +27,12 @@ def test_holder_drafts_a_point_with_two_controls(live_world, live_server, page):
     page.select_option("#id_risk_type", label="业务流程风险")
     page.fill("#id_description", "受理环节对材料不全的申请人暗示“找关系”")
     page.fill("#id_manifestation", "拖延受理、索要好处")
+    preview = page.locator("[data-testid=level-preview]")
+    expect(preview).to_have_text("请选择可能性和严重程度")  # nothing chosen in advance
     page.select_option("#id_likelihood", "3")
     page.select_option("#id_severity", "2")
+    scheme = live_world.a.grading_scheme
+    expect(preview).to_have_text(scheme.levels.get(code=scheme.level_code_for(3, 2)).name)
     page.select_option("#id_power_item", label="企业登记审批")
     page.select_option("#id_controls-0-line", "prevention")
     page.fill("#id_controls-0-measure", "受理材料清单在窗口公示,一次性告知")

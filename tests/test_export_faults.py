@@ -22,7 +22,8 @@ from tests.test_deadline_scan_celery import broker_at, closed_port_url
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 State = ExportJob.State
-REGISTER = {"institution": ["bureau-a"], "year": ["2026"]}
+# A working copy of the year: the submitted points are in it (the official form holds approved ones only).
+REGISTER = {"institution": ["bureau-a"], "year": ["2026"], "copy": ["working"]}
 POINTS = 60  # a PDF WeasyPrint lays out for a few seconds: time to kill it in the middle
 
 

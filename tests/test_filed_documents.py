@@ -50,7 +50,7 @@ def _advance(world, points, *, to: str):
         held_on=timezone.localdate(),
         participants="周局长、孙副局长",
         decision="同意",
-        votes=(2, 0, 0),
+        vote=registers.Vote(present=2, votes_for=2, against=0, abstaining=0),
         point_ids=ids,
     )
     if to == S.APPROVED:

@@ -70,8 +70,8 @@ def _data(world, **overrides):
 def test_risk_point_form_offers_the_institutions_likelihood_and_severity_labels(world):
     form = _form(world)
 
-    assert form.fields["likelihood"].choices == [(1, "可能性较小"), (2, "有一定可能"), (3, "可能性较大")]
-    assert form.fields["severity"].choices == [
+    assert form.fields["likelihood"].choices[1:] == [(1, "可能性较小"), (2, "有一定可能"), (3, "可能性较大")]
+    assert form.fields["severity"].choices[1:] == [
         (1, "后果较轻微"),
         (2, "后果较严重(党纪政纪责任)"),
         (3, "后果严重(刑事责任或重大损失)"),
@@ -83,8 +83,13 @@ def test_risk_point_form_follows_a_four_level_scheme(world):
 
     form = _form(world)
 
-    assert [label for _, label in form.fields["likelihood"].choices] == ["很少发生", "偶尔发生", "可能发生", "经常发生"]
-    assert [value for value, _ in form.fields["severity"].choices] == [1, 2, 3, 4]
+    assert [label for _, label in form.fields["likelihood"].choices[1:]] == [
+        "很少发生",
+        "偶尔发生",
+        "可能发生",
+        "经常发生",
+    ]
+    assert [value for value, _ in form.fields["severity"].choices[1:]] == [1, 2, 3, 4]
 
 
 def test_risk_point_form_refuses_a_likelihood_outside_the_scale(world):
@@ -345,5 +350,26 @@ def test_risk_point_form_of_an_institution_without_scheme_offers_no_scale():
 
     form = RiskPointForm(institution=institution, department=department, position=None)
 
-    assert form.fields["likelihood"].choices == []
-    assert form.fields["severity"].choices == []
+    assert form.fields["likelihood"].choices[1:] == []
+    assert form.fields["severity"].choices[1:] == []
+
+
+def test_likelihood_and_severity_are_not_chosen_in_advance_and_the_preview_follows_the_matrix(world):
+    form = RiskPointForm(institution=world.a, department=world.dept, position=world.position)
+    assert form["likelihood"].value() is None and form["severity"].value() is None
+    assert form.fields["likelihood"].choices[0][0] == ""
+    scheme = world.a.grading_scheme
+    preview = form.level_preview()
+    assert len(preview) == len(scheme.likelihood_labels) * len(scheme.severity_labels)
+    for likelihood in range(1, len(scheme.likelihood_labels) + 1):
+        for severity in range(1, len(scheme.severity_labels) + 1):
+            level = scheme.levels.get(code=scheme.level_code_for(likelihood, severity))
+            assert preview[f"{likelihood}-{severity}"] == {"name": level.name, "colour": level.colour}
+    bound = RiskPointForm(
+        {"risk_type": world.risk_type.pk, "found_by": "self", "description": "x", "likelihood": "", "severity": ""},
+        institution=world.a,
+        department=world.dept,
+        position=world.position,
+    )
+    assert not bound.is_valid()
+    assert {"likelihood", "severity"} <= bound.errors.keys()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -503,12 +503,23 @@ def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> di
     proposal's note). One query for all the points."""
     diff = version_diff(older.snapshot, newer.snapshot)
     ids = [c["id"] for c in diff["changed"] if "level" in c["fields"]]
+    # Between the two filings' own audit entries (``signed_at`` is kept to the second, and a
+    # re-grade may fall within the second of a filing): the entries' ids follow their order.
+    filings = dict(
+        AuditEntry.objects.filter(
+            action="register.file",
+            target_type="risk_registry.register",
+            target_id=newer.register_id,
+            changes__version__in=[older.number, newer.number],
+        ).values_list("changes__version", "id")
+    )
+    after, up_to = filings.get(older.number), filings.get(newer.number)
+    window = Q(id__gt=after, id__lt=up_to) if after and up_to else Q(at__gt=older.signed_at, at__lte=newer.signed_at)
     entries = AuditEntry.objects.filter(
+        window,
         target_type="risk_registry.riskpoint",
         target_id__in=ids,
         action__in=LEVEL_ACTIONS,
-        at__gt=older.signed_at,
-        at__lte=newer.signed_at,
         changes__has_key="level",
     ).order_by("at", "id")
     reasons: dict[int, list[dict]] = {}

@@ -13,3 +13,23 @@ document.getElementById('add-control').addEventListener('click', function () {
   });
 });
 document.querySelectorAll('[data-testid=risk-point-form] input[type=checkbox]').forEach(function (el) { el.classList.add('form-check-input'); });
+
+/* The level the chosen likelihood and severity give, by the institution's matrix (read from the
+   page's JSON), shown while the holder chooses; the server grades again when the form is saved. */
+(function () {
+  var data = document.getElementById('level-preview-data');
+  var badge = document.querySelector('[data-testid=level-preview]');
+  var likelihood = document.getElementById('id_likelihood');
+  var severity = document.getElementById('id_severity');
+  if (!data || !badge || !likelihood || !severity) { return; }
+  var levels = JSON.parse(data.textContent);
+  function show() {
+    var level = levels[likelihood.value + '-' + severity.value];
+    badge.textContent = level ? level.name : badge.dataset.empty;
+    badge.style.background = level ? level.colour : '';
+    badge.classList.toggle('text-muted', !level);
+  }
+  likelihood.addEventListener('change', show);
+  severity.addEventListener('change', show);
+  show();
+})();

@@ -42,9 +42,13 @@ class RiskPointForm(forms.Form):
         scheme = institution.grading_scheme
         # The declared fields with their own types (``self.fields`` only knows them as Field).
         cast(forms.ModelChoiceField, self.fields["risk_type"]).queryset = risk_types_for(institution)
+        self.scheme = scheme
         labels = (scheme.likelihood_labels, scheme.severity_labels) if scheme else ([], [])
-        cast(forms.ChoiceField, self.fields["likelihood"]).choices = list(enumerate(labels[0], start=1))
-        cast(forms.ChoiceField, self.fields["severity"]).choices = list(enumerate(labels[1], start=1))
+        # No value chosen in advance: the holder must judge both (a preselected lowest value would
+        # grade every point the holder skipped past as the least serious).
+        choose = [("", _("— choose —"))]
+        cast(forms.ChoiceField, self.fields["likelihood"]).choices = choose + list(enumerate(labels[0], start=1))
+        cast(forms.ChoiceField, self.fields["severity"]).choices = choose + list(enumerate(labels[1], start=1))
         items = PowerItem.objects.filter(institution=institution)
         items = items.filter(positions=position) if position is not None else items.filter(department=department)
         cast(forms.ModelChoiceField, self.fields["power_item"]).queryset = items
@@ -58,6 +62,20 @@ class RiskPointForm(forms.Form):
         if step is not None and (item is None or step.power_item_id != item.pk):
             self.add_error("process_step", _("Choose a step of the selected power item."))
         return data
+
+    def level_preview(self) -> dict[str, dict[str, str]]:
+        """``"likelihood-severity"`` → the level's name and colour, for the live preview while the
+        holder chooses (static/js/risk-point-form.js); the server grades again on save."""
+        if self.scheme is None:
+            return {}
+        levels = {level.code: level for level in self.scheme.levels.all()}
+        preview = {}
+        for likelihood, row in enumerate(self.scheme.matrix, start=1):
+            for severity, code in enumerate(row, start=1):
+                level = levels.get(code)
+                if level is not None:
+                    preview[f"{likelihood}-{severity}"] = {"name": level.name, "colour": level.colour}
+        return preview
 
     @classmethod
     def initial_from(cls, risk_point: RiskPoint) -> dict:
