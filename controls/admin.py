@@ -7,9 +7,21 @@ from controls.models import Control, Rule
 
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
-    list_display = ("title", "document_number", "institution", "effective_on")
+    """Read-only: rules are recorded, revised and repealed on the rule catalogue's pages, whose
+    services audit each change and flag the points of the controls resting on the rule."""
+
+    list_display = ("title", "document_number", "institution", "effective_on", "revised_on", "repealed_on")
     search_fields = ("title",)
-    raw_id_fields = ("institution",)
+    raw_id_fields = ("institution", "department")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Control)

@@ -39,15 +39,32 @@ class ControlQuerySet(models.QuerySet):
 
 
 class Rule(models.Model):
-    """A regulation of the institution (民主决策制度, 岗位职责制度 …)."""
+    """A regulation of the institution (民主决策制度, 岗位职责制度 …): an entry of its 制度目录.
+
+    A rule is revised (``revised_on`` and new text) or repealed (``repealed_on``), never deleted:
+    the controls that rest on it keep pointing at it, and their points are flagged for review."""
 
     institution = models.ForeignKey(
         "organisation.Institution", on_delete=models.PROTECT, related_name="rules", verbose_name=_("institution")
     )
+    department = models.ForeignKey(
+        "organisation.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rules",
+        verbose_name=_("department"),
+        help_text=_("Leave empty for a rule of the whole institution."),
+    )
     title = models.CharField(_("title"), max_length=200)
     document_number = models.CharField(_("document number"), max_length=80, blank=True)
+    issuing_body = models.CharField(_("issuing body"), max_length=120, blank=True)
     effective_on = models.DateField(_("effective from"), null=True, blank=True)
+    revised_on = models.DateField(_("last revised on"), null=True, blank=True)
+    repealed_on = models.DateField(_("repealed on"), null=True, blank=True)
+    repeal_reason = models.CharField(_("reason for repealing"), max_length=255, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    text = models.TextField(_("text of the rule"), blank=True)
 
     class Meta:
         verbose_name = _("rule")
@@ -56,6 +73,10 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_repealed(self) -> bool:
+        return self.repealed_on is not None
 
 
 class Control(models.Model):

@@ -36,6 +36,11 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
         rule = item.get("rule")
         if rule is not None and rule.institution_id != risk_point.institution_id:
             raise ValidationError(_("The rule belongs to another institution."))
+        if rule is not None and rule.is_repealed and (control is None or control.rule_id != rule.pk):
+            # a control that rested on it keeps it (its point is flagged); no new control may
+            raise ValidationError(
+                _("The rule %(title)s has been repealed: choose a rule in force.") % {"title": f"《{rule.title}》"}
+            )
         if control is not None and item.get("delete"):
             audit_record(
                 actor=by,
@@ -82,19 +87,31 @@ def rule_create(
     institution,
     title: str,
     document_number: str = "",
+    issuing_body: str = "",
     effective_on=None,
     summary: str = "",
+    text: str = "",
+    department=None,
     by=None,
 ) -> Rule:
-    """Record a regulation (制度) of the institution that controls can rest on."""
+    """Record a regulation (制度) of the institution that controls can rest on: an entry of its
+    制度目录. Revising and repealing it flag the points of its controls
+    (``risk_registry.services.rule_revise`` / ``rule_repeal``)."""
+    if not (title or "").strip():
+        raise ValidationError(_("A rule needs a title."))
+    if department is not None and department.institution_id != institution.pk:
+        raise ValidationError(_("The department belongs to another institution."))
     rule = Rule.objects.create(
         institution=institution,
-        title=title,
+        department=department,
+        title=title.strip(),
         document_number=document_number,
+        issuing_body=issuing_body,
         effective_on=effective_on,
         summary=summary,
+        text=text,
     )
-    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=title)
+    audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=rule.title)
     return rule
 
 

@@ -167,3 +167,25 @@ class ProcessStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
+
+
+class Disclosure(models.Model):
+    """Who may read an institution's public disclosure page (职权目录, flows, 裁量权基准).
+
+    No row means staff only: the page is open without login only when the discipline office says so."""
+
+    class Scope(models.TextChoices):
+        STAFF = "staff", _("Staff of the institution (login)")
+        PUBLIC = "public", _("Everyone, without login")
+
+    institution = models.OneToOneField(
+        "organisation.Institution", on_delete=models.CASCADE, related_name="disclosure", verbose_name=_("institution")
+    )
+    scope = models.CharField(_("who may read it"), max_length=8, choices=Scope.choices, default=Scope.STAFF)
+
+    class Meta:
+        verbose_name = _("public disclosure")
+        verbose_name_plural = _("public disclosures")
+
+    def __str__(self) -> str:
+        return f"{self.institution} · {self.scope}"

@@ -11,7 +11,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
+from positions.models import Disclosure, Holding, Position, PowerCategory, PowerItem, ProcessStep
 from risk_registry.organisation.models import Department
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import apply_changes, audit_record, forget_scope
@@ -235,3 +235,24 @@ def process_steps_save(*, item: PowerItem, rows: Iterable[StepRow], by=None) -> 
             changes={"steps": [[name for _o, name in sorted(before)], [name for _o, name in after]]},
         )
     return PowerUpdate(item=item, changed=changed, position_ids=frozenset(item.positions.values_list("pk", flat=True)))
+
+
+@transaction.atomic
+def disclosure_set(*, institution, scope: str, by=None) -> Disclosure:
+    """Who may read the institution's public disclosure page (staff only, or everyone); audited."""
+    if scope not in Disclosure.Scope.values:
+        raise ValidationError(_("Unknown disclosure scope: %(scope)s") % {"scope": scope})
+    disclosure, created = Disclosure.objects.select_for_update().get_or_create(institution=institution)
+    if disclosure.scope != scope or created:
+        before = None if created else disclosure.scope
+        disclosure.scope = scope
+        disclosure.save()
+        audit_record(
+            actor=by,
+            action="disclosure.scope",
+            target=disclosure,
+            institution=institution,
+            summary=str(Disclosure.Scope(scope).label),
+            changes={"scope": [before, scope]},
+        )
+    return disclosure

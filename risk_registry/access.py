@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from controls.models import Control
+from controls.models import Control, Rule
 from positions.models import Holding, Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import (
     LevelProposal,
@@ -142,6 +142,26 @@ def can_manage_powers(user: AnyUser, institution: Institution, department_id: in
     if is_discipline_office_for(user, institution):
         return True
     return department_id is not None and department_id in scope_of(user).department_ids
+
+
+def rules_visible_to(user: AnyUser) -> QuerySet[Rule]:
+    """The rule catalogue (制度目录) is read by whoever sees the institution's organisation chart."""
+    return Rule.objects.filter(scope_of(user).q_institution("institution__"))
+
+
+def can_manage_rules(user: AnyUser, institution: Institution, department_id: int | None = None) -> bool:
+    """The discipline office of the institution, or a department's head for that department's rules."""
+    return can_manage_powers(user, institution, department_id)
+
+
+def can_read_disclosure(user: AnyUser, institution: Institution, scope: str) -> bool:
+    """The public disclosure page: anyone when it is open, else the institution's staff and those
+    above it who see it (the discipline offices and superiors in scope)."""
+    if scope == "public":
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return is_staff_of(user, institution) or institutions_visible_to(user).filter(pk=institution.pk).exists()
 
 
 def can_record_rotation(user: AnyUser, institution: Institution) -> bool:

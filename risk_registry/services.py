@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from controls.models import Control
+from controls.models import Control, Rule
 from controls.services import control_apply_changes
 from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
@@ -213,11 +213,17 @@ def risk_points_copy(
 
 def points_flag_for_regrading(*, position_ids: Iterable[int], reason: str, by=None) -> int:
     """Mark the live points of these positions for re-grading (rotation, changed powers)."""
-    points = list(
-        RiskPoint.objects.filter(position_id__in=list(position_ids), needs_regrading=False).values_list(
-            "pk", "institution_id"
-        )
-    )
+    return _flag(RiskPoint.objects.filter(position_id__in=list(position_ids)), reason=reason, by=by)
+
+
+def points_flag_for_review(*, point_ids: Iterable[int], reason: str, by=None) -> int:
+    """Mark these points for re-grading: a rule one of their controls rests on was revised or repealed."""
+    return _flag(RiskPoint.objects.filter(pk__in=list(point_ids)), reason=reason, by=by)
+
+
+def _flag(points_query, *, reason: str, by=None) -> int:
+    """Flag the points not yet flagged: one update and one bulk insert of audit entries."""
+    points = list(points_query.filter(needs_regrading=False).values_list("pk", "institution_id"))
     if not points:
         return 0
     RiskPoint.objects.filter(pk__in=[pk for pk, _i in points]).update(
@@ -286,3 +292,121 @@ def process_steps_save(*, item: PowerItem, rows, by=None) -> PowerItem:
             position_ids=update.position_ids, reason=_("The process flow of a power changed."), by=by
         )
     return update.item
+
+
+# --- the rule catalogue (制度目录): a revised or repealed rule flags the points of its controls ---
+# (``controls.services.rule_create`` records a rule; correcting it here flags nothing.)
+
+RULE_FIELDS = (
+    "title",
+    "document_number",
+    "issuing_body",
+    "effective_on",
+    "summary",
+    "text",
+    "department",
+)
+
+
+def _check_rule_fields(*, institution: Institution, fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = fields.keys() - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError(_("Unknown rule fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
+    department = fields.get("department")
+    if department is not None and department.institution_id != institution.pk:
+        raise ValidationError(_("The department belongs to another institution."))
+    if "title" in fields and not (fields["title"] or "").strip():
+        raise ValidationError(_("A rule needs a title."))
+    return fields
+
+
+def _rule_locked(rule: Rule) -> Rule:
+    rule = Rule.objects.select_for_update().select_related("institution").get(pk=rule.pk)
+    if rule.is_repealed:
+        raise ValidationError(_("A repealed rule stays as it was when it was repealed."))
+    return rule
+
+
+def _flag_controls_of(rule: Rule, *, reason: str, by) -> int:
+    point_ids = Control.objects.filter(rule=rule).values_list("risk_point_id", flat=True)
+    return points_flag_for_review(point_ids=point_ids, reason=reason, by=by)
+
+
+@transaction.atomic
+def rule_update(*, rule: Rule, by=None, **fields) -> Rule:
+    """Correct a rule's entry (a typo, a missing number): its content is unchanged, so nothing is flagged."""
+    rule = _rule_locked(rule)
+    changes = apply_changes(rule, _check_rule_fields(institution=rule.institution, fields=fields))
+    if changes:
+        rule.save()
+        audit_record(
+            actor=by,
+            action="rule.update",
+            target=rule,
+            institution=rule.institution,
+            summary=rule.title,
+            changes=_json_changes(changes),
+        )
+    return rule
+
+
+@transaction.atomic
+def rule_revise(*, rule: Rule, on: datetime.date, text: str, note: str = "", by=None) -> tuple[Rule, int]:
+    """A revision (修订): the new text from ``on``; the points of the controls resting on the rule
+    are flagged for review. Returns the rule and the number of points flagged."""
+    rule = _rule_locked(rule)
+    if rule.effective_on is not None and on < rule.effective_on:
+        raise ValidationError(_("A rule cannot be revised before it took effect."))
+    if rule.revised_on is not None and on < rule.revised_on:
+        raise ValidationError(_("A revision cannot be dated before the last revision."))
+    changes = apply_changes(rule, {"revised_on": on, "text": text})
+    rule.save()
+    audit_record(
+        actor=by,
+        action="rule.revise",
+        target=rule,
+        institution=rule.institution,
+        summary=(note or rule.title)[:255],
+        changes=_json_changes(changes),
+    )
+    flagged = _flag_controls_of(
+        rule, reason=_("The rule %(title)s was revised.") % {"title": f"《{rule.title}》"}, by=by
+    )
+    return rule, flagged
+
+
+@transaction.atomic
+def rule_repeal(*, rule: Rule, on: datetime.date, reason: str, by=None) -> tuple[Rule, int]:
+    """A repeal (废止): the rule stays in the catalogue's history; its controls' points are flagged."""
+    rule = _rule_locked(rule)
+    if not reason.strip():
+        raise ValidationError(_("Say why the rule is repealed."))
+    if rule.effective_on is not None and on < rule.effective_on:
+        raise ValidationError(_("A rule cannot be repealed before it took effect."))
+    rule.repealed_on, rule.repeal_reason = on, reason.strip()[:255]
+    rule.save(update_fields=["repealed_on", "repeal_reason"])
+    audit_record(
+        actor=by,
+        action="rule.repeal",
+        target=rule,
+        institution=rule.institution,
+        summary=rule.repeal_reason,
+        changes={"repealed_on": [None, on.isoformat()]},
+    )
+    flagged = _flag_controls_of(
+        rule, reason=_("The rule %(title)s was repealed.") % {"title": f"《{rule.title}》"}, by=by
+    )
+    return rule, flagged
+
+
+def _json_changes(changes: dict[str, list]) -> dict[str, list]:
+    """Dates and related objects as text, as an audit entry's JSON keeps them."""
+
+    def plain(value):
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if hasattr(value, "pk"):
+            return str(value)
+        return value
+
+    return {name: [plain(before), plain(after)] for name, (before, after) in changes.items()}

@@ -39,7 +39,8 @@ from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
-from controls.models import Control
+from controls.models import Control, Rule
+from controls.services import rule_create
 from integrity_warnings.models import Disposition, WarningChannel, WarningItem
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
@@ -307,6 +308,18 @@ class Scene:
         user = get_user_model().objects.create_user(username="colleague", password=PASSWORD)
         membership_grant(user=user, institution=self.w.a, role=Role.DISCIPLINE)
         return user
+
+    @cached_property
+    def rule(self) -> Rule:
+        """A rule (制度) of 审批科 in bureau A's rule catalogue."""
+        return rule_create(
+            institution=self.w.a,
+            department=self.w.dept,
+            title="行政审批工作规程",
+            effective_on=datetime.date(2026, 1, 1),
+            text="第一条 受理、审查、决定分岗办理。",
+            by=self.w.discipline,
+        )
 
     @cached_property
     def control(self) -> Control:
@@ -1072,6 +1085,103 @@ POWERS = [
     ),
 ]
 
+RULE_MANAGERS = POWER_MANAGERS  # the office, and the head for 审批科's rules
+
+
+def rule_form(scene: Scene, title: str) -> dict:
+    return {
+        "title": title,
+        "document_number": "甲局发〔2026〕1号",
+        "issuing_body": "甲局",
+        "effective_on": "2026-01-01",
+        "department": scene.w.dept.pk,
+        "summary": "",
+        "text": "第一条 受理、审查、决定分岗办理。",
+    }
+
+
+def _rule_titled(title: str):
+    def then(scene: Scene) -> None:
+        assert Rule.objects.filter(title=title).exists()
+
+    return then
+
+
+RULES = [
+    Case("rule_list", "rule catalogue", "get", lambda s: "/org/bureau-a/rules/", expect(SEES_A)),
+    Case(
+        "rule_create",
+        "new rule form",
+        "get",
+        lambda s: "/org/bureau-a/rules/new/",
+        expect(RULE_MANAGERS, forbidden=SEES_A - RULE_MANAGERS),
+    ),
+    Case(
+        "rule_create",
+        "record a rule",
+        "post",
+        lambda s: "/org/bureau-a/rules/new/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: rule_form(s, "公务接待管理办法"),
+        effect=writes("controls.Rule", AUDIT, then=_rule_titled("公务接待管理办法")),
+    ),
+    Case("rule_detail", "a rule", "get", lambda s: f"/rules/{s.rule.pk}/", expect(SEES_A)),
+    Case(
+        "rule_edit",
+        "edit rule form",
+        "get",
+        lambda s: f"/rules/{s.rule.pk}/edit/",
+        expect(RULE_MANAGERS, forbidden=SEES_A - RULE_MANAGERS),
+    ),
+    Case(
+        "rule_edit",
+        "correct a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/edit/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: rule_form(s, "行政审批工作规程（修正）"),
+        effect=writes(AUDIT, updated=["controls.Rule"], then=_rule_titled("行政审批工作规程（修正）")),
+    ),
+    Case(
+        "rule_revise",
+        "revise a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/revise/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: {"on": "2026-06-01", "text": "第一条 受理、审查、决定分岗办理，全程留痕。", "note": "增加留痕"},
+        effect=writes(AUDIT, updated=["controls.Rule"]),
+    ),
+    Case(
+        "rule_repeal",
+        "repeal a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/repeal/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: {"on": "2026-06-01", "reason": "已被新规程替代"},
+        effect=writes(
+            AUDIT, updated=["controls.Rule"], then=lambda s: Rule.objects.get(pk=s.rule.pk, repealed_on__isnull=False)
+        ),
+    ),
+    Case(
+        "catalogue_export",
+        "export the power catalogue",
+        "post",
+        lambda s: "/org/bureau-a/catalogues/",
+        expect(SEES_A),
+        data=lambda s: {"kind": "powers", "fmt": "xlsx"},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "disclosure_scope",
+        "who reads the public page",
+        "post",
+        lambda s: "/public/bureau-a/scope/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"scope": "public"},
+        effect=writes("positions.Disclosure", AUDIT),
+    ),
+]
+
 LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
 SUBTREE_A = frozenset({"discipline", "superior"})
 LEDGER_EXPORT_WRITES = "a ledger export is a GET that writes its audit entry: to become a POST like the documents'"
@@ -1244,4 +1354,4 @@ LEDGER = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
+CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS

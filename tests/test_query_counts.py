@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from controls.models import Control
+from controls.models import Control, Rule
 from positions.models import PowerItem, ProcessStep
 from positions.services import position_create
 from risk_registry.models import RiskPoint
@@ -35,6 +35,8 @@ def _grow(world, extra: int) -> None:
         for point in points
         for line in ("prevention", "monitoring")
     )
+    rules = Rule.objects.bulk_create(Rule(institution=world.a, title=f"制度{i}") for i in range(extra // 10))
+    Control.objects.filter(risk_point__in=points[: len(rules)], line="prevention").update(rule=rules[0])
     for i in range(extra // 10):
         position = position_create(department=world.dept, title=f"新增岗位{i}")
         item = PowerItem.objects.create(institution=world.a, name=f"新职权{i}", category=world.power.category)
@@ -70,6 +72,9 @@ PAGES = [
     ("inbox, discipline", "discipline", lambda w: "/inbox/"),
     ("filings", "superior", lambda w: "/filings/"),
     ("audit log", "discipline", lambda w: "/audit/"),
+    ("power inventory", "head", lambda w: "/org/bureau-a/powers/"),
+    ("rule catalogue", "discipline", lambda w: "/org/bureau-a/rules/"),
+    ("public disclosure page", "holder", lambda w: "/public/bureau-a/"),
 ]
 
 

@@ -26,8 +26,7 @@ class InlineCode(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = {name for name, _value in attrs}
-        data_block = dict(attrs).get("type") == "application/json"  # json_script: data, never run
-        if tag == "script" and "src" not in names and not data_block:
+        if tag == "script" and "src" not in names:
             self.found.append("<script> without src")
         if tag == "style":
             self.found.append("<style> element")

@@ -9,7 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from positions.models import Holding, Position, PowerCategory, PowerItem, ProcessStep
+from controls.models import Rule
+from positions.models import Disclosure, Holding, Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import StepRow
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
@@ -199,3 +200,64 @@ class RotationForm(forms.Form):
         if kind == self.Kind.ROTATE and holding and position and holding.position_id == position.pk:
             self.add_error("position", _("The new post is the post the person holds now."))
         return data
+
+
+# --- the rule catalogue (制度目录) ----------------------------------------------------------
+
+
+class RuleForm(forms.ModelForm):
+    """A rule's entry in the catalogue; the department is one the user may manage (or none)."""
+
+    class Meta:
+        model = Rule
+        fields = ["title", "document_number", "issuing_body", "effective_on", "department", "summary", "text"]
+        widgets = {
+            "effective_on": forms.DateInput(attrs={"type": "date"}),
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "text": forms.Textarea(attrs={"rows": 10}),
+        }
+
+    def __init__(self, *args, departments, department_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        department = cast(forms.ModelChoiceField, self.fields["department"])
+        department.queryset = departments
+        department.required = department_required
+
+    def clean_effective_on(self):
+        value = self.cleaned_data.get("effective_on")
+        return check_date(value) if value else value
+
+
+class RuleReviseForm(forms.Form):
+    on = forms.DateField(label=_("Revised on"), widget=forms.DateInput(attrs={"type": "date"}))
+    text = forms.CharField(label=_("Text of the rule as revised"), widget=forms.Textarea(attrs={"rows": 10}))
+    note = forms.CharField(label=_("What changed"), max_length=255, required=False)
+
+    def clean_on(self):
+        return check_date(self.cleaned_data["on"])
+
+
+class RuleRepealForm(forms.Form):
+    on = forms.DateField(label=_("Repealed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+
+    def clean_on(self):
+        return check_date(self.cleaned_data["on"])
+
+
+# --- the catalogues as documents, and the public disclosure page -------------------------------
+
+
+class CatalogueExportForm(forms.Form):
+    KINDS = [
+        ("powers", _("Power inventory (职权目录)")),
+        ("flows", _("Process flows (流程图)")),
+        ("rules", _("Rule catalogue (制度目录)")),
+    ]
+    FORMATS = [("xlsx", _("Excel")), ("pdf", _("PDF"))]
+    kind = forms.ChoiceField(label=_("Catalogue"), choices=KINDS)
+    fmt = forms.ChoiceField(label=_("Format"), choices=FORMATS)
+
+
+class DisclosureForm(forms.Form):
+    scope = forms.ChoiceField(label=_("Who may read the public disclosure page"), choices=Disclosure.Scope.choices)

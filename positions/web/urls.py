@@ -1,6 +1,6 @@
 from django.urls import path
 
-from positions.web import views
+from positions.web import catalogues, views
 
 urlpatterns = [
     path("positions/<int:pk>/", views.position_detail, name="position_detail"),
@@ -11,4 +11,13 @@ urlpatterns = [
     path("powers/<int:pk>/edit/", views.power_edit, name="power_edit"),
     path("powers/<int:pk>/steps/", views.power_steps, name="power_steps"),
     path("powers/<int:pk>/retire/", views.power_retire, name="power_retire"),
+    path("org/<slug:code>/rules/", catalogues.rule_list, name="rule_list"),
+    path("org/<slug:code>/rules/new/", catalogues.rule_create, name="rule_create"),
+    path("rules/<int:pk>/", catalogues.rule_detail, name="rule_detail"),
+    path("rules/<int:pk>/edit/", catalogues.rule_edit, name="rule_edit"),
+    path("rules/<int:pk>/revise/", catalogues.rule_revise, name="rule_revise"),
+    path("rules/<int:pk>/repeal/", catalogues.rule_repeal, name="rule_repeal"),
+    path("org/<slug:code>/catalogues/", catalogues.catalogue_export, name="catalogue_export"),
+    path("public/<slug:code>/", catalogues.public_page, name="public_page"),
+    path("public/<slug:code>/scope/", catalogues.disclosure_scope, name="disclosure_scope"),
 ]

@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from positions import services as positions_services
+from positions.flow import flow_layout
 from positions.models import PowerItem, ProcessStep
-from positions.web.flow import flow_layout
-from positions.web.forms import PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
+from positions.web.forms import CatalogueExportForm, PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
 from risk_registry import access
 from risk_registry import services as register_services
 from risk_registry.organisation.models import AuditEntry, Institution
@@ -89,6 +89,7 @@ def power_list(request: HttpRequest, code: str) -> HttpResponse:
             "show_retired": show_retired,
             "can_create": access.can_manage_powers(request.user, institution)
             or bool(_managed_departments(request.user, institution)),
+            "export_form": CatalogueExportForm(),
         },
     )
 

@@ -41,7 +41,7 @@ class FormSpec:
     title: str
     source: str
     columns: tuple[Column, ...]
-    section_by: str = ""  # "", "department" or "position"
+    section_by: str = ""  # "", "department", "position" or "section" (the row's own ``section`` label)
     positions_only: bool = False  # personal forms list only the points of a position
 
     @property
@@ -65,7 +65,9 @@ class FormSpec:
         if not self.section_by:
             yield "", iter(rows)
             return
-        if self.section_by == "department":
+        if self.section_by == "section":
+            key = lambda row: row["section"]  # noqa: E731
+        elif self.section_by == "department":
             key = lambda row: f"部门：{row['department']}"  # noqa: E731
         else:
             key = lambda row: f"部门：{row['department']}　岗位：{row['position']}"  # noqa: E731
@@ -306,6 +308,14 @@ class DocumentHeader:
     signed: str = ""  # who signed a filed version, and when
     scheme: str = ""  # a filed version: the grading scheme's name as filed
     working: bool = False  # a working copy (工作稿): marked on every page, no signature block
+    as_of: str = ""  # a catalogue: the day it was drawn up, printed instead of the year
+
+    @property
+    def period_text(self) -> str:
+        """What the subtitle says after 年度 or 编制日期."""
+        if self.as_of:
+            return f"编制日期：{self.as_of}"
+        return f"年度：{self.year or '全部'}"
 
     @property
     def year_text(self) -> str:

@@ -75,9 +75,15 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
     return result
 
 
-def render_html(*, form: FormSpec, header: DocumentHeader, rows: Iterable[dict]) -> str:
+def render_html(
+    *, form: FormSpec, header: DocumentHeader, rows: Iterable[dict], figures: dict[str, str] | None = None
+) -> str:
+    """The document's HTML; ``figures`` (section label → markup rendered by a template, so escaped)
+    go above their section's table, such as a power's flow chart."""
+    figures = figures or {}
     sections = [
-        {"label": label, "rows": _table_rows(form, section_rows)} for label, section_rows in form.sections(rows)
+        {"label": label, "rows": _table_rows(form, section_rows), "figure": figures.get(label, "")}
+        for label, section_rows in form.sections(rows)
     ]
     total = sum(len(section["rows"]) for section in sections)
     if total > PDF_MAX_POINTS:
@@ -121,6 +127,7 @@ def write_pdf(
     header: DocumentHeader,
     rows: Iterable[dict],
     phase: Callable[[str], None] | None = None,
+    figures: dict[str, str] | None = None,
 ) -> int:
     """Render ``rows`` in ``form`` as a PDF into ``out``; returns the number of points.
 
@@ -130,7 +137,7 @@ def write_pdf(
 
     step = phase or (lambda name: None)
     step("rows")
-    html = render_html(form=form, header=header, rows=rows)
+    html = render_html(form=form, header=header, rows=rows, figures=figures)
     step("layout")
     document = HTML(string=html).render()
     step("writing")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -50,6 +50,7 @@ class Document:
     header: DocumentHeader
     rows: Iterable[dict]
     total: int
+    figures: dict[str, str] = field(default_factory=dict)  # PDF only: markup shown above a section's table
 
 
 def _form(code: str) -> FormSpec:
@@ -134,7 +135,14 @@ def render(
                 out, form=document.form, header=document.header, rows=document.rows, progress=progress
             )
         if fmt == "pdf":
-            return pdf.write_pdf(out, form=document.form, header=document.header, rows=document.rows, phase=phase)
+            return pdf.write_pdf(
+                out,
+                form=document.form,
+                header=document.header,
+                rows=document.rows,
+                phase=phase,
+                figures=document.figures,
+            )
     raise ValidationError(_("Unknown format: %(format)s") % {"format": fmt})
 
 

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from config.queue import enqueue_on_commit
 from controls.models import Control
 from risk_registry import access
-from risk_registry.documents import importer, pdf, selectors
+from risk_registry.documents import catalogues, importer, pdf, selectors
 from risk_registry.documents.archive import write_archive
 from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.models import ExportJob
@@ -601,3 +601,49 @@ def import_template(*, institution: Institution) -> bytes:
     with translation.override(DOCUMENT_LANGUAGE):
         importer.write_template(buffer, institution=institution)
     return buffer.getvalue()
+
+
+# --- the catalogues (职权目录, 流程图, 制度目录) ------------------------------------------------
+
+
+@dataclass
+class CatalogueFile:
+    data: bytes
+    filename: str
+    content_type: str
+    rows: int
+
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def catalogue_export(*, by, institution: Institution, kind: str, fmt: str, items, rules) -> CatalogueFile:
+    """Render one catalogue of ``institution`` (from ``items``/``rules``, already filtered by access)
+    and record the export. A catalogue is small (one row per power, step or rule): it is rendered
+    in the request. Raises ValidationError or pdf.DocumentUnavailable with a message for the user."""
+    if kind not in catalogues.CATALOGUES:
+        raise ValidationError(_("Unknown catalogue: %(kind)s") % {"kind": kind})
+    if fmt not in FORMATS:
+        raise ValidationError(_("Unknown format: %(format)s") % {"format": fmt})
+    today = timezone.localdate()
+    if kind == "powers":
+        document = catalogues.power_catalogue(institution=institution, items=items, today=today)
+    elif kind == "flows":
+        document = catalogues.flow_catalogue(institution=institution, items=items, today=today, charts=fmt == "pdf")
+    else:
+        document = catalogues.rule_catalogue(institution=institution, rules=rules, today=today)
+    out = io.BytesIO()
+    render(out, document=document, fmt=fmt)
+    name = catalogues.filename(institution, kind, fmt, today)
+    audit_record(
+        actor=by,
+        action="catalogue.export",
+        target=institution,
+        institution=institution,
+        summary=name,
+        changes={"catalogue": kind, "format": fmt, "rows": document.total},
+    )
+    return CatalogueFile(data=out.getvalue(), filename=name, content_type=CONTENT_TYPES[fmt], rows=document.total)

@@ -169,7 +169,7 @@ def _write_title(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader,
     last = get_column_letter(len(form.columns))
     ws.append([_cell(ws, header.title(form), styles.title)])
     ws.merged_cells.add(CellRange(f"A1:{last}1"))
-    subtitle = f"单位：{header.institution}　　年度：{header.year or '全部'}"
+    subtitle = f"单位：{header.institution}　　{header.period_text}"
     if header.working:
         subtitle = f"{WORKING_MARK}（非正式登记表，不作备案）　　" + subtitle
     if label:

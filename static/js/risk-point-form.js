@@ -14,15 +14,14 @@ document.getElementById('add-control').addEventListener('click', function () {
 });
 document.querySelectorAll('[data-testid=risk-point-form] input[type=checkbox]').forEach(function (el) { el.classList.add('form-check-input'); });
 
-/* The level the chosen likelihood and severity give, by the institution's matrix (read from the
-   page's JSON), shown while the holder chooses; the server grades again when the form is saved. */
+/* The level the chosen likelihood and severity give, by the institution's matrix (the badge's
+   data-levels), shown while the holder chooses; the server grades again when the form is saved. */
 (function () {
-  var data = document.getElementById('level-preview-data');
   var badge = document.querySelector('[data-testid=level-preview]');
   var likelihood = document.getElementById('id_likelihood');
   var severity = document.getElementById('id_severity');
-  if (!data || !badge || !likelihood || !severity) { return; }
-  var levels = JSON.parse(data.textContent);
+  if (!badge || !likelihood || !severity) { return; }
+  var levels = JSON.parse(badge.dataset.levels || '{}');
   function show() {
     var level = levels[likelihood.value + '-' + severity.value];
     badge.textContent = level ? level.name : badge.dataset.empty;

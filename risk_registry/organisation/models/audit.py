@@ -76,6 +76,11 @@ class AuditAction(models.TextChoices):
     DISPOSITION_NOTICE_EXPORT = "disposition.notice_export", _("Disposition notice downloaded")
     POWER_ITEM_RETIRE = "power_item.retire", _("Power item retired")
     POWER_ITEM_STEPS = "power_item.steps", _("Process flow changed")
+    RULE_UPDATE = "rule.update", _("Rule edited")
+    RULE_REVISE = "rule.revise", _("Rule revised")
+    RULE_REPEAL = "rule.repeal", _("Rule repealed")
+    CATALOGUE_EXPORT = "catalogue.export", _("Catalogue exported")
+    DISCLOSURE_SCOPE = "disclosure.scope", _("Public disclosure scope changed")
 
 
 class ActorKind(models.TextChoices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from django import forms
@@ -76,6 +77,10 @@ class RiskPointForm(forms.Form):
                 if level is not None:
                     preview[f"{likelihood}-{severity}"] = {"name": level.name, "colour": level.colour}
         return preview
+
+    def level_preview_json(self) -> str:
+        """``level_preview`` for the page's data attribute (an inline script would break the CSP)."""
+        return json.dumps(self.level_preview(), ensure_ascii=False)
 
     @classmethod
     def initial_from(cls, risk_point: RiskPoint) -> dict:
