@@ -1184,7 +1184,6 @@ RULES = [
 
 LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
 SUBTREE_A = frozenset({"discipline", "superior"})
-LEDGER_EXPORT_WRITES = "a ledger export is a GET that writes its audit entry: to become a POST like the documents'"
 
 
 def warning_item_form(scene: Scene) -> dict:
@@ -1233,20 +1232,20 @@ LEDGER = [
     Case(
         "warning_ledger_xlsx",
         "ledger as Excel",
-        "get",
+        "post",
         lambda s: "/warnings/export.xlsx",
         expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
-        get_writes=LEDGER_READERS,
-        get_writes_why=LEDGER_EXPORT_WRITES,
+        data=lambda s: {"grade": "2"},
+        effect=writes(AUDIT),
     ),
     Case(
         "warning_ledger_pdf",
         "ledger as PDF",
-        "get",
+        "post",
         lambda s: "/warnings/export.pdf",
         expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
-        get_writes=LEDGER_READERS,
-        get_writes_why=LEDGER_EXPORT_WRITES,
+        data=lambda s: {"grade": "2"},
+        effect=writes(AUDIT),
     ),
     Case(
         "warning_new",
@@ -1326,11 +1325,11 @@ LEDGER = [
     Case(
         "disposition_pdf",
         "notice as PDF",
-        "get",
+        "post",
         lambda s: f"/warnings/notices/{s.normal_notice.pk}/pdf/",
         expect(OVERSIGHT_A | {"holder"}),
-        get_writes=OVERSIGHT_A | {"holder"},
-        get_writes_why=LEDGER_EXPORT_WRITES,
+        data=lambda s: {},
+        effect=writes(AUDIT),
     ),
     Case(
         "disposition_step",

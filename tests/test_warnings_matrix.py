@@ -95,8 +95,8 @@ PAGES = [
         lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/accept/",
         lambda s, n, sn, nn: {"version": nn.version},
     ),
-    ("ledger excel", "get", lambda s, n, sn, nn: "/warnings/export.xlsx", None),
-    ("ledger pdf", "get", lambda s, n, sn, nn: "/warnings/export.pdf?grade=2", None),
+    ("ledger excel", "post", lambda s, n, sn, nn: "/warnings/export.xlsx", lambda s, n, sn, nn: {}),
+    ("ledger pdf", "post", lambda s, n, sn, nn: "/warnings/export.pdf", lambda s, n, sn, nn: {"grade": "2"}),
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
 ]
