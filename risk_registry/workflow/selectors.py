@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from risk_registry import access
-from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import Decision, RiskPoint, RiskPointState
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change
@@ -55,13 +55,14 @@ def register_page(*, user, register) -> dict:
     )
     saved = register.pk is not None  # a register nobody has acted on yet is shown unsaved (GETs write nothing)
     versions = (
-        list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+        list(access.versions_visible_to(user).filter(register=register).select_related("signed_by").order_by("-number"))
         if saved
         else []
     )
     notice_open = registers.notice_is_open(register)
     decisions = Decision.objects.filter(register=register) if saved else Decision.objects.none()
-    comments = NoticeComment.objects.filter(register=register) if saved else NoticeComment.objects.none()
+    comments = access.notice_comments_visible_to(user)
+    comments = comments.filter(register=register) if saved else comments.none()
     return {
         "register": register,
         "institution": institution,
