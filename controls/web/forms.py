@@ -4,9 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import ControlRun
+from risk_registry.organisation.text import CleanTextMixin
 
 
-class ControlRunForm(forms.ModelForm):
+class ControlRunForm(CleanTextMixin, forms.ModelForm):
     class Meta:
         model = ControlRun
         fields = ["ran_on", "description", "evidence"]
