@@ -19,9 +19,11 @@ import positions.web.forms
 import risk_registry.web.forms.points
 import risk_registry.web.forms.workflow
 from controls.web.forms import ControlRunForm
+from integrity_warnings.ledger_export import COLUMNS, ledger_xlsx
 from risk_registry.documents import rendering, selectors
 from risk_registry.documents.definitions import FORMS
 from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import Department
 from risk_registry.organisation.text import CleanTextMixin, printable, strip_controls
 from risk_registry.tests.documents_helpers import enrich_register, pdf_text
 from risk_registry.web.forms.workflow import CommentForm, DecisionForm
@@ -113,6 +115,7 @@ def _legacy_point(world) -> None:
     RiskPoint.objects.filter(pk=world.submitted.pk).update(
         description=f"遗留\x0b换行\x01风险{RLO}描述", manifestation="\x02表现\x1f"
     )
+    Department.objects.filter(pk=world.dept.pk).update(name="审批\x0b科")  # names come from the admin
 
 
 def _render(world, form: str, fmt: str) -> bytes:
@@ -137,3 +140,8 @@ def test_pdf_prints_the_text_in_its_order(world):
     _legacy_point(world)
     text = "".join(pdf_text(_render(world, "unit-register", "pdf")).split())
     assert "风险描述" in text and "述描" not in text
+
+
+def test_the_warning_ledger_opens_whatever_the_stored_text():
+    data = ledger_xlsx([["来源\x0b说明\x01"] * len(COLUMNS)])
+    assert "来源\n说明" in [c.value for c in load_workbook(io.BytesIO(data)).active[4]]

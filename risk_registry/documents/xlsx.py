@@ -98,6 +98,7 @@ def _cell(ws, value, style):
 
 
 def _sheet_title(label: str, used: set[str]) -> str:
+    label = printable(label)  # department and position names come from the admin, uncleaned
     base = (label.split("岗位：")[-1] if "岗位：" in label else label.replace("部门：", "")) or "登记表"
     for bad in "[]:*?/\\":
         base = base.replace(bad, "_")
