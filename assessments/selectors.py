@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessments import access as cycle_access
@@ -69,15 +70,20 @@ def task_url(task: Task) -> str:
         return reverse("institution_detail", args=[task.institution.code])
 
 
-def stage_label(stage: str) -> str:
+def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date) -> str:
+    """What a notice says: the real due date and the days left as of ``today`` (never the stage's
+    nominal days, which are wrong once the notice is read a day later or the task was created late)."""
+    left = (due_on - today).days
+    due = formats.date_format(due_on, "Y-m-d")
     if stage == "supervise":
-        return _("Overdue: the supervisor is informed")
+        return _("Overdue since %(due)s: the supervisor is informed") % {"due": due}
     if stage == "report":
-        return _("Overdue: reported to the discipline office")
-    days = stage.removeprefix("remind-")
-    if days == "0":
-        return _("Due today")
-    return _("Reminder: due in %(days)s day(s)") % {"days": days}
+        return _("Overdue since %(due)s: reported to the discipline office") % {"due": due}
+    if left < 0:
+        return _("Overdue since %(due)s (%(days)d day(s))") % {"due": due, "days": -left}
+    if left == 0:
+        return _("Due today (%(due)s)") % {"due": due}
+    return _("Reminder: due on %(due)s, %(days)d day(s) left") % {"due": due, "days": left}
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class NotificationText:
 def notification_text(notification: Notification) -> NotificationText:
     task = notification.task
     title = task_title(task)
-    stage = stage_label(notification.stage)
+    stage = stage_label(notification.stage, due_on=task.due_on, today=timezone.localdate())
     return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=task_url(task))
 
 

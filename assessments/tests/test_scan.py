@@ -9,9 +9,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from assessments.models import Notification, Task
 from assessments.scan import deadline_scan, stages_due
+from assessments.selectors import stage_label
 from assessments.tests.conftest import at
 from positions.models import Position
 from positions.services import holding_start
@@ -149,3 +151,19 @@ def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
     large = scan_queries("2026-04-25")
     assert Notification.objects.filter(stage="remind-7").count() == 41
     assert large == small, f"{small} queries with one due task, {large} with 41"
+
+
+@pytest.mark.parametrize(
+    ("stage", "due", "today", "expected"),
+    [
+        # the stage was "remind-7" but the task is due in 3 days: the notice says 3, with the date
+        ("remind-7", D(2026, 5, 4), D(2026, 5, 1), "提醒：2026-05-04截止，还剩3天"),
+        ("remind-30", D(2026, 5, 23), D(2026, 5, 1), "提醒：2026-05-23截止，还剩22天"),
+        ("remind-0", D(2026, 5, 1), D(2026, 5, 1), "今天截止（2026-05-01）"),
+        ("remind-1", D(2026, 5, 1), D(2026, 5, 3), "已于2026-05-01逾期（2天）"),
+        ("supervise", D(2026, 5, 1), D(2026, 5, 2), "2026-05-01已逾期：已告知上级负责人"),
+    ],
+)
+def test_a_notice_says_the_real_due_date_and_days_left(stage, due, today, expected):
+    with translation.override("zh-hans"):
+        assert stage_label(stage, due_on=due, today=today) == expected

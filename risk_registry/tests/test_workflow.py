@@ -169,3 +169,14 @@ def test_a_batch_costs_the_same_queries_for_one_point_or_many(world):
         )
     assert len(many) == len(one)
     assert {p.level.name for p in RiskPoint.objects.filter(pk__in=[p.pk for p in more])} == {"一级"}
+
+
+def test_reopening_an_issued_point_lands_on_its_register_not_on_a_404(world, client):
+    point = _put(world.submitted, S.ISSUED)
+    client.force_login(world.discipline)
+    response = client.post(
+        f"/risks/{point.pk}/step/revise/", {"reason": "年中复查", "version": point.version}, follow=True
+    )
+    assert RiskPoint.objects.get(pk=point.pk).state == S.DRAFT
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/registers/{world.a.code}/{point.year}/"
