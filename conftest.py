@@ -321,17 +321,22 @@ def _ran_module(terminalreporter, name: str):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the size of the permission matrix, as the foundation issue asks."""
+    """Print the size of the permission harness, as the foundation issue asks."""
     _workflow_summary(terminalreporter)
-    module = _ran_module(terminalreporter, "tests.test_permission_matrix")
+    module = _ran_module(terminalreporter, "tests.test_harness")
     if module is None:
         return
-    cases = [case.values for case in module.CASES]
-    allowed = sum(1 for case in cases if case[-1] in (200, 302))
+    cases = module.CASES
+    statuses = [(case, persona, case.expected[persona]) for case in cases for persona in module.PERSONAS]
+    allowed = sum(1 for case, persona, _status in statuses if persona in case.allowed)
+    counts = {code: sum(1 for _c, persona, status in statuses if status == code) for code in (403, 404)}
+    refused = len(statuses) - allowed - counts[403] - counts[404]
+    xfail = sum(len(case.get_writes) for case in cases)
     terminalreporter.write_line(
-        f"permission matrix: {len(cases)} cases over {len(module.VIEWS)} views × {len(module.PERSONAS)} personas "
-        f"({allowed} allowed, {sum(1 for c in cases if c[-1] == 403)} forbidden 403, "
-        f"{sum(1 for c in cases if c[-1] == 404)} out of scope 404)"
+        f"permission harness: {len(statuses)} cases over {len({c.route for c in cases})} routes "
+        f"({len(cases)} requests) × {len(module.PERSONAS)} personas, and {len(module.ANONYMOUS)} anonymous: "
+        f"{allowed} allowed, {counts[403]} forbidden 403, {counts[404]} out of scope 404, "
+        f"{refused} refused by the form; {xfail} GETs that write today (xfail)"
     )
 
 

@@ -13,7 +13,7 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from assessments.models import Cycle, Task
+from assessments.models import Cycle, Notification, Task
 from risk_registry.access import Scope, scope_of
 from risk_registry.organisation.models import Institution
 from risk_registry.organisation.paths import path_ids
@@ -83,5 +83,19 @@ def can_submit_self_assessment(user, institution: Institution) -> bool:
 
 def cycles_of_user(user) -> QuerySet:
     """Cycles the user oversees or has a task in (the owner of a task reaches its work pages)."""
-    own = Task.objects.filter(owner_id=user.pk).values("cycle_id")
+    own = own_tasks_of(user).values("cycle_id")
     return Cycle.objects.filter(Q(pk__in=cycles_visible_to(user).values("pk")) | Q(pk__in=own))
+
+
+def own_tasks_of(user) -> QuerySet[Task]:
+    """The tasks the user owns (my tasks): nobody else's, whatever their oversight."""
+    if not getattr(user, "is_authenticated", False):
+        return Task.objects.none()
+    return Task.objects.filter(owner_id=user.pk)
+
+
+def notifications_of(user) -> QuerySet[Notification]:
+    """The user's own notifications: a reminder is read, and marked read, by its recipient alone."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient_id=user.pk)

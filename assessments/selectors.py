@@ -110,7 +110,7 @@ TASK_JOINS = ("institution", "department", "position", "control", "phase", "owne
 def unread_notification_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return cycle_access.notifications_of(user).filter(read_at__isnull=True).count()
 
 
 @dataclass
@@ -124,12 +124,12 @@ class Inbox:
 def inbox_for(*, user, today: datetime.date) -> Inbox:
     """The user's own tasks of running cycles (open first, by due date) and recent notifications."""
     mine = with_done(
-        Task.objects.filter(owner=user, cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
+        cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
     )
     open_tasks = list(mine.filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
     done_tasks = list(mine.filter(is_done=True).order_by("-due_on", "-id")[:20])
     notifications = list(
-        Notification.objects.filter(recipient=user)
+        cycle_access.notifications_of(user)
         .select_related(*(f"task__{join}" for join in TASK_JOINS))
         .order_by("-created_at", "-id")[:50]
     )

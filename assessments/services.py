@@ -19,7 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessments import access as cycle_access
-from assessments.models import Cycle, Notification, Phase, SelfAssessment, Task
+from assessments.models import Cycle, Phase, SelfAssessment, Task
 from config.queue import enqueue_on_commit
 from controls.models import Control
 from positions.models import Holding
@@ -554,7 +554,7 @@ def self_assessment_submit(*, by, cycle: Cycle, institution: Institution, summar
 @transaction.atomic
 def notifications_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     """Mark the user's notifications read (all, or those of ``ids``); others' are never touched."""
-    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    rows = cycle_access.notifications_of(user).filter(read_at__isnull=True)
     if ids is not None:
         rows = rows.filter(pk__in=list(ids))
     return rows.update(read_at=timezone.now())

@@ -27,8 +27,15 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from controls.models import Control, Rule
-from positions.models import Position, PositionUserObjectPermission, PowerItem
-from risk_registry.models import RiskPoint, RiskPointState
+from positions.models import Holding, Position, PositionUserObjectPermission, PowerItem
+from risk_registry.models import (
+    LevelProposal,
+    NoticeComment,
+    Register,
+    RegisterVersion,
+    RiskPoint,
+    RiskPointState,
+)
 from risk_registry.organisation.models import Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
 from risk_registry.organisation.users import AnyUser
@@ -181,6 +188,32 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     if not parts:
         return RiskPoint.objects.none()
     return RiskPoint.objects.filter(reduce(or_, parts))
+
+
+def holdings_visible_to(user: AnyUser) -> QuerySet[Holding]:
+    """Holdings of the positions the user may see (who holds a post is part of the org chart)."""
+    return Holding.objects.filter(position__in=positions_visible_to(user))
+
+
+def registers_visible_to(user: AnyUser) -> QuerySet[Register]:
+    """Registers of the institutions the user may see; their points stay filtered by
+    ``risk_points_visible_to``."""
+    return Register.objects.filter(institution__in=institutions_visible_to(user))
+
+
+def versions_visible_to(user: AnyUser) -> QuerySet[RegisterVersion]:
+    """Filed versions (归档版本) of the registers the user may see."""
+    return RegisterVersion.objects.filter(register__in=registers_visible_to(user))
+
+
+def notice_comments_visible_to(user: AnyUser) -> QuerySet[NoticeComment]:
+    """Comments made during the public notice of the registers the user may see."""
+    return NoticeComment.objects.filter(register__in=registers_visible_to(user))
+
+
+def level_proposals_visible_to(user: AnyUser) -> QuerySet[LevelProposal]:
+    """Proposals to raise a level (提级建议) on the risk points the user may read."""
+    return LevelProposal.objects.filter(risk_point__in=risk_points_visible_to(user))
 
 
 def register_official_points(*, institution: Institution, year: int) -> tuple[QuerySet[RiskPoint], bool]:

@@ -1,6 +1,7 @@
-"""The warning ledger's confidentiality matrix: every persona × every warning page, against a
-confidential 信访举报 and a normal item. Source and facts of the confidential item appear only to
-its granted handler (the discipline office member who entered it): on no other page, for nobody else.
+"""The warning ledger's confidentiality: every persona × every warning page, against a confidential
+信访举报 and a normal item. Source and facts of the confidential item appear only to its granted
+handler (the discipline office member who entered it): on no other page, for nobody else. Who may
+open each page, and what each request writes: the permission harness (tests/harness.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from conftest import PERSONAS
-from integrity_warnings.ladder import DispositionState
-from integrity_warnings.models import Disposition, WarningItem
+from integrity_warnings.models import WarningItem
 from risk_registry.organisation.models import AuditAction, AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
@@ -38,14 +38,6 @@ def readable_text(response) -> str:
     return response.content.decode()
 
 
-def expect(ok: set[str], *, ok_status: int = 200, forbidden: set[str] = frozenset()) -> dict[str, int]:
-    return {p: ok_status if p in ok else 403 if p in forbidden else 404 for p in PERSONAS}
-
-
-def ledger_status() -> dict[str, int]:
-    return {p: 200 if p in OVERSIGHT | {"outsider"} else 403 for p in PERSONAS}  # outsider: bureau B's office
-
-
 @pytest.fixture
 def items(world):
     secret = petition_item(world)
@@ -55,88 +47,75 @@ def items(world):
     return world, secret, normal, secret_notice, normal_notice
 
 
-# (name, method, url builder, data builder, expected statuses)
+# (name, method, url builder, data builder)
 PAGES = [
-    ("ledger", "get", lambda s, n, sn, nn: "/warnings/", None, ledger_status()),
-    ("ledger filtered", "get", lambda s, n, sn, nn: "/warnings/?grade=2&month=2026-02", None, ledger_status()),
+    ("ledger", "get", lambda s, n, sn, nn: "/warnings/", None),
+    ("ledger filtered", "get", lambda s, n, sn, nn: "/warnings/?grade=2&month=2026-02", None),
     (
         "new item form",
         "get",
         lambda s, n, sn, nn: "/warnings/new/",
         None,
-        expect({"discipline", "outsider"}, forbidden=set(PERSONAS)),
     ),
-    ("confidential item", "get", lambda s, n, sn, nn: f"/warnings/{s.pk}/", None, expect(SUBTREE)),
-    ("normal item", "get", lambda s, n, sn, nn: f"/warnings/{n.pk}/", None, expect(OVERSIGHT)),
+    ("confidential item", "get", lambda s, n, sn, nn: f"/warnings/{s.pk}/", None),
+    ("normal item", "get", lambda s, n, sn, nn: f"/warnings/{n.pk}/", None),
     (
         "issue form, confidential",
         "get",
         lambda s, n, sn, nn: f"/warnings/{s.pk}/issue/",
         None,
-        expect({"discipline"}, forbidden={"superior"}),
     ),
     (
         "verify normal",
         "post",
         lambda s, n, sn, nn: f"/warnings/{n.pk}/verify/",
         lambda s, n, sn, nn: {"verification": "true", "version": WarningItem.objects.get(pk=n.pk).version},
-        expect({"discipline"}, ok_status=302, forbidden=OVERSIGHT - {"discipline"}),
     ),
     (
         "notice of the confidential item",
         "get",
         lambda s, n, sn, nn: f"/warnings/notices/{sn.pk}/",
         None,
-        expect(SUBTREE | {"holder"}),
     ),
     (
         "notice of the normal item",
         "get",
         lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/",
         None,
-        expect(OVERSIGHT | {"holder"}),
     ),
     (
         "respond to the normal notice",
         "post",
         lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/respond/",
         lambda s, n, sn, nn: {"version": nn.version, "cause_analysis": "原因", "measures_taken": "措施"},
-        expect({"holder"}, ok_status=302, forbidden=OVERSIGHT),
     ),
     (
         "accept the normal notice",
         "post",
         lambda s, n, sn, nn: f"/warnings/notices/{nn.pk}/accept/",
         lambda s, n, sn, nn: {"version": nn.version},
-        expect({"discipline"}, ok_status=302, forbidden=(OVERSIGHT - {"discipline"}) | {"holder"}),
     ),
-    ("ledger excel", "get", lambda s, n, sn, nn: "/warnings/export.xlsx", None, ledger_status()),
-    ("ledger pdf", "get", lambda s, n, sn, nn: "/warnings/export.pdf?grade=2", None, ledger_status()),
-    ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None, dict.fromkeys(PERSONAS, 200)),
-    ("audit log", "get", lambda s, n, sn, nn: "/audit/", None, None),
+    ("ledger excel", "post", lambda s, n, sn, nn: "/warnings/export.xlsx", lambda s, n, sn, nn: {}),
+    ("ledger pdf", "post", lambda s, n, sn, nn: "/warnings/export.pdf", lambda s, n, sn, nn: {"grade": "2"}),
+    ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
+    ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
 ]
 CASES = [
-    pytest.param(name, method, url, data, persona, (statuses or {}).get(persona), id=f"{name}-{persona}")
-    for name, method, url, data, statuses in PAGES
+    pytest.param(name, method, url, data, persona, id=f"{name}-{persona}")
+    for name, method, url, data in PAGES
     for persona in PERSONAS
 ]
 
 
-@pytest.mark.parametrize(("name", "method", "url", "data", "persona", "status"), CASES)
-def test_warning_pages_by_persona(items, client, name, method, url, data, persona, status):
+@pytest.mark.parametrize(("name", "method", "url", "data", "persona"), CASES)
+def test_warning_pages_by_persona(items, client, name, method, url, data, persona):
     world, secret, normal, secret_notice, normal_notice = items
     args = (secret, normal, secret_notice, normal_notice)
     client.force_login(getattr(world, persona))
-    before = (
-        list(WarningItem.objects.order_by("pk").values_list("verification", "version")),
-        list(Disposition.objects.order_by("pk").values_list("state", "version")),
-    )
     if method == "get":
         response = client.get(url(*args))
     else:
         response = client.post(url(*args), data(*args))
-    if status is not None:
-        assert response.status_code == status, (name, persona, response.status_code)
     body = readable_text(response)
     shows_secret = SECRET_SOURCE in body or SECRET_FACTS in body
     handler_page = persona == "discipline" and name in (
@@ -147,16 +126,6 @@ def test_warning_pages_by_persona(items, client, name, method, url, data, person
         "ledger pdf",
     )
     assert shows_secret == (handler_page and response.status_code == 200), (name, persona)
-    after = (
-        list(WarningItem.objects.order_by("pk").values_list("verification", "version")),
-        list(Disposition.objects.order_by("pk").values_list("state", "version")),
-    )
-    if response.status_code != 302:
-        assert after == before, "a refused or read-only request changed the ledger"
-    elif name == "respond to the normal notice":
-        assert Disposition.objects.get(pk=normal_notice.pk).state == DispositionState.ANSWERED
-    elif name == "verify normal":
-        assert WarningItem.objects.get(pk=normal.pk).verification == "true"
 
 
 def test_ledger_masks_the_confidential_row_for_the_superior_office(items, client):

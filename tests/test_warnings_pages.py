@@ -136,7 +136,8 @@ def test_gets_never_write(world, login):
 def test_notice_pdf_is_chinese_numbered_and_audited(world, login, tmp_path):
     notice = issue(world, petition_item(world), notice_facts="你在审批工作中存在需要说明的情况。")
     client = login(world.holder)
-    response = client.get(f"/warnings/notices/{notice.pk}/pdf/")
+    assert client.get(f"/warnings/notices/{notice.pk}/pdf/").status_code == 405  # no GET writes
+    response = client.post(f"/warnings/notices/{notice.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     compact = text.replace(" ", "").replace("\n", "")

@@ -1,5 +1,5 @@
-"""Every page of the cycle against every persona (404 outside scope, 403 visible but not allowed),
-and a fixed number of queries per page whatever the number of tasks and notifications."""
+"""The pages of the cycle: what they show, and a fixed number of queries per page whatever the
+number of tasks and notifications. Who may use them: the permission harness (tests/harness.py)."""
 
 from __future__ import annotations
 
@@ -18,79 +18,6 @@ from positions.models import Position
 from positions.services import holding_start
 
 pytestmark = pytest.mark.django_db
-
-ALL = ("holder", "holder2", "head", "discipline", "leader", "principal", "superior", "outsider", "nobody")
-
-
-def expect(default: int, **codes: int) -> dict[str, int]:
-    return {persona: codes.get(persona, default) for persona in ALL}
-
-
-VIEWS = {
-    "my tasks": ("get", lambda w, c: "/tasks/", expect(200)),
-    "cycle list": ("get", lambda w, c: "/cycles/", expect(200)),
-    "launch form": ("get", lambda w, c: "/cycles/new/", expect(403, discipline=200, superior=200, outsider=200)),
-    "board": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/",
-        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
-    ),
-    "board, department": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a&department={w.dept.pk}",
-        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
-    ),
-    "edit": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/edit/",
-        expect(404, discipline=200, head=403, leader=403, principal=403, superior=403),
-    ),
-    "close page": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/close/",
-        expect(404, discipline=200, head=403, leader=403, principal=403, superior=403),
-    ),
-    "close": (  # bureau A has not filed: refused without a reason, the page lists it (see test_close_view)
-        "post",
-        lambda w, c: f"/cycles/{c.pk}/close/",
-        expect(404, discipline=200, head=403, leader=403, principal=403, superior=403),
-    ),
-    "self-assessment": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/",
-        expect(404, holder=200, holder2=200, head=200, discipline=200, leader=200, principal=200, superior=200),
-    ),
-    "self-assessment submit": (
-        "post",
-        lambda w, c: f"/cycles/{c.pk}/self-assessment/bureau-a/",
-        expect(404, holder=403, holder2=403, head=403, discipline=302, leader=302, principal=302, superior=403),
-    ),
-    "year changes": (
-        "get",
-        lambda w, c: f"/cycles/{c.pk}/changes/bureau-a/",
-        expect(404, head=200, discipline=200, leader=200, principal=200, superior=200),
-    ),
-    "control run form": (
-        "get",
-        lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/",
-        expect(404, holder=200, head=200, discipline=200, leader=200, principal=200, superior=200),
-    ),
-    "control run record": (
-        "post",
-        lambda w, c: f"/controls/{Control.objects.get(risk_point=w.submitted).pk}/runs/new/",
-        expect(404, holder=302, head=403, discipline=403, leader=403, principal=403, superior=403),
-    ),
-}
-CASES = [(view, persona, code) for view, (_m, _u, codes) in VIEWS.items() for persona, code in codes.items()]
-POST_DATA = {"summary": "组织健全", "ran_on": "2026-01-05", "description": "双人审核"}
-
-
-@pytest.mark.parametrize(("view", "persona", "code"), CASES, ids=[f"{v}-{p}" for v, p, _ in CASES])
-def test_permission_matrix(world, cycle, client, view, persona, code):
-    method, url, _codes = VIEWS[view]
-    client.force_login(getattr(world, persona))
-    response = getattr(client, method)(url(world, cycle), POST_DATA if method == "post" else None)
-    assert response.status_code == code
 
 
 def test_holder_sees_own_tasks_and_notifications(world, cycle, client):

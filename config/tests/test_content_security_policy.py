@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.test_permission_matrix import VIEWS
+from tests.harness import CASES, Scene
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 # Rendered to PDF by WeasyPrint, never served to a browser: the policy does not apply.
@@ -39,22 +39,26 @@ def inline_code(html: str) -> list[str]:
     return parser.found
 
 
+# Pages of the harness that answer with a file, not HTML.
+FILES = {"documents_export", "documents_version_export", "documents_job_download", "documents_import_template"}
+
+
 def _main_pages():
-    """Every page of the permission matrix that some persona may open, as the first such persona."""
-    for name, method, url, _data, statuses in VIEWS:
-        persona = next((persona for persona, status in statuses.items() if status == 200), None)
-        if method == "get" and persona is not None:
-            yield pytest.param(persona, url, id=name)
-    yield pytest.param("holder", lambda w: f"/risks/{w.draft.pk}/edit/", id="risk point form")
-    yield pytest.param("discipline", lambda w: reverse("documents_home"), id="documents")
-    yield pytest.param("discipline", lambda w: reverse("cycle_list"), id="cycles")
-    yield pytest.param("holder", lambda w: reverse("my_tasks"), id="my tasks")
-    yield pytest.param("holder", lambda w: reverse("password_change"), id="password change")
+    """Every page of the permission harness that some persona may open, as the first such persona."""
+    for case in CASES:
+        persona = next((persona for persona, status in case.expected.items() if status == 200), None)
+        if case.method == "get" and persona is not None and case.route not in FILES and not case.get_writes:
+            yield pytest.param(persona, case, id=f"{case.route}:{case.label}")
 
 
-@pytest.mark.parametrize(("persona", "url"), list(_main_pages()))
-def test_main_pages_carry_the_policy_and_no_inline_code(world, login, persona, url):
-    response = login(getattr(world, persona)).get(url(world))
+@pytest.mark.parametrize(("persona", "case"), list(_main_pages()))
+def test_main_pages_carry_the_policy_and_no_inline_code(world, login, persona, case):
+    client = login(getattr(world, persona))
+    scene = Scene(world, persona, client)
+    try:
+        response = client.get(case.url(scene))
+    finally:
+        scene.close()
 
     assert response.status_code == 200
     assert response["Content-Security-Policy"] == settings.RISK_REGISTRY_CONTENT_SECURITY_POLICY

@@ -171,13 +171,15 @@ class RotationForm(CleanTextMixin, forms.Form):
     position = PositionChoiceField(label=_("New post"), queryset=Position.objects.none(), required=False)
     on = forms.DateField(label=_("On"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, institution: Institution, people, **kwargs):
+    def __init__(self, *args, institution: Institution, people, holdings, positions, **kwargs):
+        """``holdings`` and ``positions``: what the user may see (the access module), narrowed here
+        to the institution's open holdings and its posts."""
         super().__init__(*args, **kwargs)
-        cast(HoldingChoiceField, self.fields["holding"]).queryset = Holding.objects.filter(
+        cast(HoldingChoiceField, self.fields["holding"]).queryset = holdings.filter(
             position__institution=institution, ended_on__isnull=True
         ).select_related("user", "position__department")
         cast(PersonChoiceField, self.fields["user"]).queryset = people
-        cast(PositionChoiceField, self.fields["position"]).queryset = Position.objects.filter(
+        cast(PositionChoiceField, self.fields["position"]).queryset = positions.filter(
             institution=institution
         ).select_related("department")
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from positions import services as positions_services
 from positions.flow import flow_layout
-from positions.models import Holding, PowerItem, ProcessStep
+from positions.models import PowerItem, ProcessStep
 from positions.web.forms import CatalogueExportForm, PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
 from risk_registry import access
 from risk_registry import services as register_services
@@ -35,9 +35,10 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
     position = access.object_or_404(
         access.positions_visible_to(request.user).select_related("department", "institution"), pk=pk
     )
-    holdings = Holding.objects.filter(position=position).select_related("user")
+    holdings = access.holdings_visible_to(request.user).filter(position=position).select_related("user")
     power_items = (
-        PowerItem.objects.filter(positions=position, retired_on__isnull=True)
+        access.power_items_visible_to(request.user)
+        .filter(positions=position, retired_on__isnull=True)
         .select_related("category")
         .prefetch_related(Prefetch("steps", queryset=ProcessStep.objects.order_by("order")))
     )
@@ -231,15 +232,16 @@ def power_retire(request: HttpRequest, pk: int) -> HttpResponse:
 # --- rotation (轮岗交流) -------------------------------------------------------------------------
 
 
-def long_held_key_posts(institution: Institution, *, today: datetime.date):
-    """Open holdings of key posts that started more than the rotation period ago."""
+def long_held_key_posts(user, institution: Institution, *, today: datetime.date):
+    """Open holdings of key posts that started more than the rotation period ago (those the user sees)."""
     years = settings.RISK_REGISTRY_ROTATION_YEARS
     try:
         since = today.replace(year=today.year - years)
     except ValueError:  # 29 February
         since = today.replace(year=today.year - years, day=28)
     return (
-        Holding.objects.filter(
+        access.holdings_visible_to(user)
+        .filter(
             position__institution=institution,
             position__is_key_post=True,
             ended_on__isnull=True,
@@ -262,7 +264,13 @@ def rotation(request: HttpRequest, code: str) -> HttpResponse:
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
-    form = RotationForm(request.POST or None, institution=institution, people=people)
+    form = RotationForm(
+        request.POST or None,
+        institution=institution,
+        people=people,
+        holdings=access.holdings_visible_to(request.user),
+        positions=access.positions_visible_to(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             flagged = _record_rotation(request.user, form.cleaned_data)
@@ -285,7 +293,7 @@ def rotation(request: HttpRequest, code: str) -> HttpResponse:
         {
             "institution": institution,
             "form": form,
-            "long_held": long_held_key_posts(institution, today=today),
+            "long_held": long_held_key_posts(request.user, institution, today=today),
             "rotation_years": settings.RISK_REGISTRY_ROTATION_YEARS,
             "recent": recent,
         },

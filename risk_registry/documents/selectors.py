@@ -11,9 +11,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from risk_registry import access, selectors
+from risk_registry.documents.models import ExportJob
 from risk_registry.filters import RiskPointFilterForm
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.models.register import RegisterVersion
 from risk_registry.organisation.models import Institution, SchedulerHeartbeat
 from risk_registry.organisation.tasks import HEARTBEAT_NAME
 from risk_registry.selectors import RiskPointFilters
@@ -71,9 +71,11 @@ def register_points_for_working_copy(*, institution: Institution, year: int) -> 
     return RiskPoint.objects.filter(institution=institution, year=year).exclude(state=RiskPointState.DRAFT)
 
 
-def filed_versions_visible_to(user) -> QuerySet[RegisterVersion]:
-    """Filed versions of the institutions the user may see (the same rule as the filings pages)."""
-    return RegisterVersion.objects.filter(register__institution__in=access.institutions_visible_to(user))
+def export_jobs_of(user) -> QuerySet[ExportJob]:
+    """The user's own export jobs: a job and its file belong to the one who asked for it."""
+    if not getattr(user, "is_authenticated", False):
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(owner_id=user.pk)
 
 
 def can_import_into(user, institution: Institution) -> bool:

@@ -82,7 +82,7 @@ def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
     user = job.owner
     if job.kind == "version":
         version = access.object_or_404(
-            selectors.filed_versions_visible_to(user).select_related("register__institution", "signed_by"),
+            access.versions_visible_to(user).select_related("register__institution", "signed_by"),
             pk=job.params.get("version"),
         )
         return document_for_version(version=version, form_code=job.form), version.register.institution
@@ -318,7 +318,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
                 raise ValueError(f"archive job {job.pk} has no institution")
             year = int(job.params["year"][0])
             found = selectors.points_for_export(user=job.owner, params=job.params)
-            versions = selectors.filed_versions_visible_to(job.owner).filter(
+            versions = access.versions_visible_to(job.owner).filter(
                 register__institution=institution, register__year=year
             )
             write_archive(

@@ -385,15 +385,6 @@ def test_import_in_the_browser_preview_then_confirm(world, login):
     assert again.status_code == 302 and RiskPoint.objects.count() == before[0] + 3  # a token works once
 
 
-@pytest.mark.parametrize(
-    ("persona", "status"), [("holder", 403), ("head", 403), ("leader", 403), ("outsider", 404), ("superior", 403)]
-)
-def test_only_the_discipline_office_may_import(world, login, persona, status):
-    client = login(getattr(world, persona))
-    assert client.get(reverse("documents_import", args=["bureau-a"])).status_code == status
-    assert client.get(reverse("documents_import_template", args=["bureau-a"])).status_code == status
-
-
 def test_import_command_dry_run_and_problems_exit_non_zero(world, tmp_path, capsys):
     good = tmp_path / "good.xlsx"
     good.write_bytes(workbook_bytes(good_rows()))

@@ -1,4 +1,5 @@
-"""What waits for a user (the inbox): each list is a scoped queryset; counts feed the navigation."""
+"""What waits for a user (the inbox): each list is what the user may act on, within what the access
+module lets them see; counts feed the navigation."""
 
 from __future__ import annotations
 
@@ -53,12 +54,16 @@ def comments_to_answer(user) -> QuerySet[NoticeComment]:
     scope = access.scope_of(user)
     if not scope.discipline_paths:
         return NoticeComment.objects.none()
-    return NoticeComment.objects.filter(_in_paths(scope.discipline_paths, "register__institution__"), answered_at=None)
+    return access.notice_comments_visible_to(user).filter(
+        _in_paths(scope.discipline_paths, "register__institution__"), answered_at=None
+    )
 
 
 def proposals_to_decide(user) -> QuerySet[LevelProposal]:
     scope = access.scope_of(user)
-    return LevelProposal.objects.filter(
+    if not scope.institution_ids:
+        return LevelProposal.objects.none()
+    return access.level_proposals_visible_to(user).filter(
         risk_point__institution_id__in=scope.institution_ids, status=LevelProposal.Status.PENDING
     )
 
@@ -69,7 +74,8 @@ def registers_to_file(user) -> QuerySet[Register]:
     points = RiskPoint.objects.filter(institution_id=OuterRef("institution_id"), year=OuterRef("year"))
     last_signed = RegisterVersion.objects.filter(register=OuterRef("pk")).order_by("-signed_at").values("signed_at")[:1]
     return (
-        Register.objects.filter(institution_id__in=scope.principal_institution_ids)
+        access.registers_visible_to(user)
+        .filter(institution_id__in=scope.principal_institution_ids)
         .filter(Exists(points.filter(state=S.ISSUED)), ~Exists(points.exclude(state=S.ISSUED)))
         .annotate(last_change=Subquery(points.order_by().values("year").annotate(m=Max("updated_at")).values("m")))
         .annotate(last_signed=Subquery(last_signed))

@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch
 from django.utils import timezone
 
 from risk_registry import access
-from risk_registry.models import Decision, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import Decision, RiskPoint, RiskPointState
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change
@@ -50,7 +50,9 @@ def register_page(*, user, register) -> dict:
         .select_related("department", "position", "level")
         .order_by("department__order", "department_id", "id")[:500]
     )
-    versions = list(RegisterVersion.objects.filter(register=register).select_related("signed_by").order_by("-number"))
+    versions = list(
+        access.versions_visible_to(user).filter(register=register).select_related("signed_by").order_by("-number")
+    )
     notice_open = registers.notice_is_open(register)
     return {
         "register": register,
@@ -65,9 +67,9 @@ def register_page(*, user, register) -> dict:
         "team_size": registers.leadership_team_size(institution, rules),
         "to_approve": waiting,
         "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
-        "comments": NoticeComment.objects.filter(register=register).select_related(
-            "author", "answered_by", "risk_point"
-        ),
+        "comments": access.notice_comments_visible_to(user)
+        .filter(register=register)
+        .select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
         "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -52,11 +53,14 @@ def ledger(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_POST
 def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """The filtered ledger as the official form; confidential fields only for their handlers."""
+    """The filtered ledger as the official form; confidential fields only for their handlers.
+    A POST (the ledger's filters in hidden fields): an export writes its audit entry."""
     access.require(access.may_see_ledger(request.user))
-    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    asked = request.POST.copy()
+    asked.pop("csrfmiddlewaretoken", None)
+    form = LedgerFilterForm(asked or None, institutions=risk_access.institutions_visible_to(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
     try:
@@ -70,11 +74,12 @@ def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
         action=AuditAction.WARNING_LEDGER_EXPORT,
         target=request.user,
         summary=f"{fmt} {len(rows)}",
-        changes={"filters": request.GET.dict()},
+        changes={"filters": asked.dict()},
     )
     content_type = XLSX if fmt == "xlsx" else "application/pdf"
     response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="warning-ledger.{fmt}"'
+    filename = f"预警信息台账-{timezone.localdate():%Y%m%d}.{fmt}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -244,7 +249,7 @@ def disposition_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     return redirect("disposition_detail", pk=disposition.pk)
 
 
-@require_GET
+@require_POST
 def disposition_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     disposition = selectors.disposition_for(user=request.user, pk=pk)
     try:
@@ -260,7 +265,8 @@ def disposition_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         summary=disposition.number,
     )
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="notice-{disposition.pk}.pdf"'
+    filename = f"{disposition.get_measure_display()}-{disposition.number or disposition.pk}.pdf"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 

@@ -62,7 +62,7 @@ def export(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 def version_export(request: HttpRequest, pk: int) -> HttpResponseBase:
-    version = access.object_or_404(selectors.filed_versions_visible_to(request.user), pk=pk)
+    version = access.object_or_404(access.versions_visible_to(request.user), pk=pk)
     return _start(request, kind="version", params={"version": version.pk})
 
 
@@ -75,7 +75,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     year_text = request.GET.get("year", "")
     year = int(year_text) if year_text.isdigit() else timezone.localdate().year
     versions = (
-        selectors.filed_versions_visible_to(request.user)
+        access.versions_visible_to(request.user)
         .filter(register__institution=institution, register__year=year)
         .order_by("-number")
         if institution
@@ -89,7 +89,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         "formats": FORMATS,
         "versions": versions,
         "can_import": institution is not None and selectors.can_import_into(request.user, institution),
-        "jobs": ExportJob.objects.filter(owner=request.user).select_related("institution")[:10],
+        "jobs": selectors.export_jobs_of(request.user).select_related("institution")[:10],
     }
     return render(request, "documents/home.html", context)
 
@@ -111,7 +111,7 @@ def archive(request: HttpRequest) -> HttpResponse:
 
 
 def _own_job(request: AuthenticatedRequest, token: uuid.UUID) -> ExportJob:
-    return access.object_or_404(ExportJob.objects.filter(owner=request.user).select_related("institution"), token=token)
+    return access.object_or_404(selectors.export_jobs_of(request.user).select_related("institution"), token=token)
 
 
 @require_GET

@@ -15,9 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from risk_registry import access, selectors
 from risk_registry.models import (
     Decision,
-    LevelProposal,
-    NoticeComment,
-    RegisterVersion,
     RiskPoint,
     RiskPointState,
 )
@@ -108,9 +105,7 @@ def risk_point_propose(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    proposal = access.object_or_404(
-        LevelProposal.objects.filter(risk_point__in=access.risk_points_visible_to(request.user)), pk=pk
-    )
+    proposal = access.object_or_404(access.level_proposals_visible_to(request.user), pk=pk)
     form = ProposalDecisionForm(request.POST)
     if form.is_valid():
         _attempt(
@@ -292,10 +287,7 @@ def register_comment(request: HttpRequest, code: str, year: int) -> HttpResponse
 @require_POST
 def comment_answer(request: HttpRequest, pk: int) -> HttpResponse:
     comment = access.object_or_404(
-        NoticeComment.objects.filter(
-            register__institution__in=access.institutions_visible_to(request.user)
-        ).select_related("register__institution"),
-        pk=pk,
+        access.notice_comments_visible_to(request.user).select_related("register__institution"), pk=pk
     )
     form = AnswerForm(request.POST)
     if form.is_valid():
@@ -330,29 +322,24 @@ def register_file(request: HttpRequest, code: str, year: int) -> HttpResponse:
 # --- filed versions ---------------------------------------------------------------------------
 
 
-def _versions_visible_to(user):
-    return RegisterVersion.objects.filter(register__institution__in=access.institutions_visible_to(user))
-
-
 @require_GET
 def filings(request: HttpRequest) -> HttpResponse:
-    versions = _versions_visible_to(request.user).select_related("register__institution", "signed_by", "filed_with")
+    versions = access.versions_visible_to(request.user).select_related(
+        "register__institution", "signed_by", "filed_with"
+    )
     page = keyset_page(versions, after=request.GET.get("after"))
     return render(request, "risk_registry/filings.html", {"page": page})
 
 
 @require_GET
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = access.object_or_404(
-        _versions_visible_to(request.user).select_related("register__institution", "signed_by"), pk=pk
-    )
-    others = _versions_visible_to(request.user).filter(register=version.register).exclude(pk=pk).only("id", "number")
+    visible = access.versions_visible_to(request.user)
+    version = access.object_or_404(visible.select_related("register__institution", "signed_by"), pk=pk)
+    others = visible.filter(register=version.register).exclude(pk=pk).only("id", "number")
     against = request.GET.get("against")
     diff = None
     if against and against.isdigit():
-        other = access.object_or_404(
-            _versions_visible_to(request.user).filter(register=version.register), pk=int(against)
-        )
+        other = access.object_or_404(visible.filter(register=version.register), pk=int(against))
         older, newer = sorted((other, version), key=lambda v: v.number)
         diff = {"older": older, "newer": newer, **registers.version_diff_explained(older, newer)}
     return render(request, "risk_registry/version_detail.html", {"version": version, "others": others, "diff": diff})

@@ -1,0 +1,1356 @@
+"""The one permission harness: every login-protected route × every persona of the shared world.
+
+Each ``Case`` names a route (its URL name), a method, how to build the URL and the form data
+from a ``Scene`` (the session's world plus what the route needs: a register in notice, a filed
+version, a cycle, an export job …, built on first use inside the test's transaction), and what
+each persona gets, written with the one ``expect()``: the allowed personas 200 (or 302), those
+who may see the object but not act 403, everyone else 404 (the object is outside their scope).
+
+``tests/test_harness.py`` runs the cases and checks, besides the status:
+
+- a GET, and a refused request (403, 404, or a form sent back with its error), writes nothing:
+  PostgreSQL's counters of the current transaction (``pg_stat_xact_user_tables``: rows inserted,
+  updated, deleted per table) are equal before and after the request. The counters also count
+  writes rolled back by a savepoint, so "refused" means refused before anything was attempted;
+- an allowed POST shows its ``effect``: the rows it must insert, update or delete (by model),
+  the audit entry with them, and where it matters a check of the row itself (a state, a version);
+- every login-protected route of the URL resolver is in ``CASES`` (route completeness): a new
+  route fails the suite until someone writes down who may use it (Django's admin, staff only,
+  is exempt as a namespace; its guard is one case).
+
+Where today's code writes on a GET, the case says ``get_writes``: those (case, persona) pairs are
+expected to fail (``xfail(strict=True)``) until the leaks branch makes those pages read-only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.utils import timezone
+
+from assessments.models import Cycle, Notification, SelfAssessment, Task
+from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from controls.models import Control, Rule
+from controls.services import rule_create
+from integrity_warnings.models import Disposition, WarningChannel, WarningItem
+from positions.models import Holding, PowerItem
+from risk_registry.documents.models import ExportJob
+from risk_registry.documents.rendering import export_dir
+from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.organisation.models import Role
+from risk_registry.organisation.services import membership_grant
+from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
+from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
+from risk_registry.workflow.snapshots import content_hash, register_snapshot
+from tests.warnings_helpers import inspection_item, issue, petition_item
+from tests.warnings_helpers import step as warning_step
+
+PERSONAS = (
+    "holder",
+    "holder2",
+    "holder3",
+    "head",
+    "discipline",
+    "leader",
+    "principal",
+    "superior",
+    "outsider",
+    "outsider_holder",
+    "nobody",
+)
+PASSWORD = "persona-password-1"
+S = RiskPointState
+
+# Who is who (see the root conftest): staff of bureau A, those who see bureau A, bureau B.
+A_STAFF = frozenset({"holder", "holder2", "holder3", "head", "discipline", "leader", "principal"})
+SEES_A = A_STAFF | {"superior"}
+SEES_B = frozenset({"outsider", "outsider_holder", "superior"})
+OVERSIGHT_A = frozenset({"discipline", "leader", "principal", "superior"})
+CYCLE_VIEWERS = frozenset({"head", "discipline", "leader", "principal", "superior"})
+AUDIT_READERS = frozenset({"discipline", "superior", "outsider"})
+CYCLE_LAUNCHERS = frozenset({"discipline", "superior", "outsider"})
+
+# Not in the matrix, on purpose: Django's admin is staff-only and guarded by one AdminSite.admin_view
+# (no persona is staff; the "admin index" case shows the guard); login and health are public.
+EXEMPT_NAMESPACES = {"admin": "Django's admin: staff only, one guard for every page (see the admin index case)"}
+
+
+class Expected(dict):
+    """Status per persona; ``ok`` are the personas whose request is carried out (its effect shown)."""
+
+    ok: frozenset[str] = frozenset()
+
+
+def expect(
+    ok: Iterable[str] = (), *, status: int = 200, forbidden: Iterable[str] = (), refused: Iterable[str] = ()
+) -> Expected:
+    """``ok`` get ``status``, ``forbidden`` (may see, may not act) 403, ``refused`` 200 (the form
+    comes back with its error: e.g. nothing of theirs to act on), everyone else 404."""
+    ok, forbidden, refused = set(ok), set(forbidden), set(refused)
+    assert not (ok & forbidden or ok & refused or forbidden & refused), (ok, forbidden, refused)
+    expected = Expected(
+        {p: status if p in ok else 403 if p in forbidden else 200 if p in refused else 404 for p in PERSONAS}
+    )
+    expected.ok = frozenset(ok)
+    return expected
+
+
+def everyone(status: int = 200) -> Expected:
+    return expect(PERSONAS, status=status)
+
+
+# --- what an allowed write must show ---------------------------------------------------------
+
+
+def table(label: str) -> str:
+    return apps.get_model(label)._meta.db_table
+
+
+def table_counters() -> dict[str, tuple[int, int, int]]:
+    """Rows inserted, updated and deleted per table by the current transaction so far (one query)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0"
+        )
+        return {name: (ins, upd, dele) for name, ins, upd, dele in cursor.fetchall()}
+
+
+def writes_between(before: dict, after: dict) -> dict[str, tuple[int, int, int]]:
+    """The writes of one request: {table: (inserted, updated, deleted)}, tables it wrote only."""
+    diff = {}
+    for name, counts in after.items():
+        delta = tuple(a - b for a, b in zip(counts, before.get(name, (0, 0, 0)), strict=True))
+        if any(delta):
+            diff[name] = delta
+    return diff
+
+
+@dataclass(frozen=True)
+class Writes:
+    """An allowed write's effect: the models it inserts, updates or deletes rows of, and a check
+    of the rows themselves (``then(scene)`` asserts, after the request)."""
+
+    inserted: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    then: Callable[[Scene], object] | None = None
+    nothing: str = ""  # an allowed POST that writes no row says why (a preview, a cookie)
+
+    def check(self, scene: Scene, diff: dict[str, tuple[int, int, int]]) -> None:
+        if self.nothing:
+            assert diff == {}, f"{self.nothing}, yet it wrote {diff}"
+        for position, labels in enumerate((self.inserted, self.updated, self.deleted)):
+            for label in labels:
+                verb = ("inserted into", "updated", "deleted from")[position]
+                assert diff.get(table(label), (0, 0, 0))[position] > 0, f"nothing {verb} {label}; wrote {diff}"
+        if self.then is not None:
+            self.then(scene)
+
+
+def writes(*inserted: str, updated: Iterable[str] = (), deleted: Iterable[str] = (), then=None) -> Writes:
+    return Writes(tuple(inserted), tuple(updated), tuple(deleted), then)
+
+
+AUDIT = "organisation.AuditEntry"
+
+
+def state_of(point: str, state: str):
+    def then(scene: Scene) -> None:
+        assert RiskPoint.objects.get(pk=getattr(scene.w, point).pk).state == state
+
+    return then
+
+
+# --- the scene: the world and what each route needs --------------------------------------------
+
+
+class Scene:
+    """The session's world (``w``), the persona logged in (``me``) and objects built on first use.
+
+    Everything is written inside the test's transaction (rolled back after it) and before the
+    request, so the request's own writes are the only ones its counters show.
+    """
+
+    def __init__(self, world, persona: str | None, client) -> None:
+        self.w = world
+        self.persona = persona
+        self.me = getattr(world, persona) if persona else None
+        self.client = client
+        self.files: list[Path] = []
+
+    def close(self) -> None:
+        for path in self.files:
+            path.unlink(missing_ok=True)
+
+    def _points(self, *points: RiskPoint, state: str) -> None:
+        RiskPoint.objects.filter(pk__in=[p.pk for p in points]).update(state=state)
+
+    @cached_property
+    def register(self) -> Register:
+        """Bureau A's register of 2026 (the world itself has none: today's pages create it on GET)."""
+        return Register.objects.create(institution=self.w.a, year=2026)
+
+    @cached_property
+    def defined(self) -> Register:
+        """Bureau A's register with its submitted point defined (定级), waiting for approval."""
+        self._points(self.w.submitted, state=S.DEFINED)
+        return self.register
+
+    @cached_property
+    def approved(self) -> Register:
+        self._points(self.w.submitted, state=S.APPROVED)
+        return self.register
+
+    def _notice(self, starts: int, ends: int) -> Register:
+        self._points(self.w.submitted, self.w.finance_point, state=S.IN_NOTICE)
+        today = timezone.localdate()
+        register = self.register
+        register.notice_starts_on = today + datetime.timedelta(days=starts)
+        register.notice_ends_on = today + datetime.timedelta(days=ends)
+        register.save(update_fields=["notice_starts_on", "notice_ends_on"])
+        return register
+
+    @cached_property
+    def in_notice(self) -> Register:
+        """In public notice (公示) from today for five days, with two points."""
+        return self._notice(0, 5)
+
+    @cached_property
+    def notice_ended(self) -> Register:
+        return self._notice(-6, -1)
+
+    @cached_property
+    def issued(self) -> Register:
+        """Every point of bureau A's 2026 register issued (印发): ready to be filed."""
+        RiskPoint.objects.filter(institution=self.w.a, year=2026).update(state=S.ISSUED)
+        return self.register
+
+    @cached_property
+    def version(self) -> RegisterVersion:
+        """Version 1 of bureau A's register, filed with the county."""
+        points = RiskPoint.objects.filter(institution=self.w.a, year=2026).exclude(state=S.DRAFT)
+        snapshot = register_snapshot(institution=self.w.a, year=2026, points=points)
+        return RegisterVersion.objects.create(
+            register=self.register,
+            number=1,
+            snapshot=snapshot,
+            content_hash=content_hash(snapshot),
+            signed_by=self.w.principal,
+            signed_at=timezone.now(),
+            filed_with=self.w.county,
+        )
+
+    @cached_property
+    def comment(self) -> NoticeComment:
+        return notice_comment_add(by=self.w.holder2, register=self.in_notice, text="建议补充防控措施")
+
+    @cached_property
+    def proposal(self) -> LevelProposal:
+        """The discipline office proposes raising the submitted point (2×2) to 3×3."""
+        return level_proposal_create(
+            by=self.w.discipline, risk_point=self.w.submitted, likelihood=3, severity=3, reason="多次被举报"
+        )
+
+    @cached_property
+    def cycle(self) -> Cycle:
+        """Bureau A's cycle of 2026, launched by its discipline office, with its tasks."""
+        launched_on = datetime.date(2026, 1, 15)  # before the first deadline of the default phases
+        cycle = cycle_launch(by=self.w.discipline, institution=self.w.a, year=2026, today=launched_on)
+        cycle_generate_tasks(cycle_id=cycle.pk)
+        return cycle
+
+    @cached_property
+    def unread(self) -> Notification:
+        """An unread reminder for the persona logged in, about a task of the cycle."""
+        return Notification.objects.create(
+            task=Task.objects.filter(cycle=self.cycle).first(),
+            recipient=self.me or self.w.holder,
+            stage="reminder",
+            created_at=timezone.now(),
+        )
+
+    @cached_property
+    def secret(self) -> WarningItem:
+        """A confidential 信访举报 about the holder, entered by bureau A's discipline office."""
+        return petition_item(self.w)
+
+    @cached_property
+    def normal(self) -> WarningItem:
+        """A warning from a special inspection about the holder (not confidential)."""
+        return inspection_item(self.w)
+
+    @cached_property
+    def secret_notice(self) -> Disposition:
+        return issue(self.w, self.secret, notice_facts="你在审批工作中存在需要说明的情况。")
+
+    @cached_property
+    def normal_notice(self) -> Disposition:
+        return issue(self.w, self.normal)
+
+    @cached_property
+    def answered_notice(self) -> Disposition:
+        """The normal notice, answered by the holder: waiting for the office to accept it."""
+        return warning_step(self.w, self.normal_notice, "respond")
+
+    @cached_property
+    def colleague(self):
+        """Another member of bureau A's discipline office, who may be granted an item."""
+        user = get_user_model().objects.create_user(username="colleague", password=PASSWORD)
+        membership_grant(user=user, institution=self.w.a, role=Role.DISCIPLINE)
+        return user
+
+    @cached_property
+    def rule(self) -> Rule:
+        """A rule (制度) of 审批科 in bureau A's rule catalogue."""
+        return rule_create(
+            institution=self.w.a,
+            department=self.w.dept,
+            title="行政审批工作规程",
+            effective_on=datetime.date(2026, 1, 1),
+            text="第一条 受理、审查、决定分岗办理。",
+            by=self.w.discipline,
+        )
+
+    @cached_property
+    def control(self) -> Control:
+        return Control.objects.get(risk_point=self.w.submitted)
+
+    @cached_property
+    def job(self) -> ExportJob:
+        """A finished export of the discipline office, its file on disk."""
+        path = export_dir() / f"harness-{uuid.uuid4().hex}.xlsx"
+        path.write_bytes(b"PK harness")
+        self.files.append(path)
+        return ExportJob.objects.create(
+            owner=self.w.discipline,
+            institution=self.w.a,
+            form="overview",
+            file_format="xlsx",
+            state=ExportJob.State.DONE,
+            file_path=str(path),
+            filename="overview.xlsx",
+        )
+
+    @cached_property
+    def pending_import(self) -> str:
+        """A previewed import waiting for confirmation in the persona's session; its token."""
+        token = uuid.uuid4().hex
+        path = export_dir() / f"import-{token}.xlsx"
+        path.write_bytes(workbook_bytes(good_rows()))
+        self.files.append(path)
+        session = self.client.session
+        session["documents_import"] = {"token": token, "institution": "bureau-a", "year": 2026, "name": "good.xlsx"}
+        session.save()
+        return token
+
+    def upload(self) -> io.BytesIO:
+        upload = io.BytesIO(workbook_bytes(good_rows()))
+        upload.name = "good.xlsx"
+        return upload
+
+
+# --- the cases --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    route: str  # the URL name
+    label: str
+    method: str
+    url: Callable[[Scene], str]
+    expected: Expected
+    data: Callable[[Scene], dict] | None = None
+    effect: Writes | None = None  # what an allowed POST must show
+    get_writes: frozenset[str] = field(default_factory=frozenset)  # today's GET writes (xfail)
+    get_writes_why: str = "GET writes: fixed by the leaks branch"
+    effect_for: frozenset[str] | None = None  # who shows the effect (default: the allowed); a GET's
+    # only allowed effect is an audit entry of a confidential read
+    location: str = ""  # where the allowed answers redirect to, when it matters
+    setup: Callable[[Scene], object] | None = None  # builds what the request needs besides its URL
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        return self.expected.ok
+
+    @property
+    def effect_personas(self) -> frozenset[str]:
+        if self.effect is None:
+            return frozenset()
+        return self.allowed if self.effect_for is None else self.effect_for
+
+
+def point_form(scene: Scene, description: str) -> dict:
+    return {
+        "risk_type": scene.w.risk_type.pk,
+        "found_by": "self",
+        "description": description,
+        "manifestation": "",
+        "likelihood": "2",
+        "severity": "2",
+        "controls-TOTAL_FORMS": "0",
+        "controls-INITIAL_FORMS": "0",
+        "controls-MIN_NUM_FORMS": "0",
+        "controls-MAX_NUM_FORMS": "30",
+    }
+
+
+def decision_form(scene: Scene, points: list[int]) -> dict:
+    """A complete meeting record of bureau A's leadership that passes (two present, two for)."""
+    return {
+        "kind": "approval",
+        "meeting": "党组会",
+        "meeting_kind": "party_group",
+        "held_on": "2026-01-05",
+        "participants": "周局长、孙副局长",
+        "present": 2,
+        "votes_for": 2,
+        "votes_against": 0,
+        "votes_abstaining": 0,
+        "decision": "同意",
+        "points": points,
+    }
+
+
+def cycle_form(scene: Scene, *, institution=None, year: int = 2027) -> dict:
+    data = {
+        "name": "年度排查",
+        "reminder_days": "7, 1",
+        "supervisor_after_days": 1,
+        "discipline_after_days": 7,
+    }
+    if institution is not None:
+        data.update(institution=institution.pk, year=year)
+    for n, spec in enumerate(default_phases(year), start=1):
+        data[f"phase_{n}_name"] = spec.name
+        data[f"phase_{n}_starts_on"] = spec.starts_on.isoformat()
+        data[f"phase_{n}_due_on"] = spec.due_on.isoformat()
+    return data
+
+
+def _described(description: str):
+    def then(scene: Scene) -> None:
+        assert RiskPoint.objects.filter(description=description).exists()
+
+    return then
+
+
+def _previewed(scene: Scene) -> None:
+    """The preview writes no row of the register: the file waits for confirmation, its token in
+    the session."""
+    pending = scene.client.session["documents_import"]
+    waiting = export_dir() / f"import-{pending['token']}.xlsx"
+    scene.files.append(waiting)  # removed after the test
+    assert pending["institution"] == "bureau-a" and pending["year"] == 2026 and waiting.is_file()
+
+
+def _cycle_closed(scene: Scene) -> None:
+    assert Cycle.objects.get(pk=scene.cycle.pk).state == Cycle.State.CLOSED
+
+
+def _read(scene: Scene) -> None:
+    assert not Notification.objects.filter(recipient=scene.me, read_at__isnull=True).exists()
+
+
+def _password_changed(scene: Scene) -> None:
+    scene.me.refresh_from_db()
+    assert scene.me.check_password("新的密码-Harness-42")
+
+
+A = "/registers/bureau-a/2026"
+
+POINTS = [
+    Case("home", "home", "get", lambda s: "/", everyone()),
+    Case("institution_tree", "institution tree", "get", lambda s: "/org/", everyone()),
+    Case("institution_detail", "institution A", "get", lambda s: "/org/bureau-a/", expect(SEES_A)),
+    Case("institution_detail", "institution B", "get", lambda s: "/org/bureau-b/", expect(SEES_B)),
+    Case("institution_detail", "county", "get", lambda s: "/org/county-jw/", expect({"superior"})),
+    Case("department_detail", "department", "get", lambda s: f"/departments/{s.w.dept.pk}/", expect(SEES_A)),
+    Case("position_detail", "position", "get", lambda s: f"/positions/{s.w.position.pk}/", expect(SEES_A)),
+    Case("risk_point_list", "risk list", "get", lambda s: "/risks/", everyone()),
+    Case("risk_point_detail", "draft", "get", lambda s: f"/risks/{s.w.draft.pk}/", expect({"holder", "head"})),
+    Case("risk_point_detail", "department draft", "get", lambda s: f"/risks/{s.w.dept_draft.pk}/", expect({"head"})),
+    Case(
+        "risk_point_detail",
+        "submitted",
+        "get",
+        lambda s: f"/risks/{s.w.submitted.pk}/",
+        expect({"holder", "head"} | OVERSIGHT_A),
+    ),
+    Case("risk_point_detail", "B point", "get", lambda s: f"/risks/{s.w.point_b.pk}/", expect(SEES_B)),
+    Case(
+        "risk_point_edit",
+        "edit draft form",
+        "get",
+        lambda s: f"/risks/{s.w.draft.pk}/edit/",
+        expect({"holder"}, forbidden={"head"}),
+    ),
+    Case(
+        "risk_point_edit",
+        "edit draft",
+        "post",
+        lambda s: f"/risks/{s.w.draft.pk}/edit/",
+        expect({"holder"}, status=302, forbidden={"head"}),
+        data=lambda s: point_form(s, "已修改的描述"),
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=_described("已修改的描述")),
+    ),
+    Case(
+        "risk_point_edit",
+        "edit department draft",
+        "post",
+        lambda s: f"/risks/{s.w.dept_draft.pk}/edit/",
+        expect({"head"}, status=302),
+        data=lambda s: point_form(s, "已修改的科室风险点"),
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=_described("已修改的科室风险点")),
+    ),
+    Case(
+        "risk_point_edit",
+        "edit submitted form",
+        "get",
+        lambda s: f"/risks/{s.w.submitted.pk}/edit/",
+        expect(forbidden={"holder", "head"} | OVERSIGHT_A),
+    ),
+    Case(
+        "position_risk_point_create",
+        "new point form",
+        "get",
+        lambda s: f"/positions/{s.w.position.pk}/risks/new/",
+        expect({"holder"}, forbidden=SEES_A - {"holder"}),
+    ),
+    Case(
+        "position_risk_point_create",
+        "new point",
+        "post",
+        lambda s: f"/positions/{s.w.position.pk}/risks/new/",
+        expect({"holder"}, status=302, forbidden=SEES_A - {"holder"}),
+        data=lambda s: point_form(s, "新风险点"),
+        effect=writes("risk_registry.RiskPoint", AUDIT, then=_described("新风险点")),
+    ),
+    Case(
+        "department_risk_point_create",
+        "new department point form",
+        "get",
+        lambda s: f"/departments/{s.w.dept.pk}/risks/new/",
+        expect({"head"}, forbidden=SEES_A - {"head"}),
+    ),
+    Case(
+        "department_risk_point_create",
+        "new department point",
+        "post",
+        lambda s: f"/departments/{s.w.dept.pk}/risks/new/",
+        expect({"head"}, status=302, forbidden=SEES_A - {"head"}),
+        data=lambda s: point_form(s, "科室新风险点"),
+        effect=writes("risk_registry.RiskPoint", AUDIT, then=_described("科室新风险点")),
+    ),
+]
+
+WORKFLOW = [
+    Case(
+        "risk_point_step",
+        "submit own draft",
+        "post",
+        lambda s: f"/risks/{s.w.draft.pk}/step/submit/",
+        expect({"holder"}, status=302, forbidden={"head"}),
+        data=lambda s: {"version": s.w.draft.version},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("draft", S.SUBMITTED)),
+    ),
+    Case(
+        "risk_point_step",
+        "review submitted",
+        "post",
+        lambda s: f"/risks/{s.w.submitted.pk}/step/review/",
+        expect({"head", "discipline"}, status=302, forbidden={"holder", "leader", "principal", "superior"}),
+        data=lambda s: {"version": s.w.submitted.version},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.REVIEWED)),
+    ),
+    Case(
+        "risk_point_step",
+        "withdraw submitted",
+        "post",
+        lambda s: f"/risks/{s.w.submitted.pk}/step/withdraw/",
+        expect({"holder"}, status=302, forbidden={"head"} | OVERSIGHT_A),
+        data=lambda s: {"version": s.w.submitted.version},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.DRAFT)),
+    ),
+    Case(
+        "risk_point_propose",
+        "propose raising",
+        "post",
+        lambda s: f"/risks/{s.w.submitted.pk}/propose/",
+        expect({"discipline"}, status=302, forbidden={"holder", "head", "leader", "principal", "superior"}),
+        data=lambda s: {"likelihood": 3, "severity": 3, "reason": "多次被举报"},
+        effect=writes("risk_registry.LevelProposal", AUDIT),
+    ),
+    Case(
+        "proposal_decide",
+        "accept a proposal",
+        "post",
+        lambda s: f"/proposals/{s.proposal.pk}/decide/",
+        expect({"leader", "principal"}, status=302, forbidden={"holder", "head", "discipline", "superior"}),
+        data=lambda s: {"accept": "yes", "note": "同意"},
+        effect=writes(AUDIT, updated=["risk_registry.LevelProposal", "risk_registry.RiskPoint"]),
+    ),
+    Case(
+        "register_detail",
+        "register A, none yet",
+        "get",
+        lambda s: f"{A}/",
+        expect(SEES_A),
+        get_writes=SEES_A,
+    ),
+    Case("register_detail", "register A", "get", lambda s: f"/registers/bureau-a/{s.register.year}/", expect(SEES_A)),
+    Case(
+        "register_detail",
+        "register B, none yet",
+        "get",
+        lambda s: "/registers/bureau-b/2026/",
+        expect(SEES_B),
+        get_writes=SEES_B,
+    ),
+    Case(
+        "register_batch",
+        "batch review page",
+        "get",
+        lambda s: f"/registers/bureau-a/{s.register.year}/batch/review/",
+        expect(SEES_A),
+    ),
+    Case(
+        "register_batch",
+        "batch define page, no register yet",
+        "get",
+        lambda s: f"{A}/batch/define/",
+        expect(SEES_A),
+        get_writes=SEES_A,
+    ),
+    Case(
+        "register_batch",
+        "batch review",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/batch/review/",
+        expect({"head", "discipline"}, status=302, refused=SEES_A - {"head", "discipline"}),
+        data=lambda s: {"point": [s.w.submitted.pk], f"version-{s.w.submitted.pk}": s.w.submitted.version},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.REVIEWED)),
+    ),
+    Case(
+        "register_decide",
+        "approve register",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
+        expect({"leader", "principal"}, status=302, forbidden=SEES_A - {"leader", "principal"}),
+        data=lambda s: decision_form(s, [s.w.submitted.pk]),
+        effect=writes(
+            "risk_registry.Decision", AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.APPROVED)
+        ),
+    ),
+    Case(
+        "register_decide",
+        "approve register, nothing waiting",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/decide/",
+        expect(refused={"leader", "principal"}, forbidden=SEES_A - {"leader", "principal"}),
+        data=lambda s: decision_form(s, []),
+    ),
+    Case(
+        "register_rules",
+        "decision rules",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/rules/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"team_size": 7, "quorum": "more_than_half", "majority": "majority_of_present"},
+        effect=writes("risk_registry.DecisionRules", AUDIT),
+    ),
+    Case(
+        "register_publish",
+        "publish the notice",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.approved.year}/publish/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"days": 5},
+        effect=writes(
+            AUDIT,
+            updated=["risk_registry.Register", "risk_registry.RiskPoint"],
+            then=state_of("submitted", S.IN_NOTICE),
+        ),
+    ),
+    Case(
+        "register_comment",
+        "comment on the notice",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.in_notice.year}/comment/",
+        expect(A_STAFF, status=302, forbidden={"superior"}),
+        data=lambda s: {"text": "建议细化措施"},
+        effect=writes("risk_registry.NoticeComment", AUDIT),
+    ),
+    Case(
+        "comment_answer",
+        "answer a comment",
+        "post",
+        lambda s: f"/comments/{s.comment.pk}/answer/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"answer": "已采纳"},
+        effect=writes(AUDIT, updated=["risk_registry.NoticeComment"]),
+    ),
+    Case(
+        "register_issue",
+        "issue after the notice",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.notice_ended.year}/issue/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.ISSUED)),
+    ),
+    Case(
+        "register_file",
+        "sign and file",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.issued.year}/file/",
+        expect({"principal"}, status=302, forbidden=SEES_A - {"principal"}),
+        effect=writes("risk_registry.RegisterVersion", AUDIT),
+    ),
+    Case("filings", "filings", "get", lambda s: "/filings/", everyone()),
+    Case("version_detail", "filed version", "get", lambda s: f"/versions/{s.version.pk}/", expect(SEES_A)),
+    Case("inbox", "inbox", "get", lambda s: "/inbox/", everyone()),
+    Case(
+        "audit_log",
+        "audit log",
+        "get",
+        lambda s: "/audit/",
+        expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+]
+
+CYCLE = [
+    Case("my_tasks", "my tasks", "get", lambda s: "/tasks/", everyone()),
+    Case(
+        "notifications_mark_read",
+        "mark notifications read",
+        "post",
+        lambda s: "/tasks/read/",
+        everyone(302),
+        setup=lambda s: s.unread,
+        effect=writes(updated=["assessments.Notification"], then=_read),
+    ),
+    Case("cycle_list", "cycle list", "get", lambda s: "/cycles/", everyone()),
+    Case(
+        "cycle_launch",
+        "launch form",
+        "get",
+        lambda s: "/cycles/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "cycle_launch",
+        "launch bureau A's cycle",
+        "post",
+        lambda s: "/cycles/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=lambda s: cycle_form(s, institution=s.w.a),
+        effect=writes("assessments.Cycle", "assessments.Phase", AUDIT),
+    ),
+    Case("cycle_board", "board", "get", lambda s: f"/cycles/{s.cycle.pk}/", expect(CYCLE_VIEWERS)),
+    Case(
+        "cycle_board",
+        "board, department",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/?institution=bureau-a&department={s.w.dept.pk}",
+        expect(CYCLE_VIEWERS),
+    ),
+    Case(
+        "cycle_edit",
+        "edit form",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/edit/",
+        expect({"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+    ),
+    Case(
+        "cycle_edit",
+        "edit the cycle",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/edit/",
+        expect({"discipline"}, status=302, forbidden=CYCLE_VIEWERS - {"discipline"}),
+        data=lambda s: cycle_form(s, year=2026) | {"name": "改过的名称"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.Cycle"],
+            then=lambda s: Cycle.objects.get(pk=s.cycle.pk, name="改过的名称"),
+        ),
+    ),
+    Case(
+        "cycle_close",
+        "close page",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect({"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+    ),
+    Case(
+        "cycle_close",
+        "close while unfiled, no reason",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect(refused={"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+    ),
+    Case(
+        "cycle_close",
+        "close with a reason",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect({"discipline"}, status=302, forbidden=CYCLE_VIEWERS - {"discipline"}),
+        data=lambda s: {"reason": "乙局机构改革，未能按期归档"},
+        effect=writes(AUDIT, updated=["assessments.Cycle"], then=_cycle_closed),
+    ),
+    Case(
+        "self_assessment",
+        "self-assessment page",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/self-assessment/bureau-a/",
+        expect(CYCLE_VIEWERS | {"holder", "holder2", "holder3"}),
+    ),
+    Case(
+        "self_assessment",
+        "submit the self-assessment",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/self-assessment/bureau-a/",
+        expect(
+            {"discipline", "leader", "principal"},
+            status=302,
+            forbidden={"holder", "holder2", "holder3", "head", "superior"},
+        ),
+        data=lambda s: {"summary": "组织健全"},
+        effect=writes("assessments.SelfAssessment", AUDIT, then=lambda s: SelfAssessment.objects.get(cycle=s.cycle)),
+    ),
+    Case(
+        "year_changes",
+        "changes between years",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/changes/bureau-a/",
+        expect(CYCLE_VIEWERS),
+    ),
+    Case(
+        "control_run_create",
+        "control runs page",
+        "get",
+        lambda s: f"/controls/{s.control.pk}/runs/new/",
+        expect({"holder", "head"} | OVERSIGHT_A),
+    ),
+    Case(
+        "control_run_create",
+        "record a control run",
+        "post",
+        lambda s: f"/controls/{s.control.pk}/runs/new/",
+        expect({"holder"}, status=302, forbidden={"head"} | OVERSIGHT_A),
+        data=lambda s: {"ran_on": "2026-01-05", "description": "双人审核"},
+        effect=writes("controls.ControlRun", AUDIT),
+    ),
+]
+
+DOCUMENTS = [
+    Case("documents_home", "documents", "get", lambda s: "/documents/", everyone()),
+    Case(
+        "documents_export",
+        "export my list",
+        "get",
+        lambda s: "/documents/export/?form=overview&format=xlsx",
+        everyone(),
+        get_writes=frozenset(PERSONAS),
+    ),
+    Case(
+        "documents_export",
+        "export bureau A's register",
+        "get",
+        lambda s: "/documents/export/?form=overview&format=xlsx&institution=bureau-a&year=2026",
+        expect(SEES_A),
+        get_writes=SEES_A,
+    ),
+    Case(
+        "documents_version_export",
+        "export a filed version",
+        "get",
+        lambda s: f"/documents/versions/{s.version.pk}/export/?form=overview&format=xlsx",
+        expect(SEES_A),
+        get_writes=SEES_A,
+    ),
+    Case(
+        "documents_archive",
+        "archive bureau A's year",
+        "post",
+        lambda s: "/documents/archive/",
+        expect(SEES_A, status=302),
+        data=lambda s: {"institution": "bureau-a", "year": "2026"},
+        effect=writes("documents.ExportJob", AUDIT),
+    ),
+    Case("documents_job", "an export job", "get", lambda s: f"/documents/jobs/{s.job.token}/", expect({"discipline"})),
+    Case(
+        "documents_job_download",
+        "its file",
+        "get",
+        lambda s: f"/documents/jobs/{s.job.token}/download/",
+        expect({"discipline"}),
+    ),
+    Case(
+        "documents_import",
+        "import page",
+        "get",
+        lambda s: "/documents/import/bureau-a/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "documents_import",
+        "import preview",
+        "post",
+        lambda s: "/documents/import/bureau-a/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"file": s.upload(), "year": "2026"},
+        effect=writes(updated=["sessions.Session"], then=_previewed),
+    ),
+    Case(
+        "documents_import_confirm",
+        "import confirmed",
+        "post",
+        lambda s: "/documents/import/bureau-a/confirm/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"token": s.pending_import},
+        effect=writes("risk_registry.RiskPoint", "controls.Control", AUDIT, then=_described("受理材料时索要好处")),
+    ),
+    Case(
+        "documents_import_template",
+        "import template",
+        "get",
+        lambda s: "/documents/import/bureau-a/template.xlsx",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+]
+
+ACCOUNTS = [
+    Case("password_change", "password form", "get", lambda s: "/accounts/password/", everyone()),
+    Case(
+        "password_change",
+        "change my password",
+        "post",
+        lambda s: "/accounts/password/",
+        everyone(302),
+        data=lambda s: {
+            "old_password": PASSWORD,
+            "new_password1": "新的密码-Harness-42",
+            "new_password2": "新的密码-Harness-42",
+        },
+        effect=writes(updated=["auth.User"], then=_password_changed),
+    ),
+    Case("password_change_done", "password changed", "get", lambda s: "/accounts/password/done/", everyone()),
+    Case(
+        "logout",
+        "log out",
+        "post",
+        lambda s: "/accounts/logout/",
+        everyone(302),
+        effect=writes(deleted=["sessions.Session"]),
+    ),
+    Case(
+        "set_language",
+        "switch to English",
+        "post",
+        lambda s: "/i18n/setlang/",
+        everyone(302),
+        data=lambda s: {"language": "en", "next": "/"},
+        effect=Writes(nothing="the language is a cookie"),
+    ),
+    Case("admin:index", "admin index", "get", lambda s: "/admin/", everyone(302), location="/admin/login/"),
+]
+
+POWER_MANAGERS = frozenset({"discipline", "head"})  # the office, and the head for 审批科's powers
+
+
+def power_form(scene: Scene, name: str) -> dict:
+    return {
+        "name": name,
+        "category": scene.w.power.category_id,
+        "department": scene.w.dept.pk,
+        "positions": [scene.w.position.pk, scene.w.position2.pk],
+        "legal_basis": "《行政许可法》第二十二条",
+    }
+
+
+def steps_form(scene: Scene) -> dict:
+    steps = list(scene.w.power.steps.order_by("order"))
+    data = {"form-TOTAL_FORMS": str(len(steps)), "form-INITIAL_FORMS": str(len(steps))}
+    data.update({"form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000"})
+    for index, step in enumerate(steps):
+        data[f"form-{index}-id"] = step.pk
+        data[f"form-{index}-name"] = f"{step.name}（改）"
+    return data
+
+
+def _power_named(name: str):
+    def then(scene: Scene) -> None:
+        assert PowerItem.objects.filter(name=name).exists()
+
+    return then
+
+
+def _retired(scene: Scene) -> None:
+    assert PowerItem.objects.get(pk=scene.w.power.pk).retired_on == datetime.date(2026, 6, 30)
+
+
+def _rotated(scene: Scene) -> None:
+    assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
+
+
+POWERS = [
+    Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
+    Case(
+        "power_create",
+        "new power form",
+        "get",
+        lambda s: "/org/bureau-a/powers/new/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_create",
+        "new power",
+        "post",
+        lambda s: "/org/bureau-a/powers/new/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: power_form(s, "政府采购"),
+        effect=writes("positions.PowerItem", AUDIT, then=_power_named("政府采购")),
+    ),
+    Case("power_detail", "power item", "get", lambda s: f"/powers/{s.w.power.pk}/", expect(SEES_A)),
+    Case(
+        "power_edit",
+        "edit power form",
+        "get",
+        lambda s: f"/powers/{s.w.power.pk}/edit/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_edit",
+        "edit a power",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/edit/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: power_form(s, "企业设立登记审批"),
+        effect=writes(AUDIT, updated=["positions.PowerItem"], then=_power_named("企业设立登记审批")),
+    ),
+    Case(
+        "power_steps",
+        "process flow form",
+        "get",
+        lambda s: f"/powers/{s.w.power.pk}/steps/",
+        expect(POWER_MANAGERS, forbidden=SEES_A - POWER_MANAGERS),
+    ),
+    Case(
+        "power_steps",
+        "save the process flow",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/steps/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=steps_form,
+        effect=writes(AUDIT, updated=["positions.ProcessStep"], then=lambda s: s.w.power.steps.get(name="审查（改）")),
+    ),
+    Case(
+        "power_retire",
+        "retire a power",
+        "post",
+        lambda s: f"/powers/{s.w.power.pk}/retire/",
+        expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
+        data=lambda s: {"on": "2026-06-30", "reason": "职能划转"},
+        effect=writes(AUDIT, updated=["positions.PowerItem"], then=_retired),
+    ),
+    Case(
+        "rotation",
+        "rotation page",
+        "get",
+        lambda s: "/org/bureau-a/rotation/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "rotation",
+        "rotate a holder",
+        "post",
+        lambda s: "/org/bureau-a/rotation/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {
+            "kind": "rotate",
+            "holding": Holding.objects.get(user=s.w.holder, ended_on=None).pk,
+            "position": s.w.position3.pk,
+            "on": "2026-07-01",
+        },
+        effect=writes("positions.Holding", AUDIT, updated=["positions.Holding"], then=_rotated),
+    ),
+]
+
+RULE_MANAGERS = POWER_MANAGERS  # the office, and the head for 审批科's rules
+
+
+def rule_form(scene: Scene, title: str) -> dict:
+    return {
+        "title": title,
+        "document_number": "甲局发〔2026〕1号",
+        "issuing_body": "甲局",
+        "effective_on": "2026-01-01",
+        "department": scene.w.dept.pk,
+        "summary": "",
+        "text": "第一条 受理、审查、决定分岗办理。",
+    }
+
+
+def _rule_titled(title: str):
+    def then(scene: Scene) -> None:
+        assert Rule.objects.filter(title=title).exists()
+
+    return then
+
+
+RULES = [
+    Case("rule_list", "rule catalogue", "get", lambda s: "/org/bureau-a/rules/", expect(SEES_A)),
+    Case(
+        "rule_create",
+        "new rule form",
+        "get",
+        lambda s: "/org/bureau-a/rules/new/",
+        expect(RULE_MANAGERS, forbidden=SEES_A - RULE_MANAGERS),
+    ),
+    Case(
+        "rule_create",
+        "record a rule",
+        "post",
+        lambda s: "/org/bureau-a/rules/new/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: rule_form(s, "公务接待管理办法"),
+        effect=writes("controls.Rule", AUDIT, then=_rule_titled("公务接待管理办法")),
+    ),
+    Case("rule_detail", "a rule", "get", lambda s: f"/rules/{s.rule.pk}/", expect(SEES_A)),
+    Case(
+        "rule_edit",
+        "edit rule form",
+        "get",
+        lambda s: f"/rules/{s.rule.pk}/edit/",
+        expect(RULE_MANAGERS, forbidden=SEES_A - RULE_MANAGERS),
+    ),
+    Case(
+        "rule_edit",
+        "correct a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/edit/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: rule_form(s, "行政审批工作规程（修正）"),
+        effect=writes(AUDIT, updated=["controls.Rule"], then=_rule_titled("行政审批工作规程（修正）")),
+    ),
+    Case(
+        "rule_revise",
+        "revise a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/revise/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: {"on": "2026-06-01", "text": "第一条 受理、审查、决定分岗办理，全程留痕。", "note": "增加留痕"},
+        effect=writes(AUDIT, updated=["controls.Rule"]),
+    ),
+    Case(
+        "rule_repeal",
+        "repeal a rule",
+        "post",
+        lambda s: f"/rules/{s.rule.pk}/repeal/",
+        expect(RULE_MANAGERS, status=302, forbidden=SEES_A - RULE_MANAGERS),
+        data=lambda s: {"on": "2026-06-01", "reason": "已被新规程替代"},
+        effect=writes(
+            AUDIT, updated=["controls.Rule"], then=lambda s: Rule.objects.get(pk=s.rule.pk, repealed_on__isnull=False)
+        ),
+    ),
+    Case(
+        "catalogue_export",
+        "export the power catalogue",
+        "post",
+        lambda s: "/org/bureau-a/catalogues/",
+        expect(SEES_A),
+        data=lambda s: {"kind": "powers", "fmt": "xlsx"},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "disclosure_scope",
+        "who reads the public page",
+        "post",
+        lambda s: "/public/bureau-a/scope/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"scope": "public"},
+        effect=writes("positions.Disclosure", AUDIT),
+    ),
+]
+
+LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
+SUBTREE_A = frozenset({"discipline", "superior"})
+
+
+def warning_item_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "channel": WarningChannel.objects.get(institution=None, code="special_inspection").pk,
+        "received_on": "2026-02-25",
+        "grade": 3,
+        "subject_kind": "person",
+        "subject_user": scene.w.holder.pk,
+        "source": "2026年第一季度专项检查",
+        "facts": "专项检查发现审批超时未说明理由",
+    }
+
+
+def issue_form(scene: Scene) -> dict:
+    item = scene.normal
+    return {
+        "measure": "warning_reminder",
+        "recipient_user": scene.w.holder.pk,
+        "recipient_name": "张审批同志",
+        "notice_facts": "你在办理企业登记审批中存在超时未说明理由的情况。",
+        "requirement": "请对照岗位职责认真自查。",
+        "reason": "",
+        "response_days": 5,
+        "version": WarningItem.objects.get(pk=item.pk).version,
+    }
+
+
+def _notice_state(name: str, state: str):
+    def then(scene: Scene) -> None:
+        assert Disposition.objects.get(pk=getattr(scene, name).pk).state == state
+
+    return then
+
+
+LEDGER = [
+    Case(
+        "warning_ledger",
+        "warning ledger",
+        "get",
+        lambda s: "/warnings/",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        setup=lambda s: (s.secret, s.normal),
+    ),
+    Case(
+        "warning_ledger_xlsx",
+        "ledger as Excel",
+        "post",
+        lambda s: "/warnings/export.xlsx",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        data=lambda s: {"grade": "2"},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "warning_ledger_pdf",
+        "ledger as PDF",
+        "post",
+        lambda s: "/warnings/export.pdf",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        data=lambda s: {"grade": "2"},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "warning_new",
+        "new warning form",
+        "get",
+        lambda s: "/warnings/new/",
+        expect({"discipline", "outsider"}, forbidden=set(PERSONAS) - {"discipline", "outsider"}),
+    ),
+    Case(
+        "warning_new",
+        "enter a warning",
+        "post",
+        lambda s: "/warnings/new/",
+        expect({"discipline"}, status=302, refused={"outsider"}, forbidden=set(PERSONAS) - {"discipline", "outsider"}),
+        data=warning_item_form,
+        effect=writes("integrity_warnings.WarningItem", AUDIT),
+    ),
+    Case("my_notices", "my notices", "get", lambda s: "/warnings/mine/", everyone()),
+    Case(
+        "warning_detail",
+        "confidential warning",
+        "get",
+        lambda s: f"/warnings/{s.secret.pk}/",
+        expect(SUBTREE_A),
+        effect=writes(AUDIT),  # the handler's read of the confidential fields is audited
+        effect_for=frozenset({"discipline"}),
+    ),
+    Case("warning_detail", "warning", "get", lambda s: f"/warnings/{s.normal.pk}/", expect(OVERSIGHT_A)),
+    Case(
+        "warning_verify",
+        "verify a warning",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/verify/",
+        expect({"discipline"}, status=302, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=lambda s: {"verification": "true", "version": WarningItem.objects.get(pk=s.normal.pk).version},
+        effect=writes(AUDIT, updated=["integrity_warnings.WarningItem"]),
+    ),
+    Case(
+        "warning_grant",
+        "grant a handler",
+        "post",
+        lambda s: f"/warnings/{s.secret.pk}/handlers/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"user": s.colleague.pk},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "disposition_issue",
+        "notice form, confidential",
+        "get",
+        lambda s: f"/warnings/{s.secret.pk}/issue/",
+        expect({"discipline"}, forbidden={"superior"}),
+    ),
+    Case(
+        "disposition_issue",
+        "issue a notice",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/issue/",
+        expect({"discipline"}, status=302, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=issue_form,
+        effect=writes("integrity_warnings.Disposition", AUDIT),
+    ),
+    Case(
+        "disposition_detail",
+        "notice, confidential",
+        "get",
+        lambda s: f"/warnings/notices/{s.secret_notice.pk}/",
+        expect(SUBTREE_A | {"holder"}),
+    ),
+    Case(
+        "disposition_detail",
+        "notice",
+        "get",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/",
+        expect(OVERSIGHT_A | {"holder"}),
+    ),
+    Case(
+        "disposition_pdf",
+        "notice as PDF",
+        "post",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/pdf/",
+        expect(OVERSIGHT_A | {"holder"}),
+        data=lambda s: {},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "disposition_step",
+        "answer a notice",
+        "post",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/respond/",
+        expect({"holder"}, status=302, forbidden=OVERSIGHT_A),
+        data=lambda s: {"version": s.normal_notice.version, "cause_analysis": "原因", "measures_taken": "措施"},
+        effect=writes(
+            AUDIT, updated=["integrity_warnings.Disposition"], then=_notice_state("normal_notice", "answered")
+        ),
+    ),
+    Case(
+        "disposition_step",
+        "accept the answer",
+        "post",
+        lambda s: f"/warnings/notices/{s.answered_notice.pk}/accept/",
+        expect({"discipline"}, status=302, forbidden=(OVERSIGHT_A - {"discipline"}) | {"holder"}),
+        data=lambda s: {"version": Disposition.objects.get(pk=s.answered_notice.pk).version},
+        effect=writes(AUDIT, updated=["integrity_warnings.Disposition"]),
+    ),
+]
+
+CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
