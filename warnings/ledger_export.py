@@ -20,6 +20,7 @@ from integrity_warnings.models import WarningItem
 from risk_registry.documents.pdf import DocumentUnavailable, cjk_font, html_to_pdf
 from risk_registry.documents.xlsx import is_formula_like
 from risk_registry.organisation.names import person
+from risk_registry.organisation.text import printable
 
 TITLE = "预警信息台账"
 MAX_ROWS = 5000
@@ -85,7 +86,9 @@ def ledger_xlsx(rows: list[list[str]]) -> bytes:
     sheet.append([f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}"])
     sheet.append(list(COLUMNS))
     for row in rows:
-        sheet.append(["'" + value if is_formula_like(value) else value for value in row])
+        # printable: openpyxl refuses a control character stored before the forms stripped them
+        cells = [printable(value) if isinstance(value, str) else value for value in row]
+        sheet.append(["'" + value if is_formula_like(value) else value for value in cells])
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     out = io.BytesIO()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from assessments.models import Cycle
 from assessments.services import DEFAULT_PHASES, PhaseSpec, default_phases, phases_check_year
 from risk_registry.organisation.models import Institution
+from risk_registry.organisation.text import CleanTextMixin
 
 
 def _days(text: str) -> list[int]:
@@ -20,7 +21,7 @@ def _days(text: str) -> list[int]:
         raise ValidationError(_("Write whole numbers of days separated by commas, e.g. 7, 1.")) from None
 
 
-class CycleForm(forms.Form):
+class CycleForm(CleanTextMixin, forms.Form):
     """The cycle's name, schedule and the five phases' names and dates (fields phase_<n>_*)."""
 
     institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"), required=False)
@@ -95,7 +96,7 @@ class CycleForm(forms.Form):
         ]
 
 
-class CycleCloseForm(forms.Form):
+class CycleCloseForm(CleanTextMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason for closing before every register is filed"),
         required=False,
@@ -105,7 +106,7 @@ class CycleCloseForm(forms.Form):
     )
 
 
-class SelfAssessmentForm(forms.Form):
+class SelfAssessmentForm(CleanTextMixin, forms.Form):
     summary = forms.CharField(
         label=_("Self-assessment"),
         widget=forms.Textarea(attrs={"rows": 8}),

@@ -6,9 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from controls.models import ControlRun
 from controls.services import EARLIEST_RUN
 from controls.services import RUN_DESCRIPTION_MAX as DESCRIPTION_MAX
+from risk_registry.organisation.text import CleanTextMixin
 
 
-class ControlRunForm(forms.ModelForm):
+class ControlRunForm(CleanTextMixin, forms.ModelForm):
     """A run: when (2000-01-01 at the earliest; the service refuses the future) and how, bounded."""
 
     description = forms.CharField(

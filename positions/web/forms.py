@@ -15,6 +15,7 @@ from positions.services import StepRow
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.selectors import vocabulary_for
+from risk_registry.organisation.text import CleanTextMixin
 from risk_registry.organisation.users import User
 
 # Dates a record of the organisation may carry: nothing before the product's first registers, and
@@ -58,7 +59,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return person(obj)
 
 
-class PowerItemForm(forms.ModelForm):
+class PowerItemForm(CleanTextMixin, forms.ModelForm):
     """A power of one institution's inventory; departments, positions and categories are its own."""
 
     class Meta:
@@ -100,7 +101,7 @@ class PowerItemForm(forms.ModelForm):
         return data
 
 
-class PowerRetireForm(forms.Form):
+class PowerRetireForm(CleanTextMixin, forms.Form):
     on = forms.DateField(label=_("Retired on"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
@@ -108,7 +109,7 @@ class PowerRetireForm(forms.Form):
         return check_date(self.cleaned_data["on"])
 
 
-class ProcessStepForm(forms.ModelForm):
+class ProcessStepForm(CleanTextMixin, forms.ModelForm):
     delete = forms.BooleanField(label=_("Delete"), required=False)
 
     class Meta:
@@ -151,7 +152,7 @@ StepFormSet = cast(
 )
 
 
-class RotationForm(forms.Form):
+class RotationForm(CleanTextMixin, forms.Form):
     """One holder leaves a post (and may take another the same day), or a person takes a post."""
 
     class Kind:
@@ -205,7 +206,7 @@ class RotationForm(forms.Form):
 # --- the rule catalogue (制度目录) ----------------------------------------------------------
 
 
-class RuleForm(forms.ModelForm):
+class RuleForm(CleanTextMixin, forms.ModelForm):
     """A rule's entry in the catalogue; the department is one the user may manage (or none)."""
 
     class Meta:
@@ -228,7 +229,7 @@ class RuleForm(forms.ModelForm):
         return check_date(value) if value else value
 
 
-class RuleReviseForm(forms.Form):
+class RuleReviseForm(CleanTextMixin, forms.Form):
     on = forms.DateField(label=_("Revised on"), widget=forms.DateInput(attrs={"type": "date"}))
     text = forms.CharField(label=_("Text of the rule as revised"), widget=forms.Textarea(attrs={"rows": 10}))
     note = forms.CharField(label=_("What changed"), max_length=255, required=False)
@@ -237,7 +238,7 @@ class RuleReviseForm(forms.Form):
         return check_date(self.cleaned_data["on"])
 
 
-class RuleRepealForm(forms.Form):
+class RuleRepealForm(CleanTextMixin, forms.Form):
     on = forms.DateField(label=_("Repealed on"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=255)
 
@@ -248,7 +249,7 @@ class RuleRepealForm(forms.Form):
 # --- the catalogues as documents, and the public disclosure page -------------------------------
 
 
-class CatalogueExportForm(forms.Form):
+class CatalogueExportForm(CleanTextMixin, forms.Form):
     KINDS = [
         ("powers", _("Power inventory (职权目录)")),
         ("flows", _("Process flows (流程图)")),
@@ -259,5 +260,5 @@ class CatalogueExportForm(forms.Form):
     fmt = forms.ChoiceField(label=_("Format"), choices=FORMATS)
 
 
-class DisclosureForm(forms.Form):
+class DisclosureForm(CleanTextMixin, forms.Form):
     scope = forms.ChoiceField(label=_("Who may read the public disclosure page"), choices=Disclosure.Scope.choices)

@@ -8,6 +8,16 @@ dimension or at the first row or column past the limits, so a sheet claiming 16,
 with a date format) reads the values, and merged cells are filled from their top-left cell
 (registers often merge the department down a block of rows).
 
+What the reviewer sees is what is imported: only the visible sheet the user chose (the first
+visible one by default) is read, never a hidden or "very hidden" one, and a hidden row or column
+that holds data refuses the file, naming them. Text is cleaned as the forms clean it
+(``risk_registry.organisation.text``): control characters stripped, bidi controls refused.
+
+The measures come from the 一览表's three columns (前期预防、中期监控、后期处置, one measure per
+line) or from the 登记表's single 防范措施 column, where each line says its line of defence
+(``前期预防：…`` or ``前期：…``) and the lines below one belong to it; a line that says none is a
+problem, never dropped.
+
 ``check_rows`` resolves every row against the institution (departments, positions, risk types,
 levels, power items) with a fixed number of queries and lists every problem, in the words the
 preview and the command print: row, column, what is wrong, what was expected.
@@ -34,6 +44,7 @@ from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 from risk_registry.models import FoundBy, RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, GradingScheme, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
+from risk_registry.organisation.text import bidi_controls_in, strip_controls
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
@@ -65,8 +76,17 @@ HEADERS = {
     "前期预防": "prevention",
     "中期监控": "monitoring",
     "后期处置": "disposition",
+    "防范措施": "measures",  # the 登记表's single column (the 一览表's group header is dropped below)
+    "防控措施": "measures",
     "责任人": "owner",
 }
+LINES = ("prevention", "monitoring", "disposition")
+# A line of the single measures column: its line of defence, by full name or short name.
+LINE_PREFIX = re.compile(
+    r"^\s*(?:(前期预防|中期监控|后期处置)(?:措施)?\s*[：:、.．]?|(前期|中期|后期)(?:措施)?\s*(?:[：:、.．]|$))\s*"
+)
+LINE_BY_PREFIX = {"前期预防": "prevention", "中期监控": "monitoring", "后期处置": "disposition"}
+LINE_BY_PREFIX |= {name[:2]: line for name, line in LINE_BY_PREFIX.items()}
 REQUIRED = ("department", "description", "risk_type", "likelihood", "severity")
 COLUMN_NAMES = {
     "department": "部门（科室）",
@@ -83,6 +103,7 @@ COLUMN_NAMES = {
     "prevention": "前期预防",
     "monitoring": "中期监控",
     "disposition": "后期处置",
+    "measures": "防范措施",
     "owner": "责任人",
 }
 # The seeds' words for how a point was found (seed 004 篇2, seed 002), besides the codes and labels.
@@ -124,6 +145,7 @@ class ImportRefused(Exception):
     def __init__(self, message: str, expected: str = "") -> None:
         super().__init__(message)
         self.problem = Problem(None, "", message, expected)
+        self.sheets: list[SheetInfo] = []  # the workbook's sheets, when it was read that far
 
 
 @dataclass
@@ -132,11 +154,27 @@ class SheetRow:
     values: dict[str, object]  # field → cell value
 
 
+@dataclass(frozen=True)
+class SheetInfo:
+    name: str
+    state: str  # openpyxl's sheet_state: "visible", "hidden" or "veryHidden"
+
+    @property
+    def visible(self) -> bool:
+        return self.state == "visible"
+
+    @property
+    def state_label(self) -> str:
+        return _("visible") if self.visible else _("hidden")
+
+
 @dataclass
 class ReadRows:
     rows: list[SheetRow]
     columns: dict[str, str]  # field → column letter
     header_row: int
+    sheet: str = ""  # the sheet read
+    sheets: list[SheetInfo] = field(default_factory=list)  # every sheet of the workbook
 
 
 @dataclass
@@ -173,40 +211,115 @@ def _refuse_limits(rows: int, columns: int, *, claimed: bool) -> None:
         )
 
 
+def _hidden(element) -> bool:
+    return element.get("hidden") in ("1", "true")
+
+
+def _listed(values: Iterable[str], limit: int = 20) -> str:
+    values = list(values)
+    return "、".join(values[:limit]) + ("…" if len(values) > limit else "")
+
+
+def _refuse_hidden(rows: set[int], columns: set[int]) -> None:
+    """What a reviewer cannot see is not imported: hidden rows or columns with data refuse the file."""
+    if columns:
+        raise ImportRefused(
+            _("Hidden columns hold data: %(columns)s.")
+            % {"columns": _listed(get_column_letter(c) for c in sorted(columns))},
+            _("no hidden row or column with data: unhide them and check what they hold, or delete them"),
+        )
+    if rows:
+        raise ImportRefused(
+            _("Hidden rows hold data: %(rows)s.") % {"rows": _listed(str(r) for r in sorted(rows))},
+            _("no hidden row or column with data: unhide them and check what they hold, or delete them"),
+        )
+
+
+class _SheetScan:
+    """What the streaming pre-scan has seen so far: the extent of the data, the merged ranges and
+    the hidden rows and columns that hold data."""
+
+    def __init__(self) -> None:
+        self.last_row = self.last_column = 0
+        self.merged: list[str] = []
+        self.hidden_columns: set[int] = set()  # only columns within the limit: cells past it are refused
+        self.row_hidden = False
+        self.hidden_rows_with_data: set[int] = set()
+        self.hidden_columns_with_data: set[int] = set()
+
+    def start(self, element) -> None:
+        tag = element.tag
+        if tag == f"{NS}dimension":
+            ref = element.get("ref", "A1")
+            _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+            _refuse_limits((max_row or 1), (max_col or 1), claimed=True)
+        elif tag == f"{NS}row":
+            self.row_hidden = _hidden(element)
+        elif tag == f"{NS}col" and _hidden(element):
+            first, last = int(element.get("min") or 1), int(element.get("max") or 1)
+            self.hidden_columns.update(range(max(first, 1), min(last, MAX_COLUMNS) + 1))
+
+    def cell(self, element) -> None:
+        has_value = element.find(f"{NS}v") is not None or element.find(f"{NS}is") is not None
+        ref = element.get("r")
+        if not (has_value and ref):
+            return
+        letters, number = coordinate_from_string(ref)
+        column = column_index_from_string(letters)
+        _refuse_limits(number, column, claimed=False)
+        self.last_row, self.last_column = max(self.last_row, number), max(self.last_column, column)
+        if self.row_hidden:
+            self.hidden_rows_with_data.add(number)
+        if column in self.hidden_columns:
+            self.hidden_columns_with_data.add(column)
+
+
 def _prescan(archive: zipfile.ZipFile, sheet_path: str) -> tuple[int, int, list[str]]:
-    """Stream the sheet XML: refuse at the first sign of too many rows or columns; return the
-    last row and column holding a value, and the merged ranges."""
-    last_row = last_column = 0
-    merged: list[str] = []
+    """Stream the sheet XML: refuse at the first sign of too many rows or columns, and refuse
+    hidden rows or columns holding data; return the last row and column holding a value, and the
+    merged ranges."""
+    scan = _SheetScan()
     with archive.open(sheet_path) as source:
         for event, element in SafeET.iterparse(source, events=("start", "end")):
             tag = element.tag
             if event == "start":
-                if tag == f"{NS}dimension":
-                    ref = element.get("ref", "A1")
-                    _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
-                    _refuse_limits((max_row or 1), (max_col or 1), claimed=True)
-                continue
-            if tag == f"{NS}c":
-                has_value = element.find(f"{NS}v") is not None or element.find(f"{NS}is") is not None
-                ref = element.get("r")
-                if has_value and ref:
-                    letters, number = coordinate_from_string(ref)
-                    column = column_index_from_string(letters)
-                    _refuse_limits(number, column, claimed=False)
-                    last_row, last_column = max(last_row, number), max(last_column, column)
+                scan.start(element)
+            elif tag == f"{NS}c":
+                scan.cell(element)
             elif tag == f"{NS}row":
-                number = int(element.get("r") or last_row + 1)
+                number = int(element.get("r") or scan.last_row + 1)
                 if len(element):
                     _refuse_limits(number, 1, claimed=False)
                 element.clear()
             elif tag == f"{NS}mergeCell":
-                merged.append(element.get("ref", ""))
-    return last_row, last_column, merged
+                scan.merged.append(element.get("ref", ""))
+    _refuse_hidden(scan.hidden_rows_with_data, scan.hidden_columns_with_data)
+    return scan.last_row, scan.last_column, scan.merged
 
 
-def read_rows(data: bytes) -> ReadRows:
-    """The data rows of the first sheet, by field; ImportRefused for a file that cannot be read."""
+def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
+    """The sheet the user named, or the first visible one; never a hidden one."""
+    visible = [info.name for info in sheets if info.visible]
+    if name:
+        info = next((info for info in sheets if info.name == name), None)
+        if info is None:
+            raise ImportRefused(
+                _("The workbook has no sheet “%(name)s”.") % {"name": name}, _listed(visible) or _("a visible sheet")
+            )
+        if not info.visible:
+            raise ImportRefused(
+                _("The sheet “%(name)s” is hidden: only a visible sheet is imported.") % {"name": name},
+                _listed(visible) or _("a visible sheet"),
+            )
+        return workbook[name]
+    if not visible:
+        raise ImportRefused(_("The workbook has no visible sheet."), _("the register on a visible sheet"))
+    return workbook[visible[0]]
+
+
+def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
+    """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
+    by field; ImportRefused for a file that cannot be read."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
@@ -225,17 +338,30 @@ def read_rows(data: bytes) -> ReadRows:
         raise ImportRefused(
             _("The workbook cannot be read: %(error)s") % {"error": error}, _("an .xlsx file")
         ) from None
+    sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
     try:
-        sheet = workbook.worksheets[0]
-        last_row, last_column, merged = _prescan(archive, sheet._worksheet_path)
-        if not last_row:
-            raise ImportRefused(_("The first sheet is empty."), _("the register on the first sheet"))
-        grid = [
-            list(values)
-            for values in sheet.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
-        ]
+        chosen = _chosen_sheet(workbook, sheets, sheet)
+        read = _read_sheet(archive, chosen)
+    except ImportRefused as refused:
+        refused.sheets = sheets
+        raise
     finally:
         workbook.close()
+    read.sheet, read.sheets = chosen.title, sheets
+    return read
+
+
+def _read_sheet(archive: zipfile.ZipFile, chosen) -> ReadRows:
+    """The chosen sheet pre-scanned, read within the extent of its data, by header."""
+    last_row, last_column, merged = _prescan(archive, chosen._worksheet_path)
+    if not last_row:
+        raise ImportRefused(
+            _("The sheet “%(name)s” is empty.") % {"name": chosen.title}, _("the register on a visible sheet")
+        )
+    grid = [
+        list(values)
+        for values in chosen.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
+    ]
     _fill_merged(grid, merged)
     return _rows_by_header(grid)
 
@@ -260,6 +386,19 @@ def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
 def _normalise_header(value) -> str:
     text = re.sub(r"\s+", "", str(value or ""))
     return re.sub(r"[（(].*?[）)]", "", text)
+
+
+def _refuse_missing(columns: dict[str, int]) -> None:
+    missing = [COLUMN_NAMES[name] for name in REQUIRED if name not in columns]
+    if not missing:
+        return
+    expected = "、".join(COLUMN_NAMES[name] for name in REQUIRED)
+    if "level" in columns and {"likelihood", "severity"} - set(columns):
+        expected = _(
+            "%(columns)s; a 登记表 records only the 风险等级, which does not say the 发生概率 and "
+            "危害程度: add those two columns, or import the 一览表"
+        ) % {"columns": expected}
+    raise ImportRefused(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}, expected)
 
 
 def _rows_by_header(grid: list[list]) -> ReadRows:
@@ -289,12 +428,9 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
                 found = found or candidate > header_index
         if candidate > header_index and found:
             first_data = candidate + 1
-    missing = [COLUMN_NAMES[name] for name in REQUIRED if name not in columns]
-    if missing:
-        raise ImportRefused(
-            _("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)},
-            "、".join(COLUMN_NAMES[name] for name in REQUIRED),
-        )
+    if "measures" in columns and columns["measures"] in {columns.get(line) for line in LINES}:
+        del columns["measures"]  # the 一览表's 防控措施 group header above its three columns
+    _refuse_missing(columns)
     rows = []
     data_fields = [name for name in columns if name != "serial"]
     for offset, values in enumerate(grid[first_data:], start=first_data + 1):
@@ -401,7 +537,7 @@ class _RowCheck:
         self.problems.append(Problem(self.number, COLUMN_NAMES.get(name, name), message, expected))
 
     def text(self, name: str) -> str:
-        return _text(self.values.get(name))
+        return strip_controls(_text(self.values.get(name)))
 
     @property
     def clean(self) -> bool:
@@ -535,21 +671,55 @@ class _RowCheck:
         else:
             seen[key] = self.number
 
+    def check_characters(self) -> None:
+        """Bidirectional controls reorder what is printed: refused, as the forms refuse them."""
+        for name, value in self.values.items():
+            if isinstance(value, str) and (found := bidi_controls_in(value)):
+                self.problem(
+                    name,
+                    _("The text holds invisible direction-control characters (%(chars)s).")
+                    % {"chars": "、".join(found)},
+                    _("the same text without them"),
+                )
+
     def check_controls(self) -> list[tuple[str, str]]:
-        """One measure per line of each line-of-defence column."""
+        """One measure per line of each line-of-defence column, then those of a single column."""
         controls = [
-            (line, measure.strip())
-            for line in ("prevention", "monitoring", "disposition")
-            for measure in self.text(line).splitlines()
-            if measure.strip()
+            (line, measure.strip()) for line in LINES for measure in self.text(line).splitlines() if measure.strip()
         ]
+        controls += self.single_column_controls()
         if any(len(measure) > 2000 for _line, measure in controls):
             self.problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
+        return controls
+
+    def single_column_controls(self) -> list[tuple[str, str]]:
+        """The 登记表's 防范措施: each line says its line of defence (``前期预防：…``, ``前期：…``) or
+        belongs to the one named above it; a line before any is a problem, never dropped."""
+        controls: list[tuple[str, str]] = []
+        line = ""
+        for number, text in enumerate(self.text("measures").splitlines(), start=1):
+            if not text.strip():
+                continue
+            prefix = LINE_PREFIX.match(text)
+            if prefix:
+                line = LINE_BY_PREFIX[prefix.group(1) or prefix.group(2)]
+                text = text[prefix.end() :]
+            elif not line:
+                self.problem(
+                    "measures",
+                    _("Line %(line)d of the measures does not say its line of defence: “%(text)s”.")
+                    % {"line": number, "text": text.strip()[:40]},
+                    _("each line beginning with 前期预防：, 中期监控： or 后期处置： (lines below belong to it)"),
+                )
+                continue
+            if text.strip():
+                controls.append((line, text.strip()))
         return controls
 
 
 def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int], year: int) -> PlannedPoint | None:
     """Every column of one row, all problems recorded; the planned point when there were none."""
+    check.check_characters()
     department = check.check_department()
     position = check.check_position(department)
     description = check.check_description()

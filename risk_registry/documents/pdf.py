@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from risk_registry.documents.definitions import DocumentHeader, FormSpec
+from risk_registry.organisation.text import printable
 
 CJK_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
 FONT_GLOBS = ("/usr/share/fonts/**/NotoSerifCJK*", "/usr/share/fonts/**/NotoSansCJK*")
@@ -66,7 +67,7 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
             value = column.value(row)
             cells.append(
                 {
-                    "text": "" if value is None else str(value),
+                    "text": "" if value is None else printable(str(value)),
                     "colour": row["level"].get("colour", "") if column.level else "",
                     "centre": column.numeric or column.level,
                 }

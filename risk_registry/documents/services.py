@@ -525,32 +525,37 @@ class ImportResult:
     planned: list[importer.PlannedPoint] = field(default_factory=list)
     problems: list[importer.Problem] = field(default_factory=list)
     created: int = 0
+    sheet: str = ""  # the sheet read
+    sheets: list[importer.SheetInfo] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-def register_import_check(*, by, institution: Institution, year: int, data: bytes) -> ImportResult:
-    """Read and check a file; write nothing. ``by`` None is the command line (an operator)."""
+def register_import_check(*, by, institution: Institution, year: int, data: bytes, sheet: str = "") -> ImportResult:
+    """Read and check a file (the visible ``sheet`` named, or the first visible one); write nothing.
+    ``by`` None is the command line (an operator)."""
     if by is not None:
         access.require(selectors.can_import_into(by, institution))
     try:
-        rows = importer.read_rows(data)
+        rows = importer.read_rows(data, sheet=sheet)
     except importer.ImportRefused as refused:
-        return ImportResult(problems=[refused.problem])
+        return ImportResult(problems=[refused.problem], sheets=refused.sheets)
     planned, problems = importer.check_rows(rows, institution=institution, year=year)
-    return ImportResult(planned=planned, problems=problems)
+    return ImportResult(planned=planned, problems=problems, sheet=rows.sheet, sheets=rows.sheets)
 
 
 @transaction.atomic
-def register_import(*, by, institution: Institution, year: int, data: bytes, filename: str = "") -> ImportResult:
+def register_import(
+    *, by, institution: Institution, year: int, data: bytes, filename: str = "", sheet: str = ""
+) -> ImportResult:
     """Import a whole file or nothing. The institution row is locked so that two imports of the
     same file cannot both pass the duplicate check; the file is checked again here, inside the
     transaction, whatever a preview said earlier. Imported points enter as *submitted* (see
     docs/documents.md): the office's paper register already went through self-report."""
     Institution.objects.select_for_update().filter(pk=institution.pk).first()
-    result = register_import_check(by=by, institution=institution, year=year, data=data)
+    result = register_import_check(by=by, institution=institution, year=year, data=data, sheet=sheet)
     if not result.ok:
         return result
     points = RiskPoint.objects.bulk_create(
@@ -589,6 +594,7 @@ def register_import(*, by, institution: Institution, year: int, data: bytes, fil
             "year": year,
             "points": len(points),
             "file": filename,
+            "sheet": result.sheet,
             "sha256": hashlib.sha256(data).hexdigest(),
         },
     )

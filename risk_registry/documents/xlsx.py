@@ -19,6 +19,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from risk_registry.documents.definitions import WORKING_MARK, DocumentHeader, FormSpec
+from risk_registry.organisation.text import printable
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FONT_NAME = "宋体"
@@ -77,9 +78,14 @@ class _Styles:
 
 def _cell(ws, value, style):
     """A cell whose text never runs as a formula: strings are stored as strings (type ``s``, with
-    Excel's quote prefix so that editing the cell keeps it text), whatever they begin with."""
+    Excel's quote prefix so that editing the cell keeps it text), whatever they begin with.
+
+    Setting ``_value`` skips openpyxl's check for characters XML forbids, so the text is made
+    ``printable`` here: a control character stored before the forms refused them (one ``\x0b``
+    made the whole workbook unreadable) or a bidi override never reaches the file."""
     cell = WriteOnlyCell(ws)
     if isinstance(value, str):
+        value = printable(value)
         cell._value = value
         cell.data_type = "s"
     else:
@@ -92,6 +98,7 @@ def _cell(ws, value, style):
 
 
 def _sheet_title(label: str, used: set[str]) -> str:
+    label = printable(label)  # department and position names come from the admin, uncleaned
     base = (label.split("岗位：")[-1] if "岗位：" in label else label.replace("部门：", "")) or "登记表"
     for bad in "[]:*?/\\":
         base = base.replace(bad, "_")

@@ -21,6 +21,7 @@ from risk_registry.documents import services
 from risk_registry.documents.importer import MAX_COLUMNS
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry
+from risk_registry.tests.documents_helpers import enrich_register
 
 pytestmark = pytest.mark.django_db
 
@@ -322,8 +323,6 @@ def test_oversized_file_is_refused(world, monkeypatch):
 
 def test_exported_overview_imports_back(world, tmp_path):
     """The 一览表 written by the export reads back as the same points (another year, no duplicates)."""
-    from risk_registry.tests.documents_helpers import enrich_register
-
     points = enrich_register(world)
     out = tmp_path / "overview.xlsx"
     call_command("export_register", institution="bureau-a", year=2026, form="overview", fmt="xlsx", out=str(out))
@@ -420,3 +419,194 @@ def test_import_command_exit_status_in_a_subprocess(world, tmp_path):
             ["manage.py", "import_register", "--institution", "bureau-a", "--file", str(bad), "--year", "2026"]
         ).execute()
     assert exit_info.value.code == 1
+
+
+# --- issue 15: what the reviewer sees is what is imported (defect 3) -----------------------------
+
+
+def _with_sheets(*sheets: tuple[str, str, list]) -> bytes:
+    """A workbook of (title, state, rows) sheets, each with the 一览表's title lines and header."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, state, rows in sheets:
+        sheet = workbook.create_sheet(title)
+        sheet.sheet_state = state
+        sheet.append(["甲局2026年度廉政风险点排查及防控措施一览表"])
+        sheet.append(["单位：甲局"])
+        sheet.append(HEADER)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_first_sheet_is_never_imported(world, state):
+    decoy = good_rows()[:1]
+    decoy[0][5] = "隐藏工作表里的风险点"
+    data = _with_sheets(("隐藏", state, decoy), ("一览表", "visible", good_rows()))
+    result = services.register_import_check(by=world.discipline, institution=world.a, year=2026, data=data)
+    assert result.ok and result.sheet == "一览表"
+    assert [p.description for p in result.planned] == [row[5] for row in good_rows()]
+    assert [(s.name, s.visible) for s in result.sheets] == [("隐藏", False), ("一览表", True)]
+    before = snapshot_db()
+    with translation.override("en"):
+        refused = services.register_import(by=world.discipline, institution=world.a, year=2026, data=data, sheet="隐藏")
+        missing = services.register_import_check(
+            by=world.discipline, institution=world.a, year=2026, data=data, sheet="没有"
+        )
+        assert str(refused.problems[0]) == (
+            "File: The sheet “隐藏” is hidden: only a visible sheet is imported. (expected: 一览表)"
+        )
+        assert str(missing.problems[0]) == "File: The workbook has no sheet “没有”. (expected: 一览表)"
+    assert snapshot_db() == before
+
+
+def test_the_chosen_visible_sheet_is_imported(world):
+    other = good_rows()[:1]
+    other[0][5] = "第二张表的风险点"
+    data = _with_sheets(("一览表", "visible", good_rows()), ("第二张", "visible", other))
+    result = services.register_import(by=world.discipline, institution=world.a, year=2026, data=data, sheet="第二张")
+    assert result.ok and result.created == 1
+    assert RiskPoint.objects.filter(description="第二张表的风险点").exists()
+    assert not RiskPoint.objects.filter(description="受理材料时索要好处").exists()
+    entry = AuditEntry.objects.filter(action="document.import").latest("id")
+    assert entry.changes["sheet"] == "第二张"
+
+
+def test_hidden_rows_and_columns_holding_data_are_refused_by_name(world):
+    def hide_rows(sheet):
+        sheet.row_dimensions[5].hidden = True
+        sheet.row_dimensions[6].hidden = True
+
+    def hide_column(sheet):
+        sheet.column_dimensions["G"].hidden = True
+
+    before = snapshot_db()
+    with translation.override("en"):
+        rows = problems_of(world, workbook_bytes(good_rows(), edit=hide_rows))
+        column = problems_of(world, workbook_bytes(good_rows(), edit=hide_column))
+    assert rows == [
+        "File: Hidden rows hold data: 5、6. (expected: no hidden row or column with data: unhide them and check "
+        "what they hold, or delete them)"
+    ]
+    assert column[0].startswith("File: Hidden columns hold data: G.")
+    assert snapshot_db() == before
+
+
+def test_hidden_rows_and_columns_without_data_are_harmless(world):
+    def hide_empty(sheet):
+        sheet.row_dimensions[20].hidden = True
+        sheet.column_dimensions["T"].hidden = True
+
+    assert problems_of(world, workbook_bytes(good_rows(), edit=hide_empty)) == []
+
+
+def test_the_import_page_lists_the_sheets_and_confirms_the_chosen_one(world, login):
+    client = login(world.discipline)
+    other = good_rows()[:1]
+    other[0][5] = "第二张表的风险点"
+    upload = io.BytesIO(_with_sheets(("隐藏", "hidden", good_rows()), ("第二张", "visible", other)))
+    upload.name = "two.xlsx"
+    page = client.post(
+        reverse("documents_import", args=["bureau-a"]), {"file": upload, "year": "2026", "sheet": "第二张"}
+    ).content.decode()
+    assert 'data-testid="sheets"' in page and "隐藏" in page and "第二张表的风险点" in page
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
+    client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token})
+    assert list(RiskPoint.objects.filter(year=2026, description__in=[r[5] for r in good_rows()])) == []
+    assert RiskPoint.objects.filter(description="第二张表的风险点").count() == 1
+
+
+# --- issue 15: a single 防范措施 column (defect 4), text cleaned (defect 1) -------------------------
+
+SINGLE = [*HEADER[:12], "防范措施", "责任人"]
+
+
+def _single(rows_measures: list[str]) -> list[list]:
+    return [[*row[:12], measures, row[15]] for row, measures in zip(good_rows(), rows_measures, strict=False)]
+
+
+def test_a_single_measures_column_is_parsed_line_by_line(world):
+    data = workbook_bytes(
+        _single(["前期预防：双人受理\n公开流程\n中期：每月抽查\n后期处置约谈提醒", "前期：票据审核", ""]),
+        header=SINGLE,
+    )
+    result = services.register_import(by=world.discipline, institution=world.a, year=2026, data=data)
+    assert result.ok, [str(p) for p in result.problems]
+    point = RiskPoint.objects.get(year=2026, description="受理材料时索要好处")
+    assert sorted(point.controls.values_list("line", "measure")) == [
+        ("disposition", "约谈提醒"),
+        ("monitoring", "每月抽查"),
+        ("prevention", "公开流程"),
+        ("prevention", "双人受理"),
+    ]
+    assert list(RiskPoint.objects.get(description="报销把关不严").controls.values_list("line", "measure")) == [
+        ("prevention", "票据审核")
+    ]
+
+
+def test_a_measure_line_that_names_no_line_of_defence_is_refused_not_dropped(world):
+    data = workbook_bytes(_single(["建立台账\n前期预防：双人受理"]), header=SINGLE)
+    before = snapshot_db()
+    with translation.override("en"):
+        problems = problems_of(world, data)
+    assert problems == [
+        "Row 4, column 防范措施: Line 1 of the measures does not say its line of defence: “建立台账”. "
+        "(expected: each line beginning with 前期预防：, 中期监控： or 后期处置： (lines below belong to it))"
+    ]
+    assert snapshot_db() == before
+
+
+def test_a_bidi_override_in_a_cell_is_refused(world):
+    rows = good_rows()
+    rows[0][5] = "受理材料时\u202e索要好处"
+    with translation.override("en"):
+        problems = problems_of(world, workbook_bytes(rows))
+    assert problems == [
+        "Row 4, column 风险点描述: The text holds invisible direction-control characters (U+202E). "
+        "(expected: the same text without them)"
+    ]
+
+
+def _export(form: str, tmp_path) -> bytes:
+    out = tmp_path / f"{form}.xlsx"
+    call_command("export_register", institution="bureau-a", year=2026, form=form, fmt="xlsx", out=str(out))
+    return out.read_bytes()
+
+
+def test_exported_unit_register_says_what_it_lacks(world, tmp_path):
+    enrich_register(world)
+    with translation.override("en"):
+        problems = problems_of(world, _export("unit-register", tmp_path))
+    assert problems[0].startswith("File: Required columns are missing: 发生概率、危害程度")
+    assert "import the 一览表" in problems[0]
+
+
+def test_exported_unit_register_imports_back_with_every_control(world, tmp_path):
+    """The 登记表 records the level, not the likelihood and severity: with those two columns added
+    (as the refusal asks), every measure of its single 防范措施 column comes back on its line."""
+    points = {p.description: p for p in enrich_register(world)}
+    workbook = load_workbook(io.BytesIO(_export("unit-register", tmp_path)))
+    sheet = workbook.worksheets[0]
+    header = [c.value for c in sheet[3]]
+    description, last = header.index("风险点描述") + 1, sheet.max_column
+    sheet.cell(3, last + 1, "发生概率")
+    sheet.cell(3, last + 2, "危害程度")
+    for row in range(4, sheet.max_row + 1):
+        point = points.get(sheet.cell(row, description).value)
+        if point is not None:
+            sheet.cell(row, last + 1, point.likelihood)
+            sheet.cell(row, last + 2, point.severity)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = services.register_import(by=None, institution=world.a, year=2027, data=buffer.getvalue())
+    assert result.ok, [str(p) for p in result.problems]
+    imported = {p.description: p for p in RiskPoint.objects.filter(year=2027)}
+    assert sorted(imported) == sorted(points)
+    for text, original in points.items():
+        assert sorted(imported[text].controls.values_list("line", "measure")) == sorted(
+            original.controls.values_list("line", "measure")
+        ), text
+        assert imported[text].level_id == original.level_id

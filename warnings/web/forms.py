@@ -15,11 +15,12 @@ from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
 from positions.models import Position
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
+from risk_registry.organisation.text import CleanTextMixin
 
 MONTH_FORMAT = "%Y-%m"
 
 
-class BootstrapForm(forms.Form):
+class BootstrapForm(CleanTextMixin, forms.Form):
     """Gives every widget Bootstrap's class (the templates render fields as Django draws them)."""
 
     def __init__(self, *args, **kwargs):

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--institution", required=True, help="Institution code.")
         parser.add_argument("--file", required=True, help="The .xlsx file.")
         parser.add_argument("--year", type=int, default=None, help="Year of the points (default: this year).")
+        parser.add_argument("--sheet", default="", help="The visible sheet to read (default: the first visible one).")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and write nothing.")
 
     def handle(self, *args, institution, file, year=None, dry_run=False, **options):
@@ -34,9 +35,13 @@ class Command(BaseCommand):
         data = path.read_bytes()
         with translation.override("zh-hans"):
             if dry_run:
-                result = services.register_import_check(by=None, institution=found, year=year, data=data)
+                result = services.register_import_check(
+                    by=None, institution=found, year=year, data=data, sheet=options["sheet"]
+                )
             else:
-                result = services.register_import(by=None, institution=found, year=year, data=data, filename=path.name)
+                result = services.register_import(
+                    by=None, institution=found, year=year, data=data, filename=path.name, sheet=options["sheet"]
+                )
             for problem in result.problems:
                 self.stderr.write(str(problem))
         if result.problems:

@@ -13,6 +13,7 @@ from positions.models import Position, PowerItem, ProcessStep
 from risk_registry.models import FoundBy, RiskPoint
 from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
+from risk_registry.organisation.text import CleanTextMixin
 
 _TEXTAREA = forms.Textarea(attrs={"rows": 3})
 
@@ -24,7 +25,7 @@ class StepChoiceField(forms.ModelChoiceField):
         return f"{obj.power_item.name} · {obj}"
 
 
-class RiskPointForm(forms.Form):
+class RiskPointForm(CleanTextMixin, forms.Form):
     """A draft point on a position (or a department-level point when ``position`` is None)."""
 
     risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none())
@@ -97,7 +98,7 @@ class RiskPointForm(forms.Form):
         }
 
 
-class ControlForm(forms.Form):
+class ControlForm(CleanTextMixin, forms.Form):
     """One control row; a row with an empty measure is ignored (blank extra rows)."""
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from risk_registry.models import Decision, DecisionRules
+from risk_registry.organisation.text import CleanTextMixin
 
 _AREA = forms.Textarea(attrs={"rows": 2})
 
 
-class StepForm(forms.Form):
+class StepForm(CleanTextMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
 
@@ -30,7 +31,7 @@ class IdListField(forms.Field):
         return [int(v) for v in values]
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(CleanTextMixin, forms.Form):
     """The record of a meeting: approval (审定) or democratic appraisal (民主评议)."""
 
     meeting = forms.CharField(label=_("Meeting"), max_length=200)
@@ -63,7 +64,7 @@ class DecisionForm(forms.Form):
         return data
 
 
-class DecisionRulesForm(forms.Form):
+class DecisionRulesForm(CleanTextMixin, forms.Form):
     team_size = forms.IntegerField(
         label=_("Members of the leadership team"),
         min_value=1,
@@ -75,7 +76,7 @@ class DecisionRulesForm(forms.Form):
     majority = forms.ChoiceField(label=_("Majority"), choices=DecisionRules.Majority.choices)
 
 
-class NoticeForm(forms.Form):
+class NoticeForm(CleanTextMixin, forms.Form):
     days = forms.IntegerField(label=_("Notice period (days)"), min_value=1, max_value=60, initial=5)
     allow_anonymous = forms.BooleanField(label=_("Accept anonymous comments"), required=False)
     reason = forms.CharField(
@@ -83,18 +84,18 @@ class NoticeForm(forms.Form):
     )
 
 
-class CommentForm(forms.Form):
+class CommentForm(CleanTextMixin, forms.Form):
     risk_point = forms.IntegerField(label=_("Risk point number"), required=False, min_value=1)
     text = forms.CharField(label=_("Your comment"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
     anonymous = forms.BooleanField(label=_("Comment anonymously"), required=False)
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(CleanTextMixin, forms.Form):
     answer = forms.CharField(label=_("Answer"), widget=_AREA, max_length=2000)
     send_back = forms.BooleanField(label=_("Send the point back for re-grading"), required=False)
 
 
-class ProposalForm(forms.Form):
+class ProposalForm(CleanTextMixin, forms.Form):
     likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=())
     severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=())
     reason = forms.CharField(label=_("Reason"), widget=_AREA, max_length=1000)
@@ -105,13 +106,13 @@ class ProposalForm(forms.Form):
         cast(forms.ChoiceField, self.fields["severity"]).choices = list(enumerate(scheme.severity_labels, start=1))
 
 
-class ProposalDecisionForm(forms.Form):
+class ProposalDecisionForm(CleanTextMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     accept = forms.TypedChoiceField(coerce=lambda v: v == "yes", choices=[("yes", _("Accept")), ("no", _("Reject"))])
     note = forms.CharField(label=_("Note"), widget=_AREA, required=False, max_length=1000)
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(CleanTextMixin, forms.Form):
     person = forms.CharField(label=_("Person (user name)"), required=False, max_length=150)
     institution = forms.CharField(label=_("Institution code"), required=False, max_length=40)
     action = forms.CharField(label=_("Action"), required=False, max_length=64)

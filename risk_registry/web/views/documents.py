@@ -180,7 +180,10 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
             messages.error(request, _("Choose a file."))
             return render(request, "documents/import.html", context)
         data = upload.read(MAX_FILE_BYTES + 1)
-        result = services.register_import_check(by=request.user, institution=institution, year=year, data=data)
+        sheet = request.POST.get("sheet", "").strip()[:31]  # Excel's limit on a sheet name
+        result = services.register_import_check(
+            by=request.user, institution=institution, year=year, data=data, sheet=sheet
+        )
         token = uuid.uuid4().hex
         if result.ok:
             _upload_path(token).write_bytes(data)
@@ -189,8 +192,17 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
                 "institution": institution.code,
                 "year": year,
                 "name": upload.name,
+                "sheet": result.sheet,
             }
-        context.update({"result": result, "year": year, "token": token if result.ok else "", "filename": upload.name})
+        context.update(
+            {
+                "result": result,
+                "year": year,
+                "sheet": sheet,
+                "token": token if result.ok else "",
+                "filename": upload.name,
+            }
+        )
     return render(request, "documents/import.html", context)
 
 
@@ -206,7 +218,12 @@ def import_confirm(request: HttpRequest, code: str) -> HttpResponse:
         messages.error(request, _("This import has expired: upload the file again."))
         return redirect("documents_import", code=institution.code)
     result = services.register_import(
-        by=request.user, institution=institution, year=pending["year"], data=path.read_bytes(), filename=pending["name"]
+        by=request.user,
+        institution=institution,
+        year=pending["year"],
+        data=path.read_bytes(),
+        filename=pending["name"],
+        sheet=pending.get("sheet", ""),
     )
     path.unlink(missing_ok=True)
     del request.session[IMPORT_SESSION_KEY]
