@@ -271,6 +271,17 @@ def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(overseen, target, private)
 
 
+def history_of(user, target) -> QuerySet[AuditEntry]:
+    """The audit history shown on the page of an organisation record (a power item, a rule): the
+    entries of ``target``, which the caller has already fetched through a ``*_visible_to``
+    queryset; such records are open to everyone who sees the institution, but an entry recorded
+    as private (a draft's) never is, and nothing is shown to a user who cannot see the institution."""
+    institution_id = getattr(target, "institution_id", None)
+    if institution_id is None or not institutions_visible_to(user).filter(pk=institution_id).exists():
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(target_type=target._meta.label_lower, target_id=target.pk, private=False)
+
+
 def register_official_points(*, institution: Institution, year: int) -> tuple[QuerySet[RiskPoint], bool]:
     """The register as it officially stands, the same whoever asks: the published points (in
     notice or issued) once any are published, else the approved ones. Returns (points, published).

@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from positions.models import Holding, PowerItem, ProcessStep
+from risk_registry import access
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditEntry
+from risk_registry.services import power_item_update
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +214,21 @@ def test_power_pages_query_counts_do_not_grow_with_steps_and_points(world, login
         client.get(reverse("power_detail", args=[world.power.pk]))
     with django_assert_max_num_queries(20):
         client.get(reverse("power_list", args=[world.a.code]))
+
+
+def test_the_history_of_a_power_is_read_through_the_access_module(world):
+    power_item_update(item=world.power, by=world.discipline, name="企业登记审批（修订）")
+    AuditEntry.objects.create(
+        actor=world.holder,
+        action="power_item.update",
+        target_type="positions.poweritem",
+        target_id=world.power.pk,
+        institution=world.a,
+        private=True,
+    )
+    for persona in ("head", "holder", "leader", "discipline", "superior"):
+        entries = list(access.history_of(getattr(world, persona), world.power))
+        actions = sorted(e.action for e in entries)
+        assert actions == ["power_item.create", "power_item.update"], persona  # never the private entry
+    assert not access.history_of(world.outsider, world.power).exists()
+    assert not access.history_of(world.nobody, world.power).exists()

@@ -29,7 +29,7 @@ from risk_registry import access
 from risk_registry import services as register_services
 from risk_registry.documents import services as document_services
 from risk_registry.documents.pdf import DocumentUnavailable
-from risk_registry.organisation.models import AuditEntry, Institution
+from risk_registry.organisation.models import Institution
 from risk_registry.web.pagination import keyset_page
 
 # --- the rule catalogue (制度目录) ----------------------------------------------------------
@@ -115,7 +115,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("risk_point__level", "risk_point__department", "risk_point__position")
         .order_by("-risk_point__year", "risk_point_id", "id")[:200]
     )
-    history = AuditEntry.objects.filter(target_type="controls.rule", target_id=rule.pk).select_related("actor")[:50]
+    history = access.history_of(request.user, rule).select_related("actor")[:50]
     today = timezone.localdate()
     return render(
         request,

@@ -25,7 +25,7 @@ from positions.models import PowerItem, ProcessStep
 from positions.web.forms import CatalogueExportForm, PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
 from risk_registry import access
 from risk_registry import services as register_services
-from risk_registry.organisation.models import AuditEntry, Institution
+from risk_registry.organisation.models import Institution
 from risk_registry.selectors import current_year
 from risk_registry.web.pagination import keyset_page
 
@@ -145,9 +145,7 @@ def power_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("level")
         .only("pk", "description", "process_step_id", "level__name", "level__colour", "level__rank", "state")
     )
-    history = AuditEntry.objects.filter(target_type="positions.poweritem", target_id=item.pk).select_related("actor")[
-        :50
-    ]
+    history = access.history_of(request.user, item).select_related("actor")[:50]
     return render(
         request,
         "positions/power_detail.html",
@@ -281,9 +279,8 @@ def rotation(request: HttpRequest, code: str) -> HttpResponse:
             return redirect("rotation", code=institution.code)
     today = timezone.localdate()
     recent = (
-        AuditEntry.objects.filter(
-            institution=institution, action__in=("holding.start", "holding.end"), target_type="positions.holding"
-        )
+        access.audit_entries_visible_to(request.user)
+        .filter(institution=institution, action__in=("holding.start", "holding.end"), target_type="positions.holding")
         .select_related("actor")
         .order_by("-at")[:30]
     )

@@ -19,7 +19,6 @@ from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xls
 from integrity_warnings.notices import notice_pdf
 from integrity_warnings.services import WarningConflict
 from integrity_warnings.web.forms import GrantForm, IssueForm, LedgerFilterForm, StepForm, VerifyForm, WarningItemForm
-from positions.models import Position
 from risk_registry import access as risk_access
 from risk_registry.documents.pdf import DocumentUnavailable
 from risk_registry.organisation.models import AuditAction
@@ -91,7 +90,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         institutions=institutions,
         people=access.people_of(institutions),
-        positions=Position.objects.filter(institution__in=institutions),
+        positions=risk_access.positions_visible_to(request.user).filter(institution__in=institutions),
     )
     if request.method == "POST" and form.is_valid():
         try:

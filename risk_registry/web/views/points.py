@@ -15,11 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from integrity_warnings import access as warning_access
-from positions.models import Position
 from risk_registry import access, selectors, services
 from risk_registry.filters import RiskPointFilterForm
 from risk_registry.organisation import selectors as org_selectors
-from risk_registry.organisation.models import Department
 from risk_registry.web.forms.points import (
     ControlFormSet,
     RiskPointForm,
@@ -59,7 +57,11 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
         access.institutions_visible_to(request.user).select_related("parent", "grading_scheme"), code=code
     )
     children = access.institutions_visible_to(request.user).filter(parent=institution)
-    departments = Department.objects.filter(institution=institution).annotate(position_count=Count("positions"))
+    departments = (
+        access.departments_visible_to(request.user)
+        .filter(institution=institution)
+        .annotate(position_count=Count("positions"))
+    )
     points = access.risk_points_visible_to(request.user).filter(institution=institution)
     return render(
         request,
@@ -80,7 +82,8 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
     department = access.object_or_404(access.departments_visible_to(request.user).select_related("institution"), pk=pk)
     visible = access.risk_points_visible_to(request.user).filter(department=department).values("pk")
     positions = (
-        Position.objects.filter(department=department)
+        access.positions_visible_to(request.user)
+        .filter(department=department)
         .annotate(point_count=Count("risk_points", filter=Q(risk_points__in=visible), distinct=True))
         .prefetch_related("holdings__user")
     )
