@@ -18,6 +18,7 @@ from risk_registry.models import (
     RiskPoint,
     RiskPointState,
 )
+from risk_registry.web.audit_targets import audit_targets
 from risk_registry.web.forms.workflow import (
     AnswerForm,
     AuditSearchForm,
@@ -399,4 +400,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = keyset_page(entries, after=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
-    return render(request, "risk_registry/audit_log.html", {"form": form, "page": page, "query": query.urlencode()})
+    targets = audit_targets(request.user, page.rows)
+    rows = [(entry, targets[entry.pk]) for entry in page.rows]
+    return render(
+        request,
+        "risk_registry/audit_log.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
