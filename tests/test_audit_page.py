@@ -50,3 +50,12 @@ def test_the_audit_page_costs_the_same_queries_for_many_kinds_of_object(world, c
     with CaptureQueriesContext(connection) as many:
         client.get("/audit/")
     assert len(many) <= len(few) + 1  # the positions' kind, once
+
+
+def test_the_filings_list_never_reads_the_snapshots(world, client):
+    client.force_login(world.superior)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/filings/")
+    assert response.status_code == 200
+    version_reads = [q["sql"] for q in queries if 'FROM "risk_registry_registerversion"' in q["sql"]]
+    assert version_reads and not any('"snapshot"' in sql for sql in version_reads)

@@ -358,8 +358,11 @@ def register_file(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 @require_GET
 def filings(request: HttpRequest) -> HttpResponse:
-    versions = access.versions_visible_to(request.user).select_related(
-        "register__institution", "signed_by", "filed_with"
+    # The list never reads the frozen snapshots (megabytes each at a province's scale).
+    versions = (
+        access.versions_visible_to(request.user)
+        .select_related("register__institution", "signed_by", "filed_with")
+        .defer("snapshot")
     )
     page = keyset_page(versions, after=request.GET.get("after"))
     return render(request, "risk_registry/filings.html", {"page": page})
