@@ -42,3 +42,14 @@ def test_the_navigation_badge_stops_counting_at_the_limit(world, client, setting
 def test_the_navigation_badge_is_empty_when_nothing_waits(world, client):
     client.force_login(world.nobody)
     assert str(client.get("/").context["nav_inbox"]) == ""
+
+
+def test_the_inbox_links_to_the_batch_page_of_each_register_and_department(world, client):
+    client.force_login(world.head)
+    html = client.get("/inbox/").content.decode()
+    link = f"/registers/{world.a.code}/{world.submitted.year}/batch/review/?department={world.dept.pk}"
+    assert 'data-testid="batch-links-review"' in html and link in html
+    page = client.get(link)
+    assert page.status_code == 200 and world.submitted.description in page.content.decode()
+    client.force_login(world.holder)  # nothing to review: no batch links
+    assert "batch-links-" not in client.get("/inbox/").content.decode()

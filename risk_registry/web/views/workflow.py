@@ -391,7 +391,19 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
         name: selector(request.user).select_related(*selectors.INBOX_JOINS[name])[:100]
         for name, selector in inbox.SECTIONS
     }
-    return render(request, "risk_registry/inbox.html", {"sections": sections})
+    # The batch pages for what waits in bulk: one link per register and department (from the rows
+    # already loaded, no query more), so a head reviews and the office defines from the inbox.
+    batches = {
+        key: sorted(
+            {
+                (p.institution.code, p.year, p.department_id, p.institution.name, p.department.name)
+                for p in sections.get(section, [])
+                if isinstance(p, RiskPoint)
+            }
+        )
+        for key, section in (("review", "to_review"), ("define", "to_define"))
+    }
+    return render(request, "risk_registry/inbox.html", {"sections": sections, "batches": batches})
 
 
 @require_GET
