@@ -41,6 +41,7 @@ def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, pa
     log_in(page, live_server, "discipline")
     page.click("[data-testid=nav-cycles]")
     page.click("[data-testid=launch-cycle]")
+    page.wait_for_load_state("load")  # the form's deferred script listens for the year before we change it
     page.fill("#id_year", str(today.year + 1))  # the phase dates follow the chosen year
     page.locator("#id_year").dispatch_event("change")
     expect(page.locator("#id_phase_2_starts_on")).to_have_value(f"{today.year + 1}-04-01")
