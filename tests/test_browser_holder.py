@@ -23,6 +23,7 @@ def test_holder_drafts_a_point_with_two_controls(live_world, live_server, page):
     page.locator("[data-testid=my-positions] a", has_text="审批岗").click()
     expect(page.locator("h1")).to_contain_text("审批岗")
     page.click("[data-testid=add-risk-point]")
+    page.wait_for_load_state("load")  # the level preview's script listens before we choose
 
     page.select_option("#id_risk_type", label="业务流程风险")
     page.fill("#id_description", "受理环节对材料不全的申请人暗示“找关系”")
