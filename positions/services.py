@@ -195,7 +195,9 @@ def process_steps_save(*, item: PowerItem, rows: Iterable[StepRow], by=None) -> 
     A step that risk points are pinned to cannot be deleted (move the points first)."""
     item = PowerItem.objects.select_for_update().get(pk=item.pk)
     rows = list(rows)
-    existing = {step.pk: step for step in item.steps.all()}
+    # The stored steps, read under the item's lock: the rows' own instances are the form's, which
+    # already carry the new values, so a change is told against these.
+    existing = {step.pk: step for step in item.steps.select_related("handling_position")}
     if any(row.step is not None and row.step.pk not in existing for row in rows):
         raise ValidationError(_("A step belongs to another power item."))
     for row in rows:
@@ -212,28 +214,28 @@ def process_steps_save(*, item: PowerItem, rows: Iterable[StepRow], by=None) -> 
     kept = [row for row in rows if not row.delete]
     if not kept:
         raise ValidationError(_("A flow needs at least one step."))
-    before = [(step.order, step.name) for step in existing.values()]
-    changes: dict[str, list] = {}
+    before = [step.name for step in sorted(existing.values(), key=lambda step: step.order)]
+    changes: dict[str, list] = {f"- {existing[pk].name}": ["deleted"] for pk in doomed}
     ProcessStep.objects.filter(pk__in=doomed).delete()
     # Two passes so that the unique (power item, order) holds at every statement.
     ProcessStep.objects.filter(power_item=item).update(order=models.F("order") + 1000)
     for order, row in enumerate(kept, start=1):
-        step = row.step or ProcessStep(power_item=item)
+        step = existing[row.step.pk] if row.step is not None else ProcessStep(power_item=item)
         step_changes = apply_changes(step, {**row.values, "order": order})
-        step.save()
-        if step_changes.keys() - {"order"}:
-            changes[f"{order}. {step.name}"] = [sorted(step_changes)]
-    after = sorted((order, row.values["name"]) for order, row in enumerate(kept, start=1))
-    changed = bool(changes or doomed) or sorted(before) != after
-    if changed:
+        step.save()  # every kept step: the orders were moved out of the way above
+        if row.step is None or step_changes:
+            changes[f"{order}. {step.name}"] = ["added"] if row.step is None else sorted(step_changes)
+    after = [row.values["name"] for row in kept]
+    if changes:
         audit_record(
             actor=by,
             action="power_item.steps",
             target=item,
             institution=item.institution,
-            summary=" → ".join(name for _order, name in after),
-            changes={"steps": [[name for _o, name in sorted(before)], [name for _o, name in after]]},
+            summary=" → ".join(after),
+            changes={"steps": [before, after], "changed": changes},
         )
+    changed = bool(changes)
     return PowerUpdate(item=item, changed=changed, position_ids=frozenset(item.positions.values_list("pk", flat=True)))
 
 

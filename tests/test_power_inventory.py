@@ -232,3 +232,18 @@ def test_the_history_of_a_power_is_read_through_the_access_module(world):
         assert actions == ["power_item.create", "power_item.update"], persona  # never the private entry
     assert not access.history_of(world.outsider, world.power).exists()
     assert not access.history_of(world.nobody, world.power).exists()
+
+
+def test_a_change_of_one_step_field_alone_is_audited_and_flags(world, login):
+    client = login(world.discipline)
+    rows = [{"id": s.pk, "name": s.name} for s in world.power.steps.order_by("order")]
+    rows[1]["time_limit"] = "5个工作日"
+    response = client.post(reverse("power_steps", args=[world.power.pk]), _steps_post(world.power, rows))
+    assert response.status_code == 302
+    assert world.power.steps.get(order=2).time_limit == "5个工作日"
+    entry = AuditEntry.objects.get(action="power_item.steps", target_id=world.power.pk)
+    assert entry.changes["changed"] == {"2. 审查": ["time_limit"]}
+    assert world.submitted.pk in _flagged(world)
+    # the same rows again: nothing changed, nothing audited
+    client.post(reverse("power_steps", args=[world.power.pk]), _steps_post(world.power, rows))
+    assert AuditEntry.objects.filter(action="power_item.steps", target_id=world.power.pk).count() == 1
