@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,9 +13,9 @@ from django.utils.translation import gettext as _
 from controls.models import Control, ControlRun, Rule
 from risk_registry import access
 from risk_registry.models import RiskPointState
+from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.services import apply_changes, audit_record
 
-EARLIEST_RUN = datetime.date(2000, 1, 1)
 RUN_DESCRIPTION_MAX = 2000
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
 
@@ -131,8 +130,8 @@ def control_run_record(*, by, control: Control, ran_on, description: str, eviden
         raise PermissionDenied
     if ran_on > timezone.localdate():
         raise ValidationError(_("A control cannot have run in the future."))
-    if ran_on < EARLIEST_RUN:
-        raise ValidationError(_("A run cannot be dated before %(date)s.") % {"date": EARLIEST_RUN.isoformat()})
+    if ran_on < EARLIEST_DATE:
+        raise ValidationError(_("A run cannot be dated before %(date)s.") % {"date": EARLIEST_DATE.isoformat()})
     if not description.strip():
         raise ValidationError(_("Say how the control ran."))
     if len(description) > RUN_DESCRIPTION_MAX:

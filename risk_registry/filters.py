@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from risk_registry.models import RiskPointState
+from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
 from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
 from risk_registry.selectors import RiskPointFilters, current_year
@@ -33,7 +34,7 @@ class RiskPointFilterForm(forms.Form):
     risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none(), required=False)
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
-    year = forms.IntegerField(label=_("Year"), required=False, min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), required=False, min_value=MIN_YEAR, max_value=MAX_YEAR)
     q = forms.CharField(label=_("Search text"), required=False, max_length=100)
 
     def __init__(self, data=None, *args, institutions, **kwargs):

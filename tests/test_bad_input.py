@@ -65,6 +65,7 @@ def test_comparing_filed_versions_whose_controls_differ_shows_the_difference(wor
         ("head", "register_batch", {"department": "²"}),
         ("discipline", "documents_home", {"year": "²"}),
         ("discipline", "documents_home", {"year": "99999999999999999999"}),
+        ("discipline", "cycle_launch", {"year": "²"}),
         ("discipline", "institution_tree", {"q": "\x00"}),
         ("discipline", "risk_point_list", {"institution": "\x00"}),
     ],

@@ -17,7 +17,7 @@ from assessments.models import SelfAssessment
 from assessments.web.forms import CycleCloseForm, CycleForm, SelfAssessmentForm
 from risk_registry import access
 from risk_registry.selectors import current_year
-from risk_registry.web.params import id_param
+from risk_registry.web.params import id_param, year_param
 
 
 def _cycle_or_404(request: HttpRequest, pk: int):
@@ -52,9 +52,8 @@ def cycle_list(request: HttpRequest) -> HttpResponse:
 def cycle_launch(request: HttpRequest) -> HttpResponse:
     institutions = cycle_access.cycle_launch_institutions(request.user)
     access.require(institutions.exists())
-    # The launch form's dates follow the chosen year; anything else than a year opens this year's.
-    asked = request.GET.get("year", "")
-    year = int(asked) if asked.isascii() and asked.isdigit() and 2000 <= int(asked) <= 2100 else current_year()
+    # The launch form's dates follow the chosen year (a bad one is a 400, as everywhere).
+    year = year_param(request.GET.get("year")) or current_year()
     form = CycleForm(request.POST or None, institutions=institutions, year=year)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -4,8 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import ControlRun
-from controls.services import EARLIEST_RUN
 from controls.services import RUN_DESCRIPTION_MAX as DESCRIPTION_MAX
+from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.text import CleanTextMixin
 
 
@@ -18,9 +18,9 @@ class ControlRunForm(CleanTextMixin, forms.ModelForm):
 
     def clean_ran_on(self):
         ran_on = self.cleaned_data["ran_on"]
-        if ran_on < EARLIEST_RUN:
+        if ran_on < EARLIEST_DATE:
             raise forms.ValidationError(
-                _("A run cannot be dated before %(date)s.") % {"date": EARLIEST_RUN.isoformat()}
+                _("A run cannot be dated before %(date)s.") % {"date": EARLIEST_DATE.isoformat()}
             )
         return ran_on
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from controls.models import Rule
 from positions.models import Disclosure, Holding, Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import StepRow
+from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.selectors import vocabulary_for
@@ -20,7 +21,6 @@ from risk_registry.organisation.users import User
 
 # Dates a record of the organisation may carry: nothing before the product's first registers, and
 # nothing further ahead than a planned rotation.
-EARLIEST_DATE = datetime.date(2000, 1, 1)
 DAYS_AHEAD = 366
 
 

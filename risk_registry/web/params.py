@@ -1,4 +1,4 @@
-"""Numbers, ids, years and dates from the address or a form: parsed here, in one place, with bounds.
+"""Numbers, ids and years from the address or a form: parsed here, in one place, with bounds.
 
 A value that is not what the page asks for is the visitor's mistake, answered with a 400 page in
 their language (``BadParameter``, through ``handler400``), never a 500 and never silently widened
@@ -9,15 +9,14 @@ integer types (a year is a smallint, an id a bigint).
 
 from __future__ import annotations
 
-import datetime
 import re
 
 from django.core.exceptions import BadRequest
 from django.utils.translation import gettext as _
 
+from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
+
 MAX_ID = 2**63 - 1  # bigint
-MIN_YEAR, MAX_YEAR = 2000, 2100
-MIN_DATE, MAX_DATE = datetime.date(MIN_YEAR, 1, 1), datetime.date(MAX_YEAR, 12, 31)
 _DIGITS = re.compile(r"[0-9]{1,19}")
 
 
@@ -47,22 +46,6 @@ def id_param(raw: str | None, *, name: str, default: int | None = None) -> int |
 def year_param(raw: str | None, *, name: str | None = None, default: int | None = None) -> int | None:
     """A year of a register, 2000 to 2100."""
     return int_param(raw, name=name or _("The year"), minimum=MIN_YEAR, maximum=MAX_YEAR, default=default)
-
-
-def date_param(raw: str | None, *, name: str, default: datetime.date | None = None) -> datetime.date | None:
-    """A date written YYYY-MM-DD, from 2000-01-01 to 2100-12-31."""
-    if raw is None or raw == "":
-        return default
-    try:
-        value = datetime.date.fromisoformat(raw.strip())
-    except ValueError:
-        value = None
-    if value is None or not MIN_DATE <= value <= MAX_DATE:
-        raise BadParameter(
-            _("%(name)s must be a date (YYYY-MM-DD) from %(minimum)s to %(maximum)s.")
-            % {"name": name, "minimum": MIN_DATE.isoformat(), "maximum": MAX_DATE.isoformat()}
-        )
-    return value
 
 
 class YearConverter:
