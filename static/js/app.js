@@ -5,7 +5,8 @@
    - input[data-check-all="name"]: checks or clears every checkbox named "name";
    - [data-colour], [data-percent]: background colour and width that come from data (level
      colours, progress), set here through the DOM because inline style attributes are refused;
-   - form[data-styled]: its fields get Bootstrap's classes (Django renders bare widgets). */
+   - [data-styled] (a form, or an element holding forms): their fields get Bootstrap's classes,
+     the small ones with data-styled="sm" (Django renders bare widgets). */
 (function () {
   'use strict';
 
@@ -18,11 +19,14 @@
   function applyDataStyles(root) {
     within(root, '[data-colour]').forEach(function (el) { el.style.background = el.dataset.colour; });
     within(root, '[data-percent]').forEach(function (el) { el.style.width = el.dataset.percent + '%'; });
-    within(root, 'form[data-styled]').forEach(function (form) {
-      form.querySelectorAll('input, select, textarea').forEach(function (el) {
+    within(root, '[data-styled]').forEach(function (part) {
+      var small = part.dataset.styled === 'sm';
+      part.querySelectorAll('input, select, textarea').forEach(function (el) {
         if (el.type === 'hidden' || el.type === 'submit') { return; }
         if (el.type === 'checkbox' || el.type === 'radio') { el.classList.add('form-check-input'); return; }
-        el.classList.add(el.tagName === 'SELECT' ? 'form-select' : 'form-control');
+        var base = el.tagName === 'SELECT' ? 'form-select' : 'form-control';
+        el.classList.add(base);
+        if (small) { el.classList.add(base + '-sm'); }
       });
     });
   }
