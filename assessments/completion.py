@@ -12,14 +12,15 @@ The rules, for the points of the task's institution / department / position and 
   (of those out of draft) is still before that state;
 - filing: the institution's register of the year has a filed version;
 - control run: a run of the control is dated within the task's period;
-- self-assessment: the institution's self-assessment of the cycle exists.
+- self-assessment: the institution's self-assessment of the cycle exists;
+- rectification (整改 after a unit assessment): the institution reported it done.
 """
 
 from __future__ import annotations
 
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
-from assessments.models import SelfAssessment, Task
+from assessments.models import SelfAssessment, Task, UnitOutcome
 from controls.models import ControlRun
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 
@@ -89,6 +90,10 @@ def done_expression() -> Case:
             then=Exists(
                 SelfAssessment.objects.filter(cycle_id=OuterRef("cycle_id"), institution_id=OuterRef("institution_id"))
             ),
+        ),
+        When(
+            kind=Task.Kind.RECTIFICATION,
+            then=Exists(UnitOutcome.objects.filter(task_id=OuterRef("pk"), done_at__isnull=False)),
         ),
         default=Value(False),
         output_field=BooleanField(),
