@@ -14,6 +14,8 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from assessments import access as cycle_access
@@ -34,7 +36,8 @@ from assessments.unit_models import default_grade_bands
 from assessments.unit_presets import PIAN5_ITEMS, install_checklist_presets
 from controls.models import Control, ControlRun
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import AuditEntry
+from risk_registry.organisation.models import AuditEntry, Institution
+from risk_registry.organisation.services import institution_create
 
 pytestmark = pytest.mark.django_db
 
@@ -462,3 +465,33 @@ def test_bad_scores_get_a_clear_error(world, cycle, presets, client):
     response = client.post(f"/cycles/{cycle.pk}/units/bureau-a/self/", {f"score_{item.pk}": "abc"})
     assert response.status_code == 200
     assert UnitItem.objects.filter(self_score__isnull=False).count() == 0
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_pages_cost_a_fixed_number_of_queries(world, cycle, presets, client, evidence_dir):
+    assessment = assessed(world, cycle, presets)
+    client.force_login(world.superior)
+    compare, page = f"/cycles/{cycle.pk}/units/", f"/cycles/{cycle.pk}/units/bureau-a/"
+    before = (_count(client, compare), _count(client, page))
+    for n in range(3):  # more units, assessed, and files on the items
+        child = institution_create(code=f"sub-{n}", name=f"下属单位{n}", kind=Institution.Kind.BUREAU, parent=world.a)
+        other = unit.unit_open(by=world.superior, cycle=cycle, institution=child, checklist=presets)
+        UnitItem.objects.filter(assessment=other).update(self_score=70, final_score=70)
+        UnitEvidenceFile.objects.bulk_create(
+            UnitEvidenceFile(
+                item=item,
+                name="a.pdf",
+                content_type="application/pdf",
+                size=1,
+                sha256="0",
+                stored_as=f"x{n}-{item.pk}",
+                uploaded_by=world.principal,
+            )
+            for item in assessment.items.all()
+        )
+    assert (_count(client, compare), _count(client, page)) == before

@@ -138,12 +138,12 @@ def unit_compare(request: HttpRequest, pk: int) -> HttpResponse:
     cycle = access.object_or_404(cycle_access.cycles_visible_to(request.user).select_related("institution"), pk=pk)
     comparisons = unit.unit_comparison(user=request.user, cycle=cycle)
     assessed = {row["assessment"].institution_id for group in comparisons for row in group.rows}
-    unlisted = list(
-        cycle_access.units_overseen_by(request.user)
-        .filter(path__startswith=cycle.institution.path)
-        .exclude(pk__in=assessed)
-        .order_by("path")[: UNLISTED_LIMIT + 1]
-    )
+    # The units of the cycle: the institutions below its own, and its own when an office above it
+    # can assess it (a root of the tree has nobody above it).
+    units = cycle_access.units_overseen_by(request.user).filter(path__startswith=cycle.institution.path)
+    if cycle.institution.parent_id is None:
+        units = units.exclude(pk=cycle.institution.pk)
+    unlisted = list(units.exclude(pk__in=assessed).order_by("path")[: UNLISTED_LIMIT + 1])
     return render(
         request,
         "assessments/unit_compare.html",
