@@ -169,9 +169,12 @@ def _controls_with_runs(institution: Institution, year: int) -> Figure:
 
 def _warnings_in_time(institution: Institution, year: int, today: datetime.date) -> Figure:
     """Notices (dispositions) of the institution's ledger due in the year and by today: answered
-    no later than their due date. Read by model name: assessments does not import the warnings."""
+    no later than their due date. Items of a confidential channel are left out: the figure must
+    not tell the unit that one exists. Read by model name: assessments does not import warnings."""
     disposition = apps.get_model("integrity_warnings", "Disposition")
-    row = disposition.objects.filter(item__institution=institution, due_on__year=year, due_on__lte=today).aggregate(
+    row = disposition.objects.filter(
+        item__institution=institution, item__confidential=False, due_on__year=year, due_on__lte=today
+    ).aggregate(
         total=Count("pk"),
         done=Count("pk", filter=Q(responded_at__isnull=False, responded_at__date__lte=F("due_on"))),
     )

@@ -25,17 +25,19 @@ def _aware(day: datetime.date, hour: int = 10) -> datetime.datetime:
 
 
 def test_notices_answered_in_time(world):
-    answered, late, unanswered = (
+    answered, late, unanswered, secret = (
         issue(world, inspection_item(world)),
-        issue(world, petition_item(world)),
         issue(world, inspection_item(world, facts="第二次专项检查")),
+        issue(world, inspection_item(world, facts="第三次专项检查")),
+        issue(world, petition_item(world)),  # a confidential channel (信访举报)
     )
-    for notice in (answered, late, unanswered):
+    for notice in (answered, late, unanswered, secret):
         assert notice.due_on is not None and notice.due_on.year == 2026
     Disposition.objects.filter(pk=answered.pk).update(responded_at=_aware(answered.due_on, 23))  # the last evening
     Disposition.objects.filter(pk=late.pk).update(responded_at=_aware(late.due_on + datetime.timedelta(days=1)))
+    Disposition.objects.filter(pk=secret.pk).update(responded_at=_aware(secret.due_on))
     figures = unit.unit_figures(world.a, 2026, TODAY, ["warnings_in_time"])
-    assert figures["warnings_in_time"] == unit.Figure(1, 3)
+    assert figures["warnings_in_time"] == unit.Figure(1, 3)  # the confidential item is not counted
     # Not yet due on the day of the figure: not counted either way.
     assert unit.unit_figures(world.a, 2026, answered.due_on - datetime.timedelta(days=1), ["warnings_in_time"])[
         "warnings_in_time"

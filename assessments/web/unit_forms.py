@@ -97,7 +97,7 @@ class ChecklistChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.institution.name if obj.institution_id else obj.source}）"
 
 
-class UnitOpenForm(forms.Form):
+class UnitOpenForm(CleanTextMixin, forms.Form):
     checklist = ChecklistChoiceField(queryset=Checklist.objects.none(), label=_("Checklist"))
 
     def __init__(self, *args, checklists, **kwargs) -> None:
@@ -179,7 +179,7 @@ class AssessForm(CleanTextMixin, forms.Form):
         return [AssessedScore(i.pk, data[f"final_{i.pk}"], data[f"findings_{i.pk}"]) for i in self.items]
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(CleanTextMixin, forms.Form):
     file = forms.FileField(label=_("File"), help_text=_("PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx)."))
 
 
