@@ -69,6 +69,11 @@ class Rule(models.Model):
     recorded_on = models.DateField(
         _("recorded on"), default=timezone.localdate, help_text=_("The day the rule entered the catalogue.")
     )
+    published = models.BooleanField(
+        _("shown on the public disclosure page"),
+        default=False,
+        help_text=_("Its entry (and its attachment) appear on the institution's public disclosure page."),
+    )
     # The rule's file (a scan, the signed PDF, the Word original), stored outside the web root
     # under RISK_REGISTRY_RULE_FILES_DIR by ``controls.attachments``; served only through the pages.
     attachment_name = models.CharField(_("attachment"), max_length=120, blank=True)
@@ -87,6 +92,10 @@ class Rule(models.Model):
     @property
     def is_repealed(self) -> bool:
         return self.repealed_on is not None
+
+    @property
+    def has_attachment(self) -> bool:
+        return bool(self.attachment_key)
 
 
 class Control(models.Model):

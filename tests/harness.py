@@ -39,8 +39,9 @@ from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from controls import attachments
 from controls.models import Control, Rule
-from controls.services import rule_create
+from controls.services import rule_attachment_set, rule_create
 from integrity_warnings.models import Disposition, WarningChannel, WarningItem
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
@@ -322,6 +323,13 @@ class Scene:
             text="第一条 受理、审查、决定分岗办理。",
             by=self.w.discipline,
         )
+
+    @cached_property
+    def rule_with_file(self) -> Rule:
+        """The rule above with a PDF attached (the file removed after the test)."""
+        rule = rule_attachment_set(rule=self.rule, name="规程.pdf", data=b"%PDF-1.4 harness", by=self.w.discipline)
+        self.files.append(attachments.path_of(rule.attachment_key))
+        return rule
 
     @cached_property
     def control(self) -> Control:
@@ -1195,6 +1203,9 @@ RULES = [
         effect=writes("controls.Rule", AUDIT, then=_rule_titled("公务接待管理办法")),
     ),
     Case("rule_detail", "a rule", "get", lambda s: f"/rules/{s.rule.pk}/", expect(SEES_A)),
+    Case(
+        "rule_attachment", "a rule's file", "get", lambda s: f"/rules/{s.rule_with_file.pk}/attachment/", expect(SEES_A)
+    ),
     Case(
         "rule_edit",
         "edit rule form",

@@ -20,7 +20,13 @@ urlpatterns = [
     path("rules/<int:pk>/edit/", catalogues.rule_edit, name="rule_edit"),
     path("rules/<int:pk>/revise/", catalogues.rule_revise, name="rule_revise"),
     path("rules/<int:pk>/repeal/", catalogues.rule_repeal, name="rule_repeal"),
+    path("rules/<int:pk>/attachment/", catalogues.rule_attachment, name="rule_attachment"),
     path("org/<slug:code>/catalogues/", catalogues.catalogue_export, name="catalogue_export"),
     path("public/<slug:code>/", catalogues.public_page, name="public_page"),
+    path(
+        "public/<slug:code>/rules/<int:pk>/attachment/",
+        catalogues.public_rule_attachment,
+        name="public_rule_attachment",
+    ),
     path("public/<slug:code>/scope/", catalogues.disclosure_scope, name="disclosure_scope"),
 ]

@@ -83,7 +83,6 @@ class AuditAction(models.TextChoices):
     CATALOGUE_EXPORT = "catalogue.export", _("Catalogue exported")
     POWER_ITEM_IMPORT = "power_item.import", _("Power inventory imported from Excel")
     RULE_ATTACH = "rule.attach", _("Rule's attachment changed")
-    RULE_ATTACHMENT_DOWNLOAD = "rule.attachment_download", _("Rule's attachment downloaded")
     DISCLOSURE_SCOPE = "disclosure.scope", _("Public disclosure scope changed")
 
 
