@@ -6,9 +6,11 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from assessments.completion import with_done
 from assessments.models import Cycle, Phase, Task
+from assessments.selectors import task_title, task_url
 from assessments.services import (
     PhaseSpec,
     control_periods,
@@ -171,6 +173,8 @@ def test_rules_task_is_done_when_a_rule_of_the_department_is_recorded_in_its_per
     other = task(cycle, Task.Kind.RULES, department=world.finance)
     assert rules.phase.kind == Phase.Kind.MONITORING and rules.due_on == datetime.date(2026, 11, 30)
     assert rules.period_start == datetime.date(2026, 3, 1)  # the cycle's first phase
+    assert task_title(rules) == "审批科建章立制：将制度录入制度目录"
+    assert task_url(rules) == reverse("rule_list", args=[world.a.code])
     assert not is_done(rules)
     rule = rule_create(institution=world.a, department=world.dept, title="行政审批岗位责任制", by=world.head)
     Rule.objects.filter(pk=rule.pk).update(recorded_on=datetime.date(2025, 12, 1))  # last year's rule
