@@ -13,6 +13,8 @@ The rules, for the points of the task's institution / department / position and 
 - filing: the institution's register of the year has a filed version;
 - control run: a run of the control is dated within the task's period;
 - self-assessment: the institution's self-assessment of the cycle exists;
+- rules (建章立制): a rule of the task's department, in force, was recorded or revised within the
+  task's period;
 - rectification (整改 after a unit assessment): the institution reported it done.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from assessments.models import SelfAssessment, Task, UnitOutcome
-from controls.models import ControlRun
+from controls.models import ControlRun, Rule
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 
 STATE_ORDER = [state for state, _ in RiskPointState.choices]
@@ -94,6 +96,15 @@ def done_expression() -> Case:
         When(
             kind=Task.Kind.RECTIFICATION,
             then=Exists(UnitOutcome.objects.filter(task_id=OuterRef("pk"), done_at__isnull=False)),
+        ),
+        When(
+            kind=Task.Kind.RULES,
+            then=Exists(
+                Rule.objects.filter(department_id=OuterRef("department_id"), repealed_on__isnull=True).filter(
+                    Q(recorded_on__gte=OuterRef("period_start"), recorded_on__lte=OuterRef("due_on"))
+                    | Q(revised_on__gte=OuterRef("period_start"), revised_on__lte=OuterRef("due_on"))
+                )
+            ),
         ),
         default=Value(False),
         output_field=BooleanField(),

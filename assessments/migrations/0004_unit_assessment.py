@@ -17,7 +17,7 @@ def install_presets(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0002_late_launch_grace'),
+        ('assessments', '0003_rules_task_kind'),
         ('organisation', '0005_audit_entry_private_and_time'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='task',
             name='kind',
-            field=models.CharField(choices=[('self_check', "Self-check of a position's risks"), ('dept_review', 'Department review of risk points'), ('register_define', "Definition of the register's levels"), ('register_approve', 'Leadership approval of the register'), ('register_notice', 'Public notice of the register'), ('register_file', 'Filing of the register'), ('control_run', 'Run of a control'), ('self_assessment', 'Self-assessment of the institution'), ('rectification', 'Rectification after the unit assessment')], max_length=20, verbose_name='kind'),
+            field=models.CharField(choices=[('self_check', "Self-check of a position's risks"), ('dept_review', 'Department review of risk points'), ('register_define', "Definition of the register's levels"), ('register_approve', 'Leadership approval of the register'), ('register_notice', 'Public notice of the register'), ('register_file', 'Filing of the register'), ('control_run', 'Run of a control'), ('self_assessment', 'Self-assessment of the institution'), ('rectification', 'Rectification after the unit assessment'), ('rules', 'Rules of a department recorded (建章立制)')], max_length=20, verbose_name='kind'),
         ),
         migrations.CreateModel(
             name='Checklist',
