@@ -11,12 +11,14 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from positions.models import Position
 from risk_registry.models import RiskPointState
 from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
 from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
 from risk_registry.selectors import RiskPointFilters, current_year
 
+HIDDEN = forms.HiddenInput
 SELECT_LIMIT = 200  # past this many institutions the filter asks for a code instead of a drop-down
 
 
@@ -36,6 +38,33 @@ class RiskPointFilterForm(forms.Form):
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=MIN_YEAR, max_value=MAX_YEAR)
     q = forms.CharField(label=_("Search text"), required=False, max_length=100)
+    # Set by the dashboards' links, hidden on the list and named in its caption (``narrowed_by``).
+    likelihood = forms.IntegerField(label=_("Likelihood"), required=False, min_value=1, max_value=9, widget=HIDDEN)
+    severity = forms.IntegerField(label=_("Severity"), required=False, min_value=1, max_value=9, widget=HIDDEN)
+    power_category = forms.IntegerField(label=_("Power category"), required=False, min_value=1, widget=HIDDEN)
+    position_kind = forms.ChoiceField(
+        label=_("Position kind"), choices=[("", ""), *Position.Kind.choices], required=False, widget=HIDDEN
+    )
+    controls = forms.ChoiceField(
+        label=_("Controls"),
+        choices=[("", ""), ("none", _("without controls")), ("vague", _("with a vague control"))],
+        required=False,
+        widget=HIDDEN,
+    )
+    regrade = forms.BooleanField(label=_("Flagged for re-grading"), required=False, widget=HIDDEN)
+    mine = forms.BooleanField(label=_("My posts and departments"), required=False, widget=HIDDEN)
+    change = forms.ChoiceField(
+        label=_("Change since the year before"),
+        choices=[
+            ("", ""),
+            ("new", _("new")),
+            ("raised", _("raised")),
+            ("lowered", _("lowered")),
+            ("dropped", _("not carried into the next year")),
+        ],
+        required=False,
+        widget=HIDDEN,
+    )
 
     def __init__(self, data=None, *args, institutions, **kwargs):
         if data is None or "year" not in data:
@@ -81,4 +110,30 @@ class RiskPointFilterForm(forms.Form):
             state=data.get("state") or "",
             year=data.get("year"),
             text=(data.get("q") or "").strip(),
+            likelihood=data.get("likelihood"),
+            severity=data.get("severity"),
+            power_category_id=data.get("power_category"),
+            position_kind=data.get("position_kind") or "",
+            controls=data.get("controls") or "",
+            regrade=bool(data.get("regrade")),
+            mine=bool(data.get("mine")),
+            change=data.get("change") or "",
         )
+
+    def narrowed_by(self) -> list[str]:
+        """The hidden filters in force, in words, for the list's caption ("likelihood: 2")."""
+        if not self.is_valid():
+            return []
+        words = []
+        for name in NARROWING:
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                value = dict(cast(list, field.choices)).get(value, value)
+            words.append(f"{field.label}: {value}" if value is not True else str(field.label))
+        return words
+
+
+NARROWING = ("likelihood", "severity", "power_category", "position_kind", "controls", "regrade", "mine", "change")

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from controls.models import Control
+from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
@@ -34,6 +36,53 @@ class RiskPointFilters:
     year: int | None = None
     text: str = ""
     position_id: int | None = None
+    # What the dashboards' figures link to (each figure is a list filtered by these).
+    likelihood: int | None = None
+    severity: int | None = None
+    power_category_id: int | None = None
+    position_kind: str = ""
+    controls: str = ""  # "none": no control; "vague": a vague control (controls.quality)
+    regrade: bool = False  # flagged for re-grading
+    mine: bool = False  # the points of the posts the user holds and the departments the user heads
+    change: str = ""  # against the year before: "new", "raised", "lowered"; "dropped": not carried on
+
+
+CHANGE_CHOICES = ("new", "raised", "lowered", "dropped")
+CONTROL_CHOICES = ("none", "vague")
+
+
+def _dashboard_filters(queryset: QuerySet[RiskPoint], filters: RiskPointFilters) -> QuerySet[RiskPoint]:
+    """The filters only the dashboards' links set (hidden on the list, named in its caption)."""
+    if filters.likelihood:
+        queryset = queryset.filter(likelihood=filters.likelihood)
+    if filters.severity:
+        queryset = queryset.filter(severity=filters.severity)
+    if filters.power_category_id:
+        queryset = queryset.filter(power_item__category_id=filters.power_category_id)
+    if filters.position_kind:
+        queryset = queryset.filter(position__kind=filters.position_kind)
+    if filters.controls == "none":
+        queryset = queryset.filter(~Exists(Control.objects.filter(risk_point=OuterRef("pk"))))
+    elif filters.controls == "vague":
+        queryset = queryset.filter(Exists(vague_controls().filter(risk_point=OuterRef("pk"))))
+    if filters.regrade:
+        queryset = queryset.filter(needs_regrading=True)
+    return _change_filter(queryset, filters.change)
+
+
+def _change_filter(queryset: QuerySet[RiskPoint], change: str) -> QuerySet[RiskPoint]:
+    """Year over year: new (not carried over), raised or lowered (a more or less serious rank than
+    the point it was carried from), dropped (a point out of draft carried into no later year)."""
+    if change == "new":
+        return queryset.filter(carried_from__isnull=True)
+    if change == "raised":
+        return queryset.filter(carried_from__level__rank__gt=F("level__rank"))
+    if change == "lowered":
+        return queryset.filter(carried_from__level__rank__lt=F("level__rank"))
+    if change == "dropped":
+        carried = RiskPoint.objects.filter(carried_from=OuterRef("pk"), year=OuterRef("year") + 1)
+        return queryset.exclude(state=RiskPointState.DRAFT).filter(~Exists(carried))
+    return queryset
 
 
 def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
@@ -55,6 +104,12 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
         queryset = queryset.filter(year=filters.year)
     if filters.text:
         queryset = queryset.filter(Q(description__icontains=filters.text) | Q(manifestation__icontains=filters.text))
+    if filters.mine:
+        scope = access.scope_of(user)
+        queryset = queryset.filter(
+            Q(position_id__in=scope.held_position_ids) | Q(department_id__in=scope.department_ids)
+        )
+    queryset = _dashboard_filters(queryset, filters)
     return queryset.select_related("institution", "department", "position", "risk_type", "level")
 
 

@@ -722,6 +722,28 @@ WORKFLOW = [
         lambda s: "/audit/",
         expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
     ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard",
+        "get",
+        lambda s: "/dashboards/oversight/",
+        expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard of bureau A",
+        "get",
+        lambda s: "/dashboards/oversight/?institution=bureau-a",
+        expect({"discipline", "superior"}, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "leadership_dashboard",
+        "leadership dashboard",
+        "get",
+        lambda s: "/dashboards/leadership/",
+        expect({"leader", "principal"}, forbidden=set(PERSONAS) - {"leader", "principal"}),
+    ),
+    Case("my_dashboard", "my dashboard", "get", lambda s: "/dashboards/mine/", everyone()),
 ]
 
 CYCLE = [

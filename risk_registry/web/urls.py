@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
 from risk_registry.web.params import YearConverter
+from risk_registry.web.views import dashboards
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
 
@@ -35,4 +36,7 @@ urlpatterns = [
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
     path("inbox/", wf.inbox_page, name="inbox"),
     path("audit/", wf.audit_log, name="audit_log"),
+    path("dashboards/oversight/", dashboards.oversight_dashboard, name="oversight_dashboard"),
+    path("dashboards/leadership/", dashboards.leadership_dashboard, name="leadership_dashboard"),
+    path("dashboards/mine/", dashboards.my_dashboard, name="my_dashboard"),
 ]
