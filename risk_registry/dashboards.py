@@ -29,6 +29,7 @@ from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
 COMPARISON_LIMIT = 200  # institutions compared side by side on one page
 TOP_RANK = 1
+KIND_ORDER = {kind: order for order, kind in enumerate(Position.Kind.values)}  # 班子正职 first
 
 
 def list_url(query: Mapping[str, object]) -> str:
@@ -258,7 +259,9 @@ def distributions(
                     count=row["total"],
                     url=list_url({**query, "position_kind": row["position__kind"]}) if row["position__kind"] else "",
                 )
-                for row in _grouped(points, "position__kind")
+                for row in sorted(
+                    _grouped(points, "position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99)
+                )
             ],
         )
     )
