@@ -184,6 +184,29 @@ GRADING_PRESETS: list[dict[str, Any]] = [
     },
 ]
 
+
+def default_band(position: int, count: int) -> str:
+    """The band a level gets unless its scheme says otherwise (the rule the migration filled
+    existing levels with): of a scheme's ``count`` levels in rank order, the first (most serious)
+    is high, the last is low, every level between them medium. So 一级/二级/三级 (whichever end is
+    the top), A/B/C map to 高/中/低, and 高危/严重/中等/低危 to 高/中/中/低; a two-level scheme is
+    高/低, a one-level scheme 高. ``position`` counts from 1."""
+    if position == 1:
+        return "high"
+    if position == count:
+        return "low"
+    return "medium"
+
+
+def with_bands(levels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The levels with ``band`` filled by ``default_band`` where a level does not set its own."""
+    ordered = sorted(levels, key=lambda level: level["rank"])
+    position = {level["code"]: index for index, level in enumerate(ordered, start=1)}
+    return [
+        {**level, "band": level.get("band") or default_band(position[level["code"]], len(levels))} for level in levels
+    ]
+
+
 RISK_TYPES = [
     ("moral", "思想道德风险"),
     ("institutional", "制度机制风险"),
@@ -223,7 +246,9 @@ def install_defaults(apps) -> None:
             },
         )
         if created:
-            for level in preset["levels"]:
+            # The band arrived after 0002: the historical model of that migration has no such field.
+            has_band = any(field.name == "band" for field in GradeLevel._meta.get_fields())
+            for level in with_bands(preset["levels"]) if has_band else preset["levels"]:
                 GradeLevel.objects.create(scheme=scheme, **level)
     for order, (code, name) in enumerate(RISK_TYPES, start=1):
         RiskType.objects.get_or_create(institution=None, code=code, defaults={"name": name, "order": order})
