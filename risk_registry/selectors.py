@@ -98,8 +98,8 @@ def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> list[
     for row in points.values("institution_id", "state").annotate(total=Count("id")):
         counts.setdefault(row["institution_id"], {})[row["state"]] = row["total"]
     bands: dict[int, dict[str, int]] = {}
-    for row in points.values("institution_id", "level__band").annotate(total=Count("id")):
-        bands.setdefault(row["institution_id"], {})[row["level__band"]] = row["total"]
+    for band_row in points.values("institution_id", "level__band").annotate(total=Count("id")):
+        bands.setdefault(band_row["institution_id"], {})[band_row["level__band"]] = band_row["total"]
     top = min((i.depth for i in institutions), default=0)
     return [
         InstitutionSummary(
