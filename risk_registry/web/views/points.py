@@ -73,6 +73,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
             "grading": org_selectors.grading_table(institution),
             "level_counts": selectors.level_counts(queryset=points),
             "can_record_rotation": access.can_record_rotation(request.user, institution),
+            "can_edit_grading": access.can_edit_grading_scheme(request.user, institution),
         },
     )
 
