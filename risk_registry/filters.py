@@ -14,19 +14,22 @@ from django.utils.translation import gettext_lazy as _
 from positions.models import Position
 from risk_registry.models import RiskPointState
 from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
-from risk_registry.organisation.models import Department, Institution, RiskType
+from risk_registry.organisation.models import Band, Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
 from risk_registry.selectors import RiskPointFilters, current_year
 
 HIDDEN = forms.HiddenInput
 SELECT_LIMIT = 200  # past this many institutions the filter asks for a code instead of a drop-down
+SERIOUS_FIRST = "serious"  # ``order=serious``: by band, then rank (never by a level's label)
 
 
 class RiskPointFilterForm(forms.Form):
     """The list's filters, read from the query string; invalid values are simply dropped.
 
     Without a ``year`` in the query the list shows the current year (``current_year``); an empty
-    ``year`` (the field cleared) shows every year.
+    ``year`` (the field cleared) shows every year. ``band`` (高/中/低) filters across schemes; a
+    level of the institution's own scheme (``level``, by rank) is offered only once one institution
+    is chosen: across institutions the same rank or label means different things.
     """
 
     institution = forms.ModelChoiceField(
@@ -35,6 +38,7 @@ class RiskPointFilterForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none(), required=False)
     risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none(), required=False)
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
+    band = forms.ChoiceField(label=_("Band (county-wide)"), choices=[("", _("All")), *Band.choices], required=False)
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=MIN_YEAR, max_value=MAX_YEAR)
     q = forms.CharField(label=_("Search text"), required=False, max_length=100)
@@ -65,6 +69,11 @@ class RiskPointFilterForm(forms.Form):
         required=False,
         widget=HIDDEN,
     )
+    order = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Newest first")), (SERIOUS_FIRST, _("Most serious first"))],
+        required=False,
+    )
 
     def __init__(self, data=None, *args, institutions, **kwargs):
         if data is None or "year" not in data:
@@ -93,10 +102,7 @@ class RiskPointFilterForm(forms.Form):
             levels = levels_of(selected)
             level_field.choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
         else:
-            level_field.choices = [
-                ("", _("All")),
-                *((rank, _("Level %d (1 = most serious)") % rank) for rank in range(1, 5)),
-            ]
+            del self.fields["level"]
 
     def filters(self) -> RiskPointFilters:
         if not self.is_valid():
@@ -107,6 +113,7 @@ class RiskPointFilterForm(forms.Form):
             department_id=data["department"].pk if data.get("department") else None,
             risk_type_id=data["risk_type"].pk if data.get("risk_type") else None,
             level_rank=data.get("level"),
+            band=data.get("band") or "",
             state=data.get("state") or "",
             year=data.get("year"),
             text=(data.get("q") or "").strip(),
@@ -134,6 +141,9 @@ class RiskPointFilterForm(forms.Form):
                 value = dict(cast(list, field.choices)).get(value, value)
             words.append(f"{field.label}: {value}" if value is not True else str(field.label))
         return words
+
+    def serious_first(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("order") == SERIOUS_FIRST
 
 
 NARROWING = ("likelihood", "severity", "power_category", "position_kind", "controls", "regrade", "mine", "change")

@@ -14,7 +14,7 @@ from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Band, Institution
 
 
 def current_year() -> int:
@@ -32,6 +32,7 @@ class RiskPointFilters:
     department_id: int | None = None
     risk_type_id: int | None = None
     level_rank: int | None = None
+    band: str = ""  # high / medium / low: the county-wide band, whatever the scheme
     state: str = ""
     year: int | None = None
     text: str = ""
@@ -98,6 +99,8 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
         queryset = queryset.filter(risk_type_id=filters.risk_type_id)
     if filters.level_rank:
         queryset = queryset.filter(level__rank=filters.level_rank)
+    if filters.band:
+        queryset = queryset.filter(level__band=filters.band)
     if filters.state:
         queryset = queryset.filter(state=filters.state)
     if filters.year:
@@ -128,30 +131,39 @@ class InstitutionSummary:
     institution: Institution
     counts: dict[str, int]  # state → number of visible points this year
     total: int
+    bands: dict[str, int]  # county-wide band → number of visible points this year
+    indent: int = 0  # depth below the top of the user's scope (0, 1, 2 …)
 
 
-def oversight_summary(*, user, year: int, limit: int = 50) -> list[InstitutionSummary]:
-    """For the home page: the institutions a user oversees and their direct subordinates, with
-    the visible points of the year by state. Two queries, bounded by ``limit`` institutions."""
+OVERSIGHT_LIMIT = 200  # institutions listed on the home page; past it the page links the tree
+
+
+def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> list[InstitutionSummary]:
+    """For the home page: every institution a user oversees — the whole subtree of a discipline or
+    superior office, villages under a township included, and the institutions of a leadership
+    role — with the visible points of the year by state and by band. Three queries, bounded by
+    ``limit`` institutions (``limit + 1`` are read so the page can tell that more exist)."""
     scope = access.scope_of(user)
-    roots = scope_subtree_roots(scope)
-    institutions = list(
-        access.institutions_visible_to(user)
-        .filter(Q(id__in=scope.institution_ids | set(roots)) | Q(parent_id__in=roots))
-        .order_by("path")[:limit]
-    )
-    rows = (
-        access.risk_points_visible_to(user)
-        .filter(year=year, institution__in=institutions)
-        .order_by()
-        .values("institution_id", "state")
-        .annotate(total=Count("id"))
-    )
+    overseen = Q(id__in=scope.institution_ids)
+    for path in scope.subtree_paths:
+        overseen |= Q(path__startswith=path)
+    institutions = list(access.institutions_visible_to(user).filter(overseen).order_by("path")[: limit + 1])
+    points = access.risk_points_visible_to(user).filter(year=year, institution__in=institutions[:limit]).order_by()
     counts: dict[int, dict[str, int]] = {}
-    for row in rows:
+    for row in points.values("institution_id", "state").annotate(total=Count("id")):
         counts.setdefault(row["institution_id"], {})[row["state"]] = row["total"]
+    bands: dict[int, dict[str, int]] = {}
+    for band_row in points.values("institution_id", "level__band").annotate(total=Count("id")):
+        bands.setdefault(band_row["institution_id"], {})[band_row["level__band"]] = band_row["total"]
+    top = min((i.depth for i in institutions), default=0)
     return [
-        InstitutionSummary(institution=i, counts=counts.get(i.pk, {}), total=sum(counts.get(i.pk, {}).values()))
+        InstitutionSummary(
+            institution=i,
+            counts=counts.get(i.pk, {}),
+            total=sum(counts.get(i.pk, {}).values()),
+            bands=bands.get(i.pk, {}),
+            indent=min(i.depth - top, 3),
+        )
         for i in institutions
     ]
 
@@ -190,6 +202,7 @@ def home_for(*, user, year: int) -> dict:
         .select_related("level", "position")[:10]
     )
     memberships = user.memberships.select_related("institution", "department").order_by("institution__path")
+    oversight = oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else []
     return {
         "year": year,
         "scope": scope,
@@ -197,7 +210,9 @@ def home_for(*, user, year: int) -> dict:
         "my_drafts": drafts,
         "memberships": memberships,
         "department_rows": department_summary(user=user, year=year),
-        "oversight": oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else [],
+        "oversight": oversight[:OVERSIGHT_LIMIT],
+        "oversight_more": len(oversight) > OVERSIGHT_LIMIT,
+        "bands": Band.choices,
         "states": RiskPointState.choices,
     }
 
