@@ -23,12 +23,14 @@ from controls.quality import vague_controls
 from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Department, GradeLevel, Institution, RiskType
+from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
 COMPARISON_LIMIT = 200  # institutions compared side by side on one page
-TOP_RANK = 1
+TOP_BAND = Band.HIGH
+BANDS = [(str(value), str(label)) for value, label in Band.choices]  # 高, 中, 低
+BAND_COLOURS = ("#b71c1c", "#e08a00", "#2e7d32")  # as the band badges of app.css
 KIND_ORDER = {kind: order for order, kind in enumerate(Position.Kind.values)}  # 班子正职 first
 
 
@@ -143,44 +145,43 @@ def heat_map(points: QuerySet[RiskPoint], *, institution: Institution, query: Ma
 
 @dataclass
 class RollUp:
-    """The institutions of a subtree × level rank (1 = most serious), counts per cell."""
+    """The institutions of a subtree × county-wide band (高/中/低), counts per cell."""
 
-    ranks: list[int]
+    bands: list[tuple[str, str]]
     rows: list[tuple[Institution, list[Bar]]]
     summary: str = ""
 
 
 def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> RollUp:
-    counts: dict[tuple[int, int], int] = {}
+    counts: dict[tuple[int, str], int] = {}
     for row in (
         points.filter(institution__in=institutions)
         .order_by()
-        .values("institution_id", "level__rank")
+        .values("institution_id", "level__band")
         .annotate(total=Count("id"))
     ):
-        counts[(row["institution_id"], row["level__rank"])] = row["total"]
-    ranks = sorted({rank for _, rank in counts} | {1, 2, 3})
+        counts[(row["institution_id"], row["level__band"])] = row["total"]
     rows = [
         (
             inst,
             [
                 Bar(
-                    label=str(rank),
-                    count=counts.get((inst.pk, rank), 0),
-                    url=list_url({"institution": inst.code, "year": year, "level": rank}),
+                    label=band,
+                    count=counts.get((inst.pk, band), 0),
+                    url=list_url({"institution": inst.code, "year": year, "band": band}),
                 )
-                for rank in ranks
+                for band, _label in BANDS
             ],
         )
         for inst in institutions
     ]
-    top = sum(count for (_, rank), count in counts.items() if rank == TOP_RANK)
-    summary = _("%(n)d institutions, %(total)d risk points, %(top)d of them at the most serious level.") % {
+    top = sum(count for (_, band), count in counts.items() if band == TOP_BAND)
+    summary = _("%(n)d institutions, %(total)d risk points, %(top)d of them in the high band.") % {
         "n": len(institutions),
         "total": sum(counts.values()),
         "top": top,
     }
-    return RollUp(ranks=ranks, rows=rows, summary=summary)
+    return RollUp(bands=BANDS, rows=rows, summary=summary)
 
 
 def _grouped(points: QuerySet[RiskPoint], *fields: str) -> list[Mapping[str, Any]]:
@@ -190,28 +191,37 @@ def _grouped(points: QuerySet[RiskPoint], *fields: str) -> list[Mapping[str, Any
 def distributions(
     points: QuerySet[RiskPoint], *, institution: Institution | None, query: Mapping[str, object]
 ) -> list[Chart]:
-    """By level, risk type, power category, department (one institution) and position kind."""
-    charts = []
-    level_rows = (
-        _grouped(points, "level__rank")
-        if institution is None
-        else _grouped(points, "level__rank", "level__name", "level__colour")
-    )
-    charts.append(
+    """By band (高/中/低), by level (one institution: its own scheme's labels), risk type, power
+    category, department (one institution) and position kind."""
+    band_counts = {row["level__band"]: row["total"] for row in _grouped(points, "level__band")}
+    charts = [
         chart(
-            "level",
-            _("By level"),
+            "band",
+            _("By band (county-wide)"),
             [
-                Bar(
-                    label=row.get("level__name") or _("Level %d (1 = most serious)") % row["level__rank"],
-                    count=row["total"],
-                    url=list_url({**query, "level": row["level__rank"]}),
-                    colour=row.get("level__colour", ""),
-                )
-                for row in level_rows
+                Bar(label=label, count=band_counts.get(band, 0), url=list_url({**query, "band": band}), colour=colour)
+                for (band, label), colour in zip(BANDS, BAND_COLOURS, strict=True)
             ],
         )
-    )
+    ]
+    if institution is not None:
+        level_rows = _grouped(points, "level__rank", "level__name", "level__colour", "level__band")
+        bands = dict(BANDS)
+        charts.append(
+            chart(
+                "level",
+                _("By level"),
+                [
+                    Bar(
+                        label=f"{row['level__name']}（{bands.get(row['level__band'], '')}）",
+                        count=row["total"],
+                        url=list_url({**query, "level": row["level__rank"]}),
+                        colour=row["level__colour"],
+                    )
+                    for row in level_rows
+                ],
+            )
+        )
     type_rows = _grouped(points, "risk_type_id")
     types = dict(RiskType.objects.filter(pk__in=[r["risk_type_id"] for r in type_rows]).values_list("id", "name"))
     linkable = set(risk_types_for(institution).values_list("id", flat=True))  # what the list's filter offers
@@ -365,13 +375,13 @@ def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution
         inst.pk: Comparison(
             institution=inst,
             url=list_url({"institution": inst.code, "year": year}),
-            top_url=list_url({"institution": inst.code, "year": year, "level": TOP_RANK}),
+            top_url=list_url({"institution": inst.code, "year": year, "band": TOP_BAND}),
         )
         for inst in institutions
     }
     scoped = points.filter(institution__in=institutions).order_by()
     for row in scoped.values("institution_id").annotate(
-        total=Count("id"), top=Count("id", filter=Q(level__rank=TOP_RANK))
+        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND))
     ):
         rows[row["institution_id"]].points = row["total"]
         rows[row["institution_id"]].top = row["top"]
@@ -411,25 +421,24 @@ def my_points(user, *, year: int) -> QuerySet[RiskPoint]:
     return risk_points_for_list(user=user, filters=RiskPointFilters(mine=True, year=year))
 
 
-def by_state_and_level(
+def by_state_and_band(
     points: QuerySet[RiskPoint], *, query: Mapping[str, object]
-) -> tuple[list[int], list[tuple[str, str, list[Bar]]]]:
-    """My points: state (rows, in the workflow's order) × level rank (columns), one query."""
-    counts = {(row["state"], row["level__rank"]): row["total"] for row in _grouped(points, "state", "level__rank")}
-    ranks = sorted({rank for _, rank in counts} | {1, 2, 3})
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[Bar]]]]:
+    """My points: state (rows, in the workflow's order) × county-wide band (columns), one query."""
+    counts = {(row["state"], row["level__band"]): row["total"] for row in _grouped(points, "state", "level__band")}
     rows = [
         (
             state,
             str(label),
             [
-                Bar(str(rank), counts.get((state, rank), 0), list_url({**query, "state": state, "level": rank}))
-                for rank in ranks
+                Bar(band, counts.get((state, band), 0), list_url({**query, "state": state, "band": band}))
+                for band, _band_label in BANDS
             ],
         )
         for state, label in RiskPointState.choices
-        if any(counts.get((state, rank)) for rank in ranks)
+        if any(counts.get((state, band)) for band, _band_label in BANDS)
     ]
-    return ranks, rows
+    return BANDS, rows
 
 
 def institutions_named(ids: Iterable[int]) -> list[Institution]:

@@ -90,11 +90,12 @@ def _check(client, url: str) -> set[str]:
 def test_every_oversight_figure_equals_its_list(client, county):
     client.force_login(county.discipline)
     kinds = _check(client, "/dashboards/oversight/?institution=bureau-a")
-    assert {"likelihood", "severity", "level", "risk_type", "power_category", "department", "position_kind"} <= kinds
+    assert {"likelihood", "severity", "band", "level", "risk_type", "power_category", "department"} <= kinds
+    assert "position_kind" in kinds
     assert {"regrade", "change=new", "change=raised", "change=lowered", "change=dropped"} <= kinds
     assert {"controls=none", "controls=vague"} <= kinds
     client.force_login(county.superior)
-    assert {"institution", "level", "risk_type", "regrade"} <= _check(client, "/dashboards/oversight/")
+    assert {"institution", "band", "risk_type", "regrade"} <= _check(client, "/dashboards/oversight/")
 
 
 @pytest.mark.django_db
@@ -119,7 +120,7 @@ def test_leadership_and_my_dashboards_equal_their_lists(client, county):
     assert {"likelihood", "severity"} <= _check(client, "/dashboards/leadership/")
     for persona in (county.holder, county.head):
         client.force_login(persona)
-        assert {"mine", "state", "level"} <= _check(client, "/dashboards/mine/")
+        assert {"mine", "state", "band"} <= _check(client, "/dashboards/mine/")
 
 
 @pytest.mark.django_db

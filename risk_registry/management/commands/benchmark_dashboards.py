@@ -155,7 +155,7 @@ class Command(BaseCommand):
                 + "`",
                 f"(load average {os.getloadavg()[0]:.1f} when it ended, {len(os.sched_getaffinity(0))} cores) "
                 f"on {cpu}, Python {platform.python_version()}, {connection.vendor} "
-                f"{'.'.join(map(str, divmod(connection.pg_version, 10000)))}"
+                f"{'.'.join(map(str, divmod(getattr(connection, 'pg_version', 0), 10000)))}"
                 if connection.vendor == "postgresql"
                 else f"on {cpu}, Python {platform.python_version()}, {connection.vendor}",
                 "",

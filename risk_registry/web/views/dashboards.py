@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 
 from assessments import selectors as cycle_selectors
 from risk_registry import access, dashboards, selectors
+from risk_registry.organisation import selectors as org_selectors
 from risk_registry.organisation.models import Institution
 from risk_registry.web.params import year_param
 from risk_registry.workflow import inbox
@@ -75,6 +76,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "roll_up": dashboards.roll_up(points, compared, year=year) if node is None else None,
+            "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
             "comparison": rows,
             "overdue": sum(row.progress.overdue for row in rows if row.progress),
             "institutions": compared,
@@ -111,13 +113,13 @@ def my_dashboard(request: HttpRequest) -> HttpResponse:
     control runs due."""
     year = _year(request)
     points = dashboards.my_points(request.user, year=year)
-    ranks, rows = dashboards.by_state_and_level(points, query={"year": year, "mine": "on"})
+    bands, rows = dashboards.by_state_and_band(points, query={"year": year, "mine": "on"})
     return render(
         request,
         "risk_registry/dashboard_mine.html",
         {
             "year": year,
-            "ranks": ranks,
+            "bands": bands,
             "rows": rows,
             "total": sum(bar.count for _, _, bars in rows for bar in bars),
             "all_url": dashboards.list_url({"year": year, "mine": "on"}),
