@@ -3,6 +3,7 @@ and every role's page; the pages cost the same number of queries for two institu
 
 from __future__ import annotations
 
+import io
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
@@ -10,8 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
 
 from controls.models import Control
+from risk_registry.documents.archive import dashboard_pdf
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel, Institution
 from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
@@ -163,3 +166,15 @@ def test_query_count_is_flat_in_the_number_of_institutions(client, county):
         _point(county, institution=extra, department=department_create(institution=extra, name="办公室"))
     after = [_queries(client, url) for url in urls]
     assert after == before
+
+
+@pytest.mark.django_db
+def test_the_archive_holds_the_dashboard_as_a_pdf_page(county):
+    """The archive's dashboard counts the archive's points: the heat map's total and the changes."""
+    points = RiskPoint.objects.filter(institution=county.a, year=2026).exclude(state=RiskPointState.DRAFT)
+    previous = RiskPoint.objects.filter(institution=county.a, year=2025)
+    data = dashboard_pdf(institution=county.a, year=2026, points=points, previous=previous, working=False)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace(" ", "")
+    assert "廉政风险统计看板" in text
+    assert f"共{points.count()}个风险点" in text
+    assert "等级调高" in text and "与2025年相比" in text
