@@ -14,7 +14,7 @@ from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Band, Institution
+from risk_registry.organisation.models import Band, Institution, band_order_expression
 
 
 def current_year() -> int:
@@ -117,12 +117,12 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
 
 
 def level_counts(*, queryset: QuerySet[RiskPoint]) -> list[Mapping[str, Any]]:
-    """Counts per level (one grouped query), most serious first."""
+    """Counts per level with its band (one grouped query), most serious first: by band, then rank."""
     return list(
         queryset.order_by()
-        .values("level__name", "level__colour", "level__rank")
-        .annotate(total=Count("id"))
-        .order_by("level__rank", "level__name")
+        .values("level__name", "level__colour", "level__rank", "level__band")
+        .annotate(total=Count("id"), band_order=band_order_expression("level__band"))
+        .order_by("band_order", "level__rank", "level__name")
     )
 
 

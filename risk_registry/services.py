@@ -20,7 +20,12 @@ from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Band, Department, GradingScheme, Institution
 from risk_registry.organisation.selectors import risk_types_for
-from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
+from risk_registry.organisation.services import (
+    apply_changes,
+    audit_record,
+    grade_level_for,
+    grading_scheme_adopt_preset,
+)
 from risk_registry.selectors import current_year
 
 # A write based on an old copy of a point is refused with this message, in the user's language.
@@ -269,6 +274,22 @@ def grading_scheme_edit(*, by, institution: Institution, matrix: list[list[str]]
         cells |= Q(likelihood=likelihood, severity=severity)
     affected = RiskPoint.objects.filter(cells, institution=institution, year__gte=current_year())
     return _flag(affected, reason=_("The grading matrix changed: the level of this cell is now another."), by=by)
+
+
+@transaction.atomic
+def grading_scheme_switch(*, by, institution: Institution, preset_code: str) -> int:
+    """Make a copy of another preset the institution's scheme (``grading_scheme_adopt_preset``) and
+    flag this year's live points, whose levels belong to the old scheme, for re-grading; returns
+    the number flagged. Like a matrix edit, it never rewrites a level."""
+    access.require(access.can_edit_grading_scheme(by, institution))
+    before = institution.grading_scheme_id
+    scheme = grading_scheme_adopt_preset(institution=institution, preset_code=preset_code, by=by)
+    if scheme.pk == before:
+        return 0
+    affected = RiskPoint.objects.filter(institution=institution, year__gte=current_year()).exclude(
+        level__scheme_id=scheme.pk
+    )
+    return _flag(affected, reason=_("The institution adopted another grading scheme."), by=by)
 
 
 # --- re-grading: a post's points are graded again when its holder or its powers change ----------

@@ -212,3 +212,11 @@ def test_the_superior_s_home_lists_every_institution_of_its_subtree_with_bands(w
     for name in ("某县纪委监委", "甲局", "乙局", "市场监督管理局", "生态环境局", "青石镇", "石桥村"):
         assert name in table
     assert f"?institution=village&band=high&year={current_year()}" in table
+
+
+def test_an_institution_page_counts_its_levels_with_their_bands(world, county, login):
+    client = login(world.superior)
+    html = client.get(reverse("institution_detail", args=["market"])).content.decode()
+    counts = html[html.index("风险点等级分布") :]
+    assert counts.index(">三级<") < counts.index(">一级<")  # 三级 is this scheme's most serious
+    assert 'data-testid="band">高<' in counts and 'data-testid="band">低<' in counts

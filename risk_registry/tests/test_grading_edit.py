@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, GradeLevel, GradingScheme
-from risk_registry.services import grading_scheme_edit
+from risk_registry.services import grading_scheme_edit, grading_scheme_switch
 from risk_registry.workflow.transitions import Change, transition_apply
 from tests.harness import grading_form
 
@@ -128,3 +128,19 @@ def grading_form_data(world) -> dict:
         w = world
 
     return grading_form(_Scene)  # type: ignore[arg-type]
+
+
+def test_adopting_another_scheme_flags_the_live_points_and_keeps_their_levels(world):
+    levels_before = _levels(world)
+
+    flagged = grading_scheme_switch(by=world.discipline, institution=world.a, preset_code="level-3-highest")
+
+    world.a.refresh_from_db()
+    assert world.a.grading_scheme.code == "level-3-highest"
+    assert flagged == 2 and _levels(world) == levels_before
+    assert set(RiskPoint.objects.filter(needs_regrading=True).values_list("pk", flat=True)) == {
+        world.submitted.pk,
+        world.finance_point.pk,
+    }
+    with pytest.raises(PermissionDenied):
+        grading_scheme_switch(by=world.leader, institution=world.a, preset_code="abc")
