@@ -60,7 +60,7 @@ from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import Role
+from risk_registry.organisation.models import GradingScheme, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
@@ -819,6 +819,28 @@ WORKFLOW = [
         lambda s: "/audit/",
         expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
     ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard",
+        "get",
+        lambda s: "/dashboards/oversight/",
+        expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard of bureau A",
+        "get",
+        lambda s: "/dashboards/oversight/?institution=bureau-a",
+        expect({"discipline", "superior"}, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "leadership_dashboard",
+        "leadership dashboard",
+        "get",
+        lambda s: "/dashboards/leadership/",
+        expect({"leader", "principal"}, forbidden=set(PERSONAS) - {"leader", "principal"}),
+    ),
+    Case("my_dashboard", "my dashboard", "get", lambda s: "/dashboards/mine/", everyone()),
 ]
 
 CYCLE = [
@@ -1296,6 +1318,23 @@ def _rotated(scene: Scene) -> None:
     assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
 
 
+def grading_form(scene: Scene) -> dict:
+    """Bureau A's matrix with the cell likelihood 2 × severity 2 (the submitted point's) made 一级."""
+    scheme = scene.w.a.grading_scheme
+    data = {
+        f"cell_{li}_{s}": code for li, row in enumerate(scheme.matrix, start=1) for s, code in enumerate(row, start=1)
+    }
+    data["cell_2_2"] = "1"
+    data.update({f"band_{level.pk}": level.band for level in scheme.levels.all()})
+    return data
+
+
+def _matrix_changed(scene: Scene) -> None:
+    point = RiskPoint.objects.select_related("level").get(pk=scene.w.submitted.pk)
+    assert point.needs_regrading and point.level.name == "二级"  # flagged, never regraded
+    assert GradingScheme.objects.get(pk=scene.w.a.grading_scheme_id).matrix[1][1] == "1"
+
+
 POWERS = [
     Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
     Case(
@@ -1392,6 +1431,22 @@ POWERS = [
         expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
         data=lambda s: {"on": "2026-06-30", "reason": "职能划转"},
         effect=writes(AUDIT, updated=["positions.PowerItem"], then=_retired),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "grading matrix editor",
+        "get",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "change a cell of the matrix",
+        "post",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=grading_form,
+        effect=writes(AUDIT, updated=["organisation.GradingScheme", "risk_registry.RiskPoint"], then=_matrix_changed),
     ),
     Case(
         "rotation",

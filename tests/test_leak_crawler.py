@@ -278,6 +278,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "power_list": [f"/org/{c}/powers/" for c in codes],
         "power_create": [f"/org/{c}/powers/new/" for c in codes],
         "rotation": [f"/org/{c}/rotation/" for c in codes],
+        "grading_scheme_edit": [f"/org/{c}/grading/" for c in codes],
         "power_detail": [f"/powers/{pk}/" for pk in powers],
         "power_edit": [f"/powers/{pk}/edit/" for pk in powers],
         "power_steps": [f"/powers/{pk}/steps/" for pk in powers],

@@ -12,6 +12,7 @@ class AuditAction(models.TextChoices):
     INSTITUTION_CREATE = "institution.create", _("Institution created")
     INSTITUTION_MOVE = "institution.move", _("Institution moved")
     INSTITUTION_GRADING_SCHEME = "institution.grading_scheme", _("Grading scheme adopted")
+    GRADING_SCHEME_UPDATE = "grading_scheme.update", _("Grading matrix or bands changed")
     DEPARTMENT_CREATE = "department.create", _("Department created")
     MEMBERSHIP_GRANT = "membership.grant", _("Role granted")
     POSITION_CREATE = "position.create", _("Position created")
