@@ -39,6 +39,8 @@ from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from assessments.survey_models import SurveyCode, SurveyRound
+from assessments.surveys import survey_codes_issue, survey_round_open
 from controls.models import Control, Rule
 from controls.services import rule_create
 from integrity_warnings.models import Disposition, WarningChannel, WarningItem
@@ -268,6 +270,15 @@ class Scene:
         cycle = cycle_launch(by=self.w.discipline, institution=self.w.a, year=2026, today=launched_on)
         cycle_generate_tasks(cycle_id=cycle.pk)
         return cycle
+
+    @cached_property
+    def survey_round(self) -> SurveyRound:
+        """Bureau A's survey round of 2026 with two unused codes, opened by its discipline office."""
+        survey_round = survey_round_open(by=self.w.discipline, institution=self.w.a, year=2026, name="环境调查")
+        survey_codes_issue(
+            by=self.w.discipline, survey_round=survey_round, questionnaire="external", group="business", count=2
+        )
+        return survey_round
 
     @cached_property
     def unread(self) -> Notification:
@@ -1353,4 +1364,79 @@ LEDGER = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
+SURVEY_READERS = frozenset({"discipline", "superior"})  # the offices whose subtree holds bureau A
+
+
+def survey_round_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "year": 2026,
+        "name": "环境调查",
+        "external": "收受红包礼金\n接受宴请",
+        "internal": "小金库",
+        "time_bucket": "week",
+        "min_group": 5,
+    }
+
+
+SURVEYS = [
+    Case("survey_list", "survey rounds", "get", lambda s: "/surveys/", everyone()),
+    Case(
+        "survey_open",
+        "open form",
+        "get",
+        lambda s: "/surveys/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "survey_open",
+        "open bureau A's round",
+        "post",
+        lambda s: "/surveys/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=survey_round_form,
+        effect=writes("assessments.SurveyRound", AUDIT),
+    ),
+    Case(
+        "survey_detail", "round and results", "get", lambda s: f"/surveys/{s.survey_round.pk}/", expect(SURVEY_READERS)
+    ),
+    Case(
+        "survey_codes_issue",
+        "issue codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/codes/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"questionnaire": "internal", "group": "non_business", "count": 3},
+        effect=writes(
+            "assessments.SurveyCode",
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            then=lambda s: SurveyRound.objects.get(pk=s.survey_round.pk, codes_issued=5),
+        ),
+    ),
+    Case(
+        "survey_codes_print",
+        "print the codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/print/",
+        expect({"discipline"}, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(AUDIT),
+    ),
+    Case(
+        "survey_close",
+        "close the round",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/close/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            deleted=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round).exists(),
+        ),
+    ),
+]
+
+CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + SURVEYS + DOCUMENTS + LEDGER + ACCOUNTS

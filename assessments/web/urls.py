@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.web import views
+from assessments.web import survey_views, views
 
 urlpatterns = [
     path("tasks/", views.inbox, name="my_tasks"),
@@ -12,4 +12,11 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
     path("cycles/<int:pk>/self-assessment/<slug:code>/", views.self_assessment, name="self_assessment"),
     path("cycles/<int:pk>/changes/<slug:code>/", views.year_changes, name="year_changes"),
+    path("surveys/", survey_views.survey_list, name="survey_list"),
+    path("surveys/new/", survey_views.survey_open, name="survey_open"),
+    path("surveys/<int:pk>/", survey_views.survey_detail, name="survey_detail"),
+    path("surveys/<int:pk>/codes/", survey_views.survey_codes_issue, name="survey_codes_issue"),
+    path("surveys/<int:pk>/print/", survey_views.survey_codes_print, name="survey_codes_print"),
+    path("surveys/<int:pk>/close/", survey_views.survey_close, name="survey_close"),
+    path("s/", survey_views.survey_answer, name="survey_answer"),
 ]
