@@ -140,3 +140,11 @@ def rating_invitations_of(user) -> QuerySet[RatingInvitation]:
     if not getattr(user, "is_authenticated", False):
         return RatingInvitation.objects.none()
     return RatingInvitation.objects.filter(rater_id=user.pk, round__state="open")
+
+
+def measured_institutions_visible_to(user) -> QuerySet[Institution]:
+    """Institutions whose posts' measures and profiles the user reads: the offices' subtrees."""
+    if not getattr(user, "is_authenticated", False):
+        return Institution.objects.none()
+    parts = [Q(path__startswith=path) for path in scope_of(user).subtree_paths]
+    return Institution.objects.filter(reduce(or_, parts)) if parts else Institution.objects.none()

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from assessments.rating import DEFAULT_INDICATORS, GRADE_LABELS, GRADES
 from assessments.survey_models import PostGroup, Questionnaire, TimeBucket
 from assessments.surveys import DEFAULT_BEHAVIOURS, MAX_CODES_PER_BATCH
+from positions.models import Position
 from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
 from risk_registry.organisation.models import Institution
+from risk_registry.organisation.names import person
 from risk_registry.organisation.text import CleanTextMixin
 
 
@@ -113,3 +117,106 @@ class SurveyAnswerForm(CleanTextMixin, forms.Form):
 def validate_weights(weights: dict[str, float]) -> None:
     if any(weight < 0 for weight in weights.values()) or sum(weights.values()) <= 0:
         raise ValidationError(_("Weights are zero or more, and not all zero."))
+
+
+def parse_indicators(text: str) -> dict[str, list[str]]:
+    """Lines "因素：子指标、子指标" (a full-width or plain colon; 、, ， or , between sub-indicators)."""
+    indicators: dict[str, list[str]] = {}
+    for line in _lines(text):
+        factor, colon, rest = line.replace("：", ":").partition(":")
+        subs = [s.strip() for s in rest.replace("，", "、").replace(",", "、").split("、") if s.strip()]
+        if not colon or not factor.strip() or not subs:
+            raise ValidationError(_("Write each factor as 因素：子指标、子指标."))
+        indicators[factor.strip()] = subs
+    if not indicators:
+        raise ValidationError(_("Write each factor as 因素：子指标、子指标."))
+    return indicators
+
+
+class RatingRoundForm(CleanTextMixin, forms.Form):
+    institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"))
+    year = forms.IntegerField(label=_("Year"), min_value=MIN_YEAR, max_value=MAX_YEAR)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    positions = forms.ModelMultipleChoiceField(
+        queryset=Position.objects.none(),
+        label=_("Posts rated"),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+    indicators = forms.CharField(
+        label=_("Factors and sub-indicators, one factor a line"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        initial="\n".join(f"{factor}：{'、'.join(subs)}" for factor, subs in DEFAULT_INDICATORS.items()),
+    )
+    tier_1 = forms.DecimalField(label=_("Weight of tier 1 (closest relation)"), min_value=0, max_value=100, initial=0.5)
+    tier_2 = forms.DecimalField(label=_("Weight of tier 2"), min_value=0, max_value=100, initial=0.3)
+    tier_3 = forms.DecimalField(label=_("Weight of tier 3"), min_value=0, max_value=100, initial=0.2)
+
+    def __init__(self, *args: Any, institutions, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
+        cast(forms.ModelMultipleChoiceField, self.fields["positions"]).queryset = (
+            Position.objects.filter(institution__in=institutions)
+            .select_related("institution", "department")
+            .order_by("institution__path", "department__name", "title")
+        )
+
+    def clean_indicators(self) -> dict[str, list[str]]:
+        return parse_indicators(self.cleaned_data["indicators"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if all(f"tier_{n}" in data for n in (1, 2, 3)):
+            weights = {str(n): float(data[f"tier_{n}"]) for n in (1, 2, 3)}
+            try:
+                validate_weights(weights)
+            except ValidationError as error:
+                self.add_error(None, error)
+            data["tier_weights"] = weights
+        institution, positions = data.get("institution"), data.get("positions")
+        if institution and positions and any(p.institution_id != institution.pk for p in positions):
+            self.add_error("positions", _("Choose posts of the institution."))
+        return data
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person(obj)
+
+
+class RatingInviteForm(forms.Form):
+    position = forms.ModelChoiceField(queryset=Position.objects.none(), label=_("Post"))
+    rater = PersonChoiceField(queryset=get_user_model().objects.none(), label=_("Rater"))
+    tier = forms.TypedChoiceField(
+        label=_("Relation tier"),
+        coerce=int,
+        choices=[(1, _("Tier 1 (closest)")), (2, _("Tier 2")), (3, _("Tier 3"))],
+    )
+
+    def __init__(self, *args: Any, positions, raters, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["position"]).queryset = positions
+        cast(forms.ModelChoiceField, self.fields["rater"]).queryset = raters
+
+
+class RatingForm(forms.Form):
+    """One select per sub-indicator, named f"{factor}|{sub}"."""
+
+    def __init__(self, *args: Any, indicators: dict[str, list[str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.indicators = indicators
+        choices = [("", "—")] + [(grade, GRADE_LABELS[grade]) for grade in GRADES]
+        for factor, subs in indicators.items():
+            for sub in subs:
+                self.fields[f"{factor}|{sub}"] = forms.ChoiceField(
+                    label=sub, choices=choices, error_messages={"required": _("Grade every indicator.")}
+                )
+
+    def factor_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
+        return [(factor, [self[f"{factor}|{sub}"] for sub in subs]) for factor, subs in self.indicators.items()]
+
+    def grades(self) -> dict[str, dict[str, str]]:
+        return {
+            factor: {sub: self.cleaned_data[f"{factor}|{sub}"] for sub in subs}
+            for factor, subs in self.indicators.items()
+        }

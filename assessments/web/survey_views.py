@@ -58,7 +58,11 @@ def survey_open(request: HttpRequest) -> HttpResponse:
     form = SurveyRoundForm(
         request.POST or None,
         institutions=institutions,
-        initial={"year": current_year(), "min_group": settings.RISK_REGISTRY_SURVEY_MIN_GROUP},
+        initial={
+            "institution": institutions.order_by("path").first(),
+            "year": current_year(),
+            "min_group": settings.RISK_REGISTRY_SURVEY_MIN_GROUP,
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

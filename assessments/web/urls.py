@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.web import survey_views, views
+from assessments.web import rating_views, survey_views, views
 
 urlpatterns = [
     path("tasks/", views.inbox, name="my_tasks"),
@@ -19,4 +19,11 @@ urlpatterns = [
     path("surveys/<int:pk>/print/", survey_views.survey_codes_print, name="survey_codes_print"),
     path("surveys/<int:pk>/close/", survey_views.survey_close, name="survey_close"),
     path("s/", survey_views.survey_answer, name="survey_answer"),
+    path("ratings/", rating_views.rating_list, name="rating_list"),
+    path("ratings/new/", rating_views.rating_open, name="rating_open"),
+    path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
+    path("ratings/<int:pk>/invite/", rating_views.rating_invite, name="rating_invite"),
+    path("ratings/<int:pk>/close/", rating_views.rating_close, name="rating_close"),
+    path("ratings/invitations/<int:pk>/", rating_views.rating_rate, name="rating_rate"),
+    path("measures/<slug:code>/", rating_views.post_profiles, name="post_profiles"),
 ]

@@ -182,6 +182,8 @@ RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
 RISK_REGISTRY_SURVEY_MIN_GROUP = 5
 RISK_REGISTRY_SURVEY_FAILED_CODES = 10
 RISK_REGISTRY_SURVEY_FAILED_WINDOW_MINUTES = 60
+# A post's risk profile (assessments/post_risk.py): the weights of its three measures by default.
+RISK_REGISTRY_POST_PROFILE_WEIGHTS = {"moral": 1, "control": 1, "environment": 1}
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
 # starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after
