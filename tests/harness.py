@@ -38,8 +38,8 @@ from django.db import connection
 from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
-from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
 from assessments.rating import DEFAULT_INDICATORS, rating_invite, rating_round_open
+from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
 from assessments.survey_models import Rating, RatingInvitation, RatingRound, SurveyCode, SurveyRound
 from assessments.surveys import survey_codes_issue, survey_round_open
 from controls.models import Control, Rule
