@@ -74,7 +74,7 @@ def rating_round_open(
         institution=institution,
         year=year,
         name=name,
-        indicators=indicators,
+        indicators=[[factor, subs] for factor, subs in indicators.items()],
         tier_weights=tier_weights,
         grade_points=grade_points or DEFAULT_GRADE_POINTS,
         opened_by=by,
@@ -128,7 +128,7 @@ def rating_submit(*, rater, invitation_id: int, grades: dict[str, dict[str, str]
         )
         if invitation is None:
             raise ValidationError(_("This rating is no longer open."))
-        indicators = invitation.round.indicators
+        indicators = invitation.round.factors
         complete = set(grades) == set(indicators) and all(
             set(grades[factor]) == set(subs) and all(g in GRADES for g in grades[factor].values())
             for factor, subs in indicators.items()
@@ -210,7 +210,7 @@ def post_scores(rating_round: RatingRound) -> list[PostScore]:
                 tier_values[tier] = sum(values) / len(values)
                 result.tiers[tier] = (len(values), tier_values[tier])
         result.score = weighted(tier_values, rating_round.tier_weights)
-        for factor in rating_round.indicators:
+        for factor in rating_round.factors:
             factor_values = {}
             for tier in TIERS:
                 values = [rating_value({factor: r.grades[factor]}, points) for r in ratings if r.tier == tier]

@@ -138,7 +138,8 @@ class RatingRound(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     name = models.CharField(_("name"), max_length=120)
     state = models.CharField(_("state"), max_length=8, choices=RoundState.choices, default=RoundState.OPEN)
-    # {"政治素质": [sub-indicator, …], "道德素质": […], "法治素质": […]}
+    # [["政治素质", [sub-indicator, …]], ["道德素质", […]], ["法治素质", […]]]: a list, since jsonb
+    # does not keep the order of an object's keys.
     indicators = models.JSONField(_("indicators"))
     # {"1": 0.5, "2": 0.3, "3": 0.2}: relation tier → weight (tier 1 is the closest relation).
     tier_weights = models.JSONField(_("tier weights"))
@@ -157,6 +158,11 @@ class RatingRound(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def factors(self) -> dict[str, list[str]]:
+        """The factors and their sub-indicators, in order."""
+        return {factor: list(subs) for factor, subs in self.indicators}
 
 
 class RatingInvitation(models.Model):

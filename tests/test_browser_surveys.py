@@ -103,3 +103,46 @@ def test_open_print_answer_on_a_phone_and_the_rate_past_the_threshold(live_world
     shot(page, "results-desktop")
     page.set_viewport_size({"width": 390, "height": 844})
     shot(page, "results-phone")
+
+
+def test_rating_round_a_rater_rates_and_the_office_reads_scores_and_profiles(live_world, live_server, page):
+    w = live_world
+    log_in(page, live_server, "discipline")
+    page.goto(f"{live_server.url}/cycles/")
+    page.click("[data-testid=nav-ratings]")
+    page.click("[data-testid=rating-open]")
+    page.fill("#id_name", "甲局2026年班子成员思想道德测评")
+    page.select_option("#id_positions", [str(w.position.pk)])
+    shot(page, "rating-open-desktop")
+    page.click("[data-testid=rating-open-form] button[type=submit]")
+    expect(page.locator("h1")).to_contain_text("甲局2026年班子成员思想道德测评")
+    page.select_option("#id_position", str(w.position.pk))
+    page.select_option("#id_rater", str(w.holder2.pk))
+    page.select_option("#id_tier", "1")
+    page.click("[data-testid=rating-invite-form] button[type=submit]")
+    expect(page.locator("[data-testid=rating-facts]")).to_contain_text("已邀请测评人 1 人")
+
+    log_in(page, live_server, "holder2")
+    page.click("[data-testid=nav-my-tasks]")
+    page.click("[data-testid=my-ratings]")
+    page.locator("[data-testid=rating-invitations] a").first.click()
+    for select in page.locator("[data-testid=rating-form] select").all():
+        select.select_option("good")
+    page.locator("[data-testid=rating-form] select").first.select_option("excellent")
+    shot(page, "rating-form-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "rating-form-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("[data-testid=rating-form] button[type=submit]")
+    expect(page.locator(".alert-success")).to_be_visible()
+
+    log_in(page, live_server, "discipline")
+    page.goto(f"{live_server.url}/ratings/")
+    page.locator("[data-testid=rating-rounds] a").first.click()
+    expect(page.locator("[data-testid=rating-score]")).to_have_text("83.3")  # (100 + 5 × 80) / 6
+    shot(page, "rating-scores-desktop")
+    page.goto(f"{live_server.url}/measures/bureau-a/")
+    expect(page.locator("[data-testid=post-profiles]")).to_contain_text("审批岗")
+    shot(page, "profiles-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "profiles-phone")

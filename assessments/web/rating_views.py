@@ -136,7 +136,7 @@ def rating_rate(request: HttpRequest, pk: int) -> HttpResponse:
         cycle_access.rating_invitations_of(request.user).filter(done=False).select_related("round", "position"),
         pk=pk,
     )
-    form = RatingForm(request.POST or None, indicators=invitation.round.indicators)
+    form = RatingForm(request.POST or None, indicators=invitation.round.factors)
     if request.method == "POST" and form.is_valid():
         try:
             rating.rating_submit(rater=request.user, invitation_id=invitation.pk, grades=form.grades())
