@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assessments import post_risk, rating, surveys
-from assessments.survey_models import PostGroup, Questionnaire
+from assessments.survey_models import PostGroup, Questionnaire, Rating
 from positions.models import PowerItem
+from positions.services import position_create
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel
 
@@ -103,3 +106,39 @@ def test_the_profile_page_is_for_the_offices_and_writes_nothing(world, client, d
     assert client.get("/measures/bureau-a/?year=abc").status_code == 400
     page = client.get("/measures/bureau-a/?year=2026&w_control=3").content.decode()
     assert "审批岗" in page
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200, url
+    return len(captured)
+
+
+def _grow(world, survey_round, rating_round, n: int) -> None:
+    """n more posts, answers, ratings and verified points."""
+    for i in range(n):
+        position = position_create(department=world.dept, title=f"增岗{i}")
+        rating_round.positions.add(position)
+        Rating.objects.create(round=rating_round, position=position, tier=1 + i % 3, grades=ALL_GOOD)
+    labels = surveys.DEFAULT_BEHAVIOURS[Questionnaire.EXTERNAL]
+    for code in surveys.survey_codes_issue(
+        by=world.discipline, survey_round=survey_round, questionnaire="external", group="business", count=n
+    ):
+        surveys.survey_answer_submit(code=code, answers=dict.fromkeys(labels, "no"), overall=False)
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.ISSUED)
+
+
+ALL_GOOD = {factor: dict.fromkeys(subs, "good") for factor, subs in rating.DEFAULT_INDICATORS.items()}
+
+
+def test_the_measures_pages_cost_a_fixed_number_of_queries(world, client):
+    survey_round = surveys.survey_round_open(by=world.discipline, institution=world.a, year=2026, name="调查")
+    rating_round = rating.rating_round_open(
+        by=world.discipline, institution=world.a, year=2026, name="测评", positions=[world.position]
+    )
+    client.force_login(world.discipline)
+    urls = [f"/surveys/{survey_round.pk}/", f"/ratings/{rating_round.pk}/", "/measures/bureau-a/?year=2026"]
+    _grow(world, survey_round, rating_round, 2)
+    before = [_queries(client, url) for url in urls]
+    _grow(world, survey_round, rating_round, 12)
+    assert [_queries(client, url) for url in urls] == before
