@@ -269,15 +269,27 @@ def survey_results(survey_round: SurveyRound) -> list[GroupResult]:
     """The 腐败接触率 of each questionnaire and post group that has answers: exposed / valid answers
     with its 95 % Wilson interval. A group with fewer valid answers than the round's threshold
     shows nothing but that it is below it (not even its count). One query."""
-    rows: dict[tuple[str, str], list[SurveyAnswer]] = {}
-    for answer in SurveyAnswer.objects.filter(round=survey_round).only(
-        "questionnaire", "group", "answers", "valid", "invalid_reason", "exposed"
-    ):
-        rows.setdefault((answer.questionnaire, answer.group), []).append(answer)
+    return survey_results_of([survey_round])[survey_round.pk]
+
+
+def survey_results_of(rounds: list[SurveyRound]) -> dict[int, list[GroupResult]]:
+    """``survey_results`` of several rounds (the list page compares institutions): one query."""
+    rows: dict[tuple[int, str, str], list[SurveyAnswer]] = {}
+    answers = SurveyAnswer.objects.filter(round__in=[r.pk for r in rounds]).only(
+        "round_id", "questionnaire", "group", "answers", "valid", "invalid_reason", "exposed"
+    )
+    for answer in answers:
+        rows.setdefault((answer.round_id, answer.questionnaire, answer.group), []).append(answer)
+    return {r.pk: _round_results(r, rows) for r in rounds}
+
+
+def _round_results(
+    survey_round: SurveyRound, rows: dict[tuple[int, str, str], list[SurveyAnswer]]
+) -> list[GroupResult]:
     results = []
     for questionnaire in Questionnaire.values:
         for group in PostGroup.values:
-            answers = rows.get((questionnaire, group), [])
+            answers = rows.get((survey_round.pk, questionnaire, group), [])
             if not answers:
                 continue
             valid = [a for a in answers if a.valid]

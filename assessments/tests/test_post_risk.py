@@ -137,7 +137,12 @@ def test_the_measures_pages_cost_a_fixed_number_of_queries(world, client):
         by=world.discipline, institution=world.a, year=2026, name="测评", positions=[world.position]
     )
     client.force_login(world.discipline)
-    urls = [f"/surveys/{survey_round.pk}/", f"/ratings/{rating_round.pk}/", "/measures/bureau-a/?year=2026"]
+    urls = [
+        "/surveys/",
+        f"/surveys/{survey_round.pk}/",
+        f"/ratings/{rating_round.pk}/",
+        "/measures/bureau-a/?year=2026",
+    ]
     _grow(world, survey_round, rating_round, 2)
     before = [_queries(client, url) for url in urls]
     _grow(world, survey_round, rating_round, 12)

@@ -380,3 +380,21 @@ def test_rounds_are_read_by_the_discipline_offices_only(world, client):
     )
     assert response.status_code == 403
     assert SurveyCode.objects.count() == before
+
+
+def test_the_list_compares_institutions_with_the_same_suppression(world, client):
+    shown = open_round(world)
+    for code in issue(world, shown, count=5):
+        answer(code, yes=1)
+    hidden = surveys.survey_round_open(by=world.outsider, institution=world.b, year=2026, name="乙局调查")
+    for code in surveys.survey_codes_issue(
+        by=world.outsider, survey_round=hidden, questionnaire="external", group="business", count=2
+    ):
+        answer(code, yes=1)
+    client.force_login(world.superior)
+    page = client.get("/surveys/").content.decode()
+    assert "100.0 %" in page  # bureau A: 5 of 5
+    assert "有效答卷少于 5 份" in page  # bureau B: two answers, no figures
+    client.force_login(world.discipline)
+    page = client.get("/surveys/").content.decode()
+    assert "乙局调查" not in page

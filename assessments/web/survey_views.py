@@ -34,6 +34,8 @@ from risk_registry.organisation.models import AuditAction
 from risk_registry.organisation.services import audit_record
 from risk_registry.selectors import current_year
 
+LIST_LIMIT = 200  # the latest rounds first; a province's office filters by year (not yet needed)
+
 
 def _round_or_404(request: HttpRequest, pk: int):
     return access.object_or_404(
@@ -43,11 +45,16 @@ def _round_or_404(request: HttpRequest, pk: int):
 
 @require_GET
 def survey_list(request: HttpRequest) -> HttpResponse:
-    rounds = cycle_access.survey_rounds_visible_to(request.user).select_related("institution")
+    rounds = list(cycle_access.survey_rounds_visible_to(request.user).select_related("institution")[:LIST_LIMIT])
+    results = surveys.survey_results_of(rounds)
     return render(
         request,
         "assessments/surveys/list.html",
-        {"rounds": rounds, "can_open": cycle_access.cycle_launch_institutions(request.user).exists()},
+        {
+            "rounds": [(r, results[r.pk]) for r in rounds],
+            "limit": LIST_LIMIT if len(rounds) == LIST_LIMIT else None,
+            "can_open": cycle_access.cycle_launch_institutions(request.user).exists(),
+        },
     )
 
 
