@@ -93,6 +93,9 @@ class SurveyCode(models.Model):
     code = models.CharField(max_length=16, unique=True)
     questionnaire = models.CharField(max_length=8, choices=Questionnaire.choices)
     group = models.CharField(max_length=16, choices=PostGroup.choices)
+    # A code is printed once: a second sheet would show which codes are still unused, and so
+    # (compared with the first) who has answered since.
+    printed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("survey code")

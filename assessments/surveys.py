@@ -166,6 +166,26 @@ def survey_codes_issue(*, by, survey_round: SurveyRound, questionnaire: str, gro
     return codes
 
 
+@transaction.atomic
+def survey_codes_print(*, by, survey_round: SurveyRound) -> list[SurveyCode]:
+    """The codes never printed, now marked printed: each code is on one sheet only."""
+    codes = list(
+        SurveyCode.objects.select_for_update()
+        .filter(round=survey_round, printed=False)
+        .order_by("questionnaire", "group", "code")
+    )
+    SurveyCode.objects.filter(pk__in=[c.pk for c in codes]).update(printed=True)
+    audit_record(
+        actor=by,
+        action=AuditAction.SURVEY_CODES_PRINT,
+        target=survey_round,
+        institution=survey_round.institution,
+        summary=str(len(codes)),
+        changes={"codes": len(codes)},
+    )
+    return codes
+
+
 def survey_code_find(raw: str) -> SurveyCode | None:
     """The unused code of an open round, or None (unknown, used and closed look the same)."""
     code = normalise_code(raw)

@@ -1437,7 +1437,11 @@ SURVEYS = [
         lambda s: f"/surveys/{s.survey_round.pk}/print/",
         expect({"discipline"}, forbidden={"superior"}),
         data=lambda s: {},
-        effect=writes(AUDIT),
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round, printed=False).exists(),
+        ),
     ),
     Case(
         "survey_close",

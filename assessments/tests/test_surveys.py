@@ -398,3 +398,17 @@ def test_the_list_compares_institutions_with_the_same_suppression(world, client)
     client.force_login(world.discipline)
     page = client.get("/surveys/").content.decode()
     assert "乙局调查" not in page
+
+
+def test_each_code_is_printed_once(world, client):
+    survey_round = open_round(world)
+    first = issue(world, survey_round, count=3)
+    client.force_login(world.discipline)
+    sheet = client.post(f"/surveys/{survey_round.pk}/print/").content.decode()
+    assert all(surveys.code_display(code) in sheet for code in first)
+    answer(first[0])
+    second = issue(world, survey_round, count=2)
+    sheet = client.post(f"/surveys/{survey_round.pk}/print/").content.decode()
+    assert all(surveys.code_display(code) in sheet for code in second)
+    assert not any(surveys.code_display(code) in sheet for code in first)  # no sheet tells who answered
+    assert AuditEntry.objects.filter(action="survey_round.print", target_id=survey_round.pk).count() == 2

@@ -30,8 +30,6 @@ from assessments.survey_models import RoundState
 from assessments.web.survey_forms import SurveyAnswerForm, SurveyCodeForm, SurveyCodesForm, SurveyRoundForm
 from config.security import client_ip
 from risk_registry import access
-from risk_registry.organisation.models import AuditAction
-from risk_registry.organisation.services import audit_record
 from risk_registry.selectors import current_year
 
 LIST_LIMIT = 200  # the latest rounds first; a province's office filters by year (not yet needed)
@@ -102,6 +100,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "results": surveys.survey_results(survey_round),
             "answers": survey_round.answers.count(),
             "unused": survey_round.codes.count(),
+            "unprinted": survey_round.codes.filter(printed=False).count(),
             "can_manage": cycle_access.can_manage_survey_round(request.user, survey_round)
             and survey_round.state == RoundState.OPEN,
             "codes_form": SurveyCodesForm(),
@@ -128,18 +127,10 @@ def survey_codes_issue(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def survey_codes_print(request: HttpRequest, pk: int) -> HttpResponse:
-    """The sheet of the round's unused codes, to print and cut (a POST: it is recorded)."""
+    """The sheet of the codes not printed yet, to print and cut (a POST: it marks them printed)."""
     survey_round = _round_or_404(request, pk)
     access.require(cycle_access.can_manage_survey_round(request.user, survey_round))
-    codes = list(survey_round.codes.order_by("questionnaire", "group", "code"))
-    audit_record(
-        actor=request.user,
-        action=AuditAction.SURVEY_CODES_PRINT,
-        target=survey_round,
-        institution=survey_round.institution,
-        summary=str(len(codes)),
-        changes={"codes": len(codes)},
-    )
+    codes = surveys.survey_codes_print(by=request.user, survey_round=survey_round)
     answer_url = request.build_absolute_uri("/s/")
     sheet = [
         {
