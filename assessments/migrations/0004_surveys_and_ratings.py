@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0002_late_launch_grace'),
+        ('assessments', '0003_rules_task_kind'),
         ('organisation', '0005_audit_entry_private_and_time'),
         ('positions', '0003_public_disclosure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
