@@ -288,7 +288,7 @@ class GroupResult:
 def survey_results(survey_round: SurveyRound) -> list[GroupResult]:
     """The 腐败接触率 of each questionnaire and post group that has answers: exposed / valid answers
     with its 95 % Wilson interval. A group with fewer valid answers than the round's threshold
-    shows nothing but that it is below it (not even its count). One query."""
+    shows nothing but that it is below it (no rate, no counts of its own). One query."""
     return survey_results_of([survey_round])[survey_round.pk]
 
 
