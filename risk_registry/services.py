@@ -394,6 +394,7 @@ RULE_FIELDS = (
     "summary",
     "text",
     "department",
+    "published",
 )
 
 
