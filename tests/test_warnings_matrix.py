@@ -9,9 +9,14 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core import mail
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from assessments import delivery
+from assessments.models import Notification
+from assessments.scan import deadline_scan
+from assessments.tests.conftest import at
 from conftest import PERSONAS
 from integrity_warnings.models import WarningItem
 from risk_registry.organisation.models import AuditAction, AuditEntry, Role
@@ -44,6 +49,7 @@ def items(world):
     normal = inspection_item(world)
     secret_notice = issue(world, secret, notice_facts="你在审批工作中存在需要说明的情况。")
     normal_notice = issue(world, normal)
+    deadline_scan(now=at("2026-03-12"))  # both notices sent, reminded and escalated (inboxes and e-mail)
     return world, secret, normal, secret_notice, normal_notice
 
 
@@ -99,6 +105,7 @@ PAGES = [
     ("ledger pdf", "post", lambda s, n, sn, nn: "/warnings/export.pdf", lambda s, n, sn, nn: {"grade": "2"}),
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
+    ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
 ]
 CASES = [
     pytest.param(name, method, url, data, persona, id=f"{name}-{persona}")
@@ -166,3 +173,18 @@ def test_a_granted_colleague_reads_the_secret_after_the_grant(items, client, dja
     assert client.post(f"/warnings/{secret.pk}/handlers/", {"user": colleague.pk}).status_code == 302
     client.force_login(colleague)
     assert SECRET_FACTS in client.get(f"/warnings/{secret.pk}/").content.decode()
+
+
+def test_no_notification_e_mail_carries_the_secret(items, django_user_model):
+    world, secret, _normal, secret_notice, _ = items
+    for persona in PERSONAS:
+        user = getattr(world, persona)
+        user.email = f"{persona}@example.gov"
+        user.save()
+    ids = list(Notification.objects.values_list("id", flat=True))
+    delivery.notifications_email_deliver(ids=ids)
+    about_secret = [m for m in mail.outbox if secret_notice.number in m.body]
+    assert {m.to[0] for m in about_secret} == {"holder@example.gov", "head@example.gov", "discipline@example.gov"}
+    for message in mail.outbox:
+        text = message.subject + message.body
+        assert SECRET_SOURCE not in text and SECRET_FACTS not in text and secret.number not in text
