@@ -34,6 +34,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
@@ -41,7 +42,8 @@ from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
 from controls.models import Control, Rule
 from controls.services import rule_create
-from integrity_warnings.models import Disposition, WarningChannel, WarningItem
+from integrity_warnings.models import Disposition, ReportAttachment, WarningChannel, WarningItem
+from integrity_warnings.services import report_attachment_add
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
@@ -301,6 +303,13 @@ class Scene:
     def answered_notice(self) -> Disposition:
         """The normal notice, answered by the holder: waiting for the office to accept it."""
         return warning_step(self.w, self.normal_notice, "respond")
+
+    @cached_property
+    def attachment(self) -> ReportAttachment:
+        """A PDF the holder attached to the report of the normal notice."""
+        return report_attachment_add(
+            by=self.w.holder, disposition=self.normal_notice, upload=SimpleUploadedFile("整改报告.pdf", REPORT_PDF)
+        )
 
     @cached_property
     def colleague(self):
@@ -1182,6 +1191,7 @@ RULES = [
     ),
 ]
 
+REPORT_PDF = b"%PDF-1.4\n%%EOF\n"
 LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
 SUBTREE_A = frozenset({"discipline", "superior"})
 
@@ -1350,6 +1360,24 @@ LEDGER = [
         expect({"discipline"}, status=302, forbidden=(OVERSIGHT_A - {"discipline"}) | {"holder"}),
         data=lambda s: {"version": Disposition.objects.get(pk=s.answered_notice.pk).version},
         effect=writes(AUDIT, updated=["integrity_warnings.Disposition"]),
+    ),
+    Case(
+        "disposition_attachment_add",
+        "attach a file to the report",
+        "post",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/files/",
+        expect({"holder"}, status=302, forbidden=OVERSIGHT_A),
+        data=lambda s: {"file": SimpleUploadedFile("整改报告.pdf", REPORT_PDF, content_type="application/pdf")},
+        effect=writes("integrity_warnings.ReportAttachment", AUDIT),
+    ),
+    Case(
+        "disposition_attachment",
+        "download a report's file",
+        "post",
+        lambda s: f"/warnings/files/{s.attachment.pk}/",
+        expect({"holder", "discipline"}, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=lambda s: {},
+        effect=writes(AUDIT),
     ),
 ]
 

@@ -10,6 +10,7 @@ import io
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -19,6 +20,7 @@ from assessments.scan import deadline_scan
 from assessments.tests.conftest import at
 from conftest import PERSONAS
 from integrity_warnings.models import WarningItem
+from integrity_warnings.services import report_attachment_add
 from risk_registry.organisation.models import AuditAction, AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
@@ -32,6 +34,8 @@ SUBTREE = {"discipline", "superior"}
 def readable_text(response) -> str:
     """What a person would read in the response: the page, the workbook's cells or the PDF's text."""
     kind = response.get("Content-Type", "")
+    if response.streaming:  # a report's file, as uploaded
+        return b"".join(response.streaming_content).decode()
     if kind == "application/pdf":
         pages = PdfReader(io.BytesIO(response.content)).pages
         return "".join(page.extract_text() for page in pages).replace(" ", "").replace("\n", "")
@@ -49,6 +53,11 @@ def items(world):
     normal = inspection_item(world)
     secret_notice = issue(world, secret, notice_facts="你在审批工作中存在需要说明的情况。")
     normal_notice = issue(world, normal)
+    report_attachment_add(  # the subject's report restates the allegation: read only by handlers
+        by=world.holder,
+        disposition=secret_notice,
+        upload=SimpleUploadedFile("报告.pdf", f"%PDF-1.4 {SECRET_FACTS}".encode()),
+    )
     deadline_scan(now=at("2026-03-12"))  # both notices sent, reminded and escalated (inboxes and e-mail)
     return world, secret, normal, secret_notice, normal_notice
 
@@ -106,6 +115,12 @@ PAGES = [
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
     ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
+    (
+        "report file of the confidential notice",
+        "post",
+        lambda s, n, sn, nn: f"/warnings/files/{sn.attachments.get().pk}/",
+        lambda s, n, sn, nn: {},
+    ),
 ]
 CASES = [
     pytest.param(name, method, url, data, persona, id=f"{name}-{persona}")
@@ -132,6 +147,8 @@ def test_warning_pages_by_persona(items, client, name, method, url, data, person
         "ledger excel",
         "ledger pdf",
     )
+    # the recipient wrote the file: it holds what they wrote (here the facts), for them and the handler
+    handler_page |= persona in ("holder", "discipline") and name == "report file of the confidential notice"
     assert shows_secret == (handler_page and response.status_code == 200), (name, persona)
 
 

@@ -114,6 +114,15 @@ def can_respond(user, disposition: Disposition) -> bool:
     return can_act_on(user, disposition.item)
 
 
+def can_read_attachments(user, disposition: Disposition) -> bool:
+    """The files of a report: its writer (the recipient) and the office that acts on the item. For a
+    confidential item that office is its handlers alone: a report may restate what was reported.
+    The caller has found the disposition through ``dispositions_visible_to`` (else 404)."""
+    if is_recipient(user, disposition):
+        return True
+    return can_act_on(user, disposition.item)
+
+
 def handler_candidates(item: WarningItem) -> QuerySet:
     """Who may be granted an item: members of a discipline office whose subtree holds it."""
     from_paths = ancestor_paths(item.institution.path)

@@ -12,7 +12,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from integrity_warnings import access
 from integrity_warnings.ladder import OPEN_STATES, DispositionState
-from integrity_warnings.models import Disposition, Grade, WarningItem, WarningStatus
+from integrity_warnings.models import Disposition, Grade, ReportAttachment, WarningItem, WarningStatus
 
 
 def _overdue(today: datetime.date):
@@ -65,6 +65,22 @@ def disposition_for(*, user, pk: int) -> Disposition:
     return access.object_or_404(
         access.dispositions_visible_to(user).select_related("item__institution", "recipient_user"), pk=pk
     )
+
+
+def attachments_of(disposition: Disposition) -> list[ReportAttachment]:
+    return list(disposition.attachments.select_related("uploaded_by").order_by("id"))
+
+
+def attachment_for(*, user, pk: int) -> ReportAttachment:
+    """A report's file: 404 unless its notice is visible to the user, 403 unless they may read it."""
+    attachment = access.object_or_404(
+        ReportAttachment.objects.filter(disposition__in=access.dispositions_visible_to(user)).select_related(
+            "disposition__item__institution"
+        ),
+        pk=pk,
+    )
+    access.require(access.can_read_attachments(user, attachment.disposition))
+    return attachment
 
 
 def notices_addressed_to(user) -> QuerySet[Disposition]:

@@ -177,6 +177,10 @@ RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 # A cycle launched after some of its deadlines (confirmed) counts no task as due for this many days.
 RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Files attached to the reports of warning notices: outside the web root, served by a view only
+RISK_REGISTRY_WARNING_FILES_DIR = env.string("RISK_REGISTRY_WARNING_FILES_DIR", default=str(VAR_DIR / "warning-files"))
+RISK_REGISTRY_WARNING_FILE_MAX_BYTES = 10 * 1024 * 1024
+RISK_REGISTRY_WARNING_FILES_PER_REPORT = 10
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
 # starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after

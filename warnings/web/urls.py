@@ -14,5 +14,7 @@ urlpatterns = [
     path("warnings/<int:pk>/issue/", views.disposition_issue, name="disposition_issue"),
     path("warnings/notices/<int:pk>/", views.disposition_detail, name="disposition_detail"),
     path("warnings/notices/<int:pk>/pdf/", views.disposition_pdf, name="disposition_pdf"),
+    path("warnings/notices/<int:pk>/files/", views.attachment_add, name="disposition_attachment_add"),
+    path("warnings/files/<int:pk>/", views.attachment_download, name="disposition_attachment"),
     path("warnings/notices/<int:pk>/<slug:step>/", views.disposition_step, name="disposition_step"),
 ]

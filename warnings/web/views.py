@@ -6,19 +6,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrity_warnings import access, selectors, services
+from integrity_warnings import access, files, selectors, services
 from integrity_warnings.ladder import BY_NAME, DispositionState
 from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xlsx
 from integrity_warnings.notices import notice_pdf
 from integrity_warnings.services import WarningConflict
-from integrity_warnings.web.forms import GrantForm, IssueForm, LedgerFilterForm, StepForm, VerifyForm, WarningItemForm
+from integrity_warnings.web.forms import (
+    AttachmentForm,
+    GrantForm,
+    IssueForm,
+    LedgerFilterForm,
+    StepForm,
+    VerifyForm,
+    WarningItemForm,
+)
 from risk_registry import access as risk_access
 from risk_registry.documents.pdf import DocumentUnavailable
 from risk_registry.organisation.models import AuditAction
@@ -207,8 +215,46 @@ def disposition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and disposition.due_on is not None
             and disposition.due_on < timezone.localdate(),
             "form": StepForm(initial={"version": disposition.version}),
+            "attachments": selectors.attachments_of(disposition)
+            if access.can_read_attachments(request.user, disposition)
+            else None,
+            "attachment_form": AttachmentForm() if can_respond else None,
         },
     )
+
+
+@require_POST
+def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a file to the written report (multipart); errors come back as a message."""
+    disposition = selectors.disposition_for(user=request.user, pk=pk)
+    if not access.can_respond(request.user, disposition):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return redirect("disposition_detail", pk=disposition.pk)
+    try:
+        services.report_attachment_add(by=request.user, disposition=disposition, upload=form.cleaned_data["file"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The file is attached to the report."))
+    return redirect("disposition_detail", pk=disposition.pk)
+
+
+@require_POST
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A report's file, to those who may read it (audited): as a download, never shown inline."""
+    attachment = selectors.attachment_for(user=request.user, pk=pk)
+    services.report_attachment_read(by=request.user, attachment=attachment)
+    response = FileResponse(
+        files.open_stored(attachment.stored_as), content_type=files.KINDS[attachment.kind], as_attachment=False
+    )
+    filename = f"{attachment.disposition.number}-回告附件-{attachment.name}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

@@ -75,6 +75,8 @@ class AuditAction(models.TextChoices):
     DISPOSITION_REJECT = "disposition.reject", _("Disposition report not accepted")
     DISPOSITION_LAPSE = "disposition.lapse", _("Disposition not answered in time")
     DISPOSITION_NOTICE_EXPORT = "disposition.notice_export", _("Disposition notice downloaded")
+    DISPOSITION_ATTACHMENT_ADD = "disposition.attachment_add", _("File attached to a disposition report")
+    DISPOSITION_ATTACHMENT_READ = "disposition.attachment_read", _("Disposition report file downloaded")
     POWER_ITEM_RETIRE = "power_item.retire", _("Power item retired")
     POWER_ITEM_STEPS = "power_item.steps", _("Process flow changed")
     RULE_UPDATE = "rule.update", _("Rule edited")
