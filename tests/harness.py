@@ -1362,6 +1362,22 @@ LEDGER = [
         effect=writes(AUDIT, updated=["integrity_warnings.Disposition"]),
     ),
     Case(
+        "warning_point_new",
+        "draft a risk point from a warning (form)",
+        "get",
+        lambda s: f"/warnings/{s.normal.pk}/risk-point/",
+        expect({"holder", "head"}),
+    ),
+    Case(
+        "warning_point_new",
+        "draft a risk point from a warning",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/risk-point/",
+        expect({"holder", "head"}, status=302),
+        data=lambda s: point_form(s, "审批超时未说明理由的风险"),
+        effect=writes("risk_registry.RiskPoint", "integrity_warnings.WarningItem_risk_points", AUDIT),
+    ),
+    Case(
         "disposition_attachment_add",
         "attach a file to the report",
         "post",

@@ -116,6 +116,12 @@ PAGES = [
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
     ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
     (
+        "draft a risk point from the confidential item",
+        "get",
+        lambda s, n, sn, nn: f"/warnings/{s.pk}/risk-point/",
+        None,
+    ),
+    (
         "report file of the confidential notice",
         "post",
         lambda s, n, sn, nn: f"/warnings/files/{sn.attachments.get().pk}/",

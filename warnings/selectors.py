@@ -67,6 +67,17 @@ def disposition_for(*, user, pk: int) -> Disposition:
     )
 
 
+def item_for_drafting(*, user, pk: int) -> WarningItem:
+    """An item looked up for drafting a risk point from it: the caller asks access.draft_target,
+    which answers 404 to anyone else (the item need not be in their ledger: a holder has none)."""
+    return access.object_or_404(
+        WarningItem.objects.select_related(
+            "institution__grading_scheme", "subject_position__department", "subject_department", "channel"
+        ),
+        pk=pk,
+    )
+
+
 def attachments_of(disposition: Disposition) -> list[ReportAttachment]:
     return list(disposition.attachments.select_related("uploaded_by").order_by("id"))
 

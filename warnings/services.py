@@ -41,9 +41,11 @@ from integrity_warnings.models import (
 )
 from integrity_warnings.workdays import add_working_days
 from risk_registry.access import is_staff_of
+from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditAction, Institution
 from risk_registry.organisation.selectors import vocabulary_for
 from risk_registry.organisation.services import audit_record
+from risk_registry.services import risk_point_create
 
 MAX_RESPONSE_DAYS = 60
 DEFAULT_RESPONSE_DAYS = 5
@@ -382,6 +384,30 @@ def _check_response_days(response_days: int) -> None:
         raise ValidationError(
             _("The time to answer must be between 1 and %(max)d working days.") % {"max": MAX_RESPONSE_DAYS}
         )
+
+
+@transaction.atomic
+def warning_point_draft(*, by, item: WarningItem, year: int, fields: dict, controls=()) -> RiskPoint:
+    """A draft risk point from a warning, through the register's own ``risk_point_create`` (so its
+    rules decide: the holder of a linked post, or the department head), linked to the item."""
+    item = _lock_item(item)
+    target = access.draft_target(by, item)
+    if target is None:
+        raise PermissionDenied
+    department, position = target
+    point = risk_point_create(
+        by=by, department=department, position=position, year=year, fields=fields, controls=controls
+    )
+    item.risk_points.add(point)
+    audit_record(
+        actor=by,
+        action=AuditAction.WARNING_POINT_DRAFT,
+        target=item,
+        institution=item.institution,
+        summary=item.number,
+        changes={"risk_point": point.pk},
+    )
+    return point
 
 
 def _file_name(name: str, kind: str) -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("warnings/<int:pk>/", views.item_detail, name="warning_detail"),
     path("warnings/<int:pk>/verify/", views.item_verify, name="warning_verify"),
     path("warnings/<int:pk>/handlers/", views.item_grant, name="warning_grant"),
+    path("warnings/<int:pk>/risk-point/", views.warning_point_new, name="warning_point_new"),
     path("warnings/<int:pk>/issue/", views.disposition_issue, name="disposition_issue"),
     path("warnings/notices/<int:pk>/", views.disposition_detail, name="disposition_detail"),
     path("warnings/notices/<int:pk>/pdf/", views.disposition_pdf, name="disposition_pdf"),

@@ -3,10 +3,12 @@ ask integrity_warnings.access, call one service or selector, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -28,10 +30,13 @@ from integrity_warnings.web.forms import (
     WarningItemForm,
 )
 from risk_registry import access as risk_access
+from risk_registry import selectors as risk_selectors
 from risk_registry.documents.pdf import DocumentUnavailable
 from risk_registry.organisation.models import AuditAction
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record
+from risk_registry.web.forms.points import ControlFormSet, RiskPointForm, control_changes
+from risk_registry.web.forms.workflow import ProposalForm
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -121,13 +126,25 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.warning_confidential_read(by=request.user, item=item)
     can_act = access.can_act_on(request.user, item)
     measures = services.measures_open(item) if can_act else []
+    risk_points = list(
+        risk_access.risk_points_visible_to(request.user)
+        .filter(warning_items=item)
+        .select_related("institution__grading_scheme", "level")
+    )
+    reason = _("Warning %(number)s of the ledger (%(channel)s)") % {"number": item.number, "channel": item.channel.name}
     context = {
         "item": item,
         "readable": readable,
         "can_act": can_act,
         "dispositions": selectors.dispositions_of(item),
-        "risk_points": list(risk_access.risk_points_visible_to(request.user).filter(warning_items=item)),
+        "risk_points": risk_points,
         "measures": measures,
+        "may_draft_point": access.draft_target(request.user, item) is not None,
+        "proposals": [
+            (point, ProposalForm(scheme=point.institution.grading_scheme, initial={"reason": reason}))
+            for point in risk_points
+            if risk_access.can_propose_level(request.user, point)
+        ],
     }
     if can_act:
         context["verify_form"] = VerifyForm(initial={"version": item.version})
@@ -219,8 +236,52 @@ def disposition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if access.can_read_attachments(request.user, disposition)
             else None,
             "attachment_form": AttachmentForm() if can_respond else None,
+            "may_draft_point": access.draft_target(request.user, disposition.item) is not None,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def warning_point_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft a risk point from a warning: the register's form, prefilled with the item's facts unless
+    it is confidential; 404 to anyone who may not draft there (access.draft_target)."""
+    item = selectors.item_for_drafting(user=request.user, pk=pk)
+    target = access.draft_target(request.user, item)
+    if target is None:
+        raise Http404
+    department, position = target
+    form_kwargs: dict[str, Any] = {"institution": item.institution, "department": department, "position": position}
+    if request.method == "POST":
+        form = RiskPointForm(request.POST, **form_kwargs)
+        formset = ControlFormSet(request.POST, prefix="controls", form_kwargs={"institution": item.institution})
+        if form.is_valid() and formset.is_valid():
+            try:
+                point = services.warning_point_draft(
+                    by=request.user,
+                    item=item,
+                    year=risk_selectors.current_year(),
+                    fields=form.cleaned_data,
+                    controls=control_changes(formset),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The draft risk point was saved and linked to the warning."))
+                return redirect("risk_point_detail", pk=point.pk)
+    else:
+        initial = {} if item.confidential else {"description": item.facts[:500]}
+        form = RiskPointForm(initial=initial, **form_kwargs)
+        formset = ControlFormSet(prefix="controls", form_kwargs={"institution": item.institution})
+    context = {
+        "form": form,
+        "formset": formset,
+        "institution": item.institution,
+        "department": department,
+        "position": position,
+        "risk_point": None,
+        "from_warning": item,
+    }
+    return render(request, "risk_registry/risk_point_form.html", context)
 
 
 @require_POST

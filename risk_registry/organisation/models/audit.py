@@ -68,6 +68,7 @@ class AuditAction(models.TextChoices):
     WARNING_GRANT = "warning.grant", _("Warning handler granted")
     WARNING_READ_CONFIDENTIAL = "warning.read_confidential", _("Confidential warning read")
     WARNING_LEDGER_EXPORT = "warning.ledger_export", _("Warning ledger exported")
+    WARNING_POINT_DRAFT = "warning.point_draft", _("Risk point drafted from a warning")
     DISPOSITION_ISSUE = "disposition.issue", _("Disposition issued")
     DISPOSITION_RESPOND = "disposition.respond", _("Disposition answered")
     DISPOSITION_ACCEPT = "disposition.accept", _("Disposition report accepted")
