@@ -1240,6 +1240,14 @@ LEDGER = [
         setup=lambda s: (s.secret, s.normal),
     ),
     Case(
+        "warning_statistics",
+        "ledger statistics",
+        "get",
+        lambda s: "/warnings/statistics/",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        setup=lambda s: (s.secret, s.normal),
+    ),
+    Case(
         "warning_ledger_xlsx",
         "ledger as Excel",
         "post",

@@ -115,6 +115,7 @@ PAGES = [
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
     ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
+    ("ledger statistics", "get", lambda s, n, sn, nn: "/warnings/statistics/?grade=2", None),
     (
         "draft a risk point from the confidential item",
         "get",

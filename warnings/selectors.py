@@ -113,6 +113,11 @@ def open_notice_count(user) -> int:
 
 @dataclass(frozen=True)
 class LedgerStatistics:
+    """Counts of a scoped, filtered ledger. Each row carries ``key``: the ledger filter's value
+    (channel id, grade, status, ``YYYY-MM``) that lists exactly the items it counts."""
+
+    total: int
+    overdue: int
     by_channel: list[dict[str, Any]]
     by_grade: list[dict[str, Any]]
     by_status: list[dict[str, Any]]
@@ -120,22 +125,29 @@ class LedgerStatistics:
 
 
 def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
-    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: four queries."""
+    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: six queries."""
     base = items.order_by()
     return LedgerStatistics(
+        total=base.count(),
+        overdue=base.filter(overdue=True).count(),
         by_channel=[
-            dict(row) for row in base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")
+            {"key": row["channel_id"], "label": row["channel__name"], "n": row["n"]}
+            for row in base.values("channel_id", "channel__name").annotate(n=Count("id")).order_by("channel__name")
         ],
         by_grade=[
-            {"label": Grade(row["grade"]).label, "n": row["n"]}
+            {"key": row["grade"], "label": Grade(row["grade"]).label, "n": row["n"]}
             for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
         ],
         by_status=[
-            {"label": WarningStatus(row["status"]).label, "n": row["n"]}
+            {"key": row["status"], "label": WarningStatus(row["status"]).label, "n": row["n"]}
             for row in base.values("status").annotate(n=Count("id")).order_by("status")
         ],
         by_month=[
-            dict(row)
+            {
+                "key": f"{row['received_on__year']}-{row['received_on__month']:02d}",
+                "label": f"{row['received_on__year']}-{row['received_on__month']:02d}",
+                "n": row["n"],
+            }
             for row in base.values("received_on__year", "received_on__month")
             .annotate(n=Count("id"))
             .order_by("received_on__year", "received_on__month")

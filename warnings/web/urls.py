@@ -6,6 +6,7 @@ urlpatterns = [
     path("warnings/", views.ledger, name="warning_ledger"),
     path("warnings/export.xlsx", views.ledger_export, {"fmt": "xlsx"}, name="warning_ledger_xlsx"),
     path("warnings/export.pdf", views.ledger_export, {"fmt": "pdf"}, name="warning_ledger_pdf"),
+    path("warnings/statistics/", views.ledger_statistics, name="warning_statistics"),
     path("warnings/new/", views.item_new, name="warning_new"),
     path("warnings/mine/", views.my_notices, name="my_notices"),
     path("warnings/<int:pk>/", views.item_detail, name="warning_detail"),

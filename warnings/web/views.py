@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -59,8 +60,50 @@ def ledger(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "stats": selectors.ledger_statistics(items),
+            "stats": _linked(selectors.ledger_statistics(items), request.GET),
             "can_register": access.register_institutions(request.user).exists(),
+        },
+    )
+
+
+def _ledger_url(query: QueryDict, **changes: str) -> str:
+    """The ledger with the current filters, changed by ``changes`` (no page number)."""
+    params = query.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        params[key] = value
+    encoded = params.urlencode()
+    return reverse("warning_ledger") + (f"?{encoded}" if encoded else "")
+
+
+def _linked(stats: selectors.LedgerStatistics, query: QueryDict) -> selectors.LedgerStatistics:
+    """Each figure with the URL of the ledger filtered to what it counts."""
+    for key, rows in (
+        ("channel", stats.by_channel),
+        ("grade", stats.by_grade),
+        ("status", stats.by_status),
+        ("month", stats.by_month),
+    ):
+        for row in rows:
+            row["url"] = _ledger_url(query, **{key: str(row["key"])})
+    return stats
+
+
+@require_GET
+def ledger_statistics(request: HttpRequest) -> HttpResponse:
+    """Statistics of the ledger by channel, grade, outcome and month: the ledger's scope and filters."""
+    access.require(access.may_see_ledger(request.user))
+    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    return render(
+        request,
+        "warnings/statistics.html",
+        {
+            "form": form,
+            "stats": _linked(selectors.ledger_statistics(items), request.GET),
+            "ledger_url": _ledger_url(request.GET),
+            "overdue_url": _ledger_url(request.GET, overdue="on"),
         },
     )
 
