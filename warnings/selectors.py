@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from integrity_warnings import access
 from integrity_warnings.ladder import OPEN_STATES, DispositionState
@@ -129,7 +129,7 @@ def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
     base = items.order_by()
     return LedgerStatistics(
         total=base.count(),
-        overdue=base.filter(overdue=True).count(),
+        overdue=base.filter(Q(overdue=True)).count(),  # the annotation of ledger_for
         by_channel=[
             {"key": row["channel_id"], "label": row["channel__name"], "n": row["n"]}
             for row in base.values("channel_id", "channel__name").annotate(n=Count("id")).order_by("channel__name")
