@@ -323,4 +323,5 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
-        return f"{self.recipient} · {self.stage} · {self.task_id}"
+        about = self.task_id if self.task_id is not None else f"{self.source}:{self.object_id}"
+        return f"{self.recipient} · {self.stage} · {about}"
