@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessments', '0002_late_launch_grace'),
+        ('assessments', '0003_rules_task_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
