@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from assessments.models import Notification
-from assessments.selectors import notification_text
+from assessments.selectors import describe_sources, notification_text
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -73,6 +73,7 @@ def notifications_email_deliver(*, ids, now: datetime.datetime | None = None) ->
             "recipient", "task__institution", "task__department", "task__position", "task__control", "task__phase"
         )
     )
+    describe_sources(notifications)
     errors: dict[int, str] = {}
     connection = get_connection()
     try:

@@ -271,11 +271,13 @@ class ScanRun(models.Model):
 
 
 class Notification(models.Model):
-    """One message to one person about one task at one stage, and its e-mail delivery.
+    """One message to one person about one task (or one deadline of another feature's source, see
+    ``risk_registry.workflow.deadlines``) at one stage, and its e-mail delivery.
 
     The unique (task, recipient, stage) is what makes reminders exactly-once: a scan that runs
     twice, two workers scanning at once, or a retried task all try to insert the same row and
-    all but one find it already there (``ON CONFLICT DO NOTHING``). The e-mail is claimed by a
+    all but one find it already there (``ON CONFLICT DO NOTHING``); a source's row is unique by
+    (source, object, due date, recipient, stage) the same way. The e-mail is claimed by a
     conditional UPDATE (pending → sending) before it is sent, so two deliveries of the same
     notification never both send.
     """
@@ -287,7 +289,13 @@ class Notification(models.Model):
         SKIPPED = "skipped", _("No e-mail address")
         FAILED = "failed", _("Failed")
 
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("task"))
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("task")
+    )
+    # or a deadline of another feature (risk_registry.workflow.deadlines): its source, object and due date
+    source = models.CharField(_("source"), max_length=24, blank=True, default="", db_default="")
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
     )
@@ -304,16 +312,31 @@ class Notification(models.Model):
     email_error = models.CharField(max_length=255, blank=True)
 
     text: Any  # selectors.NotificationText, set by the inbox selector for the page (never stored)
+    described: Any  # a deadline source's text of the row (selectors.describe_sources; never stored)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["task", "recipient", "stage"], name="notification_unique_stage")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "recipient", "stage"], name="notification_unique_stage"),
+            # a deadline moved (asked again) is a new deadline: its notices go out again, once each
+            models.UniqueConstraint(
+                fields=["source", "object_id", "due_on", "recipient", "stage"],
+                condition=Q(task__isnull=True),
+                name="notification_unique_source_stage",
+            ),
+            models.CheckConstraint(
+                condition=Q(task__isnull=False, source="")
+                | Q(task__isnull=True, object_id__isnull=False, due_on__isnull=False) & ~Q(source=""),
+                name="notification_task_or_source",
+            ),
+        ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
-        return f"{self.recipient} · {self.stage} · {self.task_id}"
+        about = self.task_id if self.task_id is not None else f"{self.source}:{self.object_id}"
+        return f"{self.recipient} · {self.stage} · {about}"
 
 
 # The unit assessment's models live in their own module; imported here so Django registers them.

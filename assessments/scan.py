@@ -19,6 +19,9 @@ Exactly once: every notification is inserted under its unique (task, recipient, 
 ``ON CONFLICT DO NOTHING``; a second scan, a concurrent one in another process, or a retried
 task inserts nothing new. The rows this scan inserted are read back by its ScanRun id.
 
+Other features' deadlines (``risk_registry.workflow.deadlines``: the warning ledger's 限时回告) go
+through the same stages, recipients and insert, each source with its own days: see ``_scan_sources``.
+
 A fixed number of queries, whatever the number of tasks: the cycles, the candidate tasks (one
 query, completion evaluated in SQL), the notifications they already have, the memberships of the
 people to tell, one INSERT (on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)``), the rows it
@@ -42,6 +45,7 @@ from assessments.completion import with_done
 from assessments.models import Cycle, Notification, ScanRun, Task
 from risk_registry.organisation.models import Membership, Role
 from risk_registry.organisation.paths import path_ids
+from risk_registry.workflow import deadlines
 
 SUPERVISE = "supervise"
 REPORT = "report"
@@ -191,15 +195,16 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     )
     rows = _notifications_due(tasks, cycles=by_id, today=today, people=_people_for(tasks), sent=sent)
     _insert(rows, scan, timezone.now())  # when it was created; the scan's as-of is on its ScanRun
+    considered = len(tasks) + _scan_sources(scan, today)
     created = list(Notification.objects.filter(scan=scan).order_by("id").values_list("id", flat=True))
     ScanRun.objects.filter(pk=scan.pk).update(
-        finished_at=timezone.now(), tasks_considered=len(tasks), notifications_created=len(created)
+        finished_at=timezone.now(), tasks_considered=considered, notifications_created=len(created)
     )
     return ScanResult(
         scan_id=scan.pk,
         as_of=now,
         today=today,
-        considered=len(tasks),
+        considered=considered,
         created=created,
         cycles_to_generate=[cycle["id"] for cycle in cycles if _needs_generation(cycle, now)],
     )
@@ -244,6 +249,90 @@ def _notifications_due(
                 if (task["id"], recipient, stage) not in sent:
                     rows.append((task["id"], recipient, stage))
     return rows
+
+
+def _scan_sources(scan: ScanRun, today: datetime.date) -> int:
+    """The registered deadline sources' notices due today, inserted like the tasks' (exactly once
+    under their unique key); a source that announces also tells the owner as soon as a deadline
+    opens. Four queries per source: its deadlines, their notices, the people, the insert."""
+    considered = 0
+    for source in deadlines.sources():
+        open_now = source.open_deadlines(today=today)
+        considered += len(open_now)
+        if not open_now:
+            continue
+        sent = set(
+            Notification.objects.filter(source=source.name, object_id__in=[d.key for d in open_now]).values_list(
+                "object_id", "due_on", "recipient_id", "stage"
+            )
+        )
+        as_tasks: list[dict[str, Any]] = [
+            {
+                "id": d.key,
+                "due_on": d.due_on,
+                "owner_id": d.owner_id,
+                "institution_id": d.institution_id,
+                "department_id": d.department_id,
+                "institution__path": d.institution_path,
+            }
+            for d in open_now
+        ]
+        people = _people_for(as_tasks)
+        rows = []
+        for task in as_tasks:
+            stages = stages_due(
+                due_on=task["due_on"],
+                today=today,
+                reminder_days=source.reminder_days,
+                supervisor_after=source.supervisor_after_days,
+                discipline_after=source.discipline_after_days,
+            )
+            if source.announce and task["owner_id"]:
+                stages.insert(0, deadlines.NOTICE)
+            for stage in stages:
+                recipients = {task["owner_id"]} if stage == deadlines.NOTICE else _recipients(stage, task, people)
+                for recipient in sorted(recipients):
+                    if (task["id"], task["due_on"], recipient, stage) not in sent:
+                        rows.append((task["id"], task["due_on"], recipient, stage))
+        _insert_from_source(source.name, rows, scan, timezone.now())
+    return considered
+
+
+def _insert_from_source(
+    name: str, rows: list[tuple[int, datetime.date, int, str]], scan: ScanRun, now: datetime.datetime
+) -> None:
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        table = Notification._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (source, object_id, due_on, recipient_id, stage, scan_id, created_at,
+                                     email_status, email_attempts, email_error)
+                SELECT %s, o, d, r, s, %s, %s, %s, 0, ''
+                FROM unnest(%s::bigint[], %s::date[], %s::bigint[], %s::varchar[]) AS x(o, d, r, s)
+                ON CONFLICT DO NOTHING
+                """,  # noqa: S608 - the table name is the model's, every value is a parameter
+                [name, scan.pk, now, Notification.Email.PENDING, *map(list, zip(*rows, strict=True))],
+            )
+        return
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                source=name,
+                object_id=o,
+                due_on=d,
+                recipient_id=r,
+                stage=s,
+                scan=scan,
+                created_at=now,
+                email_status=Notification.Email.PENDING,
+            )
+            for o, d, r, s in rows
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _needs_generation(cycle: Mapping[str, Any], now: datetime.datetime) -> bool:

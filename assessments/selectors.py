@@ -7,6 +7,8 @@ Every function runs a fixed number of queries whatever the number of rows; compl
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -21,6 +23,7 @@ from risk_registry import access
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.paths import path_ids
+from risk_registry.workflow import deadlines
 
 AT_RISK_DAYS = 7
 OPEN_TASK_LIMIT = 100
@@ -88,6 +91,8 @@ def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date) -> s
         return _("Overdue since %(due)s: the supervisor is informed") % {"due": due}
     if stage == "report":
         return _("Overdue since %(due)s: reported to the discipline office") % {"due": due}
+    if stage == deadlines.NOTICE:
+        return _("New: answer by %(due)s") % {"due": due}
     if left < 0:
         return _("Overdue since %(due)s (%(days)d day(s))") % {"due": due, "days": -left}
     if left == 0:
@@ -103,8 +108,32 @@ class NotificationText:
     url: str
 
 
+def describe_sources(notifications: Sequence[Notification]) -> None:
+    """Set ``described`` on the rows of other features' deadline sources: one query per source.
+    A row whose object is gone (or whose source is no longer registered) gets a plain text."""
+    keys: dict[str, set[int]] = defaultdict(set)
+    for notification in notifications:
+        if notification.task_id is None and notification.object_id is not None:
+            keys[notification.source].add(notification.object_id)
+    described: dict[str, Mapping[int, deadlines.Described]] = {}
+    for name, ids in keys.items():
+        source = deadlines.source_named(name)
+        described[name] = source.describe(ids) if source else {}
+    for notification in notifications:
+        if notification.task_id is None:
+            notification.described = described.get(notification.source, {}).get(notification.object_id or 0)
+
+
 def notification_text(notification: Notification) -> NotificationText:
     task = notification.task
+    if task is None:  # another feature's deadline: described by its source
+        found = getattr(notification, "described", None)
+        due_on = notification.due_on or timezone.localdate()
+        stage = stage_label(notification.stage, due_on=due_on, today=timezone.localdate())
+        title = found.title if found else _("A deadline that no longer exists")
+        return NotificationText(
+            subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("my_tasks")
+        )
     title = task_title(task)
     stage = stage_label(notification.stage, due_on=task.due_on, today=timezone.localdate())
     return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=task_url(task))
@@ -147,6 +176,7 @@ def inbox_for(*, user, today: datetime.date) -> Inbox:
         task.url = task_url(task)
         task.left = task.days_left(today)
         task.overdue = -task.left
+    describe_sources(notifications)
     for notification in notifications:
         notification.text = notification_text(notification)
     return Inbox(open_tasks=open_tasks, done_tasks=done_tasks, notifications=notifications, today=today)

@@ -37,6 +37,9 @@ VARIABLES: dict[str, Variable] = {
     "DEFAULT_FROM_EMAIL": Variable("str", "sender address of notifications"),
     "SECURE_SSL_REDIRECT": Variable("bool", "redirect http to https (off when a proxy does it)"),
     "RISK_REGISTRY_BROKER_DIR": Variable("str", "folder of the server-less broker used without REDIS_URL"),
+    "RISK_REGISTRY_WARNING_FILES_DIR": Variable(
+        "str", "folder of the files attached to warning reports, outside the web root (default var/warning-files)"
+    ),
     "RISK_REGISTRY_LOGIN_FAILURE_LIMIT": Variable(
         "int", "failed logins per account and per address before the login is locked (default 10)"
     ),

@@ -58,7 +58,8 @@ from assessments.unit_presets import install_checklist_presets
 from controls import attachments
 from controls.models import Control, Rule
 from controls.services import rule_attachment_set, rule_create
-from integrity_warnings.models import Disposition, WarningChannel, WarningItem
+from integrity_warnings.models import Disposition, ReportAttachment, WarningChannel, WarningItem
+from integrity_warnings.services import report_attachment_add
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
@@ -344,6 +345,13 @@ class Scene:
     def answered_notice(self) -> Disposition:
         """The normal notice, answered by the holder: waiting for the office to accept it."""
         return warning_step(self.w, self.normal_notice, "respond")
+
+    @cached_property
+    def attachment(self) -> ReportAttachment:
+        """A PDF the holder attached to the report of the normal notice."""
+        return report_attachment_add(
+            by=self.w.holder, disposition=self.normal_notice, upload=SimpleUploadedFile("整改报告.pdf", REPORT_PDF)
+        )
 
     @cached_property
     def colleague(self):
@@ -1598,6 +1606,7 @@ RULES = [
     ),
 ]
 
+REPORT_PDF = b"%PDF-1.4\n%%EOF\n"
 LEDGER_READERS = OVERSIGHT_A | {"outsider"}  # oversight roles (bureau B's office reads its own ledger)
 SUBTREE_A = frozenset({"discipline", "superior"})
 
@@ -1642,6 +1651,14 @@ LEDGER = [
         "warning ledger",
         "get",
         lambda s: "/warnings/",
+        expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
+        setup=lambda s: (s.secret, s.normal),
+    ),
+    Case(
+        "warning_statistics",
+        "ledger statistics",
+        "get",
+        lambda s: "/warnings/statistics/",
         expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
         setup=lambda s: (s.secret, s.normal),
     ),
@@ -1766,6 +1783,40 @@ LEDGER = [
         expect({"discipline"}, status=302, forbidden=(OVERSIGHT_A - {"discipline"}) | {"holder"}),
         data=lambda s: {"version": Disposition.objects.get(pk=s.answered_notice.pk).version},
         effect=writes(AUDIT, updated=["integrity_warnings.Disposition"]),
+    ),
+    Case(
+        "warning_point_new",
+        "draft a risk point from a warning (form)",
+        "get",
+        lambda s: f"/warnings/{s.normal.pk}/risk-point/",
+        expect({"holder", "head"}),
+    ),
+    Case(
+        "warning_point_new",
+        "draft a risk point from a warning",
+        "post",
+        lambda s: f"/warnings/{s.normal.pk}/risk-point/",
+        expect({"holder", "head"}, status=302),
+        data=lambda s: point_form(s, "审批超时未说明理由的风险"),
+        effect=writes("risk_registry.RiskPoint", "integrity_warnings.WarningItem_risk_points", AUDIT),
+    ),
+    Case(
+        "disposition_attachment_add",
+        "attach a file to the report",
+        "post",
+        lambda s: f"/warnings/notices/{s.normal_notice.pk}/files/",
+        expect({"holder"}, status=302, forbidden=OVERSIGHT_A),
+        data=lambda s: {"file": SimpleUploadedFile("整改报告.pdf", REPORT_PDF, content_type="application/pdf")},
+        effect=writes("integrity_warnings.ReportAttachment", AUDIT),
+    ),
+    Case(
+        "disposition_attachment",
+        "download a report's file",
+        "post",
+        lambda s: f"/warnings/files/{s.attachment.pk}/",
+        expect({"holder", "discipline"}, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=lambda s: {},
+        effect=writes(AUDIT),
     ),
 ]
 

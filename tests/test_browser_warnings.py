@@ -1,21 +1,36 @@
-"""In Chromium, the ladder end to end: an item entered → 警示提醒书 issued → the recipient answers →
-not accepted → 诫勉谈话告知书 → answered and accepted; a second item not answered → escalated →
-责令整改通知书."""
+"""In Chromium, the ladder end to end: an item entered → 警示提醒书 issued (the deadline scan puts it in
+the recipient's inbox) → the recipient answers → not accepted → 诫勉谈话告知书 → answered with a report
+file and accepted; a second item not answered → escalated by the deadline scan to the supervisor and
+the discipline office → 责令整改通知书. Screenshots at desktop and phone width go to var/screenshots/."""
 
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from assessments.scan import deadline_scan
 from conftest import PASSWORD
 from integrity_warnings.ladder import DispositionState, Measure
 from integrity_warnings.models import Disposition, WarningItem, WarningStatus
 from tests.warnings_helpers import inspection_item, issue, step
 
 pytestmark = pytest.mark.browser
+SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+REPORT_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _shoot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=SHOTS / f"warnings-{name}-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=SHOTS / f"warnings-{name}-phone.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _login(page, live_server, username: str) -> None:
@@ -37,10 +52,18 @@ def _issue(page, measure_label: str, reason: str = "") -> None:
     page.click("[data-testid=issue-form] button")
 
 
-def _answer(page, live_server) -> None:
+def _answer(page, live_server, *, attach: bool = False) -> None:
     _login(page, live_server, "holder")
     page.click("[data-testid=nav-notices]")
     page.locator("[data-testid=my-notices] tbody a").first.click()
+    if attach:
+        page.set_input_files(
+            "[data-testid=attach-form] input[type=file]",
+            files=[{"name": "整改情况报告.pdf", "mimeType": "application/pdf", "buffer": REPORT_PDF}],
+        )
+        page.click("[data-testid=attach-form] button")
+        expect(page.locator("[data-testid=attachments]")).to_contain_text("整改情况报告.pdf")
+        _shoot(page, "notice-with-file")
     page.fill("#id_cause_analysis", "对审批时限要求重视不够。")
     page.fill("#id_measures_taken", "建立审批时限台账，每周自查。")
     page.click("[data-testid=respond-form] button")
@@ -66,6 +89,11 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     expect(page.locator("h1")).to_contain_text("警示提醒")
     first = Disposition.objects.get()
     assert first.measure == Measure.WARNING_REMINDER and first.recipient_user == live_world.holder
+    deadline_scan()  # beat's scan: the new notice goes to the recipient's inbox (and e-mail)
+    _login(page, live_server, "holder")
+    page.goto(f"{live_server.url}/tasks/")
+    expect(page.locator("[data-testid=notifications]")).to_contain_text(first.number)
+    _shoot(page, "inbox-new-notice")
 
     _answer(page, live_server)
     _login(page, live_server, "discipline")
@@ -78,9 +106,13 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     second = Disposition.objects.exclude(pk=first.pk).get()
     assert second.measure == Measure.ADMONITION
 
-    _answer(page, live_server)
+    _answer(page, live_server, attach=True)
     _login(page, live_server, "discipline")
     page.goto(f"{live_server.url}/warnings/notices/{second.pk}/")
+    expect(page.locator("[data-testid=attachments]")).to_contain_text("整改情况报告.pdf")
+    with page.expect_download() as download:
+        page.click("[data-testid=attachment]")
+    assert "回告附件" in download.value.suggested_filename
     page.click("[data-testid=accept]")
     expect(page.locator("[data-testid=notice-state]")).to_have_text("报告已认可")
     page.goto(f"{live_server.url}/warnings/{item.pk}/")
@@ -95,6 +127,15 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     admonition = issue(
         live_world, other, Measure.ADMONITION, reason="逾期未回告", today=long_ago + datetime.timedelta(days=11)
     )
+    assert deadline_scan().created  # overdue: the recipient, the supervisor and the discipline office hear
+    _login(page, live_server, "head")
+    page.goto(f"{live_server.url}/tasks/")
+    expect(page.locator("[data-testid=notifications]")).to_contain_text(admonition.number)
+    expect(page.locator("[data-testid=notifications]")).to_contain_text("已告知上级负责人")
+    _shoot(page, "inbox-escalated")
+    _login(page, live_server, "discipline")
+    page.goto(f"{live_server.url}/tasks/")
+    expect(page.locator("[data-testid=notifications]")).to_contain_text(admonition.number)
     page.goto(f"{live_server.url}/warnings/?overdue=on")
     expect(page.locator("[data-testid=ledger] tbody tr")).to_have_count(1)
     page.goto(f"{live_server.url}/warnings/notices/{admonition.pk}/")
@@ -106,3 +147,11 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     expect(page.locator("h1")).to_contain_text("责令整改")
     order = Disposition.objects.get(item=other, measure=Measure.RECTIFICATION_ORDER)
     assert order.state == DispositionState.ISSUED and order.due_on > today
+    _shoot(page, "rectification-order")
+    page.goto(f"{live_server.url}/warnings/{other.pk}/")
+    _shoot(page, "item")
+    page.goto(f"{live_server.url}/warnings/statistics/")
+    expect(page.locator("[data-testid=ledger-stats]")).to_contain_text("专项检查: 2")
+    _shoot(page, "statistics")
+    page.click("text=已办结: 1")
+    expect(page.locator("[data-testid=ledger] tbody tr")).to_have_count(1)

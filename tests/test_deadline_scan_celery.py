@@ -24,7 +24,10 @@ from kombu import pools
 from assessments import services
 from assessments.models import Cycle, Notification, ScanRun, Task
 from config.celery import app
+from integrity_warnings.deadlines import NAME
+from integrity_warnings.models import Disposition
 from tests.test_celery_integration import purge_and_delete, wait_for
+from tests.warnings_helpers import inspection_item, issue
 
 pytestmark = pytest.mark.integration
 
@@ -227,3 +230,41 @@ def launch_form(institution_id: int, year: int) -> dict:
         data[f"phase_{n}_starts_on"] = spec.starts_on.isoformat()
         data[f"phase_{n}_due_on"] = spec.due_on.isoformat()
     return data
+
+
+def test_worker_and_beat_send_a_warning_notice_and_its_escalation_exactly_once(transactional_db, world, tmp_path):
+    """The warning ledger's 限时回告 goes through the same scan: a notice issued today is e-mailed to
+    its recipient once, and one whose deadline passed three days ago is escalated once each."""
+    for user in (world.holder, world.head, world.discipline):
+        user.email = f"{user.username}@example.gov"
+        user.save()
+    today = timezone.localdate()
+    fresh = issue(world, inspection_item(world), today=today)
+    late = issue(world, inspection_item(world, subject_user=world.holder2), recipient_name="李复核", today=today)
+    Disposition.objects.filter(pk=late.pk).update(due_on=today - datetime.timedelta(days=3))
+
+    def sent(notice) -> list[tuple[str, str, str]]:
+        return sorted(
+            Notification.objects.filter(source=NAME, object_id=notice.pk).values_list(
+                "recipient__username", "stage", "email_status"
+            )
+        )
+
+    expected_late = [
+        ("discipline", "report", "sent"),
+        ("head", "supervise", "sent"),
+        ("holder2", "notice", "skipped"),  # holder2 has no address
+        ("holder2", "supervise", "skipped"),
+    ]
+    queue = f"test-deadlines-warnings-{uuid.uuid4().hex}"
+    with worker_and_beat(queue, tmp_path, settings.CELERY_BROKER_URL) as (worker, _beat):
+        wait_for(
+            lambda: sent(fresh) == [("holder", "notice", "sent")] and sent(late) == expected_late,
+            "notice and escalation e-mailed",
+            worker=worker,
+        )
+        scans = ScanRun.objects.count()
+        wait_for(lambda: ScanRun.objects.count() >= scans + 3, "three more scans", worker=worker)
+    purge_and_delete(queue)
+    assert sent(fresh) == [("holder", "notice", "sent")]
+    assert sent(late) == expected_late

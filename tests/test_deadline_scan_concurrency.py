@@ -17,9 +17,11 @@ from assessments import services
 from assessments.models import Notification, Task
 from assessments.scan import deadline_scan
 from assessments.tests.conftest import at
+from integrity_warnings.deadlines import NAME
 from positions.models import Position
 from positions.services import holding_start
 from risk_registry.models import RiskPoint, RiskPointState
+from tests.warnings_helpers import inspection_item, issue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.integration
@@ -104,3 +106,22 @@ def test_eight_concurrent_scans_in_threads_insert_each_notification_once(busy_cy
     assert errors == []
     assert sum(created) == 151
     assert Notification.objects.filter(task__cycle=cycle, stage="remind-7").count() == 151
+
+
+def test_two_processes_scanning_at_once_send_each_warning_notice_once(transactional_db, world):
+    """The warning ledger's deadlines ride the same scan: two processes at once, each notice and
+    escalation inserted and e-mailed by exactly one of them."""
+    for user in (world.holder, world.head, world.discipline):
+        user.email = f"{user.username}@example.gov"
+        user.save()
+    notices = [issue(world, inspection_item(world)) for _ in range(20)]
+    first, second = run_scan_process("2026-03-12T09:00"), run_scan_process("2026-03-12T09:00")
+    outputs = [process.communicate(timeout=120) for process in (first, second)]
+    for process, (_out, err) in zip((first, second), outputs, strict=True):
+        assert process.returncode == 0, err
+    lines = [line for out, _ in outputs for line in out.splitlines() if "→" in line]
+    expected = 4 * len(notices)  # holder: the notice and supervise; head: supervise; discipline: report
+    assert Notification.objects.filter(source=NAME).count() == expected
+    assert len(lines) == expected and len(set(lines)) == expected
+    assert set(Notification.objects.values_list("email_status", flat=True)) == {Notification.Email.SENT}
+    assert len(mail_lines := [line for line in lines if "✉" in line]) == expected, mail_lines

@@ -81,6 +81,8 @@ ONCE = {
     "warning_ledger_xlsx",  # files (no HTML to read markers in), and an audited read each
     "warning_ledger_pdf",
     "disposition_pdf",
+    "disposition_attachment_add",  # a POST of a file; the download is a file and an audited read
+    "disposition_attachment",
     "documents_job",
     "documents_job_download",
     "unit_export",  # POST only, like the other exports; the unit assessment's writes are POSTs too
@@ -316,6 +318,10 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "disposition_detail": [f"/warnings/notices/{pk}/" for pk in notices],
         "disposition_pdf": [f"/warnings/notices/{notices[0]}/pdf/"],
         "disposition_step": [f"/warnings/notices/{notices[0]}/accept/"],
+        "disposition_attachment_add": [f"/warnings/notices/{notices[0]}/files/"],
+        "disposition_attachment": ["/warnings/files/1/"],
+        "warning_statistics": ["/warnings/statistics/"],
+        "warning_point_new": [f"/warnings/{pk}/risk-point/" for pk in warnings_],
         "position_risk_point_create": [f"/positions/{p}/risks/new/" for p in positions],
         "risk_point_list": ["/risks/", "/risks/?q=mk", *(f"/risks/?institution={c}&year={YEAR}" for c in codes)],
         "risk_point_detail": [f"/risks/{pk}/" for pk in point_ids],

@@ -9,11 +9,18 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from assessments import delivery
+from assessments.models import Notification
+from assessments.scan import deadline_scan
+from assessments.tests.conftest import at
 from conftest import PERSONAS
 from integrity_warnings.models import WarningItem
+from integrity_warnings.services import report_attachment_add
 from risk_registry.organisation.models import AuditAction, AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
@@ -27,6 +34,8 @@ SUBTREE = {"discipline", "superior"}
 def readable_text(response) -> str:
     """What a person would read in the response: the page, the workbook's cells or the PDF's text."""
     kind = response.get("Content-Type", "")
+    if response.streaming:  # a report's file, as uploaded
+        return b"".join(response.streaming_content).decode()
     if kind == "application/pdf":
         pages = PdfReader(io.BytesIO(response.content)).pages
         return "".join(page.extract_text() for page in pages).replace(" ", "").replace("\n", "")
@@ -44,6 +53,12 @@ def items(world):
     normal = inspection_item(world)
     secret_notice = issue(world, secret, notice_facts="你在审批工作中存在需要说明的情况。")
     normal_notice = issue(world, normal)
+    report_attachment_add(  # the subject's report restates the allegation: read only by handlers
+        by=world.holder,
+        disposition=secret_notice,
+        upload=SimpleUploadedFile("报告.pdf", f"%PDF-1.4 {SECRET_FACTS}".encode()),
+    )
+    deadline_scan(now=at("2026-03-12"))  # both notices sent, reminded and escalated (inboxes and e-mail)
     return world, secret, normal, secret_notice, normal_notice
 
 
@@ -99,6 +114,20 @@ PAGES = [
     ("ledger pdf", "post", lambda s, n, sn, nn: "/warnings/export.pdf", lambda s, n, sn, nn: {"grade": "2"}),
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
+    ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
+    ("ledger statistics", "get", lambda s, n, sn, nn: "/warnings/statistics/?grade=2", None),
+    (
+        "draft a risk point from the confidential item",
+        "get",
+        lambda s, n, sn, nn: f"/warnings/{s.pk}/risk-point/",
+        None,
+    ),
+    (
+        "report file of the confidential notice",
+        "post",
+        lambda s, n, sn, nn: f"/warnings/files/{sn.attachments.get().pk}/",
+        lambda s, n, sn, nn: {},
+    ),
 ]
 CASES = [
     pytest.param(name, method, url, data, persona, id=f"{name}-{persona}")
@@ -125,6 +154,8 @@ def test_warning_pages_by_persona(items, client, name, method, url, data, person
         "ledger excel",
         "ledger pdf",
     )
+    # the recipient wrote the file: it holds what they wrote (here the facts), for them and the handler
+    handler_page |= persona in ("holder", "discipline") and name == "report file of the confidential notice"
     assert shows_secret == (handler_page and response.status_code == 200), (name, persona)
 
 
@@ -166,3 +197,18 @@ def test_a_granted_colleague_reads_the_secret_after_the_grant(items, client, dja
     assert client.post(f"/warnings/{secret.pk}/handlers/", {"user": colleague.pk}).status_code == 302
     client.force_login(colleague)
     assert SECRET_FACTS in client.get(f"/warnings/{secret.pk}/").content.decode()
+
+
+def test_no_notification_e_mail_carries_the_secret(items, django_user_model):
+    world, secret, _normal, secret_notice, _ = items
+    for persona in PERSONAS:
+        user = getattr(world, persona)
+        user.email = f"{persona}@example.gov"
+        user.save()
+    ids = list(Notification.objects.values_list("id", flat=True))
+    delivery.notifications_email_deliver(ids=ids)
+    about_secret = [m for m in mail.outbox if secret_notice.number in m.body]
+    assert {m.to[0] for m in about_secret} == {"holder@example.gov", "head@example.gov", "discipline@example.gov"}
+    for message in mail.outbox:
+        text = message.subject + message.body
+        assert SECRET_SOURCE not in text and SECRET_FACTS not in text and secret.number not in text

@@ -21,9 +21,23 @@ from operator import or_
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
-from integrity_warnings.models import HANDLE_PERMISSION, Disposition, WarningItem, WarningItemUserObjectPermission
-from risk_registry.access import is_discipline_office_for, object_or_404, require, scope_of
-from risk_registry.organisation.models import Institution, Role
+from integrity_warnings.models import (
+    HANDLE_PERMISSION,
+    Disposition,
+    WarningItem,
+    WarningItemUserObjectPermission,
+    WarningStatus,
+)
+from positions.models import Position
+from risk_registry.access import (
+    can_add_risk_point_to_department,
+    can_add_risk_point_to_position,
+    is_discipline_office_for,
+    object_or_404,
+    require,
+    scope_of,
+)
+from risk_registry.organisation.models import Department, Institution, Role
 from risk_registry.organisation.paths import ancestor_paths
 
 
@@ -112,6 +126,48 @@ def can_respond(user, disposition: Disposition) -> bool:
     if disposition.recipient_user_id is not None:
         return is_recipient(user, disposition)
     return can_act_on(user, disposition.item)
+
+
+def can_read_attachments(user, disposition: Disposition) -> bool:
+    """The files of a report: its writer (the recipient) and the office that acts on the item. For a
+    confidential item that office is its handlers alone: a report may restate what was reported.
+    The caller has found the disposition through ``dispositions_visible_to`` (else 404)."""
+    if is_recipient(user, disposition):
+        return True
+    return can_act_on(user, disposition.item)
+
+
+def linked_positions(item: WarningItem) -> list[Position]:
+    """The posts a warning is about: its position, or the posts its subject person holds there now."""
+    if item.subject_position_id is not None:
+        return [item.subject_position] if item.subject_position else []
+    if item.subject_user_id is None:
+        return []
+    return list(
+        Position.objects.filter(
+            institution_id=item.institution_id, holdings__user_id=item.subject_user_id, holdings__ended_on__isnull=True
+        )
+        .select_related("department", "institution__grading_scheme")
+        .order_by("id")
+    )
+
+
+def draft_target(user, item: WarningItem) -> tuple[Department, Position | None] | None:
+    """Where ``user`` may draft a risk point from the warning (the register's own rule): on a linked
+    post they hold, else at department level in a department they head (the item's, or a linked
+    post's). None: they may not (the page is then 404 to them)."""
+    if not getattr(user, "is_authenticated", False) or item.status == WarningStatus.REFERRED:
+        return None
+    positions = linked_positions(item)
+    for position in positions:
+        if can_add_risk_point_to_position(user, position):
+            return position.department, position
+    departments = [item.subject_department] if item.subject_department else []
+    departments += [position.department for position in positions]
+    for department in departments:
+        if can_add_risk_point_to_department(user, department):
+            return department, None
+    return None
 
 
 def handler_candidates(item: WarningItem) -> QuerySet:

@@ -205,6 +205,32 @@ class Disposition(models.Model):
         return self.number
 
 
+class ReportAttachment(models.Model):
+    """A file attached to the written report of a notice (integrity_warnings.files stores it outside
+    the web root under ``stored_as``; ``name`` is what the uploader called it, shown and downloaded)."""
+
+    disposition = models.ForeignKey(
+        Disposition, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("notice")
+    )
+    name = models.CharField(_("file name"), max_length=120)
+    kind = models.CharField(_("type"), max_length=8)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    stored_as = models.CharField(max_length=32, unique=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("report attachment")
+        verbose_name_plural = _("report attachments")
+        ordering = ["disposition_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class NoticeSequence(models.Model):
     """The last serial of notice numbers (文号) per institution and year; locked to issue the next."""
 

@@ -8,11 +8,11 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from integrity_warnings import access
 from integrity_warnings.ladder import OPEN_STATES, DispositionState
-from integrity_warnings.models import Disposition, Grade, WarningItem, WarningStatus
+from integrity_warnings.models import Disposition, Grade, ReportAttachment, WarningItem, WarningStatus
 
 
 def _overdue(today: datetime.date):
@@ -67,6 +67,33 @@ def disposition_for(*, user, pk: int) -> Disposition:
     )
 
 
+def item_for_drafting(*, user, pk: int) -> WarningItem:
+    """An item looked up for drafting a risk point from it: the caller asks access.draft_target,
+    which answers 404 to anyone else (the item need not be in their ledger: a holder has none)."""
+    return access.object_or_404(
+        WarningItem.objects.select_related(
+            "institution__grading_scheme", "subject_position__department", "subject_department", "channel"
+        ),
+        pk=pk,
+    )
+
+
+def attachments_of(disposition: Disposition) -> list[ReportAttachment]:
+    return list(disposition.attachments.select_related("uploaded_by").order_by("id"))
+
+
+def attachment_for(*, user, pk: int) -> ReportAttachment:
+    """A report's file: 404 unless its notice is visible to the user, 403 unless they may read it."""
+    attachment = access.object_or_404(
+        ReportAttachment.objects.filter(disposition__in=access.dispositions_visible_to(user)).select_related(
+            "disposition__item__institution"
+        ),
+        pk=pk,
+    )
+    access.require(access.can_read_attachments(user, attachment.disposition))
+    return attachment
+
+
 def notices_addressed_to(user) -> QuerySet[Disposition]:
     """The recipient's notices, open ones first (the recipient's inbox of warnings)."""
     if not getattr(user, "is_authenticated", False):
@@ -86,6 +113,11 @@ def open_notice_count(user) -> int:
 
 @dataclass(frozen=True)
 class LedgerStatistics:
+    """Counts of a scoped, filtered ledger. Each row carries ``key``: the ledger filter's value
+    (channel id, grade, status, ``YYYY-MM``) that lists exactly the items it counts."""
+
+    total: int
+    overdue: int
     by_channel: list[dict[str, Any]]
     by_grade: list[dict[str, Any]]
     by_status: list[dict[str, Any]]
@@ -93,22 +125,29 @@ class LedgerStatistics:
 
 
 def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
-    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: four queries."""
+    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: six queries."""
     base = items.order_by()
     return LedgerStatistics(
+        total=base.count(),
+        overdue=base.filter(Q(overdue=True)).count(),  # the annotation of ledger_for
         by_channel=[
-            dict(row) for row in base.values("channel__name").annotate(n=Count("id")).order_by("channel__name")
+            {"key": row["channel_id"], "label": row["channel__name"], "n": row["n"]}
+            for row in base.values("channel_id", "channel__name").annotate(n=Count("id")).order_by("channel__name")
         ],
         by_grade=[
-            {"label": Grade(row["grade"]).label, "n": row["n"]}
+            {"key": row["grade"], "label": Grade(row["grade"]).label, "n": row["n"]}
             for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
         ],
         by_status=[
-            {"label": WarningStatus(row["status"]).label, "n": row["n"]}
+            {"key": row["status"], "label": WarningStatus(row["status"]).label, "n": row["n"]}
             for row in base.values("status").annotate(n=Count("id")).order_by("status")
         ],
         by_month=[
-            dict(row)
+            {
+                "key": f"{row['received_on__year']}-{row['received_on__month']:02d}",
+                "label": f"{row['received_on__year']}-{row['received_on__month']:02d}",
+                "n": row["n"],
+            }
             for row in base.values("received_on__year", "received_on__month")
             .annotate(n=Count("id"))
             .order_by("received_on__year", "received_on__month")

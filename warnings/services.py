@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from integrity_warnings import access
+from integrity_warnings import access, files
 from integrity_warnings.ladder import (
     BY_NAME,
     OPEN_STATES,
@@ -32,6 +33,7 @@ from integrity_warnings.models import (
     HANDLE_PERMISSION,
     Disposition,
     NoticeSequence,
+    ReportAttachment,
     Verification,
     WarningChannel,
     WarningItem,
@@ -39,9 +41,11 @@ from integrity_warnings.models import (
 )
 from integrity_warnings.workdays import add_working_days
 from risk_registry.access import is_staff_of
+from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditAction, Institution
 from risk_registry.organisation.selectors import vocabulary_for
 from risk_registry.organisation.services import audit_record
+from risk_registry.services import risk_point_create
 
 MAX_RESPONSE_DAYS = 60
 DEFAULT_RESPONSE_DAYS = 5
@@ -380,6 +384,94 @@ def _check_response_days(response_days: int) -> None:
         raise ValidationError(
             _("The time to answer must be between 1 and %(max)d working days.") % {"max": MAX_RESPONSE_DAYS}
         )
+
+
+@transaction.atomic
+def warning_point_draft(*, by, item: WarningItem, year: int, fields: dict, controls=()) -> RiskPoint:
+    """A draft risk point from a warning, through the register's own ``risk_point_create`` (so its
+    rules decide: the holder of a linked post, or the department head), linked to the item."""
+    item = _lock_item(item)
+    target = access.draft_target(by, item)
+    if target is None:
+        raise PermissionDenied
+    department, position = target
+    point = risk_point_create(
+        by=by, department=department, position=position, year=year, fields=fields, controls=controls
+    )
+    item.risk_points.add(point)
+    audit_record(
+        actor=by,
+        action=AuditAction.WARNING_POINT_DRAFT,
+        target=item,
+        institution=item.institution,
+        summary=item.number,
+        changes={"risk_point": point.pk},
+    )
+    return point
+
+
+def _file_name(name: str, kind: str) -> str:
+    """The uploader's file name without folders or control characters, with the sniffed extension."""
+    base = "".join(ch for ch in name.replace("\\", "/").rsplit("/", 1)[-1] if ch.isprintable()).strip()
+    stem = base.rsplit(".", 1)[0].strip() if "." in base else base
+    extension = "jpg" if kind == "jpeg" else kind
+    fallback = _("attachment")
+    return f"{stem[:110] or fallback}.{extension}"
+
+
+@transaction.atomic
+def report_attachment_add(*, by, disposition: Disposition, upload) -> ReportAttachment:
+    """Attach a file to the written report, while the notice waits for it (by whoever writes it)."""
+    item = _lock_item(disposition.item)
+    disposition = Disposition.objects.get(pk=disposition.pk)
+    disposition.item = item
+    if not access.can_respond(by, disposition):
+        raise PermissionDenied
+    if disposition.state != DispositionState.ISSUED:
+        raise ValidationError(_("Files can be attached only while the notice waits for its report."))
+    if disposition.attachments.count() >= settings.RISK_REGISTRY_WARNING_FILES_PER_REPORT:
+        raise ValidationError(
+            _("At most %(n)d files can be attached to a report.")
+            % {"n": settings.RISK_REGISTRY_WARNING_FILES_PER_REPORT}
+        )
+    kind = files.check(upload)
+    stored = files.store(upload, kind)
+    try:
+        attachment = ReportAttachment.objects.create(
+            disposition=disposition,
+            name=_file_name(upload.name or "", kind),
+            kind=kind,
+            size=stored.size,
+            sha256=stored.sha256,
+            stored_as=stored.stored_as,
+            uploaded_by=by,
+        )
+        audit_record(
+            actor=by,
+            action=AuditAction.DISPOSITION_ATTACHMENT_ADD,
+            target=disposition,
+            institution=item.institution,
+            summary=disposition.number,
+            changes={"file": attachment.pk, "kind": kind, "size": stored.size},
+        )
+    except BaseException:
+        files.discard(stored.stored_as)
+        raise
+    return attachment
+
+
+def report_attachment_read(*, by, attachment: ReportAttachment) -> None:
+    """Record a download (the view has asked the access module): the file's id, never its content."""
+    if not access.can_read_attachments(by, attachment.disposition):
+        raise PermissionDenied
+    audit_record(
+        actor=by,
+        action=AuditAction.DISPOSITION_ATTACHMENT_READ,
+        target=attachment.disposition,
+        institution=attachment.disposition.item.institution,
+        summary=attachment.disposition.number,
+        changes={"file": attachment.pk},
+    )
 
 
 __all__ = ["Measure"]

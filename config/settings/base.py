@@ -187,6 +187,10 @@ RISK_REGISTRY_SURVEY_FAILED_CODES = 10
 RISK_REGISTRY_SURVEY_FAILED_WINDOW_MINUTES = 60
 # A post's risk profile (assessments/post_risk.py): the weights of its three measures by default.
 RISK_REGISTRY_POST_PROFILE_WEIGHTS = {"moral": 1, "control": 1, "environment": 1}
+# Files attached to the reports of warning notices: outside the web root, served by a view only
+RISK_REGISTRY_WARNING_FILES_DIR = env.string("RISK_REGISTRY_WARNING_FILES_DIR", default=str(VAR_DIR / "warning-files"))
+RISK_REGISTRY_WARNING_FILE_MAX_BYTES = 10 * 1024 * 1024
+RISK_REGISTRY_WARNING_FILES_PER_REPORT = 10
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
 # starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after

@@ -1,6 +1,7 @@
 """`make test`: the real PostgreSQL and Redis on this machine unless the environment names others."""
 
 import os
+import tempfile
 
 from config.env import env
 from config.services import broker_settings, database_settings
@@ -27,3 +28,7 @@ STORAGES = {
 # Playwright's sync API runs an event loop in the test thread; the ORM calls of the live-server
 # fixtures are still synchronous and safe there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Report files of warning notices: a folder of the test run's own (one per process), never var/
+RISK_REGISTRY_WARNING_FILES_DIR = env.string(
+    "RISK_REGISTRY_WARNING_FILES_DIR", default=os.path.join(tempfile.gettempdir(), f"rr-warning-files-{os.getpid()}")
+)

@@ -123,8 +123,8 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
             builder = _Builder(year=year, password=password)
             builder.build()
 
+            demo_ledger_seed()  # before the cycle, whose deadline scan also reminds the notices' recipients
             demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
-            demo_ledger_seed()
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:

@@ -1,12 +1,15 @@
 """The demo county's warning ledger (called once by ``risk_registry.demo.build`` inside its
 transaction), entered and moved through the same services a discipline office uses: a confidential
-信访举报 with its warning reminder open, one answered and accepted, one overdue and escalated to an
-admonishing talk, one referred for investigation, and a discipline proposal to a department."""
+信访举报 with its warning reminder open, one answered (with a report file) and accepted, one overdue and
+escalated to an admonishing talk, one whose reminder is overdue and unanswered (the deadline scan,
+run after it by ``risk_registry.demo.cycle``, reminds and escalates it to the supervisor and the
+office), one referred for investigation, and a discipline proposal to a department."""
 
 from __future__ import annotations
 
 import datetime
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from integrity_warnings import services
@@ -17,6 +20,11 @@ from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Department, Institution, Membership, Role
 
 INSTITUTION_CODE = "yunling-scjgj"  # 市场监督管理局
+# A one-page PDF standing for the scanned report (the demo's file: type-checked and stored like any upload)
+REPORT_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
@@ -88,6 +96,9 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
 
     accepted = enter("special_inspection", second, 40, 3, "专项检查发现抽检记录补签、日期倒填。")
     notice = rung(accepted, second, Measure.WARNING_REMINDER, on=today - datetime.timedelta(days=30))
+    services.report_attachment_add(
+        by=second.user, disposition=notice, upload=SimpleUploadedFile("整改情况报告.pdf", REPORT_PDF)
+    )
     move(notice, "respond", actor=second.user, on=today - datetime.timedelta(days=26), **report)
     move(notice, "accept", actor=by, on=today - datetime.timedelta(days=25), reason="整改措施具体可行。")
 
@@ -95,6 +106,9 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
     late = rung(escalated, third, Measure.WARNING_REMINDER, on=today - datetime.timedelta(days=30))
     move(late, "lapse", actor=by, on=today - datetime.timedelta(days=14), reason="逾期未书面回告。")
     rung(escalated, third, Measure.ADMONITION, on=today - datetime.timedelta(days=3), reason="警示提醒后逾期未回告。")
+
+    unanswered = enter("big_data", second, 20, 3, "大数据比对发现其办理的许可事项多次超时且未说明理由。")
+    rung(unanswered, second, Measure.WARNING_REMINDER, on=today - datetime.timedelta(days=14))
 
     referred = enter("audit", fourth, 90, 1, "审计发现执法罚没款未及时上缴，存在坐支。")
     for measure, reason, start in (
@@ -129,4 +143,4 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
         version=unit.version,
         today=today,
     )
-    return 5
+    return 6

@@ -13,8 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from assessments.models import Notification
 from conftest import SESSION_WORLD
 from controls.models import Control, Rule
+from integrity_warnings.deadlines import NAME
 from integrity_warnings.ladder import DispositionState
 from integrity_warnings.models import Disposition, WarningItem, WarningStatus
 from positions.models import Holding, Position, PowerCategory, PowerItem
@@ -89,13 +91,21 @@ class TestTheDemoCounty:
 
     def test_seed_demo_keeps_a_warning_ledger_on_every_rung(self, output):
         items = WarningItem.objects.filter(institution__code=MARKET_CODE)
-        assert items.count() == 5
+        assert items.count() == 6
+        assert len(set(items.values_list("channel__code", flat=True))) == 6
         assert items.filter(confidential=True, channel__code="petition").count() == 1
         assert items.filter(status=WarningStatus.CLOSED).count() == 1
         assert items.filter(status=WarningStatus.REFERRED).count() == 1
         assert Disposition.objects.filter(item__in=items, state=DispositionState.FAILED, measure="warning_reminder")
         assert Disposition.objects.filter(item__in=items, measure="admonition", state=DispositionState.ISSUED)
-        assert len({d.number for d in Disposition.objects.filter(item__in=items)}) == 9
+        assert len({d.number for d in Disposition.objects.filter(item__in=items)}) == 10
+        accepted = Disposition.objects.get(item__in=items, state=DispositionState.ACCEPTED)
+        assert accepted.attachments.get().kind == "pdf"  # the answered one carries its report file
+        overdue = Disposition.objects.get(
+            item__in=items, state=DispositionState.ISSUED, measure="warning_reminder", item__channel__code="big_data"
+        )
+        stages = set(Notification.objects.filter(source=NAME, object_id=overdue.pk).values_list("stage", flat=True))
+        assert {"notice", "supervise", "report"} <= stages  # escalated by the demo's deadline scan
         office = user("scj.discipline")
         assert office.has_perm("integrity_warnings.handle_warningitem", items.get(confidential=True))
 

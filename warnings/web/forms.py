@@ -36,6 +36,12 @@ class BootstrapForm(CleanTextMixin, forms.Form):
             widget.attrs.setdefault("class", css)
 
 
+class AttachmentForm(BootstrapForm):
+    """A file for the written report; its type and size are checked by integrity_warnings.files."""
+
+    file = forms.FileField(label=_("File (PDF, image, Word or Excel; at most 10 MB)"), allow_empty_file=True)
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return person(obj) or obj.username

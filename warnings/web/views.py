@@ -3,27 +3,41 @@ ask integrity_warnings.access, call one service or selector, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrity_warnings import access, selectors, services
+from integrity_warnings import access, files, selectors, services
 from integrity_warnings.ladder import BY_NAME, DispositionState
 from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xlsx
 from integrity_warnings.notices import notice_pdf
 from integrity_warnings.services import WarningConflict
-from integrity_warnings.web.forms import GrantForm, IssueForm, LedgerFilterForm, StepForm, VerifyForm, WarningItemForm
+from integrity_warnings.web.forms import (
+    AttachmentForm,
+    GrantForm,
+    IssueForm,
+    LedgerFilterForm,
+    StepForm,
+    VerifyForm,
+    WarningItemForm,
+)
 from risk_registry import access as risk_access
+from risk_registry import selectors as risk_selectors
 from risk_registry.documents.pdf import DocumentUnavailable
 from risk_registry.organisation.models import AuditAction
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record
+from risk_registry.web.forms.points import ControlFormSet, RiskPointForm, control_changes
+from risk_registry.web.forms.workflow import ProposalForm
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,8 +60,50 @@ def ledger(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "stats": selectors.ledger_statistics(items),
+            "stats": _linked(selectors.ledger_statistics(items), request.GET),
             "can_register": access.register_institutions(request.user).exists(),
+        },
+    )
+
+
+def _ledger_url(query: QueryDict, **changes: str) -> str:
+    """The ledger with the current filters, changed by ``changes`` (no page number)."""
+    params = query.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        params[key] = value
+    encoded = params.urlencode()
+    return reverse("warning_ledger") + (f"?{encoded}" if encoded else "")
+
+
+def _linked(stats: selectors.LedgerStatistics, query: QueryDict) -> selectors.LedgerStatistics:
+    """Each figure with the URL of the ledger filtered to what it counts."""
+    for key, rows in (
+        ("channel", stats.by_channel),
+        ("grade", stats.by_grade),
+        ("status", stats.by_status),
+        ("month", stats.by_month),
+    ):
+        for row in rows:
+            row["url"] = _ledger_url(query, **{key: str(row["key"])})
+    return stats
+
+
+@require_GET
+def ledger_statistics(request: HttpRequest) -> HttpResponse:
+    """Statistics of the ledger by channel, grade, outcome and month: the ledger's scope and filters."""
+    access.require(access.may_see_ledger(request.user))
+    form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    return render(
+        request,
+        "warnings/statistics.html",
+        {
+            "form": form,
+            "stats": _linked(selectors.ledger_statistics(items), request.GET),
+            "ledger_url": _ledger_url(request.GET),
+            "overdue_url": _ledger_url(request.GET, overdue="on"),
         },
     )
 
@@ -113,13 +169,25 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         services.warning_confidential_read(by=request.user, item=item)
     can_act = access.can_act_on(request.user, item)
     measures = services.measures_open(item) if can_act else []
+    risk_points = list(
+        risk_access.risk_points_visible_to(request.user)
+        .filter(warning_items=item)
+        .select_related("institution__grading_scheme", "level")
+    )
+    reason = _("Warning %(number)s of the ledger (%(channel)s)") % {"number": item.number, "channel": item.channel.name}
     context = {
         "item": item,
         "readable": readable,
         "can_act": can_act,
         "dispositions": selectors.dispositions_of(item),
-        "risk_points": list(risk_access.risk_points_visible_to(request.user).filter(warning_items=item)),
+        "risk_points": risk_points,
         "measures": measures,
+        "may_draft_point": access.draft_target(request.user, item) is not None,
+        "proposals": [
+            (point, ProposalForm(scheme=point.institution.grading_scheme, initial={"reason": reason}))
+            for point in risk_points
+            if risk_access.can_propose_level(request.user, point)
+        ],
     }
     if can_act:
         context["verify_form"] = VerifyForm(initial={"version": item.version})
@@ -207,8 +275,90 @@ def disposition_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and disposition.due_on is not None
             and disposition.due_on < timezone.localdate(),
             "form": StepForm(initial={"version": disposition.version}),
+            "attachments": selectors.attachments_of(disposition)
+            if access.can_read_attachments(request.user, disposition)
+            else None,
+            "attachment_form": AttachmentForm() if can_respond else None,
+            "may_draft_point": access.draft_target(request.user, disposition.item) is not None,
         },
     )
+
+
+@require_http_methods(["GET", "POST"])
+def warning_point_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft a risk point from a warning: the register's form, prefilled with the item's facts unless
+    it is confidential; 404 to anyone who may not draft there (access.draft_target)."""
+    item = selectors.item_for_drafting(user=request.user, pk=pk)
+    target = access.draft_target(request.user, item)
+    if target is None:
+        raise Http404
+    department, position = target
+    form_kwargs: dict[str, Any] = {"institution": item.institution, "department": department, "position": position}
+    if request.method == "POST":
+        form = RiskPointForm(request.POST, **form_kwargs)
+        formset = ControlFormSet(request.POST, prefix="controls", form_kwargs={"institution": item.institution})
+        if form.is_valid() and formset.is_valid():
+            try:
+                point = services.warning_point_draft(
+                    by=request.user,
+                    item=item,
+                    year=risk_selectors.current_year(),
+                    fields=form.cleaned_data,
+                    controls=control_changes(formset),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The draft risk point was saved and linked to the warning."))
+                return redirect("risk_point_detail", pk=point.pk)
+    else:
+        initial = {} if item.confidential else {"description": item.facts[:500]}
+        form = RiskPointForm(initial=initial, **form_kwargs)
+        formset = ControlFormSet(prefix="controls", form_kwargs={"institution": item.institution})
+    context = {
+        "form": form,
+        "formset": formset,
+        "institution": item.institution,
+        "department": department,
+        "position": position,
+        "risk_point": None,
+        "from_warning": item,
+    }
+    return render(request, "risk_registry/risk_point_form.html", context)
+
+
+@require_POST
+def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Attach a file to the written report (multipart); errors come back as a message."""
+    disposition = selectors.disposition_for(user=request.user, pk=pk)
+    if not access.can_respond(request.user, disposition):
+        raise PermissionDenied
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(error) for error in errors))
+        return redirect("disposition_detail", pk=disposition.pk)
+    try:
+        services.report_attachment_add(by=request.user, disposition=disposition, upload=form.cleaned_data["file"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The file is attached to the report."))
+    return redirect("disposition_detail", pk=disposition.pk)
+
+
+@require_POST
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A report's file, to those who may read it (audited): as a download, never shown inline."""
+    attachment = selectors.attachment_for(user=request.user, pk=pk)
+    services.report_attachment_read(by=request.user, attachment=attachment)
+    response = FileResponse(
+        files.open_stored(attachment.stored_as), content_type=files.KINDS[attachment.kind], as_attachment=False
+    )
+    filename = f"{attachment.disposition.number}-回告附件-{attachment.name}"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST

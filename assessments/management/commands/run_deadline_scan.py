@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from assessments import delivery, scan, services
 from assessments.models import Notification
-from assessments.selectors import TASK_JOINS, notification_text
+from assessments.selectors import TASK_JOINS, describe_sources, notification_text
 
 
 def parse_moment(text: str) -> datetime.datetime:
@@ -49,18 +49,18 @@ class Command(BaseCommand):
             except delivery.DeliveryError as error:
                 self.stderr.write(f"e-mail: {error} (pending again; the next scan re-sends them)")
         with translation.override(settings.LANGUAGE_CODE):
-            created = (
+            created = list(
                 Notification.objects.filter(pk__in=result.created)
                 .select_related(*(f"task__{join}" for join in TASK_JOINS), "recipient")
                 .order_by("task_id", "stage", "recipient_id")
             )
+            describe_sources(created)
             for n in created:
                 text = notification_text(n)
                 mail = " ✉" if n.pk in emailed else ""
                 name = f"{n.recipient.last_name}{n.recipient.first_name}" or n.recipient.username
-                self.stdout.write(
-                    f"{n.stage:<10} → {n.recipient.username} ({name}){mail}: {text.title} · {n.task.due_on}"
-                )
+                due_on = n.task.due_on if n.task else n.due_on
+                self.stdout.write(f"{n.stage:<10} → {n.recipient.username} ({name}){mail}: {text.title} · {due_on}")
         self.stdout.write(
             f"scan {result.scan_id} as of {timezone.localtime(result.as_of):%Y-%m-%d %H:%M} ({result.today}): "
             f"{result.considered} open tasks near or past due, {len(result.created)} notifications sent"
