@@ -136,6 +136,11 @@ def risk_point_update(
         process_step=values.get("process_step", risk_point.process_step),
     )
     changes = apply_changes(risk_point, values)
+    if risk_point.likelihood is None or risk_point.severity is None:
+        raise ValidationError(_("Give the likelihood and the severity."))
+    if risk_point.graded_directly:  # graded directly (imported): assessed now, graded by the matrix
+        risk_point.graded_directly = False
+        changes["graded_directly"] = [True, False]
     level = grade_level_for(
         institution=risk_point.institution, likelihood=risk_point.likelihood, severity=risk_point.severity
     )

@@ -317,9 +317,32 @@ def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
     return workbook[visible[0]]
 
 
+@dataclass
+class Grid:
+    """The chosen visible sheet as the user sees it in Excel: values within the extent of the data,
+    merged ranges filled from their top-left cell."""
+
+    cells: list[list]
+    sheet: str
+    sheets: list[SheetInfo]
+
+
 def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
     """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
     by field; ImportRefused for a file that cannot be read."""
+    grid = read_grid(data, sheet=sheet)
+    try:
+        read = _rows_by_header(grid.cells)
+    except ImportRefused as refused:
+        refused.sheets = grid.sheets
+        raise
+    read.sheet, read.sheets = grid.sheet, grid.sheets
+    return read
+
+
+def read_grid(data: bytes, *, sheet: str = "") -> Grid:
+    """The guarded reader: the chosen visible sheet (the first visible one when ``sheet`` is empty)
+    as a grid; ImportRefused for a file that cannot be read. The import wizard reads through it."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
@@ -341,18 +364,17 @@ def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
     sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
     try:
         chosen = _chosen_sheet(workbook, sheets, sheet)
-        read = _read_sheet(archive, chosen)
+        cells = _read_sheet(archive, chosen)
     except ImportRefused as refused:
         refused.sheets = sheets
         raise
     finally:
         workbook.close()
-    read.sheet, read.sheets = chosen.title, sheets
-    return read
+    return Grid(cells=cells, sheet=chosen.title, sheets=sheets)
 
 
-def _read_sheet(archive: zipfile.ZipFile, chosen) -> ReadRows:
-    """The chosen sheet pre-scanned, read within the extent of its data, by header."""
+def _read_sheet(archive: zipfile.ZipFile, chosen) -> list[list]:
+    """The chosen sheet pre-scanned, read within the extent of its data, merged cells filled."""
     last_row, last_column, merged = _prescan(archive, chosen._worksheet_path)
     if not last_row:
         raise ImportRefused(
@@ -363,7 +385,7 @@ def _read_sheet(archive: zipfile.ZipFile, chosen) -> ReadRows:
         for values in chosen.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
     ]
     _fill_merged(grid, merged)
-    return _rows_by_header(grid)
+    return grid
 
 
 def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
