@@ -135,7 +135,8 @@ LINE_WORDS = {"前期预防": "prevention", "中期监控": "monitoring", "后�
 LINE_WORDS |= {name[:2]: line for name, line in LINE_WORDS.items()}
 LINE_LABELS = {"prevention": "前期预防", "monitoring": "中期监控", "disposition": "后期处置"}
 # Word families whose order the words themselves state, most serious first: a mapping may not invert it.
-LEVEL_ORDERS: tuple[tuple[str, ...], ...] = (("高", "中", "低"), ("高风险", "中风险", "低风险"), ("红", "橙", "黄", "蓝"), ("A", "B", "C"))
+LEVEL_ORDERS: tuple[tuple[str, ...], ...] = (("高", "中", "低"), ("高风险", "中风险", "低风险"))
+LEVEL_ORDERS += (("红", "橙", "黄", "蓝"), ("A", "B", "C"))
 LEVEL_ORDERS += (("A级", "B级", "C级"), ("高危", "严重", "中等", "低危"))
 # A measure's number: 1. 1、 1） (1) （一） ① … at the start of a line or after the end of the one before.
 NUMBERING = re.compile(
