@@ -89,9 +89,7 @@ def assert_nothing_lost(rows, header, *, level_column=None, measure_column=None,
     for point, row in zip(points, rows, strict=True):
         text = layouts.texts_of(point)
         for index, value in enumerate(row):
-            value = (
-                previous[index] if value is None and header[index] in ("单位/科室", "岗位类别") else value
-            )
+            value = previous[index] if value is None and header[index] in ("单位/科室", "岗位类别") else value
             previous[index] = value
             if value is None or header[index] == "序号":
                 continue
