@@ -146,6 +146,7 @@ NUMBERING = re.compile(
 SIGNATURE = re.compile(r"^\s*(填表人|填报人|审核人|负责人|主要领导|单位盖章|盖章|日期|填表日期|制表|签字)")
 STATES = {
     RiskPointState.DRAFT: gettext_lazy("Drafts, for the holders and department heads to review"),
+    RiskPointState.SUBMITTED: gettext_lazy("Submitted, for the department review (the office sees them at once)"),
     RiskPointState.ISSUED: gettext_lazy("Last year's register as filed (issued), to start the cycle from"),
 }
 
