@@ -4,20 +4,26 @@ by order and never inverted silently, levels decided directly, the mapping remem
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from controls.models import Control
 from positions.models import PowerItem
 from risk_registry.documents import services, wizard
+from risk_registry.documents.definitions import LIKELIHOOD, SEVERITY
 from risk_registry.documents.models import ImportMapping
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Department, RiskType
 from risk_registry.organisation.services import grading_scheme_adopt_preset
+from risk_registry.services import risk_points_copy
 from risk_registry.tests import wizard_layouts as layouts
 from risk_registry.web.views.import_wizard import WIZARD_SESSION_KEY
+from risk_registry.workflow.snapshots import point_row, point_rows
+from risk_registry.workflow.transitions import Change, transition_apply
 
 pytestmark = pytest.mark.django_db
 KEY = WIZARD_SESSION_KEY
@@ -282,3 +288,62 @@ def test_the_command_takes_a_mapping_file(world, tmp_path):
     call_command("import_register", institution="bureau-a", file=str(path), year=2026, mapping=str(mapping_file))
     assert RiskPoint.objects.filter(import_order__isnull=False).count() == 3
     assert services.import_mapping_of(world.a) is not None
+
+
+def _graded_directly(world, state=RiskPointState.REVIEWED) -> RiskPoint:
+    point = RiskPoint.objects.get(pk=world.submitted.pk)
+    point.likelihood = point.severity = None
+    point.graded_directly, point.state = True, state
+    point.save()
+    return point
+
+
+def test_a_level_decided_directly_needs_no_numbers_and_may_be_assessed_later(world):
+    point = _graded_directly(world)
+    with pytest.raises(ValidationError):  # one of the two alone would leave the matrix without input
+        transition_apply(by=world.discipline, name="define", changes=[Change(point_id=point.pk, likelihood=3)])
+    [kept] = transition_apply(by=world.discipline, name="define", changes=[Change(point_id=point.pk)])
+    assert kept.graded_directly and kept.likelihood is None and kept.state == RiskPointState.DEFINED
+    point = _graded_directly(world)
+    [moved] = transition_apply(
+        by=world.discipline,
+        name="define",
+        changes=[Change(point_id=point.pk, likelihood=3, severity=3, reason="评定后")],
+    )
+    moved.refresh_from_db()
+    assert not moved.graded_directly and (moved.likelihood, moved.severity) == (3, 3) and moved.level.name == "一级"
+
+
+def test_the_database_refuses_a_point_without_numbers_that_is_not_graded_directly(world):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RiskPoint.objects.filter(pk=world.submitted.pk).update(likelihood=None)
+
+
+def test_forms_print_graded_directly_and_rollover_keeps_it(world):
+    point = _graded_directly(world, state=RiskPointState.ISSUED)
+    row = point_row(
+        RiskPoint.objects.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
+        .prefetch_related("controls")
+        .get(pk=point.pk)
+    )
+    assert row["graded_directly"] is True
+    assert LIKELIHOOD.value(row) == SEVERITY.value(row) == "直接定级"
+    assert "graded_directly" not in point_row(
+        RiskPoint.objects.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
+        .prefetch_related("controls")
+        .get(pk=world.finance_point.pk)
+    )  # earlier snapshots and hashes unchanged
+    [copy] = risk_points_copy(points=[point], year=2027, state=RiskPointState.DRAFT, carried=True).values()
+    assert copy.graded_directly and copy.likelihood is None
+
+
+def test_an_export_after_import_keeps_the_file_order(world, office):
+    upload(office, layouts.housing_xlsx())
+    post_columns(office)
+    post_values(office, default_risk_type=a_risk_type(), state="submitted")
+    confirm(office)
+    rows = list(point_rows(RiskPoint.objects.filter(import_order__isnull=False)))
+    by_department = [r["description"] for r in rows if r["department"] == "审批科"]
+    assert by_department == ["违规审批商品房预售许可", "工程验收走过场"]
+    assert [r["description"] for r in rows if r["department"] == "领导班子成员"] == ["干预工程招投标", "公务接待超标准"]
+    assert [r["level"]["name"] for r in rows] == ["一级", "二级", "一级", "三级"]  # the institution's own words
