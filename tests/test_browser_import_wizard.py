@@ -18,7 +18,7 @@ from risk_registry.tests import wizard_layouts as layouts
 from risk_registry.tests.test_import_wizard import assert_nothing_lost
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("WIZARD_SHOTS", ""))  # set to a folder to keep screenshots of each step
+SHOTS = os.environ.get("WIZARD_SHOTS", "")  # a folder to keep screenshots of each step in, when set
 
 
 def shoot(page, name: str) -> None:
@@ -26,9 +26,9 @@ def shoot(page, name: str) -> None:
     wider than the phone, wide tables scroll inside their frame."""
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        if str(SHOTS):
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(SHOTS) / f"{name}-{width}.png"), full_page=True)
         if width == 390:
             assert page.evaluate("document.documentElement.scrollWidth") <= 390, name
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -75,6 +75,12 @@ def test_three_published_layouts_through_the_wizard(live_world, live_server, pag
         expect(page.locator("[data-testid=level-map]")).to_contain_text("高")
         assert page.locator("[data-testid=level-高]").input_value() == "1"
         assert page.locator("[data-testid=level-低]").input_value() == "3"
+        # Choosing another level shows it at once, coloured, with its rank; then back.
+        page.select_option("[data-testid=level-低]", "1")
+        expect(page.locator("[data-testid=level-map] tr", has_text="低").locator("[data-level-now]")).to_contain_text(
+            "一级"
+        )
+        page.select_option("[data-testid=level-低]", "3")
 
     through_the_wizard(
         page,
