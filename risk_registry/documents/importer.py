@@ -39,7 +39,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from controls.models import Control
 from positions.models import Position, PowerItem, ProcessStep
-from risk_registry.documents.definitions import FORMS, DocumentHeader
+from risk_registry.documents.definitions import FORMS, GRADED_DIRECTLY, DocumentHeader
 from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 from risk_registry.models import FoundBy, RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, GradingScheme, Institution, RiskType
@@ -188,10 +188,11 @@ class PlannedPoint:
     found_by: str
     description: str
     manifestation: str
-    likelihood: int
-    severity: int
+    likelihood: int | None  # None when graded directly
+    severity: int | None
     level: GradeLevel
     owner: str
+    graded_directly: bool = False
     controls: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -746,9 +747,16 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
     position = check.check_position(department)
     description = check.check_description()
     risk_type = check.check_risk_type()
-    likelihood = check.check_scale("likelihood", list(scheme.likelihood_labels), _("Bad likelihood “%(value)s”."))
-    severity = check.check_scale("severity", list(scheme.severity_labels), _("Bad severity “%(value)s”."))
-    level = check.check_level(scheme, likelihood, severity)
+    directly = check.text("likelihood") == check.text("severity") == GRADED_DIRECTLY and bool(check.text("level"))
+    if directly:  # an exported 一览表 of a point graded directly comes back as it went out
+        likelihood = severity = None
+        level = check.lookups.levels.get(check.text("level"))
+        if level is None:
+            check.check_level(scheme, None, None)  # the unknown level, as a problem
+    else:
+        likelihood = check.check_scale("likelihood", list(scheme.likelihood_labels), _("Bad likelihood “%(value)s”."))
+        severity = check.check_scale("severity", list(scheme.severity_labels), _("Bad severity “%(value)s”."))
+        level = check.check_level(scheme, likelihood, severity)
     found_by = check.check_found_by()
     power_item = check.check_power_item(department, position)
     step = check.check_step(power_item)
@@ -759,7 +767,7 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
         return None
     # A clean row resolved every required column (each None above recorded a problem).
     assert department is not None and risk_type is not None and found_by is not None
-    assert likelihood is not None and severity is not None and level is not None
+    assert level is not None and (directly or (likelihood is not None and severity is not None))
     return PlannedPoint(
         row=check.number,
         department=department,
@@ -772,6 +780,7 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
         manifestation=check.text("manifestation"),
         likelihood=likelihood,
         severity=severity,
+        graded_directly=directly,
         level=level,
         owner=check.text("owner")[: Control._meta.get_field("owner").max_length],
         controls=controls,

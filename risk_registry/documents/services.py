@@ -573,6 +573,7 @@ def register_import(
             manifestation=item.manifestation,
             likelihood=item.likelihood,
             severity=item.severity,
+            graded_directly=item.graded_directly,
             level=item.level,
             state=RiskPointState.SUBMITTED,
             created_by=by,

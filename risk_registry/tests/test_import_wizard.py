@@ -3,17 +3,22 @@ by order and never inverted silently, levels decided directly, the mapping remem
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import Workbook
 
 from controls.models import Control
 from positions.models import PowerItem
 from risk_registry.documents import services, wizard
 from risk_registry.documents.definitions import LIKELIHOOD, SEVERITY
+from risk_registry.documents.importer import read_grid
 from risk_registry.documents.models import ImportMapping
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
@@ -347,3 +352,41 @@ def test_an_export_after_import_keeps_the_file_order(world, office):
     assert by_department == ["违规审批商品房预售许可", "工程验收走过场"]
     assert [r["description"] for r in rows if r["department"] == "领导班子成员"] == ["干预工程招投标", "公务接待超标准"]
     assert [r["level"]["name"] for r in rows] == ["一级", "二级", "一级", "三级"]  # the institution's own words
+
+
+def test_the_check_reads_a_fixed_number_of_queries_whatever_the_rows(world):
+    def queries(rows: int) -> int:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.append(layouts.MARKET_HEADER)
+        for i in range(rows):
+            sheet.append(["财务股", "行政处罚", f"风险{i}", "一级", "1.甲；2.乙", "张三"])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        grid = read_grid(buffer.getvalue())
+        mapping = {"columns": wizard.suggest_columns(wizard.headers(grid.cells, 0), {}), "header_row": 0}
+        wizard.suggest_values(grid, mapping, wizard.Context.load(world.a), {})
+        mapping["default_risk_type"] = a_risk_type()
+        with CaptureQueriesContext(connection) as captured:
+            result = wizard.plan(grid, mapping, institution=world.a, year=2026)
+        assert not result.problems and len(result.points) == rows
+        return len(captured)
+
+    queries(1)  # the institution's grading scheme, read once and kept on it
+    assert queries(3) == queries(60)
+
+
+def test_an_exported_overview_with_a_point_graded_directly_imports_back(world, tmp_path):
+    """The 一览表 prints 直接定级 for a level decided directly; the 一览表 import reads it back so."""
+    point = RiskPoint.objects.get(pk=world.submitted.pk)
+    point.likelihood = point.severity = None
+    point.graded_directly = True
+    point.save()
+    out = tmp_path / "overview.xlsx"
+    call_command(
+        "export_register", institution="bureau-a", year=2026, form="overview", fmt="xlsx", out=str(out), working=True
+    )
+    result = services.register_import(by=None, institution=world.a, year=2027, data=out.read_bytes())
+    assert result.ok, [str(p) for p in result.problems]
+    copy = RiskPoint.objects.get(year=2027, description=point.description)
+    assert copy.graded_directly and copy.likelihood is None and copy.level_id == point.level_id
