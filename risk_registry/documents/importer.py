@@ -434,10 +434,16 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
         None,
     )
     if header_index is None:
-        raise ImportRefused(
-            _("No header row with the columns of the 一览表 in the first %(n)d rows.") % {"n": HEADER_SEARCH_ROWS},
-            "、".join(COLUMN_NAMES[name] for name in REQUIRED),
+        known = [
+            [str(v).strip() for v in row if HEADERS.get(_normalise_header(v))] for row in grid[:HEADER_SEARCH_ROWS]
+        ]
+        best = max(known, key=len, default=[])
+        message = _("No header row with the columns of the 一览表 in the first %(n)d rows.") % {"n": HEADER_SEARCH_ROWS}
+        message += " " + (
+            _("Recognised: %(headers)s.") % {"headers": "、".join(best)} if best else _("No header was recognised.")
         )
+        message += " " + _("A register in its own layout can be brought in with the import wizard.")
+        raise ImportRefused(message, "、".join(COLUMN_NAMES[name] for name in REQUIRED))
     columns: dict[str, int] = {}
     first_data = header_index + 1
     for candidate in (header_index, header_index + 1):  # a group header row, then the sub-headers

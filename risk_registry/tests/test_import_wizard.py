@@ -390,3 +390,9 @@ def test_an_exported_overview_with_a_point_graded_directly_imports_back(world, t
     assert result.ok, [str(p) for p in result.problems]
     copy = RiskPoint.objects.get(year=2027, description=point.description)
     assert copy.graded_directly and copy.likelihood is None and copy.level_id == point.level_id
+
+
+def test_the_template_import_says_which_headers_it_recognised(world):
+    result = services.register_import_check(by=None, institution=world.a, year=2026, data=layouts.market_xlsx())
+    [problem] = result.problems
+    assert "风险点、风险等级、防控措施、责任人" in problem.message and "导入向导" in problem.message
