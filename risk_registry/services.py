@@ -320,6 +320,7 @@ RULE_FIELDS = (
     "summary",
     "text",
     "department",
+    "published",
 )
 
 

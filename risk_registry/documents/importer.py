@@ -106,6 +106,22 @@ COLUMN_NAMES = {
     "measures": "防范措施",
     "owner": "责任人",
 }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a kind of sheet looks like: its headers (normalised text → field), the fields a file
+    must have, the columns' names for problems, and the fields whose headers mark the header row."""
+
+    title: str  # the form's name in problems (一览表, 职权目录)
+    headers: dict[str, str]
+    required: tuple[str, ...]
+    column_names: dict[str, str]
+    anchor: frozenset[str]
+
+
+REGISTER = Layout("一览表", HEADERS, REQUIRED, COLUMN_NAMES, frozenset({"description", "department"}))
+
 # The seeds' words for how a point was found (seed 004 篇2, seed 002), besides the codes and labels.
 FOUND_BY_WORDS = {
     "自己找": FoundBy.SELF,
@@ -328,12 +344,12 @@ class Grid:
     sheets: list[SheetInfo]
 
 
-def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
+def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> ReadRows:
     """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
-    by field; ImportRefused for a file that cannot be read."""
+    by the fields of ``layout``; ImportRefused for a file that cannot be read."""
     grid = read_grid(data, sheet=sheet)
     try:
-        read = _rows_by_header(grid.cells)
+        read = _rows_by_header(grid.cells, layout)
     except ImportRefused as refused:
         refused.sheets = grid.sheets
         raise
@@ -411,12 +427,12 @@ def _normalise_header(value) -> str:
     return re.sub(r"[（(].*?[）)]", "", text)
 
 
-def _refuse_missing(columns: dict[str, int]) -> None:
-    missing = [COLUMN_NAMES[name] for name in REQUIRED if name not in columns]
+def _refuse_missing(columns: dict[str, int], layout: Layout) -> None:
+    missing = [layout.column_names[name] for name in layout.required if name not in columns]
     if not missing:
         return
-    expected = "、".join(COLUMN_NAMES[name] for name in REQUIRED)
-    if "level" in columns and {"likelihood", "severity"} - set(columns):
+    expected = "、".join(layout.column_names[name] for name in layout.required)
+    if layout is REGISTER and "level" in columns and {"likelihood", "severity"} - set(columns):
         expected = _(
             "%(columns)s; a 登记表 records only the 风险等级, which does not say the 发生概率 and "
             "危害程度: add those two columns, or import the 一览表"
@@ -424,26 +440,31 @@ def _refuse_missing(columns: dict[str, int]) -> None:
     raise ImportRefused(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}, expected)
 
 
-def _rows_by_header(grid: list[list]) -> ReadRows:
+def _rows_by_header(grid: list[list], layout: Layout) -> ReadRows:
+    headers = layout.headers
     header_index = next(
         (
             index
             for index, row in enumerate(grid[:HEADER_SEARCH_ROWS])
-            if {"description", "department"} <= {HEADERS.get(_normalise_header(v)) for v in row}
+            if layout.anchor <= {headers.get(_normalise_header(v)) for v in row}
         ),
         None,
     )
     if header_index is None:
         known = [
-            [str(v).strip() for v in row if HEADERS.get(_normalise_header(v))] for row in grid[:HEADER_SEARCH_ROWS]
+            [str(v).strip() for v in row if headers.get(_normalise_header(v))] for row in grid[:HEADER_SEARCH_ROWS]
         ]
         best = max(known, key=len, default=[])
-        message = _("No header row with the columns of the 一览表 in the first %(n)d rows.") % {"n": HEADER_SEARCH_ROWS}
+        message = _("No header row with the columns of the %(form)s in the first %(n)d rows.") % {
+            "form": layout.title,
+            "n": HEADER_SEARCH_ROWS,
+        }
         message += " " + (
             _("Recognised: %(headers)s.") % {"headers": "、".join(best)} if best else _("No header was recognised.")
         )
-        message += " " + _("A register in its own layout can be brought in with the import wizard.")
-        raise ImportRefused(message, "、".join(COLUMN_NAMES[name] for name in REQUIRED))
+        if layout is REGISTER:
+            message += " " + _("A register in its own layout can be brought in with the import wizard.")
+        raise ImportRefused(message, "、".join(layout.column_names[name] for name in layout.required))
     columns: dict[str, int] = {}
     first_data = header_index + 1
     for candidate in (header_index, header_index + 1):  # a group header row, then the sub-headers
@@ -451,7 +472,7 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
             break
         found = False
         for index, value in enumerate(grid[candidate]):
-            name = HEADERS.get(_normalise_header(value))
+            name = headers.get(_normalise_header(value))
             if name and (candidate == header_index or name not in columns or columns[name] == index):
                 columns[name] = index
                 found = found or candidate > header_index
@@ -459,7 +480,7 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
             first_data = candidate + 1
     if "measures" in columns and columns["measures"] in {columns.get(line) for line in LINES}:
         del columns["measures"]  # the 一览表's 防控措施 group header above its three columns
-    _refuse_missing(columns)
+    _refuse_missing(columns, layout)
     rows = []
     data_fields = [name for name in columns if name != "serial"]
     for offset, values in enumerate(grid[first_data:], start=first_data + 1):
