@@ -13,7 +13,16 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from assessments.models import Cycle, Notification, Task
+from assessments.models import (
+    Checklist,
+    Cycle,
+    Notification,
+    RatingInvitation,
+    RatingRound,
+    SurveyRound,
+    Task,
+    UnitAssessment,
+)
 from risk_registry.access import Scope, scope_of
 from risk_registry.organisation.models import Institution
 from risk_registry.organisation.paths import path_ids
@@ -99,3 +108,108 @@ def notifications_of(user) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient_id=user.pk)
+
+
+# --- unit assessment (单位考核评估) -------------------------------------------------------------
+
+
+def q_units_overseen(scope: Scope, prefix: str = "") -> Q | None:
+    """Institutions the scope oversees as a unit: its subtree (discipline and superior offices) and
+    its own institution (leadership, principal leader). Department heads and holders do not."""
+    parts = [Q(**{f"{prefix}path__startswith": path}) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        parts.append(Q(**{f"{prefix}id__in": scope.institution_ids}))
+    return reduce(or_, parts) if parts else None
+
+
+def units_overseen_by(user) -> QuerySet[Institution]:
+    """The institutions whose unit assessment the user may read."""
+    q = q_units_overseen(scope_of(user))
+    return Institution.objects.filter(q) if q is not None else Institution.objects.none()
+
+
+def unit_assessments_visible_to(user) -> QuerySet[UnitAssessment]:
+    """Unit assessments of the institutions the user oversees, in cycles the user sees."""
+    q = q_units_overseen(scope_of(user), "institution__")
+    if q is None:
+        return UnitAssessment.objects.none()
+    return UnitAssessment.objects.filter(q, cycle__in=cycles_visible_to(user).values("pk"))
+
+
+def can_self_assess_unit(user, institution: Institution) -> bool:
+    """The institution scores itself: its leadership, principal leader or its own discipline office
+    (the same people who submit the year-end self-assessment)."""
+    return can_submit_self_assessment(user, institution)
+
+
+def can_assess_unit(user, institution: Institution) -> bool:
+    """统一评估: a discipline or superior office *above* the institution (never its own office)."""
+    return any(institution.path.startswith(path) and institution.path != path for path in scope_of(user).subtree_paths)
+
+
+def may_manage_checklists(user) -> bool:
+    return bool(scope_of(user).subtree_paths)
+
+
+def checklist_owner_institutions(user) -> QuerySet[Institution]:
+    """The offices' own institutions, for which the user keeps checklists."""
+    return Institution.objects.filter(path__in=scope_of(user).subtree_paths)
+
+
+def checklists_managed_by(user) -> QuerySet[Checklist]:
+    """Checklists of the institutions whose discipline or superior office the user is."""
+    return Checklist.objects.filter(institution__path__in=scope_of(user).subtree_paths)
+
+
+def checklists_for(institution: Institution) -> QuerySet[Checklist]:
+    """The checklists a unit may be assessed by: the presets, and those of the offices on its path."""
+    return Checklist.objects.filter(Q(institution__isnull=True) | Q(institution_id__in=path_ids(institution.path)))
+
+
+# --- the study's measures (docs/surveys.md) ------------------------------------------------------
+# Surveys and ratings measure the institution's leadership: their rounds and results are read by
+# the discipline offices whose subtree holds the institution (its own office and the superior
+# ones), never by the leadership measured. The office of the institution itself runs them.
+
+
+def _q_in_subtree(scope: Scope) -> Q | None:
+    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    return reduce(or_, parts) if parts else None
+
+
+def survey_rounds_visible_to(user) -> QuerySet[SurveyRound]:
+    if not getattr(user, "is_authenticated", False):
+        return SurveyRound.objects.none()
+    q = _q_in_subtree(scope_of(user))
+    return SurveyRound.objects.filter(q) if q is not None else SurveyRound.objects.none()
+
+
+def can_manage_survey_round(user, survey_round: SurveyRound) -> bool:
+    """Issue codes, print them, close: the discipline office of the round's own institution."""
+    return can_launch_cycle(user, survey_round.institution)
+
+
+def rating_rounds_visible_to(user) -> QuerySet[RatingRound]:
+    if not getattr(user, "is_authenticated", False):
+        return RatingRound.objects.none()
+    q = _q_in_subtree(scope_of(user))
+    return RatingRound.objects.filter(q) if q is not None else RatingRound.objects.none()
+
+
+def can_manage_rating_round(user, rating_round: RatingRound) -> bool:
+    return can_launch_cycle(user, rating_round.institution)
+
+
+def rating_invitations_of(user) -> QuerySet[RatingInvitation]:
+    """The user's own open invitations to rate, in open rounds (a rater sees only their own)."""
+    if not getattr(user, "is_authenticated", False):
+        return RatingInvitation.objects.none()
+    return RatingInvitation.objects.filter(rater_id=user.pk, round__state="open")
+
+
+def measured_institutions_visible_to(user) -> QuerySet[Institution]:
+    """Institutions whose posts' measures and profiles the user reads: the offices' subtrees."""
+    if not getattr(user, "is_authenticated", False):
+        return Institution.objects.none()
+    parts = [Q(path__startswith=path) for path in scope_of(user).subtree_paths]
+    return Institution.objects.filter(reduce(or_, parts)) if parts else Institution.objects.none()

@@ -12,6 +12,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# The study's measures live in their own module; imported here so Django registers them.
+from assessments.survey_models import (  # noqa: F401
+    Rating,
+    RatingInvitation,
+    RatingRound,
+    SurveyAnswer,
+    SurveyCode,
+    SurveyRound,
+)
+
 
 def default_reminder_days() -> list[int]:
     return list(settings.RISK_REGISTRY_CYCLE_REMINDER_DAYS)
@@ -152,6 +162,7 @@ class Task(models.Model):
         REGISTER_FILE = "register_file", _("Filing of the register")
         CONTROL_RUN = "control_run", _("Run of a control")
         SELF_ASSESSMENT = "self_assessment", _("Self-assessment of the institution")
+        RECTIFICATION = "rectification", _("Rectification after the unit assessment")
         RULES = "rules", _("Rules of a department recorded (建章立制)")
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("cycle"))
@@ -303,3 +314,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} · {self.stage} · {self.task_id}"
+
+
+# The unit assessment's models live in their own module; imported here so Django registers them.
+from assessments.unit_models import (  # noqa: E402
+    Checklist,
+    ChecklistItem,
+    EvidenceSource,
+    UnitAssessment,
+    UnitEvidenceFile,
+    UnitItem,
+    UnitOutcome,
+)
+
+__all__ = [
+    "Checklist",
+    "ChecklistItem",
+    "Cycle",
+    "EvidenceSource",
+    "Notification",
+    "Phase",
+    "ScanRun",
+    "SelfAssessment",
+    "Task",
+    "UnitAssessment",
+    "UnitEvidenceFile",
+    "UnitItem",
+    "UnitOutcome",
+]

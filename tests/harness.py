@@ -34,11 +34,27 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from assessments.models import Cycle, Notification, SelfAssessment, Task
+from assessments import unit as unit_services
+from assessments.models import (
+    Checklist,
+    ChecklistItem,
+    Cycle,
+    Notification,
+    SelfAssessment,
+    Task,
+    UnitAssessment,
+    UnitEvidenceFile,
+    UnitOutcome,
+)
+from assessments.rating import DEFAULT_INDICATORS, rating_invite, rating_round_open
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from assessments.survey_models import Rating, RatingInvitation, RatingRound, SurveyCode, SurveyRound
+from assessments.surveys import survey_codes_issue, survey_round_open
+from assessments.unit_presets import install_checklist_presets
 from controls import attachments
 from controls.models import Control, Rule
 from controls.services import rule_attachment_set, rule_create
@@ -48,7 +64,7 @@ from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.documents.services import import_mapping_complete
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import RiskType, Role
+from risk_registry.organisation.models import GradingScheme, RiskType, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.tests.wizard_layouts import market_xlsx
@@ -275,6 +291,30 @@ class Scene:
         return cycle
 
     @cached_property
+    def survey_round(self) -> SurveyRound:
+        """Bureau A's survey round of 2026 with two unused codes, opened by its discipline office."""
+        survey_round = survey_round_open(by=self.w.discipline, institution=self.w.a, year=2026, name="环境调查")
+        survey_codes_issue(
+            by=self.w.discipline, survey_round=survey_round, questionnaire="external", group="business", count=2
+        )
+        return survey_round
+
+    @cached_property
+    def rating_round(self) -> RatingRound:
+        """Bureau A's rating of 审批岗, with holder2 invited in tier 1."""
+        rating_round = rating_round_open(
+            by=self.w.discipline, institution=self.w.a, year=2026, name="班子测评", positions=[self.w.position]
+        )
+        rating_invite(
+            by=self.w.discipline, rating_round=rating_round, position=self.w.position, rater=self.w.holder2, tier=1
+        )
+        return rating_round
+
+    @cached_property
+    def invitation(self) -> RatingInvitation:
+        return RatingInvitation.objects.get(round=self.rating_round, rater=self.w.holder2)
+
+    @cached_property
     def unread(self) -> Notification:
         """An unread reminder for the persona logged in, about a task of the cycle."""
         return Notification.objects.create(
@@ -364,6 +404,63 @@ class Scene:
         session["documents_import"] = {"token": token, "institution": "bureau-a", "year": 2026, "name": "good.xlsx"}
         session.save()
         return token
+
+    # --- unit assessment (单位考核评估) of bureau A in its cycle ---
+
+    @cached_property
+    def unit_preset(self) -> Checklist:
+        """The nine items of 篇5 (installed again: a transactional test may have flushed them)."""
+        install_checklist_presets(Checklist, ChecklistItem)
+        return Checklist.objects.get(institution=None, key="pian5-nine")
+
+    @cached_property
+    def unit(self) -> UnitAssessment:
+        """Bureau A's unit assessment, opened by its principal, being self-scored."""
+        return unit_services.unit_open(
+            by=self.w.principal, cycle=self.cycle, institution=self.w.a, checklist=self.unit_preset
+        )
+
+    @cached_property
+    def unit_submitted(self) -> UnitAssessment:
+        scores = [unit_services.SelfScore(item.pk, 80) for item in self.unit.items.all()]
+        return unit_services.unit_self_score(
+            by=self.w.principal, assessment=self.unit, scores=scores, submit=True, today=timezone.localdate()
+        )
+
+    @cached_property
+    def unit_assessed(self) -> UnitAssessment:
+        scores = [unit_services.AssessedScore(item.pk, 85) for item in self.unit_submitted.items.all()]
+        return unit_services.unit_assess(
+            by=self.w.superior, assessment=self.unit_submitted, scores=scores, conclusion="", finish=True
+        )
+
+    @cached_property
+    def unit_file(self) -> UnitEvidenceFile:
+        upload = SimpleUploadedFile("领导小组文件.pdf", self.pdf().getvalue())
+        record = unit_services.evidence_upload(by=self.w.principal, item=self.unit.items.first(), upload=upload)
+        self.files.append(unit_services.evidence_path(record))
+        return record
+
+    @cached_property
+    def unit_rectify(self) -> UnitOutcome:
+        return unit_services.outcome_record(
+            by=self.w.superior,
+            assessment=self.unit_assessed,
+            kind=UnitOutcome.Kind.RECTIFY,
+            text="完善预警台账",
+            deadline=timezone.localdate() + datetime.timedelta(days=30),
+            today=timezone.localdate(),
+        )
+
+    @cached_property
+    def county_checklist(self) -> Checklist:
+        """The county office's own copy of the preset."""
+        return unit_services.checklist_adopt(by=self.w.superior, checklist=self.unit_preset, institution=self.w.county)
+
+    def pdf(self) -> io.BytesIO:
+        upload = io.BytesIO(b"%PDF-1.4\n%%EOF\n")
+        upload.name = "领导小组文件.pdf"
+        return upload
 
     @cached_property
     def pending_power_import(self) -> str:
@@ -793,6 +890,28 @@ WORKFLOW = [
         lambda s: "/audit/",
         expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
     ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard",
+        "get",
+        lambda s: "/dashboards/oversight/",
+        expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard of bureau A",
+        "get",
+        lambda s: "/dashboards/oversight/?institution=bureau-a",
+        expect({"discipline", "superior"}, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "leadership_dashboard",
+        "leadership dashboard",
+        "get",
+        lambda s: "/dashboards/leadership/",
+        expect({"leader", "principal"}, forbidden=set(PERSONAS) - {"leader", "principal"}),
+    ),
+    Case("my_dashboard", "my dashboard", "get", lambda s: "/dashboards/mine/", everyone()),
 ]
 
 CYCLE = [
@@ -916,6 +1035,190 @@ CYCLE = [
         expect({"holder"}, status=302, forbidden={"head"} | OVERSIGHT_A),
         data=lambda s: {"ran_on": "2026-01-05", "description": "双人审核"},
         effect=writes("controls.ControlRun", AUDIT),
+    ),
+]
+
+UNIT_READERS = frozenset({"discipline", "leader", "principal", "superior"})  # who oversees bureau A as a unit
+UNIT_SELF = frozenset({"discipline", "leader", "principal"})  # bureau A scores itself
+CHECKLIST_KEEPERS = frozenset({"discipline", "superior", "outsider"})  # discipline and superior offices
+OWN_OFFICE = {"discipline": "a", "superior": "county", "outsider": "b"}
+
+
+def _unit_url(rest: str = ""):
+    return lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/{rest}"
+
+
+def _evidence_stored(scene: Scene) -> None:
+    for record in UnitEvidenceFile.objects.all():
+        scene.files.append(unit_services.evidence_path(record))
+    assert UnitEvidenceFile.objects.filter(content_type="application/pdf").exists()
+
+
+UNITS = [
+    Case(
+        "unit_compare",
+        "units side by side",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/units/",
+        expect(CYCLE_VIEWERS),
+        setup=lambda s: s.unit_assessed,
+    ),
+    Case(
+        "unit_export",
+        "unit results as Excel",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/export.xlsx",
+        expect(CYCLE_VIEWERS),
+        setup=lambda s: s.unit_assessed,
+        effect=writes(AUDIT),
+    ),
+    Case("unit_assessment", "unit assessment page", "get", _unit_url(), expect(UNIT_READERS), setup=lambda s: s.unit),
+    Case(
+        "unit_open",
+        "open bureau A's unit assessment",
+        "post",
+        _unit_url("open/"),
+        expect(UNIT_READERS, status=302),
+        data=lambda s: {"checklist": s.unit_preset.pk},
+        effect=writes("assessments.UnitAssessment", "assessments.UnitItem", AUDIT),
+    ),
+    Case(
+        "unit_self_score",
+        "save self-scores",
+        "post",
+        _unit_url("self/"),
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {f"score_{item.pk}": "85" for item in s.unit.items.all()} | {"action": "save"},
+        effect=writes(AUDIT, updated=["assessments.UnitItem"]),
+    ),
+    Case(
+        "unit_self_score",
+        "submit the self-assessment",
+        "post",
+        _unit_url("self/"),
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {f"score_{item.pk}": "85" for item in s.unit.items.all()} | {"action": "submit"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitItem", "assessments.UnitAssessment"],
+            then=lambda s: UnitAssessment.objects.get(pk=s.unit.pk, state="submitted", self_total=85),
+        ),
+    ),
+    Case(
+        "unit_evidence_upload",
+        "upload an evidence file",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/items/{s.unit.items.first().pk}/files/",
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {"file": s.pdf()},
+        effect=writes("assessments.UnitEvidenceFile", AUDIT, then=_evidence_stored),
+    ),
+    Case(
+        "unit_evidence_file",
+        "download an evidence file",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/files/{s.unit_file.pk}/",
+        expect(UNIT_READERS),
+    ),
+    Case(
+        "unit_assess",
+        "the office above assesses",
+        "post",
+        _unit_url("assess/"),
+        expect({"superior"}, status=302, forbidden=UNIT_SELF),
+        setup=lambda s: s.unit_submitted,
+        data=lambda s: {f"final_{item.pk}": "90" for item in s.unit.items.all()} | {"action": "submit"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitItem", "assessments.UnitAssessment"],
+            then=lambda s: UnitAssessment.objects.get(pk=s.unit.pk, state="assessed", final_total=90, grade="优秀"),
+        ),
+    ),
+    Case(
+        "unit_outcome",
+        "record a rectification",
+        "post",
+        _unit_url("outcomes/"),
+        expect({"superior"}, status=302, forbidden=UNIT_SELF),
+        setup=lambda s: s.unit_assessed,
+        data=lambda s: {
+            "kind": "rectify",
+            "text": "完善制度",
+            "deadline": str(timezone.localdate() + datetime.timedelta(days=20)),
+        },
+        effect=writes(
+            "assessments.UnitOutcome",
+            "assessments.Task",
+            AUDIT,
+            then=lambda s: Task.objects.get(kind=Task.Kind.RECTIFICATION, cycle=s.cycle, owner=s.w.principal),
+        ),
+    ),
+    Case(
+        "unit_rectified",
+        "report a rectification done",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/outcomes/{s.unit_rectify.pk}/done/",
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {"note": "已完善"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitOutcome"],
+            then=lambda s: UnitOutcome.objects.get(pk=s.unit_rectify.pk, done_at__isnull=False),
+        ),
+    ),
+    Case(
+        "checklist_list",
+        "assessment checklists",
+        "get",
+        lambda s: "/assessment-checklists/",
+        expect(CHECKLIST_KEEPERS, forbidden=set(PERSONAS) - CHECKLIST_KEEPERS),
+        setup=lambda s: s.unit_preset,
+    ),
+    Case(
+        "checklist_adopt",
+        "copy a preset for one's office",
+        "post",
+        lambda s: "/assessment-checklists/adopt/",
+        expect(CHECKLIST_KEEPERS, status=302, forbidden=set(PERSONAS) - CHECKLIST_KEEPERS),
+        data=lambda s: {
+            "checklist": s.unit_preset.pk,
+            "institution": getattr(s.w, OWN_OFFICE.get(s.persona or "", "a")).pk,
+        },
+        effect=writes("assessments.Checklist", "assessments.ChecklistItem", AUDIT),
+    ),
+    Case(
+        "checklist_edit",
+        "checklist form",
+        "get",
+        lambda s: f"/assessment-checklists/{s.county_checklist.pk}/",
+        expect({"superior"}),
+    ),
+    Case(
+        "checklist_edit",
+        "change a checklist's weights",
+        "post",
+        lambda s: f"/assessment-checklists/{s.county_checklist.pk}/",
+        expect({"superior"}, status=302),
+        data=lambda s: {
+            "name": "县纪委考核清单",
+            "grades": "优秀 95，合格 60，不合格 0",
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "1",
+            "items-MAX_NUM_FORMS": "30",
+            "items-0-title": "风险查找是否深入",
+            "items-0-weight": "60",
+            "items-0-evidence": "posts_with_points",
+            "items-1-title": "防控效果是否明显",
+            "items-1-weight": "40",
+        },
+        effect=writes(
+            "assessments.ChecklistItem",
+            AUDIT,
+            updated=["assessments.Checklist"],
+            deleted=["assessments.ChecklistItem"],
+            then=lambda s: Checklist.objects.get(pk=s.county_checklist.pk, name="县纪委考核清单", items__weight=60),
+        ),
     ),
 ]
 
@@ -1138,6 +1441,23 @@ def _rotated(scene: Scene) -> None:
     assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
 
 
+def grading_form(scene: Scene) -> dict:
+    """Bureau A's matrix with the cell likelihood 2 × severity 2 (the submitted point's) made 一级."""
+    scheme = scene.w.a.grading_scheme
+    data = {
+        f"cell_{li}_{s}": code for li, row in enumerate(scheme.matrix, start=1) for s, code in enumerate(row, start=1)
+    }
+    data["cell_2_2"] = "1"
+    data.update({f"band_{level.pk}": level.band for level in scheme.levels.all()})
+    return data
+
+
+def _matrix_changed(scene: Scene) -> None:
+    point = RiskPoint.objects.select_related("level").get(pk=scene.w.submitted.pk)
+    assert point.needs_regrading and point.level.name == "二级"  # flagged, never regraded
+    assert GradingScheme.objects.get(pk=scene.w.a.grading_scheme_id).matrix[1][1] == "1"
+
+
 POWERS = [
     Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
     Case(
@@ -1234,6 +1554,22 @@ POWERS = [
         expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
         data=lambda s: {"on": "2026-06-30", "reason": "职能划转"},
         effect=writes(AUDIT, updated=["positions.PowerItem"], then=_retired),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "grading matrix editor",
+        "get",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "change a cell of the matrix",
+        "post",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=grading_form,
+        effect=writes(AUDIT, updated=["organisation.GradingScheme", "risk_registry.RiskPoint"], then=_matrix_changed),
     ),
     Case(
         "rotation",
@@ -1529,4 +1865,173 @@ LEDGER = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
+SURVEY_READERS = frozenset({"discipline", "superior"})  # the offices whose subtree holds bureau A
+
+
+def survey_round_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "year": 2026,
+        "name": "环境调查",
+        "external": "收受红包礼金\n接受宴请",
+        "internal": "小金库",
+        "time_bucket": "week",
+        "min_group": 5,
+    }
+
+
+SURVEYS = [
+    Case("survey_list", "survey rounds", "get", lambda s: "/surveys/", everyone()),
+    Case(
+        "survey_open",
+        "open form",
+        "get",
+        lambda s: "/surveys/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "survey_open",
+        "open bureau A's round",
+        "post",
+        lambda s: "/surveys/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=survey_round_form,
+        effect=writes("assessments.SurveyRound", AUDIT),
+    ),
+    Case(
+        "survey_detail", "round and results", "get", lambda s: f"/surveys/{s.survey_round.pk}/", expect(SURVEY_READERS)
+    ),
+    Case(
+        "survey_codes_issue",
+        "issue codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/codes/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"questionnaire": "internal", "group": "non_business", "count": 3},
+        effect=writes(
+            "assessments.SurveyCode",
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            then=lambda s: SurveyRound.objects.get(pk=s.survey_round.pk, codes_issued=5),
+        ),
+    ),
+    Case(
+        "survey_codes_print",
+        "print the codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/print/",
+        expect({"discipline"}, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round, printed=False).exists(),
+        ),
+    ),
+    Case(
+        "survey_close",
+        "close the round",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/close/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            deleted=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round).exists(),
+        ),
+    ),
+]
+
+
+def rating_round_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "year": 2026,
+        "name": "班子测评",
+        "positions": [scene.w.position.pk],
+        "indicators": "政治素质：理想信念\n道德素质：廉洁自律\n法治素质：依法用权",
+        "tier_1": "0.5",
+        "tier_2": "0.3",
+        "tier_3": "0.2",
+    }
+
+
+def all_graded(scene: Scene) -> dict:
+    return {f"{factor}|{sub}": "good" for factor, subs in DEFAULT_INDICATORS.items() for sub in subs}
+
+
+RATINGS = [
+    Case("rating_list", "rating rounds and my invitations", "get", lambda s: "/ratings/", everyone()),
+    Case(
+        "rating_open",
+        "open form",
+        "get",
+        lambda s: "/ratings/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "rating_open",
+        "open bureau A's rating",
+        "post",
+        lambda s: "/ratings/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=rating_round_form,
+        effect=writes("assessments.RatingRound", AUDIT),
+    ),
+    Case("rating_detail", "scores", "get", lambda s: f"/ratings/{s.rating_round.pk}/", expect(SURVEY_READERS)),
+    Case(
+        "rating_invite",
+        "invite a rater",
+        "post",
+        lambda s: f"/ratings/{s.rating_round.pk}/invite/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"position": s.w.position.pk, "rater": s.w.head.pk, "tier": 2},
+        effect=writes(
+            "assessments.RatingInvitation",
+            AUDIT,
+            then=lambda s: RatingInvitation.objects.get(round=s.rating_round, rater=s.w.head, tier=2),
+        ),
+    ),
+    Case(
+        "rating_close",
+        "close the rating",
+        "post",
+        lambda s: f"/ratings/{s.rating_round.pk}/close/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.RatingRound"],
+            then=lambda s: RatingRound.objects.get(pk=s.rating_round.pk, state="closed", response_count=0),
+        ),
+    ),
+    Case(
+        "rating_rate", "rating form", "get", lambda s: f"/ratings/invitations/{s.invitation.pk}/", expect({"holder2"})
+    ),
+    Case(
+        "rating_rate",
+        "rate the post",
+        "post",
+        lambda s: f"/ratings/invitations/{s.invitation.pk}/",
+        expect({"holder2"}, status=302),
+        data=all_graded,
+        effect=writes(
+            "assessments.Rating",
+            updated=["assessments.RatingInvitation"],
+            then=lambda s: Rating.objects.get(round=s.rating_round, tier=1),
+        ),
+    ),
+    Case(
+        "post_profiles",
+        "posts' measures and profile",
+        "get",
+        lambda s: "/measures/bureau-a/?year=2026",
+        expect(SURVEY_READERS),
+    ),
+]
+
+CASES: list[Case] = (
+    POINTS + POWERS + RULES + WORKFLOW + CYCLE + UNITS + SURVEYS + RATINGS + DOCUMENTS + LEDGER + ACCOUNTS
+)
