@@ -110,10 +110,13 @@ def heat_map(points: QuerySet[RiskPoint], *, institution: Institution, query: Ma
     scheme = institution.grading_scheme
     if scheme is None:
         return None
-    counts = {
-        (row["likelihood"], row["severity"]): row["total"]
-        for row in points.order_by().values("likelihood", "severity").annotate(total=Count("id"))
-    }
+    counts: dict[tuple[int, int], int] = {}
+    directly = 0  # graded directly (直接定级, imported): no likelihood and severity, so no cell
+    for row in points.order_by().values("likelihood", "severity").annotate(total=Count("id")):
+        if row["likelihood"] is None or row["severity"] is None:
+            directly += row["total"]
+        else:
+            counts[(row["likelihood"], row["severity"])] = row["total"]
     levels = {level.code: level for level in GradeLevel.objects.filter(scheme=scheme)}
     rows = []
     for li, label in enumerate(scheme.likelihood_labels, start=1):
@@ -138,6 +141,8 @@ def heat_map(points: QuerySet[RiskPoint], *, institution: Institution, query: Ma
             "s": scheme.severity_labels[si - 1],
             "n": total,
         }
+    if directly:
+        summary += " " + _("%(n)d points graded directly are in no cell.") % {"n": directly}
     return HeatMap(
         institution=institution, severity_labels=list(scheme.severity_labels), rows=rows[::-1], summary=summary
     )

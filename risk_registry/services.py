@@ -143,6 +143,11 @@ def risk_point_update(
         process_step=values.get("process_step", risk_point.process_step),
     )
     changes = apply_changes(risk_point, values)
+    if risk_point.likelihood is None or risk_point.severity is None:
+        raise ValidationError(_("Give the likelihood and the severity."))
+    if risk_point.graded_directly:  # graded directly (imported): assessed now, graded by the matrix
+        risk_point.graded_directly = False
+        changes["graded_directly"] = [True, False]
     level = grade_level_for(
         institution=risk_point.institution, likelihood=risk_point.likelihood, severity=risk_point.severity
     )
@@ -191,7 +196,12 @@ def risk_points_copy(
             manifestation=p.manifestation,
             likelihood=p.likelihood,
             severity=p.severity,
+            graded_directly=p.graded_directly,
             level_id=p.level_id,
+            notes=p.notes,
+            head_in_charge=p.head_in_charge,
+            leader_in_charge=p.leader_in_charge,
+            import_order=p.import_order,
             state=state,
             carried_from_id=p.pk if carried else None,
             carried_unfiled=carried and carried_unfiled,

@@ -63,10 +63,12 @@ from integrity_warnings.services import report_attachment_add
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
+from risk_registry.documents.services import import_mapping_complete
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import GradingScheme, Role
+from risk_registry.organisation.models import GradingScheme, RiskType, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
+from risk_registry.tests.wizard_layouts import market_xlsx
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from tests.test_power_import import good_rows as power_good_rows
@@ -490,6 +492,36 @@ class Scene:
         upload.name = "good.xlsx"
         return upload
 
+    def wizard_upload(self) -> io.BytesIO:
+        upload = io.BytesIO(market_xlsx())
+        upload.name = "市场监管局.xlsx"
+        return upload
+
+    def wizard_pending(self, step: str) -> str:
+        """A file waiting in the import wizard at ``step``, its mapping complete; its token."""
+        token = uuid.uuid4().hex
+        path = export_dir() / f"import-{token}.xlsx"
+        path.write_bytes(market_xlsx())
+        self.files.append(path)
+        risk_type = RiskType.objects.filter(institution__isnull=True, is_active=True).order_by("id").first()
+        mapping = import_mapping_complete(
+            institution=self.w.a,
+            data=path.read_bytes(),
+            mapping={"default_risk_type": str(risk_type.pk) if risk_type else "", "create_unknown": True},
+        )
+        session = self.client.session
+        session["documents_import_wizard"] = {
+            "token": token,
+            "institution": "bureau-a",
+            "year": 2026,
+            "name": "市场监管局.xlsx",
+            "sheet": "",
+            "step": step,
+            "mapping": mapping,
+        }
+        session.save()
+        return token
+
 
 # --- the cases --------------------------------------------------------------------------------
 
@@ -583,6 +615,18 @@ def _previewed(scene: Scene) -> None:
     waiting = export_dir() / f"import-{pending['token']}.xlsx"
     scene.files.append(waiting)  # removed after the test
     assert pending["institution"] == "bureau-a" and pending["year"] == 2026 and waiting.is_file()
+
+
+def _wizard_at(step: str | None):
+    def then(scene: Scene) -> None:
+        state = scene.client.session.get("documents_import_wizard")
+        if step is None:
+            assert state is None
+            return
+        assert state["step"] == step and state["institution"] == "bureau-a"
+        scene.files.append(export_dir() / f"import-{state['token']}.xlsx")  # removed after the test
+
+    return then
 
 
 def _cycle_closed(scene: Scene) -> None:
@@ -1256,6 +1300,58 @@ DOCUMENTS = [
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
         data=lambda s: {"token": s.pending_import},
         effect=writes("risk_registry.RiskPoint", "controls.Control", AUDIT, then=_described("受理材料时索要好处")),
+    ),
+    Case(
+        "documents_wizard",
+        "import wizard",
+        "get",
+        lambda s: "/documents/import/bureau-a/wizard/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "documents_wizard_upload",
+        "import wizard: upload",
+        "post",
+        lambda s: "/documents/import/bureau-a/wizard/upload/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"file": s.wizard_upload(), "year": "2026"},
+        effect=writes(updated=["sessions.Session"], then=_wizard_at("columns")),
+    ),
+    Case(
+        "documents_wizard_step",
+        "import wizard: columns",
+        "post",
+        lambda s: "/documents/import/bureau-a/wizard/step/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"step": "columns", "token": s.wizard_pending("columns")},
+        effect=writes(updated=["sessions.Session"], then=_wizard_at("values")),
+    ),
+    Case(
+        "documents_wizard_confirm",
+        "import wizard: confirmed",
+        "post",
+        lambda s: "/documents/import/bureau-a/wizard/confirm/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"token": s.wizard_pending("check")},
+        effect=writes(
+            "risk_registry.RiskPoint",
+            "controls.Control",
+            "organisation.Department",
+            "positions.PowerItem",
+            "documents.ImportMapping",
+            AUDIT,
+            updated=["sessions.Session"],
+            then=_described("处罚自由裁量不当"),
+        ),
+    ),
+    Case(
+        "documents_wizard_restart",
+        "import wizard: start again",
+        "post",
+        lambda s: "/documents/import/bureau-a/wizard/restart/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"token": s.wizard_pending("values")},
+        effect=writes(updated=["sessions.Session"], then=_wizard_at(None)),
     ),
     Case(
         "documents_import_template",

@@ -145,8 +145,15 @@ DESCRIPTION = Column("description", "风险点描述", 34, lambda row: row["desc
 MANIFESTATION = Column("manifestation", "风险表现形式", 28, lambda row: row["manifestation"])
 RISK_TYPE = Column("risk_type", "风险类型", 14, lambda row: row["risk_type"])
 FOUND_BY = Column("found_by", "查找方式", 12, lambda row: _label(FoundBy, row["found_by"]))
-LIKELIHOOD = Column("likelihood", "发生概率", 9, lambda row: row["likelihood"], group="风险评估", numeric=True)
-SEVERITY = Column("severity", "危害程度", 9, lambda row: row["severity"], group="风险评估", numeric=True)
+GRADED_DIRECTLY = "直接定级"  # a level decided directly: no likelihood or severity is printed, none invented
+
+
+def _scale(name: str):
+    return lambda row: GRADED_DIRECTLY if row.get(name) is None else row[name]
+
+
+LIKELIHOOD = Column("likelihood", "发生概率", 9, _scale("likelihood"), group="风险评估", numeric=True)
+SEVERITY = Column("severity", "危害程度", 9, _scale("severity"), group="风险评估", numeric=True)
 LEVEL = Column("level", "风险等级", 10, level_name, group="风险评估", level=True)
 LEVEL_ALONE = Column("level", "风险等级", 10, level_name, level=True)
 PREVENTION = Column("prevention", "前期预防", 30, measures("prevention"), group="防控措施")

@@ -39,7 +39,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from controls.models import Control
 from positions.models import Position, PowerItem, ProcessStep
-from risk_registry.documents.definitions import FORMS, DocumentHeader
+from risk_registry.documents.definitions import FORMS, GRADED_DIRECTLY, DocumentHeader
 from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 from risk_registry.models import FoundBy, RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, GradingScheme, Institution, RiskType
@@ -204,10 +204,11 @@ class PlannedPoint:
     found_by: str
     description: str
     manifestation: str
-    likelihood: int
-    severity: int
+    likelihood: int | None  # None when graded directly
+    severity: int | None
     level: GradeLevel
     owner: str
+    graded_directly: bool = False
     controls: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -333,9 +334,32 @@ def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
     return workbook[visible[0]]
 
 
+@dataclass
+class Grid:
+    """The chosen visible sheet as the user sees it in Excel: values within the extent of the data,
+    merged ranges filled from their top-left cell."""
+
+    cells: list[list]
+    sheet: str
+    sheets: list[SheetInfo]
+
+
 def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> ReadRows:
     """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
     by the fields of ``layout``; ImportRefused for a file that cannot be read."""
+    grid = read_grid(data, sheet=sheet)
+    try:
+        read = _rows_by_header(grid.cells, layout)
+    except ImportRefused as refused:
+        refused.sheets = grid.sheets
+        raise
+    read.sheet, read.sheets = grid.sheet, grid.sheets
+    return read
+
+
+def read_grid(data: bytes, *, sheet: str = "") -> Grid:
+    """The guarded reader: the chosen visible sheet (the first visible one when ``sheet`` is empty)
+    as a grid; ImportRefused for a file that cannot be read. The import wizard reads through it."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
@@ -357,18 +381,17 @@ def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> Rea
     sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
     try:
         chosen = _chosen_sheet(workbook, sheets, sheet)
-        read = _read_sheet(archive, chosen, layout)
+        cells = _read_sheet(archive, chosen)
     except ImportRefused as refused:
         refused.sheets = sheets
         raise
     finally:
         workbook.close()
-    read.sheet, read.sheets = chosen.title, sheets
-    return read
+    return Grid(cells=cells, sheet=chosen.title, sheets=sheets)
 
 
-def _read_sheet(archive: zipfile.ZipFile, chosen, layout: Layout) -> ReadRows:
-    """The chosen sheet pre-scanned, read within the extent of its data, by header."""
+def _read_sheet(archive: zipfile.ZipFile, chosen) -> list[list]:
+    """The chosen sheet pre-scanned, read within the extent of its data, merged cells filled."""
     last_row, last_column, merged = _prescan(archive, chosen._worksheet_path)
     if not last_row:
         raise ImportRefused(
@@ -379,7 +402,7 @@ def _read_sheet(archive: zipfile.ZipFile, chosen, layout: Layout) -> ReadRows:
         for values in chosen.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
     ]
     _fill_merged(grid, merged)
-    return _rows_by_header(grid, layout)
+    return grid
 
 
 def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
@@ -428,11 +451,20 @@ def _rows_by_header(grid: list[list], layout: Layout) -> ReadRows:
         None,
     )
     if header_index is None:
-        raise ImportRefused(
-            _("No header row with the columns of the %(form)s in the first %(n)d rows.")
-            % {"form": layout.title, "n": HEADER_SEARCH_ROWS},
-            "、".join(layout.column_names[name] for name in layout.required),
+        known = [
+            [str(v).strip() for v in row if headers.get(_normalise_header(v))] for row in grid[:HEADER_SEARCH_ROWS]
+        ]
+        best = max(known, key=len, default=[])
+        message = _("No header row with the columns of the %(form)s in the first %(n)d rows.") % {
+            "form": layout.title,
+            "n": HEADER_SEARCH_ROWS,
+        }
+        message += " " + (
+            _("Recognised: %(headers)s.") % {"headers": "、".join(best)} if best else _("No header was recognised.")
         )
+        if layout is REGISTER:
+            message += " " + _("A register in its own layout can be brought in with the import wizard.")
+        raise ImportRefused(message, "、".join(layout.column_names[name] for name in layout.required))
     columns: dict[str, int] = {}
     first_data = header_index + 1
     for candidate in (header_index, header_index + 1):  # a group header row, then the sub-headers
@@ -742,9 +774,16 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
     position = check.check_position(department)
     description = check.check_description()
     risk_type = check.check_risk_type()
-    likelihood = check.check_scale("likelihood", list(scheme.likelihood_labels), _("Bad likelihood “%(value)s”."))
-    severity = check.check_scale("severity", list(scheme.severity_labels), _("Bad severity “%(value)s”."))
-    level = check.check_level(scheme, likelihood, severity)
+    directly = check.text("likelihood") == check.text("severity") == GRADED_DIRECTLY and bool(check.text("level"))
+    if directly:  # an exported 一览表 of a point graded directly comes back as it went out
+        likelihood = severity = None
+        level = check.lookups.levels.get(check.text("level"))
+        if level is None:
+            check.check_level(scheme, None, None)  # the unknown level, as a problem
+    else:
+        likelihood = check.check_scale("likelihood", list(scheme.likelihood_labels), _("Bad likelihood “%(value)s”."))
+        severity = check.check_scale("severity", list(scheme.severity_labels), _("Bad severity “%(value)s”."))
+        level = check.check_level(scheme, likelihood, severity)
     found_by = check.check_found_by()
     power_item = check.check_power_item(department, position)
     step = check.check_step(power_item)
@@ -755,7 +794,7 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
         return None
     # A clean row resolved every required column (each None above recorded a problem).
     assert department is not None and risk_type is not None and found_by is not None
-    assert likelihood is not None and severity is not None and level is not None
+    assert level is not None and (directly or (likelihood is not None and severity is not None))
     return PlannedPoint(
         row=check.number,
         department=department,
@@ -768,6 +807,7 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
         manifestation=check.text("manifestation"),
         likelihood=likelihood,
         severity=severity,
+        graded_directly=directly,
         level=level,
         owner=check.text("owner")[: Control._meta.get_field("owner").max_length],
         controls=controls,

@@ -109,3 +109,29 @@ class ExportJob(models.Model):
 
 
 PHASE_PERCENT = {ExportJob.Phase.ROWS: 5, ExportJob.Phase.LAYOUT: 30, ExportJob.Phase.WRITING: 90}
+
+
+class ImportMapping(models.Model):
+    """How an institution's own register maps onto the product, remembered for next year's import.
+
+    ``columns``: normalised header text → target (a field of the import, ``note`` or ``ignore``).
+    ``values``: kind (``level``, ``risk_type``, ``found_by``, ``line``) → {word in the file: code}.
+    Written when an import through the wizard is confirmed; offered as the suggestions of the next.
+    """
+
+    institution = models.OneToOneField(
+        "organisation.Institution", on_delete=models.CASCADE, related_name="+", verbose_name=_("institution")
+    )
+    columns = models.JSONField(_("columns"), default=dict, blank=True)
+    values = models.JSONField(_("values"), default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("updated by")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import mapping")
+        verbose_name_plural = _("import mappings")
+
+    def __str__(self) -> str:
+        return str(self.institution_id)

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,11 +31,12 @@ from django.utils.translation import gettext as _
 
 from config.queue import enqueue_on_commit
 from controls.models import Control
+from positions.models import Position, PowerItem
 from risk_registry import access
-from risk_registry.documents import catalogues, importer, pdf, selectors
+from risk_registry.documents import catalogues, importer, pdf, selectors, wizard
 from risk_registry.documents.archive import write_archive
 from risk_registry.documents.definitions import FORMATS, FORMS
-from risk_registry.documents.models import ExportJob
+from risk_registry.documents.models import ExportJob, ImportMapping
 from risk_registry.documents.rendering import (
     DOCUMENT_LANGUAGE,
     SYNC_LIMITS,
@@ -49,7 +50,7 @@ from risk_registry.documents.rendering import (
 )
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -576,6 +577,7 @@ def register_import(
             manifestation=item.manifestation,
             likelihood=item.likelihood,
             severity=item.severity,
+            graded_directly=item.graded_directly,
             level=item.level,
             state=RiskPointState.SUBMITTED,
             created_by=by,
@@ -657,3 +659,201 @@ def catalogue_export(*, by, institution: Institution, kind: str, fmt: str, items
         changes={"catalogue": kind, "format": fmt, "rows": document.total},
     )
     return CatalogueFile(data=out.getvalue(), filename=name, content_type=CONTENT_TYPES[fmt], rows=document.total)
+
+
+# --- the mapping import (the wizard) ---------------------------------------------------------
+
+
+@dataclass
+class MappedImport:
+    result: wizard.PlanResult
+    sheet: str = ""
+    sheets: list[importer.SheetInfo] = field(default_factory=list)
+    created: int = 0
+
+    @property
+    def problems(self) -> list[importer.Problem]:
+        return self.result.problems
+
+    @property
+    def ok(self) -> bool:
+        return not self.result.problems
+
+
+def import_mapping_of(institution: Institution) -> ImportMapping | None:
+    """The mapping the institution used last time (suggestions for this import)."""
+    return ImportMapping.objects.filter(institution=institution).first()
+
+
+def register_import_mapped_check(
+    *, by, institution: Institution, year: int, data: bytes, mapping: dict, sheet: str = ""
+) -> MappedImport:
+    """Read through the guarded reader and plan every row through ``mapping``; write nothing."""
+    if by is not None:
+        access.require(selectors.can_import_into(by, institution))
+    try:
+        grid = importer.read_grid(data, sheet=sheet)
+    except importer.ImportRefused as refused:
+        return MappedImport(result=wizard.PlanResult(problems=[refused.problem]), sheets=refused.sheets)
+    return MappedImport(
+        result=wizard.plan(grid, mapping, institution=institution, year=year), sheet=grid.sheet, sheets=grid.sheets
+    )
+
+
+@transaction.atomic
+def register_import_mapped(
+    *, by, institution: Institution, year: int, data: bytes, mapping: dict, filename: str = "", sheet: str = ""
+) -> MappedImport:
+    """Write a mapped file whole or not at all (checked again here, the institution row locked):
+    the departments, positions and power items the user chose to create, the points in the state
+    chosen (``mapping["state"]``: draft, or issued as last year's register), their controls, one
+    audit entry; and remember the mapping for the institution's next import."""
+    Institution.objects.select_for_update().filter(pk=institution.pk).first()
+    checked = register_import_mapped_check(
+        by=by, institution=institution, year=year, data=data, mapping=mapping, sheet=sheet
+    )
+    if not checked.ok:
+        return checked
+    state = str(mapping["state"]) if mapping.get("state") in wizard.STATES else RiskPointState.DRAFT.value
+    plans = checked.result.points
+    departments = _create_departments(institution, checked.result.new_departments)
+    for item in plans:
+        item.department = item.department or departments[item.department_name]
+    positions = _create_positions(institution, plans)
+    powers = _create_power_items(institution, plans, checked.result.category)
+    points = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution=institution,
+            department=item.department,
+            position=item.position or positions.get((item.department_name, item.position_title)),
+            power_item=item.power_item or powers.get(item.power_name),
+            year=year,
+            risk_type=item.risk_type,
+            found_by=item.found_by,
+            description=item.description,
+            manifestation=item.manifestation,
+            likelihood=item.likelihood,
+            severity=item.severity,
+            graded_directly=item.graded_directly,
+            level=item.level,
+            needs_regrading=item.needs_grading,
+            regrading_reason=_("The imported register gave no level") if item.needs_grading else "",
+            notes=item.notes,
+            head_in_charge=item.head,
+            leader_in_charge=item.leader,
+            import_order=item.order,
+            state=state,
+            created_by=by,
+        )
+        for item in plans
+    )
+    Control.objects.bulk_create(
+        Control(risk_point=point, line=line, measure=measure, owner=owner)
+        for point, item in zip(points, plans, strict=True)
+        for line, measure, owner in item.controls
+    )
+    checked.created = len(points)
+    _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)
+    audit_record(
+        actor=by,
+        action="document.import",
+        target=institution,
+        institution=institution,
+        summary=_("%(count)d risk points imported from %(file)s") % {"count": len(points), "file": filename or "-"},
+        changes={
+            "year": year,
+            "points": len(points),
+            "controls": sum(len(item.controls) for item in plans),
+            "state": state,
+            "file": filename,
+            "sheet": checked.sheet,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "created": {
+                "departments": checked.result.new_departments,
+                "positions": checked.result.new_positions,
+                "power_items": checked.result.new_power_items,
+            },
+        },
+    )
+    return checked
+
+
+def _create_departments(institution: Institution, names: list[str]) -> dict[str, Department]:
+    """New departments, ordered after the existing ones in the order the file names them."""
+    start = (Department.objects.filter(institution=institution).aggregate(m=Max("order"))["m"] or 0) + 1
+    created = Department.objects.bulk_create(
+        Department(institution=institution, name=name[:120], order=start + i) for i, name in enumerate(names)
+    )
+    return {name: department for name, department in zip(names, created, strict=True)}
+
+
+def _create_positions(institution: Institution, plans: list[wizard.Plan]) -> dict[tuple[str, str], Position]:
+    wanted: dict[tuple[str, str], Department] = {}
+    for item in plans:
+        if item.position is None and item.position_title and item.department is not None:
+            wanted.setdefault((item.department_name, item.position_title), item.department)
+    created = Position.objects.bulk_create(
+        Position(institution=institution, department=department, title=title[:120])
+        for (_name, title), department in wanted.items()
+    )
+    return dict(zip(wanted, created, strict=True))
+
+
+def _create_power_items(institution: Institution, plans: list[wizard.Plan], category) -> dict[str, PowerItem]:
+    """Power items named in the file and not yet in the inventory: created under the first row's
+    department (its position exercising it), to be completed in the inventory."""
+    first: dict[str, wizard.Plan] = {}
+    for item in plans:
+        if item.power_item is None and item.power_name:
+            first.setdefault(item.power_name, item)
+    powers = {
+        name: PowerItem.objects.create(
+            institution=institution, department=item.department, name=name, category=category
+        )
+        for name, item in first.items()
+    }
+    for name, item in first.items():
+        if item.position is not None:
+            powers[name].positions.add(item.position)
+    return powers
+
+
+def _remember_mapping(*, by, institution: Institution, data: bytes, mapping: dict, sheet: str) -> None:
+    grid = importer.read_grid(data, sheet=sheet)
+    names = wizard.headers(grid.cells, int(mapping.get("header_row", 0)))
+    columns = {
+        importer._normalise_header(name): target
+        for name, target in zip(names, mapping.get("columns", []), strict=False)
+        if target
+    }
+    values = {kind: dict(mapping.get(kind, {})) for kind in ("levels", "risk_types", "found_by", "lines")}
+    ImportMapping.objects.update_or_create(
+        institution=institution, defaults={"columns": columns, "values": values, "updated_by": by}
+    )
+
+
+def import_mapping_complete(*, institution: Institution, data: bytes, mapping: dict, sheet: str = "") -> dict:
+    """A mapping as the wizard would complete it (the command line's ``--wizard``): the header row
+    detected, columns given by header text resolved to positions, what is missing suggested from
+    the synonym table and the institution's last mapping. ValueError for a file that cannot be read."""
+    try:
+        grid = importer.read_grid(data, sheet=sheet)
+    except importer.ImportRefused as refused:
+        raise ValueError(str(refused.problem)) from None
+    mapping = dict(mapping)
+    mapping.setdefault("header_row", wizard.detect_header(grid.cells))
+    names = wizard.headers(grid.cells, int(mapping["header_row"]))
+    remembered = import_mapping_of(institution)
+    columns = mapping.get("columns")
+    if isinstance(columns, dict):
+        given = {importer._normalise_header(k): v for k, v in columns.items()}
+        mapping["columns"] = wizard.suggest_columns(names, given | (remembered.columns if remembered else {}))
+        mapping["columns"] = [
+            given.get(importer._normalise_header(n), t) for n, t in zip(names, mapping["columns"], strict=True)
+        ]
+    elif not columns:
+        mapping["columns"] = wizard.suggest_columns(names, remembered.columns if remembered else {})
+    wizard.suggest_values(grid, mapping, wizard.Context.load(institution), remembered.values if remembered else {})
+    if mapping.get("create_unknown"):
+        mapping["departments"] = {w: c or "new" for w, c in mapping["departments"].items()}
+    return mapping

@@ -13,6 +13,7 @@ class FoundBy(models.TextChoices):
     PEERS = "peers", _("Cross-check by colleagues")
     LEADERS = "leaders", _("Pointed out by leaders")
     ORGANISATION = "organisation", _("Organisational review")
+    UNRECORDED = "unrecorded", _("Not recorded")  # an imported register that does not say
 
 
 class RiskPointState(models.TextChoices):
@@ -73,13 +74,29 @@ class RiskPoint(models.Model):
     found_by = models.CharField(_("how found"), max_length=16, choices=FoundBy.choices, default=FoundBy.SELF)
     description = models.TextField(_("risk description"))
     manifestation = models.TextField(_("manifestation"), blank=True)
-    likelihood = models.PositiveSmallIntegerField(_("likelihood"))
-    severity = models.PositiveSmallIntegerField(_("severity"))
+    likelihood = models.PositiveSmallIntegerField(_("likelihood"), null=True, blank=True)
+    severity = models.PositiveSmallIntegerField(_("severity"), null=True, blank=True)
+    graded_directly = models.BooleanField(
+        _("graded directly"),
+        default=False,
+        help_text=_(
+            "The level was decided directly (直接定级, as published registers do), without likelihood and "
+            "severity; assessing them later grades the point by the matrix."
+        ),
+    )
     level = models.ForeignKey(
         "organisation.GradeLevel", on_delete=models.PROTECT, related_name="risk_points", verbose_name=_("level")
     )
     state = models.CharField(
         _("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT, db_index=True
+    )
+    notes = models.TextField(
+        _("notes"), blank=True, help_text=_("Columns of an imported register that have no field of their own.")
+    )
+    head_in_charge = models.CharField(_("department head in charge"), max_length=100, blank=True)
+    leader_in_charge = models.CharField(_("supervising leader"), max_length=100, blank=True)
+    import_order = models.PositiveIntegerField(
+        _("row in the imported file"), null=True, blank=True, editable=False, help_text="Keeps the file's row order."
     )
     carried_from = models.ForeignKey(
         "self",
@@ -121,6 +138,13 @@ class RiskPoint(models.Model):
             models.Index(fields=["department", "-id"], name="riskpoint_department"),
             models.Index(fields=["position", "-id"], name="riskpoint_position"),
             models.Index(fields=["level", "-id"], name="riskpoint_level"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(graded_directly=True) | models.Q(likelihood__isnull=False, severity__isnull=False),
+                name="riskpoint_graded",
+                violation_error_message="A point is graded by likelihood and severity, or directly.",
+            )
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from risk_registry.web.views import documents as views
+from risk_registry.web.views import import_wizard
 
 urlpatterns = [
     path("", views.home, name="documents_home"),
@@ -13,5 +14,10 @@ urlpatterns = [
     path("jobs/<uuid:token>/download/", views.job_download, name="documents_job_download"),
     path("import/<slug:code>/", views.import_upload, name="documents_import"),
     path("import/<slug:code>/confirm/", views.import_confirm, name="documents_import_confirm"),
+    path("import/<slug:code>/wizard/", import_wizard.wizard_page, name="documents_wizard"),
+    path("import/<slug:code>/wizard/upload/", import_wizard.wizard_upload, name="documents_wizard_upload"),
+    path("import/<slug:code>/wizard/step/", import_wizard.wizard_step, name="documents_wizard_step"),
+    path("import/<slug:code>/wizard/confirm/", import_wizard.wizard_confirm, name="documents_wizard_confirm"),
+    path("import/<slug:code>/wizard/restart/", import_wizard.wizard_restart, name="documents_wizard_restart"),
     path("import/<slug:code>/template.xlsx", views.import_template, name="documents_import_template"),
 ]

@@ -637,8 +637,9 @@ def level_proposal_decide(
     if accept:
         changes = {"level": [point.level.name, proposal.level.name]}
         point.likelihood, point.severity, point.level = proposal.likelihood, proposal.severity, proposal.level
+        point.graded_directly = False
         point.version += 1  # read under the row lock
-        point.save(update_fields=["likelihood", "severity", "level", "version", "updated_at"])
+        point.save(update_fields=["likelihood", "severity", "graded_directly", "level", "version", "updated_at"])
     audit_record(
         actor=by,
         action="level_proposal.accept" if accept else "level_proposal.reject",

@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from controls.models import Control
 from risk_registry.models import RiskPoint
@@ -38,8 +38,10 @@ def _level(level) -> dict:
 
 
 def point_row(point: RiskPoint) -> dict:
-    """One point as data. Expects the joins of ``point_rows`` (no query of its own)."""
-    return {
+    """One point as data. Expects the joins of ``point_rows`` (no query of its own). A point graded
+    directly (直接定级) has no likelihood and severity and says so; the key is absent otherwise,
+    so the snapshots of graded points are what they were."""
+    row = {
         "id": point.pk,
         "department": point.department.name,
         "position": point.position.title if point.position else "",
@@ -66,6 +68,9 @@ def point_row(point: RiskPoint) -> dict:
             for c in point.controls.all()
         ],
     }
+    if point.graded_directly:
+        row["graded_directly"] = True
+    return row
 
 
 def point_rows(queryset: QuerySet[RiskPoint], *, spanning: bool = False) -> Iterator[dict]:
@@ -85,7 +90,9 @@ def point_rows(queryset: QuerySet[RiskPoint], *, spanning: bool = False) -> Iter
             .order_by("band_order", "level__rank", "institution__path", "department__order", "department_id", "id")
         )
     else:
-        rows = rows.order_by("department__order", "department_id", "position_id", "id")
+        rows = rows.order_by(
+            "department__order", "department_id", F("import_order").asc(nulls_last=True), "position_id", "id"
+        )
     for point in rows.iterator(chunk_size=CHUNK):
         row = point_row(point)
         if spanning:

@@ -192,7 +192,17 @@ def transition_apply(
         )
     RiskPoint.objects.bulk_update(
         points,
-        ["state", "likelihood", "severity", "level", "needs_regrading", "regrading_reason", "version", "updated_at"],
+        [
+            "state",
+            "likelihood",
+            "severity",
+            "graded_directly",
+            "level",
+            "needs_regrading",
+            "regrading_reason",
+            "version",
+            "updated_at",
+        ],
     )
     AuditEntry.objects.bulk_create(entries)
     return points
@@ -237,6 +247,11 @@ def _regrade(point: RiskPoint, change: Change, *, step, levels, before_level: st
         return {}
     point.likelihood = change.likelihood or point.likelihood
     point.severity = change.severity or point.severity
+    if point.likelihood is None or point.severity is None:  # graded directly: both are assessed at once
+        raise ValidationError(
+            _("#%(point)d was graded directly: give both the likelihood and the severity.") % {"point": point.pk}
+        )
+    point.graded_directly = False
     scheme = point.institution.grading_scheme
     if scheme is None:  # a graded point's institution has a scheme; a re-grade needs one too
         raise ValidationError(_("%(institution)s has no grading scheme yet.") % {"institution": point.institution})

@@ -1,5 +1,7 @@
-"""``python manage.py import_register --institution CODE --file PATH [--year YEAR] [--dry-run]``."""
+"""``python manage.py import_register --institution CODE --file PATH [--year YEAR] [--dry-run]``, and the
+import wizard's steps as options: ``--mapping FILE.json`` or ``--wizard`` with flags."""
 
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -23,6 +25,30 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, default=None, help="Year of the points (default: this year).")
         parser.add_argument("--sheet", default="", help="The visible sheet to read (default: the first visible one).")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and write nothing.")
+        wizard = parser.add_argument_group(
+            "the import wizard's steps (a register in its own layout; see docs/documents.md)"
+        )
+        wizard.add_argument(
+            "--wizard",
+            action="store_true",
+            help="Read the file as the wizard does: header detected, columns and values suggested (from the "
+            "synonym table and the institution's last mapping), completed by --mapping and the flags below.",
+        )
+        wizard.add_argument(
+            "--mapping",
+            default="",
+            help="A JSON file: header_row (0-based), columns (a list, one target per column, or an object "
+            "header → target), levels/risk_types/found_by/lines (word → code), departments (word → 'new' or "
+            "an id), default_risk_type, default_level, default_line, state, create_unknown. Implies --wizard.",
+        )
+        wizard.add_argument("--header-row", type=int, default=None, help="The header row (1 = the first).")
+        wizard.add_argument("--state", choices=("draft", "issued"), default=None, help="Points arrive as.")
+        wizard.add_argument("--default-level", default=None, help="Level code for a file without a level column.")
+        wizard.add_argument("--default-risk-type", default=None, help="Risk type id for a file without one.")
+        wizard.add_argument(
+            "--create-unknown", action="store_true", help="Create the departments and positions not yet known."
+        )
+        wizard.add_argument("--print-mapping", action="store_true", help="Print the completed mapping as JSON.")
 
     def handle(self, *args, institution, file, year=None, dry_run=False, **options):
         found = Institution.objects.filter(code=institution).select_related("grading_scheme").first()
@@ -33,6 +59,9 @@ class Command(BaseCommand):
             raise CommandError(f"No file {file}.")
         year = year or timezone.localdate().year
         data = path.read_bytes()
+        if options["wizard"] or options["mapping"]:
+            self._wizard(found, path, data, year, dry_run=dry_run, options=options)
+            return
         with translation.override("zh-hans"):
             if dry_run:
                 result = services.register_import_check(
@@ -50,3 +79,53 @@ class Command(BaseCommand):
             self.stdout.write(f"{path.name}: {len(result.planned)} risk points would be imported (dry run).")
         else:
             self.stdout.write(f"{path.name}: {result.created} risk points imported into {found.code} {year}.")
+
+    def _mapping_from(self, options) -> dict:
+        """The mapping file, overridden by the flags."""
+        try:
+            mapping = json.loads(Path(options["mapping"]).read_text(encoding="utf-8")) if options["mapping"] else {}
+        except (OSError, ValueError) as error:
+            raise CommandError(f"The mapping file cannot be read: {error}") from None
+        if not isinstance(mapping, dict):
+            raise CommandError("The mapping file must hold a JSON object.")
+        flags = {key: options[key] for key in ("state", "default_level", "default_risk_type")}
+        mapping |= {key: value for key, value in flags.items() if value is not None}
+        if options["header_row"] is not None:
+            mapping["header_row"] = options["header_row"] - 1
+        if options["create_unknown"]:
+            mapping["create_unknown"] = True
+        return mapping
+
+    def _wizard(self, institution, path: Path, data: bytes, year: int, *, dry_run: bool, options) -> None:
+        mapping = self._mapping_from(options)
+        with translation.override("zh-hans"):
+            try:
+                mapping = services.import_mapping_complete(
+                    institution=institution, data=data, mapping=mapping, sheet=options["sheet"]
+                )
+            except ValueError as error:
+                raise CommandError(str(error)) from None
+            if options["print_mapping"]:
+                self.stdout.write(json.dumps(mapping, ensure_ascii=False, indent=2))
+            if dry_run:
+                result = services.register_import_mapped_check(
+                    by=None, institution=institution, year=year, data=data, mapping=mapping, sheet=options["sheet"]
+                )
+            else:
+                result = services.register_import_mapped(
+                    by=None,
+                    institution=institution,
+                    year=year,
+                    data=data,
+                    mapping=mapping,
+                    filename=path.name,
+                    sheet=options["sheet"],
+                )
+            for problem in result.problems:
+                self.stderr.write(str(problem))
+        if result.problems:
+            raise CommandError(f"{len(result.problems)} problems: nothing was imported.")
+        if dry_run:
+            self.stdout.write(f"{path.name}: {len(result.result.points)} risk points would be imported (dry run).")
+        else:
+            self.stdout.write(f"{path.name}: {result.created} risk points imported into {institution.code} {year}.")
