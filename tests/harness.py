@@ -46,7 +46,7 @@ from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import Role
+from risk_registry.organisation.models import AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
@@ -204,6 +204,12 @@ class Scene:
     def defined(self) -> Register:
         """Bureau A's register with its submitted point defined (定级), waiting for approval."""
         self._points(self.w.submitted, state=S.DEFINED)
+        return self.register
+
+    @cached_property
+    def reviewed(self) -> Register:
+        """Bureau A's register with its submitted point reviewed by the department (部门评查)."""
+        self._points(self.w.submitted, state=S.REVIEWED)
         return self.register
 
     @cached_property
@@ -404,6 +410,35 @@ def point_form(scene: Scene, description: str) -> dict:
     }
 
 
+# Who sees bureau A's submitted point (the bulk actions' 403s; everyone else gets 404).
+BULK_SEES_SUBMITTED = frozenset({"holder", "head", "discipline", "leader", "principal", "superior"})
+
+
+def bulk_form(scene: Scene, action: str) -> dict:
+    """The register table's bulk form with the submitted point selected, at the version shown."""
+    point = RiskPoint.objects.get(pk=scene.w.submitted.pk)
+    return {"action": action, "point": [point.pk], f"version_{point.pk}": point.version}
+
+
+def state_and_version(point: str, state: str):
+    """The point moved to ``state`` and its version went up by one."""
+
+    def then(scene: Scene) -> None:
+        row = RiskPoint.objects.get(pk=getattr(scene.w, point).pk)
+        assert row.state == state
+        assert row.version == getattr(scene.w, point).version + 1
+
+    return then
+
+
+def defined_with_override(scene: Scene) -> None:
+    """Defined at the new level (3×3), its override and reason in the audit entry."""
+    row = RiskPoint.objects.select_related("level").get(pk=scene.w.submitted.pk)
+    assert (row.state, row.likelihood, row.severity) == (S.DEFINED, 3, 3)
+    entry = AuditEntry.objects.filter(action="risk_point.define", target_id=row.pk).latest("pk")
+    assert entry.changes["override"]["reason"] == "涉及大额资金"
+
+
 def decision_form(scene: Scene, points: list[int]) -> dict:
     """A complete meeting record of bureau A's leadership that passes (two present, two for)."""
     return {
@@ -418,6 +453,7 @@ def decision_form(scene: Scene, points: list[int]) -> dict:
         "votes_abstaining": 0,
         "decision": "同意",
         "points": points,
+        "confirmed": "1",  # past the confirmation step (its own cases below)
     }
 
 
@@ -649,6 +685,60 @@ WORKFLOW = [
         ),
     ),
     Case(
+        "register_bulk",
+        "bulk review from the register table",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: bulk_form(s, "review"),
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_and_version("submitted", S.REVIEWED)),
+    ),
+    Case(
+        "register_bulk",
+        "bulk review, a version seen before someone else's change",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: {**bulk_form(s, "review"), f"version_{s.w.submitted.pk}": s.w.submitted.version + 1},
+        effect=Writes(nothing="a stale version is refused with a message: the point keeps its state"),
+    ),
+    Case(
+        "register_bulk",
+        "bulk return to the holder, with a reason",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: {**bulk_form(s, "return_to_author"), "reason": "风险描述不具体"},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_and_version("submitted", S.DRAFT)),
+    ),
+    Case(
+        "register_bulk",
+        "bulk define with an override and its reason",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.reviewed.year}/bulk/",
+        expect({"discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"discipline"}),
+        data=lambda s: {**bulk_form(s, "define"), "likelihood": 3, "severity": 3, "reason": "涉及大额资金"},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=defined_with_override),
+    ),
+    Case(
+        "register_bulk",
+        "bulk proposal of a higher level",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"discipline"}),
+        data=lambda s: {**bulk_form(s, "propose"), "likelihood": 3, "severity": 3, "reason": "多次被举报"},
+        effect=writes("risk_registry.LevelProposal", AUDIT),
+    ),
+    Case(
+        "register_decide",
+        "approve register, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
+        expect({"leader", "principal"}, forbidden=SEES_A - {"leader", "principal"}),
+        data=lambda s: {**decision_form(s, [s.w.submitted.pk]), "confirmed": ""},
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
+    ),
+    Case(
         "register_decide",
         "approve register, nothing waiting",
         "post",
@@ -671,12 +761,21 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.approved.year}/publish/",
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
-        data=lambda s: {"days": 5},
+        data=lambda s: {"days": 5, "confirmed": "1"},
         effect=writes(
             AUDIT,
             updated=["risk_registry.Register", "risk_registry.RiskPoint"],
             then=state_of("submitted", S.IN_NOTICE),
         ),
+    ),
+    Case(
+        "register_publish",
+        "publish the notice, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.approved.year}/publish/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"days": 5},
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
     ),
     Case(
         "register_comment",
@@ -702,6 +801,7 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.notice_ended.year}/issue/",
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"confirmed": "1"},
         effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.ISSUED)),
     ),
     Case(
@@ -710,7 +810,24 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.issued.year}/file/",
         expect({"principal"}, status=302, forbidden=SEES_A - {"principal"}),
+        data=lambda s: {"confirmed": "1"},
         effect=writes("risk_registry.RegisterVersion", AUDIT),
+    ),
+    Case(
+        "register_issue",
+        "issue after the notice, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.notice_ended.year}/issue/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
+    ),
+    Case(
+        "register_file",
+        "sign and file, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.issued.year}/file/",
+        expect({"principal"}, forbidden=SEES_A - {"principal"}),
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
     ),
     Case("filings", "filings", "get", lambda s: "/filings/", everyone()),
     Case("version_detail", "filed version", "get", lambda s: f"/versions/{s.version.pk}/", expect(SEES_A)),

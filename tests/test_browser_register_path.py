@@ -86,6 +86,8 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
         page.fill(f"{card} input[name=votes_abstaining]", "0")
         page.fill(f"{card} textarea[name=decision]", "审定所列风险点等级")
         page.click("[data-testid=approve]")
+        expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text("这 1 个风险点将被审定")
+        page.click("[data-testid=confirm]")
 
     vote("2026年第2次局党组会议", "1", "1")
     expect(page.locator("[data-outcome=not_passed]")).to_be_visible()
@@ -99,6 +101,8 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     page.goto(register_url)
     page.check("#id_allow_anonymous")
     page.click("[data-testid=publish]")
+    expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text("这 1 个风险点将进入公示")
+    page.click("[data-testid=confirm]")
     expect(page.locator("[data-testid=notice]")).to_be_visible()
 
     # 6. A member of staff comments during the notice.
@@ -120,12 +124,16 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     )
     page.goto(register_url)
     page.click("[data-testid=issue]")
+    expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text("这 1 个风险点将被印发")
+    page.click("[data-testid=confirm]")
     expect(page.locator("[data-state=issued]")).to_have_text("1")
 
     # 8. The principal leader signs and files it.
     login(page, base, "principal")
     page.goto(register_url)
     page.click("[data-testid=file]")
+    expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text("报上级备案")
+    page.click("[data-testid=confirm]")
     expect(page.locator("[data-testid=versions]")).to_contain_text("v1")
 
     # 9. The superior office sees the filing.

@@ -24,6 +24,7 @@ urlpatterns = [
     path("proposals/<int:pk>/decide/", wf.proposal_decide, name="proposal_decide"),
     path("registers/<slug:code>/<year:year>/", wf.register_detail, name="register_detail"),
     path("registers/<slug:code>/<year:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
+    path("registers/<slug:code>/<year:year>/bulk/", wf.register_bulk, name="register_bulk"),
     path("registers/<slug:code>/<year:year>/decide/", wf.register_decide, name="register_decide"),
     path("registers/<slug:code>/<year:year>/rules/", wf.register_rules, name="register_rules"),
     path("registers/<slug:code>/<year:year>/publish/", wf.register_publish, name="register_publish"),

@@ -648,3 +648,35 @@ def level_proposal_decide(
         changes=changes,
     )
     return proposal
+
+
+@transaction.atomic
+def level_proposals_create(
+    *, by, register: Register, versions: dict[int, int | None], likelihood: int, severity: int, reason: str
+) -> list[LevelProposal]:
+    """The register table's bulk 提级: one proposal per selected point (``versions``: point id →
+    the version the user saw), all or nothing. The points are locked in id order and each is
+    checked as ``level_proposal_create`` checks one; a point changed since it was shown is refused."""
+    points = list(
+        RiskPoint.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(versions), institution_id=register.institution_id, year=register.year)
+        .select_related("institution", "level")
+        .order_by("pk")
+    )
+    if not points or len(points) != len(versions):
+        raise ValidationError(_("Choose at least one risk point of this register."))
+    stale = [p for p in points if versions[p.pk] is not None and versions[p.pk] != p.version]
+    if stale:
+        raise WorkflowConflict(
+            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+            % {"points": "、".join(f"#{p.pk}" for p in stale)}
+        )
+    proposals = []
+    for point in points:  # few rows (a selection), each with its own checks and audit entry
+        try:
+            proposals.append(
+                level_proposal_create(by=by, risk_point=point, likelihood=likelihood, severity=severity, reason=reason)
+            )
+        except ValidationError as error:
+            raise ValidationError([f"#{point.pk}: {message}" for message in error.messages]) from error
+    return proposals

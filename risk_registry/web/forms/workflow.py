@@ -122,3 +122,45 @@ class AuditSearchForm(CleanTextMixin, forms.Form):
     until = forms.DateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+
+
+class BulkForm(CleanTextMixin, forms.Form):
+    """A bulk action of the register table on the selected rows (``point``, each with its
+    ``version_<id>``, read by the page): a step, or a level proposal. Likelihood and severity are
+    the level to define (an override, with its reason) or to propose; empty keeps the proposed one."""
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("review", _("Pass department review")),
+            ("return_to_author", _("Return to the holder")),
+            ("define", _("Define the level")),
+            ("return_to_department", _("Return to the department")),
+            ("propose", _("Propose a higher level")),
+        ],
+    )
+    point = IdListField(label=_("Risk points"))
+    likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=(), required=False, empty_value=None)
+    severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=(), required=False, empty_value=None)
+    reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
+
+    def __init__(self, *args, scheme=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        likelihoods = list(enumerate(scheme.likelihood_labels, start=1)) if scheme else []
+        severities = list(enumerate(scheme.severity_labels, start=1)) if scheme else []
+        cast(forms.ChoiceField, self.fields["likelihood"]).choices = [("", "—"), *likelihoods]
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [("", "—"), *severities]
+
+    def clean(self):
+        data = super().clean() or {}
+        action = data.get("action")
+        if not data.get("point"):
+            self.add_error("point", _("Choose at least one risk point."))
+        chosen = [data.get("likelihood"), data.get("severity")]
+        if action == "propose" and (None in chosen or not (data.get("reason") or "").strip()):
+            self.add_error(None, _("Fill in the likelihood, the severity and the reason."))
+        if action == "define" and chosen.count(None) == 1:
+            self.add_error(None, _("Choose both the likelihood and the severity, or neither."))
+        if action in ("return_to_author", "return_to_department") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for sending the point back."))
+        return data
