@@ -356,6 +356,13 @@ def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
 
 
+def is_superior_office_for(user: AnyUser, institution: Institution) -> bool:
+    """The superior office of an institution: the discipline office or superior office of one of its
+    ancestors (never of the institution itself), who approves the grades (审议确定) where the
+    institution's rules ask for it."""
+    return any(institution.path.startswith(path) and institution.path != path for path in scope_of(user).subtree_paths)
+
+
 def is_leadership_of(user: AnyUser, institution: Institution) -> bool:
     return institution.pk in scope_of(user).institution_ids
 

@@ -45,7 +45,16 @@ from integrity_warnings.models import Disposition, WarningChannel, WarningItem
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
-from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import (
+    Decision,
+    DecisionRules,
+    LevelProposal,
+    NoticeComment,
+    Register,
+    RegisterVersion,
+    RiskPoint,
+    RiskPointState,
+)
 from risk_registry.organisation.models import AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
@@ -216,6 +225,12 @@ class Scene:
     def approved(self) -> Register:
         self._points(self.w.submitted, state=S.APPROVED)
         return self.register
+
+    @cached_property
+    def superior_waiting(self) -> Register:
+        """Bureau A asks the superior office to approve the grades (审议确定): its approved point waits."""
+        DecisionRules.objects.create(institution=self.w.a, superior_approval=True)
+        return self.approved
 
     def _notice(self, starts: int, ends: int) -> Register:
         self._points(self.w.submitted, self.w.finance_point, state=S.IN_NOTICE)
@@ -437,6 +452,13 @@ def defined_with_override(scene: Scene) -> None:
     assert (row.state, row.likelihood, row.severity) == (S.DEFINED, 3, 3)
     entry = AuditEntry.objects.filter(action="risk_point.define", target_id=row.pk).latest("pk")
     assert entry.changes["override"]["reason"] == "涉及大额资金"
+
+
+def superior_approved(scene: Scene) -> None:
+    """The superior's decision covers the point at the version it was shown; the point did not move."""
+    decision = Decision.objects.get(kind=Decision.Kind.SUPERIOR)
+    point = RiskPoint.objects.get(pk=scene.w.submitted.pk)
+    assert decision.point_versions == {str(point.pk): point.version} and point.state == S.APPROVED
 
 
 def decision_form(scene: Scene, points: list[int]) -> dict:
@@ -767,6 +789,22 @@ WORKFLOW = [
             updated=["risk_registry.Register", "risk_registry.RiskPoint"],
             then=state_of("submitted", S.IN_NOTICE),
         ),
+    ),
+    Case(
+        "register_superior",
+        "the superior office approves the grades",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.superior_waiting.year}/superior/",
+        expect({"superior"}, status=302, forbidden=A_STAFF),
+        data=lambda s: {
+            "meeting": "县纪委常委会",
+            "held_on": "2026-01-05",
+            "decision": "同意所报等级",
+            "outcome": "passed",
+            "points": [s.w.submitted.pk],
+            f"version_{s.w.submitted.pk}": RiskPoint.objects.get(pk=s.w.submitted.pk).version,
+        },
+        effect=writes("risk_registry.Decision", AUDIT, then=superior_approved),
     ),
     Case(
         "register_publish",

@@ -65,6 +65,14 @@ class DecisionRules(models.Model):
     majority = models.CharField(
         _("majority"), max_length=24, choices=Majority.choices, default=Majority.MAJORITY_OF_PRESENT
     )
+    superior_approval = models.BooleanField(
+        _("superior office approves before notice"),
+        default=False,
+        help_text=_(
+            "The superior discipline office approves the grades (审议确定) after the leadership's approval "
+            "and before the public notice."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -98,6 +106,7 @@ class Decision(models.Model):
     class Kind(models.TextChoices):
         APPRAISAL = "appraisal", _("Democratic appraisal")
         APPROVAL = "approval", _("Leadership approval")
+        SUPERIOR = "superior", _("Superior office's approval")
 
     class MeetingKind(models.TextChoices):
         PARTY_COMMITTEE = "party_committee", _("Party committee meeting")
@@ -129,6 +138,12 @@ class Decision(models.Model):
     decision = models.TextField(_("decision"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PASSED)
     rules = models.JSONField(_("rules applied"), default=dict, blank=True)
+    point_versions = models.JSONField(
+        _("versions of the points"),
+        default=dict,
+        blank=True,
+        help_text=_("The superior office's approval: each point's version it approved (point id → version)."),
+    )
     points = models.ManyToManyField("risk_registry.RiskPoint", related_name="decisions", verbose_name=_("risk points"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")

@@ -26,6 +26,7 @@ urlpatterns = [
     path("registers/<slug:code>/<year:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
     path("registers/<slug:code>/<year:year>/bulk/", wf.register_bulk, name="register_bulk"),
     path("registers/<slug:code>/<year:year>/decide/", wf.register_decide, name="register_decide"),
+    path("registers/<slug:code>/<year:year>/superior/", wf.register_superior, name="register_superior"),
     path("registers/<slug:code>/<year:year>/rules/", wf.register_rules, name="register_rules"),
     path("registers/<slug:code>/<year:year>/publish/", wf.register_publish, name="register_publish"),
     path("registers/<slug:code>/<year:year>/comment/", wf.register_comment, name="register_comment"),

@@ -86,7 +86,13 @@ def leadership_team_size(institution: Institution, rules: DecisionRules | None =
 
 @transaction.atomic
 def decision_rules_update(
-    *, by, institution: Institution, team_size: int | None, quorum: str, majority: str
+    *,
+    by,
+    institution: Institution,
+    team_size: int | None,
+    quorum: str,
+    majority: str,
+    superior_approval: bool = False,
 ) -> DecisionRules:
     """The discipline office sets how the institution's meetings decide (audited)."""
     access.require(access.is_discipline_office_for(by, institution))
@@ -95,7 +101,10 @@ def decision_rules_update(
     if team_size is not None and not 1 <= team_size <= 99:
         raise ValidationError(_("The leadership team has from 1 to 99 members."))
     rules, _created = DecisionRules.objects.select_for_update().get_or_create(institution=institution)
-    changes = apply_changes(rules, {"team_size": team_size, "quorum": quorum, "majority": majority})
+    changes = apply_changes(
+        rules,
+        {"team_size": team_size, "quorum": quorum, "majority": majority, "superior_approval": superior_approval},
+    )
     if changes:
         rules.save()
         audit_record(
@@ -245,6 +254,107 @@ def register_decide(
     return record
 
 
+# --- the superior office's approval (审议确定), where the institution's rules ask for it ---------
+
+
+def superior_pending(register: Register) -> list[int]:
+    """Approved points the superior office has not approved at their current version: a point
+    returned and approved again since (its version moved) needs the superior's approval again.
+    Two queries, whatever the number of points."""
+    if register.pk is None:
+        return []
+    covered: set[tuple[int, int]] = set()
+    decisions = Decision.objects.filter(
+        register=register, kind=Decision.Kind.SUPERIOR, outcome=Decision.Outcome.PASSED
+    ).values_list("point_versions", flat=True)
+    for versions in decisions:
+        covered |= {(int(pk), version) for pk, version in versions.items()}
+    approved = register_points(register).filter(state=S.APPROVED).order_by("pk").values_list("pk", "version")
+    return [pk for pk, version in approved if (pk, version) not in covered]
+
+
+def refuse_without_superior_approval(register: Register, ids: list[int]) -> None:
+    """Where the institution's rules ask for it, no approved point (``ids``, those to publish) goes
+    to notice before the superior office has approved it at its current version."""
+    if not ids or not decision_rules_for(register.institution).superior_approval:
+        return
+    waiting = superior_pending(register)
+    if waiting:
+        raise ValidationError(
+            _(
+                "The institution's rules ask the superior office to approve the grades before the notice: "
+                "%(points)s are not approved by it yet."
+            )
+            % {"points": "、".join(f"#{pk}" for pk in waiting)}
+        )
+
+
+@transaction.atomic
+def register_superior_decide(
+    *,
+    by,
+    register: Register,
+    meeting: str,
+    held_on: datetime.date,
+    decision: str,
+    passed: bool,
+    point_versions: dict[int, int],
+) -> Decision:
+    """The superior office approves the grades of the approved points (审议确定, the Jiuquan plan:
+    "报上一级…领导小组办公室审议确定…公示") or does not (recorded, nothing changes; the institution
+    then returns the points through its own steps). ``point_versions`` are the points and versions the
+    superior was shown: exactly the points waiting for it, unchanged since, or the record is refused."""
+    register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
+    access.require(access.is_superior_office_for(by, register.institution))
+    if not decision_rules_for(register.institution).superior_approval:
+        raise ValidationError(_("This institution's rules do not ask for the superior office's approval."))
+    meeting, decision = meeting.strip(), (decision or "").strip()
+    if not meeting:
+        raise ValidationError(_("Name the meeting that decided."))
+    if held_on > timezone.localdate():
+        raise ValidationError(_("The meeting cannot be in the future."))
+    if not decision:
+        raise ValidationError(_("Write the decision as the meeting took it."))
+    waiting = set(superior_pending(register))
+    if not waiting:
+        raise ValidationError(_("No risk point of this register is waiting for this decision."))
+    current = dict(register_points(register).filter(pk__in=list(point_versions)).values_list("pk", "version"))
+    changed = sorted(
+        pk for pk, version in point_versions.items() if pk not in waiting or current.get(pk) != version
+    ) + sorted(waiting - set(point_versions))
+    if changed:
+        raise WorkflowConflict(
+            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+            % {"points": "、".join(f"#{pk}" for pk in changed)}
+        )
+    record = Decision.objects.create(
+        register=register,
+        kind=Decision.Kind.SUPERIOR,
+        meeting=meeting,
+        meeting_kind=Decision.MeetingKind.OTHER,
+        held_on=held_on,
+        decision=decision,
+        outcome=Decision.Outcome.PASSED if passed else Decision.Outcome.NOT_PASSED,
+        point_versions={str(pk): version for pk, version in sorted(point_versions.items())},
+        recorded_by=by,
+    )
+    record.points.set(sorted(point_versions))
+    audit_record(
+        actor=by,
+        action="register.superior_approve" if passed else "register.not_passed",
+        target=register,
+        institution=register.institution,
+        summary=f"{record.meeting} ({len(point_versions)})",
+        changes={
+            "decision": record.pk,
+            "kind": record.kind,
+            "points": sorted(point_versions),
+            "outcome": record.outcome,
+        },
+    )
+    return record
+
+
 # --- public notice --------------------------------------------------------------------------
 
 
@@ -263,6 +373,7 @@ def notice_publish(
     register = Register.objects.select_for_update(of=("self",)).get(pk=register.pk)
     reason = (reason or "").strip()
     ids = _ids_in_states(register, (S.APPROVED,), None)
+    refuse_without_superior_approval(register, ids)
     in_notice = register_points(register).filter(state=S.IN_NOTICE).exists()
     current_end = register.notice_ends_on
     running = in_notice and current_end is not None

@@ -66,6 +66,16 @@ def register_page(*, user, register) -> dict:
         else []
     )
     notice_open = registers.notice_is_open(register)
+    superior_waiting = registers.superior_pending(register) if rules.superior_approval else []
+    to_superior = (
+        list(
+            points.filter(pk__in=superior_waiting)
+            .select_related("department", "position", "level")
+            .order_by("department__order", "id")[:500]
+        )
+        if superior_waiting
+        else []
+    )
     decisions = Decision.objects.filter(register=register) if saved else Decision.objects.none()
     comments = access.notice_comments_visible_to(user)
     comments = comments.filter(register=register) if saved else comments.none()
@@ -81,6 +91,7 @@ def register_page(*, user, register) -> dict:
         "team_size": registers.leadership_team_size(institution, rules),
         "to_approve": waiting,
         "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
+        "to_superior": to_superior,
         "comments": comments.select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
@@ -94,7 +105,8 @@ def register_page(*, user, register) -> dict:
             "approve": access.is_leadership_of(user, institution)
             and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
             "publish": access.is_discipline_office_for(user, institution)
-            and (by_state.get(RiskPointState.APPROVED, 0) > 0 or notice_open),
+            and ((by_state.get(RiskPointState.APPROVED, 0) > 0 and not superior_waiting) or notice_open),
+            "superior": bool(to_superior) and access.is_superior_office_for(user, institution),
             "rules": access.is_discipline_office_for(user, institution),
             "answer": access.is_discipline_office_for(user, institution),
             "comment": access.is_staff_of(user, institution) and notice_open,

@@ -74,6 +74,11 @@ class DecisionRulesForm(CleanTextMixin, forms.Form):
     )
     quorum = forms.ChoiceField(label=_("Quorum"), choices=DecisionRules.Quorum.choices)
     majority = forms.ChoiceField(label=_("Majority"), choices=DecisionRules.Majority.choices)
+    superior_approval = forms.BooleanField(
+        label=_("The superior office approves the grades before the notice (审议确定)"),
+        required=False,
+        help_text=_("As the Jiuquan plan asks: 报上一级…领导小组办公室审议确定后公示. Off: the default path."),
+    )
 
 
 class NoticeForm(CleanTextMixin, forms.Form):
@@ -164,3 +169,21 @@ class BulkForm(CleanTextMixin, forms.Form):
         if action in ("return_to_author", "return_to_department") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give a reason for sending the point back."))
         return data
+
+
+class SuperiorDecisionForm(CleanTextMixin, forms.Form):
+    """The superior office's approval of the grades (审议确定): the points it was shown (``points``,
+    each with its ``version_<id>``, read by the page) and whether it approves them."""
+
+    meeting = forms.CharField(label=_("Meeting"), max_length=200)
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    decision = forms.CharField(label=_("Decision"), widget=_AREA, max_length=2000)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("passed", _("Approve the grades")), ("not_passed", _("Do not approve (the institution revises)"))],
+    )
+    points = IdListField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()

@@ -34,6 +34,7 @@ from risk_registry.web.forms.workflow import (
     ProposalDecisionForm,
     ProposalForm,
     StepForm,
+    SuperiorDecisionForm,
 )
 from risk_registry.web.pagination import keyset_page
 from risk_registry.web.params import MAX_ID, BadParameter, id_param, int_param
@@ -239,8 +240,14 @@ def _register_page(request: HttpRequest, register, **forms_bound) -> HttpRespons
         ),
         notice_form=NoticeForm(),
         rules_form=DecisionRulesForm(
-            initial={"team_size": rules.team_size, "quorum": rules.quorum, "majority": rules.majority}
+            initial={
+                "team_size": rules.team_size,
+                "quorum": rules.quorum,
+                "majority": rules.majority,
+                "superior_approval": rules.superior_approval,
+            }
         ),
+        superior_form=SuperiorDecisionForm(),
         comment_form=CommentForm(),
         answer_form=AnswerForm(),
     )
@@ -415,6 +422,40 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
                 messages.warning(request, _("The decision was recorded as not passed: no risk point changed."))
             return redirect("register_detail", code=code, year=year)
     return _register_page(request, register, **{bound: form, "decision_errors": form})
+
+
+@require_POST
+def register_superior(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """The superior office approves (审议确定) the approved grades before the notice, where the
+    institution's rules ask for it. A refused record is said and writes nothing."""
+    register = _register_or_404(request, code, year, create=False)
+    access.require(register.pk is not None and access.is_superior_office_for(request.user, register.institution))
+    form = SuperiorDecisionForm(request.POST)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect("register_detail", code=code, year=year)
+    data = form.cleaned_data
+    versions = {
+        pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID) or 0
+        for pk in data["points"]
+    }
+    passed = data["outcome"] == "passed"
+    _attempt(
+        request,
+        lambda: registers.register_superior_decide(
+            by=request.user,
+            register=register,
+            meeting=data["meeting"],
+            held_on=data["held_on"],
+            decision=data["decision"],
+            passed=passed,
+            point_versions=versions,
+        ),
+        _("The superior office's approval was recorded.")
+        if passed
+        else _("Recorded as not approved by the superior office: no risk point changed."),
+    )
+    return redirect("register_detail", code=code, year=year)
 
 
 @require_POST
