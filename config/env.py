@@ -37,6 +37,9 @@ VARIABLES: dict[str, Variable] = {
     "DEFAULT_FROM_EMAIL": Variable("str", "sender address of notifications"),
     "SECURE_SSL_REDIRECT": Variable("bool", "redirect http to https (off when a proxy does it)"),
     "RISK_REGISTRY_BROKER_DIR": Variable("str", "folder of the server-less broker used without REDIS_URL"),
+    "RISK_REGISTRY_ATTACHMENTS_DIR": Variable(
+        "str", "folder of the decisions' attachments (meeting minutes), outside the web root; back it up"
+    ),
     "RISK_REGISTRY_LOGIN_FAILURE_LIMIT": Variable(
         "int", "failed logins per account and per address before the login is locked (default 10)"
     ),

@@ -29,6 +29,7 @@ from django.http import Http404
 from controls.models import Control, ControlRun, Rule
 from positions.models import Holding, Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import (
+    DecisionAttachment,
     LevelProposal,
     NoticeComment,
     Register,
@@ -204,6 +205,12 @@ def registers_visible_to(user: AnyUser) -> QuerySet[Register]:
 def versions_visible_to(user: AnyUser) -> QuerySet[RegisterVersion]:
     """Filed versions (归档版本) of the registers the user may see."""
     return RegisterVersion.objects.filter(register__in=registers_visible_to(user))
+
+
+def decision_attachments_visible_to(user: AnyUser) -> QuerySet[DecisionAttachment]:
+    """Files of the decisions the user may see: those of the registers the user may see (whose
+    page lists the decisions)."""
+    return DecisionAttachment.objects.filter(decision__register__in=registers_visible_to(user))
 
 
 def notice_comments_visible_to(user: AnyUser) -> QuerySet[NoticeComment]:

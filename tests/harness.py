@@ -47,6 +47,7 @@ from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import (
     Decision,
+    DecisionAttachment,
     DecisionRules,
     LevelProposal,
     NoticeComment,
@@ -58,6 +59,7 @@ from risk_registry.models import (
 from risk_registry.organisation.models import AuditEntry, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
+from risk_registry.workflow.attachments import attachments_dir
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from tests.warnings_helpers import inspection_item, issue, petition_item
@@ -225,6 +227,30 @@ class Scene:
     def approved(self) -> Register:
         self._points(self.w.submitted, state=S.APPROVED)
         return self.register
+
+    @cached_property
+    def attachment(self) -> DecisionAttachment:
+        """The minutes (a PDF) of an appraisal meeting of bureau A's register, on disk."""
+        decision = Decision.objects.create(
+            register=self.register,
+            kind=Decision.Kind.APPRAISAL,
+            meeting="民主评议会",
+            held_on=datetime.date(2026, 1, 5),
+            recorded_by=self.w.discipline,
+        )
+        stored_as = f"{decision.pk}-{uuid.uuid4().hex}.pdf"
+        path = attachments_dir() / stored_as
+        path.write_bytes(MINUTES_PDF)
+        self.files.append(path)
+        return DecisionAttachment.objects.create(
+            decision=decision,
+            name="民主评议会议纪要.pdf",
+            content_type="application/pdf",
+            size=len(MINUTES_PDF),
+            sha256="0" * 64,
+            stored_as=stored_as,
+            uploaded_by=self.w.discipline,
+        )
 
     @cached_property
     def superior_waiting(self) -> Register:
@@ -452,6 +478,24 @@ def defined_with_override(scene: Scene) -> None:
     assert (row.state, row.likelihood, row.severity) == (S.DEFINED, 3, 3)
     entry = AuditEntry.objects.filter(action="risk_point.define", target_id=row.pk).latest("pk")
     assert entry.changes["override"]["reason"] == "涉及大额资金"
+
+
+MINUTES_PDF = b"%PDF-1.4\n% minutes of the meeting\n%%EOF\n"
+
+
+def minutes_upload() -> io.BytesIO:
+    upload = io.BytesIO(MINUTES_PDF)
+    upload.name = "民主评议会议纪要.pdf"
+    return upload
+
+
+def attached_and_appraised(scene: Scene) -> None:
+    """The appraisal moved the point and keeps the minutes, on disk outside the web root."""
+    attachment = DecisionAttachment.objects.get(decision__kind=Decision.Kind.APPRAISAL)
+    path = attachments_dir() / attachment.stored_as
+    scene.files.append(path)
+    assert path.read_bytes() == MINUTES_PDF and attachment.name == "民主评议会议纪要.pdf"
+    assert RiskPoint.objects.get(pk=scene.w.submitted.pk).state == S.APPRAISED
 
 
 def superior_approved(scene: Scene) -> None:
@@ -759,6 +803,33 @@ WORKFLOW = [
         expect({"leader", "principal"}, forbidden=SEES_A - {"leader", "principal"}),
         data=lambda s: {**decision_form(s, [s.w.submitted.pk]), "confirmed": ""},
         effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
+    ),
+    Case(
+        "register_decide",
+        "democratic appraisal with its minutes attached",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {
+            **decision_form(s, [s.w.submitted.pk]),
+            "kind": "appraisal",
+            "meeting_kind": "appraisal",
+            "attachments": [minutes_upload()],
+        },
+        effect=writes(
+            "risk_registry.Decision",
+            "risk_registry.DecisionAttachment",
+            AUDIT,
+            updated=["risk_registry.RiskPoint"],
+            then=attached_and_appraised,
+        ),
+    ),
+    Case(
+        "decision_attachment",
+        "a decision's minutes",
+        "get",
+        lambda s: f"/attachments/{s.attachment.pk}/",
+        expect(SEES_A),
     ),
     Case(
         "register_decide",

@@ -163,6 +163,39 @@ class Decision(models.Model):
         return self.outcome == self.Outcome.PASSED
 
 
+class DecisionAttachment(models.Model):
+    """A file of a decision (the meeting's minutes, a scan, the superior office's reply): PDF, PNG,
+    JPEG or DOCX, its kind checked from its content. Stored outside the web root
+    (``RISK_REGISTRY_ATTACHMENTS_DIR``) under ``stored_as``; given only to those who may see the
+    decision. Written with the decision in one request and never changed after (no update path)."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("decision")
+    )
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    stored_as = models.CharField(_("stored as"), max_length=200, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision attachment")
+        verbose_name_plural = _("decision attachments")
+        ordering = ["decision_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A decision's attachment is frozen with the decision: it is never changed.")
+        super().save(*args, **kwargs)
+
+
 class NoticeComment(models.Model):
     """An opinion left during public notice (公示), and the discipline office's answer."""
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("registers/<slug:code>/<year:year>/comment/", wf.register_comment, name="register_comment"),
     path("registers/<slug:code>/<year:year>/issue/", wf.register_issue, name="register_issue"),
     path("registers/<slug:code>/<year:year>/file/", wf.register_file, name="register_file"),
+    path("attachments/<int:pk>/", wf.decision_attachment, name="decision_attachment"),
     path("comments/<int:pk>/answer/", wf.comment_answer, name="comment_answer"),
     path("filings/", wf.filings, name="filings"),
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),

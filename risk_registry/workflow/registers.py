@@ -32,6 +32,7 @@ from risk_registry.organisation.models import ActorKind, AuditEntry, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
 from risk_registry.services import STALE_POINT_MESSAGE
+from risk_registry.workflow.attachments import attach, check_uploads
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from risk_registry.workflow.transitions import Change, WorkflowConflict, transition_apply
 
@@ -160,12 +161,15 @@ def register_decide(
     vote: Vote,
     meeting_kind: str = Decision.MeetingKind.OTHER,
     point_ids: Iterable[int] | None = None,
+    attachments: Iterable = (),
 ) -> Decision:
     """Record a meeting: approval (审定) by leadership, or the optional democratic appraisal
     (民主评议) recorded by the discipline office. The institution's rules decide whether it passed
     (approval: a quorum of the leadership team, and the majority); a decision that did not pass is
     recorded as such and moves no point. ``point_ids`` are the points the recorder was shown: the
-    decision covers exactly those, and is refused if one of them has changed state meanwhile."""
+    decision covers exactly those, and is refused if one of them has changed state meanwhile.
+    ``attachments`` (uploaded files: the minutes) are checked before anything is written and frozen
+    with the decision."""
     register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
     approving = kind == Decision.Kind.APPROVAL
     if kind not in Decision.Kind.values:
@@ -187,6 +191,7 @@ def register_decide(
         raise ValidationError(_("List the participants present."))
     if not decision:
         raise ValidationError(_("Write the decision as the meeting took it."))
+    uploads = check_uploads(attachments)
     rules = decision_rules_for(register.institution)
     team = leadership_team_size(register.institution, rules)
     _check_vote(vote=vote, approving=approving, team=team)
@@ -226,6 +231,7 @@ def register_decide(
         recorded_by=by,
     )
     record.points.set(ids)
+    files = attach(decision=record, uploads=uploads, by=by)
     if passed:
         transition_apply(
             by=by,
@@ -249,6 +255,7 @@ def register_decide(
             "votes": [vote.votes_for, vote.against, vote.abstaining],
             "present": vote.present,
             "outcome": record.outcome,
+            **({"attachments": [f.name for f in files]} if files else {}),
         },
     )
     return record
@@ -299,6 +306,7 @@ def register_superior_decide(
     decision: str,
     passed: bool,
     point_versions: dict[int, int],
+    attachments: Iterable = (),
 ) -> Decision:
     """The superior office approves the grades of the approved points (审议确定, the Jiuquan plan:
     "报上一级…领导小组办公室审议确定…公示") or does not (recorded, nothing changes; the institution
@@ -315,6 +323,7 @@ def register_superior_decide(
         raise ValidationError(_("The meeting cannot be in the future."))
     if not decision:
         raise ValidationError(_("Write the decision as the meeting took it."))
+    uploads = check_uploads(attachments)
     waiting = set(superior_pending(register))
     if not waiting:
         raise ValidationError(_("No risk point of this register is waiting for this decision."))
@@ -339,6 +348,7 @@ def register_superior_decide(
         recorded_by=by,
     )
     record.points.set(sorted(point_versions))
+    files = attach(decision=record, uploads=uploads, by=by)
     audit_record(
         actor=by,
         action="register.superior_approve" if passed else "register.not_passed",
@@ -350,6 +360,7 @@ def register_superior_decide(
             "kind": record.kind,
             "points": sorted(point_versions),
             "outcome": record.outcome,
+            **({"attachments": [f.name for f in files]} if files else {}),
         },
     )
     return record

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from controls.models import Control
 from controls.quality import vague_control_reasons
 from risk_registry import access
-from risk_registry.models import Decision, RiskPoint, RiskPointState
+from risk_registry.models import Decision, DecisionAttachment, RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
@@ -86,7 +86,10 @@ def register_page(*, user, register) -> dict:
         "total": sum(by_state.values()),
         "decisions": decisions.select_related("recorded_by")
         .annotate(n=Count("points"))
-        .prefetch_related(Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id"))),
+        .prefetch_related(
+            Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id")),
+            Prefetch("attachments", queryset=DecisionAttachment.objects.only("id", "decision_id", "name", "size")),
+        ),
         "rules": rules,
         "team_size": registers.leadership_team_size(institution, rules),
         "to_approve": waiting,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +40,7 @@ from risk_registry.web.pagination import keyset_page
 from risk_registry.web.params import MAX_ID, BadParameter, id_param, int_param
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow import selectors as wf_selectors
+from risk_registry.workflow.attachments import attachment_path
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.selectors import FLAGS, SORTS, STATE_ORDER, TableFilters
 from risk_registry.workflow.transitions import (
@@ -334,7 +335,9 @@ def _confirmed(request: HttpRequest) -> bool:
     return request.POST.get("confirmed") == "1"
 
 
-def _confirmation(request: HttpRequest, register, *, title: str, sentence: str, points) -> HttpResponse:
+def _confirmation(
+    request: HttpRequest, register, *, title: str, sentence: str, points, attachments: bool = False
+) -> HttpResponse:
     """The step between the click and the write: how many points it will change, which ones, and
     the same form again with ``confirmed``. Writes nothing."""
     carried = [
@@ -354,6 +357,7 @@ def _confirmation(request: HttpRequest, register, *, title: str, sentence: str, 
             "points": points,
             "carried": carried,
             "action": request.path,
+            "attachments": attachments,  # the approval's minutes are attached here, with the record
         },
     )
 
@@ -390,6 +394,7 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
                 )
                 % {"n": len(points)},
                 points=points,
+                attachments=True,
             )
     if form.is_valid():
         data = form.cleaned_data
@@ -412,6 +417,7 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
                     abstaining=data["votes_abstaining"],
                 ),
                 point_ids=data["points"] or None,
+                attachments=request.FILES.getlist("attachments"),
             )
         except (ValidationError, WorkflowConflict) as error:
             form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
@@ -450,6 +456,7 @@ def register_superior(request: HttpRequest, code: str, year: int) -> HttpRespons
             decision=data["decision"],
             passed=passed,
             point_versions=versions,
+            attachments=request.FILES.getlist("attachments"),
         ),
         _("The superior office's approval was recorded.")
         if passed
@@ -590,6 +597,19 @@ def register_file(request: HttpRequest, code: str, year: int) -> HttpResponse:
         _("Signed and filed with the superior office."),
     )
     return redirect("register_detail", code=code, year=year)
+
+
+@require_GET
+def decision_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A decision's file, to those who may see the decision (else 404), under its own (Chinese)
+    name. Reading writes nothing."""
+    attachment = access.object_or_404(access.decision_attachments_visible_to(request.user), pk=pk)
+    path = attachment_path(attachment)
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=attachment.name)
+    response["Content-Type"] = attachment.content_type
+    return response
 
 
 # --- filed versions ---------------------------------------------------------------------------
