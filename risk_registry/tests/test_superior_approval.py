@@ -146,3 +146,20 @@ def test_the_discipline_office_sets_the_rule_audited(world, client):
     assert DecisionRules.objects.get(institution=world.a).superior_approval
     entry = AuditEntry.objects.get(action="decision_rules.update")
     assert entry.changes["superior_approval"] == [False, True]
+
+
+def test_points_approved_before_the_register_was_saved_still_wait_for_the_superior(world, client):
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.APPROVED, version=3)
+    DecisionRules.objects.create(institution=world.a, superior_approval=True)
+    client.force_login(world.superior)
+    assert 'data-testid="superior-card"' in client.get(f"{REGISTER}/").content.decode()
+    data = {
+        "meeting": "县纪委常委会",
+        "held_on": TODAY().isoformat(),
+        "decision": "同意",
+        "outcome": "passed",
+        "points": [world.submitted.pk],
+        f"version_{world.submitted.pk}": 3,
+    }
+    assert client.post(f"{REGISTER}/superior/", data).status_code == 302
+    assert Decision.objects.get(kind=Decision.Kind.SUPERIOR).register.year == 2026

@@ -268,12 +268,14 @@ def superior_pending(register: Register) -> list[int]:
     """Approved points the superior office has not approved at their current version: a point
     returned and approved again since (its version moved) needs the superior's approval again.
     Two queries, whatever the number of points."""
-    if register.pk is None:
-        return []
     covered: set[tuple[int, int]] = set()
-    decisions = Decision.objects.filter(
-        register=register, kind=Decision.Kind.SUPERIOR, outcome=Decision.Outcome.PASSED
-    ).values_list("point_versions", flat=True)
+    decisions = (
+        Decision.objects.none()
+        if register.pk is None
+        else Decision.objects.filter(
+            register=register, kind=Decision.Kind.SUPERIOR, outcome=Decision.Outcome.PASSED
+        ).values_list("point_versions", flat=True)
+    )
     for versions in decisions:
         covered |= {(int(pk), version) for pk, version in versions.items()}
     approved = register_points(register).filter(state=S.APPROVED).order_by("pk").values_list("pk", "version")

@@ -435,11 +435,13 @@ def register_superior(request: HttpRequest, code: str, year: int) -> HttpRespons
     """The superior office approves (审议确定) the approved grades before the notice, where the
     institution's rules ask for it. A refused record is said and writes nothing."""
     register = _register_or_404(request, code, year, create=False)
-    access.require(register.pk is not None and access.is_superior_office_for(request.user, register.institution))
+    access.require(access.is_superior_office_for(request.user, register.institution))
     form = SuperiorDecisionForm(request.POST)
     if not form.is_valid():
         _refused(request, form)
         return redirect("register_detail", code=code, year=year)
+    if register.pk is None:  # approved points exist before anyone saved the register
+        register = registers.register_for(institution=register.institution, year=year)
     data = form.cleaned_data
     versions = {
         pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID) or 0
