@@ -12,7 +12,9 @@ The rules, for the points of the task's institution / department / position and 
   (of those out of draft) is still before that state;
 - filing: the institution's register of the year has a filed version;
 - control run: a run of the control is dated within the task's period;
-- self-assessment: the institution's self-assessment of the cycle exists.
+- self-assessment: the institution's self-assessment of the cycle exists;
+- rules (建章立制): a rule of the task's department, in force, was recorded or revised within the
+  task's period.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from assessments.models import SelfAssessment, Task
-from controls.models import ControlRun
+from controls.models import ControlRun, Rule
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 
 STATE_ORDER = [state for state, _ in RiskPointState.choices]
@@ -88,6 +90,15 @@ def done_expression() -> Case:
             kind=Task.Kind.SELF_ASSESSMENT,
             then=Exists(
                 SelfAssessment.objects.filter(cycle_id=OuterRef("cycle_id"), institution_id=OuterRef("institution_id"))
+            ),
+        ),
+        When(
+            kind=Task.Kind.RULES,
+            then=Exists(
+                Rule.objects.filter(department_id=OuterRef("department_id"), repealed_on__isnull=True).filter(
+                    Q(recorded_on__gte=OuterRef("period_start"), recorded_on__lte=OuterRef("due_on"))
+                    | Q(revised_on__gte=OuterRef("period_start"), revised_on__lte=OuterRef("due_on"))
+                )
             ),
         ),
         default=Value(False),

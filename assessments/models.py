@@ -152,6 +152,7 @@ class Task(models.Model):
         REGISTER_FILE = "register_file", _("Filing of the register")
         CONTROL_RUN = "control_run", _("Run of a control")
         SELF_ASSESSMENT = "self_assessment", _("Self-assessment of the institution")
+        RULES = "rules", _("Rules of a department recorded (建章立制)")
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("cycle"))
     phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("phase"))

@@ -38,6 +38,10 @@ def task_title(task: Task) -> str:
         return _("Review the risk points of %(department)s") % {
             "department": task.department.name if task.department else ""
         }
+    if kind == Task.Kind.RULES:
+        return _("Record the rules of %(department)s (建章立制)") % {
+            "department": task.department.name if task.department else ""
+        }
     if kind == Task.Kind.CONTROL_RUN:
         return _("Record how the control ran, %(start)s – %(end)s: %(measure)s") % {
             "start": task.period_start,
@@ -60,6 +64,8 @@ def task_url(task: Task) -> str:
         return reverse("position_detail", args=[task.position_id])
     if task.kind == Task.Kind.DEPT_REVIEW and task.department_id:
         return reverse("department_detail", args=[task.department_id])
+    if task.kind == Task.Kind.RULES:
+        return reverse("rule_list", args=[task.institution.code])
     if task.kind == Task.Kind.CONTROL_RUN and task.control_id:
         return reverse("control_run_create", args=[task.control_id])
     if task.kind == Task.Kind.SELF_ASSESSMENT:

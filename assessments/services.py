@@ -462,6 +462,23 @@ class _TaskPlan:
                 owners.leader(institution_id),
             )
 
+    def add_rules(self, departments: Iterable[Mapping[str, Any]]) -> None:
+        """建章立制: each department records its rules (制度目录) by the end of the 建章立制 phase;
+        a rule recorded or revised since the cycle's first phase began counts (seed 000 篇1 (四))."""
+        monitoring = self.phases[Phase.Kind.MONITORING]
+        start = min(phase.starts_on for phase in self.phases.values())
+        for d in departments:
+            self.add(
+                monitoring,
+                Task.Kind.RULES,
+                f"rules:{d['id']}",
+                d["institution_id"],
+                monitoring.due_on,
+                self.owners.head(d["id"]) or self.owners.discipline(d["institution_id"]),
+                department_id=d["id"],
+                period_start=start,
+            )
+
     def add_control_runs(self) -> None:
         """One run per period of every approved control, owned by the point's holder (else its head)."""
         monitoring = self.phases[Phase.Kind.MONITORING]
@@ -501,6 +518,7 @@ def cycle_tasks_build(cycle: Cycle) -> list[Task]:
     departments = list(Department.objects.filter(institution__in=plan.subtree).values("id", "institution_id"))
     plan.add_inventory(departments)
     plan.add_registers(sorted({d["institution_id"] for d in departments}))
+    plan.add_rules(departments)
     plan.add_control_runs()
     return plan.tasks
 

@@ -51,6 +51,7 @@ VARIABLES: dict[str, Variable] = {
     "RISK_REGISTRY_ROTATION_YEARS": Variable(
         "int", "key posts held longer than this many years are listed for rotation (default 5)"
     ),
+    "RISK_REGISTRY_RULE_FILES_DIR": Variable("str", "folder of the files attached to rules (default var/rule-files)"),
     "RISK_REGISTRY_SESSION_ABSOLUTE_HOURS": Variable("int", "hours after login that end a session (default 12)"),
     "SESSION_EXPIRE_AT_BROWSER_CLOSE": Variable("bool", "the session cookie ends with the browser (default true)"),
 }

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # The three lines of defence in the order the seeds list them (前期预防 → 中期监控 → 后期处置):
@@ -65,6 +66,20 @@ class Rule(models.Model):
     repeal_reason = models.CharField(_("reason for repealing"), max_length=255, blank=True)
     summary = models.TextField(_("summary"), blank=True)
     text = models.TextField(_("text of the rule"), blank=True)
+    recorded_on = models.DateField(
+        _("recorded on"), default=timezone.localdate, help_text=_("The day the rule entered the catalogue.")
+    )
+    published = models.BooleanField(
+        _("shown on the public disclosure page"),
+        default=False,
+        help_text=_("Its entry (and its attachment) appear on the institution's public disclosure page."),
+    )
+    # The rule's file (a scan, the signed PDF, the Word original), stored outside the web root
+    # under RISK_REGISTRY_RULE_FILES_DIR by ``controls.attachments``; served only through the pages.
+    attachment_name = models.CharField(_("attachment"), max_length=120, blank=True)
+    attachment_key = models.CharField(max_length=80, blank=True, editable=False)
+    attachment_type = models.CharField(max_length=80, blank=True, editable=False)
+    attachment_size = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("rule")
@@ -77,6 +92,10 @@ class Rule(models.Model):
     @property
     def is_repealed(self) -> bool:
         return self.repealed_on is not None
+
+    @property
+    def has_attachment(self) -> bool:
+        return bool(self.attachment_key)
 
 
 class Control(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePath
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,11 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from controls import attachments
 from controls.models import Control, ControlRun, Rule
 from risk_registry import access
 from risk_registry.models import RiskPointState
 from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.services import apply_changes, audit_record
+from risk_registry.organisation.text import printable
 
 RUN_DESCRIPTION_MAX = 2000
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
@@ -99,6 +102,7 @@ def rule_create(
     summary: str = "",
     text: str = "",
     department=None,
+    published: bool = False,
     by=None,
 ) -> Rule:
     """Record a regulation (制度) of the institution that controls can rest on: an entry of its
@@ -117,8 +121,69 @@ def rule_create(
         effective_on=effective_on,
         summary=summary,
         text=text,
+        published=published,
     )
     audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=rule.title)
+    return rule
+
+
+def _attachment_changes(rule: Rule) -> dict[str, Any]:
+    return {"name": rule.attachment_name, "type": rule.attachment_type, "size": rule.attachment_size}
+
+
+@transaction.atomic
+def rule_attachment_set(*, rule: Rule, name: str, data: bytes, by=None) -> Rule:
+    """Attach a file to a rule (a scan, the signed PDF, the Word original), replacing any earlier
+    one; its kind is sniffed from its content (``controls.attachments``). Audited; the file
+    replaced is removed once the change is committed. A repealed rule keeps its file as it was."""
+    kind = attachments.check(data)
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if rule.is_repealed:
+        raise ValidationError(_("A repealed rule stays as it was when it was repealed."))
+    before = _attachment_changes(rule)
+    old_key = rule.attachment_key
+    given = PurePath(printable(name).replace("\\", "/")).name.strip()
+    # the name shown keeps what the user called it, with the extension of what the file is
+    stem = f"{PurePath(given).stem or rule.title}.{kind.extension}"
+    rule.attachment_key = attachments.store(data, kind)
+    rule.attachment_name = stem[: Rule._meta.get_field("attachment_name").max_length]
+    rule.attachment_type = kind.content_type
+    rule.attachment_size = len(data)
+    rule.save(update_fields=["attachment_key", "attachment_name", "attachment_type", "attachment_size"])
+    if old_key:
+        transaction.on_commit(lambda: attachments.remove(old_key))
+    audit_record(
+        actor=by,
+        action="rule.attach",
+        target=rule,
+        institution=rule.institution,
+        summary=rule.attachment_name,
+        changes={"attachment": [before, _attachment_changes(rule)]},
+    )
+    return rule
+
+
+@transaction.atomic
+def rule_attachment_remove(*, rule: Rule, by=None) -> Rule:
+    """Take the file off a rule (audited); the file is removed once the change is committed."""
+    rule = Rule.objects.select_for_update().get(pk=rule.pk)
+    if rule.is_repealed:
+        raise ValidationError(_("A repealed rule stays as it was when it was repealed."))
+    if not rule.attachment_key:
+        return rule
+    before, old_key = _attachment_changes(rule), rule.attachment_key
+    rule.attachment_key = rule.attachment_name = rule.attachment_type = ""
+    rule.attachment_size = 0
+    rule.save(update_fields=["attachment_key", "attachment_name", "attachment_type", "attachment_size"])
+    transaction.on_commit(lambda: attachments.remove(old_key))
+    audit_record(
+        actor=by,
+        action="rule.attach",
+        target=rule,
+        institution=rule.institution,
+        summary=_("Attachment removed: %(name)s") % {"name": before["name"]},
+        changes={"attachment": [before, None]},
+    )
     return rule
 
 

@@ -310,6 +310,7 @@ RULE_FIELDS = (
     "summary",
     "text",
     "department",
+    "published",
 )
 
 

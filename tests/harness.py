@@ -39,8 +39,9 @@ from django.utils import timezone
 
 from assessments.models import Cycle, Notification, SelfAssessment, Task
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from controls import attachments
 from controls.models import Control, Rule
-from controls.services import rule_create
+from controls.services import rule_attachment_set, rule_create
 from integrity_warnings.models import Disposition, WarningChannel, WarningItem
 from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
@@ -62,6 +63,8 @@ from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.workflow.attachments import attachments_dir
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
+from tests.test_power_import import good_rows as power_good_rows
+from tests.test_power_import import workbook_bytes as power_workbook_bytes
 from tests.warnings_helpers import inspection_item, issue, petition_item
 from tests.warnings_helpers import step as warning_step
 
@@ -369,6 +372,13 @@ class Scene:
         )
 
     @cached_property
+    def rule_with_file(self) -> Rule:
+        """The rule above with a PDF attached (the file removed after the test)."""
+        rule = rule_attachment_set(rule=self.rule, name="规程.pdf", data=b"%PDF-1.4 harness", by=self.w.discipline)
+        self.files.append(attachments.path_of(rule.attachment_key))
+        return rule
+
+    @cached_property
     def control(self) -> Control:
         return Control.objects.get(risk_point=self.w.submitted)
 
@@ -399,6 +409,23 @@ class Scene:
         session["documents_import"] = {"token": token, "institution": "bureau-a", "year": 2026, "name": "good.xlsx"}
         session.save()
         return token
+
+    @cached_property
+    def pending_power_import(self) -> str:
+        """A previewed power inventory import waiting in the persona's session; its token."""
+        token = uuid.uuid4().hex
+        path = export_dir() / f"power-import-{token}.xlsx"
+        path.write_bytes(power_workbook_bytes(power_good_rows()))
+        self.files.append(path)
+        session = self.client.session
+        session["power_import"] = {"token": token, "institution": "bureau-a", "name": "职权目录.xlsx", "sheet": ""}
+        session.save()
+        return token
+
+    def power_upload(self) -> io.BytesIO:
+        upload = io.BytesIO(power_workbook_bytes(power_good_rows()))
+        upload.name = "职权目录.xlsx"
+        return upload
 
     def upload(self) -> io.BytesIO:
         upload = io.BytesIO(workbook_bytes(good_rows()))
@@ -1224,6 +1251,19 @@ def _retired(scene: Scene) -> None:
     assert PowerItem.objects.get(pk=scene.w.power.pk).retired_on == datetime.date(2026, 6, 30)
 
 
+def _power_import_previewed(scene: Scene) -> None:
+    pending = scene.client.session["power_import"]
+    waiting = export_dir() / f"power-import-{pending['token']}.xlsx"
+    scene.files.append(waiting)  # removed after the test
+    assert pending["institution"] == "bureau-a" and waiting.is_file()
+    assert not PowerItem.objects.filter(name="大额资金支付审批").exists()
+
+
+def _power_imported(scene: Scene) -> None:
+    assert PowerItem.objects.filter(institution=scene.w.a, name="大额资金支付审批").exists()
+    assert PowerItem.objects.get(pk=scene.w.power.pk).discretion == "一般：5日；复杂：10日"
+
+
 def _rotated(scene: Scene) -> None:
     assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
 
@@ -1247,6 +1287,43 @@ POWERS = [
         effect=writes("positions.PowerItem", AUDIT, then=_power_named("政府采购")),
     ),
     Case("power_detail", "power item", "get", lambda s: f"/powers/{s.w.power.pk}/", expect(SEES_A)),
+    Case(
+        "power_import",
+        "power import page",
+        "get",
+        lambda s: "/org/bureau-a/powers/import/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "power_import",
+        "power import preview",
+        "post",
+        lambda s: "/org/bureau-a/powers/import/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"file": s.power_upload()},
+        effect=writes(updated=["sessions.Session"], then=_power_import_previewed),
+    ),
+    Case(
+        "power_import_confirm",
+        "power import confirmed",
+        "post",
+        lambda s: "/org/bureau-a/powers/import/confirm/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"token": s.pending_power_import},
+        effect=writes(
+            "positions.PowerItem",
+            AUDIT,
+            updated=["positions.PowerItem", "risk_registry.RiskPoint"],
+            then=_power_imported,
+        ),
+    ),
+    Case(
+        "power_import_template",
+        "power import template",
+        "get",
+        lambda s: "/org/bureau-a/powers/import/template/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
     Case(
         "power_edit",
         "edit power form",
@@ -1352,6 +1429,9 @@ RULES = [
         effect=writes("controls.Rule", AUDIT, then=_rule_titled("公务接待管理办法")),
     ),
     Case("rule_detail", "a rule", "get", lambda s: f"/rules/{s.rule.pk}/", expect(SEES_A)),
+    Case(
+        "rule_attachment", "a rule's file", "get", lambda s: f"/rules/{s.rule_with_file.pk}/attachment/", expect(SEES_A)
+    ),
     Case(
         "rule_edit",
         "edit rule form",

@@ -6,9 +6,11 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 
 from assessments.completion import with_done
 from assessments.models import Cycle, Phase, Task
+from assessments.selectors import task_title, task_url
 from assessments.services import (
     PhaseSpec,
     control_periods,
@@ -20,8 +22,8 @@ from assessments.services import (
     self_assessment_submit,
 )
 from assessments.tests.conftest import LAUNCHED_ON, launch, task
-from controls.models import Control, ControlRun
-from controls.services import control_run_record
+from controls.models import Control, ControlRun, Rule
+from controls.services import control_run_record, rule_create
 from positions.models import Holding
 from positions.services import holding_end, holding_start
 from risk_registry.models import Register, RegisterVersion, RiskPoint, RiskPointState
@@ -91,6 +93,8 @@ def test_generation_creates_the_tasks_each_phase_implies(world, cycle):
             ("register_notice", "discipline"),
             ("register_file", "principal"),
             ("self_assessment", "principal"),
+            ("rules", "head"),
+            ("rules", "discipline"),  # 财务股 has no head: the discipline office sees to its rules
         ]
     )
     assert not Task.objects.filter(cycle=cycle, institution=world.b).exists()  # outside the subtree
@@ -162,6 +166,28 @@ def test_department_review_and_register_steps_follow_the_points(world, cycle):
     assert is_done(define) and not is_done(approve)
     set_state(RiskPointState.APPROVED, institution=world.a, state="defined")
     assert is_done(approve)
+
+
+def test_rules_task_is_done_when_a_rule_of_the_department_is_recorded_in_its_period(world, cycle):
+    rules = task(cycle, Task.Kind.RULES, department=world.dept)
+    other = task(cycle, Task.Kind.RULES, department=world.finance)
+    assert rules.phase.kind == Phase.Kind.MONITORING and rules.due_on == datetime.date(2026, 11, 30)
+    assert rules.period_start == datetime.date(2026, 3, 1)  # the cycle's first phase
+    assert task_title(rules) == "审批科建章立制：将制度录入制度目录"
+    assert task_url(rules) == reverse("rule_list", args=[world.a.code])
+    assert not is_done(rules)
+    rule = rule_create(institution=world.a, department=world.dept, title="行政审批岗位责任制", by=world.head)
+    Rule.objects.filter(pk=rule.pk).update(recorded_on=datetime.date(2025, 12, 1))  # last year's rule
+    assert not is_done(rules)
+    Rule.objects.filter(pk=rule.pk).update(recorded_on=datetime.date(2026, 9, 14))
+    assert is_done(rules)
+    assert not is_done(other)  # another department's task is its own
+    Rule.objects.filter(pk=rule.pk).update(
+        recorded_on=datetime.date(2025, 12, 1), revised_on=datetime.date(2026, 10, 8)
+    )
+    assert is_done(rules)  # a revision within the period is the work too
+    Rule.objects.filter(pk=rule.pk).update(repealed_on=datetime.date(2026, 11, 1))
+    assert not is_done(rules)  # a repealed rule is no rule of the catalogue
 
 
 def test_filing_is_done_when_a_version_is_filed(world, cycle):

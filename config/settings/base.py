@@ -197,6 +197,10 @@ RISK_REGISTRY_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 RISK_REGISTRY_ATTACHMENTS_PER_DECISION = 10
 # Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
 RISK_REGISTRY_ROTATION_YEARS = env.integer("RISK_REGISTRY_ROTATION_YEARS", default=5)
+# The files attached to rules (制度目录): outside the web root, served only through the rule's
+# pages (controls/attachments.py); at most this many bytes each.
+RISK_REGISTRY_RULE_FILES_DIR = env.string("RISK_REGISTRY_RULE_FILES_DIR", default=str(VAR_DIR / "rule-files"))
+RISK_REGISTRY_RULE_FILE_MAX_BYTES = 20 * 1024 * 1024
 
 # Security (docs/operations.md, "Sign-in and sessions"). Failed logins, django-axes: a login is
 # locked per account and per address, each counted on its own, after LOGIN_FAILURE_LIMIT failures

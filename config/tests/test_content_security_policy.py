@@ -40,7 +40,15 @@ def inline_code(html: str) -> list[str]:
 
 
 # Pages of the harness that answer with a file, not HTML.
-FILES = {"documents_export", "documents_version_export", "documents_job_download", "documents_import_template"}
+FILES = {
+    "documents_export",
+    "documents_version_export",
+    "documents_job_download",
+    "documents_import_template",
+    "power_import_template",
+    "rule_attachment",
+    "decision_attachment",
+}
 
 
 def _main_pages():

@@ -11,14 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from controls import attachments
 from controls import services as controls_services
 from controls.models import Rule
 from positions import services as positions_services
@@ -78,20 +81,35 @@ def rule_create(request: HttpRequest, code: str) -> HttpResponse:
     office = access.can_manage_rules(request.user, institution)
     departments = _rule_departments(request.user, institution)
     access.require(office or departments.exists())
-    form = RuleForm(request.POST or None, departments=departments, department_required=not office)
+    form = RuleForm(
+        request.POST or None, request.FILES or None, departments=departments, department_required=not office
+    )
     if request.method == "POST" and form.is_valid():
         department = form.cleaned_data["department"]
         if not access.can_manage_rules(request.user, institution, department.pk if department else None):
             form.add_error("department", _("Choose one of your departments."))
         else:
             try:
-                rule = controls_services.rule_create(institution=institution, by=request.user, **form.cleaned_data)
+                with transaction.atomic():
+                    rule = controls_services.rule_create(
+                        institution=institution, by=request.user, **form.service_fields()
+                    )
+                    _attach(request, rule, form.cleaned_data)
             except ValidationError as error:
                 form.add_error(None, error)
             else:
                 messages.success(request, _("The rule was recorded in the rule catalogue."))
                 return redirect("rule_detail", pk=rule.pk)
     return render(request, "positions/rule_form.html", {"institution": institution, "form": form, "rule": None})
+
+
+def _attach(request: HttpRequest, rule: Rule, data: dict) -> None:
+    """The file of a rule's form: attached (replacing any earlier one), or removed when asked."""
+    if data.get("attachment"):
+        name, content = data["attachment"]
+        controls_services.rule_attachment_set(rule=rule, name=name, data=content, by=request.user)
+    elif data.get("remove_attachment"):
+        controls_services.rule_attachment_remove(rule=rule, by=request.user)
 
 
 def _rule_or_404(request: HttpRequest, pk: int) -> Rule:
@@ -139,10 +157,20 @@ def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("rule_detail", pk=rule.pk)
     office = access.can_manage_rules(request.user, rule.institution)
     departments = _rule_departments(request.user, rule.institution)
-    form = RuleForm(request.POST or None, instance=rule, departments=departments, department_required=not office)
+    form = RuleForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=rule,
+        departments=departments,
+        department_required=not office,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            register_services.rule_update(rule=Rule.objects.get(pk=rule.pk), by=request.user, **form.cleaned_data)
+            with transaction.atomic():
+                register_services.rule_update(
+                    rule=Rule.objects.get(pk=rule.pk), by=request.user, **form.service_fields()
+                )
+                _attach(request, rule, form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -158,12 +186,16 @@ def _form_errors(form) -> str:
 @require_POST
 def rule_revise(request: HttpRequest, pk: int) -> HttpResponse:
     rule = _managed_rule(request, pk)
-    form = RuleReviseForm(request.POST)
+    form = RuleReviseForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
         return redirect("rule_detail", pk=rule.pk)
+    data = dict(form.cleaned_data)
+    attachment = data.pop("attachment", None)
     try:
-        _rule, flagged = register_services.rule_revise(rule=rule, by=request.user, **form.cleaned_data)
+        with transaction.atomic():
+            _rule, flagged = register_services.rule_revise(rule=rule, by=request.user, **data)
+            _attach(request, rule, {"attachment": attachment})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -193,6 +225,30 @@ def rule_repeal(request: HttpRequest, pk: int) -> HttpResponse:
             % {"count": flagged},
         )
     return redirect("rule_detail", pk=rule.pk)
+
+
+def _attachment_response(rule: Rule) -> FileResponse:
+    if not rule.has_attachment:
+        raise Http404
+    path = attachments.path_of(rule.attachment_key)
+    if not path.is_file():
+        raise Http404
+    extension = path.suffix.lstrip(".")
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=attachments.download_name(rule.title, extension),
+        content_type=rule.attachment_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+def rule_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A rule's file, for those who may see the rule (404 for everyone else), named by its title.
+    A read, like the rule's text on its page: not audited (no GET writes)."""
+    return _attachment_response(_rule_or_404(request, pk))
 
 
 # --- the three catalogues as documents ------------------------------------------------------
@@ -233,19 +289,28 @@ def _disclosure_scope(institution: Institution) -> str:
     return setting or Disclosure.Scope.STAFF
 
 
+def _readable_disclosure(request: HttpRequest, code: str) -> Institution | HttpResponse:
+    """The institution whose public page the reader may read; the login page for an anonymous
+    reader of a staff-only page; 404 for anyone else and for an unknown code."""
+    institution = Institution.objects.filter(code=code).first()
+    if institution is None:
+        raise Http404
+    if not access.can_read_disclosure(request.user, institution, _disclosure_scope(institution)):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    return institution
+
+
 @login_not_required
 @require_GET
 def public_page(request: HttpRequest, code: str) -> HttpResponse:
     """The powers in force with their flows and discretion benchmarks: no risk points, no people,
     no retired powers. Open without login only when the institution says so."""
-    institution = Institution.objects.filter(code=code).first()
-    if institution is None:
-        raise Http404
+    institution = _readable_disclosure(request, code)
+    if not isinstance(institution, Institution):
+        return institution
     scope = _disclosure_scope(institution)
-    if not access.can_read_disclosure(request.user, institution, scope):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise Http404
     steps = ProcessStep.objects.select_related("handling_position__department").order_by("order")
     items = list(
         PowerItem.objects.filter(institution=institution, retired_on__isnull=True)
@@ -261,6 +326,7 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
         {
             "institution": institution,
             "powers": powers,
+            "rules": _published_rules(institution).order_by("effective_on", "id"),
             "scope": scope,
             "is_open": scope == Disclosure.Scope.PUBLIC,
             "can_configure": can_configure,
@@ -268,6 +334,24 @@ def public_page(request: HttpRequest, code: str) -> HttpResponse:
             "today": timezone.localdate(),
         },
     )
+
+
+def _published_rules(institution: Institution):
+    """The rules the public page shows: those in force the institution chose to publish."""
+    return Rule.objects.filter(institution=institution, published=True, repealed_on__isnull=True)
+
+
+@login_not_required
+@require_GET
+def public_rule_attachment(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
+    """A published rule's file, to whoever may read the public page (as the page itself)."""
+    institution = _readable_disclosure(request, code)
+    if not isinstance(institution, Institution):
+        return institution
+    rule = _published_rules(institution).filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return _attachment_response(rule)
 
 
 @require_POST

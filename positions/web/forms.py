@@ -6,9 +6,11 @@ import datetime
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from controls import attachments
 from controls.models import Rule
 from positions.models import Disclosure, Holding, Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import StepRow
@@ -206,12 +208,54 @@ class RotationForm(CleanTextMixin, forms.Form):
 # --- the rule catalogue (制度目录) ----------------------------------------------------------
 
 
+class AttachmentField(forms.FileField):
+    """A rule's file: read (within the size limit) and sniffed here, so that a bad file comes back
+    with the form's error; its value is ``(name, data)``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            _("A PDF, a Word document (.docx), a PNG or a JPEG image, at most %(mb)d MB.")
+            % {"mb": settings.RISK_REGISTRY_RULE_FILE_MAX_BYTES // (1024 * 1024)},
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", ".pdf,.docx,.png,.jpg,.jpeg")
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return None
+        limit = settings.RISK_REGISTRY_RULE_FILE_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is %(size)d KB; at most %(limit)d KB.")
+                % {"size": upload.size // 1024, "limit": limit // 1024}
+            )
+        content = upload.read(limit + 1)
+        attachments.check(content)
+        return (upload.name or "", content)
+
+
 class RuleForm(CleanTextMixin, forms.ModelForm):
-    """A rule's entry in the catalogue; the department is one the user may manage (or none)."""
+    """A rule's entry in the catalogue; the department is one the user may manage (or none). The
+    text or a file (or both): a file replaces the one attached before."""
+
+    attachment = AttachmentField(label=_("Attachment"))
+    remove_attachment = forms.BooleanField(label=_("Remove the attachment"), required=False)
 
     class Meta:
         model = Rule
-        fields = ["title", "document_number", "issuing_body", "effective_on", "department", "summary", "text"]
+        fields = [
+            "title",
+            "document_number",
+            "issuing_body",
+            "effective_on",
+            "department",
+            "summary",
+            "text",
+            "published",
+        ]
         widgets = {
             "effective_on": forms.DateInput(attrs={"type": "date"}),
             "summary": forms.Textarea(attrs={"rows": 2}),
@@ -223,6 +267,15 @@ class RuleForm(CleanTextMixin, forms.ModelForm):
         department = cast(forms.ModelChoiceField, self.fields["department"])
         department.queryset = departments
         department.required = department_required
+        if not (self.instance.pk and self.instance.has_attachment):
+            del self.fields["remove_attachment"]
+
+    def service_fields(self) -> dict:
+        """The entry's fields for the services (the file is attached apart)."""
+        data = dict(self.cleaned_data)
+        data.pop("attachment", None)
+        data.pop("remove_attachment", None)
+        return data
 
     def clean_effective_on(self):
         value = self.cleaned_data.get("effective_on")
@@ -231,11 +284,20 @@ class RuleForm(CleanTextMixin, forms.ModelForm):
 
 class RuleReviseForm(CleanTextMixin, forms.Form):
     on = forms.DateField(label=_("Revised on"), widget=forms.DateInput(attrs={"type": "date"}))
-    text = forms.CharField(label=_("Text of the rule as revised"), widget=forms.Textarea(attrs={"rows": 10}))
+    text = forms.CharField(
+        label=_("Text of the rule as revised"), widget=forms.Textarea(attrs={"rows": 10}), required=False
+    )
+    attachment = AttachmentField(label=_("The revised rule as a file"))
     note = forms.CharField(label=_("What changed"), max_length=255, required=False)
 
     def clean_on(self):
         return check_date(self.cleaned_data["on"])
+
+    def clean(self):
+        data = super().clean() or {}
+        if not (data.get("text") or "").strip() and not data.get("attachment") and not self.errors:
+            raise forms.ValidationError(_("Give the revised text, or attach the revised rule as a file."))
+        return data
 
 
 class RuleRepealForm(CleanTextMixin, forms.Form):

@@ -25,6 +25,7 @@ from positions.models import PowerItem, ProcessStep
 from positions.web.forms import CatalogueExportForm, PowerItemForm, PowerRetireForm, RotationForm, StepFormSet
 from risk_registry import access
 from risk_registry import services as register_services
+from risk_registry.documents import power_import
 from risk_registry.organisation.models import Institution
 from risk_registry.selectors import current_year
 from risk_registry.web.pagination import keyset_page
@@ -90,6 +91,7 @@ def power_list(request: HttpRequest, code: str) -> HttpResponse:
             "can_create": access.can_manage_powers(request.user, institution)
             or bool(_managed_departments(request.user, institution)),
             "export_form": CatalogueExportForm(),
+            "can_import": power_import.can_import_powers(request.user, institution),
         },
     )
 

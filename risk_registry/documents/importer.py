@@ -106,6 +106,22 @@ COLUMN_NAMES = {
     "measures": "防范措施",
     "owner": "责任人",
 }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a kind of sheet looks like: its headers (normalised text → field), the fields a file
+    must have, the columns' names for problems, and the fields whose headers mark the header row."""
+
+    title: str  # the form's name in problems (一览表, 职权目录)
+    headers: dict[str, str]
+    required: tuple[str, ...]
+    column_names: dict[str, str]
+    anchor: frozenset[str]
+
+
+REGISTER = Layout("一览表", HEADERS, REQUIRED, COLUMN_NAMES, frozenset({"description", "department"}))
+
 # The seeds' words for how a point was found (seed 004 篇2, seed 002), besides the codes and labels.
 FOUND_BY_WORDS = {
     "自己找": FoundBy.SELF,
@@ -317,9 +333,9 @@ def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
     return workbook[visible[0]]
 
 
-def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
+def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> ReadRows:
     """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
-    by field; ImportRefused for a file that cannot be read."""
+    by the fields of ``layout``; ImportRefused for a file that cannot be read."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
@@ -341,7 +357,7 @@ def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
     sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
     try:
         chosen = _chosen_sheet(workbook, sheets, sheet)
-        read = _read_sheet(archive, chosen)
+        read = _read_sheet(archive, chosen, layout)
     except ImportRefused as refused:
         refused.sheets = sheets
         raise
@@ -351,7 +367,7 @@ def read_rows(data: bytes, *, sheet: str = "") -> ReadRows:
     return read
 
 
-def _read_sheet(archive: zipfile.ZipFile, chosen) -> ReadRows:
+def _read_sheet(archive: zipfile.ZipFile, chosen, layout: Layout) -> ReadRows:
     """The chosen sheet pre-scanned, read within the extent of its data, by header."""
     last_row, last_column, merged = _prescan(archive, chosen._worksheet_path)
     if not last_row:
@@ -363,7 +379,7 @@ def _read_sheet(archive: zipfile.ZipFile, chosen) -> ReadRows:
         for values in chosen.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
     ]
     _fill_merged(grid, merged)
-    return _rows_by_header(grid)
+    return _rows_by_header(grid, layout)
 
 
 def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
@@ -388,12 +404,12 @@ def _normalise_header(value) -> str:
     return re.sub(r"[（(].*?[）)]", "", text)
 
 
-def _refuse_missing(columns: dict[str, int]) -> None:
-    missing = [COLUMN_NAMES[name] for name in REQUIRED if name not in columns]
+def _refuse_missing(columns: dict[str, int], layout: Layout) -> None:
+    missing = [layout.column_names[name] for name in layout.required if name not in columns]
     if not missing:
         return
-    expected = "、".join(COLUMN_NAMES[name] for name in REQUIRED)
-    if "level" in columns and {"likelihood", "severity"} - set(columns):
+    expected = "、".join(layout.column_names[name] for name in layout.required)
+    if layout is REGISTER and "level" in columns and {"likelihood", "severity"} - set(columns):
         expected = _(
             "%(columns)s; a 登记表 records only the 风险等级, which does not say the 发生概率 and "
             "危害程度: add those two columns, or import the 一览表"
@@ -401,19 +417,21 @@ def _refuse_missing(columns: dict[str, int]) -> None:
     raise ImportRefused(_("Required columns are missing: %(columns)s") % {"columns": "、".join(missing)}, expected)
 
 
-def _rows_by_header(grid: list[list]) -> ReadRows:
+def _rows_by_header(grid: list[list], layout: Layout) -> ReadRows:
+    headers = layout.headers
     header_index = next(
         (
             index
             for index, row in enumerate(grid[:HEADER_SEARCH_ROWS])
-            if {"description", "department"} <= {HEADERS.get(_normalise_header(v)) for v in row}
+            if layout.anchor <= {headers.get(_normalise_header(v)) for v in row}
         ),
         None,
     )
     if header_index is None:
         raise ImportRefused(
-            _("No header row with the columns of the 一览表 in the first %(n)d rows.") % {"n": HEADER_SEARCH_ROWS},
-            "、".join(COLUMN_NAMES[name] for name in REQUIRED),
+            _("No header row with the columns of the %(form)s in the first %(n)d rows.")
+            % {"form": layout.title, "n": HEADER_SEARCH_ROWS},
+            "、".join(layout.column_names[name] for name in layout.required),
         )
     columns: dict[str, int] = {}
     first_data = header_index + 1
@@ -422,7 +440,7 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
             break
         found = False
         for index, value in enumerate(grid[candidate]):
-            name = HEADERS.get(_normalise_header(value))
+            name = headers.get(_normalise_header(value))
             if name and (candidate == header_index or name not in columns or columns[name] == index):
                 columns[name] = index
                 found = found or candidate > header_index
@@ -430,7 +448,7 @@ def _rows_by_header(grid: list[list]) -> ReadRows:
             first_data = candidate + 1
     if "measures" in columns and columns["measures"] in {columns.get(line) for line in LINES}:
         del columns["measures"]  # the 一览表's 防控措施 group header above its three columns
-    _refuse_missing(columns)
+    _refuse_missing(columns, layout)
     rows = []
     data_fields = [name for name in columns if name != "serial"]
     for offset, values in enumerate(grid[first_data:], start=first_data + 1):

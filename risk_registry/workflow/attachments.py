@@ -1,9 +1,9 @@
 """Attachments of decisions (the meeting's minutes, a scan of the signed record): checked by their
 content, stored outside the web root, frozen with the decision.
 
-A file is accepted when its first bytes say it is a PDF, a PNG or a JPEG, or when it is a ZIP
-holding ``word/document.xml`` (a DOCX); its name's extension is not trusted and is replaced by the
-one of the kind found. At most ``RISK_REGISTRY_ATTACHMENT_MAX_BYTES`` each and
+A file is accepted when its content says it is a PDF, a PNG, a JPEG or a DOCX (the same sniffing as
+the rules' files, ``controls.attachments.sniff``); its name's extension is not trusted and is
+replaced by the one of the kind found. At most ``RISK_REGISTRY_ATTACHMENT_MAX_BYTES`` each and
 ``RISK_REGISTRY_ATTACHMENTS_PER_DECISION`` per decision. Files are written under
 ``RISK_REGISTRY_ATTACHMENTS_DIR`` with a random name; the original name is kept for the download.
 """
@@ -11,10 +11,8 @@ one of the kind found. At most ``RISK_REGISTRY_ATTACHMENT_MAX_BYTES`` each and
 from __future__ import annotations
 
 import hashlib
-import io
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -22,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from controls.attachments import sniff as sniff_kind
 from risk_registry.models import Decision, DecisionAttachment
 
 KINDS = {  # extension: content type
@@ -55,22 +54,11 @@ def attachment_path(attachment: DecisionAttachment) -> Path:
 
 
 def sniff(content: bytes) -> str | None:
-    """The extension of the kind the content is, or None when it is none of the accepted kinds."""
-    if content.startswith(b"%PDF-"):
-        return "pdf"
-    if content.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if content.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if content.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                names = set(archive.namelist())  # read the directory only, never extract
-        except (zipfile.BadZipFile, ValueError):
-            return None
-        if "word/document.xml" in names and "[Content_Types].xml" in names:
-            return "docx"
-    return None
+    """The extension of the kind the content is, or None when it is none of the accepted kinds.
+    One way to tell a file's kind for the whole product: the rules' files' (controls.attachments),
+    which also bounds a DOCX's entries and unpacked size."""
+    kind = sniff_kind(content)
+    return kind.extension if kind is not None else None
 
 
 def _display_name(raw: str, extension: str) -> str:

@@ -6,7 +6,8 @@
    - [data-colour], [data-percent]: background colour and width that come from data (level
      colours, progress), set here through the DOM because inline style attributes are refused;
    - [data-styled] (a form, or an element holding forms): their fields get Bootstrap's classes,
-     the small ones with data-styled="sm" (Django renders bare widgets). */
+     the small ones with data-styled="sm" (Django renders bare widgets);
+   - button[data-print]: opens the browser's print dialog (the print rules are in app.css). */
 (function () {
   'use strict';
 
@@ -37,6 +38,10 @@
     if (el.matches('input[data-check-all]')) {
       document.querySelectorAll('input[name="' + el.dataset.checkAll + '"]').forEach(function (box) { box.checked = el.checked; });
     }
+  });
+
+  document.addEventListener('click', function (event) {
+    if (event.target.closest && event.target.closest('button[data-print]')) { window.print(); }
   });
 
   document.addEventListener('submit', function (event) {
