@@ -13,7 +13,7 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from assessments.models import Cycle, Notification, Task
+from assessments.models import Checklist, Cycle, Notification, Task, UnitAssessment
 from risk_registry.access import Scope, scope_of
 from risk_registry.organisation.models import Institution
 from risk_registry.organisation.paths import path_ids
@@ -99,3 +99,59 @@ def notifications_of(user) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient_id=user.pk)
+
+
+# --- unit assessment (单位考核评估) -------------------------------------------------------------
+
+
+def q_units_overseen(scope: Scope, prefix: str = "") -> Q | None:
+    """Institutions the scope oversees as a unit: its subtree (discipline and superior offices) and
+    its own institution (leadership, principal leader). Department heads and holders do not."""
+    parts = [Q(**{f"{prefix}path__startswith": path}) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        parts.append(Q(**{f"{prefix}id__in": scope.institution_ids}))
+    return reduce(or_, parts) if parts else None
+
+
+def units_overseen_by(user) -> QuerySet[Institution]:
+    """The institutions whose unit assessment the user may read."""
+    q = q_units_overseen(scope_of(user))
+    return Institution.objects.filter(q) if q is not None else Institution.objects.none()
+
+
+def unit_assessments_visible_to(user) -> QuerySet[UnitAssessment]:
+    """Unit assessments of the institutions the user oversees, in cycles the user sees."""
+    q = q_units_overseen(scope_of(user), "institution__")
+    if q is None:
+        return UnitAssessment.objects.none()
+    return UnitAssessment.objects.filter(q, cycle__in=cycles_visible_to(user).values("pk"))
+
+
+def can_self_assess_unit(user, institution: Institution) -> bool:
+    """The institution scores itself: its leadership, principal leader or its own discipline office
+    (the same people who submit the year-end self-assessment)."""
+    return can_submit_self_assessment(user, institution)
+
+
+def can_assess_unit(user, institution: Institution) -> bool:
+    """统一评估: a discipline or superior office *above* the institution (never its own office)."""
+    return any(institution.path.startswith(path) and institution.path != path for path in scope_of(user).subtree_paths)
+
+
+def may_manage_checklists(user) -> bool:
+    return bool(scope_of(user).subtree_paths)
+
+
+def checklist_owner_institutions(user) -> QuerySet[Institution]:
+    """The offices' own institutions, for which the user keeps checklists."""
+    return Institution.objects.filter(path__in=scope_of(user).subtree_paths)
+
+
+def checklists_managed_by(user) -> QuerySet[Checklist]:
+    """Checklists of the institutions whose discipline or superior office the user is."""
+    return Checklist.objects.filter(institution__path__in=scope_of(user).subtree_paths)
+
+
+def checklists_for(institution: Institution) -> QuerySet[Checklist]:
+    """The checklists a unit may be assessed by: the presets, and those of the offices on its path."""
+    return Checklist.objects.filter(Q(institution__isnull=True) | Q(institution_id__in=path_ids(institution.path)))

@@ -14,14 +14,15 @@ The rules, for the points of the task's institution / department / position and 
 - control run: a run of the control is dated within the task's period;
 - self-assessment: the institution's self-assessment of the cycle exists;
 - rules (建章立制): a rule of the task's department, in force, was recorded or revised within the
-  task's period.
+  task's period;
+- rectification (整改 after a unit assessment): the institution reported it done.
 """
 
 from __future__ import annotations
 
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
 
-from assessments.models import SelfAssessment, Task
+from assessments.models import SelfAssessment, Task, UnitOutcome
 from controls.models import ControlRun, Rule
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 
@@ -91,6 +92,10 @@ def done_expression() -> Case:
             then=Exists(
                 SelfAssessment.objects.filter(cycle_id=OuterRef("cycle_id"), institution_id=OuterRef("institution_id"))
             ),
+        ),
+        When(
+            kind=Task.Kind.RECTIFICATION,
+            then=Exists(UnitOutcome.objects.filter(task_id=OuterRef("pk"), done_at__isnull=False)),
         ),
         When(
             kind=Task.Kind.RULES,

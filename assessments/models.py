@@ -152,6 +152,7 @@ class Task(models.Model):
         REGISTER_FILE = "register_file", _("Filing of the register")
         CONTROL_RUN = "control_run", _("Run of a control")
         SELF_ASSESSMENT = "self_assessment", _("Self-assessment of the institution")
+        RECTIFICATION = "rectification", _("Rectification after the unit assessment")
         RULES = "rules", _("Rules of a department recorded (建章立制)")
 
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("cycle"))
@@ -303,3 +304,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} · {self.stage} · {self.task_id}"
+
+
+# The unit assessment's models live in their own module; imported here so Django registers them.
+from assessments.unit_models import (  # noqa: E402
+    Checklist,
+    ChecklistItem,
+    EvidenceSource,
+    UnitAssessment,
+    UnitEvidenceFile,
+    UnitItem,
+    UnitOutcome,
+)
+
+__all__ = [
+    "Checklist",
+    "ChecklistItem",
+    "Cycle",
+    "EvidenceSource",
+    "Notification",
+    "Phase",
+    "ScanRun",
+    "SelfAssessment",
+    "Task",
+    "UnitAssessment",
+    "UnitEvidenceFile",
+    "UnitItem",
+    "UnitOutcome",
+]

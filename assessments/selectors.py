@@ -54,6 +54,7 @@ def task_title(task: Task) -> str:
         Task.Kind.REGISTER_NOTICE: _("Publish the register of %(institution)s for notice"),
         Task.Kind.REGISTER_FILE: _("Sign and file the register of %(institution)s"),
         Task.Kind.SELF_ASSESSMENT: _("Self-assessment of %(institution)s"),
+        Task.Kind.RECTIFICATION: _("Rectify the findings of the unit assessment of %(institution)s"),
     }
     return labels[kind] % {"institution": task.institution.name}
 
@@ -70,6 +71,8 @@ def task_url(task: Task) -> str:
         return reverse("control_run_create", args=[task.control_id])
     if task.kind == Task.Kind.SELF_ASSESSMENT:
         return reverse("self_assessment", args=[task.cycle_id, task.institution.code])
+    if task.kind == Task.Kind.RECTIFICATION:
+        return reverse("unit_assessment", args=[task.cycle_id, task.institution.code])
     try:  # the register page of the review workflow, where it exists
         return reverse("register_detail", args=[task.institution.code, task.year])
     except NoReverseMatch:

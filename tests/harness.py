@@ -34,11 +34,24 @@ from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from assessments.models import Cycle, Notification, SelfAssessment, Task
+from assessments import unit as unit_services
+from assessments.models import (
+    Checklist,
+    ChecklistItem,
+    Cycle,
+    Notification,
+    SelfAssessment,
+    Task,
+    UnitAssessment,
+    UnitEvidenceFile,
+    UnitOutcome,
+)
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from assessments.unit_presets import install_checklist_presets
 from controls import attachments
 from controls.models import Control, Rule
 from controls.services import rule_attachment_set, rule_create
@@ -409,6 +422,63 @@ class Scene:
         session["documents_import"] = {"token": token, "institution": "bureau-a", "year": 2026, "name": "good.xlsx"}
         session.save()
         return token
+
+    # --- unit assessment (单位考核评估) of bureau A in its cycle ---
+
+    @cached_property
+    def unit_preset(self) -> Checklist:
+        """The nine items of 篇5 (installed again: a transactional test may have flushed them)."""
+        install_checklist_presets(Checklist, ChecklistItem)
+        return Checklist.objects.get(institution=None, key="pian5-nine")
+
+    @cached_property
+    def unit(self) -> UnitAssessment:
+        """Bureau A's unit assessment, opened by its principal, being self-scored."""
+        return unit_services.unit_open(
+            by=self.w.principal, cycle=self.cycle, institution=self.w.a, checklist=self.unit_preset
+        )
+
+    @cached_property
+    def unit_submitted(self) -> UnitAssessment:
+        scores = [unit_services.SelfScore(item.pk, 80) for item in self.unit.items.all()]
+        return unit_services.unit_self_score(
+            by=self.w.principal, assessment=self.unit, scores=scores, submit=True, today=timezone.localdate()
+        )
+
+    @cached_property
+    def unit_assessed(self) -> UnitAssessment:
+        scores = [unit_services.AssessedScore(item.pk, 85) for item in self.unit_submitted.items.all()]
+        return unit_services.unit_assess(
+            by=self.w.superior, assessment=self.unit_submitted, scores=scores, conclusion="", finish=True
+        )
+
+    @cached_property
+    def unit_file(self) -> UnitEvidenceFile:
+        upload = SimpleUploadedFile("领导小组文件.pdf", self.pdf().getvalue())
+        record = unit_services.evidence_upload(by=self.w.principal, item=self.unit.items.first(), upload=upload)
+        self.files.append(unit_services.evidence_path(record))
+        return record
+
+    @cached_property
+    def unit_rectify(self) -> UnitOutcome:
+        return unit_services.outcome_record(
+            by=self.w.superior,
+            assessment=self.unit_assessed,
+            kind=UnitOutcome.Kind.RECTIFY,
+            text="完善预警台账",
+            deadline=timezone.localdate() + datetime.timedelta(days=30),
+            today=timezone.localdate(),
+        )
+
+    @cached_property
+    def county_checklist(self) -> Checklist:
+        """The county office's own copy of the preset."""
+        return unit_services.checklist_adopt(by=self.w.superior, checklist=self.unit_preset, institution=self.w.county)
+
+    def pdf(self) -> io.BytesIO:
+        upload = io.BytesIO(b"%PDF-1.4\n%%EOF\n")
+        upload.name = "领导小组文件.pdf"
+        return upload
 
     @cached_property
     def pending_power_import(self) -> str:
@@ -1101,6 +1171,190 @@ CYCLE = [
     ),
 ]
 
+UNIT_READERS = frozenset({"discipline", "leader", "principal", "superior"})  # who oversees bureau A as a unit
+UNIT_SELF = frozenset({"discipline", "leader", "principal"})  # bureau A scores itself
+CHECKLIST_KEEPERS = frozenset({"discipline", "superior", "outsider"})  # discipline and superior offices
+OWN_OFFICE = {"discipline": "a", "superior": "county", "outsider": "b"}
+
+
+def _unit_url(rest: str = ""):
+    return lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/{rest}"
+
+
+def _evidence_stored(scene: Scene) -> None:
+    for record in UnitEvidenceFile.objects.all():
+        scene.files.append(unit_services.evidence_path(record))
+    assert UnitEvidenceFile.objects.filter(content_type="application/pdf").exists()
+
+
+UNITS = [
+    Case(
+        "unit_compare",
+        "units side by side",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/units/",
+        expect(CYCLE_VIEWERS),
+        setup=lambda s: s.unit_assessed,
+    ),
+    Case(
+        "unit_export",
+        "unit results as Excel",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/export.xlsx",
+        expect(CYCLE_VIEWERS),
+        setup=lambda s: s.unit_assessed,
+        effect=writes(AUDIT),
+    ),
+    Case("unit_assessment", "unit assessment page", "get", _unit_url(), expect(UNIT_READERS), setup=lambda s: s.unit),
+    Case(
+        "unit_open",
+        "open bureau A's unit assessment",
+        "post",
+        _unit_url("open/"),
+        expect(UNIT_READERS, status=302),
+        data=lambda s: {"checklist": s.unit_preset.pk},
+        effect=writes("assessments.UnitAssessment", "assessments.UnitItem", AUDIT),
+    ),
+    Case(
+        "unit_self_score",
+        "save self-scores",
+        "post",
+        _unit_url("self/"),
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {f"score_{item.pk}": "85" for item in s.unit.items.all()} | {"action": "save"},
+        effect=writes(AUDIT, updated=["assessments.UnitItem"]),
+    ),
+    Case(
+        "unit_self_score",
+        "submit the self-assessment",
+        "post",
+        _unit_url("self/"),
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {f"score_{item.pk}": "85" for item in s.unit.items.all()} | {"action": "submit"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitItem", "assessments.UnitAssessment"],
+            then=lambda s: UnitAssessment.objects.get(pk=s.unit.pk, state="submitted", self_total=85),
+        ),
+    ),
+    Case(
+        "unit_evidence_upload",
+        "upload an evidence file",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/items/{s.unit.items.first().pk}/files/",
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {"file": s.pdf()},
+        effect=writes("assessments.UnitEvidenceFile", AUDIT, then=_evidence_stored),
+    ),
+    Case(
+        "unit_evidence_file",
+        "download an evidence file",
+        "get",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/files/{s.unit_file.pk}/",
+        expect(UNIT_READERS),
+    ),
+    Case(
+        "unit_assess",
+        "the office above assesses",
+        "post",
+        _unit_url("assess/"),
+        expect({"superior"}, status=302, forbidden=UNIT_SELF),
+        setup=lambda s: s.unit_submitted,
+        data=lambda s: {f"final_{item.pk}": "90" for item in s.unit.items.all()} | {"action": "submit"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitItem", "assessments.UnitAssessment"],
+            then=lambda s: UnitAssessment.objects.get(pk=s.unit.pk, state="assessed", final_total=90, grade="优秀"),
+        ),
+    ),
+    Case(
+        "unit_outcome",
+        "record a rectification",
+        "post",
+        _unit_url("outcomes/"),
+        expect({"superior"}, status=302, forbidden=UNIT_SELF),
+        setup=lambda s: s.unit_assessed,
+        data=lambda s: {
+            "kind": "rectify",
+            "text": "完善制度",
+            "deadline": str(timezone.localdate() + datetime.timedelta(days=20)),
+        },
+        effect=writes(
+            "assessments.UnitOutcome",
+            "assessments.Task",
+            AUDIT,
+            then=lambda s: Task.objects.get(kind=Task.Kind.RECTIFICATION, cycle=s.cycle, owner=s.w.principal),
+        ),
+    ),
+    Case(
+        "unit_rectified",
+        "report a rectification done",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/units/bureau-a/outcomes/{s.unit_rectify.pk}/done/",
+        expect(UNIT_SELF, status=302, forbidden={"superior"}),
+        data=lambda s: {"note": "已完善"},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.UnitOutcome"],
+            then=lambda s: UnitOutcome.objects.get(pk=s.unit_rectify.pk, done_at__isnull=False),
+        ),
+    ),
+    Case(
+        "checklist_list",
+        "assessment checklists",
+        "get",
+        lambda s: "/assessment-checklists/",
+        expect(CHECKLIST_KEEPERS, forbidden=set(PERSONAS) - CHECKLIST_KEEPERS),
+        setup=lambda s: s.unit_preset,
+    ),
+    Case(
+        "checklist_adopt",
+        "copy a preset for one's office",
+        "post",
+        lambda s: "/assessment-checklists/adopt/",
+        expect(CHECKLIST_KEEPERS, status=302, forbidden=set(PERSONAS) - CHECKLIST_KEEPERS),
+        data=lambda s: {
+            "checklist": s.unit_preset.pk,
+            "institution": getattr(s.w, OWN_OFFICE.get(s.persona or "", "a")).pk,
+        },
+        effect=writes("assessments.Checklist", "assessments.ChecklistItem", AUDIT),
+    ),
+    Case(
+        "checklist_edit",
+        "checklist form",
+        "get",
+        lambda s: f"/assessment-checklists/{s.county_checklist.pk}/",
+        expect({"superior"}),
+    ),
+    Case(
+        "checklist_edit",
+        "change a checklist's weights",
+        "post",
+        lambda s: f"/assessment-checklists/{s.county_checklist.pk}/",
+        expect({"superior"}, status=302),
+        data=lambda s: {
+            "name": "县纪委考核清单",
+            "grades": "优秀 95，合格 60，不合格 0",
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "1",
+            "items-MAX_NUM_FORMS": "30",
+            "items-0-title": "风险查找是否深入",
+            "items-0-weight": "60",
+            "items-0-evidence": "posts_with_points",
+            "items-1-title": "防控效果是否明显",
+            "items-1-weight": "40",
+        },
+        effect=writes(
+            "assessments.ChecklistItem",
+            AUDIT,
+            updated=["assessments.Checklist"],
+            deleted=["assessments.ChecklistItem"],
+            then=lambda s: Checklist.objects.get(pk=s.county_checklist.pk, name="县纪委考核清单", items__weight=60),
+        ),
+    ),
+]
+
 DOCUMENTS = [
     Case("documents_home", "documents", "get", lambda s: "/documents/", everyone()),
     Case(
@@ -1659,4 +1913,4 @@ LEDGER = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + DOCUMENTS + LEDGER + ACCOUNTS
+CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + UNITS + DOCUMENTS + LEDGER + ACCOUNTS

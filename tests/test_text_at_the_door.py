@@ -13,6 +13,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 import assessments.web.forms
+import assessments.web.unit_forms
 import controls.web.forms
 import integrity_warnings.web.forms
 import positions.web.forms
@@ -89,6 +90,7 @@ def test_every_form_module_uses_the_mixin():
     """Every form that takes text is a CleanTextMixin (a new form forgetting it fails here)."""
     modules = [
         assessments.web.forms,
+        assessments.web.unit_forms,
         controls.web.forms,
         integrity_warnings.web.forms,
         positions.web.forms,

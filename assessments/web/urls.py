@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.web import views
+from assessments.web import unit_views, views
 
 urlpatterns = [
     path("tasks/", views.inbox, name="my_tasks"),
@@ -12,4 +12,30 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
     path("cycles/<int:pk>/self-assessment/<slug:code>/", views.self_assessment, name="self_assessment"),
     path("cycles/<int:pk>/changes/<slug:code>/", views.year_changes, name="year_changes"),
+]
+
+urlpatterns += [
+    path("cycles/<int:pk>/units/", unit_views.unit_compare, name="unit_compare"),
+    path("cycles/<int:pk>/units/export.<slug:fmt>", unit_views.unit_export, name="unit_export"),
+    path("cycles/<int:pk>/units/<slug:code>/", unit_views.unit_assessment, name="unit_assessment"),
+    path("cycles/<int:pk>/units/<slug:code>/open/", unit_views.unit_open, name="unit_open"),
+    path("cycles/<int:pk>/units/<slug:code>/self/", unit_views.unit_self_score, name="unit_self_score"),
+    path(
+        "cycles/<int:pk>/units/<slug:code>/items/<int:item>/files/",
+        unit_views.unit_evidence_upload,
+        name="unit_evidence_upload",
+    ),
+    path(
+        "cycles/<int:pk>/units/<slug:code>/files/<int:file>/", unit_views.unit_evidence_file, name="unit_evidence_file"
+    ),
+    path("cycles/<int:pk>/units/<slug:code>/assess/", unit_views.unit_assess, name="unit_assess"),
+    path("cycles/<int:pk>/units/<slug:code>/outcomes/", unit_views.unit_outcome, name="unit_outcome"),
+    path(
+        "cycles/<int:pk>/units/<slug:code>/outcomes/<int:outcome>/done/",
+        unit_views.unit_rectified,
+        name="unit_rectified",
+    ),
+    path("assessment-checklists/", unit_views.checklist_list, name="checklist_list"),
+    path("assessment-checklists/adopt/", unit_views.checklist_adopt, name="checklist_adopt"),
+    path("assessment-checklists/<int:pk>/", unit_views.checklist_edit, name="checklist_edit"),
 ]

@@ -176,6 +176,9 @@ RISK_REGISTRY_CYCLE_DISCIPLINE_AFTER_DAYS = 7
 RISK_REGISTRY_CYCLE_REGENERATE_HOURS = 24
 # A cycle launched after some of its deadlines (confirmed) counts no task as due for this many days.
 RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
+# Unit assessment evidence files: stored outside the web root, at most this size each.
+RISK_REGISTRY_EVIDENCE_DIR = VAR_DIR / "evidence"
+RISK_REGISTRY_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
