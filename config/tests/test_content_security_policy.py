@@ -48,6 +48,7 @@ FILES = {
     "power_import_template",
     "rule_attachment",
     "decision_attachment",
+    "unit_evidence_file",
 }
 
 
