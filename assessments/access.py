@@ -13,7 +13,16 @@ from operator import or_
 
 from django.db.models import Q, QuerySet
 
-from assessments.models import Checklist, Cycle, Notification, Task, UnitAssessment
+from assessments.models import (
+    Checklist,
+    Cycle,
+    Notification,
+    RatingInvitation,
+    RatingRound,
+    SurveyRound,
+    Task,
+    UnitAssessment,
+)
 from risk_registry.access import Scope, scope_of
 from risk_registry.organisation.models import Institution
 from risk_registry.organisation.paths import path_ids
@@ -155,3 +164,52 @@ def checklists_managed_by(user) -> QuerySet[Checklist]:
 def checklists_for(institution: Institution) -> QuerySet[Checklist]:
     """The checklists a unit may be assessed by: the presets, and those of the offices on its path."""
     return Checklist.objects.filter(Q(institution__isnull=True) | Q(institution_id__in=path_ids(institution.path)))
+
+
+# --- the study's measures (docs/surveys.md) ------------------------------------------------------
+# Surveys and ratings measure the institution's leadership: their rounds and results are read by
+# the discipline offices whose subtree holds the institution (its own office and the superior
+# ones), never by the leadership measured. The office of the institution itself runs them.
+
+
+def _q_in_subtree(scope: Scope) -> Q | None:
+    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    return reduce(or_, parts) if parts else None
+
+
+def survey_rounds_visible_to(user) -> QuerySet[SurveyRound]:
+    if not getattr(user, "is_authenticated", False):
+        return SurveyRound.objects.none()
+    q = _q_in_subtree(scope_of(user))
+    return SurveyRound.objects.filter(q) if q is not None else SurveyRound.objects.none()
+
+
+def can_manage_survey_round(user, survey_round: SurveyRound) -> bool:
+    """Issue codes, print them, close: the discipline office of the round's own institution."""
+    return can_launch_cycle(user, survey_round.institution)
+
+
+def rating_rounds_visible_to(user) -> QuerySet[RatingRound]:
+    if not getattr(user, "is_authenticated", False):
+        return RatingRound.objects.none()
+    q = _q_in_subtree(scope_of(user))
+    return RatingRound.objects.filter(q) if q is not None else RatingRound.objects.none()
+
+
+def can_manage_rating_round(user, rating_round: RatingRound) -> bool:
+    return can_launch_cycle(user, rating_round.institution)
+
+
+def rating_invitations_of(user) -> QuerySet[RatingInvitation]:
+    """The user's own open invitations to rate, in open rounds (a rater sees only their own)."""
+    if not getattr(user, "is_authenticated", False):
+        return RatingInvitation.objects.none()
+    return RatingInvitation.objects.filter(rater_id=user.pk, round__state="open")
+
+
+def measured_institutions_visible_to(user) -> QuerySet[Institution]:
+    """Institutions whose posts' measures and profiles the user reads: the offices' subtrees."""
+    if not getattr(user, "is_authenticated", False):
+        return Institution.objects.none()
+    parts = [Q(path__startswith=path) for path in scope_of(user).subtree_paths]
+    return Institution.objects.filter(reduce(or_, parts)) if parts else Institution.objects.none()

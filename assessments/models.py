@@ -12,6 +12,16 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# The study's measures live in their own module; imported here so Django registers them.
+from assessments.survey_models import (  # noqa: F401
+    Rating,
+    RatingInvitation,
+    RatingRound,
+    SurveyAnswer,
+    SurveyCode,
+    SurveyRound,
+)
+
 
 def default_reminder_days() -> list[int]:
     return list(settings.RISK_REGISTRY_CYCLE_REMINDER_DAYS)

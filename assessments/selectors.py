@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from assessments import access as cycle_access
 from assessments.completion import with_done
 from assessments.models import Cycle, Notification, Phase, Task
 from risk_registry import access
-from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.paths import path_ids
 
@@ -320,3 +320,71 @@ def year_changes(*, user, institution: Institution, year: int) -> list[YearChang
     changes.extend(YearChange("dropped", p) for p in previous if p.pk not in carried_ids)
     order = {"changed": 0, "new": 1, "dropped": 2, "carried": 3}
     return sorted(changes, key=lambda c: (order[c.kind], c.point.department_id, c.point.pk))
+
+
+# --- dashboards ------------------------------------------------------------------------------------
+
+
+@dataclass
+class InstitutionProgress:
+    """An institution's own tasks in the year's cycle (not its subtree's), as on the cycle board."""
+
+    cycle_id: int
+    total: int = 0
+    done: int = 0
+    overdue: int = 0
+    filed_on_time: bool | None = None  # None: no filing task
+
+    @property
+    def done_percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def url(self) -> str:
+        return reverse("cycle_board", args=[self.cycle_id])
+
+
+def progress_by_institution(
+    *, user, year: int, today: datetime.date, institution_ids: list[int]
+) -> dict[int, InstitutionProgress]:
+    """Per institution: its own tasks of the year (done, overdue) and whether its register was filed
+    by the filing task's date. One grouped query whatever the number of institutions."""
+    filed_in_time = RegisterVersion.objects.filter(
+        register__institution_id=OuterRef("institution_id"),
+        register__year=OuterRef("year"),
+        signed_at__date__lte=OuterRef("due_on"),
+    )
+    rows = (
+        with_done(cycle_access.tasks_visible_to(user).filter(year=year, institution_id__in=institution_ids))
+        .annotate(filed_in_time=Exists(filed_in_time))
+        .values("institution_id", "cycle_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(is_done=True)),
+            overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
+            filing=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE)),
+            filed=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE, filed_in_time=True)),
+        )
+        .order_by("institution_id", "cycle_id")
+    )
+    progress: dict[int, InstitutionProgress] = {}
+    for row in rows:
+        item = progress.setdefault(row["institution_id"], InstitutionProgress(cycle_id=row["cycle_id"]))
+        item.total += row["total"]
+        item.done += row["done"]
+        item.overdue += row["overdue"]
+        if row["filing"]:
+            item.filed_on_time = bool(row["filed"]) and (item.filed_on_time is not False)
+    return progress
+
+
+def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
+    """The user's own open tasks, those overdue, and the control runs due within a week: one query."""
+    soon = today + datetime.timedelta(days=AT_RISK_DAYS)
+    runs = Q(kind=Task.Kind.CONTROL_RUN)
+    return with_done(cycle_access.own_tasks_of(user)).aggregate(
+        open=Count("id", filter=Q(is_done=False)),
+        overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
+        runs_due=Count("id", filter=runs & Q(is_done=False, due_on__lte=soon)),
+        runs_overdue=Count("id", filter=runs & Q(is_done=False, due_on__lt=today)),
+    )

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+
+from controls.models import Control
 
 # Phrases that promise nothing checkable when no monitoring control follows them up.
 GENERIC_PHRASES = (
@@ -29,3 +35,14 @@ def vague_control_reasons(*, measure: str, owner: str, frequency: str, evidence:
     if any(phrase in measure for phrase in GENERIC_PHRASES) and not followed_up:
         reasons.append(_("a generic phrase with no follow-up check"))
     return reasons
+
+
+def vague_controls() -> QuerySet[Control]:
+    """The controls ``vague_control_reasons`` finds vague, as one query (the dashboards count the
+    points that have one): no owner, no frequency, no evidence, or a generic phrase with no
+    monitoring control on the same point."""
+    monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)
+    generic = reduce(or_, (Q(measure__contains=phrase) for phrase in GENERIC_PHRASES))
+    return Control.objects.filter(
+        Q(owner__regex=r"^\s*$") | Q(frequency="") | Q(evidence__regex=r"^\s*$") | (generic & ~Exists(monitored))
+    )

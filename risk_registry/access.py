@@ -165,6 +165,11 @@ def can_read_disclosure(user: AnyUser, institution: Institution, scope: str) -> 
     return is_staff_of(user, institution) or institutions_visible_to(user).filter(pk=institution.pk).exists()
 
 
+def can_edit_grading_scheme(user: AnyUser, institution: Institution) -> bool:
+    """The discipline office defines levels (纪委界定), so it keeps its institution's matrix."""
+    return is_discipline_office_for(user, institution)
+
+
 def can_record_rotation(user: AnyUser, institution: Institution) -> bool:
     """Holdings start, end and rotate (轮岗交流) as the discipline office records them."""
     return is_discipline_office_for(user, institution)

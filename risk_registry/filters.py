@@ -11,20 +11,25 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from positions.models import Position
 from risk_registry.models import RiskPointState
 from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
-from risk_registry.organisation.models import Department, Institution, RiskType
+from risk_registry.organisation.models import Band, Department, Institution, RiskType
 from risk_registry.organisation.selectors import levels_of, risk_types_for
 from risk_registry.selectors import RiskPointFilters, current_year
 
+HIDDEN = forms.HiddenInput
 SELECT_LIMIT = 200  # past this many institutions the filter asks for a code instead of a drop-down
+SERIOUS_FIRST = "serious"  # ``order=serious``: by band, then rank (never by a level's label)
 
 
 class RiskPointFilterForm(forms.Form):
     """The list's filters, read from the query string; invalid values are simply dropped.
 
     Without a ``year`` in the query the list shows the current year (``current_year``); an empty
-    ``year`` (the field cleared) shows every year.
+    ``year`` (the field cleared) shows every year. ``band`` (高/中/低) filters across schemes; a
+    level of the institution's own scheme (``level``, by rank) is offered only once one institution
+    is chosen: across institutions the same rank or label means different things.
     """
 
     institution = forms.ModelChoiceField(
@@ -33,9 +38,42 @@ class RiskPointFilterForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.none(), required=False)
     risk_type = forms.ModelChoiceField(label=_("Risk type"), queryset=RiskType.objects.none(), required=False)
     level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None, choices=())
+    band = forms.ChoiceField(label=_("Band (county-wide)"), choices=[("", _("All")), *Band.choices], required=False)
     state = forms.ChoiceField(label=_("State"), choices=[("", _("All")), *RiskPointState.choices], required=False)
     year = forms.IntegerField(label=_("Year"), required=False, min_value=MIN_YEAR, max_value=MAX_YEAR)
     q = forms.CharField(label=_("Search text"), required=False, max_length=100)
+    # Set by the dashboards' links, hidden on the list and named in its caption (``narrowed_by``).
+    likelihood = forms.IntegerField(label=_("Likelihood"), required=False, min_value=1, max_value=9, widget=HIDDEN)
+    severity = forms.IntegerField(label=_("Severity"), required=False, min_value=1, max_value=9, widget=HIDDEN)
+    power_category = forms.IntegerField(label=_("Power category"), required=False, min_value=1, widget=HIDDEN)
+    position_kind = forms.ChoiceField(
+        label=_("Position kind"), choices=[("", ""), *Position.Kind.choices], required=False, widget=HIDDEN
+    )
+    controls = forms.ChoiceField(
+        label=_("Controls"),
+        choices=[("", ""), ("none", _("without controls")), ("vague", _("with a vague control"))],
+        required=False,
+        widget=HIDDEN,
+    )
+    regrade = forms.BooleanField(label=_("Flagged for re-grading"), required=False, widget=HIDDEN)
+    mine = forms.BooleanField(label=_("My posts and departments"), required=False, widget=HIDDEN)
+    change = forms.ChoiceField(
+        label=_("Change since the year before"),
+        choices=[
+            ("", ""),
+            ("new", _("new")),
+            ("raised", _("raised")),
+            ("lowered", _("lowered")),
+            ("dropped", _("not carried into the next year")),
+        ],
+        required=False,
+        widget=HIDDEN,
+    )
+    order = forms.ChoiceField(
+        label=_("Order"),
+        choices=[("", _("Newest first")), (SERIOUS_FIRST, _("Most serious first"))],
+        required=False,
+    )
 
     def __init__(self, data=None, *args, institutions, **kwargs):
         if data is None or "year" not in data:
@@ -64,10 +102,7 @@ class RiskPointFilterForm(forms.Form):
             levels = levels_of(selected)
             level_field.choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
         else:
-            level_field.choices = [
-                ("", _("All")),
-                *((rank, _("Level %d (1 = most serious)") % rank) for rank in range(1, 5)),
-            ]
+            del self.fields["level"]
 
     def filters(self) -> RiskPointFilters:
         if not self.is_valid():
@@ -78,7 +113,37 @@ class RiskPointFilterForm(forms.Form):
             department_id=data["department"].pk if data.get("department") else None,
             risk_type_id=data["risk_type"].pk if data.get("risk_type") else None,
             level_rank=data.get("level"),
+            band=data.get("band") or "",
             state=data.get("state") or "",
             year=data.get("year"),
             text=(data.get("q") or "").strip(),
+            likelihood=data.get("likelihood"),
+            severity=data.get("severity"),
+            power_category_id=data.get("power_category"),
+            position_kind=data.get("position_kind") or "",
+            controls=data.get("controls") or "",
+            regrade=bool(data.get("regrade")),
+            mine=bool(data.get("mine")),
+            change=data.get("change") or "",
         )
+
+    def narrowed_by(self) -> list[str]:
+        """The hidden filters in force, in words, for the list's caption ("likelihood: 2")."""
+        if not self.is_valid():
+            return []
+        words = []
+        for name in NARROWING:
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            if isinstance(field, forms.ChoiceField):
+                value = dict(cast(list, field.choices)).get(value, value)
+            words.append(f"{field.label}: {value}" if value is not True else str(field.label))
+        return words
+
+    def serious_first(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("order") == SERIOUS_FIRST
+
+
+NARROWING = ("likelihood", "severity", "power_category", "position_kind", "controls", "regrade", "mine", "change")

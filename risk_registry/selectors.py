@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from controls.models import Control
+from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Band, Institution, band_order_expression
 
 
 def current_year() -> int:
@@ -30,10 +32,58 @@ class RiskPointFilters:
     department_id: int | None = None
     risk_type_id: int | None = None
     level_rank: int | None = None
+    band: str = ""  # high / medium / low: the county-wide band, whatever the scheme
     state: str = ""
     year: int | None = None
     text: str = ""
     position_id: int | None = None
+    # What the dashboards' figures link to (each figure is a list filtered by these).
+    likelihood: int | None = None
+    severity: int | None = None
+    power_category_id: int | None = None
+    position_kind: str = ""
+    controls: str = ""  # "none": no control; "vague": a vague control (controls.quality)
+    regrade: bool = False  # flagged for re-grading
+    mine: bool = False  # the points of the posts the user holds and the departments the user heads
+    change: str = ""  # against the year before: "new", "raised", "lowered"; "dropped": not carried on
+
+
+CHANGE_CHOICES = ("new", "raised", "lowered", "dropped")
+CONTROL_CHOICES = ("none", "vague")
+
+
+def _dashboard_filters(queryset: QuerySet[RiskPoint], filters: RiskPointFilters) -> QuerySet[RiskPoint]:
+    """The filters only the dashboards' links set (hidden on the list, named in its caption)."""
+    if filters.likelihood:
+        queryset = queryset.filter(likelihood=filters.likelihood)
+    if filters.severity:
+        queryset = queryset.filter(severity=filters.severity)
+    if filters.power_category_id:
+        queryset = queryset.filter(power_item__category_id=filters.power_category_id)
+    if filters.position_kind:
+        queryset = queryset.filter(position__kind=filters.position_kind)
+    if filters.controls == "none":
+        queryset = queryset.filter(~Exists(Control.objects.filter(risk_point=OuterRef("pk"))))
+    elif filters.controls == "vague":
+        queryset = queryset.filter(Exists(vague_controls().filter(risk_point=OuterRef("pk"))))
+    if filters.regrade:
+        queryset = queryset.filter(needs_regrading=True)
+    return _change_filter(queryset, filters.change)
+
+
+def _change_filter(queryset: QuerySet[RiskPoint], change: str) -> QuerySet[RiskPoint]:
+    """Year over year: new (not carried over), raised or lowered (a more or less serious rank than
+    the point it was carried from), dropped (a point out of draft carried into no later year)."""
+    if change == "new":
+        return queryset.filter(carried_from__isnull=True)
+    if change == "raised":
+        return queryset.filter(carried_from__level__rank__gt=F("level__rank"))
+    if change == "lowered":
+        return queryset.filter(carried_from__level__rank__lt=F("level__rank"))
+    if change == "dropped":
+        carried = RiskPoint.objects.filter(carried_from=OuterRef("pk"), year=OuterRef("year") + 1)
+        return queryset.exclude(state=RiskPointState.DRAFT).filter(~Exists(carried))
+    return queryset
 
 
 def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
@@ -49,22 +99,30 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
         queryset = queryset.filter(risk_type_id=filters.risk_type_id)
     if filters.level_rank:
         queryset = queryset.filter(level__rank=filters.level_rank)
+    if filters.band:
+        queryset = queryset.filter(level__band=filters.band)
     if filters.state:
         queryset = queryset.filter(state=filters.state)
     if filters.year:
         queryset = queryset.filter(year=filters.year)
     if filters.text:
         queryset = queryset.filter(Q(description__icontains=filters.text) | Q(manifestation__icontains=filters.text))
+    if filters.mine:
+        scope = access.scope_of(user)
+        queryset = queryset.filter(
+            Q(position_id__in=scope.held_position_ids) | Q(department_id__in=scope.department_ids)
+        )
+    queryset = _dashboard_filters(queryset, filters)
     return queryset.select_related("institution", "department", "position", "risk_type", "level")
 
 
 def level_counts(*, queryset: QuerySet[RiskPoint]) -> list[Mapping[str, Any]]:
-    """Counts per level (one grouped query), most serious first."""
+    """Counts per level with its band (one grouped query), most serious first: by band, then rank."""
     return list(
         queryset.order_by()
-        .values("level__name", "level__colour", "level__rank")
-        .annotate(total=Count("id"))
-        .order_by("level__rank", "level__name")
+        .values("level__name", "level__colour", "level__rank", "level__band")
+        .annotate(total=Count("id"), band_order=band_order_expression("level__band"))
+        .order_by("band_order", "level__rank", "level__name")
     )
 
 
@@ -73,30 +131,39 @@ class InstitutionSummary:
     institution: Institution
     counts: dict[str, int]  # state → number of visible points this year
     total: int
+    bands: dict[str, int]  # county-wide band → number of visible points this year
+    indent: int = 0  # depth below the top of the user's scope (0, 1, 2 …)
 
 
-def oversight_summary(*, user, year: int, limit: int = 50) -> list[InstitutionSummary]:
-    """For the home page: the institutions a user oversees and their direct subordinates, with
-    the visible points of the year by state. Two queries, bounded by ``limit`` institutions."""
+OVERSIGHT_LIMIT = 200  # institutions listed on the home page; past it the page links the tree
+
+
+def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> list[InstitutionSummary]:
+    """For the home page: every institution a user oversees — the whole subtree of a discipline or
+    superior office, villages under a township included, and the institutions of a leadership
+    role — with the visible points of the year by state and by band. Three queries, bounded by
+    ``limit`` institutions (``limit + 1`` are read so the page can tell that more exist)."""
     scope = access.scope_of(user)
-    roots = scope_subtree_roots(scope)
-    institutions = list(
-        access.institutions_visible_to(user)
-        .filter(Q(id__in=scope.institution_ids | set(roots)) | Q(parent_id__in=roots))
-        .order_by("path")[:limit]
-    )
-    rows = (
-        access.risk_points_visible_to(user)
-        .filter(year=year, institution__in=institutions)
-        .order_by()
-        .values("institution_id", "state")
-        .annotate(total=Count("id"))
-    )
+    overseen = Q(id__in=scope.institution_ids)
+    for path in scope.subtree_paths:
+        overseen |= Q(path__startswith=path)
+    institutions = list(access.institutions_visible_to(user).filter(overseen).order_by("path")[: limit + 1])
+    points = access.risk_points_visible_to(user).filter(year=year, institution__in=institutions[:limit]).order_by()
     counts: dict[int, dict[str, int]] = {}
-    for row in rows:
+    for row in points.values("institution_id", "state").annotate(total=Count("id")):
         counts.setdefault(row["institution_id"], {})[row["state"]] = row["total"]
+    bands: dict[int, dict[str, int]] = {}
+    for band_row in points.values("institution_id", "level__band").annotate(total=Count("id")):
+        bands.setdefault(band_row["institution_id"], {})[band_row["level__band"]] = band_row["total"]
+    top = min((i.depth for i in institutions), default=0)
     return [
-        InstitutionSummary(institution=i, counts=counts.get(i.pk, {}), total=sum(counts.get(i.pk, {}).values()))
+        InstitutionSummary(
+            institution=i,
+            counts=counts.get(i.pk, {}),
+            total=sum(counts.get(i.pk, {}).values()),
+            bands=bands.get(i.pk, {}),
+            indent=min(i.depth - top, 3),
+        )
         for i in institutions
     ]
 
@@ -135,6 +202,7 @@ def home_for(*, user, year: int) -> dict:
         .select_related("level", "position")[:10]
     )
     memberships = user.memberships.select_related("institution", "department").order_by("institution__path")
+    oversight = oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else []
     return {
         "year": year,
         "scope": scope,
@@ -142,7 +210,9 @@ def home_for(*, user, year: int) -> dict:
         "my_drafts": drafts,
         "memberships": memberships,
         "department_rows": department_summary(user=user, year=year),
-        "oversight": oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else [],
+        "oversight": oversight[:OVERSIGHT_LIMIT],
+        "oversight_more": len(oversight) > OVERSIGHT_LIMIT,
+        "bands": Band.choices,
         "states": RiskPointState.choices,
     }
 

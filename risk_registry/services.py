@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,9 +18,15 @@ from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import AuditEntry, Department, Institution
+from risk_registry.organisation.models import AuditEntry, Band, Department, GradingScheme, Institution
 from risk_registry.organisation.selectors import risk_types_for
-from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
+from risk_registry.organisation.services import (
+    apply_changes,
+    audit_record,
+    grade_level_for,
+    grading_scheme_adopt_preset,
+)
+from risk_registry.selectors import current_year
 
 # A write based on an old copy of a point is refused with this message, in the user's language.
 STALE_POINT_MESSAGE = gettext_lazy(
@@ -206,6 +213,83 @@ def risk_points_copy(
         for c in Control.objects.filter(risk_point_id__in=copy_of).order_by("id")
     )
     return copy_of
+
+
+# --- the grading matrix: the discipline office edits it; filed points are flagged, never regraded --
+
+
+@transaction.atomic
+def grading_scheme_edit(*, by, institution: Institution, matrix: list[list[str]], bands: dict[str, str]) -> int:
+    """Change the institution's matrix (cell by cell) and its levels' bands; returns the number of
+    points flagged for re-grading.
+
+    A point keeps its level: the points of this year and later whose (likelihood, severity) cell
+    now names another level are flagged (``needs_regrading``, the discipline office's 待重新定级
+    list) and get their new level only when the office defines it again through the register path.
+    Drafts are not flagged (their level follows the matrix at their next edit); earlier years are
+    history. A change of band alone regrades nothing. One audit entry holds before and after."""
+    access.require(access.can_edit_grading_scheme(by, institution))
+    scheme = (
+        GradingScheme.objects.select_for_update().filter(pk=institution.grading_scheme_id).first()
+        if institution.grading_scheme_id is not None
+        else None
+    )
+    if scheme is None or scheme.institution_id != institution.pk:
+        raise ValidationError(_("%(institution)s has no grading scheme of its own yet.") % {"institution": institution})
+    levels = list(scheme.levels.all())
+    if set(bands) != {level.code for level in levels} or not set(bands.values()) <= set(Band.values):
+        raise ValidationError(_("Give every level one of the bands high, medium or low."))
+    before = [list(row) for row in scheme.matrix]
+    scheme.matrix = [list(row) for row in matrix]
+    scheme.full_clean()  # the shape, and every cell one of the scheme's levels
+    changed = [
+        (likelihood, severity)
+        for likelihood, row in enumerate(scheme.matrix, start=1)
+        for severity, code in enumerate(row, start=1)
+        if before[likelihood - 1][severity - 1] != code
+    ]
+    band_changes = {level.code: [level.band, bands[level.code]] for level in levels if level.band != bands[level.code]}
+    if not changed and not band_changes:
+        return 0
+    scheme.save(update_fields=["matrix"])
+    for level in levels:
+        if level.code in band_changes:
+            level.band = bands[level.code]
+            level.save(update_fields=["band"])
+    audit_record(
+        actor=by,
+        action="grading_scheme.update",
+        target=scheme,
+        institution=institution,
+        summary=_("%(cells)d cells and %(bands)d bands changed") % {"cells": len(changed), "bands": len(band_changes)},
+        changes={
+            **({"matrix": [before, scheme.matrix]} if changed else {}),
+            **({"bands": band_changes} if band_changes else {}),
+        },
+    )
+    if not changed:
+        return 0
+    cells = Q()
+    for likelihood, severity in changed:
+        cells |= Q(likelihood=likelihood, severity=severity)
+    affected = RiskPoint.objects.filter(cells, institution=institution, year__gte=current_year())
+    return _flag(affected, reason=_("The grading matrix changed: the level of this cell is now another."), by=by)
+
+
+@transaction.atomic
+def grading_scheme_switch(*, by, institution: Institution, preset_code: str) -> int:
+    """Make a copy of another preset the institution's scheme (``grading_scheme_adopt_preset``) and
+    flag this year's live points, whose levels belong to the old scheme, for re-grading; returns
+    the number flagged. Like a matrix edit, it never rewrites a level."""
+    access.require(access.can_edit_grading_scheme(by, institution))
+    before = institution.grading_scheme_id
+    scheme = grading_scheme_adopt_preset(institution=institution, preset_code=preset_code, by=by)
+    if scheme.pk == before:
+        return 0
+    affected = RiskPoint.objects.filter(institution=institution, year__gte=current_year()).exclude(
+        level__scheme_id=scheme.pk
+    )
+    return _flag(affected, reason=_("The institution adopted another grading scheme."), by=by)
 
 
 # --- re-grading: a post's points are graded again when its holder or its powers change ----------

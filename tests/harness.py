@@ -50,7 +50,10 @@ from assessments.models import (
     UnitEvidenceFile,
     UnitOutcome,
 )
+from assessments.rating import DEFAULT_INDICATORS, rating_invite, rating_round_open
 from assessments.services import cycle_generate_tasks, cycle_launch, default_phases
+from assessments.survey_models import Rating, RatingInvitation, RatingRound, SurveyCode, SurveyRound
+from assessments.surveys import survey_codes_issue, survey_round_open
 from assessments.unit_presets import install_checklist_presets
 from controls import attachments
 from controls.models import Control, Rule
@@ -70,7 +73,7 @@ from risk_registry.models import (
     RiskPoint,
     RiskPointState,
 )
-from risk_registry.organisation.models import AuditEntry, Role
+from risk_registry.organisation.models import AuditEntry, GradingScheme, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.workflow.attachments import attachments_dir
@@ -331,6 +334,30 @@ class Scene:
         cycle = cycle_launch(by=self.w.discipline, institution=self.w.a, year=2026, today=launched_on)
         cycle_generate_tasks(cycle_id=cycle.pk)
         return cycle
+
+    @cached_property
+    def survey_round(self) -> SurveyRound:
+        """Bureau A's survey round of 2026 with two unused codes, opened by its discipline office."""
+        survey_round = survey_round_open(by=self.w.discipline, institution=self.w.a, year=2026, name="环境调查")
+        survey_codes_issue(
+            by=self.w.discipline, survey_round=survey_round, questionnaire="external", group="business", count=2
+        )
+        return survey_round
+
+    @cached_property
+    def rating_round(self) -> RatingRound:
+        """Bureau A's rating of 审批岗, with holder2 invited in tier 1."""
+        rating_round = rating_round_open(
+            by=self.w.discipline, institution=self.w.a, year=2026, name="班子测评", positions=[self.w.position]
+        )
+        rating_invite(
+            by=self.w.discipline, rating_round=rating_round, position=self.w.position, rater=self.w.holder2, tier=1
+        )
+        return rating_round
+
+    @cached_property
+    def invitation(self) -> RatingInvitation:
+        return RatingInvitation.objects.get(round=self.rating_round, rater=self.w.holder2)
 
     @cached_property
     def unread(self) -> Notification:
@@ -1045,6 +1072,28 @@ WORKFLOW = [
         lambda s: "/audit/",
         expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
     ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard",
+        "get",
+        lambda s: "/dashboards/oversight/",
+        expect(AUDIT_READERS, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "oversight_dashboard",
+        "oversight dashboard of bureau A",
+        "get",
+        lambda s: "/dashboards/oversight/?institution=bureau-a",
+        expect({"discipline", "superior"}, forbidden=set(PERSONAS) - AUDIT_READERS),
+    ),
+    Case(
+        "leadership_dashboard",
+        "leadership dashboard",
+        "get",
+        lambda s: "/dashboards/leadership/",
+        expect({"leader", "principal"}, forbidden=set(PERSONAS) - {"leader", "principal"}),
+    ),
+    Case("my_dashboard", "my dashboard", "get", lambda s: "/dashboards/mine/", everyone()),
 ]
 
 CYCLE = [
@@ -1522,6 +1571,23 @@ def _rotated(scene: Scene) -> None:
     assert Holding.objects.filter(user=scene.w.holder, position=scene.w.position3, ended_on=None).exists()
 
 
+def grading_form(scene: Scene) -> dict:
+    """Bureau A's matrix with the cell likelihood 2 × severity 2 (the submitted point's) made 一级."""
+    scheme = scene.w.a.grading_scheme
+    data = {
+        f"cell_{li}_{s}": code for li, row in enumerate(scheme.matrix, start=1) for s, code in enumerate(row, start=1)
+    }
+    data["cell_2_2"] = "1"
+    data.update({f"band_{level.pk}": level.band for level in scheme.levels.all()})
+    return data
+
+
+def _matrix_changed(scene: Scene) -> None:
+    point = RiskPoint.objects.select_related("level").get(pk=scene.w.submitted.pk)
+    assert point.needs_regrading and point.level.name == "二级"  # flagged, never regraded
+    assert GradingScheme.objects.get(pk=scene.w.a.grading_scheme_id).matrix[1][1] == "1"
+
+
 POWERS = [
     Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
     Case(
@@ -1618,6 +1684,22 @@ POWERS = [
         expect(POWER_MANAGERS, status=302, forbidden=SEES_A - POWER_MANAGERS),
         data=lambda s: {"on": "2026-06-30", "reason": "职能划转"},
         effect=writes(AUDIT, updated=["positions.PowerItem"], then=_retired),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "grading matrix editor",
+        "get",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "grading_scheme_edit",
+        "change a cell of the matrix",
+        "post",
+        lambda s: "/org/bureau-a/grading/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=grading_form,
+        effect=writes(AUDIT, updated=["organisation.GradingScheme", "risk_registry.RiskPoint"], then=_matrix_changed),
     ),
     Case(
         "rotation",
@@ -1913,4 +1995,173 @@ LEDGER = [
     ),
 ]
 
-CASES: list[Case] = POINTS + POWERS + RULES + WORKFLOW + CYCLE + UNITS + DOCUMENTS + LEDGER + ACCOUNTS
+SURVEY_READERS = frozenset({"discipline", "superior"})  # the offices whose subtree holds bureau A
+
+
+def survey_round_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "year": 2026,
+        "name": "环境调查",
+        "external": "收受红包礼金\n接受宴请",
+        "internal": "小金库",
+        "time_bucket": "week",
+        "min_group": 5,
+    }
+
+
+SURVEYS = [
+    Case("survey_list", "survey rounds", "get", lambda s: "/surveys/", everyone()),
+    Case(
+        "survey_open",
+        "open form",
+        "get",
+        lambda s: "/surveys/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "survey_open",
+        "open bureau A's round",
+        "post",
+        lambda s: "/surveys/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=survey_round_form,
+        effect=writes("assessments.SurveyRound", AUDIT),
+    ),
+    Case(
+        "survey_detail", "round and results", "get", lambda s: f"/surveys/{s.survey_round.pk}/", expect(SURVEY_READERS)
+    ),
+    Case(
+        "survey_codes_issue",
+        "issue codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/codes/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"questionnaire": "internal", "group": "non_business", "count": 3},
+        effect=writes(
+            "assessments.SurveyCode",
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            then=lambda s: SurveyRound.objects.get(pk=s.survey_round.pk, codes_issued=5),
+        ),
+    ),
+    Case(
+        "survey_codes_print",
+        "print the codes",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/print/",
+        expect({"discipline"}, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round, printed=False).exists(),
+        ),
+    ),
+    Case(
+        "survey_close",
+        "close the round",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/close/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.SurveyRound"],
+            deleted=["assessments.SurveyCode"],
+            then=lambda s: not SurveyCode.objects.filter(round=s.survey_round).exists(),
+        ),
+    ),
+]
+
+
+def rating_round_form(scene: Scene) -> dict:
+    return {
+        "institution": scene.w.a.pk,
+        "year": 2026,
+        "name": "班子测评",
+        "positions": [scene.w.position.pk],
+        "indicators": "政治素质：理想信念\n道德素质：廉洁自律\n法治素质：依法用权",
+        "tier_1": "0.5",
+        "tier_2": "0.3",
+        "tier_3": "0.2",
+    }
+
+
+def all_graded(scene: Scene) -> dict:
+    return {f"{factor}|{sub}": "good" for factor, subs in DEFAULT_INDICATORS.items() for sub in subs}
+
+
+RATINGS = [
+    Case("rating_list", "rating rounds and my invitations", "get", lambda s: "/ratings/", everyone()),
+    Case(
+        "rating_open",
+        "open form",
+        "get",
+        lambda s: "/ratings/new/",
+        expect(CYCLE_LAUNCHERS, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+    ),
+    Case(
+        "rating_open",
+        "open bureau A's rating",
+        "post",
+        lambda s: "/ratings/new/",
+        expect({"discipline"}, status=302, refused={"superior", "outsider"}, forbidden=set(PERSONAS) - CYCLE_LAUNCHERS),
+        data=rating_round_form,
+        effect=writes("assessments.RatingRound", AUDIT),
+    ),
+    Case("rating_detail", "scores", "get", lambda s: f"/ratings/{s.rating_round.pk}/", expect(SURVEY_READERS)),
+    Case(
+        "rating_invite",
+        "invite a rater",
+        "post",
+        lambda s: f"/ratings/{s.rating_round.pk}/invite/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {"position": s.w.position.pk, "rater": s.w.head.pk, "tier": 2},
+        effect=writes(
+            "assessments.RatingInvitation",
+            AUDIT,
+            then=lambda s: RatingInvitation.objects.get(round=s.rating_round, rater=s.w.head, tier=2),
+        ),
+    ),
+    Case(
+        "rating_close",
+        "close the rating",
+        "post",
+        lambda s: f"/ratings/{s.rating_round.pk}/close/",
+        expect({"discipline"}, status=302, forbidden={"superior"}),
+        data=lambda s: {},
+        effect=writes(
+            AUDIT,
+            updated=["assessments.RatingRound"],
+            then=lambda s: RatingRound.objects.get(pk=s.rating_round.pk, state="closed", response_count=0),
+        ),
+    ),
+    Case(
+        "rating_rate", "rating form", "get", lambda s: f"/ratings/invitations/{s.invitation.pk}/", expect({"holder2"})
+    ),
+    Case(
+        "rating_rate",
+        "rate the post",
+        "post",
+        lambda s: f"/ratings/invitations/{s.invitation.pk}/",
+        expect({"holder2"}, status=302),
+        data=all_graded,
+        effect=writes(
+            "assessments.Rating",
+            updated=["assessments.RatingInvitation"],
+            then=lambda s: Rating.objects.get(round=s.rating_round, tier=1),
+        ),
+    ),
+    Case(
+        "post_profiles",
+        "posts' measures and profile",
+        "get",
+        lambda s: "/measures/bureau-a/?year=2026",
+        expect(SURVEY_READERS),
+    ),
+]
+
+CASES: list[Case] = (
+    POINTS + POWERS + RULES + WORKFLOW + CYCLE + UNITS + SURVEYS + RATINGS + DOCUMENTS + LEDGER + ACCOUNTS
+)

@@ -46,6 +46,11 @@ INSTITUTION_WIDE = (Role.LEADERSHIP, Role.PRINCIPAL)
 # Routes crawled once, by one persona: they answer only POST (a GET is a 405 before anything is
 # read) or show nothing of the register (sign-in pages, a job token nobody owns, the health check).
 ONCE = {
+    "survey_codes_issue",
+    "survey_codes_print",
+    "survey_close",
+    "rating_invite",
+    "rating_close",
     "logout",
     "set_language",
     "notifications_mark_read",
@@ -278,6 +283,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "power_list": [f"/org/{c}/powers/" for c in codes],
         "power_create": [f"/org/{c}/powers/new/" for c in codes],
         "rotation": [f"/org/{c}/rotation/" for c in codes],
+        "grading_scheme_edit": [f"/org/{c}/grading/" for c in codes],
         "power_detail": [f"/powers/{pk}/" for pk in powers],
         "power_edit": [f"/powers/{pk}/edit/" for pk in powers],
         "power_steps": [f"/powers/{pk}/steps/" for pk in powers],
@@ -339,6 +345,22 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "my_tasks": ["/tasks/"],
         "notifications_mark_read": ["/tasks/read/"],
         "cycle_list": ["/cycles/"],
+        # The study's measures (docs/surveys.md): the demo has no rounds, so their pages answer 404
+        # to everyone; the lists, the profiles and the public answer page are crawled for markers.
+        "survey_list": ["/surveys/"],
+        "survey_open": ["/surveys/new/"],
+        "survey_detail": ["/surveys/1/"],
+        "survey_codes_issue": ["/surveys/1/codes/"],
+        "survey_codes_print": ["/surveys/1/print/"],
+        "survey_close": ["/surveys/1/close/"],
+        "survey_answer": ["/s/"],
+        "rating_list": ["/ratings/"],
+        "rating_open": ["/ratings/new/"],
+        "rating_detail": ["/ratings/1/"],
+        "rating_invite": ["/ratings/1/invite/"],
+        "rating_close": ["/ratings/1/close/"],
+        "rating_rate": ["/ratings/invitations/1/"],
+        "post_profiles": [f"/measures/{c}/?year={YEAR}" for c in codes],
         "cycle_launch": ["/cycles/new/"],
         "cycle_board": [f"/cycles/{pk}/" for pk in cycles],
         "cycle_edit": [f"/cycles/{pk}/edit/" for pk in cycles],

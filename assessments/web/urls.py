@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessments.web import unit_views, views
+from assessments.web import rating_views, survey_views, unit_views, views
 
 urlpatterns = [
     path("tasks/", views.inbox, name="my_tasks"),
@@ -12,6 +12,20 @@ urlpatterns = [
     path("cycles/<int:pk>/close/", views.cycle_close, name="cycle_close"),
     path("cycles/<int:pk>/self-assessment/<slug:code>/", views.self_assessment, name="self_assessment"),
     path("cycles/<int:pk>/changes/<slug:code>/", views.year_changes, name="year_changes"),
+    path("surveys/", survey_views.survey_list, name="survey_list"),
+    path("surveys/new/", survey_views.survey_open, name="survey_open"),
+    path("surveys/<int:pk>/", survey_views.survey_detail, name="survey_detail"),
+    path("surveys/<int:pk>/codes/", survey_views.survey_codes_issue, name="survey_codes_issue"),
+    path("surveys/<int:pk>/print/", survey_views.survey_codes_print, name="survey_codes_print"),
+    path("surveys/<int:pk>/close/", survey_views.survey_close, name="survey_close"),
+    path("s/", survey_views.survey_answer, name="survey_answer"),
+    path("ratings/", rating_views.rating_list, name="rating_list"),
+    path("ratings/new/", rating_views.rating_open, name="rating_open"),
+    path("ratings/<int:pk>/", rating_views.rating_detail, name="rating_detail"),
+    path("ratings/<int:pk>/invite/", rating_views.rating_invite, name="rating_invite"),
+    path("ratings/<int:pk>/close/", rating_views.rating_close, name="rating_close"),
+    path("ratings/invitations/<int:pk>/", rating_views.rating_rate, name="rating_rate"),
+    path("measures/<slug:code>/", rating_views.post_profiles, name="post_profiles"),
 ]
 
 urlpatterns += [

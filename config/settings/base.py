@@ -180,6 +180,13 @@ RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EVIDENCE_DIR = VAR_DIR / "evidence"
 RISK_REGISTRY_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# Anonymous surveys (docs/surveys.md): a group with fewer valid answers shows no figures; an
+# address that sends this many unknown codes within the window gets only the "try later" page.
+RISK_REGISTRY_SURVEY_MIN_GROUP = 5
+RISK_REGISTRY_SURVEY_FAILED_CODES = 10
+RISK_REGISTRY_SURVEY_FAILED_WINDOW_MINUTES = 60
+# A post's risk profile (assessments/post_risk.py): the weights of its three measures by default.
+RISK_REGISTRY_POST_PROFILE_WEIGHTS = {"moral": 1, "control": 1, "environment": 1}
 # Background exports (docs/documents.md, "Background exports"): a running job stamps its heartbeat
 # this often; one silent for STALE seconds is taken to be dead and sent again, at most MAX_ATTEMPTS
 # starts in all; a waiting job not started within REQUEUE minutes is sent again, and fails after

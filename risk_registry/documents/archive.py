@@ -1,6 +1,7 @@
 """The annual archive: every document of an institution and year in one zip, with a SHA-256 manifest.
 
-The zip holds each form in Excel and PDF, each filed version as PDF and as its frozen JSON
+The zip holds each form in Excel and PDF, the year's dashboard as a PDF page (heat map, what to
+watch, changes since the year before, distributions), each filed version as PDF and as its frozen JSON
 snapshot, ``manifest.json`` (what each file is, its size and SHA-256) and ``SHA256SUMS`` in the
 format ``sha256sum -c`` checks.
 """
@@ -14,11 +15,39 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from risk_registry import dashboards
 from risk_registry.documents import rendering
 from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
-from risk_registry.documents.pdf import PDF_MAX_POINTS
+from risk_registry.documents.pdf import PDF_MAX_POINTS, cjk_font, html_to_pdf
+from risk_registry.models import RiskPoint
+
+DASHBOARD_TITLE = "廉政风险统计看板"
+
+
+def dashboard_pdf(
+    *, institution, year: int, points: QuerySet[RiskPoint], previous: QuerySet[RiskPoint], working: bool
+) -> bytes:
+    """The dashboard of the archive's points as one PDF: the same figures as the leadership's page
+    (``risk_registry.dashboards``), counted over the points the archive holds."""
+    query = {"institution": institution.code, "year": year}
+    html = render_to_string(
+        "documents/pdf/dashboard.html",
+        {
+            "title": DASHBOARD_TITLE,
+            "font": cjk_font(),
+            "institution": institution,
+            "year": year,
+            "working": working,
+            "heat": dashboards.heat_map(points, institution=institution, query=query),
+            "watch": dashboards.watch(points, previous, query=query, year=year),
+            "charts": dashboards.distributions(points, institution=institution, query=query),
+        },
+    )
+    return html_to_pdf(html)
 
 
 def write_archive(
@@ -29,11 +58,13 @@ def write_archive(
     points,
     working: bool,
     versions,
+    previous: QuerySet[RiskPoint] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Write the archive to ``path``; return the manifest. ``points`` is a queryset (re-read per
     document, so memory stays bounded): the official register, or with ``working`` a working copy
-    (工作稿) for a reader who may not read the whole register; ``versions`` the filed versions."""
+    (工作稿) for a reader who may not read the whole register; ``versions`` the filed versions;
+    ``previous`` the points of the year before the same reader may read (the dashboard's changes)."""
     total = points.count()
     files: list[dict] = []
     skipped: list[dict] = []
@@ -59,6 +90,14 @@ def write_archive(
                 add(f"{prefix}/{code}.{fmt}", buffer.getvalue(), form=form.title, points=written)
                 if progress:
                     progress(step)
+        data = dashboard_pdf(
+            institution=institution,
+            year=year,
+            points=points,
+            previous=previous if previous is not None else points.none(),
+            working=working,
+        )
+        add(f"{prefix}/dashboard.pdf", data, form=DASHBOARD_TITLE, points=total)
         for version in versions:
             snapshot = json.dumps(version.snapshot, ensure_ascii=False, sort_keys=True, indent=1).encode()
             add(f"{prefix}/filed/v{version.number}.json", snapshot, version=version.number, hash=version.content_hash)

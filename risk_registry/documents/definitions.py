@@ -119,6 +119,13 @@ def level_name(row: dict) -> str:
     return row["level"]["name"]
 
 
+BAND_LABELS = {"high": "高", "medium": "中", "low": "低"}  # the county-wide band, as documents print it
+
+
+def band_label(row: dict) -> str:
+    return BAND_LABELS.get(row["level"].get("band", ""), "")
+
+
 def supervision(row: dict) -> str:
     """Who supervises the point's level, as the row (or the filed snapshot) recorded it."""
     level = row["level"]
@@ -152,6 +159,8 @@ RULE = Column("rule", "依据制度", 18, rules)
 MEASURES = Column("measures", "防范措施", 46, all_measures)
 SUPERVISION = Column("supervision", "监控责任", 16, supervision)
 STATE = Column("state", "状态", 12, state_label)
+INSTITUTION = Column("institution", "单位", 16, lambda row: row.get("institution", ""))
+BAND = Column("band", "全县分档", 8, band_label)
 
 REGISTER_COLUMNS = (SERIAL, DEPARTMENT, POSITION, DESCRIPTION, MANIFESTATION, RISK_TYPE, LEVEL_ALONE, MEASURES, OWNER)
 
@@ -293,6 +302,22 @@ def working_copy(form: FormSpec) -> FormSpec:
     return replace(form, columns=(*form.columns, STATE))
 
 
+def spanning(form: FormSpec) -> FormSpec:
+    """A form over several institutions: a 单位 column after the serial number, a 部门 column where
+    the form only named departments in its sections, the county-wide band (全县分档) beside the
+    level, and one table (sections by department or post would mix institutions)."""
+    columns: list[Column] = []
+    for column in form.columns:
+        columns.append(column)
+        if column.key == "serial":
+            columns.append(INSTITUTION)
+            if not any(c.key == "department" for c in form.columns):
+                columns.append(DEPARTMENT)
+        if column.key == "level":
+            columns.append(replace(BAND, group=column.group))
+    return replace(form, columns=tuple(columns), section_by="")
+
+
 def form_help() -> str:
     return "; ".join(f"{code} ({form.title})" for code, form in FORMS.items())
 
@@ -309,6 +334,7 @@ class DocumentHeader:
     scheme: str = ""  # a filed version: the grading scheme's name as filed
     working: bool = False  # a working copy (工作稿): marked on every page, no signature block
     as_of: str = ""  # a catalogue: the day it was drawn up, printed instead of the year
+    legend: tuple[str, ...] = ()  # a document over several institutions: its schemes, label = band
 
     @property
     def period_text(self) -> str:

@@ -23,11 +23,13 @@ from risk_registry.documents.definitions import (
     WORKING_MARK,
     DocumentHeader,
     FormSpec,
+    spanning,
     working_copy,
 )
 from risk_registry.models import RiskPoint
 from risk_registry.models.register import RegisterVersion
 from risk_registry.organisation.models import Institution
+from risk_registry.organisation.selectors import band_legend
 from risk_registry.workflow.snapshots import point_rows
 
 DOCUMENT_LANGUAGE = "zh-hans"  # official forms are Chinese whatever the user's language
@@ -71,15 +73,37 @@ def document_for_points(
 ) -> Document:
     """Live points in a form. ``working`` False is the official form of a register: the caller
     passes the register's official points (``access.official_register_for``); True is a working
-    copy (工作稿) of any other selection, marked as such and with a 状态 column."""
-    name = institution.name if institution is not None else _("All visible institutions")
+    copy (工作稿) of any other selection, marked as such and with a 状态 column.
+
+    Without ``institution`` the points may come from several institutions: the form gets a 单位
+    column and the county-wide band, its rows run from the most serious, and it carries the legend
+    of the schemes present (``spanning_legend``)."""
     form = _form(form_code)
+    form = working_copy(form) if working else form
+    if institution is not None:
+        return Document(
+            form=form,
+            header=DocumentHeader(institution=institution.name, year=year, working=working),
+            rows=point_rows(points),
+            total=points.count() if total is None else total,
+        )
     return Document(
-        form=working_copy(form) if working else form,
-        header=DocumentHeader(institution=name, year=year, working=working),
-        rows=point_rows(points),
+        form=spanning(form),
+        header=DocumentHeader(
+            institution=_("All visible institutions"), year=year, working=working, legend=spanning_legend(points)
+        ),
+        rows=point_rows(points, spanning=True),
         total=points.count() if total is None else total,
     )
+
+
+LEGEND_TITLE = "分级方案图例（各单位自己的等级名称 = 全县统一分档；表中按分档、再按等级排序）"
+
+
+def spanning_legend(points: QuerySet[RiskPoint]) -> tuple[str, ...]:
+    """The legend lines of a document over several institutions (one query)."""
+    entries = band_legend(points.order_by().values("level__scheme_id"))
+    return (LEGEND_TITLE, *(entry.text(limit=20) for entry in entries)) if entries else ()
 
 
 def _filed_rows(snapshot: dict) -> Iterator[dict]:

@@ -328,6 +328,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
                 points=found.points,
                 working=not found.official,
                 versions=versions,
+                previous=access.risk_points_visible_to(job.owner).filter(institution=institution, year=year - 1),
                 progress=progress,
             )
             filename, written, total = f"{institution.name}-{year}-档案.zip", job.total, job.total
@@ -501,7 +502,10 @@ def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None
         "register__institution", "signed_by"
     )
     points = selectors.register_points_for_filing(institution=institution, year=year)
-    manifest = write_archive(path, institution=institution, year=year, points=points, working=False, versions=versions)
+    previous = selectors.register_points_for_filing(institution=institution, year=year - 1)
+    manifest = write_archive(
+        path, institution=institution, year=year, points=points, working=False, versions=versions, previous=previous
+    )
     audit_record(
         actor=by,
         action="document.archive",

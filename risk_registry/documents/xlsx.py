@@ -143,6 +143,7 @@ def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows
     _write_title(ws, styles, form=form, header=header, label=label)
     _write_header(ws, styles, form=form, header_rows=header_rows)
     count = _write_rows(ws, styles, form=form, rows=rows, start=start, progress=progress)
+    _write_legend(ws, styles, form=form, header=header)
     _write_signature(ws, styles, header=header)
     return count
 
@@ -227,6 +228,15 @@ def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progre
         if progress is not None and (start + count) % 1000 == 0:
             progress(start + count)
     return count
+
+
+def _write_legend(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader) -> None:
+    """Under the table of a document over several institutions: what each scheme's labels mean."""
+    if not header.legend:
+        return
+    ws.append([])
+    for line in header.legend:
+        ws.append([_cell(ws, line, styles.subtitle)])
 
 
 def _write_signature(ws, styles: _Styles, *, header: DocumentHeader) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from risk_registry.organisation.models import GradeLevel, GradingScheme, Institution, RiskType
+from risk_registry.organisation.models import Band, GradeLevel, GradingScheme, Institution, RiskType
 
 
 def vocabulary_for(*, model, institution: Institution | None) -> QuerySet:
@@ -50,3 +51,71 @@ def grading_table(institution: Institution) -> GradingTable | None:
         for label, row in zip(scheme.likelihood_labels, scheme.matrix, strict=True)
     ]
     return GradingTable(scheme=scheme, levels=levels, rows=rows[::-1])
+
+
+# --- the legend of the schemes a cross-institution view or document shows --------------------
+
+
+@dataclass(frozen=True)
+class LegendLevel:
+    name: str
+    colour: str
+    band: str
+    rank: int
+
+    @property
+    def band_label(self) -> str:
+        return str(Band(self.band).label) if self.band in Band.values else ""
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One way of grading found among the shown points: a scheme's name, its levels from the most
+    serious with their bands, and the institutions grading that way."""
+
+    scheme: str
+    levels: tuple[LegendLevel, ...]
+    institutions: tuple[str, ...]
+
+    SHOWN = 6  # institutions named on a page; the rest are counted
+
+    @property
+    def institutions_shown(self) -> tuple[str, ...]:
+        return self.institutions[: self.SHOWN]
+
+    @property
+    def institutions_more(self) -> int:
+        return max(0, len(self.institutions) - self.SHOWN)
+
+    def text(self, limit: int = 0) -> str:
+        """One line for a document: 方案：一级=高、二级=中、三级=低（单位：甲局、乙局）."""
+        levels = "、".join(f"{level.name}={level.band_label}" for level in self.levels)
+        names = self.institutions if not limit or len(self.institutions) <= limit else self.institutions[:limit]
+        more = f"等{len(self.institutions)}个单位" if len(names) < len(self.institutions) else ""
+        return f"{self.scheme}：{levels}（{'、'.join(names)}{more}）"
+
+
+def band_legend(scheme_ids: QuerySet | Iterable[int]) -> list[LegendEntry]:
+    """The legend of the schemes ``scheme_ids`` (a subquery such as ``points.values("level__scheme_id")``
+    or ids): one query. Each institution grades with its own copy of a scheme, so copies that name
+    the same levels with the same bands make one entry listing their institutions."""
+    levels = (
+        GradeLevel.objects.filter(scheme_id__in=scheme_ids)
+        .select_related("scheme__institution")
+        .order_by("scheme__name", "scheme_id", "rank")
+    )
+    schemes: dict[int, tuple[GradingScheme, list[LegendLevel]]] = {}
+    for level in levels:
+        entry = schemes.setdefault(level.scheme_id, (level.scheme, []))
+        entry[1].append(LegendLevel(name=level.name, colour=level.colour, band=level.band, rank=level.rank))
+    merged: dict[tuple, list[str]] = {}
+    for scheme, scheme_levels in schemes.values():
+        key = (scheme.name, tuple(scheme_levels))
+        owner = scheme.institution
+        names = merged.setdefault(key, [])
+        if owner is not None and owner.name not in names:
+            names.append(owner.name)
+    return [
+        LegendEntry(scheme=name, levels=levels_key, institutions=tuple(names))
+        for (name, levels_key), names in merged.items()
+    ]

@@ -24,7 +24,7 @@ from risk_registry.organisation.models import (
     Membership,
     Role,
 )
-from risk_registry.organisation.presets import GRADING_PRESETS
+from risk_registry.organisation.presets import GRADING_PRESETS, with_bands
 
 SCOPE_CACHE_ATTRIBUTE = "_risk_registry_scope"
 
@@ -193,10 +193,10 @@ def grading_scheme_create(*, definition: dict, institution: Institution | None) 
     GradeLevel.objects.bulk_create(
         GradeLevel(
             scheme=scheme,
-            **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role")},
+            **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role", "band")},
             supervision=level.get("supervision", ""),
         )
-        for level in definition["levels"]
+        for level in with_bands(definition["levels"])
     )
     scheme.full_clean()
     return scheme

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.organisation.models import Band
 from risk_registry.organisation.names import person
 
 register = template.Library()
@@ -26,6 +27,12 @@ def get_item(mapping, key):
 def state_label(value: str) -> str:
 
     return str(RiskPointState(value).label) if value in RiskPointState.values else value
+
+
+@register.filter
+def band_label(value: str) -> str:
+    """高 / 中 / 低 for a band code (in the user's language)."""
+    return str(Band(value).label) if value in Band.values else ""
 
 
 EXTRA_LABELS = {

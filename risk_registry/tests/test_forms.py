@@ -232,11 +232,15 @@ def test_filter_form_opens_on_the_current_year_and_an_empty_year_means_every_yea
     assert _filter_form(world, "superior", {"year": ""}).filters().year is None
 
 
-def test_filter_form_without_selection_offers_generic_ranks(world):
-    form = _filter_form(world, "superior", {})
+def test_filter_form_without_selection_offers_bands_not_ranks(world):
+    """Across institutions a rank or label means different things in different schemes (issue 12):
+    the filter is the county-wide band, and a scheme's own level only once one institution is chosen."""
+    form = _filter_form(world, "superior", {"band": "high"})
 
     assert form.selected_institution is None
-    assert [value for value, _ in form.fields["level"].choices] == ["", 1, 2, 3, 4]
+    assert "level" not in form.fields
+    assert [value for value, _ in form.fields["band"].choices] == ["", "high", "medium", "low"]
+    assert form.filters().band == "high"
 
 
 def test_filter_form_turns_the_institution_select_into_a_code_box_for_many_institutions(world, monkeypatch):

@@ -1,4 +1,4 @@
-"""The four grading presets of risk_registry.organisation.presets, as the data migration stores them.
+"""The five grading presets of risk_registry.organisation.presets, as the data migration stores them.
 
 Each table below is written out by hand from the seeds' rules, not copied from the matrices.
 Scales: likelihood 1 = 可能性较小 … 3 = 可能性较大; severity 1 = 较轻微, 2 = 较严重(党纪政纪责任),
@@ -16,7 +16,8 @@ from risk_registry.organisation.models import GradingScheme, Institution, Role
 from risk_registry.organisation.presets import GRADING_PRESETS
 from risk_registry.organisation.services import grade_level_for, grading_scheme_adopt_preset, institution_create
 
-# seed 003 / 004 篇2: 一级 = 可能性较大 and 后果严重; 二级 = 可能性较大 and 后果较严重, or 后果严重 but
+# 《XX县区环保局廉政风险点分类分级说明》 (the ecology bureau's rules): 一级 = 可能性较大 and
+# 后果严重; 二级 = 可能性较大 and 后果较严重, or 后果严重 but
 # 可能性较低; 三级 = 可能性较小 and 后果较轻微.
 LEVEL_1_HIGHEST = {
     (3, 3): "一级",
@@ -28,6 +29,22 @@ LEVEL_1_HIGHEST = {
     (2, 1): "三级",  # open
     (2, 2): "二级",  # open
     (3, 1): "三级",  # open: likely but minor
+}
+
+# 篇2 of 《风险防控机制建设方案》 defines each level with OR: 一级 = 发生机率高 *or* 严重损害后果
+# (构成犯罪); 二级 = 机率较高 *or* 较为严重后果 (纪律处分); 三级 = 机率较小 or 不良影响/一定损失.
+# So a cell is the more serious of what its likelihood and its severity say alone; no cell is open.
+# Likelihood 1 = 较小, 2 = 较高, 3 = 高; severity 1 = 不良影响, 2 = 纪律处分, 3 = 犯罪.
+LEVEL_1_HIGHEST_OR = {
+    (3, 1): "一级",  # likely but minor: 一级 by its likelihood alone
+    (3, 2): "一级",
+    (3, 3): "一级",
+    (1, 3): "一级",  # unlikely but criminal: 一级 by its consequence alone
+    (2, 3): "一级",
+    (2, 1): "二级",
+    (2, 2): "二级",
+    (1, 2): "二级",
+    (1, 1): "三级",
 }
 
 # seed 002 (Jiuquan): 三级 = 概率高 and 危害严重; 二级 = 概率低 and 危害较严重; 一级 = 概率较低 and 危害轻微.
@@ -80,6 +97,7 @@ FOUR_LEVELS = {
 
 TABLES = {
     "level-1-highest": LEVEL_1_HIGHEST,
+    "level-1-highest-or": LEVEL_1_HIGHEST_OR,
     "level-3-highest": LEVEL_3_HIGHEST,
     "abc": ABC,
     "four-levels": FOUR_LEVELS,
@@ -88,6 +106,7 @@ TABLES = {
 # (name, rank, supervising role) in rank order: rank 1 is the most serious level.
 LEVELS = {
     "level-1-highest": [("一级", 1, Role.LEADERSHIP), ("二级", 2, Role.LEADERSHIP), ("三级", 3, Role.DEPT_HEAD)],
+    "level-1-highest-or": [("一级", 1, Role.LEADERSHIP), ("二级", 2, Role.LEADERSHIP), ("三级", 3, Role.DEPT_HEAD)],
     "level-3-highest": [("三级", 1, Role.DISCIPLINE), ("二级", 2, Role.LEADERSHIP), ("一级", 3, Role.DEPT_HEAD)],
     "abc": [("A级", 1, Role.DISCIPLINE), ("B级", 2, Role.PRINCIPAL), ("C级", 3, Role.LEADERSHIP)],
     "four-levels": [
@@ -119,7 +138,7 @@ def test_the_tables_cover_every_cell_of_every_preset():
 
 
 @pytest.mark.django_db
-def test_the_migration_stores_exactly_the_four_presets():
+def test_the_migration_stores_exactly_the_five_presets():
     assert set(GradingScheme.objects.filter(institution=None).values_list("code", flat=True)) == set(TABLES)
 
 
@@ -255,3 +274,20 @@ def test_clean_rejects_a_level_code_of_another_scheme(adopted):
 
     with pytest.raises(ValidationError, match="low"):
         adopted.clean()
+
+
+def test_no_preset_cites_a_file_number_or_a_seed():
+    """User-facing text names a source document by its title."""
+    for preset in GRADING_PRESETS:
+        assert "seed" not in preset["source"].lower(), preset["code"]
+        assert "《" in preset["source"], preset["code"]
+
+
+@pytest.mark.django_db
+def test_the_or_preset_reaches_its_top_level_by_likelihood_alone_or_by_consequence_alone():
+    scheme = _preset("level-1-highest-or")
+    top = len(scheme.likelihood_labels)
+
+    assert {_level_name(scheme, top, s) for s in range(1, top + 1)} == {"一级"}
+    assert {_level_name(scheme, li, top) for li in range(1, top + 1)} == {"一级"}
+    assert "或者" in scheme.description and "篇2" in scheme.source

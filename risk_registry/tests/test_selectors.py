@@ -272,11 +272,12 @@ def test_oversight_summary_is_empty_without_oversight(world, persona):
     assert _summary(world, persona) == []
 
 
-def test_oversight_summary_costs_two_queries_once_the_scope_is_known(world, django_assert_num_queries):
+def test_oversight_summary_costs_three_queries_once_the_scope_is_known(world, django_assert_num_queries):
+    """Institutions, counts by state, counts by band."""
     user = _fresh(world, "superior")
     access.scope_of(user)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         oversight_summary(user=user, year=2026)
 
 

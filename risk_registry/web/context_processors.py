@@ -20,4 +20,6 @@ def navigation(request):
         "nav_is_holder": scope.is_holder,
         "nav_inbox": SimpleLazyObject(lambda: inbox.inbox_badge(user)),
         "nav_audit": bool(scope.discipline_paths or Role.SUPERIOR in scope.roles),
+        "nav_oversight_dashboard": bool(scope.subtree_paths),
+        "nav_leadership_dashboard": bool(scope.institution_ids),
     }

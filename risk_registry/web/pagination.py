@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+
+from risk_registry.organisation.models import band_order_expression
 
 
 @dataclass(frozen=True)
 class KeysetPage:
     rows: list
-    next_after: int | None  # id to pass as ?after= for the next page, None on the last page
+    next_after: int | str | None  # what to pass as ?after= for the next page, None on the last page
     count: int  # rows matching, counted up to settings.RISK_REGISTRY_COUNT_LIMIT
     count_is_capped: bool
     is_first: bool
@@ -47,4 +49,44 @@ def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None) -> K
         count=min(count, limit),
         count_is_capped=count > limit,
         is_first=after_id is None,
+    )
+
+
+def _seriousness_token(raw) -> tuple[int, int, int] | None:
+    """``band order.rank.id`` of the last row of the previous page, or None (a bad token: page 1)."""
+    parts = str(raw or "").split(".")
+    if len(parts) != 3 or not all(part.isdecimal() and len(part) < 12 for part in parts):
+        return None
+    band, rank, pk = (int(part) for part in parts)
+    return band, rank, pk
+
+
+def seriousness_page(queryset: QuerySet, *, after=None, size: int | None = None) -> KeysetPage:
+    """One page of risk points, the most serious first: by band (高, 中, 低), then the level's rank
+    within its scheme, then newest first; never by a level's label. ``after`` is the keyset
+    ``band.rank.id`` of the previous page's last row. Expects ``level`` joined in."""
+    size = size or settings.RISK_REGISTRY_PAGE_SIZE
+    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    count = queryset.order_by()[: limit + 1].count()
+    page_qs = queryset.annotate(band_order=band_order_expression("level__band")).order_by(
+        "band_order", "level__rank", "-id"
+    )
+    token = _seriousness_token(after)
+    if token:
+        band, rank, pk = token
+        page_qs = page_qs.filter(
+            Q(band_order__gt=band)
+            | Q(band_order=band, level__rank__gt=rank)
+            | Q(band_order=band, level__rank=rank, id__lt=pk)
+        )
+    rows = list(page_qs[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    last = rows[-1] if rows else None
+    return KeysetPage(
+        rows=rows,
+        next_after=f"{last.band_order}.{last.level.rank}.{last.id}" if has_more and last else None,
+        count=min(count, limit),
+        count_is_capped=count > limit,
+        is_first=token is None,
     )

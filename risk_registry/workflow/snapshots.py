@@ -21,7 +21,7 @@ from django.db.models import Prefetch, QuerySet
 
 from controls.models import Control
 from risk_registry.models import RiskPoint
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Institution, band_order_expression
 
 SNAPSHOT_FORMAT = 2
 CHUNK = 2000
@@ -68,15 +68,30 @@ def point_row(point: RiskPoint) -> dict:
     }
 
 
-def point_rows(queryset: QuerySet[RiskPoint]) -> Iterator[dict]:
-    """Stream ``queryset`` as rows, department by department, in a stable order."""
-    rows = (
-        queryset.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
-        .prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()))
-        .order_by("department__order", "department_id", "position_id", "id")
-    )
+def point_rows(queryset: QuerySet[RiskPoint], *, spanning: bool = False) -> Iterator[dict]:
+    """Stream ``queryset`` as rows, department by department, in a stable order.
+
+    ``spanning`` (a document over several institutions, never a snapshot): the most serious first
+    (band, then rank, then institution and department), and each row also carries its
+    institution's name and its level's band, since the level's label alone means different things
+    in different institutions."""
+    rows = queryset.select_related(
+        "department", "position", "power_item", "process_step", "risk_type", "level"
+    ).prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()))
+    if spanning:
+        rows = (
+            rows.select_related("institution")
+            .annotate(band_order=band_order_expression("level__band"))
+            .order_by("band_order", "level__rank", "institution__path", "department__order", "department_id", "id")
+        )
+    else:
+        rows = rows.order_by("department__order", "department_id", "position_id", "id")
     for point in rows.iterator(chunk_size=CHUNK):
-        yield point_row(point)
+        row = point_row(point)
+        if spanning:
+            row["institution"] = point.institution.name
+            row["level"]["band"] = point.level.band
+        yield row
 
 
 def register_snapshot(

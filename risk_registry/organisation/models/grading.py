@@ -2,9 +2,36 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .organisation import Role
+
+
+class Band(models.TextChoices):
+    """The county-wide scale every scheme's levels map onto: 高 / 中 / 低 (configurable per level).
+
+    Schemes disagree on what their labels mean (三级 is the most serious level of one scheme and the
+    least of another), so anything spanning institutions compares bands and ranks, never labels.
+    """
+
+    HIGH = "high", _("High band")
+    MEDIUM = "medium", _("Medium band")
+    LOW = "low", _("Low band")
+
+
+#: Sort order of the bands: the most serious first.
+BAND_ORDER: dict[str, int] = {Band.HIGH: 1, Band.MEDIUM: 2, Band.LOW: 3}
+
+
+def band_order_expression(field: str = "band") -> Case:
+    """SQL for a band's sort order (1 = 高), e.g. ``order_by(band_order_expression("level__band"),
+    "level__rank")``: the same order as ``GradeLevel.sort_key``."""
+    return Case(
+        *(When(**{field: band}, then=Value(order)) for band, order in BAND_ORDER.items()),
+        default=Value(len(BAND_ORDER) + 1),
+        output_field=IntegerField(),
+    )
 
 
 class GradingScheme(models.Model):
@@ -74,7 +101,8 @@ class GradingScheme(models.Model):
 
 
 class GradeLevel(models.Model):
-    """One level of a scheme. ``rank`` 1 is the most serious; ``supervisor_role`` watches it."""
+    """One level of a scheme. ``rank`` 1 is the most serious; ``supervisor_role`` watches it;
+    ``band`` places it on the county-wide scale (see ``Band``, ``level_band``)."""
 
     scheme = models.ForeignKey(GradingScheme, on_delete=models.CASCADE, related_name="levels", verbose_name=_("scheme"))
     code = models.CharField(_("code"), max_length=16)
@@ -83,6 +111,12 @@ class GradeLevel(models.Model):
     colour = models.CharField(_("colour"), max_length=7, default="#999999")
     supervisor_role = models.CharField(_("supervised by"), max_length=16, choices=Role.choices)
     supervision = models.CharField(_("supervision"), max_length=200, blank=True)
+    band = models.CharField(
+        _("band"),
+        max_length=8,
+        choices=Band.choices,
+        help_text=_("Where this level sits on the county-wide scale (high, medium, low), whatever its label."),
+    )
 
     class Meta:
         verbose_name = _("grade level")
@@ -95,3 +129,18 @@ class GradeLevel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def band_order(self) -> int:
+        """1 for 高, 2 for 中, 3 for 低."""
+        return BAND_ORDER.get(self.band, len(BAND_ORDER) + 1)
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """The order of seriousness across schemes: band first, then the level's rank."""
+        return (self.band_order, self.rank)
+
+
+def level_band(level: GradeLevel) -> tuple[Band, tuple[int, int]]:
+    """A level's band and its sort key across schemes (band order, then rank; smaller = more serious)."""
+    return Band(level.band), level.sort_key

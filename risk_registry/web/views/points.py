@@ -26,7 +26,7 @@ from risk_registry.web.forms.points import (
 )
 from risk_registry.web.forms.workflow import ProposalForm
 from risk_registry.web.htmx import render_page_or_partial
-from risk_registry.web.pagination import keyset_page
+from risk_registry.web.pagination import keyset_page, seriousness_page
 from risk_registry.workflow import transitions as workflow
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
             "grading": org_selectors.grading_table(institution),
             "level_counts": selectors.level_counts(queryset=points),
             "can_record_rotation": access.can_record_rotation(request.user, institution),
+            "can_edit_grading": access.can_edit_grading_scheme(request.user, institution),
         },
     )
 
@@ -101,15 +102,24 @@ def department_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def risk_point_list(request: HttpRequest) -> HttpResponse:
     form = RiskPointFilterForm(request.GET or None, institutions=access.institutions_visible_to(request.user))
-    queryset = selectors.risk_points_for_list(user=request.user, filters=form.filters())
-    page = keyset_page(queryset, after=request.GET.get("after"))
+    filters = form.filters()
+    queryset = selectors.risk_points_for_list(user=request.user, filters=filters)
+    paginate = seriousness_page if form.serious_first() else keyset_page
+    page = paginate(queryset, after=request.GET.get("after"))
     query = request.GET.copy()
     query.pop("after", None)
+    legend = org_selectors.band_legend(queryset.order_by().values("level__scheme_id"))
     return render_page_or_partial(
         request,
         page="risk_registry/risk_point_list.html",
         partial="risk_registry/_risk_point_rows.html",
-        context={"form": form, "page": page, "query": query.urlencode()},
+        context={
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "legend": legend,
+            "spans_institutions": filters.institution is None,
+        },
     )
 
 

@@ -1,0 +1,445 @@
+"""The dashboards' figures on risk points: each a count aggregated in SQL over the access module's
+scoped points, and each carrying the query string of the risk list that shows the same points.
+
+A figure's number and the list it links to are the same queryset: ``risk_points_visible_to``
+narrowed by ``RiskPointFilters`` fields that the list's filter form reads back from the link
+(``tests`` compare them for every kind of figure). Queries are one GROUP BY per figure, never
+one per institution, so a dashboard costs the same for a county and for a province subtree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from controls.models import Control, ControlRun
+from controls.quality import vague_controls
+from positions.models import Position, PowerCategory
+from risk_registry import access
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
+from risk_registry.organisation.selectors import risk_types_for
+from risk_registry.selectors import RiskPointFilters, risk_points_for_list
+
+COMPARISON_LIMIT = 200  # institutions compared side by side on one page
+TOP_BAND = Band.HIGH
+BANDS = [(str(value), str(label)) for value, label in Band.choices]  # 高, 中, 低
+BAND_COLOURS = ("#b71c1c", "#e08a00", "#2e7d32")  # as the band badges of app.css
+KIND_ORDER = {kind: order for order, kind in enumerate(Position.Kind.values)}  # 班子正职 first
+
+
+def list_url(query: Mapping[str, object]) -> str:
+    """The risk list filtered by ``query`` (empty values left out)."""
+    return reverse("risk_point_list") + "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+
+@dataclass
+class Bar:
+    """One figure: a label, its count and the list behind it."""
+
+    label: str
+    count: int
+    url: str = ""
+    colour: str = ""
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    bars: list[Bar]
+    summary: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(bar.count for bar in self.bars)
+
+    def as_data(self) -> dict[str, Any]:
+        """What the page script draws (``json_script``): labels, counts, links, colours."""
+        return {
+            "title": self.title,
+            "labels": [bar.label for bar in self.bars],
+            "values": [bar.count for bar in self.bars],
+            "urls": [bar.url for bar in self.bars],
+            "colours": [bar.colour for bar in self.bars],
+        }
+
+
+def summarise(title: str, bars: list[Bar]) -> str:
+    """The chart in one sentence, for screen readers and print: the largest figures first."""
+    if not bars or not any(bar.count for bar in bars):
+        return _("%(title)s: no risk point.") % {"title": title}
+    ranked = sorted(bars, key=lambda bar: -bar.count)[:3]
+    parts = "、".join(f"{bar.label} {bar.count}" for bar in ranked)
+    return _("%(title)s: %(total)d risk points; the most: %(parts)s.") % {
+        "title": title,
+        "total": sum(bar.count for bar in bars),
+        "parts": parts,
+    }
+
+
+def chart(key: str, title: str, bars: list[Bar]) -> Chart:
+    return Chart(key=key, title=title, bars=bars, summary=summarise(title, bars))
+
+
+@dataclass
+class HeatCell:
+    count: int
+    url: str
+    level: GradeLevel | None
+
+
+@dataclass
+class HeatMap:
+    """Likelihood (rows, the most likely at the top) × severity (columns) of one institution."""
+
+    institution: Institution
+    severity_labels: list[str]
+    rows: list[tuple[str, list[HeatCell]]]
+    summary: str = ""
+
+
+def heat_map(points: QuerySet[RiskPoint], *, institution: Institution, query: Mapping[str, object]) -> HeatMap | None:
+    """Counts per likelihood × severity cell of ``institution``'s scheme: one grouped query."""
+    scheme = institution.grading_scheme
+    if scheme is None:
+        return None
+    counts = {
+        (row["likelihood"], row["severity"]): row["total"]
+        for row in points.order_by().values("likelihood", "severity").annotate(total=Count("id"))
+    }
+    levels = {level.code: level for level in GradeLevel.objects.filter(scheme=scheme)}
+    rows = []
+    for li, label in enumerate(scheme.likelihood_labels, start=1):
+        cells = [
+            HeatCell(
+                count=counts.get((li, si), 0),
+                url=list_url({**query, "likelihood": li, "severity": si}),
+                level=levels.get(scheme.matrix[li - 1][si - 1]),
+            )
+            for si in range(1, len(scheme.severity_labels) + 1)
+        ]
+        rows.append((label, cells))
+    busiest = max(counts.items(), key=lambda item: item[1], default=None)
+    summary = _("Heat map of %(name)s: %(total)d risk points.") % {
+        "name": institution.name,
+        "total": sum(counts.values()),
+    }
+    if busiest is not None:
+        (li, si), total = busiest
+        summary += " " + _("The fullest cell: likelihood %(l)s, severity %(s)s, %(n)d points.") % {
+            "l": scheme.likelihood_labels[li - 1],
+            "s": scheme.severity_labels[si - 1],
+            "n": total,
+        }
+    return HeatMap(
+        institution=institution, severity_labels=list(scheme.severity_labels), rows=rows[::-1], summary=summary
+    )
+
+
+@dataclass
+class RollUp:
+    """The institutions of a subtree × county-wide band (高/中/低), counts per cell."""
+
+    bands: list[tuple[str, str]]
+    rows: list[tuple[Institution, list[Bar]]]
+    summary: str = ""
+
+
+def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> RollUp:
+    counts: dict[tuple[int, str], int] = {}
+    for row in (
+        points.filter(institution__in=institutions)
+        .order_by()
+        .values("institution_id", "level__band")
+        .annotate(total=Count("id"))
+    ):
+        counts[(row["institution_id"], row["level__band"])] = row["total"]
+    rows = [
+        (
+            inst,
+            [
+                Bar(
+                    label=band,
+                    count=counts.get((inst.pk, band), 0),
+                    url=list_url({"institution": inst.code, "year": year, "band": band}),
+                )
+                for band, _label in BANDS
+            ],
+        )
+        for inst in institutions
+    ]
+    top = sum(count for (_, band), count in counts.items() if band == TOP_BAND)
+    summary = _("%(n)d institutions, %(total)d risk points, %(top)d of them in the high band.") % {
+        "n": len(institutions),
+        "total": sum(counts.values()),
+        "top": top,
+    }
+    return RollUp(bands=BANDS, rows=rows, summary=summary)
+
+
+def _grouped(points: QuerySet[RiskPoint], *fields: str) -> list[Mapping[str, Any]]:
+    return list(points.order_by().values(*fields).annotate(total=Count("id")).order_by(*fields))
+
+
+def distributions(
+    points: QuerySet[RiskPoint], *, institution: Institution | None, query: Mapping[str, object]
+) -> list[Chart]:
+    """By band (高/中/低), by level (one institution: its own scheme's labels), risk type, power
+    category, department (one institution) and position kind."""
+    band_counts = {row["level__band"]: row["total"] for row in _grouped(points, "level__band")}
+    charts = [
+        chart(
+            "band",
+            _("By band (county-wide)"),
+            [
+                Bar(label=label, count=band_counts.get(band, 0), url=list_url({**query, "band": band}), colour=colour)
+                for (band, label), colour in zip(BANDS, BAND_COLOURS, strict=True)
+            ],
+        )
+    ]
+    if institution is not None:
+        level_rows = _grouped(points, "level__rank", "level__name", "level__colour", "level__band")
+        bands = dict(BANDS)
+        charts.append(
+            chart(
+                "level",
+                _("By level"),
+                [
+                    Bar(
+                        label=f"{row['level__name']}（{bands.get(row['level__band'], '')}）",
+                        count=row["total"],
+                        url=list_url({**query, "level": row["level__rank"]}),
+                        colour=row["level__colour"],
+                    )
+                    for row in level_rows
+                ],
+            )
+        )
+    type_rows = _grouped(points, "risk_type_id")
+    types = dict(RiskType.objects.filter(pk__in=[r["risk_type_id"] for r in type_rows]).values_list("id", "name"))
+    linkable = set(risk_types_for(institution).values_list("id", flat=True))  # what the list's filter offers
+    charts.append(
+        chart(
+            "risk_type",
+            _("By risk type"),
+            [
+                Bar(
+                    label=types.get(row["risk_type_id"], "—"),
+                    count=row["total"],
+                    url=list_url({**query, "risk_type": row["risk_type_id"]})
+                    if row["risk_type_id"] in linkable
+                    else "",
+                )
+                for row in type_rows
+            ],
+        )
+    )
+    charts.append(_power_chart(points, query))
+    if institution is not None:
+        names = dict(Department.objects.filter(institution=institution).values_list("id", "name"))
+        charts.append(
+            chart(
+                "department",
+                _("By department"),
+                [
+                    Bar(
+                        label=names.get(row["department_id"], "—"),
+                        count=row["total"],
+                        url=list_url({**query, "department": row["department_id"]}),
+                    )
+                    for row in _grouped(points, "department_id")
+                ],
+            )
+        )
+    kinds = dict(Position.Kind.choices)
+    charts.append(
+        chart(
+            "position_kind",
+            _("By position kind"),
+            [
+                Bar(
+                    label=str(kinds.get(row["position__kind"], _("Department-level points"))),
+                    count=row["total"],
+                    url=list_url({**query, "position_kind": row["position__kind"]}) if row["position__kind"] else "",
+                )
+                for row in sorted(
+                    _grouped(points, "position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99)
+                )
+            ],
+        )
+    )
+    return charts
+
+
+def _power_chart(points: QuerySet[RiskPoint], query: Mapping[str, object]) -> Chart:
+    rows = _grouped(points, "power_item__category_id")
+    names = dict(
+        PowerCategory.objects.filter(
+            pk__in=[r["power_item__category_id"] for r in rows if r["power_item__category_id"]]
+        ).values_list("id", "name")
+    )
+    bars = [
+        Bar(
+            label=names.get(row["power_item__category_id"], "") or _("No power item"),
+            count=row["total"],
+            url=list_url({**query, "power_category": row["power_item__category_id"]})
+            if row["power_item__category_id"]
+            else "",
+        )
+        for row in rows
+    ]
+    return chart("power_category", _("By power category"), bars)
+
+
+@dataclass
+class Watch:
+    """Points that need attention, and the year over year changes (each a count with its list)."""
+
+    bars: list[Bar] = field(default_factory=list)
+    changes: list[Bar] = field(default_factory=list)
+
+
+def watch(
+    points: QuerySet[RiskPoint], previous: QuerySet[RiskPoint], *, query: Mapping[str, object], year: int
+) -> Watch:
+    """Without controls, with a vague control, flagged for re-grading; new, raised, lowered and
+    (of the year before) not carried on: two queries."""
+    no_control = ~Exists(Control.objects.filter(risk_point=OuterRef("pk")))
+    vague = Exists(vague_controls().filter(risk_point=OuterRef("pk")))
+    numbers = points.order_by().aggregate(
+        none=Count("id", filter=Q(no_control)),
+        vague=Count("id", filter=Q(vague)),
+        regrade=Count("id", filter=Q(needs_regrading=True)),
+        new=Count("id", filter=Q(carried_from__isnull=True)),
+        raised=Count("id", filter=Q(carried_from__level__rank__gt=F("level__rank"))),
+        lowered=Count("id", filter=Q(carried_from__level__rank__lt=F("level__rank"))),
+    )
+    carried = RiskPoint.objects.filter(carried_from=OuterRef("pk"), year=year)
+    dropped = previous.exclude(state=RiskPointState.DRAFT).filter(~Exists(carried)).order_by().count()
+    before = {**query, "year": year - 1}
+    return Watch(
+        bars=[
+            Bar(_("Without controls"), numbers["none"], list_url({**query, "controls": "none"})),
+            Bar(_("With a vague control"), numbers["vague"], list_url({**query, "controls": "vague"})),
+            Bar(_("Flagged for re-grading"), numbers["regrade"], list_url({**query, "regrade": "on"})),
+        ],
+        changes=[
+            Bar(_("New"), numbers["new"], list_url({**query, "change": "new"})),
+            Bar(_("Raised"), numbers["raised"], list_url({**query, "change": "raised"})),
+            Bar(_("Lowered"), numbers["lowered"], list_url({**query, "change": "lowered"})),
+            Bar(_("Removed (of the year before)"), dropped, list_url({**before, "change": "dropped"})),
+        ],
+    )
+
+
+@dataclass
+class Comparison:
+    """One institution's row of the comparison table."""
+
+    institution: Institution
+    points: int = 0
+    positions: int = 0
+    top: int = 0
+    controls: int = 0
+    runs: int = 0
+    url: str = ""
+    top_url: str = ""
+    # Filled by the page from the cycle (a feature this layer does not read).
+    filed_on_time: bool | None = None
+    progress: Any = None
+
+    @property
+    def points_per_post(self) -> float | None:
+        return round(self.points / self.positions, 1) if self.positions else None
+
+    @property
+    def top_share(self) -> int | None:
+        return round(100 * self.top / self.points) if self.points else None
+
+    @property
+    def controls_per_point(self) -> float | None:
+        return round(self.controls / self.points, 1) if self.points else None
+
+
+def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> list[Comparison]:
+    """Points per post, share at the most serious level, controls per point and control runs of the
+    year per institution: four grouped queries whatever the number of institutions."""
+    rows = {
+        inst.pk: Comparison(
+            institution=inst,
+            url=list_url({"institution": inst.code, "year": year}),
+            top_url=list_url({"institution": inst.code, "year": year, "band": TOP_BAND}),
+        )
+        for inst in institutions
+    }
+    scoped = points.filter(institution__in=institutions).order_by()
+    for row in scoped.values("institution_id").annotate(
+        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND))
+    ):
+        rows[row["institution_id"]].points = row["total"]
+        rows[row["institution_id"]].top = row["top"]
+    for post_row in (
+        access.positions_visible_to(user)
+        .filter(institution__in=institutions)
+        .order_by()
+        .values("institution_id")
+        .annotate(total=Count("id"))
+    ):
+        rows[post_row["institution_id"]].positions = post_row["total"]
+    controls = Control.objects.filter(risk_point__in=scoped.values("pk"))
+    for control_row in controls.order_by().values("risk_point__institution_id").annotate(total=Count("id")):
+        rows[control_row["risk_point__institution_id"]].controls = control_row["total"]
+    for run_row in (
+        ControlRun.objects.filter(control__in=controls.values("pk"), ran_on__year=year)
+        .order_by()
+        .values("control__risk_point__institution_id")
+        .annotate(total=Count("id"))
+    ):
+        rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
+    return list(rows.values())
+
+
+def compared_institutions(user, node: Institution | None) -> list[Institution]:
+    """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
+    oversight scope, by path, at most ``COMPARISON_LIMIT``."""
+    visible = access.institutions_visible_to(user)
+    if node is not None:
+        visible = visible.filter(path__startswith=node.path)
+    return list(visible.select_related("grading_scheme").order_by("path")[:COMPARISON_LIMIT])
+
+
+def my_points(user, *, year: int) -> QuerySet[RiskPoint]:
+    """The points of the posts the user holds and of the departments the user heads (the list's
+    ``mine`` filter)."""
+    return risk_points_for_list(user=user, filters=RiskPointFilters(mine=True, year=year))
+
+
+def by_state_and_band(
+    points: QuerySet[RiskPoint], *, query: Mapping[str, object]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, list[Bar]]]]:
+    """My points: state (rows, in the workflow's order) × county-wide band (columns), one query."""
+    counts = {(row["state"], row["level__band"]): row["total"] for row in _grouped(points, "state", "level__band")}
+    rows = [
+        (
+            state,
+            str(label),
+            [
+                Bar(band, counts.get((state, band), 0), list_url({**query, "state": state, "band": band}))
+                for band, _band_label in BANDS
+            ],
+        )
+        for state, label in RiskPointState.choices
+        if any(counts.get((state, band)) for band, _band_label in BANDS)
+    ]
+    return BANDS, rows
+
+
+def institutions_named(ids: Iterable[int]) -> list[Institution]:
+    return list(Institution.objects.filter(pk__in=list(ids)).select_related("grading_scheme").order_by("path"))

@@ -1,0 +1,180 @@
+"""The dashboards: every figure equals the count of the list it links to, for every kind of figure
+and every role's page; the pages cost the same number of queries for two institutions or twelve."""
+
+from __future__ import annotations
+
+import io
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from pypdf import PdfReader
+
+from controls.models import Control
+from risk_registry.documents.archive import dashboard_pdf
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation.models import GradeLevel, Institution
+from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
+
+FIGURE = re.compile(
+    r'<a href="([^"]+)"[^>]*data-testid="(?:figure|heat-cell)"(?: data-count="\d+")?[^>]*>\s*(\d+)\s*</a>'
+)
+RESULT = re.compile(r"data-testid=\"result-count\">\D*(\d+)")
+
+
+def _point(w, *, institution=None, department=None, position=None, year=2026, likelihood=2, severity=2, **extra):
+    institution = institution or w.a
+    scheme = institution.grading_scheme
+    level = GradeLevel.objects.get(scheme=scheme, code=scheme.level_code_for(likelihood, severity))
+    return RiskPoint.objects.create(
+        institution=institution,
+        department=department or w.dept,
+        position=position,
+        year=year,
+        risk_type=w.risk_type,
+        description="看板测试点",
+        likelihood=likelihood,
+        severity=severity,
+        level=level,
+        state=extra.pop("state", RiskPointState.SUBMITTED),
+        **extra,
+    )
+
+
+@pytest.fixture
+def county(world):
+    """The personas' world with a point of every kind a figure counts: carried and raised, carried
+    and lowered, dropped from the year before, without controls, with a vague control, flagged,
+    on a power item."""
+    w = world
+    raised_from = _point(w, year=2025, likelihood=1, severity=1, position=w.position)
+    _point(w, likelihood=3, severity=3, position=w.position, carried_from=raised_from)
+    lowered_from = _point(w, year=2025, likelihood=3, severity=3, position=w.position3, department=w.finance)
+    lowered = _point(w, likelihood=1, severity=2, position=w.position3, department=w.finance, carried_from=lowered_from)
+    _point(w, year=2025, likelihood=2, severity=3)  # dropped: carried into no later year
+    _point(w, likelihood=2, severity=1, position=w.position2)  # no control at all
+    Control.objects.create(risk_point=lowered, line="prevention", measure="严格遵守有关规定", owner="")
+    RiskPoint.objects.filter(pk=w.finance_point.pk).update(needs_regrading=True)
+    RiskPoint.objects.filter(pk=w.submitted.pk).update(power_item=w.power)
+    return w
+
+
+def _figures(client, url: str) -> list[tuple[str, int]]:
+    response = client.get(url)
+    assert response.status_code == 200, response.content[:500]
+    return [(unescape(href), int(count)) for href, count in FIGURE.findall(response.content.decode())]
+
+
+def _list_count(client, href: str) -> int:
+    response = client.get(href)
+    assert response.status_code == 200
+    return int(RESULT.search(response.content.decode()).group(1))
+
+
+def _check(client, url: str) -> set[str]:
+    """Every figure of the page equals its list's count; the figure kinds seen (by query key)."""
+    kinds: set[str] = set()
+    figures = [(href, count) for href, count in _figures(client, url) if href.startswith("/risks/")]
+    assert figures
+    for href, count in figures:
+        assert _list_count(client, href) == count, href
+        kinds.update(parse_qs(urlsplit(href).query))
+        if "change" in href:
+            kinds.add("change=" + parse_qs(urlsplit(href).query)["change"][0])
+        if "controls" in href:
+            kinds.add("controls=" + parse_qs(urlsplit(href).query)["controls"][0])
+    return kinds
+
+
+@pytest.mark.django_db
+def test_every_oversight_figure_equals_its_list(client, county):
+    client.force_login(county.discipline)
+    kinds = _check(client, "/dashboards/oversight/?institution=bureau-a")
+    assert {"likelihood", "severity", "band", "level", "risk_type", "power_category", "department"} <= kinds
+    assert "position_kind" in kinds
+    assert {"regrade", "change=new", "change=raised", "change=lowered", "change=dropped"} <= kinds
+    assert {"controls=none", "controls=vague"} <= kinds
+    client.force_login(county.superior)
+    assert {"institution", "band", "risk_type", "regrade"} <= _check(client, "/dashboards/oversight/")
+
+
+@pytest.mark.django_db
+def test_the_figures_count_what_was_made(client, county):
+    """Not only equal to the list: the numbers are the points made above."""
+    client.force_login(county.discipline)
+    figures = dict(_figures(client, "/dashboards/oversight/?institution=bureau-a"))
+    by_key = {
+        parse_qs(urlsplit(h).query).get("change", parse_qs(urlsplit(h).query).get("controls", [""]))[0]: n
+        for h, n in figures.items()
+    }
+    assert by_key["raised"] == 1
+    assert by_key["lowered"] == 1
+    assert by_key["dropped"] == 1  # the two others were carried on
+    assert by_key["none"] == 2  # the raised point and the one made without, both made bare
+    assert by_key["vague"] == 3  # the world's two submitted points (no evidence) and the generic phrase
+
+
+@pytest.mark.django_db
+def test_leadership_and_my_dashboards_equal_their_lists(client, county):
+    client.force_login(county.leader)
+    assert {"likelihood", "severity"} <= _check(client, "/dashboards/leadership/")
+    for persona in (county.holder, county.head):
+        client.force_login(persona)
+        assert {"mine", "state", "band"} <= _check(client, "/dashboards/mine/")
+
+
+@pytest.mark.django_db
+def test_my_dashboard_counts_only_my_posts(client, county):
+    """The holder of 审批岗 sees the published points of the whole institution on the list, but
+    the dashboard (and the list it links to) counts their own posts' points only."""
+    RiskPoint.objects.filter(pk=county.finance_point.pk).update(state=RiskPointState.ISSUED)
+    client.force_login(county.holder)
+    figures = _figures(client, "/dashboards/mine/")
+    total = next(count for href, count in figures if "state" not in href)
+    assert total == RiskPoint.objects.filter(position=county.position, year=2026).count()
+
+
+@pytest.mark.django_db
+def test_dashboards_refuse_bad_input_and_other_institutions(client, county):
+    client.force_login(county.discipline)
+    assert client.get("/dashboards/oversight/?year=abc").status_code == 400
+    assert client.get("/dashboards/oversight/?institution=bureau-b").status_code == 404
+    client.force_login(county.holder)
+    assert client.get("/dashboards/oversight/").status_code == 403
+    assert client.get("/dashboards/leadership/").status_code == 403
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries.captured_queries)
+
+
+@pytest.mark.django_db
+def test_query_count_is_flat_in_the_number_of_institutions(client, county):
+    client.force_login(county.superior)
+    urls = ("/dashboards/oversight/", "/dashboards/oversight/?institution=bureau-a")
+    before = [_queries(client, url) for url in urls]
+    for i in range(10):
+        extra = institution_create(
+            code=f"extra-{i}", name=f"新单位{i}", kind=Institution.Kind.BUREAU, parent=county.county
+        )
+        grading_scheme_adopt_preset(institution=extra, preset_code="level-3-highest")
+        _point(county, institution=extra, department=department_create(institution=extra, name="办公室"))
+    after = [_queries(client, url) for url in urls]
+    assert after == before
+
+
+@pytest.mark.django_db
+def test_the_archive_holds_the_dashboard_as_a_pdf_page(county):
+    """The archive's dashboard counts the archive's points: the heat map's total and the changes."""
+    points = RiskPoint.objects.filter(institution=county.a, year=2026).exclude(state=RiskPointState.DRAFT)
+    previous = RiskPoint.objects.filter(institution=county.a, year=2025)
+    data = dashboard_pdf(institution=county.a, year=2026, points=points, previous=previous, working=False)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace(" ", "")
+    assert "廉政风险统计看板" in text
+    assert f"共{points.count()}个风险点" in text
+    assert "等级调高" in text and "与2025年相比" in text

@@ -1,0 +1,128 @@
+"""The dashboards, one page per role: the oversight offices', the leadership's and my own.
+
+An entry point: it reads the register's figures (``risk_registry.dashboards``) and the cycle's
+(``assessments.selectors``), both through their access modules, and links every figure to the
+list behind it (the risk list, the cycle board, the inbox, my tasks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from assessments import selectors as cycle_selectors
+from risk_registry import access, dashboards, selectors
+from risk_registry.organisation import selectors as org_selectors
+from risk_registry.organisation.models import Institution
+from risk_registry.web.params import year_param
+from risk_registry.workflow import inbox
+
+LEADERSHIP_SECTIONS = ("to_approve", "proposals", "to_file")
+
+
+def _year(request: HttpRequest) -> int:
+    return year_param(request.GET.get("year"), default=selectors.current_year()) or selectors.current_year()
+
+
+def _node(request: HttpRequest, institutions) -> Institution | None:
+    """The institution named by ``?institution=CODE`` among ``institutions`` (404 outside them)."""
+    code = request.GET.get("institution", "").strip()
+    if not code:
+        return None
+    return access.object_or_404(institutions.select_related("grading_scheme"), code=code[:40])
+
+
+def _figures(user, *, year: int, node: Institution | None) -> dict[str, Any]:
+    """Heat map (or roll-up), distributions and what to watch for ``node`` (or the whole scope)."""
+    points = access.risk_points_visible_to(user).filter(year=year)
+    previous = access.risk_points_visible_to(user).filter(year=year - 1)
+    query: dict[str, object] = {"year": year}
+    if node is not None:
+        points, previous = points.filter(institution=node), previous.filter(institution=node)
+        query["institution"] = node.code
+    charts = dashboards.distributions(points, institution=node, query=query)
+    return {
+        "year": year,
+        "node": node,
+        "heat": dashboards.heat_map(points, institution=node, query=query) if node is not None else None,
+        "charts": charts,
+        "chart_data": {chart.key: chart.as_data() for chart in charts},
+        "watch": dashboards.watch(points, previous, query=query, year=year),
+    }
+
+
+@require_GET
+def oversight_dashboard(request: HttpRequest) -> HttpResponse:
+    """The discipline office's and the superior office's: their subtree, or one institution of it."""
+    scope = access.scope_of(request.user)
+    access.require(bool(scope.subtree_paths))
+    year = _year(request)
+    node = _node(request, access.institutions_visible_to(request.user))
+    compared = dashboards.compared_institutions(request.user, node)
+    points = access.risk_points_visible_to(request.user).filter(year=year)
+    rows = dashboards.comparison(request.user, points, compared, year=year)
+    progress = cycle_selectors.progress_by_institution(
+        user=request.user, year=year, today=timezone.localdate(), institution_ids=[i.pk for i in compared]
+    )
+    for row in rows:
+        row.progress = progress.get(row.institution.pk)
+        row.filed_on_time = row.progress.filed_on_time if row.progress else None
+    context = _figures(request.user, year=year, node=node)
+    context.update(
+        {
+            "roll_up": dashboards.roll_up(points, compared, year=year) if node is None else None,
+            "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
+            "comparison": rows,
+            "overdue": sum(row.progress.overdue for row in rows if row.progress),
+            "institutions": compared,
+            "kind": "oversight",
+        }
+    )
+    return render(request, "risk_registry/dashboard.html", context)
+
+
+@require_GET
+def leadership_dashboard(request: HttpRequest) -> HttpResponse:
+    """The leadership's: its institution's heat map, what waits for its decision, the year's changes."""
+    scope = access.scope_of(request.user)
+    access.require(bool(scope.institution_ids))
+    year = _year(request)
+    led = Institution.objects.filter(pk__in=scope.institution_ids).order_by("path")
+    node = _node(request, led) or led.select_related("grading_scheme").first()
+    context = _figures(request.user, year=year, node=node)
+    counts = inbox.inbox_counts(request.user)
+    context.update(
+        {
+            "waiting": [(name, counts.get(name, 0)) for name in LEADERSHIP_SECTIONS],
+            "inbox_url": reverse("inbox"),
+            "institutions": list(led),
+            "kind": "leadership",
+        }
+    )
+    return render(request, "risk_registry/dashboard.html", context)
+
+
+@require_GET
+def my_dashboard(request: HttpRequest) -> HttpResponse:
+    """The post holder's and the department head's: my points by state and level, my tasks, my
+    control runs due."""
+    year = _year(request)
+    points = dashboards.my_points(request.user, year=year)
+    bands, rows = dashboards.by_state_and_band(points, query={"year": year, "mine": "on"})
+    return render(
+        request,
+        "risk_registry/dashboard_mine.html",
+        {
+            "year": year,
+            "bands": bands,
+            "rows": rows,
+            "total": sum(bar.count for _, _, bars in rows for bar in bars),
+            "all_url": dashboards.list_url({"year": year, "mine": "on"}),
+            "tasks": cycle_selectors.my_task_counts(user=request.user, today=timezone.localdate()),
+        },
+    )
