@@ -40,6 +40,9 @@ VARIABLES: dict[str, Variable] = {
     "RISK_REGISTRY_WARNING_FILES_DIR": Variable(
         "str", "folder of the files attached to warning reports, outside the web root (default var/warning-files)"
     ),
+    "RISK_REGISTRY_ATTACHMENTS_DIR": Variable(
+        "str", "folder of the decisions' attachments (meeting minutes), outside the web root; back it up"
+    ),
     "RISK_REGISTRY_LOGIN_FAILURE_LIMIT": Variable(
         "int", "failed logins per account and per address before the login is locked (default 10)"
     ),

@@ -29,6 +29,7 @@ from django.http import Http404
 from controls.models import Control, ControlRun, Rule
 from positions.models import Holding, Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import (
+    DecisionAttachment,
     LevelProposal,
     NoticeComment,
     Register,
@@ -211,6 +212,12 @@ def versions_visible_to(user: AnyUser) -> QuerySet[RegisterVersion]:
     return RegisterVersion.objects.filter(register__in=registers_visible_to(user))
 
 
+def decision_attachments_visible_to(user: AnyUser) -> QuerySet[DecisionAttachment]:
+    """Files of the decisions the user may see: those of the registers the user may see (whose
+    page lists the decisions)."""
+    return DecisionAttachment.objects.filter(decision__register__in=registers_visible_to(user))
+
+
 def notice_comments_visible_to(user: AnyUser) -> QuerySet[NoticeComment]:
     """Comments made during the public notice of the registers the user may see."""
     return NoticeComment.objects.filter(register__in=registers_visible_to(user))
@@ -359,6 +366,13 @@ def is_department_reviewer(user: AnyUser, risk_point: RiskPoint) -> bool:
 
 def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
+
+
+def is_superior_office_for(user: AnyUser, institution: Institution) -> bool:
+    """The superior office of an institution: the discipline office or superior office of one of its
+    ancestors (never of the institution itself), who approves the grades (审议确定) where the
+    institution's rules ask for it."""
+    return any(institution.path.startswith(path) and institution.path != path for path in scope_of(user).subtree_paths)
 
 
 def is_leadership_of(user: AnyUser, institution: Institution) -> bool:

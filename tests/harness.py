@@ -64,11 +64,22 @@ from positions.models import Holding, PowerItem
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.documents.services import import_mapping_complete
-from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import GradingScheme, RiskType, Role
+from risk_registry.models import (
+    Decision,
+    DecisionAttachment,
+    DecisionRules,
+    LevelProposal,
+    NoticeComment,
+    Register,
+    RegisterVersion,
+    RiskPoint,
+    RiskPointState,
+)
+from risk_registry.organisation.models import AuditEntry, GradingScheme, RiskType, Role
 from risk_registry.organisation.services import membership_grant
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.tests.wizard_layouts import market_xlsx
+from risk_registry.workflow.attachments import attachments_dir
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from tests.test_power_import import good_rows as power_good_rows
@@ -229,9 +240,45 @@ class Scene:
         return self.register
 
     @cached_property
+    def reviewed(self) -> Register:
+        """Bureau A's register with its submitted point reviewed by the department (部门评查)."""
+        self._points(self.w.submitted, state=S.REVIEWED)
+        return self.register
+
+    @cached_property
     def approved(self) -> Register:
         self._points(self.w.submitted, state=S.APPROVED)
         return self.register
+
+    @cached_property
+    def decision_attachment(self) -> DecisionAttachment:
+        """The minutes (a PDF) of an appraisal meeting of bureau A's register, on disk."""
+        decision = Decision.objects.create(
+            register=self.register,
+            kind=Decision.Kind.APPRAISAL,
+            meeting="民主评议会",
+            held_on=datetime.date(2026, 1, 5),
+            recorded_by=self.w.discipline,
+        )
+        stored_as = f"{decision.pk}-{uuid.uuid4().hex}.pdf"
+        path = attachments_dir() / stored_as
+        path.write_bytes(MINUTES_PDF)
+        self.files.append(path)
+        return DecisionAttachment.objects.create(
+            decision=decision,
+            name="民主评议会议纪要.pdf",
+            content_type="application/pdf",
+            size=len(MINUTES_PDF),
+            sha256="0" * 64,
+            stored_as=stored_as,
+            uploaded_by=self.w.discipline,
+        )
+
+    @cached_property
+    def superior_waiting(self) -> Register:
+        """Bureau A asks the superior office to approve the grades (审议确定): its approved point waits."""
+        DecisionRules.objects.create(institution=self.w.a, superior_approval=True)
+        return self.approved
 
     def _notice(self, starts: int, ends: int) -> Register:
         self._points(self.w.submitted, self.w.finance_point, state=S.IN_NOTICE)
@@ -568,6 +615,60 @@ def point_form(scene: Scene, description: str) -> dict:
     }
 
 
+# Who sees bureau A's submitted point (the bulk actions' 403s; everyone else gets 404).
+BULK_SEES_SUBMITTED = frozenset({"holder", "head", "discipline", "leader", "principal", "superior"})
+
+
+def bulk_form(scene: Scene, action: str) -> dict:
+    """The register table's bulk form with the submitted point selected, at the version shown."""
+    point = RiskPoint.objects.get(pk=scene.w.submitted.pk)
+    return {"action": action, "point": [point.pk], f"version_{point.pk}": point.version}
+
+
+def state_and_version(point: str, state: str):
+    """The point moved to ``state`` and its version went up by one."""
+
+    def then(scene: Scene) -> None:
+        row = RiskPoint.objects.get(pk=getattr(scene.w, point).pk)
+        assert row.state == state
+        assert row.version == getattr(scene.w, point).version + 1
+
+    return then
+
+
+def defined_with_override(scene: Scene) -> None:
+    """Defined at the new level (3×3), its override and reason in the audit entry."""
+    row = RiskPoint.objects.select_related("level").get(pk=scene.w.submitted.pk)
+    assert (row.state, row.likelihood, row.severity) == (S.DEFINED, 3, 3)
+    entry = AuditEntry.objects.filter(action="risk_point.define", target_id=row.pk).latest("pk")
+    assert entry.changes["override"]["reason"] == "涉及大额资金"
+
+
+MINUTES_PDF = b"%PDF-1.4\n% minutes of the meeting\n%%EOF\n"
+
+
+def minutes_upload() -> io.BytesIO:
+    upload = io.BytesIO(MINUTES_PDF)
+    upload.name = "民主评议会议纪要.pdf"
+    return upload
+
+
+def attached_and_appraised(scene: Scene) -> None:
+    """The appraisal moved the point and keeps the minutes, on disk outside the web root."""
+    attachment = DecisionAttachment.objects.get(decision__kind=Decision.Kind.APPRAISAL)
+    path = attachments_dir() / attachment.stored_as
+    scene.files.append(path)
+    assert path.read_bytes() == MINUTES_PDF and attachment.name == "民主评议会议纪要.pdf"
+    assert RiskPoint.objects.get(pk=scene.w.submitted.pk).state == S.APPRAISED
+
+
+def superior_approved(scene: Scene) -> None:
+    """The superior's decision covers the point at the version it was shown; the point did not move."""
+    decision = Decision.objects.get(kind=Decision.Kind.SUPERIOR)
+    point = RiskPoint.objects.get(pk=scene.w.submitted.pk)
+    assert decision.point_versions == {str(point.pk): point.version} and point.state == S.APPROVED
+
+
 def decision_form(scene: Scene, points: list[int]) -> dict:
     """A complete meeting record of bureau A's leadership that passes (two present, two for)."""
     return {
@@ -582,6 +683,7 @@ def decision_form(scene: Scene, points: list[int]) -> dict:
         "votes_abstaining": 0,
         "decision": "同意",
         "points": points,
+        "confirmed": "1",  # past the confirmation step (its own cases below)
     }
 
 
@@ -825,6 +927,87 @@ WORKFLOW = [
         ),
     ),
     Case(
+        "register_bulk",
+        "bulk review from the register table",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: bulk_form(s, "review"),
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_and_version("submitted", S.REVIEWED)),
+    ),
+    Case(
+        "register_bulk",
+        "bulk review, a version seen before someone else's change",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: {**bulk_form(s, "review"), f"version_{s.w.submitted.pk}": s.w.submitted.version + 1},
+        effect=Writes(nothing="a stale version is refused with a message: the point keeps its state"),
+    ),
+    Case(
+        "register_bulk",
+        "bulk return to the holder, with a reason",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: {**bulk_form(s, "return_to_author"), "reason": "风险描述不具体"},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_and_version("submitted", S.DRAFT)),
+    ),
+    Case(
+        "register_bulk",
+        "bulk define with an override and its reason",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.reviewed.year}/bulk/",
+        expect({"discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"discipline"}),
+        data=lambda s: {**bulk_form(s, "define"), "likelihood": 3, "severity": 3, "reason": "涉及大额资金"},
+        effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=defined_with_override),
+    ),
+    Case(
+        "register_bulk",
+        "bulk proposal of a higher level",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.register.year}/bulk/",
+        expect({"discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"discipline"}),
+        data=lambda s: {**bulk_form(s, "propose"), "likelihood": 3, "severity": 3, "reason": "多次被举报"},
+        effect=writes("risk_registry.LevelProposal", AUDIT),
+    ),
+    Case(
+        "register_decide",
+        "approve register, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
+        expect({"leader", "principal"}, forbidden=SEES_A - {"leader", "principal"}),
+        data=lambda s: {**decision_form(s, [s.w.submitted.pk]), "confirmed": ""},
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
+    ),
+    Case(
+        "register_decide",
+        "democratic appraisal with its minutes attached",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.defined.year}/decide/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {
+            **decision_form(s, [s.w.submitted.pk]),
+            "kind": "appraisal",
+            "meeting_kind": "appraisal",
+            "attachments": [minutes_upload()],
+        },
+        effect=writes(
+            "risk_registry.Decision",
+            "risk_registry.DecisionAttachment",
+            AUDIT,
+            updated=["risk_registry.RiskPoint"],
+            then=attached_and_appraised,
+        ),
+    ),
+    Case(
+        "decision_attachment",
+        "a decision's minutes",
+        "get",
+        lambda s: f"/attachments/{s.decision_attachment.pk}/",
+        expect(SEES_A),
+    ),
+    Case(
         "register_decide",
         "approve register, nothing waiting",
         "post",
@@ -847,12 +1030,37 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.approved.year}/publish/",
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
-        data=lambda s: {"days": 5},
+        data=lambda s: {"days": 5, "confirmed": "1"},
         effect=writes(
             AUDIT,
             updated=["risk_registry.Register", "risk_registry.RiskPoint"],
             then=state_of("submitted", S.IN_NOTICE),
         ),
+    ),
+    Case(
+        "register_superior",
+        "the superior office approves the grades",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.superior_waiting.year}/superior/",
+        expect({"superior"}, status=302, forbidden=A_STAFF),
+        data=lambda s: {
+            "meeting": "县纪委常委会",
+            "held_on": "2026-01-05",
+            "decision": "同意所报等级",
+            "outcome": "passed",
+            "points": [s.w.submitted.pk],
+            f"version_{s.w.submitted.pk}": RiskPoint.objects.get(pk=s.w.submitted.pk).version,
+        },
+        effect=writes("risk_registry.Decision", AUDIT, then=superior_approved),
+    ),
+    Case(
+        "register_publish",
+        "publish the notice, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.approved.year}/publish/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"days": 5},
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
     ),
     Case(
         "register_comment",
@@ -878,6 +1086,7 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.notice_ended.year}/issue/",
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"confirmed": "1"},
         effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.ISSUED)),
     ),
     Case(
@@ -886,7 +1095,24 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.issued.year}/file/",
         expect({"principal"}, status=302, forbidden=SEES_A - {"principal"}),
+        data=lambda s: {"confirmed": "1"},
         effect=writes("risk_registry.RegisterVersion", AUDIT),
+    ),
+    Case(
+        "register_issue",
+        "issue after the notice, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.notice_ended.year}/issue/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
+    ),
+    Case(
+        "register_file",
+        "sign and file, the confirmation step",
+        "post",
+        lambda s: f"/registers/bureau-a/{s.issued.year}/file/",
+        expect({"principal"}, forbidden=SEES_A - {"principal"}),
+        effect=Writes(nothing="the confirmation step says how many points will change and writes nothing"),
     ),
     Case("filings", "filings", "get", lambda s: "/filings/", everyone()),
     Case("version_detail", "filed version", "get", lambda s: f"/versions/{s.version.pk}/", expect(SEES_A)),

@@ -1,17 +1,25 @@
-"""In Chromium, the whole path of a grade: holder submits → department head reviews → discipline
-office defines → leadership approves → staff comment during notice → principal leader files →
-the superior office sees the filing."""
+"""In Chromium, the whole path of a register (issue 9): the holder submits, withdraws and submits
+again; the department head returns one point from the register table and reviews the rest in bulk;
+the discipline office defines from the table, overriding one level with its reason; leadership
+records a vote that fails (nothing changes), then one that passes; notice with a staff comment;
+issue; the principal leader files, each of these after a confirmation that says how many points
+change; the superior office sees the filing; a later change of the grading scheme leaves the filed
+PDF and xlsx the same in content and the version's hash unchanged."""
 
 from __future__ import annotations
 
 import datetime
+import io
 
 import pytest
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
+from risk_registry.documents import rendering
 from risk_registry.models import Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
+from risk_registry.organisation.models import GradeLevel, GradingScheme
+from risk_registry.tests.documents_helpers import pdf_text, xlsx_text
 from risk_registry.workflow.snapshots import content_hash
 
 pytestmark = pytest.mark.browser
@@ -26,11 +34,41 @@ def login(page, base: str, username: str) -> None:
     expect(page.locator("[data-testid=nav-user]")).to_be_visible()
 
 
+def _filed_documents(version: RegisterVersion) -> tuple[str, str]:
+    """The filed version's PDF and xlsx, rendered as the export does, as text and cells."""
+    out = []
+    for fmt, read in (("pdf", pdf_text), ("xlsx", xlsx_text)):
+        buffer = io.BytesIO()
+        rendering.render(buffer, document=rendering.document_for_version(version=version), fmt=fmt)
+        out.append(read(buffer.getvalue()))
+    return out[0], out[1]
+
+
+def bulk(page, action: str, *points, reason: str = "", likelihood: str = "", severity: str = "") -> None:
+    """Select rows of the register table and apply one action to them."""
+    for pk in points:
+        page.check(f"[data-testid=bulk-form] input[name=point][value='{pk}']")
+    page.select_option("[data-testid=bulk-action]", action)
+    if likelihood:
+        page.select_option("#id_bulk_likelihood", likelihood)
+        page.select_option("#id_bulk_severity", severity)
+    page.fill("[data-testid=bulk-reason]", reason)
+    page.click("[data-testid=bulk-submit]")
+
+
+def confirm(page, sentence: str) -> None:
+    expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text(sentence)
+    page.click("[data-testid=confirm]")
+
+
 def test_the_whole_path_of_a_register(live_world, live_server, page):
     w, base = live_world, live_server.url
-    page.on("dialog", lambda dialog: dialog.accept())
-    # This register holds one point: the others of bureau A belong to another year.
-    RiskPoint.objects.filter(institution=w.a).exclude(pk=w.draft.pk).update(year=2025)
+    # This register holds three points of 审批科: the holder's draft, a submitted point on the same
+    # post and one on 复核岗; the others of bureau A belong to another year.
+    RiskPoint.objects.filter(institution=w.a).exclude(pk__in=[w.draft.pk, w.submitted.pk, w.draft2.pk]).update(
+        year=2025
+    )
+    RiskPoint.objects.filter(pk=w.draft2.pk).update(state=S.SUBMITTED)
     register_url = f"{base}/registers/bureau-a/2026/"
 
     # 1. The holder submits the self-report, withdraws it (the department has not acted yet) and
@@ -45,32 +83,43 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     page.click("[data-step=submit]")
     expect(page.locator(".alert-success")).to_be_visible()
 
-    # 2. The department head reviews the department's submitted points on one page.
+    # 2. The department head returns one point from the register table, with a reason, and
+    #    reviews the other two in bulk.
     login(page, base, "head")
     page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-section=to_review]")).to_contain_text("审批中吃拿卡要")
     page.goto(register_url)
-    page.click("[data-testid=batch-review]")
-    expect(page.locator("[data-testid=batch-row]")).to_have_count(1)
-    page.click("[data-testid=batch-submit]")
-    expect(page.locator("[data-state=reviewed]")).to_have_text("1")
+    expect(page.locator("[data-testid=table-row]")).to_have_count(3)
+    bulk(page, "return_to_author", w.submitted.pk, reason="风险表现不具体，请补充")
+    expect(page.locator(".alert-success")).to_be_visible()
+    assert RiskPoint.objects.get(pk=w.submitted.pk).state == S.DRAFT
+    bulk(page, "review", w.draft.pk, w.draft2.pk)
+    expect(page.locator("[data-state=reviewed]")).to_have_text("2")
+    # The holder resubmits the returned point; the head reviews it too (every point of the
+    # register must be issued before it is filed).
+    login(page, base, "holder")
+    page.goto(f"{base}/risks/{w.submitted.pk}/")
+    page.click("[data-step=submit]")
+    expect(page.locator(".alert-success")).to_be_visible()
+    login(page, base, "head")
+    page.goto(register_url)
+    bulk(page, "review", w.submitted.pk)
+    expect(page.locator("[data-state=reviewed]")).to_have_text("3")
 
-    # 3. The discipline office defines the level, overriding the proposal (一级 → 二级).
+    # 3. The discipline office defines from the table: the holder's point at another level than
+    #    proposed (一级 → 二级), refused without a reason, then with it; the other as proposed.
     login(page, base, "discipline")
     page.goto(register_url)
-    page.click("[data-testid=batch-define]")
-    page.select_option(f"select[name=likelihood_{w.draft.pk}]", "2")
-    page.select_option(f"select[name=severity_{w.draft.pk}]", "2")
-    page.click("[data-testid=batch-submit]")  # an override without a reason is refused
+    bulk(page, "define", w.draft.pk, likelihood="2", severity="2")
     expect(page.locator(".alert-danger")).to_contain_text("改定理由")
-    page.select_option(f"select[name=likelihood_{w.draft.pk}]", "2")
-    page.select_option(f"select[name=severity_{w.draft.pk}]", "2")
-    page.fill(f"input[name=reason_{w.draft.pk}]", "已有双人审核，发生概率不高")
-    page.click("[data-testid=batch-submit]")
+    assert RiskPoint.objects.get(pk=w.draft.pk).state == S.REVIEWED
+    bulk(page, "define", w.draft.pk, likelihood="2", severity="2", reason="已有双人审核，发生概率不高")
     expect(page.locator("[data-state=defined]")).to_have_text("1")
+    bulk(page, "define", w.draft2.pk, w.submitted.pk)
+    expect(page.locator("[data-state=defined]")).to_have_text("3")
 
     # 4. Leadership records a vote that fails (nothing changes), then one that passes. The form
-    #    lists the point it covers.
+    #    lists the points it covers; the confirmation says how many will be approved.
     login(page, base, "leader")
     page.goto(register_url)
     expect(page.locator("[data-testid=approve-points]")).to_contain_text("审批中吃拿卡要")
@@ -86,19 +135,21 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
         page.fill(f"{card} input[name=votes_abstaining]", "0")
         page.fill(f"{card} textarea[name=decision]", "审定所列风险点等级")
         page.click("[data-testid=approve]")
+        confirm(page, "这 3 个风险点将被审定")
 
     vote("2026年第2次局党组会议", "1", "1")
     expect(page.locator("[data-outcome=not_passed]")).to_be_visible()
-    expect(page.locator("[data-state=defined]")).to_have_text("1")
+    expect(page.locator("[data-state=defined]")).to_have_text("3")
     vote("2026年第3次局党组会议", "2", "0")
-    expect(page.locator("[data-state=approved]")).to_have_text("1")
+    expect(page.locator("[data-state=approved]")).to_have_text("3")
     expect(page.locator("[data-outcome=passed]")).to_be_visible()
 
-    # 5. The discipline office publishes it for notice, anonymous comments allowed.
+    # 5. The discipline office publishes them for notice, anonymous comments allowed.
     login(page, base, "discipline")
     page.goto(register_url)
     page.check("#id_allow_anonymous")
     page.click("[data-testid=publish]")
+    confirm(page, "这 3 个风险点将进入公示")
     expect(page.locator("[data-testid=notice]")).to_be_visible()
 
     # 6. A member of staff comments during the notice.
@@ -120,12 +171,14 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     )
     page.goto(register_url)
     page.click("[data-testid=issue]")
-    expect(page.locator("[data-state=issued]")).to_have_text("1")
+    confirm(page, "这 3 个风险点将被印发")
+    expect(page.locator("[data-state=issued]")).to_have_text("3")
 
     # 8. The principal leader signs and files it.
     login(page, base, "principal")
     page.goto(register_url)
     page.click("[data-testid=file]")
+    confirm(page, "这 3 个风险点将被签发并报上级备案")
     expect(page.locator("[data-testid=versions]")).to_contain_text("v1")
 
     # 9. The superior office sees the filing.
@@ -139,5 +192,19 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
 
     assert version.number == 1 and version.signed_by == w.principal
     assert content_hash(version.snapshot) == version.content_hash
-    assert version.snapshot["points"][0]["level"]["name"] == "二级"
+    levels = {p["description"]: p["level"]["name"] for p in version.snapshot["points"]}
+    assert levels["审批中吃拿卡要"] == "二级"
     assert RiskPoint.objects.get(pk=w.draft.pk).state == S.ISSUED
+
+    # 10. The grading scheme changes after filing: the filed PDF and xlsx read the same, and the
+    #     version's hash still covers exactly what they print.
+    pdf_before, xlsx_before = _filed_documents(version)
+    scheme = GradingScheme.objects.get(pk=w.a.grading_scheme_id)
+    scheme.name = "今年改过的方案"
+    scheme.save()
+    GradeLevel.objects.filter(scheme=scheme).update(supervision="改过的监控责任", name="改名")
+    version = RegisterVersion.objects.get(pk=version.pk)
+    pdf_after, xlsx_after = _filed_documents(version)
+    assert (pdf_after, xlsx_after) == (pdf_before, xlsx_before)
+    assert "改过的监控责任" not in pdf_after + xlsx_after and "改名" not in pdf_after + xlsx_after
+    assert content_hash(version.snapshot) == version.content_hash

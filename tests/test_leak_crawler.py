@@ -335,6 +335,12 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "proposal_decide": [f"/proposals/{pk}/decide/" for pk in proposals[:1]] or ["/proposals/1/decide/"],
         "register_detail": [f"/registers/{c}/{y}/" for c, y in registers],
         "register_batch": [f"/registers/{c}/{YEAR}/batch/{step}/" for c in codes for step in ("review", "define")],
+        "oversight_dashboard": ["/dashboards/oversight/"],
+        "leadership_dashboard": ["/dashboards/leadership/"],
+        "my_dashboard": ["/dashboards/mine/"],
+        "register_bulk": [f"/registers/{codes[0]}/{YEAR}/bulk/"],
+        "register_superior": [f"/registers/{codes[0]}/{YEAR}/superior/"],
+        "decision_attachment": ["/attachments/1/"],  # the demo's decisions carry no file
         "register_decide": [f"/registers/{codes[0]}/{YEAR}/decide/"],
         "register_rules": [f"/registers/{codes[0]}/{YEAR}/rules/"],
         "register_publish": [f"/registers/{codes[0]}/{YEAR}/publish/"],

@@ -71,6 +71,12 @@ PAGES = [
     ("home", "holder", lambda w: "/"),
     ("risk point detail", "holder", lambda w: f"/risks/{w.submitted.pk}/"),
     ("register page", "discipline", lambda w: "/registers/bureau-a/2026/"),
+    ("register page, head", "head", lambda w: "/registers/bureau-a/2026/"),
+    (
+        "register table filtered and sorted",
+        "discipline",
+        lambda w: f"/registers/bureau-a/2026/?department={w.dept.pk}&state=submitted&flag=vague&sort=level",
+    ),
     ("batch review", "head", lambda w: "/registers/bureau-a/2026/batch/review/"),
     ("inbox, head", "head", lambda w: "/inbox/"),
     ("inbox, discipline", "discipline", lambda w: "/inbox/"),
@@ -80,6 +86,11 @@ PAGES = [
     ("rule catalogue", "discipline", lambda w: "/org/bureau-a/rules/"),
     ("public disclosure page", "holder", lambda w: "/public/bureau-a/"),
 ]
+
+
+# The register page is the workspace (台账): besides its cards it reads the table's rows, their
+# controls and the filters' choices (departments, positions, levels): five queries, whatever the rows.
+CEILINGS = {"register page": 25, "register page, head": 25, "register table filtered and sorted": 25}
 
 
 @pytest.mark.parametrize(("page", "persona", "url"), PAGES, ids=[p[0] for p in PAGES])
@@ -92,4 +103,4 @@ def test_query_count_does_not_grow_with_rows(world, client, page, persona, url):
     # Never more queries with more rows (a page may need fewer when a section has become non-empty
     # and a cheaper branch applies), and a fixed ceiling.
     assert large <= small, f"{page}: {small} queries with few rows, {large} with 60 more"
-    assert large <= 22, f"{page}: {large} queries"
+    assert large <= CEILINGS.get(page, 22), f"{page}: {large} queries"

@@ -204,6 +204,11 @@ RISK_REGISTRY_EXPORT_REQUEUE_MINUTES = 5
 RISK_REGISTRY_EXPORT_GIVE_UP_HOURS = 6
 RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS = 600
 RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
+# Attachments of decisions (meeting minutes): outside the web root, served only through the access
+# module; at most this many bytes each and this many files per decision (docs/workflow.md).
+RISK_REGISTRY_ATTACHMENTS_DIR = env.string("RISK_REGISTRY_ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments"))
+RISK_REGISTRY_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+RISK_REGISTRY_ATTACHMENTS_PER_DECISION = 10
 # Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
 RISK_REGISTRY_ROTATION_YEARS = env.integer("RISK_REGISTRY_ROTATION_YEARS", default=5)
 # The files attached to rules (制度目录): outside the web root, served only through the rule's

@@ -51,6 +51,8 @@ FILES = {
     "documents_import_template",
     "power_import_template",
     "rule_attachment",
+    "decision_attachment",
+    "unit_evidence_file",
 }
 
 

@@ -1,10 +1,19 @@
 """Models of the register: risk points, and the register they are approved, published and filed in."""
 
-from .register import Decision, DecisionRules, LevelProposal, NoticeComment, Register, RegisterVersion
+from .register import (
+    Decision,
+    DecisionAttachment,
+    DecisionRules,
+    LevelProposal,
+    NoticeComment,
+    Register,
+    RegisterVersion,
+)
 from .risk import FoundBy, RiskPoint, RiskPointState
 
 __all__ = [
     "Decision",
+    "DecisionAttachment",
     "DecisionRules",
     "FoundBy",
     "LevelProposal",

@@ -65,6 +65,14 @@ class DecisionRules(models.Model):
     majority = models.CharField(
         _("majority"), max_length=24, choices=Majority.choices, default=Majority.MAJORITY_OF_PRESENT
     )
+    superior_approval = models.BooleanField(
+        _("superior office approves before notice"),
+        default=False,
+        help_text=_(
+            "The superior discipline office approves the grades (审议确定) after the leadership's approval "
+            "and before the public notice."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -98,6 +106,7 @@ class Decision(models.Model):
     class Kind(models.TextChoices):
         APPRAISAL = "appraisal", _("Democratic appraisal")
         APPROVAL = "approval", _("Leadership approval")
+        SUPERIOR = "superior", _("Superior office's approval")
 
     class MeetingKind(models.TextChoices):
         PARTY_COMMITTEE = "party_committee", _("Party committee meeting")
@@ -129,6 +138,12 @@ class Decision(models.Model):
     decision = models.TextField(_("decision"), blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.PASSED)
     rules = models.JSONField(_("rules applied"), default=dict, blank=True)
+    point_versions = models.JSONField(
+        _("versions of the points"),
+        default=dict,
+        blank=True,
+        help_text=_("The superior office's approval: each point's version it approved (point id → version)."),
+    )
     points = models.ManyToManyField("risk_registry.RiskPoint", related_name="decisions", verbose_name=_("risk points"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
@@ -146,6 +161,39 @@ class Decision(models.Model):
     @property
     def passed(self) -> bool:
         return self.outcome == self.Outcome.PASSED
+
+
+class DecisionAttachment(models.Model):
+    """A file of a decision (the meeting's minutes, a scan, the superior office's reply): PDF, PNG,
+    JPEG or DOCX, its kind checked from its content. Stored outside the web root
+    (``RISK_REGISTRY_ATTACHMENTS_DIR``) under ``stored_as``; given only to those who may see the
+    decision. Written with the decision in one request and never changed after (no update path)."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("decision")
+    )
+    name = models.CharField(_("file name"), max_length=150)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    stored_as = models.CharField(_("stored as"), max_length=200, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision attachment")
+        verbose_name_plural = _("decision attachments")
+        ordering = ["decision_id", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A decision's attachment is frozen with the decision: it is never changed.")
+        super().save(*args, **kwargs)
 
 
 class NoticeComment(models.Model):

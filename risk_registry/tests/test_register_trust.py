@@ -237,6 +237,7 @@ def _decision_post(*, points=(), present=2, votes_for=2, votes_against=0, abstai
         "votes_abstaining": abstaining,
         "decision": "同意",
         "points": list(points),
+        "confirmed": "1",  # past the confirmation step (tests/test_register_workspace.py shows it)
     }
 
 
@@ -279,7 +280,9 @@ def test_extending_a_running_notice_needs_a_reason_and_is_audited(world):
 def test_shortening_from_the_register_page_says_why_in_chinese(world, client):
     register = _in_notice(world, days=7)
     client.force_login(world.discipline)
-    response = client.post("/registers/bureau-a/2026/publish/", {"days": 2, "reason": "x"}, follow=True)
+    response = client.post(
+        "/registers/bureau-a/2026/publish/", {"days": 2, "reason": "x", "confirmed": "1"}, follow=True
+    )
     assert "只能延长" in response.content.decode()
     register.refresh_from_db()
     assert register.notice_ends_on == TODAY() + datetime.timedelta(days=7)

@@ -32,6 +32,7 @@ from risk_registry.organisation.models import ActorKind, AuditEntry, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
 from risk_registry.services import STALE_POINT_MESSAGE
+from risk_registry.workflow.attachments import attach, check_uploads
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from risk_registry.workflow.transitions import Change, WorkflowConflict, transition_apply
 
@@ -86,7 +87,13 @@ def leadership_team_size(institution: Institution, rules: DecisionRules | None =
 
 @transaction.atomic
 def decision_rules_update(
-    *, by, institution: Institution, team_size: int | None, quorum: str, majority: str
+    *,
+    by,
+    institution: Institution,
+    team_size: int | None,
+    quorum: str,
+    majority: str,
+    superior_approval: bool = False,
 ) -> DecisionRules:
     """The discipline office sets how the institution's meetings decide (audited)."""
     access.require(access.is_discipline_office_for(by, institution))
@@ -95,7 +102,10 @@ def decision_rules_update(
     if team_size is not None and not 1 <= team_size <= 99:
         raise ValidationError(_("The leadership team has from 1 to 99 members."))
     rules, _created = DecisionRules.objects.select_for_update().get_or_create(institution=institution)
-    changes = apply_changes(rules, {"team_size": team_size, "quorum": quorum, "majority": majority})
+    changes = apply_changes(
+        rules,
+        {"team_size": team_size, "quorum": quorum, "majority": majority, "superior_approval": superior_approval},
+    )
     if changes:
         rules.save()
         audit_record(
@@ -151,12 +161,15 @@ def register_decide(
     vote: Vote,
     meeting_kind: str = Decision.MeetingKind.OTHER,
     point_ids: Iterable[int] | None = None,
+    attachments: Iterable = (),
 ) -> Decision:
     """Record a meeting: approval (审定) by leadership, or the optional democratic appraisal
     (民主评议) recorded by the discipline office. The institution's rules decide whether it passed
     (approval: a quorum of the leadership team, and the majority); a decision that did not pass is
     recorded as such and moves no point. ``point_ids`` are the points the recorder was shown: the
-    decision covers exactly those, and is refused if one of them has changed state meanwhile."""
+    decision covers exactly those, and is refused if one of them has changed state meanwhile.
+    ``attachments`` (uploaded files: the minutes) are checked before anything is written and frozen
+    with the decision."""
     register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
     approving = kind == Decision.Kind.APPROVAL
     if kind not in Decision.Kind.values:
@@ -178,6 +191,7 @@ def register_decide(
         raise ValidationError(_("List the participants present."))
     if not decision:
         raise ValidationError(_("Write the decision as the meeting took it."))
+    uploads = check_uploads(attachments)
     rules = decision_rules_for(register.institution)
     team = leadership_team_size(register.institution, rules)
     _check_vote(vote=vote, approving=approving, team=team)
@@ -217,6 +231,7 @@ def register_decide(
         recorded_by=by,
     )
     record.points.set(ids)
+    files = attach(decision=record, uploads=uploads, by=by)
     if passed:
         transition_apply(
             by=by,
@@ -240,6 +255,114 @@ def register_decide(
             "votes": [vote.votes_for, vote.against, vote.abstaining],
             "present": vote.present,
             "outcome": record.outcome,
+            **({"attachments": [f.name for f in files]} if files else {}),
+        },
+    )
+    return record
+
+
+# --- the superior office's approval (审议确定), where the institution's rules ask for it ---------
+
+
+def superior_pending(register: Register) -> list[int]:
+    """Approved points the superior office has not approved at their current version: a point
+    returned and approved again since (its version moved) needs the superior's approval again.
+    Two queries, whatever the number of points."""
+    covered: set[tuple[int, int]] = set()
+    decisions = (
+        Decision.objects.none()
+        if register.pk is None
+        else Decision.objects.filter(
+            register=register, kind=Decision.Kind.SUPERIOR, outcome=Decision.Outcome.PASSED
+        ).values_list("point_versions", flat=True)
+    )
+    for versions in decisions:
+        covered |= {(int(pk), version) for pk, version in versions.items()}
+    approved = register_points(register).filter(state=S.APPROVED).order_by("pk").values_list("pk", "version")
+    return [pk for pk, version in approved if (pk, version) not in covered]
+
+
+def refuse_without_superior_approval(register: Register, ids: list[int]) -> None:
+    """Where the institution's rules ask for it, no approved point (``ids``, those to publish) goes
+    to notice before the superior office has approved it at its current version."""
+    if not ids or not decision_rules_for(register.institution).superior_approval:
+        return
+    waiting = superior_pending(register)
+    if waiting:
+        raise ValidationError(
+            _(
+                "The institution's rules ask the superior office to approve the grades before the notice: "
+                "%(points)s are not approved by it yet."
+            )
+            % {"points": "、".join(f"#{pk}" for pk in waiting)}
+        )
+
+
+@transaction.atomic
+def register_superior_decide(
+    *,
+    by,
+    register: Register,
+    meeting: str,
+    held_on: datetime.date,
+    decision: str,
+    passed: bool,
+    point_versions: dict[int, int],
+    attachments: Iterable = (),
+) -> Decision:
+    """The superior office approves the grades of the approved points (审议确定, the Jiuquan plan:
+    "报上一级…领导小组办公室审议确定…公示") or does not (recorded, nothing changes; the institution
+    then returns the points through its own steps). ``point_versions`` are the points and versions the
+    superior was shown: exactly the points waiting for it, unchanged since, or the record is refused."""
+    register = Register.objects.select_for_update(of=("self",)).select_related("institution").get(pk=register.pk)
+    access.require(access.is_superior_office_for(by, register.institution))
+    if not decision_rules_for(register.institution).superior_approval:
+        raise ValidationError(_("This institution's rules do not ask for the superior office's approval."))
+    meeting, decision = meeting.strip(), (decision or "").strip()
+    if not meeting:
+        raise ValidationError(_("Name the meeting that decided."))
+    if held_on > timezone.localdate():
+        raise ValidationError(_("The meeting cannot be in the future."))
+    if not decision:
+        raise ValidationError(_("Write the decision as the meeting took it."))
+    uploads = check_uploads(attachments)
+    waiting = set(superior_pending(register))
+    if not waiting:
+        raise ValidationError(_("No risk point of this register is waiting for this decision."))
+    current = dict(register_points(register).filter(pk__in=list(point_versions)).values_list("pk", "version"))
+    changed = sorted(
+        pk for pk, version in point_versions.items() if pk not in waiting or current.get(pk) != version
+    ) + sorted(waiting - set(point_versions))
+    if changed:
+        raise WorkflowConflict(
+            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+            % {"points": "、".join(f"#{pk}" for pk in changed)}
+        )
+    record = Decision.objects.create(
+        register=register,
+        kind=Decision.Kind.SUPERIOR,
+        meeting=meeting,
+        meeting_kind=Decision.MeetingKind.OTHER,
+        held_on=held_on,
+        decision=decision,
+        outcome=Decision.Outcome.PASSED if passed else Decision.Outcome.NOT_PASSED,
+        point_versions={str(pk): version for pk, version in sorted(point_versions.items())},
+        recorded_by=by,
+    )
+    record.points.set(sorted(point_versions))
+    files = attach(decision=record, uploads=uploads, by=by)
+    audit_record(
+        actor=by,
+        action="register.superior_approve" if passed else "register.not_passed",
+        target=register,
+        institution=register.institution,
+        summary=f"{record.meeting} ({len(point_versions)})",
+        changes={
+            "decision": record.pk,
+            "kind": record.kind,
+            "points": sorted(point_versions),
+            "outcome": record.outcome,
+            **({"attachments": [f.name for f in files]} if files else {}),
         },
     )
     return record
@@ -263,6 +386,7 @@ def notice_publish(
     register = Register.objects.select_for_update(of=("self",)).get(pk=register.pk)
     reason = (reason or "").strip()
     ids = _ids_in_states(register, (S.APPROVED,), None)
+    refuse_without_superior_approval(register, ids)
     in_notice = register_points(register).filter(state=S.IN_NOTICE).exists()
     current_end = register.notice_ends_on
     running = in_notice and current_end is not None
@@ -649,3 +773,35 @@ def level_proposal_decide(
         changes=changes,
     )
     return proposal
+
+
+@transaction.atomic
+def level_proposals_create(
+    *, by, register: Register, versions: dict[int, int | None], likelihood: int, severity: int, reason: str
+) -> list[LevelProposal]:
+    """The register table's bulk 提级: one proposal per selected point (``versions``: point id →
+    the version the user saw), all or nothing. The points are locked in id order and each is
+    checked as ``level_proposal_create`` checks one; a point changed since it was shown is refused."""
+    points = list(
+        RiskPoint.objects.select_for_update(of=("self",))
+        .filter(pk__in=list(versions), institution_id=register.institution_id, year=register.year)
+        .select_related("institution", "level")
+        .order_by("pk")
+    )
+    if not points or len(points) != len(versions):
+        raise ValidationError(_("Choose at least one risk point of this register."))
+    stale = [p for p in points if versions[p.pk] is not None and versions[p.pk] != p.version]
+    if stale:
+        raise WorkflowConflict(
+            _("Someone else has just changed %(points)s. Reload the page to see the current state.")
+            % {"points": "、".join(f"#{p.pk}" for p in stale)}
+        )
+    proposals = []
+    for point in points:  # few rows (a selection), each with its own checks and audit entry
+        try:
+            proposals.append(
+                level_proposal_create(by=by, risk_point=point, likelihood=likelihood, severity=severity, reason=reason)
+            )
+        except ValidationError as error:
+            raise ValidationError([f"#{point.pk}: {message}" for message in error.messages]) from error
+    return proposals

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
-from django.utils import timezone
+from dataclasses import dataclass, field
 
+from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
+
+from controls.models import Control
+from controls.quality import vague_control_reasons
 from risk_registry import access
-from risk_registry.models import Decision, RiskPoint, RiskPointState
+from risk_registry.models import Decision, DecisionAttachment, RiskPoint, RiskPointState
+from risk_registry.organisation.models import GradeLevel
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
-from risk_registry.workflow.transitions import Change
+from risk_registry.workflow.transitions import Change, transitions_for
 
 
 def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
@@ -60,6 +66,16 @@ def register_page(*, user, register) -> dict:
         else []
     )
     notice_open = registers.notice_is_open(register)
+    superior_waiting = registers.superior_pending(register) if rules.superior_approval else []
+    to_superior = (
+        list(
+            points.filter(pk__in=superior_waiting)
+            .select_related("department", "position", "level")
+            .order_by("department__order", "id")[:500]
+        )
+        if superior_waiting
+        else []
+    )
     decisions = Decision.objects.filter(register=register) if saved else Decision.objects.none()
     comments = access.notice_comments_visible_to(user)
     comments = comments.filter(register=register) if saved else comments.none()
@@ -70,11 +86,15 @@ def register_page(*, user, register) -> dict:
         "total": sum(by_state.values()),
         "decisions": decisions.select_related("recorded_by")
         .annotate(n=Count("points"))
-        .prefetch_related(Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id"))),
+        .prefetch_related(
+            Prefetch("points", queryset=RiskPoint.objects.only("id").order_by("id")),
+            Prefetch("attachments", queryset=DecisionAttachment.objects.only("id", "decision_id", "name", "size")),
+        ),
         "rules": rules,
         "team_size": registers.leadership_team_size(institution, rules),
         "to_approve": waiting,
         "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
+        "to_superior": to_superior,
         "comments": comments.select_related("author", "answered_by", "risk_point"),
         "versions": versions,
         "notice_open": notice_open,
@@ -88,7 +108,8 @@ def register_page(*, user, register) -> dict:
             "approve": access.is_leadership_of(user, institution)
             and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
             "publish": access.is_discipline_office_for(user, institution)
-            and (by_state.get(RiskPointState.APPROVED, 0) > 0 or notice_open),
+            and ((by_state.get(RiskPointState.APPROVED, 0) > 0 and not superior_waiting) or notice_open),
+            "superior": bool(to_superior) and access.is_superior_office_for(user, institution),
             "rules": access.is_discipline_office_for(user, institution),
             "answer": access.is_discipline_office_for(user, institution),
             "comment": access.is_staff_of(user, institution) and notice_open,
@@ -99,3 +120,140 @@ def register_page(*, user, register) -> dict:
             "file": saved and inbox.registers_to_file(user).filter(pk=register.pk).exists(),
         },
     }
+
+
+# --- the register as a workspace (台账) ----------------------------------------------------------
+
+TABLE_LIMIT = 500  # rows shown at once; the filters narrow a larger register
+STATE_ORDER = tuple(value for value, _label in RiskPointState.choices)
+# Steps the table takes on the selected rows (through ``transition_apply``), and a level proposal.
+BULK_STEPS = ("review", "return_to_author", "define", "return_to_department")
+BULK_ACTIONS = (*BULK_STEPS, "propose")
+FLAGS = {
+    "no_controls": gettext_lazy("No control"),
+    "vague": gettext_lazy("Vague control"),
+    "regrade": gettext_lazy("Needs re-grading"),
+    "carried": gettext_lazy("Carried over"),
+}
+SORTS = {
+    "": ("department__order", "department_id", "id"),
+    "level": ("level__rank", "department__order", "id"),
+    "-level": ("-level__rank", "department__order", "id"),
+    "state": ("state_rank", "department__order", "id"),
+    "-state": ("-state_rank", "department__order", "id"),
+}
+
+
+@dataclass(frozen=True)
+class TableFilters:
+    department: int | None = None
+    position: int | None = None
+    state: str = ""
+    level: int | None = None
+    flag: str = ""
+    sort: str = ""
+
+
+@dataclass
+class TableRow:
+    point: RiskPoint
+    flags: list[tuple[str, str]] = field(default_factory=list)
+    actions: frozenset[str] = frozenset()
+
+
+def _row_flags(point: RiskPoint) -> list[tuple[str, str]]:
+    """The quality flags of one row, from its prefetched controls (no query)."""
+    controls = list(point.controls.all())
+    monitored = any(c.line == Control.Line.MONITORING for c in controls)
+    flags = []
+    if not controls:
+        flags.append("no_controls")
+    elif any(
+        vague_control_reasons(
+            measure=c.measure, owner=c.owner, frequency=c.frequency, evidence=c.evidence, followed_up=monitored
+        )
+        for c in controls
+    ):
+        flags.append("vague")
+    if point.needs_regrading:
+        flags.append("regrade")
+    return [(code, str(FLAGS[code])) for code in flags]
+
+
+def _row_actions(user, point: RiskPoint) -> frozenset[str]:
+    """What the table may do with this row for this user (the service checks again)."""
+    actions = {t.name for t in transitions_for(user, point) if t.name in BULK_STEPS}
+    if access.can_propose_level(user, point):
+        actions.add("propose")
+    return frozenset(actions)
+
+
+def register_table(*, user, register, filters: TableFilters) -> dict:
+    """The register's points as the workspace shows them: filtered, sorted, each with its flags,
+    controls (in the lines' order) and the bulk actions the user may take. A fixed number of
+    queries: the rows, their controls, the filters' choices."""
+    institution = register.institution
+    visible = access.risk_points_visible_to(user).filter(institution_id=institution.pk, year=register.year)
+    points = visible
+    if filters.department:
+        points = points.filter(department_id=filters.department)
+    if filters.position:
+        points = points.filter(position_id=filters.position)
+    if filters.state:
+        points = points.filter(state=filters.state)
+    if filters.level:
+        points = points.filter(level_id=filters.level)
+    if filters.flag == "regrade":
+        points = points.filter(needs_regrading=True)
+    elif filters.flag == "carried":
+        points = points.filter(carried_from__isnull=False)
+    elif filters.flag == "no_controls":
+        points = points.filter(controls__isnull=True)
+    state_rank = Case(
+        *(When(state=value, then=Value(rank)) for rank, value in enumerate(STATE_ORDER)),
+        output_field=IntegerField(),
+    )
+    fetched = list(
+        points.annotate(state_rank=state_rank)
+        .select_related("institution", "department", "position", "level", "risk_type")
+        .prefetch_related(Prefetch("controls", queryset=Control.objects.in_line_order()))
+        .order_by(*SORTS[filters.sort])[: TABLE_LIMIT + 1]
+    )
+    rows = [TableRow(point=p, flags=_row_flags(p), actions=_row_actions(user, p)) for p in fetched[:TABLE_LIMIT]]
+    if filters.flag == "vague":
+        rows = [row for row in rows if any(code == "vague" for code, _label in row.flags)]
+    levels = (
+        list(GradeLevel.objects.filter(scheme_id=institution.grading_scheme_id).order_by("rank"))
+        if institution.grading_scheme_id
+        else []
+    )
+    return {
+        "rows": rows,
+        "more": len(fetched) > TABLE_LIMIT,
+        "actions": [name for name in BULK_ACTIONS if any(name in row.actions for row in rows)],
+        "departments": list(
+            access.departments_visible_to(user)
+            .filter(institution_id=institution.pk)
+            .only("id", "name")
+            .order_by("order", "id")
+        ),
+        "positions": list(
+            access.positions_visible_to(user)
+            .filter(pk__in=visible.values("position_id"))
+            .only("id", "title")
+            .order_by("title")
+        ),
+        "levels": levels,
+        "states": RiskPointState.choices,
+        "flags": list(FLAGS.items()),
+    }
+
+
+def confirmation_points(*, user, register, states: tuple[str, ...], point_ids=None) -> list[RiskPoint]:
+    """The points a register step will change, as the confirmation lists them (bounded)."""
+    points = access.risk_points_visible_to(user).filter(
+        institution_id=register.institution_id, year=register.year, state__in=states
+    )
+    if point_ids is not None:
+        points = points.filter(pk__in=list(point_ids))
+    return list(points.select_related("department", "position", "level").order_by("department__order", "id")[:1000])

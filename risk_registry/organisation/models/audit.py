@@ -30,6 +30,7 @@ class AuditAction(models.TextChoices):
     REGISTER_APPROVE = "register.approve", _("Register approved")
     REGISTER_APPRAISE = "register.appraise", _("Democratic appraisal recorded")
     REGISTER_NOT_PASSED = "register.not_passed", _("Decision recorded as not passed")
+    REGISTER_SUPERIOR_APPROVE = "register.superior_approve", _("Grades approved by the superior office")
     REGISTER_PUBLISH = "register.publish", _("Register published for notice")
     REGISTER_NOTICE_EXTEND = "register.notice_extend", _("Notice period extended")
     DECISION_RULES_UPDATE = "decision_rules.update", _("Decision rules changed")

@@ -74,6 +74,11 @@ class DecisionRulesForm(CleanTextMixin, forms.Form):
     )
     quorum = forms.ChoiceField(label=_("Quorum"), choices=DecisionRules.Quorum.choices)
     majority = forms.ChoiceField(label=_("Majority"), choices=DecisionRules.Majority.choices)
+    superior_approval = forms.BooleanField(
+        label=_("The superior office approves the grades before the notice (审议确定)"),
+        required=False,
+        help_text=_("As the Jiuquan plan asks: 报上一级…领导小组办公室审议确定后公示. Off: the default path."),
+    )
 
 
 class NoticeForm(CleanTextMixin, forms.Form):
@@ -122,3 +127,63 @@ class AuditSearchForm(CleanTextMixin, forms.Form):
     until = forms.DateField(
         label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+
+
+class BulkForm(CleanTextMixin, forms.Form):
+    """A bulk action of the register table on the selected rows (``point``, each with its
+    ``version_<id>``, read by the page): a step, or a level proposal. Likelihood and severity are
+    the level to define (an override, with its reason) or to propose; empty keeps the proposed one."""
+
+    action = forms.ChoiceField(
+        label=_("Action"),
+        choices=[
+            ("review", _("Pass department review")),
+            ("return_to_author", _("Return to the holder")),
+            ("define", _("Define the level")),
+            ("return_to_department", _("Return to the department")),
+            ("propose", _("Propose a higher level")),
+        ],
+    )
+    point = IdListField(label=_("Risk points"))
+    likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=(), required=False, empty_value=None)
+    severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=(), required=False, empty_value=None)
+    reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
+
+    def __init__(self, *args, scheme=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        likelihoods = list(enumerate(scheme.likelihood_labels, start=1)) if scheme else []
+        severities = list(enumerate(scheme.severity_labels, start=1)) if scheme else []
+        cast(forms.ChoiceField, self.fields["likelihood"]).choices = [("", "—"), *likelihoods]
+        cast(forms.ChoiceField, self.fields["severity"]).choices = [("", "—"), *severities]
+
+    def clean(self):
+        data = super().clean() or {}
+        action = data.get("action")
+        if not data.get("point"):
+            self.add_error("point", _("Choose at least one risk point."))
+        chosen = [data.get("likelihood"), data.get("severity")]
+        if action == "propose" and (None in chosen or not (data.get("reason") or "").strip()):
+            self.add_error(None, _("Fill in the likelihood, the severity and the reason."))
+        if action == "define" and chosen.count(None) == 1:
+            self.add_error(None, _("Choose both the likelihood and the severity, or neither."))
+        if action in ("return_to_author", "return_to_department") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give a reason for sending the point back."))
+        return data
+
+
+class SuperiorDecisionForm(CleanTextMixin, forms.Form):
+    """The superior office's approval of the grades (审议确定): the points it was shown (``points``,
+    each with its ``version_<id>``, read by the page) and whether it approves them."""
+
+    meeting = forms.CharField(label=_("Meeting"), max_length=200)
+    held_on = forms.DateField(label=_("Held on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    decision = forms.CharField(label=_("Decision"), widget=_AREA, max_length=2000)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("passed", _("Approve the grades")), ("not_passed", _("Do not approve (the institution revises)"))],
+    )
+    points = IdListField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()

@@ -7,9 +7,13 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from risk_registry import access, selectors
@@ -22,6 +26,7 @@ from risk_registry.web.audit_targets import audit_targets
 from risk_registry.web.forms.workflow import (
     AnswerForm,
     AuditSearchForm,
+    BulkForm,
     CommentForm,
     DecisionForm,
     DecisionRulesForm,
@@ -29,12 +34,15 @@ from risk_registry.web.forms.workflow import (
     ProposalDecisionForm,
     ProposalForm,
     StepForm,
+    SuperiorDecisionForm,
 )
 from risk_registry.web.pagination import keyset_page
-from risk_registry.web.params import MAX_ID, id_param, int_param
+from risk_registry.web.params import MAX_ID, BadParameter, id_param, int_param
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow import selectors as wf_selectors
+from risk_registry.workflow.attachments import attachment_path
 from risk_registry.workflow.quality import quality_report
+from risk_registry.workflow.selectors import FLAGS, SORTS, STATE_ORDER, TableFilters
 from risk_registry.workflow.transitions import (
     BY_NAME,
     REGISTER_STEPS,
@@ -190,8 +198,41 @@ def register_batch(request: HttpRequest, code: str, year: int, name: str) -> Htt
 # --- the register -----------------------------------------------------------------------------
 
 
+TABLE_KEYS = ("department", "position", "state", "level", "flag", "sort")
+
+
+def _table_filters(query) -> TableFilters:
+    """The register table's filters from the address; an unknown value is a 400 that says which."""
+    state, flag, sort = (query.get(key, "") for key in ("state", "flag", "sort"))
+    for value, known in ((state, STATE_ORDER), (flag, FLAGS), (sort, SORTS)):
+        if value and value not in known:
+            raise BadParameter(_("This filter value is not known: %(value)s") % {"value": value[:40]})
+    return TableFilters(
+        department=id_param(query.get("department"), name=_("The department")),
+        position=id_param(query.get("position"), name=_("The position")),
+        state=state,
+        level=id_param(query.get("level"), name=_("The level")),
+        flag=flag,
+        sort=sort,
+    )
+
+
+def _table_query(query) -> str:
+    """The table's filters as a query string (only the known keys, non-empty)."""
+    return urlencode([(key, query[key]) for key in TABLE_KEYS if query.get(key)])
+
+
 def _register_page(request: HttpRequest, register, **forms_bound) -> HttpResponse:
     context = wf_selectors.register_page(user=request.user, register=register)
+    filters = _table_filters(request.GET)
+    context["table"] = wf_selectors.register_table(user=request.user, register=register, filters=filters)
+    context["filters"] = filters
+    context["table_params"] = [(key, request.GET[key]) for key in TABLE_KEYS if request.GET.get(key)]
+    others = urlencode([(key, value) for key, value in context["table_params"] if key != "sort"])
+    context["sort_base"] = f"{others}&" if others else ""
+    context["n"] = {value: n for value, _label, n in context["by_state"]}
+    scheme = register.institution.grading_scheme
+    context["bulk_form"] = BulkForm(scheme=scheme)
     rules = context["rules"]
     context.update(
         decision_form=DecisionForm(initial={"kind": Decision.Kind.APPROVAL}),
@@ -200,8 +241,14 @@ def _register_page(request: HttpRequest, register, **forms_bound) -> HttpRespons
         ),
         notice_form=NoticeForm(),
         rules_form=DecisionRulesForm(
-            initial={"team_size": rules.team_size, "quorum": rules.quorum, "majority": rules.majority}
+            initial={
+                "team_size": rules.team_size,
+                "quorum": rules.quorum,
+                "majority": rules.majority,
+                "superior_approval": rules.superior_approval,
+            }
         ),
+        superior_form=SuperiorDecisionForm(),
         comment_form=CommentForm(),
         answer_form=AnswerForm(),
     )
@@ -215,11 +262,112 @@ def register_detail(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 
 @require_POST
+def register_bulk(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """A bulk action from the register table on the selected rows: review, return with a reason,
+    define (a level other than the proposed one with its reason), or propose a higher level. All
+    or nothing, through the workflow's one service, each point checked against the version the
+    user saw and audited on its own."""
+    register = _register_or_404(request, code, year, create=False)  # the points move, not the register
+    back = reverse("register_detail", args=[code, year])
+    query = _table_query(request.POST)
+    if query:
+        back = f"{back}?{query}"
+    form = BulkForm(request.POST, scheme=register.institution.grading_scheme)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect(back)
+    data = form.cleaned_data
+    ids = data["point"]
+    chosen = list(
+        access.risk_points_visible_to(request.user)
+        .filter(pk__in=ids, institution_id=register.institution_id, year=register.year)
+        .select_related("institution")
+    )
+    if {p.pk for p in chosen} != set(ids):
+        raise Http404  # a point outside the user's scope, or of another register
+    action = data["action"]
+    # The right first (403 for a point the user may see but not move), then the service checks
+    # the state and the version under the rows' locks.
+    if action == "propose":
+        access.require(all(access.can_propose_level(request.user, p) for p in chosen))
+    else:
+        access.require(all(transition(action).may(request.user, p) for p in chosen))
+    versions = {
+        pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID) for pk in ids
+    }
+    if action == "propose":
+        _attempt(
+            request,
+            lambda: registers.level_proposals_create(
+                by=request.user,
+                register=register,
+                versions=versions,
+                likelihood=data["likelihood"],
+                severity=data["severity"],
+                reason=data["reason"],
+            ),
+            _("%(n)d proposals were sent to the leadership.") % {"n": len(ids)},
+        )
+        return redirect(back)
+    step = transition(action)
+    reason = data["reason"]
+    changes = [
+        Change(
+            point_id=pk,
+            version=versions[pk],
+            likelihood=data["likelihood"] if action == "define" else None,
+            severity=data["severity"] if action == "define" else None,
+            reason=reason if action == "define" else "",
+        )
+        for pk in ids
+    ]
+    _attempt(
+        request,
+        lambda: transition_apply(
+            by=request.user, name=action, changes=changes, reason=reason if step.is_return else ""
+        ),
+        _("%(n)d risk points: %(step)s.") % {"n": len(changes), "step": step.label},
+    )
+    return redirect(back)
+
+
+def _confirmed(request: HttpRequest) -> bool:
+    return request.POST.get("confirmed") == "1"
+
+
+def _confirmation(
+    request: HttpRequest, register, *, title: str, sentence: str, points, attachments: bool = False
+) -> HttpResponse:
+    """The step between the click and the write: how many points it will change, which ones, and
+    the same form again with ``confirmed``. Writes nothing."""
+    carried = [
+        (key, value)
+        for key in request.POST
+        if key not in ("csrfmiddlewaretoken", "confirmed")
+        for value in request.POST.getlist(key)
+    ]
+    return render(
+        request,
+        "risk_registry/register_confirm.html",
+        {
+            "register": register,
+            "institution": register.institution,
+            "title": title,
+            "sentence": sentence,
+            "points": points,
+            "carried": carried,
+            "action": request.path,
+            "attachments": attachments,  # the approval's minutes are attached here, with the record
+        },
+    )
+
+
+@require_POST
 def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
     """Record a meeting's decision. A refused record (incomplete, votes that do not add up,
     nothing waiting) is shown again with its errors: nothing was written."""
-    register = _register_or_404(request, code, year)
     appraisal = request.POST.get("kind") == Decision.Kind.APPRAISAL
+    register = _register_or_404(request, code, year, create=appraisal or _confirmed(request))
     access.require(
         access.is_discipline_office_for(request.user, register.institution)
         if appraisal
@@ -227,8 +375,31 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
     )
     form = DecisionForm(request.POST)
     bound = "appraisal_form" if appraisal else "decision_form"
+    if form.is_valid() and not appraisal and not _confirmed(request):
+        points = wf_selectors.confirmation_points(
+            user=request.user,
+            register=register,
+            states=(RiskPointState.DEFINED, RiskPointState.APPRAISED),
+            point_ids=form.cleaned_data["points"],
+        )
+        if points:
+            return _confirmation(
+                request,
+                register,
+                title=_("Leadership approval (审定)"),
+                sentence=ngettext(
+                    "This %(n)d risk point will be approved if the vote passes under the institution's rules.",
+                    "These %(n)d risk points will be approved if the vote passes under the institution's rules.",
+                    len(points),
+                )
+                % {"n": len(points)},
+                points=points,
+                attachments=True,
+            )
     if form.is_valid():
         data = form.cleaned_data
+        if register.pk is None:
+            register = registers.register_for(institution=register.institution, year=register.year)
         try:
             record = registers.register_decide(
                 by=request.user,
@@ -246,6 +417,7 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
                     abstaining=data["votes_abstaining"],
                 ),
                 point_ids=data["points"] or None,
+                attachments=request.FILES.getlist("attachments"),
             )
         except (ValidationError, WorkflowConflict) as error:
             form.add_error(None, error.messages if isinstance(error, ValidationError) else str(error))
@@ -259,9 +431,56 @@ def register_decide(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 
 @require_POST
+def register_superior(request: HttpRequest, code: str, year: int) -> HttpResponse:
+    """The superior office approves (审议确定) the approved grades before the notice, where the
+    institution's rules ask for it. A refused record is said and writes nothing."""
+    register = _register_or_404(request, code, year, create=False)
+    access.require(access.is_superior_office_for(request.user, register.institution))
+    form = SuperiorDecisionForm(request.POST)
+    if not form.is_valid():
+        _refused(request, form)
+        return redirect("register_detail", code=code, year=year)
+    if register.pk is None:  # approved points exist before anyone saved the register
+        register = registers.register_for(institution=register.institution, year=year)
+    data = form.cleaned_data
+    versions = {
+        pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID) or 0
+        for pk in data["points"]
+    }
+    passed = data["outcome"] == "passed"
+    _attempt(
+        request,
+        lambda: registers.register_superior_decide(
+            by=request.user,
+            register=register,
+            meeting=data["meeting"],
+            held_on=data["held_on"],
+            decision=data["decision"],
+            passed=passed,
+            point_versions=versions,
+            attachments=request.FILES.getlist("attachments"),
+        ),
+        _("The superior office's approval was recorded.")
+        if passed
+        else _("Recorded as not approved by the superior office: no risk point changed."),
+    )
+    return redirect("register_detail", code=code, year=year)
+
+
+@require_POST
 def register_publish(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    register = _register_or_404(request, code, year)
+    register = _register_or_404(request, code, year, create=_confirmed(request))
+    access.require(access.is_discipline_office_for(request.user, register.institution))
     form = NoticeForm(request.POST)
+    points = wf_selectors.confirmation_points(user=request.user, register=register, states=(RiskPointState.APPROVED,))
+    if form.is_valid() and not _confirmed(request) and (points or registers.notice_is_open(register)):
+        days = form.cleaned_data["days"]
+        sentence = ngettext(
+            "This %(n)d risk point will go into public notice for %(days)d days.",
+            "These %(n)d risk points will go into public notice for %(days)d days.",
+            len(points),
+        ) % {"n": len(points), "days": days}
+        return _confirmation(request, register, title=_("Public notice (公示)"), sentence=sentence, points=points)
     if form.is_valid():
         _attempt(
             request,
@@ -335,7 +554,21 @@ def comment_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def register_issue(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    register = _register_or_404(request, code, year)
+    register = _register_or_404(request, code, year, create=_confirmed(request))
+    access.require(access.is_discipline_office_for(request.user, register.institution))
+    ended = register.notice_ends_on is not None and register.notice_ends_on < timezone.localdate()
+    if ended and not _confirmed(request):
+        points = wf_selectors.confirmation_points(
+            user=request.user, register=register, states=(RiskPointState.IN_NOTICE,)
+        )
+        if points:
+            sentence = ngettext(
+                "This %(n)d risk point will be issued.", "These %(n)d risk points will be issued.", len(points)
+            ) % {"n": len(points)}
+            return _confirmation(request, register, title=_("Issue the register"), sentence=sentence, points=points)
+    if register.pk is None:
+        messages.error(request, _("Nothing waits to be issued in this register."))
+        return redirect("register_detail", code=code, year=year)
     _attempt(
         request, lambda: registers.register_issue(by=request.user, register=register), _("The register was issued.")
     )
@@ -344,13 +577,41 @@ def register_issue(request: HttpRequest, code: str, year: int) -> HttpResponse:
 
 @require_POST
 def register_file(request: HttpRequest, code: str, year: int) -> HttpResponse:
-    register = _register_or_404(request, code, year)
+    register = _register_or_404(request, code, year, create=_confirmed(request))
+    access.require(access.is_principal_of(request.user, register.institution))
+    if not _confirmed(request):
+        points = wf_selectors.confirmation_points(user=request.user, register=register, states=(RiskPointState.ISSUED,))
+        if points:
+            sentence = ngettext(
+                "This %(n)d risk point will be signed and filed with the superior office; the filed version "
+                "can never be changed.",
+                "These %(n)d risk points will be signed and filed with the superior office; the filed version "
+                "can never be changed.",
+                len(points),
+            ) % {"n": len(points)}
+            return _confirmation(request, register, title=_("Sign and file"), sentence=sentence, points=points)
+    if register.pk is None:
+        messages.error(request, _("Only an issued register can be filed."))
+        return redirect("register_detail", code=code, year=year)
     _attempt(
         request,
         lambda: registers.register_file(by=request.user, register=register),
         _("Signed and filed with the superior office."),
     )
     return redirect("register_detail", code=code, year=year)
+
+
+@require_GET
+def decision_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    """A decision's file, to those who may see the decision (else 404), under its own (Chinese)
+    name. Reading writes nothing."""
+    attachment = access.object_or_404(access.decision_attachments_visible_to(request.user), pk=pk)
+    path = attachment_path(attachment)
+    if not path.is_file():
+        raise Http404
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=attachment.name)
+    response["Content-Type"] = attachment.content_type
+    return response
 
 
 # --- filed versions ---------------------------------------------------------------------------
