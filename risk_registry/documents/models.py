@@ -7,6 +7,11 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .definitions import FORMS
+
+# A file type as people call it (the button that downloads it says the same).
+FORMAT_NAMES = {"pdf": "PDF", "xlsx": "Excel", "zip": "ZIP"}
+
 
 class ExportJob(models.Model):
     """One export a user asked for: what, with which filters, its progress and its file.
@@ -80,6 +85,17 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form}.{self.file_format} ({self.state})"
+
+    @property
+    def title(self) -> str:
+        """What the job makes, in words: the form's title (the archive: 年度档案) and the file type,
+        never the internal form code or extension."""
+        if self.kind == "archive":
+            name = str(_("Annual archive"))
+        else:
+            form = FORMS.get(self.form)
+            name = form.title if form else str(_("Document"))
+        return f"{name} · {FORMAT_NAMES.get(self.file_format, self.file_format.upper())}"
 
     @property
     def percent(self) -> int:

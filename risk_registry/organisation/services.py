@@ -24,6 +24,7 @@ from risk_registry.organisation.models import (
     Membership,
     Role,
 )
+from risk_registry.organisation.names import person
 from risk_registry.organisation.presets import GRADING_PRESETS, with_bands
 
 SCOPE_CACHE_ATTRIBUTE = "_risk_registry_scope"
@@ -153,7 +154,11 @@ def membership_grant(
     )
     if created:
         audit_record(
-            actor=by, action="membership.grant", target=membership, institution=institution, summary=f"{user} {role}"
+            actor=by,
+            action="membership.grant",
+            target=membership,
+            institution=institution,
+            summary=f"{person(user)} {Role(role).label}",
         )
     forget_scope(user)
     return membership
@@ -190,14 +195,17 @@ def grading_scheme_create(*, definition: dict, institution: Institution | None) 
         severity_labels=list(definition["severity"]),
         matrix=[list(row) for row in definition["matrix"]],
     )
-    GradeLevel.objects.bulk_create(
+    levels = [
         GradeLevel(
             scheme=scheme,
             **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role", "band")},
             supervision=level.get("supervision", ""),
         )
         for level in with_bands(definition["levels"])
-    )
+    ]
+    for level in levels:
+        level.clean()  # a colour no badge text is readable on is refused (organisation/colours.py)
+    GradeLevel.objects.bulk_create(levels)
     scheme.full_clean()
     return scheme
 

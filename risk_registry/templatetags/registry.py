@@ -2,10 +2,12 @@
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.organisation.colours import BLACK, badge_ink, readable_ink
 from risk_registry.organisation.models import Band
 from risk_registry.organisation.names import person
 
@@ -15,6 +17,8 @@ register = template.Library()
 register.filter("person", person)
 # Controls of a snapshot row, 前期预防 → 中期监控 → 后期处置 (older snapshots stored them by code).
 register.filter("in_line_order", in_line_order)
+# The ink class (ink-dark / ink-light) of a badge on a level's colour.
+register.filter("badge_ink", badge_ink)
 
 
 @register.filter
@@ -69,3 +73,23 @@ def change_value(value, field: str):
 def is_pair(value) -> bool:
     """Audit changes are [before, after] pairs, or a single value (a reason, a count)."""
     return isinstance(value, list | tuple) and len(value) == 2
+
+
+@register.simple_tag
+def colour_attrs(colour: str) -> str:
+    """``data-colour`` and ``data-ink`` of an element whose background is a level's colour:
+    static/js/app.js paints the background and adds the ink class (black or white text, whichever
+    contrasts more: ``organisation.colours.badge_ink``). Inline styles are refused by the CSP."""
+    return format_html('data-colour="{}" data-ink="{}"', colour, badge_ink(colour))
+
+
+@register.filter
+def ink(colour: str) -> str:
+    """The text colour (#000000 or #ffffff) on a level's colour, for the PDFs' inline styles."""
+    return readable_ink(colour) or BLACK
+
+
+@register.filter
+def readable_colour(colour: str) -> bool:
+    """Whether black or white text reaches 4.5:1 on ``colour`` (the scheme edit page warns if not)."""
+    return readable_ink(colour) is not None

@@ -11,6 +11,7 @@ from positions.services import power_item_create
 from risk_registry.access import institutions_visible_to
 from risk_registry.filters import RiskPointFilterForm
 from risk_registry.models import RiskPointState
+from risk_registry.organisation.colours import badge_ink
 from risk_registry.organisation.models import Institution, RiskType
 from risk_registry.organisation.presets import RISK_TYPES
 from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
@@ -368,7 +369,11 @@ def test_likelihood_and_severity_are_not_chosen_in_advance_and_the_preview_follo
     for likelihood in range(1, len(scheme.likelihood_labels) + 1):
         for severity in range(1, len(scheme.severity_labels) + 1):
             level = scheme.levels.get(code=scheme.level_code_for(likelihood, severity))
-            assert preview[f"{likelihood}-{severity}"] == {"name": level.name, "colour": level.colour}
+            assert preview[f"{likelihood}-{severity}"] == {
+                "name": level.name,
+                "colour": level.colour,
+                "ink": badge_ink(level.colour),
+            }
     bound = RiskPointForm(
         {"risk_type": world.risk_type.pk, "found_by": "self", "description": "x", "likelihood": "", "severity": ""},
         institution=world.a,

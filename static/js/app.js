@@ -5,6 +5,7 @@
    - input[data-check-all="name"]: checks or clears every checkbox named "name";
    - [data-colour], [data-percent]: background colour and width that come from data (level
      colours, progress), set here through the DOM because inline style attributes are refused;
+     [data-ink] (ink-dark / ink-light, chosen by contrast on the server) colours the text on it;
    - [data-styled] (a form, or an element holding forms): their fields get Bootstrap's classes,
      the small ones with data-styled="sm" (Django renders bare widgets);
    - button[data-print]: opens the browser's print dialog (the print rules are in app.css). */
@@ -18,7 +19,10 @@
   }
 
   function applyDataStyles(root) {
-    within(root, '[data-colour]').forEach(function (el) { el.style.background = el.dataset.colour; });
+    within(root, '[data-colour]').forEach(function (el) {
+      el.style.background = el.dataset.colour;
+      if (el.dataset.ink) { el.classList.add(el.dataset.ink); }
+    });
     within(root, '[data-percent]').forEach(function (el) { el.style.width = el.dataset.percent + '%'; });
     within(root, '[data-styled]').forEach(function (part) {
       var small = part.dataset.styled === 'sm';

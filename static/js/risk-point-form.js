@@ -26,6 +26,8 @@ document.querySelectorAll('[data-testid=risk-point-form] input[type=checkbox]').
     var level = levels[likelihood.value + '-' + severity.value];
     badge.textContent = level ? level.name : badge.dataset.empty;
     badge.style.background = level ? level.colour : '';
+    badge.classList.remove('ink-dark', 'ink-light');
+    if (level) { badge.classList.add(level.ink); }
     badge.classList.toggle('text-muted', !level);
   }
   likelihood.addEventListener('change', show);

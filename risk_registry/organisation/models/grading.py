@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from ..colours import is_hex_colour, readable_ink
 from .organisation import Role
 
 
@@ -129,6 +130,16 @@ class GradeLevel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A level's colour is a badge's background: ``#rrggbb`` on which black or white text reaches
+        WCAG's 4.5:1 (``organisation.colours``)."""
+        if not is_hex_colour(self.colour):
+            raise ValidationError({"colour": _("Give the colour as #rrggbb, for example #c62828.")})
+        if readable_ink(self.colour) is None:
+            raise ValidationError(
+                {"colour": _("Neither black nor white text is readable on this colour (contrast below 4.5:1).")}
+            )
 
     @property
     def band_order(self) -> int:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from controls.models import Control, Rule
 from positions.models import Position, PowerItem, ProcessStep
 from risk_registry.models import FoundBy, RiskPoint
+from risk_registry.organisation.colours import badge_ink
 from risk_registry.organisation.models import Department, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.text import CleanTextMixin
@@ -76,7 +77,11 @@ class RiskPointForm(CleanTextMixin, forms.Form):
             for severity, code in enumerate(row, start=1):
                 level = levels.get(code)
                 if level is not None:
-                    preview[f"{likelihood}-{severity}"] = {"name": level.name, "colour": level.colour}
+                    preview[f"{likelihood}-{severity}"] = {
+                        "name": level.name,
+                        "colour": level.colour,
+                        "ink": badge_ink(level.colour),
+                    }
         return preview
 
     def level_preview_json(self) -> str:
@@ -114,6 +119,7 @@ class ControlForm(CleanTextMixin, forms.Form):
     def __init__(self, *args, institution: Institution, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["rule"]).queryset = Rule.objects.filter(institution=institution)
+        label_row(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -122,7 +128,22 @@ class ControlForm(CleanTextMixin, forms.Form):
         return data
 
 
-ControlFormSet = forms.formset_factory(ControlForm, extra=2, can_delete=True, max_num=30, validate_max=True)
+def label_row(form: forms.Form) -> None:
+    """A row of a table has no <label> per cell: each input is named by its column (aria-label)."""
+    for field in form.fields.values():
+        if not field.widget.is_hidden:
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+
+class BaseControlFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        label_row(form)  # the formset's own "delete" box, added after the form's __init__
+
+
+ControlFormSet = forms.formset_factory(
+    ControlForm, formset=BaseControlFormSet, extra=2, can_delete=True, max_num=30, validate_max=True
+)
 
 
 def control_initial(risk_point: RiskPoint) -> list[dict]:

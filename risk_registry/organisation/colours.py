@@ -1,0 +1,55 @@
+"""WCAG 2.1 contrast of a level's colour, and the text colour ("ink") a badge of that colour takes.
+
+Every badge whose background is a level's colour writes its text in the ink ``badge_ink`` chooses:
+black or white, whichever contrasts more. For any opaque colour one of the two reaches at least
+4.58:1 (the worst case is a background of relative luminance ≈ 0.18), so a level colour that is
+a valid ``#rrggbb`` is always readable; ``readable_ink`` still checks the figure so that a level
+saved with a bad colour is refused at scheme edit (``GradeLevel.clean``).
+"""
+
+from __future__ import annotations
+
+import re
+
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
+BLACK = "#000000"
+WHITE = "#ffffff"
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def is_hex_colour(value: str) -> bool:
+    return bool(HEX_COLOUR.match(value or ""))
+
+
+def _channel(value: int) -> float:
+    c = value / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG's relative luminance of ``#rrggbb``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG contrast ratio of two ``#rrggbb`` colours, 1 to 21."""
+    a, b = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+def readable_ink(background: str) -> str | None:
+    """Black or white, whichever contrasts more with ``background``; None when neither reaches 4.5:1
+    or the colour is not ``#rrggbb``."""
+    if not is_hex_colour(background):
+        return None
+    ink = max((BLACK, WHITE), key=lambda candidate: contrast_ratio(background, candidate))
+    return ink if contrast_ratio(background, ink) >= MIN_CONTRAST else None
+
+
+def badge_ink(background: str) -> str:
+    """The CSS class of a badge's text on ``background``: ``ink-dark`` or ``ink-light``."""
+    ink = readable_ink(background)
+    if ink is None:  # not a colour (the badge then falls back to the default grey of its class)
+        return "ink-light"
+    return "ink-dark" if ink == BLACK else "ink-light"
