@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import access as cycle_access
 from assessments import surveys
+from assessments.survey_documents import qr_svg
 from assessments.survey_models import RoundState
 from assessments.web.survey_forms import SurveyAnswerForm, SurveyCodeForm, SurveyCodesForm, SurveyRoundForm
 from config.security import client_ip
@@ -136,6 +137,7 @@ def survey_codes_print(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "code": surveys.code_display(c.code),
             "link": f"{answer_url}#{c.code}",
+            "qr": qr_svg(f"{answer_url}#{c.code}"),
             "kind": c.get_questionnaire_display(),
             "group": c.get_group_display(),
         }
