@@ -81,6 +81,7 @@ def test_the_sheet_prints_one_qr_per_code_carrying_its_direct_link(world, client
     client.force_login(world.discipline)
     sheet = client.post(f"/surveys/{survey_round.pk}/print/").content.decode()
     svgs = SVG.findall(sheet)
+    assert " style=" not in sheet and "<style" not in sheet  # the CSP refuses inline style
     assert len(svgs) == len(codes) == sheet.count('data-testid="survey-slip"')
     links = re.findall(r'data-testid="survey-qr" data-link="([^"]+)"', sheet)
     assert sorted(link.rsplit("#", 1)[1] for link in links) == sorted(codes)
