@@ -2206,6 +2206,14 @@ SURVEYS = [
         ),
     ),
     Case(
+        "survey_export",
+        "survey results as Excel",
+        "post",
+        lambda s: f"/surveys/{s.survey_round.pk}/export.xlsx",
+        expect(SURVEY_READERS),
+        effect=writes(AUDIT),
+    ),
+    Case(
         "survey_close",
         "close the round",
         "post",
@@ -2258,6 +2266,14 @@ RATINGS = [
         effect=writes("assessments.RatingRound", AUDIT),
     ),
     Case("rating_detail", "scores", "get", lambda s: f"/ratings/{s.rating_round.pk}/", expect(SURVEY_READERS)),
+    Case(
+        "rating_export",
+        "rating results as PDF",
+        "post",
+        lambda s: f"/ratings/{s.rating_round.pk}/export.pdf",
+        expect(SURVEY_READERS),
+        effect=writes(AUDIT),
+    ),
     Case(
         "rating_invite",
         "invite a rater",

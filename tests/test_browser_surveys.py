@@ -60,7 +60,10 @@ def test_open_print_answer_on_a_phone_and_the_rate_past_the_threshold(live_world
         page.click("[data-testid=survey-print]")
     sheet = opened.value
     expect(sheet.locator("[data-testid=survey-slip]")).to_have_count(6)
+    expect(sheet.locator("[data-testid=survey-slip] svg.survey-qr")).to_have_count(6)  # one QR per slip
     shot(sheet, "print-sheet-desktop")
+    sheet.set_viewport_size({"width": 390, "height": 844})
+    shot(sheet, "print-sheet-phone")
     codes = [text.replace("-", "") for text in sheet.locator("[data-testid=survey-code]").all_inner_texts()]
     assert set(codes) == set(SurveyCode.objects.values_list("code", flat=True))
     sheet.close()

@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from assessments.models import Cycle
+from assessments.survey_models import RatingRound, SurveyRound
 from conftest import SESSION_WORLD
 from controls.models import Control, ControlRun, Rule
 from integrity_warnings.models import Disposition, WarningItem
@@ -49,6 +50,8 @@ ONCE = {
     "survey_codes_issue",
     "survey_codes_print",
     "survey_close",
+    "survey_export",  # POST only, files (no HTML to read markers in), and an audited read each
+    "rating_export",
     "rating_invite",
     "rating_close",
     "logout",
@@ -272,6 +275,8 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     powers = list(PowerItem.objects.order_by("id").values_list("pk", flat=True))
     rules = list(Rule.objects.order_by("id").values_list("pk", flat=True)) or [1]
     warnings_ = list(WarningItem.objects.order_by("id").values_list("pk", flat=True)) or [1]
+    surveys_ = list(SurveyRound.objects.order_by("id").values_list("pk", flat=True)) or [1]
+    ratings_ = list(RatingRound.objects.order_by("id").values_list("pk", flat=True)) or [1]
     notices = list(Disposition.objects.order_by("id").values_list("pk", flat=True)) or [1]
     comments = list(NoticeComment.objects.values_list("pk", flat=True))
     registers = [(code, year) for code in codes for year in years]
@@ -358,20 +363,23 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "my_tasks": ["/tasks/"],
         "notifications_mark_read": ["/tasks/read/"],
         "cycle_list": ["/cycles/"],
-        # The study's measures (docs/surveys.md): the demo has no rounds, so their pages answer 404
-        # to everyone; the lists, the profiles and the public answer page are crawled for markers.
+        # The study's measures (docs/surveys.md): the demo has a closed survey and a closed rating
+        # round of the market bureau (risk_registry/demo/measures.py); the lists, the rounds, the
+        # profiles and the public answer page are crawled for markers.
         "survey_list": ["/surveys/"],
         "survey_open": ["/surveys/new/"],
-        "survey_detail": ["/surveys/1/"],
-        "survey_codes_issue": ["/surveys/1/codes/"],
-        "survey_codes_print": ["/surveys/1/print/"],
-        "survey_close": ["/surveys/1/close/"],
+        "survey_detail": [f"/surveys/{pk}/" for pk in surveys_],
+        "survey_codes_issue": [f"/surveys/{surveys_[0]}/codes/"],
+        "survey_codes_print": [f"/surveys/{surveys_[0]}/print/"],
+        "survey_close": [f"/surveys/{surveys_[0]}/close/"],
+        "survey_export": [f"/surveys/{surveys_[0]}/export.xlsx"],
         "survey_answer": ["/s/"],
         "rating_list": ["/ratings/"],
         "rating_open": ["/ratings/new/"],
-        "rating_detail": ["/ratings/1/"],
-        "rating_invite": ["/ratings/1/invite/"],
-        "rating_close": ["/ratings/1/close/"],
+        "rating_detail": [f"/ratings/{pk}/" for pk in ratings_],
+        "rating_invite": [f"/ratings/{ratings_[0]}/invite/"],
+        "rating_close": [f"/ratings/{ratings_[0]}/close/"],
+        "rating_export": [f"/ratings/{ratings_[0]}/export.pdf"],
         "rating_rate": ["/ratings/invitations/1/"],
         "post_profiles": [f"/measures/{c}/?year={YEAR}" for c in codes],
         "cycle_launch": ["/cycles/new/"],

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import access as cycle_access
 from assessments import post_risk, rating
+from assessments.survey_documents import FORMATS, rating_document, rating_filename
 from assessments.survey_models import RoundState
 from assessments.web.survey_forms import RatingForm, RatingInviteForm, RatingRoundForm
 from risk_registry import access
+from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.organisation.models import AuditAction
+from risk_registry.organisation.services import audit_record
 from risk_registry.selectors import current_year
 from risk_registry.web.params import int_param, year_param
 
@@ -127,6 +132,30 @@ def rating_close(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The round is closed with %(count)s ratings.") % {"count": rating_round.response_count}
         )
     return redirect("rating_detail", pk=rating_round.pk)
+
+
+@require_POST
+def rating_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The round's scores as Excel or PDF (tiers' means and counts, never a rater); audited."""
+    if fmt not in FORMATS:
+        raise Http404
+    rating_round = _round_or_404(request, pk)
+    try:
+        data, posts = rating_document(rating_round, fmt)
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("rating_detail", pk=rating_round.pk)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.RATING_EXPORT,
+        target=rating_round,
+        institution=rating_round.institution,
+        summary=f"{fmt} {posts}",
+        changes={"format": fmt, "posts": posts},
+    )
+    response = HttpResponse(data, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, rating_filename(rating_round, fmt))
+    return response
 
 
 @require_http_methods(["GET", "POST"])

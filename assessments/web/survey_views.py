@@ -17,8 +17,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -26,10 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assessments import access as cycle_access
 from assessments import surveys
+from assessments.survey_documents import FORMATS, qr_svg, survey_document, survey_filename
 from assessments.survey_models import RoundState
 from assessments.web.survey_forms import SurveyAnswerForm, SurveyCodeForm, SurveyCodesForm, SurveyRoundForm
 from config.security import client_ip
 from risk_registry import access
+from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.organisation.models import AuditAction
+from risk_registry.organisation.services import audit_record
 from risk_registry.selectors import current_year
 
 LIST_LIMIT = 200  # the latest rounds first; a province's office filters by year (not yet needed)
@@ -136,6 +141,7 @@ def survey_codes_print(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "code": surveys.code_display(c.code),
             "link": f"{answer_url}#{c.code}",
+            "qr": qr_svg(f"{answer_url}#{c.code}"),
             "kind": c.get_questionnaire_display(),
             "group": c.get_group_display(),
         }
@@ -159,6 +165,30 @@ def survey_close(request: HttpRequest, pk: int) -> HttpResponse:
             request, _("The round is closed with %(count)s answers.") % {"count": survey_round.answer_count}
         )
     return redirect("survey_detail", pk=survey_round.pk)
+
+
+@require_POST
+def survey_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The round's results as Excel or PDF, with the page's suppression of small groups; audited."""
+    if fmt not in FORMATS:
+        raise Http404
+    survey_round = _round_or_404(request, pk)
+    try:
+        data, groups = survey_document(survey_round, fmt)
+    except DocumentUnavailable as error:
+        messages.error(request, str(error))
+        return redirect("survey_detail", pk=survey_round.pk)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.SURVEY_EXPORT,
+        target=survey_round,
+        institution=survey_round.institution,
+        summary=f"{fmt} {groups}",
+        changes={"format": fmt, "groups": groups},
+    )
+    response = HttpResponse(data, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(True, survey_filename(survey_round, fmt))
+    return response
 
 
 # --- the public answer page ----------------------------------------------------------------------

@@ -44,6 +44,7 @@ from risk_registry.demo import data
 from risk_registry.demo.cycle import demo_cycle_seed
 from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
 from risk_registry.demo.ledger import demo_ledger_seed
+from risk_registry.demo.measures import demo_measures_seed
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
 from risk_registry.organisation.services import (
@@ -124,7 +125,8 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
             builder.build()
 
             demo_ledger_seed()  # before the cycle, whose deadline scan also reminds the notices' recipients
-            demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
+            cycle = demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
+            demo_measures_seed(cycle=cycle, year=year)
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:

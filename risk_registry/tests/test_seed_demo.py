@@ -13,7 +13,10 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import Notification
+from assessments import access as access_cycle
+from assessments import rating, surveys
+from assessments.models import Notification, UnitAssessment
+from assessments.survey_models import RatingRound, RoundState, SurveyRound
 from conftest import SESSION_WORLD
 from controls.models import Control, Rule
 from integrity_warnings.deadlines import NAME
@@ -108,6 +111,27 @@ class TestTheDemoCounty:
         assert {"notice", "supervise", "report"} <= stages  # escalated by the demo's deadline scan
         office = user("scj.discipline")
         assert office.has_perm("integrity_warnings.handle_warningitem", items.get(confidential=True))
+
+    def test_seed_demo_assesses_units_and_measures_the_market_bureau(self, output):
+        market = UnitAssessment.objects.get(institution__code=MARKET_CODE)
+        assert market.state == UnitAssessment.State.SUBMITTED and market.self_total is not None
+        assert market.checklist_name == "酒泉市工商局专项检查六项内容" and market.final_total is None
+        ecology = UnitAssessment.objects.get(institution__code=ECOLOGY_CODE)
+        assert ecology.state == UnitAssessment.State.ASSESSED and ecology.grade
+        assert not ecology.items.filter(final_score__isnull=True).exists()
+
+        survey_round = SurveyRound.objects.get(institution__code=MARKET_CODE)
+        assert survey_round.state == RoundState.CLOSED and survey_round.answer_count == 12
+        assert not survey_round.codes.exists()  # answered codes burnt, the spare ones deleted at the close
+        shown, hidden = surveys.survey_results(survey_round)
+        assert (shown.shown, shown.valid, shown.rate.successes, shown.invalid) == (True, 8, 2, {"contradictory": 1})
+        assert not hidden.shown  # three answers: under the threshold of five
+        rating_round = RatingRound.objects.get(institution__code=MARKET_CODE)
+        assert rating_round.state == RoundState.CLOSED and rating_round.response_count == 10
+        assert [score.ratings for score in rating.post_scores(rating_round)] == [5, 5]
+        office = user("scj.discipline")
+        assert access_cycle.survey_rounds_visible_to(office).filter(pk=survey_round.pk).exists()
+        assert not access_cycle.rating_rounds_visible_to(user("scj.principal")).exists()  # the rated
 
     def test_seed_demo_builds_the_county_tree(self, output):
         root = Institution.objects.get(code=data.ROOT_CODE)
