@@ -133,3 +133,23 @@ def test_post_grades_visible_to(world):
         assert access.post_grades_visible_to(user).count() == total
     for user in (world.holder, world.head, world.outsider, world.nobody):
         assert not access.post_grades_visible_to(user).exists()
+
+
+def test_page_lists_proposed_and_decided_and_refuses_an_empty_confirm(world, client, login):
+    post_grades_propose(by=world.discipline, institution=world.a, year=2026)
+    login(world.discipline)
+    page = client.get("/org/bureau-a/post-grades/2026/")
+    assert page.status_code == 200
+    assert [g.position.title for g, _form in page.context["rows"]] == ["审批岗", "复核岗", "会计岗"]
+    assert page.context["pending"] == 3
+    answer = client.post("/org/bureau-a/post-grades/2026/", {"action": "confirm"})
+    assert answer.status_code == 200 and answer.context["confirm"].errors
+    assert not PostGrade.objects.exclude(grade="").exists()
+    grade = PostGrade.objects.get(position=world.position2, year=2026)
+    answer = client.post(f"/post-grades/{grade.pk}/decide/", {f"g{grade.pk}-grade": "A", f"g{grade.pk}-reason": ""})
+    assert answer.status_code == 302
+    grade.refresh_from_db()
+    assert not grade.is_decided  # a change without a reason is refused
+    answer = client.post(f"/post-grades/{grade.pk}/decide/", {f"g{grade.pk}-grade": "Z"})
+    grade.refresh_from_db()
+    assert answer.status_code == 302 and not grade.is_decided
