@@ -1399,6 +1399,7 @@ def _decide_form(scene: Scene) -> dict:
 
 
 POST_GRADES = [
+    Case("watch", "what I must watch", "get", lambda s: "/watch/?year=2026", everyone(), setup=lambda s: s.post_grades),
     Case(
         "post_grade_list",
         "post grades page",

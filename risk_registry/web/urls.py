@@ -39,6 +39,7 @@ urlpatterns = [
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
     path("inbox/", wf.inbox_page, name="inbox"),
     path("audit/", wf.audit_log, name="audit_log"),
+    path("watch/", dashboards.watch_page, name="watch"),
     path("dashboards/oversight/", dashboards.oversight_dashboard, name="oversight_dashboard"),
     path("dashboards/leadership/", dashboards.leadership_dashboard, name="leadership_dashboard"),
     path("dashboards/mine/", dashboards.my_dashboard, name="my_dashboard"),
