@@ -7,8 +7,13 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from assessments.completion import with_done
+from assessments.models import Task
+from assessments.services import cycle_generate_tasks, cycle_launch
 from controls.models import Control, ControlRun
 from positions.models import Position
 from positions.services import position_create
@@ -134,3 +139,24 @@ def test_watch_and_post_grades_pages_have_flat_query_counts(client, graded, pers
     with CaptureQueriesContext(connection) as captured:
         client.get("/org/bureau-a/post-grades/2026/")
     assert len(captured) <= grades_small, (grades_small, len(captured))
+
+
+def test_overdue_tasks_of_watched_points_and_posts(client, graded):
+    w = graded
+    RiskPoint.objects.filter(pk__in=[w.submitted.pk, w.chief_point.pk]).update(state=RiskPointState.APPROVED)
+    cycle = cycle_launch(by=w.discipline, institution=w.a, year=2026, today=datetime.date(2026, 1, 15))
+    cycle_generate_tasks(cycle_id=cycle.pk)
+    today = timezone.localdate()
+    late = with_done(Task.objects.filter(cycle=cycle, due_on__lt=today)).filter(is_done=False)
+    page, _, _ = _page(client, w.leader)
+    by_point = dict(page.context["point_rows"])
+    expected = {
+        point: late.filter(control__risk_point=point).count()
+        for point in RiskPoint.objects.filter(pk__in=[w.submitted.pk, w.chief_point.pk])
+    }
+    assert {point.pk: n for point, n in by_point.items()} == {point.pk: n for point, n in expected.items()}
+    assert any(expected.values()), "the cycle left no control run overdue: the test shows nothing"
+    by_post = {grade.position_id: n for grade, n in page.context["post_rows"]}
+    assert by_post == {w.position3.pk: late.filter(position=w.position3).count()}
+    watched = Q(control__risk_point__in=list(expected)) | Q(position=w.position3)
+    assert page.context["overdue"] == late.filter(watched).count()  # each task once

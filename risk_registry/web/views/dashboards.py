@@ -144,7 +144,8 @@ def watch_page(request: HttpRequest) -> HttpResponse:
     point_ids = [point.pk for point in points]
     position_ids = [grade.position_id for grade in posts]
     overdue_by_point: dict[int, int] = {}
-    overdue_by_post: dict[int, int] = {}
+    overdue_by_post: dict[int, int] = {}  # a post's own tasks and its points' control runs
+    overdue = 0  # distinct tasks
     if point_ids or position_ids:
         late = (
             with_done(tasks_visible_to(request.user).filter(year=year, due_on__lt=today))
@@ -155,6 +156,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
             .annotate(n=Count("id"))
         )
         for row in late:
+            overdue += row["n"]
             if row["control__risk_point_id"] is not None:
                 key = row["control__risk_point_id"]
                 overdue_by_point[key] = overdue_by_point.get(key, 0) + row["n"]
@@ -170,7 +172,7 @@ def watch_page(request: HttpRequest) -> HttpResponse:
             "post_rows": [(grade, overdue_by_post.get(grade.position_id, 0)) for grade in posts],
             "point_total": watched.points.count() if len(points) == selectors.WATCH_ROWS else len(points),
             "post_total": watched.posts.count() if len(posts) == selectors.WATCH_ROWS else len(posts),
-            "overdue": sum(overdue_by_point.values()) + sum(overdue_by_post.values()),
+            "overdue": overdue,
             "limit": selectors.WATCH_ROWS,
         },
     )
