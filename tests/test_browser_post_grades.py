@@ -51,7 +51,8 @@ def test_the_office_proposes_confirms_and_changes_a_grade(live_world, live_serve
     expect(page.get_by_test_id("summary")).to_contain_text("1个认定与建议不同")
     grades = {g.position.title: g for g in PostGrade.objects.select_related("position").filter(year=year)}
     assert grades["局长岗"].grade == "A" and grades["局长岗"].supervision == "direct"
-    assert (grades["复核岗"].grade, grades["复核岗"].proposed, grades["复核岗"].reason) == ("B", "C", "负责大额资金复核")
+    changed = grades["复核岗"]
+    assert (changed.grade, changed.proposed, changed.reason) == ("B", "C", "负责大额资金复核")
     _shoot(page, "post-grades")
 
     page.context.clear_cookies()
