@@ -32,6 +32,7 @@ from risk_registry.models import (
     DecisionAttachment,
     LevelProposal,
     NoticeComment,
+    PostGrade,
     Register,
     RegisterVersion,
     RiskPoint,
@@ -168,6 +169,23 @@ def can_read_disclosure(user: AnyUser, institution: Institution, scope: str) -> 
 def can_edit_grading_scheme(user: AnyUser, institution: Institution) -> bool:
     """The discipline office defines levels (纪委界定), so it keeps its institution's matrix."""
     return is_discipline_office_for(user, institution)
+
+
+def can_decide_post_grades(user: AnyUser, institution: Institution) -> bool:
+    """The discipline office confirms or changes the grades the product proposes for posts (篇5)."""
+    return is_discipline_office_for(user, institution)
+
+
+def post_grades_visible_to(user: AnyUser) -> QuerySet[PostGrade]:
+    """Post grades of the institutions the user oversees: discipline and superior offices (subtree),
+    leadership and principal leader (own institution). Holders and department heads see none."""
+    scope = scope_of(user)
+    q = Q(pk__in=[])
+    if scope.subtree_paths:
+        q |= reduce(or_, (Q(institution__path__startswith=path) for path in scope.subtree_paths))
+    if scope.institution_ids:
+        q |= Q(institution_id__in=scope.institution_ids)
+    return PostGrade.objects.filter(q)
 
 
 def can_record_rotation(user: AnyUser, institution: Institution) -> bool:

@@ -6,15 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from controls.models import Control
 from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
-from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Band, Institution, band_order_expression
+from risk_registry.models import PostGrade, RiskPoint, RiskPointState
+from risk_registry.models.post_grade import supervisions_of_role
+from risk_registry.organisation.models import Band, Institution, Membership, Role, band_order_expression
 
 
 def current_year() -> int:
@@ -247,3 +249,70 @@ def audit_entries(*, user, form) -> QuerySet:
         if data["until"]:
             entries = entries.filter(at__date__lte=data["until"])
     return entries
+
+
+# --- what I must watch: supervision by level (篇5, and each scheme level's supervising role) --------
+
+WATCH_ROWS = 200  # rows shown per list; the count above says how many there are
+
+
+def _supervising_memberships(user) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Membership.objects.filter(user=user).select_related("institution"))
+
+
+def _role_place(membership: Membership, prefix: str = "") -> Q:
+    """Where a membership's role supervises: its subtree (offices), its institution (leaders), its
+    department (heads)."""
+    if membership.role in (Role.DISCIPLINE, Role.SUPERIOR):
+        return Q(**{f"{prefix}institution__path__startswith": membership.institution.path})
+    if membership.role in (Role.LEADERSHIP, Role.PRINCIPAL):
+        return Q(**{f"{prefix}institution_id": membership.institution_id})
+    return Q(**{f"{prefix}department_id": membership.department_id})
+
+
+@dataclass
+class Watchlist:
+    roles: list[str]
+    points: QuerySet[RiskPoint]
+    posts: QuerySet[PostGrade]
+
+
+def watchlist(user, *, year: int) -> Watchlist:
+    """The points and posts the user supervises in ``year`` (one query for the memberships): the
+    points whose level names one of the user's roles as its supervisor (``GradeLevel.supervisor_role``)
+    where that role reaches, and the graded posts whose supervision includes it (``SUPERVISION_ROLES``);
+    always within what the access module lets the user see, drafts left out. Each row carries its
+    control runs of the year."""
+    memberships = _supervising_memberships(user)
+    point_q = Q(pk__in=[])
+    post_q = Q(pk__in=[])
+    for membership in memberships:
+        point_q |= _role_place(membership) & Q(level__supervisor_role=membership.role)
+        supervisions = supervisions_of_role(membership.role)
+        if supervisions and membership.role != Role.DEPT_HEAD:
+            post_q |= _role_place(membership) & Q(supervision__in=supervisions)
+    in_year = Q(controls__runs__ran_on__year=year)
+    points = (
+        access.risk_points_visible_to(user)
+        .filter(point_q, year=year)
+        .exclude(state=RiskPointState.DRAFT)
+        .select_related("institution", "department", "position", "level")
+        .annotate(runs=Count("controls__runs", filter=in_year, distinct=True))
+        .order_by(band_order_expression("level__band"), "level__rank", "institution_id", "id")
+    )
+    post_runs = Q(
+        position__risk_points__year=year,
+        position__risk_points__controls__runs__ran_on__year=year,
+    )
+    posts = (
+        access.post_grades_visible_to(user)
+        .filter(post_q, year=year)
+        .select_related("institution", "position__department")
+        .annotate(runs=Count("position__risk_points__controls__runs", filter=post_runs, distinct=True))
+        .annotate(effective=Coalesce(NullIf("grade", Value("")), "proposed"))
+        .order_by("effective", "institution_id", "position_id")
+    )
+    roles = sorted({membership.role for membership in memberships})
+    return Watchlist(roles=roles, points=points, posts=posts)

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -17,7 +18,8 @@ from controls.services import control_apply_changes
 from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
 from risk_registry import access
-from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.models import PostGrade, PostGradeLevel, RiskPoint, RiskPointState
+from risk_registry.models.post_grade import propose_grade, supervision_for
 from risk_registry.organisation.models import AuditEntry, Band, Department, GradingScheme, Institution
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.services import (
@@ -510,3 +512,101 @@ def _json_changes(changes: dict[str, list]) -> dict[str, list]:
         return value
 
     return {name: [plain(before), plain(after)] for name, (before, after) in changes.items()}
+
+
+# States in which the discipline office has defined a point's level (查实): a post's grade reads these.
+VERIFIED_STATES = (
+    RiskPointState.DEFINED,
+    RiskPointState.APPRAISED,
+    RiskPointState.APPROVED,
+    RiskPointState.IN_NOTICE,
+    RiskPointState.ISSUED,
+)
+_BAND_ORDER = (Band.HIGH, Band.MEDIUM, Band.LOW)
+
+
+def post_grades_propose(*, by, institution: Institution, year: int) -> int:
+    access.require(access.can_decide_post_grades(by, institution))
+    return post_grades_refresh(by=by, institution=institution, year=year)
+
+
+def post_grades_refresh(*, by, institution: Institution, year: int) -> int:
+    """Propose a grade A/B/C for every post of ``institution`` for ``year`` from its verified
+    points' most serious band and its kind (``post_grade.propose_grade``); no permission check (the
+    office's page checks, the demo builds). A decided grade is kept: only the proposal beside it
+    changes. Three queries plus one write per changed post; one audit entry. Returns the number of
+    posts whose proposal is new or changed."""
+    now = timezone.now()
+    bands: dict[int, list[str]] = {}
+    counts: dict[int, int] = {}
+    rows = (
+        RiskPoint.objects.filter(institution=institution, year=year, state__in=VERIFIED_STATES, position__isnull=False)
+        .order_by()
+        .values("position_id", "level__band")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        bands.setdefault(row["position_id"], []).append(row["level__band"])
+        counts[row["position_id"]] = counts.get(row["position_id"], 0) + row["n"]
+    existing = {grade.position_id: grade for grade in PostGrade.objects.filter(institution=institution, year=year)}
+    changed: list[dict[str, Any]] = []
+    with transaction.atomic():
+        for position in Position.objects.filter(institution=institution).only("pk", "kind", "is_key_post", "title"):
+            present = bands.get(position.pk, [])
+            top = next((band for band in _BAND_ORDER if band in present), "")
+            proposed = propose_grade(top or None, position.kind, position.is_key_post)
+            grade = existing.get(position.pk)
+            if grade is None:
+                grade = PostGrade(position=position, institution=institution, year=year)
+            elif (grade.proposed, grade.proposed_band, grade.proposed_points) == (
+                proposed,
+                top,
+                counts.get(position.pk, 0),
+            ):
+                continue
+            grade.proposed, grade.proposed_band, grade.proposed_points = proposed, top, counts.get(position.pk, 0)
+            grade.proposed_at = now
+            grade.supervision = supervision_for(grade.grade or proposed, position.kind)
+            grade.save()
+            changed.append({"position": position.title, "proposed": proposed, "band": top})
+        if changed:
+            audit_record(
+                actor=by,
+                action="post_grade.propose",
+                target=institution,
+                institution=institution,
+                summary=_("%(count)d post grades proposed for %(year)d") % {"count": len(changed), "year": year},
+                changes={"after": changed},
+            )
+    return len(changed)
+
+
+def post_grade_decide(*, by, grade: PostGrade, decided: str, reason: str = "") -> None:
+    """The discipline office decides a post's grade: confirms the proposal, or changes it with a
+    reason. Audited with the grade before and after; the supervision follows the decided grade."""
+    access.require(access.can_decide_post_grades(by, grade.institution))
+    if decided not in PostGradeLevel.values:
+        raise ValidationError(_("Choose grade A, B or C."))
+    reason = reason.strip()
+    if decided != grade.proposed and not reason:
+        raise ValidationError(_("Give a reason when the decided grade differs from the proposal."))
+    with transaction.atomic():
+        locked = PostGrade.objects.select_for_update().select_related("position").get(pk=grade.pk)
+        before = {"grade": locked.grade, "supervision": locked.supervision, "reason": locked.reason}
+        locked.grade, locked.reason = decided, reason
+        locked.supervision = supervision_for(decided, locked.position.kind)
+        locked.decided_by, locked.decided_at = by, timezone.now()
+        locked.save()
+        audit_record(
+            actor=by,
+            action="post_grade.decide",
+            target=locked,
+            institution=locked.institution,
+            summary=_("%(position)s: grade %(grade)s (proposed %(proposed)s)")
+            % {"position": locked.position.title, "grade": decided, "proposed": locked.proposed},
+            changes={
+                "before": before,
+                "after": {"grade": decided, "supervision": locked.supervision, "reason": reason},
+            },
+        )
+    grade.refresh_from_db()

@@ -70,6 +70,7 @@ from risk_registry.models import (
     DecisionRules,
     LevelProposal,
     NoticeComment,
+    PostGrade,
     Register,
     RegisterVersion,
     RiskPoint,
@@ -77,6 +78,7 @@ from risk_registry.models import (
 )
 from risk_registry.organisation.models import AuditEntry, GradingScheme, RiskType, Role
 from risk_registry.organisation.services import membership_grant
+from risk_registry.services import post_grades_refresh
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.tests.wizard_layouts import market_xlsx
 from risk_registry.workflow.attachments import attachments_dir
@@ -329,6 +331,12 @@ class Scene:
         return level_proposal_create(
             by=self.w.discipline, risk_point=self.w.submitted, likelihood=3, severity=3, reason="多次被举报"
         )
+
+    @cached_property
+    def post_grades(self) -> dict[int, PostGrade]:
+        """Bureau A's posts' proposed grades of 2026, by position id (nothing decided yet)."""
+        post_grades_refresh(by=self.w.discipline, institution=self.w.a, year=2026)
+        return {g.position_id: g for g in PostGrade.objects.filter(institution=self.w.a, year=2026)}
 
     @cached_property
     def cycle(self) -> Cycle:
@@ -1692,6 +1700,67 @@ def _matrix_changed(scene: Scene) -> None:
     assert GradingScheme.objects.get(pk=scene.w.a.grading_scheme_id).matrix[1][1] == "1"
 
 
+def _grades_proposed(scene: Scene) -> None:
+    grades = PostGrade.objects.filter(institution=scene.w.a, year=2026)
+    assert grades.count() == 3 and not grades.exclude(grade="").exists()  # proposed, none decided
+
+
+def _grade_confirmed(scene: Scene) -> None:
+    grade = PostGrade.objects.get(position=scene.w.position2, year=2026)
+    assert (grade.grade, grade.decided_by) == (grade.proposed, scene.me)
+    assert not PostGrade.objects.filter(position=scene.w.position3, year=2026).exclude(grade="").exists()
+
+
+def _grade_decided(scene: Scene) -> None:
+    grade = PostGrade.objects.get(position=scene.w.position2, year=2026)
+    assert (grade.grade, grade.reason, grade.supervision) == ("B", "负责大额复核", "stationed")
+
+
+def _decide_form(scene: Scene) -> dict:
+    pk = scene.post_grades[scene.w.position2.pk].pk
+    return {f"g{pk}-grade": "B", f"g{pk}-reason": "负责大额复核"}
+
+
+POST_GRADES = [
+    Case("watch", "what I must watch", "get", lambda s: "/watch/?year=2026", everyone(), setup=lambda s: s.post_grades),
+    Case(
+        "post_grade_list",
+        "post grades page",
+        "get",
+        lambda s: "/org/bureau-a/post-grades/2026/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        setup=lambda s: s.post_grades,
+    ),
+    Case(
+        "post_grade_list",
+        "propose post grades",
+        "post",
+        lambda s: "/org/bureau-a/post-grades/2026/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"action": "propose"},
+        effect=writes("risk_registry.PostGrade", AUDIT, then=_grades_proposed),
+    ),
+    Case(
+        "post_grade_list",
+        "confirm proposed grades",
+        "post",
+        lambda s: "/org/bureau-a/post-grades/2026/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"action": "confirm", "grades": [s.post_grades[s.w.position2.pk].pk]},
+        effect=writes(AUDIT, updated=["risk_registry.PostGrade"], then=_grade_confirmed),
+        setup=lambda s: s.post_grades,
+    ),
+    Case(
+        "post_grade_decide",
+        "decide a post grade",
+        "post",
+        lambda s: f"/post-grades/{s.post_grades[s.w.position2.pk].pk}/decide/",
+        expect({"discipline"}, status=302, forbidden=OVERSIGHT_A - {"discipline"}),
+        data=_decide_form,
+        effect=writes(AUDIT, updated=["risk_registry.PostGrade"], then=_grade_decided),
+    ),
+]
+
 POWERS = [
     Case("power_list", "power inventory", "get", lambda s: "/org/bureau-a/powers/", expect(SEES_A)),
     Case(
@@ -2326,5 +2395,5 @@ RATINGS = [
 ]
 
 CASES: list[Case] = (
-    POINTS + POWERS + RULES + WORKFLOW + CYCLE + UNITS + SURVEYS + RATINGS + DOCUMENTS + LEDGER + ACCOUNTS
+    POINTS + POST_GRADES + POWERS + RULES + WORKFLOW + CYCLE + UNITS + SURVEYS + RATINGS + DOCUMENTS + LEDGER + ACCOUNTS
 )

@@ -34,9 +34,9 @@ from controls.models import Control, ControlRun, Rule
 from integrity_warnings.models import Disposition, WarningItem
 from positions.models import Holding, Position, PowerItem
 from risk_registry.demo.build import demo_seed
-from risk_registry.models import LevelProposal, NoticeComment, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import LevelProposal, NoticeComment, PostGrade, RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, Membership, Role
-from risk_registry.services import risk_point_update
+from risk_registry.services import post_grades_refresh, risk_point_update
 from risk_registry.workflow.transitions import Change, transition_apply
 
 YEAR = 2026
@@ -272,6 +272,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     departments = list(Department.objects.order_by("id").values_list("pk", flat=True))
     positions = list(Position.objects.order_by("id").values_list("pk", flat=True))
     proposals = list(LevelProposal.objects.values_list("pk", flat=True))
+    post_grades = list(PostGrade.objects.order_by("id").values_list("pk", flat=True))
     powers = list(PowerItem.objects.order_by("id").values_list("pk", flat=True))
     rules = list(Rule.objects.order_by("id").values_list("pk", flat=True)) or [1]
     warnings_ = list(WarningItem.objects.order_by("id").values_list("pk", flat=True)) or [1]
@@ -295,6 +296,12 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "power_create": [f"/org/{c}/powers/new/" for c in codes],
         "rotation": [f"/org/{c}/rotation/" for c in codes],
         "grading_scheme_edit": [f"/org/{c}/grading/" for c in codes],
+        "post_grade_list": [f"/org/{c}/post-grades/{YEAR}/" for c in codes],
+        "post_grade_decide": [f"/post-grades/{pk}/decide/" for pk in post_grades[:1]] or ["/post-grades/1/decide/"],
+        "watch": [f"/watch/?year={YEAR}"],
+        "oversight_dashboard": ["/dashboards/oversight/", f"/dashboards/oversight/?year={YEAR}"],
+        "leadership_dashboard": ["/dashboards/leadership/", f"/dashboards/leadership/?year={YEAR}"],
+        "my_dashboard": ["/dashboards/mine/", f"/dashboards/mine/?year={YEAR}"],
         "power_detail": [f"/powers/{pk}/" for pk in powers],
         "power_edit": [f"/powers/{pk}/edit/" for pk in powers],
         "power_steps": [f"/powers/{pk}/steps/" for pk in powers],
@@ -340,9 +347,6 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "proposal_decide": [f"/proposals/{pk}/decide/" for pk in proposals[:1]] or ["/proposals/1/decide/"],
         "register_detail": [f"/registers/{c}/{y}/" for c, y in registers],
         "register_batch": [f"/registers/{c}/{YEAR}/batch/{step}/" for c in codes for step in ("review", "define")],
-        "oversight_dashboard": ["/dashboards/oversight/"],
-        "leadership_dashboard": ["/dashboards/leadership/"],
-        "my_dashboard": ["/dashboards/mine/"],
         "register_bulk": [f"/registers/{codes[0]}/{YEAR}/bulk/"],
         "register_superior": [f"/registers/{codes[0]}/{YEAR}/superior/"],
         "decision_attachment": ["/attachments/1/"],  # the demo's decisions carry no file
@@ -430,6 +434,8 @@ def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         SESSION_WORLD.hide()  # the demo is built on the database as the migrations leave it
         demo_seed(year=YEAR, password="crawler-password-1")
+        for institution in Institution.objects.all():  # post grades proposed, as an office would
+            post_grades_refresh(by=None, institution=institution, year=YEAR)
         built = Demo()
         _mark_objects(built)
         built.users = list(get_user_model().objects.filter(is_active=True).order_by("username"))

@@ -1,5 +1,6 @@
 """Models of the register: risk points, and the register they are approved, published and filed in."""
 
+from .post_grade import PostGrade, PostGradeLevel, Supervision
 from .register import (
     Decision,
     DecisionAttachment,
@@ -18,8 +19,11 @@ __all__ = [
     "FoundBy",
     "LevelProposal",
     "NoticeComment",
+    "PostGrade",
+    "PostGradeLevel",
     "Register",
     "RegisterVersion",
     "RiskPoint",
     "RiskPointState",
+    "Supervision",
 ]

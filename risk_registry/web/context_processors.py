@@ -22,4 +22,5 @@ def navigation(request):
         "nav_audit": bool(scope.discipline_paths or Role.SUPERIOR in scope.roles),
         "nav_oversight_dashboard": bool(scope.subtree_paths),
         "nav_leadership_dashboard": bool(scope.institution_ids),
+        "nav_watch": bool(scope.roles),
     }

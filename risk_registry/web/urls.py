@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from risk_registry.web.params import YearConverter
-from risk_registry.web.views import dashboards, grading
+from risk_registry.web.views import dashboards, grading, post_grades
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("org/", views.institution_tree, name="institution_tree"),
     path("org/<slug:code>/", views.institution_detail, name="institution_detail"),
     path("org/<slug:code>/grading/", grading.grading_scheme_edit, name="grading_scheme_edit"),
+    path("org/<slug:code>/post-grades/<year:year>/", post_grades.post_grade_list, name="post_grade_list"),
+    path("post-grades/<int:pk>/decide/", post_grades.post_grade_decide, name="post_grade_decide"),
     path("departments/<int:pk>/", views.department_detail, name="department_detail"),
     path(
         "departments/<int:pk>/risks/new/", views.risk_point_create_for_department, name="department_risk_point_create"
@@ -40,6 +42,7 @@ urlpatterns = [
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
     path("inbox/", wf.inbox_page, name="inbox"),
     path("audit/", wf.audit_log, name="audit_log"),
+    path("watch/", dashboards.watch_page, name="watch"),
     path("dashboards/oversight/", dashboards.oversight_dashboard, name="oversight_dashboard"),
     path("dashboards/leadership/", dashboards.leadership_dashboard, name="leadership_dashboard"),
     path("dashboards/mine/", dashboards.my_dashboard, name="my_dashboard"),

@@ -42,6 +42,8 @@ class AuditAction(models.TextChoices):
     LEVEL_PROPOSAL_ACCEPT = "level_proposal.accept", _("Level proposal accepted")
     LEVEL_PROPOSAL_REJECT = "level_proposal.reject", _("Level proposal rejected")
     RISK_POINT_FLAG_REGRADING = "risk_point.flag_regrading", _("Flagged for re-grading")
+    POST_GRADE_PROPOSE = "post_grade.propose", _("Post grades proposed")
+    POST_GRADE_DECIDE = "post_grade.decide", _("Post grade decided")
     POWER_ITEM_UPDATE = "power_item.update", _("Power item changed")
     DOCUMENT_EXPORT = "document.export", _("Document exported")
     DOCUMENT_ARCHIVE = "document.archive", _("Annual archive exported")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,6 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from assessments import selectors as cycle_selectors
+from assessments.access import tasks_visible_to
+from assessments.completion import with_done
 from risk_registry import access, dashboards, selectors
 from risk_registry.organisation import selectors as org_selectors
 from risk_registry.organisation.models import Institution
@@ -124,5 +127,52 @@ def my_dashboard(request: HttpRequest) -> HttpResponse:
             "total": sum(bar.count for _, _, bars in rows for bar in bars),
             "all_url": dashboards.list_url({"year": year, "mine": "on"}),
             "tasks": cycle_selectors.my_task_counts(user=request.user, today=timezone.localdate()),
+        },
+    )
+
+
+@require_GET
+def watch_page(request: HttpRequest) -> HttpResponse:
+    """What I must watch (篇5's supervision by level): the points and posts of the levels and grades
+    my roles supervise, their control runs this year and their overdue cycle tasks. A fixed number
+    of queries whatever the number of rows."""
+    year = _year(request)
+    today = timezone.localdate()
+    watched = selectors.watchlist(request.user, year=year)
+    points = list(watched.points[: selectors.WATCH_ROWS])
+    posts = list(watched.posts[: selectors.WATCH_ROWS])
+    point_ids = [point.pk for point in points]
+    position_ids = [grade.position_id for grade in posts]
+    overdue_by_point: dict[int, int] = {}
+    overdue_by_post: dict[int, int] = {}  # a post's own tasks and its points' control runs
+    overdue = 0  # distinct tasks
+    if point_ids or position_ids:
+        late = (
+            with_done(tasks_visible_to(request.user).filter(year=year, due_on__lt=today))
+            .filter(is_done=False)
+            .filter(Q(control__risk_point_id__in=point_ids) | Q(position_id__in=position_ids))
+            .order_by()
+            .values("control__risk_point_id", "position_id")
+            .annotate(n=Count("id"))
+        )
+        for row in late:
+            overdue += row["n"]
+            if row["control__risk_point_id"] is not None:
+                key = row["control__risk_point_id"]
+                overdue_by_point[key] = overdue_by_point.get(key, 0) + row["n"]
+            if row["position_id"] is not None:
+                overdue_by_post[row["position_id"]] = overdue_by_post.get(row["position_id"], 0) + row["n"]
+    return render(
+        request,
+        "risk_registry/watch.html",
+        {
+            "year": year,
+            "roles": watched.roles,
+            "point_rows": [(point, overdue_by_point.get(point.pk, 0)) for point in points],
+            "post_rows": [(grade, overdue_by_post.get(grade.position_id, 0)) for grade in posts],
+            "point_total": watched.points.count() if len(points) == selectors.WATCH_ROWS else len(points),
+            "post_total": watched.posts.count() if len(posts) == selectors.WATCH_ROWS else len(posts),
+            "overdue": overdue,
+            "limit": selectors.WATCH_ROWS,
         },
     )

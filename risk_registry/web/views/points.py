@@ -74,6 +74,7 @@ def institution_detail(request: HttpRequest, code: str) -> HttpResponse:
             "level_counts": selectors.level_counts(queryset=points),
             "can_record_rotation": access.can_record_rotation(request.user, institution),
             "can_edit_grading": access.can_edit_grading_scheme(request.user, institution),
+            "current_year": selectors.current_year(),
         },
     )
 
