@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from ..colours import DEFAULT_COLOUR, normalise_colour, validate_colour
 from .organisation import Role
 
 
@@ -108,7 +109,13 @@ class GradeLevel(models.Model):
     code = models.CharField(_("code"), max_length=16)
     name = models.CharField(_("name"), max_length=40)
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the most serious level."))
-    colour = models.CharField(_("colour"), max_length=7, default="#999999")
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default=DEFAULT_COLOUR,
+        validators=[validate_colour],
+        help_text=_("#rgb or #rrggbb, stored as #rrggbb."),
+    )
     supervisor_role = models.CharField(_("supervised by"), max_length=16, choices=Role.choices)
     supervision = models.CharField(_("supervision"), max_length=200, blank=True)
     band = models.CharField(
@@ -129,6 +136,14 @@ class GradeLevel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The colour as lower-case ``#rrggbb`` (``#C00`` → ``#cc0000``). Anything else is refused
+        by the field's validator (``full_clean`` runs both), so it is left as it is here."""
+        try:
+            self.colour = normalise_colour(self.colour)
+        except ValidationError:
+            pass
 
     @property
     def band_order(self) -> int:
