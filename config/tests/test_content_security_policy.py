@@ -18,7 +18,8 @@ PDF_TEMPLATES = (TEMPLATES / "documents" / "pdf", TEMPLATES / "warnings" / "pdf"
 
 
 class InlineCode(HTMLParser):
-    """Collects what the policy refuses: scripts without src, on* attributes, style attributes/elements."""
+    """Collects what the policy refuses: scripts without src (data blocks aside), on* attributes,
+    style attributes and elements."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -26,7 +27,10 @@ class InlineCode(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         names = {name for name, _value in attrs}
-        if tag == "script" and "src" not in names:
+        # A data block (Django's json_script: type="application/json") is never executed, so the
+        # policy does not apply to it; any other script must come from a file.
+        data_block = dict(attrs).get("type") == "application/json"
+        if tag == "script" and "src" not in names and not data_block:
             self.found.append("<script> without src")
         if tag == "style":
             self.found.append("<style> element")
