@@ -106,7 +106,7 @@ def test_a_removed_export_answers_404_and_a_removed_upload_expires_cleanly(world
     job, _path = job_file(world, exports, State.DONE, 8 * DAY)
     client = login(world.discipline)
     assert client.get(reverse("documents_job_download", args=[job.token])).status_code == 200
-    client.get(reverse("documents_job", args=[job.token]))
+    assert 'data-testid="job-download"' in client.get(reverse("documents_job", args=[job.token])).content.decode()
     upload = io.BytesIO(workbook_bytes(good_rows()))
     upload.name = "good.xlsx"
     page = client.post(reverse("documents_import", args=["bureau-a"]), {"file": upload, "year": "2026"})
@@ -119,6 +119,7 @@ def test_a_removed_export_answers_404_and_a_removed_upload_expires_cleanly(world
     documents_housekeeping()
 
     assert client.get(reverse("documents_job_download", args=[job.token])).status_code == 404
+    assert 'data-testid="job-file-gone"' in client.get(reverse("documents_job", args=[job.token])).content.decode()
     response = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token}, follow=True)
     assert response.status_code == 200
     assert RiskPoint.objects.count() == before  # nothing imported from a file that is gone
