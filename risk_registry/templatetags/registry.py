@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.organisation.colours import safe_colour
 from risk_registry.organisation.models import Band
 from risk_registry.organisation.names import person
 
@@ -15,6 +16,12 @@ register = template.Library()
 register.filter("person", person)
 # Controls of a snapshot row, 前期预防 → 中期监控 → 后期处置 (older snapshots stored them by code).
 register.filter("in_line_order", in_line_order)
+
+
+@register.filter
+def colour(value) -> str:
+    """``{{ level.colour|colour }}``: a stored colour as ``#rrggbb`` for CSS, grey if unreadable."""
+    return safe_colour(value)
 
 
 @register.filter

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import translation
 from openpyxl import load_workbook
@@ -155,6 +156,13 @@ def test_a_colour_stored_before_the_check_never_crashes_a_writer(world):
     fills = _level_fills(_render(world, "xlsx"))
     assert fills and set(fills.values()) == {"FF999999"}  # the safe grey
     assert "甲局" in pdf_text(_render(world, "pdf"))
+
+
+def test_the_dashboard_pdf_colours_through_the_safe_filter(world):
+    html = Template("{% load registry %}{{ good|colour }} {{ bad|colour }} {{ none|colour }}").render(
+        Context({"good": "#C00", "bad": "red;background:url(x)", "none": None})
+    )
+    assert html == "#cc0000 #999999 #999999"
 
 
 def test_the_writers_helpers_never_raise():
