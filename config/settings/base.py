@@ -154,6 +154,8 @@ CELERY_BEAT_SCHEDULE = {
     "registers-issue-due": {"task": "risk_registry.workflow.tasks.registers_issue_due", "schedule": 3600.0},
     # Export jobs whose worker died or whose message was lost are sent again or failed (documents/services.py).
     "export-jobs-sweep": {"task": "risk_registry.documents.tasks.export_jobs_sweep", "schedule": 60.0},
+    # Old exports and unconfirmed uploads are removed from var/exports (documents/housekeeping.py).
+    "documents-housekeeping": {"task": "risk_registry.documents.tasks.documents_housekeeping", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -209,6 +211,10 @@ RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
 RISK_REGISTRY_ATTACHMENTS_DIR = env.string("RISK_REGISTRY_ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments"))
 RISK_REGISTRY_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 RISK_REGISTRY_ATTACHMENTS_PER_DECISION = 10
+# Housekeeping of var/exports (docs/documents.md, "Housekeeping"): a finished export's file is kept
+# this many days, an upload waiting for its confirmation this many hours.
+RISK_REGISTRY_EXPORT_KEEP_DAYS = env.integer("RISK_REGISTRY_EXPORT_KEEP_DAYS", default=7)
+RISK_REGISTRY_UPLOAD_KEEP_HOURS = env.integer("RISK_REGISTRY_UPLOAD_KEEP_HOURS", default=24)
 # Key posts held longer than this are listed for rotation (轮岗交流) on the rotation page.
 RISK_REGISTRY_ROTATION_YEARS = env.integer("RISK_REGISTRY_ROTATION_YEARS", default=5)
 # The files attached to rules (制度目录): outside the web root, served only through the rule's

@@ -2,8 +2,13 @@
 
 The zip holds each form in Excel and PDF, the year's dashboard as a PDF page (heat map, what to
 watch, changes since the year before, distributions), each filed version as PDF and as its frozen JSON
-snapshot, ``manifest.json`` (what each file is, its size and SHA-256) and ``SHA256SUMS`` in the
-format ``sha256sum -c`` checks.
+snapshot, ``manifest.json`` (what each file is, its size and SHA-256; its time in the configured
+time zone, Asia/Shanghai) and ``SHA256SUMS`` in the format ``sha256sum -c`` checks.
+
+When the year has a filed version, the archive states which document is authoritative: the latest
+filed version (its PDF and frozen JSON), never the forms written from today's points; the points
+added, removed or changed since that filing are listed (``manifest["authoritative"]`` and the text
+file ``权威文本说明.txt``), so a reader who finds a difference knows which text counts.
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ from risk_registry.documents import rendering
 from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
 from risk_registry.documents.pdf import PDF_MAX_POINTS, cjk_font, html_to_pdf
 from risk_registry.models import RiskPoint
+from risk_registry.workflow.registers import version_diff
+from risk_registry.workflow.snapshots import point_rows
 
 DASHBOARD_TITLE = "廉政风险统计看板"
+AUTHORITY_NOTE = "权威文本说明.txt"
 
 
 def dashboard_pdf(
@@ -105,12 +113,16 @@ def write_archive(
             buffer = io.BytesIO()
             written = rendering.render(buffer, document=document, fmt="pdf")
             add(f"{prefix}/filed/v{version.number}.pdf", buffer.getvalue(), version=version.number, points=written)
+        authority = authoritative(versions, points, prefix=prefix, working=working)
+        if authority:
+            add(f"{prefix}/{AUTHORITY_NOTE}", authority_note(authority).encode(), form="权威文本说明")
         manifest = {
             "institution": {"code": institution.code, "name": institution.name},
             "year": year,
-            "generated_at": timezone.now().isoformat(timespec="seconds"),
+            "generated_at": timezone.localtime().isoformat(timespec="seconds"),  # +08:00 (TIME_ZONE)
             "points": total,
             "working_copy": working,
+            "authoritative": authority,
             "files": files,
             "skipped": skipped,
         }
@@ -118,3 +130,69 @@ def write_archive(
         sums = "".join(f"{item['sha256']}  {item['name'].split('/', 1)[1]}\n" for item in files)
         archive.writestr(f"{prefix}/SHA256SUMS", sums)
     return manifest
+
+
+def authoritative(versions, points, *, prefix: str, working: bool) -> dict | None:
+    """Which document of the archive is authoritative, and what changed after it was filed: the
+    latest filed version (None when the year has none). The changes compare that version's frozen
+    snapshot with the archive's points; a working copy (工作稿, a partial view) lists the points
+    changed or added in what it shows, never "removed" (a point it does not show may still exist)."""
+    latest = max(versions, key=lambda version: version.number, default=None)
+    if latest is None:
+        return None
+    diff = version_diff(latest.snapshot, {"points": list(point_rows(points))})
+    filed_at = timezone.localtime(latest.signed_at).isoformat(timespec="seconds")
+    return {
+        "version": latest.number,
+        "documents": [f"{prefix}/filed/v{latest.number}.pdf", f"{prefix}/filed/v{latest.number}.json"],
+        "filed_at": filed_at,
+        "hash": latest.content_hash,
+        "statement": (
+            f"本年度登记表以第 {latest.number} 版备案文本（filed/v{latest.number}.pdf，"
+            f"{filed_at[:10]} 备案）为准；本档案中按当前数据生成的各表仅供参考，"
+            "备案后的变更列于下方，未经备案。"
+        ),
+        "changes_after_filing": {
+            "added": [{"id": row["id"], "description": row["description"]} for row in diff["added"]],
+            "removed": []
+            if working
+            else [{"id": row["id"], "description": row["description"]} for row in diff["removed"]],
+            "changed": [
+                {"id": row["id"], "description": row["description"], "fields": sorted(row["fields"])}
+                for row in diff["changed"]
+            ],
+        },
+    }
+
+
+FIELD_LABELS = {
+    "department": "部门",
+    "position": "岗位",
+    "risk_type": "风险类型",
+    "description": "风险点描述",
+    "manifestation": "风险表现形式",
+    "likelihood": "发生概率",
+    "severity": "危害程度",
+    "level": "风险等级",
+    "controls": "防控措施",
+}
+
+
+def authority_note(authority: dict) -> str:
+    """The archive's plain-text statement of which document is authoritative and what changed."""
+    changes = authority["changes_after_filing"]
+    lines = [authority["statement"], "", f"备案文本 SHA-256：{authority['hash']}", ""]
+    if not any(changes.values()):
+        lines.append("备案后没有变更：当前数据与备案文本一致。")
+    for key, title in (
+        ("added", "备案后新增的风险点"),
+        ("removed", "备案后删除的风险点"),
+        ("changed", "备案后修改的风险点"),
+    ):
+        if changes[key]:
+            lines.append(f"{title}（{len(changes[key])} 个）：")
+            for row in changes[key]:
+                fields = "、".join(FIELD_LABELS.get(field, field) for field in row.get("fields", []))
+                lines.append(f"  - [{row['id']}] {row['description']}" + (f"（{fields}）" if fields else ""))
+            lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -53,6 +55,14 @@ MAX_ROWS = 20_000  # a county bureau files hundreds; 20,000 leaves room for a wh
 MAX_COLUMNS = 40
 HEADER_SEARCH_ROWS = 10
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+# An OLE2 compound file: an old .xls (Excel 97–2003), or an .xlsx saved with a password (Excel then
+# wraps the encrypted package in a compound file holding the streams named below).
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+# Errors of a damaged zip (a bad CRC-32, a truncated member): never shown as they are (English).
+DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+logger = logging.getLogger(__name__)
 
 # Header text (normalised: no spaces, no bracketed note) → field.
 HEADERS = {
@@ -365,6 +375,7 @@ def read_grid(data: bytes, *, sheet: str = "") -> Grid:
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
             _("at most %(limit)d KB") % {"limit": MAX_FILE_BYTES // 1024},
         )
+    _refuse_compound_file(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
@@ -372,22 +383,62 @@ def read_grid(data: bytes, *, sheet: str = "") -> Grid:
         raise ImportRefused(_("The file is not an Excel workbook."), _("an .xlsx file")) from None
     if len(infos) > MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
         raise ImportRefused(_("The workbook unpacks to too much data."), _("an ordinary register"))
+    _refuse_macro_workbook(archive)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise ImportRefused(
-            _("The workbook cannot be read: %(error)s") % {"error": error}, _("an .xlsx file")
-        ) from None
+    except Exception as error:  # openpyxl raises many kinds for a damaged file: logged, never shown (English)
+        logger.info("import: workbook unreadable: %r", error)
+        raise _damaged() from None
     sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
     try:
         chosen = _chosen_sheet(workbook, sheets, sheet)
-        cells = _read_sheet(archive, chosen)
+        try:
+            cells = _read_sheet(archive, chosen)
+        except DAMAGED_ZIP_ERRORS as error:  # "Bad CRC-32 for file …": the sheet's bytes are damaged
+            logger.info("import: sheet unreadable: %r", error)
+            raise _damaged() from None
     except ImportRefused as refused:
         refused.sheets = sheets
         raise
     finally:
         workbook.close()
     return Grid(cells=cells, sheet=chosen.title, sheets=sheets)
+
+
+def _damaged() -> ImportRefused:
+    return ImportRefused(
+        _("The workbook is damaged (its compressed data does not check out) and cannot be read."),
+        _("the file saved again from Excel or WPS as .xlsx"),
+    )
+
+
+def _refuse_compound_file(data: bytes) -> None:
+    """An old .xls or a password-protected workbook, named as such (both are OLE2 compound files,
+    not the zip of an .xlsx)."""
+    if not data.startswith(OLE2_SIGNATURE):
+        return
+    if any(stream in data for stream in ENCRYPTED_STREAMS):
+        raise ImportRefused(
+            _("The workbook is protected by a password to open, so it cannot be read."),
+            _("the file saved again without a password to open, as .xlsx"),
+        )
+    raise ImportRefused(
+        _("The file is an old Excel 97–2003 workbook (.xls)."), _("the file saved again from Excel or WPS as .xlsx")
+    )
+
+
+def _refuse_macro_workbook(archive: zipfile.ZipFile) -> None:
+    """An .xlsm (or any workbook carrying a macro project) is refused: its macros would never run,
+    but it is not the file type the page asks for."""
+    try:
+        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+    except DAMAGED_ZIP_ERRORS:
+        raise _damaged() from None
+    if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in archive.namelist()):
+        raise ImportRefused(
+            _("The file is a macro-enabled workbook (.xlsm), not the .xlsx this page asks for."),
+            _("the file saved again from Excel or WPS as .xlsx (Excel workbook)"),
+        )
 
 
 def _read_sheet(archive: zipfile.ZipFile, chosen) -> list[list]:

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from risk_registry.documents.definitions import DocumentHeader, FormSpec
+from risk_registry.organisation.colours import safe_colour
 from risk_registry.organisation.text import printable
 
 CJK_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
@@ -68,7 +69,7 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
             cells.append(
                 {
                     "text": "" if value is None else printable(str(value)),
-                    "colour": row["level"].get("colour", "") if column.level else "",
+                    "colour": safe_colour(row["level"].get("colour")) if column.level else "",
                     "centre": column.numeric or column.level,
                 }
             )

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from risk_registry.documents import services
+from risk_registry.documents import housekeeping, services
 from risk_registry.documents.pdf import DocumentUnavailable
 
 TIME_LIMIT = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS
@@ -49,3 +49,9 @@ def export_job_run(self, job_id: int) -> None:
 def export_jobs_sweep() -> None:
     """Beat runs this every minute (services.export_jobs_sweep)."""
     services.export_jobs_sweep()
+
+
+@shared_task
+def documents_housekeeping() -> None:
+    """Beat runs this every hour: old exports and unconfirmed uploads removed (documents/housekeeping.py)."""
+    housekeeping.documents_housekeeping()

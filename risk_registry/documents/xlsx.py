@@ -19,6 +19,7 @@ from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
 from risk_registry.documents.definitions import WORKING_MARK, DocumentHeader, FormSpec
+from risk_registry.organisation.colours import argb
 from risk_registry.organisation.text import printable
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -65,7 +66,7 @@ class _Styles:
         """The level's colour as the fill (white bold text on it), one style per colour."""
         style = self._levels.get(colour)
         if style is None:
-            rgb = (colour or "#999999").lstrip("#").upper()[:6].rjust(6, "9")
+            rgb = argb(colour)  # never raises: an unreadable stored colour prints grey
             style = self._make(
                 Font(name=FONT_NAME, size=10, bold=True, color="FFFFFF"),
                 Alignment(horizontal="center", vertical="top", wrap_text=True),

@@ -14,6 +14,7 @@ from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from risk_registry.organisation.colours import DEFAULT_COLOUR, normalise_colour
 from risk_registry.organisation.models import (
     ActorKind,
     AuditEntry,
@@ -198,7 +199,8 @@ def grading_scheme_create(*, definition: dict, institution: Institution | None) 
     levels = [
         GradeLevel(
             scheme=scheme,
-            **{key: level[key] for key in ("code", "name", "rank", "colour", "supervisor_role", "band")},
+            **{key: level[key] for key in ("code", "name", "rank", "supervisor_role", "band")},
+            colour=normalise_colour(level.get("colour", DEFAULT_COLOUR)),
             supervision=level.get("supervision", ""),
         )
         for level in with_bands(definition["levels"])

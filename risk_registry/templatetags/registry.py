@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from controls.models import in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
-from risk_registry.organisation.colours import BLACK, badge_ink, readable_ink
+from risk_registry.organisation.colours import BLACK, badge_ink, readable_ink, safe_colour
 from risk_registry.organisation.models import Band
 from risk_registry.organisation.names import person
 
@@ -19,6 +19,12 @@ register.filter("person", person)
 register.filter("in_line_order", in_line_order)
 # The ink class (ink-dark / ink-light) of a badge on a level's colour.
 register.filter("badge_ink", badge_ink)
+
+
+@register.filter
+def colour(value) -> str:
+    """``{{ level.colour|colour }}``: a stored colour as ``#rrggbb`` for CSS, grey if unreadable."""
+    return safe_colour(value)
 
 
 @register.filter

@@ -335,7 +335,7 @@ def test_export_archive_command_zip_with_manifest(world, tmp_path):
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read("bureau-a-2026/manifest.json"))
         names = {item["name"] for item in manifest["files"]}
-        assert len(names) == len(FORMS) * 2 + 3
+        assert len(names) == len(FORMS) * 2 + 4  # + the note naming the filed version authoritative
         assert "bureau-a-2026/filed/v1.pdf" in names
         assert "bureau-a-2026/dashboard.pdf" in names
         for item in manifest["files"]:

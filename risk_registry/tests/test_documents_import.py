@@ -390,13 +390,13 @@ def test_import_command_dry_run_and_problems_exit_non_zero(world, tmp_path, caps
     good.write_bytes(workbook_bytes(good_rows()))
     before = snapshot_db()
     call_command("import_register", institution="bureau-a", file=str(good), year=2026, dry_run=True)
-    assert "3 risk points would be imported" in capsys.readouterr().out
+    assert "将导入 3 个风险点" in capsys.readouterr().out  # the command speaks Chinese (issue 15, defect 8)
     assert snapshot_db() == before
     bad_rows = good_rows()
     bad_rows[1][5] = ""
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(workbook_bytes(bad_rows))
-    with pytest.raises(CommandError, match="1 problems"):
+    with pytest.raises(CommandError, match="发现 1 个问题"):
         call_command("import_register", institution="bureau-a", file=str(bad), year=2026)
     err = capsys.readouterr().err
     assert "风险点描述" in err and "5" in err  # the problem, printed (in Chinese once translated)

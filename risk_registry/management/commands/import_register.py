@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from risk_registry.documents import services
 from risk_registry.organisation.models import Institution
@@ -50,44 +51,68 @@ class Command(BaseCommand):
         )
         wizard.add_argument("--print-mapping", action="store_true", help="Print the completed mapping as JSON.")
 
-    def handle(self, *args, institution, file, year=None, dry_run=False, **options):
+    def handle(self, *args, **options):
+        # Every line this command prints is Chinese, like the problems it lists: the operator's
+        # terminal shows the same words as the import page (no English trailer after them).
+        with translation.override("zh-hans"):
+            self._handle(**options)
+
+    def _handle(self, *, institution, file, year=None, dry_run=False, **options):
         found = Institution.objects.filter(code=institution).select_related("grading_scheme").first()
         if found is None:
-            raise CommandError(f"No institution with the code {institution!r}.")
+            raise CommandError(_("No institution with the code %(code)s.") % {"code": institution})
         path = Path(file)
         if not path.is_file():
-            raise CommandError(f"No file {file}.")
+            raise CommandError(_("No file %(file)s.") % {"file": file})
         year = year or timezone.localdate().year
         data = path.read_bytes()
         if options["wizard"] or options["mapping"]:
             self._wizard(found, path, data, year, dry_run=dry_run, options=options)
             return
-        with translation.override("zh-hans"):
-            if dry_run:
-                result = services.register_import_check(
-                    by=None, institution=found, year=year, data=data, sheet=options["sheet"]
-                )
-            else:
-                result = services.register_import(
-                    by=None, institution=found, year=year, data=data, filename=path.name, sheet=options["sheet"]
-                )
-            for problem in result.problems:
-                self.stderr.write(str(problem))
-        if result.problems:
-            raise CommandError(f"{len(result.problems)} problems: nothing was imported.")
         if dry_run:
-            self.stdout.write(f"{path.name}: {len(result.planned)} risk points would be imported (dry run).")
+            result = services.register_import_check(
+                by=None, institution=found, year=year, data=data, sheet=options["sheet"]
+            )
         else:
-            self.stdout.write(f"{path.name}: {result.created} risk points imported into {found.code} {year}.")
+            result = services.register_import(
+                by=None, institution=found, year=year, data=data, filename=path.name, sheet=options["sheet"]
+            )
+        self._report(
+            path,
+            found,
+            year,
+            result.problems,
+            dry_run=dry_run,
+            planned=len(result.planned) if dry_run else 0,
+            created=0 if dry_run else result.created,
+        )
+
+    def _report(
+        self, path: Path, institution, year: int, problems, *, dry_run: bool, planned: int, created: int
+    ) -> None:
+        for problem in problems:
+            self.stderr.write(str(problem))
+        if problems:
+            raise CommandError(_("%(count)d problems: nothing was imported.") % {"count": len(problems)})
+        if dry_run:
+            self.stdout.write(
+                _("%(file)s: %(count)d risk points would be imported (dry run).")
+                % {"file": path.name, "count": planned}
+            )
+        else:
+            self.stdout.write(
+                _("%(file)s: %(count)d risk points imported into %(institution)s %(year)d.")
+                % {"file": path.name, "count": created, "institution": institution.name, "year": year}
+            )
 
     def _mapping_from(self, options) -> dict:
         """The mapping file, overridden by the flags."""
         try:
             mapping = json.loads(Path(options["mapping"]).read_text(encoding="utf-8")) if options["mapping"] else {}
         except (OSError, ValueError) as error:
-            raise CommandError(f"The mapping file cannot be read: {error}") from None
+            raise CommandError(_("The mapping file cannot be read: %(error)s") % {"error": error}) from None
         if not isinstance(mapping, dict):
-            raise CommandError("The mapping file must hold a JSON object.")
+            raise CommandError(_("The mapping file must hold a JSON object."))
         flags = {key: options[key] for key in ("state", "default_level", "default_risk_type")}
         mapping |= {key: value for key, value in flags.items() if value is not None}
         if options["header_row"] is not None:
@@ -98,34 +123,34 @@ class Command(BaseCommand):
 
     def _wizard(self, institution, path: Path, data: bytes, year: int, *, dry_run: bool, options) -> None:
         mapping = self._mapping_from(options)
-        with translation.override("zh-hans"):
-            try:
-                mapping = services.import_mapping_complete(
-                    institution=institution, data=data, mapping=mapping, sheet=options["sheet"]
-                )
-            except ValueError as error:
-                raise CommandError(str(error)) from None
-            if options["print_mapping"]:
-                self.stdout.write(json.dumps(mapping, ensure_ascii=False, indent=2))
-            if dry_run:
-                result = services.register_import_mapped_check(
-                    by=None, institution=institution, year=year, data=data, mapping=mapping, sheet=options["sheet"]
-                )
-            else:
-                result = services.register_import_mapped(
-                    by=None,
-                    institution=institution,
-                    year=year,
-                    data=data,
-                    mapping=mapping,
-                    filename=path.name,
-                    sheet=options["sheet"],
-                )
-            for problem in result.problems:
-                self.stderr.write(str(problem))
-        if result.problems:
-            raise CommandError(f"{len(result.problems)} problems: nothing was imported.")
+        try:
+            mapping = services.import_mapping_complete(
+                institution=institution, data=data, mapping=mapping, sheet=options["sheet"]
+            )
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        if options["print_mapping"]:
+            self.stdout.write(json.dumps(mapping, ensure_ascii=False, indent=2))
         if dry_run:
-            self.stdout.write(f"{path.name}: {len(result.result.points)} risk points would be imported (dry run).")
+            result = services.register_import_mapped_check(
+                by=None, institution=institution, year=year, data=data, mapping=mapping, sheet=options["sheet"]
+            )
         else:
-            self.stdout.write(f"{path.name}: {result.created} risk points imported into {institution.code} {year}.")
+            result = services.register_import_mapped(
+                by=None,
+                institution=institution,
+                year=year,
+                data=data,
+                mapping=mapping,
+                filename=path.name,
+                sheet=options["sheet"],
+            )
+        self._report(
+            path,
+            institution,
+            year,
+            result.problems,
+            dry_run=dry_run,
+            planned=len(result.result.points) if dry_run else 0,
+            created=0 if dry_run else result.created,
+        )

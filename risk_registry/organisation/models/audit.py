@@ -108,6 +108,7 @@ class AuditAction(models.TextChoices):
     RULE_REVISE = "rule.revise", _("Rule revised")
     RULE_REPEAL = "rule.repeal", _("Rule repealed")
     CATALOGUE_EXPORT = "catalogue.export", _("Catalogue exported")
+    DOCUMENTS_HOUSEKEEPING = "documents.housekeeping", _("Old exports and unconfirmed uploads removed")
     POWER_ITEM_IMPORT = "power_item.import", _("Power inventory imported from Excel")
     RULE_ATTACH = "rule.attach", _("Rule's attachment changed")
     DISCLOSURE_SCOPE = "disclosure.scope", _("Public disclosure scope changed")

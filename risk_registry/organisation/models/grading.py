@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from ..colours import is_hex_colour, readable_ink
+from ..colours import DEFAULT_COLOUR, is_hex_colour, normalise_colour, readable_ink, validate_colour
 from .organisation import Role
 
 
@@ -109,7 +109,13 @@ class GradeLevel(models.Model):
     code = models.CharField(_("code"), max_length=16)
     name = models.CharField(_("name"), max_length=40)
     rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the most serious level."))
-    colour = models.CharField(_("colour"), max_length=7, default="#999999")
+    colour = models.CharField(
+        _("colour"),
+        max_length=7,
+        default=DEFAULT_COLOUR,
+        validators=[validate_colour],
+        help_text=_("#rgb or #rrggbb, stored as #rrggbb."),
+    )
     supervisor_role = models.CharField(_("supervised by"), max_length=16, choices=Role.choices)
     supervision = models.CharField(_("supervision"), max_length=200, blank=True)
     band = models.CharField(
@@ -132,11 +138,14 @@ class GradeLevel(models.Model):
         return self.name
 
     def clean(self) -> None:
-        """A level's colour is a badge's background: ``#rrggbb`` on which black or white text reaches
-        WCAG's 4.5:1 (``organisation.colours``)."""
-        if not is_hex_colour(self.colour):
-            raise ValidationError({"colour": _("Give the colour as #rrggbb, for example #c62828.")})
-        if readable_ink(self.colour) is None:
+        """The colour as lower-case ``#rrggbb`` (``#C00`` → ``#cc0000``); anything else is refused by
+        the field's validator (``full_clean`` runs both). A level's colour is a badge's background:
+        black or white text on it must reach WCAG's 4.5:1 (``organisation.colours``)."""
+        try:
+            self.colour = normalise_colour(self.colour)
+        except ValidationError:
+            return
+        if is_hex_colour(self.colour) and readable_ink(self.colour) is None:
             raise ValidationError(
                 {"colour": _("Neither black nor white text is readable on this colour (contrast below 4.5:1).")}
             )
