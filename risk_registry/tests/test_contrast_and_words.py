@@ -49,7 +49,7 @@ def test_every_stored_level_badge_renders_with_its_ink():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("colour", ["red", "#fff", "#12345g", ""])
+@pytest.mark.parametrize("colour", ["red", "#ffff", "#12345g", ""])
 def test_a_level_colour_that_is_no_colour_is_refused(colour):
     definition = {**GRADING_PRESETS[0], "code": "custom"}
     definition["levels"] = [dict(level) for level in definition["levels"]]
