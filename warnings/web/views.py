@@ -60,6 +60,10 @@ def ledger(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "previous_url": _ledger_url(request.GET, page=str(page.previous_page_number()))
+            if page.has_previous()
+            else "",
+            "next_url": _ledger_url(request.GET, page=str(page.next_page_number())) if page.has_next() else "",
             "stats": _linked(selectors.ledger_statistics(items), request.GET),
             "can_register": access.register_institutions(request.user).exists(),
         },

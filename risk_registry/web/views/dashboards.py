@@ -1,8 +1,9 @@
 """The dashboards, one page per role: the oversight offices', the leadership's and my own.
 
-An entry point: it reads the register's figures (``risk_registry.dashboards``) and the cycle's
-(``assessments.selectors``), both through their access modules, and links every figure to the
-list behind it (the risk list, the cycle board, the inbox, my tasks).
+An entry point: it reads the register's figures (``risk_registry.dashboards``), the cycle's
+(``assessments.selectors``) and the warning ledger's (``risk_registry.web.warning_figures``), each
+through its access module, and links every figure to the list behind it (the risk list, the cycle
+board, the inbox, my tasks, the warning ledger).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from risk_registry import access, dashboards, selectors
 from risk_registry.organisation import selectors as org_selectors
 from risk_registry.organisation.models import Institution
 from risk_registry.web.params import year_param
+from risk_registry.web.warning_figures import warning_figures
 from risk_registry.workflow import inbox
 
 LEADERSHIP_SECTIONS = ("to_approve", "proposals", "to_file")
@@ -83,6 +85,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
             "comparison": rows,
             "overdue": sum(row.progress.overdue for row in rows if row.progress),
             "institutions": compared,
+            "warnings": warning_figures(request.user, year=year, institution=node, today=timezone.localdate()),
             "kind": "oversight",
         }
     )
@@ -104,6 +107,7 @@ def leadership_dashboard(request: HttpRequest) -> HttpResponse:
             "waiting": [(name, counts.get(name, 0)) for name in LEADERSHIP_SECTIONS],
             "inbox_url": reverse("inbox"),
             "institutions": list(led),
+            "warnings": warning_figures(request.user, year=year, institution=node, today=timezone.localdate()),
             "kind": "leadership",
         }
     )
