@@ -16,11 +16,11 @@ from openpyxl import Workbook
 
 from controls.models import Control
 from positions.models import Position, PowerItem
-from risk_registry.documents import services, wizard
+from risk_registry.documents import pdf, services, wizard
 from risk_registry.documents.definitions import LIKELIHOOD, SEVERITY
 from risk_registry.documents.importer import read_grid
 from risk_registry.documents.models import ImportMapping
-from risk_registry.documents.rendering import export_dir
+from risk_registry.documents.rendering import document_for_points, export_dir
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Department, RiskType
 from risk_registry.organisation.services import grading_scheme_adopt_preset
@@ -485,3 +485,16 @@ def test_the_values_page_shows_each_level_with_its_band(world, office):
     level_map = html[html.index('data-testid="level-map"') :]
     assert level_map.count("band-badge") == 3
     assert f"({levels[0].get_band_display()})" in level_map
+
+
+def test_the_pdf_prints_graded_directly_once_across_likelihood_and_severity(world):
+    """The narrow 发生概率/危害程度 columns would wrap 直接定级 one character a line: one cell spans both."""
+    _graded_directly(world, state=RiskPointState.ISSUED)
+    points = RiskPoint.objects.filter(institution=world.a, year=2026).order_by("id")
+    document = document_for_points(points=points, form_code="overview", institution=world.a, year=2026, working=True)
+    html = pdf.render_html(form=document.form, header=document.header, rows=document.rows)
+    assert html.count("直接定级") == 1
+    assert '<td colspan="2" class="centre">直接定级</td>' in html
+    rows = [row for row in html.split('<tr class="point">')[1:]]
+    widths = html.count("<col ")
+    assert all(row.count("<td") + row.count('colspan="2"') == widths for row in rows)  # every row stays full
