@@ -398,7 +398,7 @@ def test_the_template_import_says_which_headers_it_recognised(world):
     assert "风险点、风险等级、防控措施、责任人" in problem.message and "导入向导" in problem.message
 
 
-def _positions_xlsx() -> bytes:
+def positions_xlsx() -> bytes:
     """A register naming positions: one near an existing title, one the same, one unknown."""
     workbook = Workbook()
     sheet = workbook.active
@@ -412,7 +412,7 @@ def _positions_xlsx() -> bytes:
 
 
 def _positions_to_values(office):
-    upload(office, _positions_xlsx())
+    upload(office, positions_xlsx())
     post_columns(office)
     assert mapping(office)["columns"] == ["department", "position", "description", "level", "measures"]
 
