@@ -15,7 +15,7 @@ from risk_registry.documents.models import ImportMapping
 from risk_registry.documents.rendering import export_dir
 from risk_registry.models import RiskPoint
 from risk_registry.tests import wizard_layouts as layouts
-from risk_registry.tests.test_import_wizard import assert_nothing_lost
+from risk_registry.tests.test_import_wizard import assert_nothing_lost, positions_xlsx
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("WIZARD_SHOTS", "")  # a folder to keep screenshots of each step in, when set
@@ -72,14 +72,18 @@ def test_three_published_layouts_through_the_wizard(live_world, live_server, pag
     def housing_levels(page) -> None:
         # The scheme in its order with its colours, and each word of the file with the level it goes to.
         expect(page.locator("[data-testid=scheme-order] .level-badge")).to_have_count(3)
+        # each level with its county-wide band beside rank and colour (高/中/低)
+        expect(page.locator("[data-testid=scheme-order] [data-testid=band]")).to_have_text(["高", "中", "低"])
         expect(page.locator("[data-testid=level-map]")).to_contain_text("高")
         assert page.locator("[data-testid=level-高]").input_value() == "1"
         assert page.locator("[data-testid=level-低]").input_value() == "3"
         # Choosing another level shows it at once, coloured, with its rank; then back.
         page.select_option("[data-testid=level-低]", "1")
-        expect(page.locator("[data-testid=level-map] tr", has_text="低").locator("[data-level-now]")).to_contain_text(
-            "一级"
+        now = page.locator("[data-testid=level-map] tr", has=page.locator("[data-testid=level-低]")).locator(
+            "[data-level-now]"
         )
+        expect(now).to_contain_text("一级")
+        expect(now.locator(".band-badge")).to_have_text("高")
         page.select_option("[data-testid=level-低]", "3")
 
     through_the_wizard(
@@ -131,5 +135,19 @@ def test_three_published_layouts_through_the_wizard(live_world, live_server, pag
     page.click("[data-testid=wizard-upload]")
     expect(page.locator("[data-testid=remembered]")).to_be_visible()
     page.click("form[action$='/restart/'] button")
+
+    # A position near an existing title of its department is matched to it; an unknown one created.
+    RiskPoint.objects.filter(import_order__isnull=False).update(import_order=None)
+
+    def match_position(page) -> None:
+        near = page.locator("[data-testid='position-审批科·审批岗位']")
+        expect(near.locator("option:checked")).to_have_text("新建“审批科·审批岗位”")
+        expect(near).to_contain_text("即审批岗（名称相近）")
+        near.select_option(str(live_world.position.pk))
+        expect(page.locator("[data-testid='position-财务股·出纳岗'] option")).to_have_count(3)  # new, 会计岗, none
+
+    through_the_wizard(page, base, positions_xlsx(), tmp_path, "岗位.xlsx", year="2026", choose=match_position)
+    imported = RiskPoint.objects.filter(import_order__isnull=False).select_related("position").order_by("import_order")
+    assert [p.position.title for p in imported] == ["审批岗", "复核岗", "出纳岗"]
     for waiting in export_dir().glob("import-*.xlsx"):
         waiting.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from typing import IO, Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from risk_registry.documents.definitions import DocumentHeader, FormSpec
+from risk_registry.documents.definitions import GRADED_DIRECTLY, DocumentHeader, FormSpec
 from risk_registry.organisation.colours import safe_colour
 from risk_registry.organisation.text import printable
 
@@ -63,14 +63,20 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
     result = []
     for serial, row in enumerate(rows, start=1):
         row["_serial"] = serial
-        cells = []
+        cells: list[dict[str, Any]] = []
         for column in form.columns:
             value = column.value(row)
+            text = "" if value is None else printable(str(value))
+            if column.numeric and text == GRADED_DIRECTLY and cells and cells[-1]["text"] == GRADED_DIRECTLY:
+                # the narrow 发生概率/危害程度 columns would wrap it a character a line: printed once across both
+                cells[-1]["colspan"] += 1
+                continue
             cells.append(
                 {
-                    "text": "" if value is None else printable(str(value)),
+                    "text": text,
                     "colour": safe_colour(row["level"].get("colour")) if column.level else "",
                     "centre": column.numeric or column.level,
+                    "colspan": 1,
                 }
             )
         result.append({"cells": cells})

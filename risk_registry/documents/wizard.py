@@ -29,7 +29,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -54,6 +54,7 @@ from risk_registry.organisation.models import Department, GradeLevel, Institutio
 from risk_registry.organisation.selectors import risk_types_for, vocabulary_for
 from risk_registry.organisation.text import bidi_controls_in, strip_controls
 
+_Named = TypeVar("_Named", Department, Position)
 NOTE, IGNORE = "note", "ignore"
 # The fields a column may map to, in the order the wizard offers them.
 TARGETS: dict[str, Any] = {
@@ -249,6 +250,17 @@ class Context:
     def risk_type(self, pk: object) -> RiskType | None:
         return next((t for t in self.risk_types if str(t.pk) == str(pk)), None)
 
+    def positions_of(self, department: Department | None) -> dict[str, Position]:
+        """The positions of a department by title (none for a department still to be created)."""
+        if department is None:
+            return {}
+        return {title: p for (department_id, title), p in self.positions.items() if department_id == department.pk}
+
+    def department_of(self, word: str, mapping: Mapping[str, Any]) -> Department | None:
+        """The existing department a word of the file stands for (the same name or the one matched)."""
+        chosen = str(mapping.get("departments", {}).get(word, ""))
+        return match_name(word, chosen, self.departments, create=False)[0]
+
 
 def column_values(rows: list[tuple[int, list]], targets: list[str], target: str) -> list[str]:
     """The distinct words of the column(s) mapped to ``target``, in the order of the file."""
@@ -291,6 +303,31 @@ def inverted(level_map: Mapping[str, str], levels: list[GradeLevel]) -> list[tup
                 if rank[level_map[higher]] > rank[level_map[lower]]:
                     pairs.append((higher, lower))
     return pairs
+
+
+def match_name(word: str, chosen: str, existing: Mapping[str, _Named], *, create: bool) -> tuple[_Named | None, bool]:
+    """How a name of the file resolves against the names the institution has (its departments, or
+    one department's positions): the same name; else the one the user matched it to in the values
+    step (by id, the near name offered first); else created (``chosen`` is "new", or every unknown
+    name with ``create``). ``(None, False)``: unknown and not to be created, the row is refused."""
+    if word in existing:
+        return existing[word], False
+    matched = next((item for item in existing.values() if str(item.pk) == chosen), None)
+    if matched is not None:
+        return matched, False
+    return None, chosen == "new" or (not chosen and create)
+
+
+def unknown_names(words: Iterable[tuple[int, str, str]], existing: Mapping[str, _Named], chosen: Mapping[str, str]):
+    """The values step's offer for the names of the file not in ``existing``, from ``words`` as
+    (index in the POST, key in the mapping, name): (index, label, current choice, the near existing
+    name, the existing ones it may be matched to as (name, object))."""
+    options = list(existing.items())
+    return [
+        (i, key.replace("|", "·"), str(chosen.get(key, "new")), near_name(word, existing), options)
+        for i, key, word in words
+        if word not in existing
+    ]
 
 
 def near_name(name: str, names: Iterable[str]) -> str:
@@ -357,7 +394,11 @@ def suggest_values(grid: Grid, mapping: dict[str, Any], context: Context, rememb
     departments = dict(mapping.get("departments") or {})
     mapping["departments"] = {w: departments.get(w, "new") for w in found["department"] if w not in context.departments}
     positions = dict(mapping.get("positions") or {})
-    mapping["positions"] = {key: positions.get(key, "new") for key in found["position"]}
+    mapping["positions"] = {
+        key: positions.get(key, "new")
+        for key in found["position"]
+        if key.split("|", 1)[1] not in context.positions_of(context.department_of(key.split("|", 1)[0], mapping))
+    }
     mapping.setdefault("default_line", "prevention")
     mapping.setdefault("state", RiskPointState.DRAFT.value)
 
@@ -652,12 +693,10 @@ def _department(row: _Row, mapping, context: Context, result: PlanResult) -> tup
         row.problem("department", _("The department is empty."), _("the unit or office of the point"))
         return None, ""
     chosen = str(mapping.get("departments", {}).get(word, ""))
-    if word in context.departments and not chosen:
-        return context.departments[word], word
-    matched = next((d for d in context.departments.values() if str(d.pk) == chosen), None)
-    if matched is not None:
-        return matched, matched.name
-    if chosen == "new" or (not chosen and mapping.get("create_unknown")):
+    department, create = match_name(word, chosen, context.departments, create=bool(mapping.get("create_unknown")))
+    if department is not None:
+        return department, department.name
+    if create:
         if word not in result.new_departments:
             result.new_departments.append(word)
         return None, word
@@ -673,10 +712,12 @@ def _position(row: _Row, mapping, context: Context, result: PlanResult, departme
     title = row.get("position")
     if not title or not department_name:
         return None, ""
-    if department is not None and (department.pk, title) in context.positions:
-        return context.positions[(department.pk, title)], title
-    chosen = str(mapping.get("positions", {}).get(f"{department_name}|{title}", ""))
-    if chosen == "new" or (not chosen and mapping.get("create_unknown")):
+    chosen = str(mapping.get("positions", {}).get(f"{row.get('department')}|{title}", ""))
+    existing = context.positions_of(department)
+    position, create = match_name(title, chosen, existing, create=bool(mapping.get("create_unknown")))
+    if position is not None:
+        return position, position.title
+    if create:
         label = f"{department_name}·{title}"
         if label not in result.new_positions:
             result.new_positions.append(label)
@@ -684,7 +725,7 @@ def _position(row: _Row, mapping, context: Context, result: PlanResult, departme
     row.problem(
         "position",
         _("Unknown position “%(name)s” in %(department)s.") % {"name": title, "department": department_name},
-        _("create it in the values step, or leave the cell empty for a department-level point"),
+        _("create it or match it to a position of the department in the values step"),
     )
     return None, title
 

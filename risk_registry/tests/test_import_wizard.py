@@ -15,12 +15,12 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from controls.models import Control
-from positions.models import PowerItem
-from risk_registry.documents import services, wizard
+from positions.models import Position, PowerItem
+from risk_registry.documents import pdf, services, wizard
 from risk_registry.documents.definitions import LIKELIHOOD, SEVERITY
 from risk_registry.documents.importer import read_grid
 from risk_registry.documents.models import ImportMapping
-from risk_registry.documents.rendering import export_dir
+from risk_registry.documents.rendering import document_for_points, export_dir
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Department, RiskType
 from risk_registry.organisation.services import grading_scheme_adopt_preset
@@ -396,3 +396,105 @@ def test_the_template_import_says_which_headers_it_recognised(world):
     result = services.register_import_check(by=None, institution=world.a, year=2026, data=layouts.market_xlsx())
     [problem] = result.problems
     assert "风险点、风险等级、防控措施、责任人" in problem.message and "导入向导" in problem.message
+
+
+def positions_xlsx() -> bytes:
+    """A register naming positions: one near an existing title, one the same, one unknown."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["科室", "岗位", "风险点", "风险等级", "防控措施"])
+    sheet.append(["审批科", "审批岗位", "违规审批", "高", "集体审批"])
+    sheet.append(["审批科", "复核岗", "复核只签字不核对", "中", "交叉复核"])
+    sheet.append(["财务股", "出纳岗", "挪用公款", "低", "定期对账"])
+    data = io.BytesIO()
+    workbook.save(data)
+    return data.getvalue()
+
+
+def _positions_to_values(office):
+    upload(office, positions_xlsx())
+    post_columns(office)
+    assert mapping(office)["columns"] == ["department", "position", "description", "level", "measures"]
+
+
+def test_unknown_positions_are_matched_to_a_near_name_or_created(world, office):
+    _positions_to_values(office)
+    # only the positions the departments lack are asked about (复核岗 exists in 审批科)
+    assert mapping(office)["positions"] == {"审批科|审批岗位": "new", "财务股|出纳岗": "new"}
+    page = office.get(url("documents_wizard") + "?step=values")
+    offers = {
+        label: (near, [name for name, _p in options]) for _i, label, _c, near, options in page.context["position_words"]
+    }
+    assert offers["审批科·审批岗位"] == ("审批岗", ["审批岗", "复核岗"])  # the department's own positions only
+    assert offers["财务股·出纳岗"] == ("", ["会计岗"])
+    html = page.content.decode()
+    assert "即审批岗（名称相近）" in html
+    before = Position.objects.count()
+    post_values(office, default_risk_type=a_risk_type(), position_0=str(world.position.pk), position_2="new")
+    check = office.get(url("documents_wizard") + "?step=check")
+    assert check.context["checked"].ok, check.context["checked"].problems
+    assert check.context["checked"].result.new_positions == ["财务股·出纳岗"]
+    confirm(office)
+    points = list(
+        RiskPoint.objects.filter(import_order__isnull=False).select_related("position").order_by("import_order")
+    )
+    assert [p.position.title for p in points] == ["审批岗", "复核岗", "出纳岗"]
+    assert points[0].position == world.position and points[1].position == world.position2
+    assert Position.objects.count() == before + 1
+    assert not Position.objects.filter(title="审批岗位").exists()
+
+
+@pytest.mark.parametrize("choice", ["", "other-department"])
+def test_a_position_not_created_nor_matched_in_its_department_is_refused(world, office, choice):
+    _positions_to_values(office)
+    chosen = str(world.position3.pk) if choice else ""  # 会计岗 belongs to 财务股, not 审批科
+    before = RiskPoint.objects.count()
+    post_values(office, default_risk_type=a_risk_type(), position_0=chosen)
+    check = office.get(url("documents_wizard") + "?step=check")
+    problems = check.context["checked"].problems
+    assert [(p.row, "审批岗位" in p.message) for p in problems] == [(2, True)]
+    assert office.post(url("documents_wizard_confirm"), {"token": office.session[KEY]["token"]}).status_code == 302
+    assert RiskPoint.objects.count() == before
+
+
+def test_departments_and_positions_are_matched_by_one_function():
+    existing = {"审批科": Department(pk=7, name="审批科")}
+    assert wizard.match_name("审批科", "", existing, create=False) == (existing["审批科"], False)
+    assert wizard.match_name("审批股", "7", existing, create=False) == (existing["审批科"], False)
+    assert wizard.match_name("审批股", "new", existing, create=False) == (None, True)
+    assert wizard.match_name("审批股", "", existing, create=True) == (None, True)
+    assert wizard.match_name("审批股", "", existing, create=False) == (None, False)
+    assert wizard.match_name("审批股", "99", existing, create=True) == (None, False)
+
+
+def test_the_values_page_shows_each_level_with_its_band(world, office):
+    upload(office, layouts.housing_xlsx(), "住建局.xlsx")
+    post_columns(office)
+    page = office.get(url("documents_wizard") + "?step=values")
+    levels = page.context["levels"]
+    assert [level.band for level in levels] == ["high", "medium", "low"]
+    html = page.content.decode()
+    scheme = html[
+        html.index('data-testid="scheme-order"') : html.index("</p>", html.index('data-testid="scheme-order"'))
+    ]
+    for level in levels:
+        assert f"{level.rank}. " in scheme and level.name in scheme
+        assert f'band-{level.band}" ' in scheme and str(level.get_band_display()) in scheme
+    # every option and the level each word goes to now carry the band too
+    assert html.count('data-band="high"') == 3  # one option per level word (高/中/低)
+    level_map = html[html.index('data-testid="level-map"') :]
+    assert level_map.count("band-badge") == 3
+    assert f"({levels[0].get_band_display()})" in level_map
+
+
+def test_the_pdf_prints_graded_directly_once_across_likelihood_and_severity(world):
+    """The narrow 发生概率/危害程度 columns would wrap 直接定级 one character a line: one cell spans both."""
+    _graded_directly(world, state=RiskPointState.ISSUED)
+    points = RiskPoint.objects.filter(institution=world.a, year=2026).order_by("id")
+    document = document_for_points(points=points, form_code="overview", institution=world.a, year=2026, working=True)
+    html = pdf.render_html(form=document.form, header=document.header, rows=document.rows)
+    assert html.count("直接定级") == 1
+    assert '<td colspan="2" class="centre">直接定级</td>' in html
+    rows = [row for row in html.split('<tr class="point">')[1:]]
+    widths = html.count("<col ")
+    assert all(row.count("<td") + row.count('colspan="2"') == widths for row in rows)  # every row stays full

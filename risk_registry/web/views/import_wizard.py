@@ -112,14 +112,19 @@ def _values_context(grid: importer.Grid, state: dict[str, Any], institution) -> 
         "type_words": [(i, w, mapping.get("risk_types", {}).get(w, "")) for i, w in enumerate(found["risk_type"])],
         "found_by_choices": [c for c in FoundBy.choices],
         "found_words": [(i, w, mapping.get("found_by", {}).get(w, "")) for i, w in enumerate(found["found_by"])],
-        "departments": sorted(context.departments.values(), key=lambda d: (d.order, d.pk)),
-        "department_words": [
-            (i, w, mapping.get("departments", {}).get(w, ""), wizard.near_name(w, context.departments))
-            for i, w in enumerate(found["department"])
-            if w not in context.departments
-        ],
+        "department_words": wizard.unknown_names(
+            ((i, w, w) for i, w in enumerate(found["department"])),
+            dict(sorted(context.departments.items(), key=lambda item: (item[1].order, item[1].pk))),
+            mapping.get("departments", {}),
+        ),
         "position_words": [
-            (i, key, mapping.get("positions", {}).get(key, "new")) for i, key in enumerate(found["position"])
+            offer
+            for i, key in enumerate(found["position"])
+            for offer in wizard.unknown_names(
+                [(i, key, key.split("|", 1)[1])],
+                context.positions_of(context.department_of(key.split("|", 1)[0], mapping)),
+                mapping.get("positions", {}),
+            )
         ],
         "needs_type": "risk_type" not in mapping["columns"],
         "needs_level": "level" not in mapping["columns"] and "likelihood" not in mapping["columns"],
@@ -218,9 +223,7 @@ def _read_values(request: HttpRequest, grid: importer.Grid, mapping: dict[str, A
     mapping["departments"] = {
         w: post.get(f"department_{i}", "new")[:12] for i, w in enumerate(found["department"]) if w in departments
     }
-    mapping["positions"] = {
-        key: "new" if post.get(f"position_{i}", "new") == "new" else "" for i, key in enumerate(found["position"])
-    }
+    mapping["positions"] = {key: post.get(f"position_{i}", "new")[:12] for i, key in enumerate(found["position"])}
     mapping["default_risk_type"] = post.get("default_risk_type", "")[:12]
     mapping["default_level"] = post.get("default_level", "")[:16]
     mapping["default_line"] = post.get("default_line", "") if post.get("default_line") in wizard.LINES else "prevention"
