@@ -111,10 +111,10 @@ def band_legend(scheme_ids: QuerySet | Iterable[int]) -> list[LegendEntry]:
         entry = schemes.setdefault(scheme_id, (scheme_name, owner_name, []))
         entry[2].append(LegendLevel(name=name, colour=colour, band=band, rank=rank))
     merged: dict[tuple, list[str]] = {}
-    for scheme_name, owner_name, scheme_levels in schemes.values():
-        names = merged.setdefault((scheme_name, tuple(scheme_levels)), [])
-        if owner_name is not None and owner_name not in names:
-            names.append(owner_name)
+    for title, owner, scheme_levels in schemes.values():
+        names = merged.setdefault((title, tuple(scheme_levels)), [])
+        if owner is not None and owner not in names:
+            names.append(owner)
     return [
         LegendEntry(scheme=name, levels=levels_key, institutions=tuple(names))
         for (name, levels_key), names in merged.items()
