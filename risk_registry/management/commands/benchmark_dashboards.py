@@ -32,7 +32,8 @@ from risk_registry.organisation.services import grading_scheme_adopt_preset, ins
 
 PAGES = (
     ("home page (for comparison)", "holder", "/"),
-    ("oversight, whole county", "oversight", "/dashboards/oversight/"),
+    ("oversight, whole county (superior office)", "oversight", "/dashboards/oversight/"),
+    ("oversight, whole county (discipline office)", "discipline", "/dashboards/oversight/"),
     ("oversight, one institution", "oversight", "/dashboards/oversight/?institution={code}"),
     ("leadership", "leadership", "/dashboards/leadership/"),
     ("mine (post holder)", "holder", "/dashboards/mine/"),
@@ -56,13 +57,14 @@ class Command(BaseCommand):
         parser.add_argument("--grow", type=int, default=0, help="institutions to add (rolled back)")
         parser.add_argument("--write", default="", help="Markdown file for the results")
         parser.add_argument("--oversight", default="county.superior")
+        parser.add_argument("--discipline", default="county.discipline")
         parser.add_argument("--leadership", default="scj.leader")
         parser.add_argument("--holder", default="scj.holder1")
         parser.add_argument("--head", default="scj.head.djzc")
 
     def handle(self, *args, rounds, grow, write, **options):
         users = {}
-        for persona in ("oversight", "leadership", "holder", "head"):
+        for persona in ("oversight", "discipline", "leadership", "holder", "head"):
             try:
                 users[persona] = get_user_model().objects.get(username=options[persona])
             except get_user_model().DoesNotExist:
@@ -107,7 +109,7 @@ class Command(BaseCommand):
             p50 = statistics.median(timings)
             p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
             results.append((label, p50, p95, queries))
-            self.stdout.write(f"{label:28} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {queries:3d} queries")
+            self.stdout.write(f"{label:44} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms  {queries:3d} queries")
         return results
 
     def grow(self, root: Institution, n: int) -> None:
