@@ -157,7 +157,9 @@ class RollUp:
     summary: str = ""
 
 
-def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> RollUp:
+def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int, in_scope: int) -> RollUp:
+    """Counts per institution shown (at most ``COMPARISON_LIMIT``) and band; the summary counts the
+    whole scope (``points``, ``in_scope`` institutions), never only the rows shown."""
     counts: dict[tuple[int, str], int] = {}
     for row in (
         points.filter(institution__in=institutions)
@@ -180,12 +182,20 @@ def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, yea
         )
         for inst in institutions
     ]
-    top = sum(count for (_, band), count in counts.items() if band == TOP_BAND)
-    summary = _("%(n)d institutions, %(total)d risk points, %(top)d of them in the high band.") % {
-        "n": len(institutions),
-        "total": sum(counts.values()),
-        "top": top,
+    totals = {
+        row["level__band"]: row["total"] for row in points.order_by().values("level__band").annotate(total=Count("id"))
     }
+    figures = {"n": in_scope, "total": sum(totals.values()), "top": totals.get(TOP_BAND, 0), "shown": len(institutions)}
+    if len(institutions) < in_scope:
+        summary = (
+            _(
+                "%(n)d institutions, %(total)d risk points, %(top)d of them in the high band; "
+                "the table shows the first %(shown)d institutions."
+            )
+            % figures
+        )
+    else:
+        summary = _("%(n)d institutions, %(total)d risk points, %(top)d of them in the high band.") % figures
     return RollUp(bands=BANDS, rows=rows, summary=summary)
 
 

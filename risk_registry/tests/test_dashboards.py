@@ -178,3 +178,19 @@ def test_the_archive_holds_the_dashboard_as_a_pdf_page(county):
     assert "廉政风险统计看板" in text
     assert f"共{points.count()}个风险点" in text
     assert "等级调高" in text and "与2025年相比" in text
+
+
+@pytest.mark.django_db
+def test_the_roll_up_summary_counts_the_whole_scope_when_the_table_is_cut(client, county, monkeypatch):
+    """The county table shows at most COMPARISON_LIMIT institutions; its summary still counts every
+    institution and point in the reader's scope, and says how many rows the table shows."""
+    client.force_login(county.superior)
+    page = client.get("/dashboards/oversight/?year=2026").content.decode()
+    full = re.search(r'id="summary-roll-up">([^<]*)<', page).group(1)
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_LIMIT", 1)
+    cut_page = client.get("/dashboards/oversight/?year=2026").content.decode()
+    cut = re.search(r'id="summary-roll-up">([^<]*)<', cut_page).group(1)
+    points = re.compile(r"(\d+)个风险点")
+    assert points.search(cut).group(1) == points.search(full).group(1)  # the whole scope, not one row's
+    assert cut.startswith(full.split("，")[0])  # the same number of institutions
+    assert "下表列出前1个单位" in cut and "下表列出" not in full

@@ -80,7 +80,13 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     context = _figures(request.user, year=year, node=node)
     context.update(
         {
-            "roll_up": dashboards.roll_up(points, compared, year=year) if node is None else None,
+            "roll_up": (
+                dashboards.roll_up(
+                    points, compared, year=year, in_scope=access.institutions_visible_to(request.user).count()
+                )
+                if node is None
+                else None
+            ),
             "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
             "comparison": rows,
             "overdue": sum(row.progress.overdue for row in rows if row.progress),
