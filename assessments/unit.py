@@ -18,9 +18,6 @@ notices answered in time and the ledger number of an accountability are read thr
 from __future__ import annotations
 
 import datetime
-import hashlib
-import uuid
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +50,7 @@ from assessments.models import (
 from controls.models import Control, ControlRun
 from positions.models import Position
 from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation import files
 from risk_registry.organisation.models import AuditAction, Institution, Membership, Role
 from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.services import audit_record
@@ -482,49 +480,12 @@ def _text(value: Decimal | None) -> str | None:
 
 # --- evidence files ------------------------------------------------------------------------------
 
-SNIFFED = {
-    "pdf": ("application/pdf", ".pdf"),
-    "png": ("image/png", ".png"),
-    "jpeg": ("image/jpeg", ".jpg"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"),
-}
+EVIDENCE_KINDS = (files.PDF, files.PNG, files.JPEG, files.DOCX, files.XLSX)
+EVIDENCE = files.FileStore("RISK_REGISTRY_EVIDENCE_DIR")
 
 
 def evidence_dir() -> Path:
-    path = Path(settings.RISK_REGISTRY_EVIDENCE_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def sniff(path: Path) -> str | None:
-    """The kind of file by its content (never its name or the browser's word): PDF, PNG, JPEG,
-    or an Office Open XML document or workbook (a zip whose parts say which). None otherwise."""
-    with path.open("rb") as handle:
-        head = handle.read(8)
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError):
-            return None
-        if "[Content_Types].xml" in names and "word/document.xml" in names:
-            return "docx"
-        if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
-            return "xlsx"
-    return None
-
-
-def _safe_name(name: str, extension: str) -> str:
-    base = Path(name.replace("\\", "/")).name.strip().replace("\x00", "")
-    stem = Path(base).stem[:120] or "evidence"
-    return f"{stem}{extension}"
+    return EVIDENCE.folder()
 
 
 @transaction.atomic
@@ -537,37 +498,31 @@ def evidence_upload(*, by, item: UnitItem, upload) -> UnitEvidenceFile:
     if assessment.state != UnitAssessment.State.SELF:
         raise ValidationError(_("The self-assessment has already been submitted."))
     limit = settings.RISK_REGISTRY_EVIDENCE_MAX_BYTES
-    if upload.size > limit:
-        raise ValidationError(
-            _("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)}, code="too_large"
-        )
-    stored_as = uuid.uuid4().hex
-    path = evidence_dir() / stored_as
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            size += len(chunk)
-            if size > limit:
-                break
-            digest.update(chunk)
-            out.write(chunk)
-    kind = sniff(path) if size <= limit else None
-    if kind is None:
-        path.unlink(missing_ok=True)
-        if size > limit:
-            raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)})
-        raise ValidationError(
-            _("Only PDF, PNG or JPEG images, Word (.docx) or Excel (.xlsx) files can be uploaded."), code="type"
-        )
-    content_type, extension = SNIFFED[kind]
+    too_large = _("The file is larger than %(mb)d MB.")
+    kind = files.check(
+        upload,
+        limit=limit,
+        kinds=EVIDENCE_KINDS,
+        refusals=files.Refusals(
+            empty=_("Only PDF, PNG or JPEG images, Word (.docx) or Excel (.xlsx) files can be uploaded."),
+            too_large=too_large,
+            kind=_("Only PDF, PNG or JPEG images, Word (.docx) or Excel (.xlsx) files can be uploaded."),
+        ),
+    )
+    try:
+        stored = EVIDENCE.store(upload, limit=limit)
+    except files.TooLarge:
+        raise ValidationError(too_large % {"mb": limit // (1024 * 1024)}, code="too_large") from None
+    stored_as, size, path = stored.key, stored.size, EVIDENCE.path_of(stored.key)
     try:
         record = UnitEvidenceFile.objects.create(
             item=item,
-            name=_safe_name(getattr(upload, "name", "") or "", extension),
-            content_type=content_type,
+            name=files.download_name(
+                getattr(upload, "name", "") or "", kind.extension, fallback="evidence", length=120, from_file_name=True
+            ),
+            content_type=kind.content_type,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=stored.sha256,
             stored_as=stored_as,
             uploaded_by=by,
         )
@@ -586,7 +541,8 @@ def evidence_upload(*, by, item: UnitItem, upload) -> UnitEvidenceFile:
 
 
 def evidence_path(record: UnitEvidenceFile) -> Path:
-    return evidence_dir() / record.stored_as
+    """The stored file of a record; ValueError for a key the store did not write."""
+    return EVIDENCE.path_of(record.stored_as)
 
 
 # --- outcomes -----------------------------------------------------------------------------------

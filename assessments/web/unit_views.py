@@ -263,7 +263,10 @@ def unit_evidence_file(request: HttpRequest, pk: int, code: str, file: int) -> F
     """An evidence file, to the unit assessment's readers only, as an attachment."""
     u = _unit(request, pk, code)
     record = access.object_or_404(UnitEvidenceFile.objects.filter(item__assessment=u.assessment), pk=file)
-    path = unit.evidence_path(record)
+    try:
+        path = unit.evidence_path(record)
+    except ValueError:  # a key the store did not write
+        raise Http404 from None
     if u.assessment is None or not path.exists():
         raise Http404
     return FileResponse(path.open("rb"), as_attachment=True, filename=record.name, content_type=record.content_type)

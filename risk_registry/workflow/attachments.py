@@ -1,34 +1,29 @@
 """Attachments of decisions (the meeting's minutes, a scan of the signed record): checked by their
-content, stored outside the web root, frozen with the decision.
+content, stored outside the web root, frozen with the decision; a thin user of
+``risk_registry.organisation.files``.
 
-A file is accepted when its content says it is a PDF, a PNG, a JPEG or a DOCX (the same sniffing as
-the rules' files, ``controls.attachments.sniff``); its name's extension is not trusted and is
-replaced by the one of the kind found. At most ``RISK_REGISTRY_ATTACHMENT_MAX_BYTES`` each and
-``RISK_REGISTRY_ATTACHMENTS_PER_DECISION`` per decision. Files are written under
-``RISK_REGISTRY_ATTACHMENTS_DIR`` with a random name; the original name is kept for the download.
+A file is accepted when its content says it is a PDF, a PNG, a JPEG or a DOCX; its name's extension
+is not trusted and is replaced by the one of the kind found. At most
+``RISK_REGISTRY_ATTACHMENT_MAX_BYTES`` each and ``RISK_REGISTRY_ATTACHMENTS_PER_DECISION`` per
+decision. Files are written under ``RISK_REGISTRY_ATTACHMENTS_DIR`` with a random name (the
+decision's id, a dash, random hex, the kind's extension); the original name is kept for the download.
 """
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
-import uuid
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from controls.attachments import sniff as sniff_kind
 from risk_registry.models import Decision, DecisionAttachment
+from risk_registry.organisation import files
 
-KINDS = {  # extension: content type
-    "pdf": "application/pdf",
-    "png": "image/png",
-    "jpg": "image/jpeg",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+ACCEPTED = (files.PDF, files.PNG, files.JPEG, files.DOCX)
+KINDS = {kind.extension: kind.content_type for kind in ACCEPTED}  # extension: content type
+STORE = files.FileStore("RISK_REGISTRY_ATTACHMENTS_DIR", extensions=tuple(KINDS), numbered=True)
 NAME_LENGTH = 150
 
 
@@ -44,29 +39,24 @@ class Upload:
 
 
 def attachments_dir() -> Path:
-    path = Path(settings.RISK_REGISTRY_ATTACHMENTS_DIR)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return STORE.folder()
 
 
 def attachment_path(attachment: DecisionAttachment) -> Path:
-    return attachments_dir() / attachment.stored_as
+    return STORE.path_of(attachment.stored_as)
 
 
 def sniff(content: bytes) -> str | None:
-    """The extension of the kind the content is, or None when it is none of the accepted kinds.
-    One way to tell a file's kind for the whole product: the rules' files' (controls.attachments),
-    which also bounds a DOCX's entries and unpacked size."""
-    kind = sniff_kind(content)
+    """The extension of the kind the content is, or None when it is none of the accepted kinds."""
+    kind = files.sniff(content, ACCEPTED)
     return kind.extension if kind is not None else None
 
 
 def _display_name(raw: str, extension: str) -> str:
     """The uploader's file name without folders or control characters, with the found extension."""
-    name = PurePath(str(raw).replace("\\", "/")).name
-    stem = "".join(ch for ch in name.rsplit(".", 1)[0] if unicodedata.category(ch)[0] != "C").strip()
-    stem = stem[: NAME_LENGTH - len(extension) - 1] or _("attachment")
-    return f"{stem}.{extension}"
+    return files.download_name(
+        raw, extension, fallback=_("attachment"), length=NAME_LENGTH - len(extension) - 1, from_file_name=True
+    )
 
 
 def check_uploads(files) -> list[Upload]:
@@ -95,18 +85,16 @@ def check_uploads(files) -> list[Upload]:
 def attach(*, decision: Decision, uploads: list[Upload], by) -> list[DecisionAttachment]:
     """Write the files and their rows (inside the decision's transaction: one request, then frozen)."""
     rows = []
-    folder = attachments_dir()
     for upload in uploads:
-        stored_as = f"{decision.pk}-{uuid.uuid4().hex}.{upload.extension}"
-        (folder / stored_as).write_bytes(upload.content)
+        stored = STORE.store(upload.content, kind=files.BY_EXTENSION[upload.extension], number=decision.pk)
         rows.append(
             DecisionAttachment(
                 decision=decision,
                 name=upload.name,
                 content_type=upload.content_type,
-                size=len(upload.content),
-                sha256=hashlib.sha256(upload.content).hexdigest(),
-                stored_as=stored_as,
+                size=stored.size,
+                sha256=stored.sha256,
+                stored_as=stored.key,
                 uploaded_by=by,
             )
         )

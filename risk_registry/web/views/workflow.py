@@ -606,7 +606,10 @@ def decision_attachment(request: HttpRequest, pk: int) -> FileResponse:
     """A decision's file, to those who may see the decision (else 404), under its own (Chinese)
     name. Reading writes nothing."""
     attachment = access.object_or_404(access.decision_attachments_visible_to(request.user), pk=pk)
-    path = attachment_path(attachment)
+    try:
+        path = attachment_path(attachment)
+    except ValueError:  # a key the store did not write
+        raise Http404 from None
     if not path.is_file():
         raise Http404
     response = FileResponse(path.open("rb"), as_attachment=True, filename=attachment.name)
