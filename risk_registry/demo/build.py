@@ -40,13 +40,13 @@ from controls.models import Rule
 from controls.services import rule_create
 from positions.models import Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import holding_start, position_create, power_item_create
-from risk_registry.demo import data
+from risk_registry.demo import data, path
 from risk_registry.demo.cycle import demo_cycle_seed
 from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
 from risk_registry.demo.ledger import demo_ledger_seed
 from risk_registry.demo.measures import demo_measures_seed
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
+from risk_registry.organisation.models import Department, Institution, RiskType, Role
 from risk_registry.organisation.services import (
     department_create,
     grading_scheme_adopt_preset,
@@ -198,38 +198,40 @@ class _Builder:
                 RiskPoint.objects.filter(pk__in=ids).update(state=state)
 
     def build_registers(self) -> None:
-        """Registers in every state. Last year's register of every institution was carried
-        through to the end and filed (v1, signed by its principal leader); this year's points keep
-        the spread above, and the institution with the most approved points has them in public
-        notice now, so the notice, comments and issue can be tried at once."""
+        """Registers in every state, through the workflow services (``demo.path``). Last year's
+        register of every institution was carried through to the end and filed: its points (copies
+        of this year's) submitted, reviewed, defined, approved by the leadership meeting with its
+        vote, in notice 1–7 July, issued and signed by the principal leader (v1). This year's
+        points keep the spread above, and the institution with the most approved points has them
+        in public notice now, so the notice, comments and issue can be tried at once."""
 
         last_year = self.year - 1
-        people = {
-            (m.institution_id, m.role): m.user
-            for m in Membership.objects.filter(
-                institution__in=self.institutions.values(), role__in=(Role.PRINCIPAL, Role.DISCIPLINE)
-            ).select_related("user")
-        }
+        people = path.People(self.users.values())
         for institution in self.institutions.values():
-            points = RiskPoint.objects.filter(institution=institution, year=self.year).order_by("id")
-            copies = risk_points_copy(points=points, year=last_year, state=RiskPointState.ISSUED, carried=False)
+            points = path.definable(
+                people,
+                RiskPoint.objects.filter(institution=institution, year=self.year)
+                .select_related("institution")
+                .order_by("id"),
+            )
+            copies = list(
+                risk_points_copy(points=points, year=last_year, state=RiskPointState.DRAFT, carried=False).values()
+            )
+            if not copies:
+                continue
+            path.walk_points(people, copies, RiskPointState.DEFINED)
             register = registers.register_for(institution=institution, year=last_year)
-            register.notice_starts_on = datetime.date(last_year, 7, 1)
-            register.notice_ends_on = datetime.date(last_year, 7, 7)
-            register.save(update_fields=["notice_starts_on", "notice_ends_on"])
-            principal = people.get((institution.pk, Role.PRINCIPAL))
-            if copies and principal is not None:
-                registers.register_file(by=principal, register=register)
+            path.approve(people, register, [c.pk for c in copies], held_on=datetime.date(last_year, 6, 20))
+            path.notice_and_issue(people, register, starts_on=datetime.date(last_year, 7, 1))
+            path.file(people, register)
         approved = RiskPoint.objects.filter(
             institution__in=self.institutions.values(), year=self.year, state=RiskPointState.APPROVED
         ).values_list("institution_id", flat=True)
         if approved:
             busiest = max(set(approved), key=list(approved).count)
             institution = next(i for i in self.institutions.values() if i.pk == busiest)
-            discipline = people.get((institution.pk, Role.DISCIPLINE))
-            if discipline is not None:
-                register = registers.register_for(institution=institution, year=self.year)
-                registers.notice_publish(by=discipline, register=register, days=7, allow_anonymous=True)
+            register = registers.register_for(institution=institution, year=self.year)
+            path.notice_and_issue(people, register, issue=False, allow_anonymous=True)
 
 
 class _InstitutionBuilder:

@@ -27,7 +27,7 @@ from risk_registry import access
 from risk_registry.demo import build, data
 from risk_registry.demo.table import display_width, format_accounts
 from risk_registry.management.commands import seed_demo as seed_demo_command
-from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.models import Decision, FoundBy, RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Institution, Membership, Role
 
 YEAR = 2026
@@ -370,6 +370,31 @@ class TestTheDemoCounty:
         ).exists()
         states = set(RiskPoint.objects.filter(year=YEAR).values_list("state", flat=True))
         assert states >= set(RiskPointState.values) - {RiskPointState.APPRAISED}
+
+    def test_seed_demo_files_only_what_a_passed_vote_approved(self, output):
+        """Every filed register of the demo went the whole way through the services: each of its
+        points covered by a passed approval decision (with its meeting and vote), and audited at
+        every step, per point and per register."""
+        versions = list(RegisterVersion.objects.select_related("register"))
+        assert len(versions) == Institution.objects.count()
+        for version in versions:
+            points = {point["id"] for point in version.snapshot["points"]}
+            approvals = Decision.objects.filter(
+                register=version.register, kind=Decision.Kind.APPROVAL, outcome=Decision.Outcome.PASSED
+            )
+            assert points and points <= set(approvals.values_list("points", flat=True)), version.register
+            for decision in approvals:
+                assert decision.votes_for > decision.votes_against and decision.present >= 1
+                assert decision.participants and decision.decision and decision.held_on < version.signed_at.date()
+            for step in ("submit", "review", "define", "approve", "publish", "issue"):
+                audited = AuditEntry.objects.filter(
+                    action=f"risk_point.{step}", target_type="risk_registry.riskpoint", target_id__in=points
+                ).values_list("target_id", flat=True)
+                assert set(audited) == points, (version.register, step)
+            for action in ("register.approve", "register.publish", "register.issue", "register.file"):
+                assert AuditEntry.objects.filter(
+                    action=action, target_type="risk_registry.register", target_id=version.register_id
+                ).exists(), (version.register, action)
 
     def test_seed_demo_prints_accounts_and_password(self, output):
         accounts = build.demo_accounts()
