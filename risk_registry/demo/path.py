@@ -21,7 +21,7 @@ from risk_registry.organisation.models import Institution, Membership
 from risk_registry.organisation.names import person
 from risk_registry.organisation.users import User
 from risk_registry.workflow import registers
-from risk_registry.workflow.transitions import BY_NAME, Change, transition_apply
+from risk_registry.workflow.transitions import BY_NAME, Change, Transition, transition_apply
 
 S = RiskPointState
 # The per-point steps that bring a draft to each state before the register's own steps.
@@ -59,6 +59,13 @@ class People:
         raise DemoPathError(f"no demo account may {what} in {institution.name}")
 
 
+def _may(step: Transition, point: RiskPoint) -> Callable[[Any], bool]:
+    def may(user: Any) -> bool:
+        return step.may(user, point)
+
+    return may
+
+
 def _point_step(people: People, name: str, points: Sequence[RiskPoint]) -> None:
     """One per-point step, taken by the first account allowed (the point's author for submit)."""
     step = BY_NAME[name]
@@ -67,7 +74,7 @@ def _point_step(people: People, name: str, points: Sequence[RiskPoint]) -> None:
         if name == "submit" and point.created_by is not None and step.may(point.created_by, point):
             actor = point.created_by
         else:
-            actor = people.first(point.institution, lambda u, p=point: step.may(u, p), name)
+            actor = people.first(point.institution, _may(step, point), name)
         by_actor[actor].append(point.pk)
     for actor, ids in by_actor.items():
         transition_apply(by=actor, name=name, changes=[Change(point_id=pk) for pk in ids])
