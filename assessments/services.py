@@ -650,14 +650,31 @@ class RolloverPreview:
     unfiled: list[UnfiledRegister]
     filed_points: int
     unfiled_points: int  # carried only when the close is forced
+    filed_institutions: int = 0  # each gets next year's register
+    not_approved_points: int = 0  # of the unfiled institutions, never carried over
+
+    @property
+    def institutions(self) -> int:
+        """The institutions that get next year's register when the close goes through (forced or
+        not: a forced close gives every unfiled institution one too)."""
+        return self.filed_institutions + len(self.unfiled)
+
+    @property
+    def points(self) -> int:
+        """The points a close carries over: the filed ones, and those of the unfiled institutions
+        in their approved state (only a forced close happens while some are unfiled)."""
+        return self.filed_points + self.unfiled_points
 
 
 def cycle_rollover_preview(cycle: Cycle) -> RolloverPreview:
     unfiled = cycle_unfiled_registers(cycle)
+    filed = _filed_point_ids(cycle)
     return RolloverPreview(
         unfiled=unfiled,
-        filed_points=sum(len(ids) for ids in _filed_point_ids(cycle).values()),
+        filed_points=sum(len(ids) for ids in filed.values()),
         unfiled_points=sum(u.approved for u in unfiled),
+        filed_institutions=len(filed),
+        not_approved_points=sum(u.not_approved for u in unfiled),
     )
 
 

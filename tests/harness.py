@@ -1228,11 +1228,19 @@ CYCLE = [
     ),
     Case(
         "cycle_close",
-        "close with a reason",
+        "close with a reason, not yet confirmed (asks, with the numbers; writes nothing)",
+        "post",
+        lambda s: f"/cycles/{s.cycle.pk}/close/",
+        expect(refused={"discipline"}, forbidden=CYCLE_VIEWERS - {"discipline"}),
+        data=lambda s: {"reason": "乙局机构改革，未能按期归档"},
+    ),
+    Case(
+        "cycle_close",
+        "close with a reason, confirmed",
         "post",
         lambda s: f"/cycles/{s.cycle.pk}/close/",
         expect({"discipline"}, status=302, forbidden=CYCLE_VIEWERS - {"discipline"}),
-        data=lambda s: {"reason": "乙局机构改革，未能按期归档"},
+        data=lambda s: {"reason": "乙局机构改革，未能按期归档", "confirmed": "1"},
         effect=writes(AUDIT, updated=["assessments.Cycle"], then=_cycle_closed),
     ),
     Case(

@@ -53,7 +53,16 @@ def test_close_refused_then_forced_then_next_year_shows_where_points_came_from(w
     assert refused.status_code == 200 and "未备案" in refused.content.decode()
     assert Cycle.objects.get(pk=cycle.pk).is_running and not RiskPoint.objects.filter(year=2027).exists()
 
-    closed = client.post(f"/cycles/{cycle.pk}/close/", {"reason": "机构改革,经研究同意先行结转"})
+    asked = client.post(f"/cycles/{cycle.pk}/close/", {"reason": "机构改革,经研究同意先行结转"})
+    text = asked.content.decode()
+    assert asked.status_code == 200 and 'data-testid="close-confirmation"' in text
+    assert "将结转2个单位的2个风险点" in text  # 乙局's filed point and 甲局's approved one
+    assert "其中1个单位未备案" in text and "4个未审定的风险点不结转" in text
+    assert 'name="confirmed" value="1"' in text and "机构改革,经研究同意先行结转" in text  # the reason goes along
+    assert Cycle.objects.get(pk=cycle.pk).is_running and not RiskPoint.objects.filter(year=2027).exists()
+    assert not AuditEntry.objects.filter(action__in=["cycle.close", "register.carry_over"]).exists()
+
+    closed = client.post(f"/cycles/{cycle.pk}/close/", {"reason": "机构改革,经研究同意先行结转", "confirmed": "1"})
     assert closed.status_code == 302
     cycle.refresh_from_db()
     assert cycle.state == Cycle.State.CLOSED and cycle.close_reason == "机构改革,经研究同意先行结转"

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assessments import access as cycle_access
@@ -124,24 +125,66 @@ def cycle_board(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
-    """The close page says who has not filed and what will be carried over; the POST closes."""
+    """The close page says who has not filed and what will be carried over. The first POST asks
+    for confirmation with what the close will do in numbers and writes nothing; only the POST with
+    ``confirmed=1`` closes (as the register's approve, publish, issue and file do)."""
     cycle = _cycle_or_404(request, pk)
     access.require(cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running)
     form = CycleCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = services.cycle_close(by=request.user, cycle=cycle, force_reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            form.add_error("reason" if getattr(error, "code", None) == "unfiled" else None, error)
-        else:
-            messages.success(
-                request,
-                _("The cycle was closed: %(points)d points with %(controls)d controls carried over to %(year)d.")
-                % {"points": result.points, "controls": result.controls, "year": cycle.year + 1},
-            )
-            return redirect("cycle_board", pk=cycle.pk)
     preview = services.cycle_rollover_preview(cycle)
-    return render(request, "assessments/cycle_close.html", {"cycle": cycle, "form": form, "preview": preview})
+    context = {"cycle": cycle, "form": form, "preview": preview}
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        if preview.unfiled and not reason.strip():
+            form.add_error("reason", services.unfiled_refusal(cycle, preview.unfiled))
+        elif request.POST.get("confirmed") != "1":
+            return render(
+                request, "assessments/cycle_close.html", context | {"confirming": _close_sentences(cycle, preview)}
+            )
+        else:
+            try:
+                result = services.cycle_close(by=request.user, cycle=cycle, force_reason=reason)
+            except ValidationError as error:
+                form.add_error("reason" if getattr(error, "code", None) == "unfiled" else None, error)
+            else:
+                messages.success(
+                    request,
+                    _("The cycle was closed: %(points)d points with %(controls)d controls carried over to %(year)d.")
+                    % {"points": result.points, "controls": result.controls, "year": cycle.year + 1},
+                )
+                return redirect("cycle_board", pk=cycle.pk)
+            preview = services.cycle_rollover_preview(cycle)  # the refusal may have found a new unfiled one
+            context["preview"] = preview
+    return render(request, "assessments/cycle_close.html", context)
+
+
+def _close_sentences(cycle, preview: services.RolloverPreview) -> list[str]:
+    """What the close will do, in numbers ("将结转 N 个单位的 M 个风险点；其中 K 个单位未备案…")."""
+    sentences = [
+        ngettext(
+            "%(points)d risk point of %(units)d institutions will be carried into %(year)d as drafts, with its "
+            "controls, for the holders to re-check.",
+            "%(points)d risk points of %(units)d institutions will be carried into %(year)d as drafts, with their "
+            "controls, for the holders to re-check.",
+            preview.points,
+        )
+        % {"points": preview.points, "units": preview.institutions, "year": cycle.year + 1}
+    ]
+    if preview.unfiled:
+        sentences.append(
+            ngettext(
+                "Of these, %(count)d institution has not filed: %(approved)d points are carried in their last "
+                "approved state, marked as carried from an unfiled register; %(left)d points never approved are "
+                "not carried over.",
+                "Of these, %(count)d institutions have not filed: %(approved)d points are carried in their last "
+                "approved state, marked as carried from an unfiled register; %(left)d points never approved are "
+                "not carried over.",
+                len(preview.unfiled),
+            )
+            % {"count": len(preview.unfiled), "approved": preview.unfiled_points, "left": preview.not_approved_points}
+        )
+    sentences.append(_("The cycle is then closed; this cannot be undone."))
+    return sentences
 
 
 @require_http_methods(["GET", "POST"])

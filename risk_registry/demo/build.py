@@ -15,12 +15,14 @@ Passwords: all demo accounts share one password. It is hashed once (PBKDF2 takes
 fraction of a second per call, 60 calls would take most of a minute) and the same hash is stored
 on each account created; accounts that already exist keep theirs.
 
-Workflow states: the review workflow does not exist yet, so every point is drafted (state DRAFT,
-as risk_point_create makes it) and then moved to the state the data gives it with one queryset
-``update(state=…)`` per state, without audit entries — a stand-in until the workflow's
-transitions exist. The data leaves most positions with at least one DRAFT point so that each
-holder has something to edit, and spreads the others over submitted, reviewed, defined,
-approved and issued, roughly as a county mid-way through its annual cycle would look.
+Workflow states: every point is drafted (state DRAFT, as risk_point_create makes it) and then
+taken to the state the data gives it by the workflow services, each step by an account allowed to
+take it (``risk_registry.demo.path``): submit, review, define, the leadership's approval meeting
+with its vote (a passed Decision covering exactly its points), notice, issue and filing. So every
+state has its audit entries, and no approved, issued or filed point lacks its decision. The data
+leaves most positions with at least one DRAFT point so that each holder has something to edit,
+and spreads the others over submitted, reviewed, defined, approved and issued, roughly as a county
+mid-way through its annual cycle would look.
 """
 
 from __future__ import annotations
@@ -40,13 +42,13 @@ from controls.models import Rule
 from controls.services import rule_create
 from positions.models import Position, PowerCategory, PowerItem, ProcessStep
 from positions.services import holding_start, position_create, power_item_create
-from risk_registry.demo import data
+from risk_registry.demo import data, path
 from risk_registry.demo.cycle import demo_cycle_seed
 from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
 from risk_registry.demo.ledger import demo_ledger_seed
 from risk_registry.demo.measures import demo_measures_seed
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import Department, Institution, Membership, RiskType, Role
+from risk_registry.organisation.models import Department, Institution, RiskType, Role
 from risk_registry.organisation.services import (
     department_create,
     grading_scheme_adopt_preset,
@@ -189,47 +191,76 @@ class _Builder:
         return user
 
     def apply_states(self) -> None:
-        """Move the points out of DRAFT, one UPDATE per state (see the module docstring)."""
+        """Move the points out of DRAFT through the workflow services (see ``demo.path``): the
+        per-point steps first, then per institution the issued ones through an approval meeting,
+        a past notice and the issue, then the approved ones through a recent approval meeting."""
         valid = set(RiskPointState.values)
-        for state, ids in self.points_by_state.items():
-            if state not in valid:
-                raise DemoDataError(f"unknown risk point state: {state!r}")
-            if state != RiskPointState.DRAFT:
-                RiskPoint.objects.filter(pk__in=ids).update(state=state)
+        unknown = set(self.points_by_state) - valid
+        if unknown:
+            raise DemoDataError(f"unknown risk point state: {sorted(unknown)!r}")
+        people = path.People(self.users.values())
+        S = RiskPointState
+        by_register: dict[str, list[int]] = {S.APPROVED: [], S.ISSUED: []}
+        for state in (S.SUBMITTED, S.REVIEWED, S.DEFINED, S.APPROVED, S.ISSUED):
+            ids = self.points_by_state.get(state, [])
+            if not ids:
+                continue
+            if state in (S.SUBMITTED, S.REVIEWED, S.DEFINED):
+                points = list(RiskPoint.objects.filter(pk__in=ids).select_related("institution").order_by("id"))
+                path.walk_points(people, points, state)
+            else:
+                by_register[state] = ids
+        waiting = [pk for ids in by_register.values() for pk in ids]
+        if waiting:
+            points = list(RiskPoint.objects.filter(pk__in=waiting).select_related("institution").order_by("id"))
+            path.walk_points(people, points, S.DEFINED)
+        today = timezone.localdate()
+        for institution in self.institutions.values():
+            register = registers.register_for(institution=institution, year=self.year)
+            own = set(RiskPoint.objects.filter(institution=institution).values_list("pk", flat=True))
+            issued = sorted(own & set(by_register[S.ISSUED]))
+            if issued:
+                path.approve(people, register, issued, held_on=today - datetime.timedelta(days=30))
+                path.notice_and_issue(people, register, starts_on=today - datetime.timedelta(days=25))
+            approved = sorted(own & set(by_register[S.APPROVED]))
+            if approved:
+                path.approve(people, register, approved, held_on=today - datetime.timedelta(days=5))
 
     def build_registers(self) -> None:
-        """Registers in every state. Last year's register of every institution was carried
-        through to the end and filed (v1, signed by its principal leader); this year's points keep
-        the spread above, and the institution with the most approved points has them in public
-        notice now, so the notice, comments and issue can be tried at once."""
+        """Registers in every state, through the workflow services (``demo.path``). Last year's
+        register of every institution was carried through to the end and filed: its points (copies
+        of this year's) submitted, reviewed, defined, approved by the leadership meeting with its
+        vote, in notice 1–7 July, issued and signed by the principal leader (v1). This year's
+        points keep the spread above, and the institution with the most approved points has them
+        in public notice now, so the notice, comments and issue can be tried at once."""
 
         last_year = self.year - 1
-        people = {
-            (m.institution_id, m.role): m.user
-            for m in Membership.objects.filter(
-                institution__in=self.institutions.values(), role__in=(Role.PRINCIPAL, Role.DISCIPLINE)
-            ).select_related("user")
-        }
+        people = path.People(self.users.values())
         for institution in self.institutions.values():
-            points = RiskPoint.objects.filter(institution=institution, year=self.year).order_by("id")
-            copies = risk_points_copy(points=points, year=last_year, state=RiskPointState.ISSUED, carried=False)
+            points = path.definable(
+                people,
+                RiskPoint.objects.filter(institution=institution, year=self.year)
+                .select_related("institution")
+                .order_by("id"),
+            )
+            copies = list(
+                risk_points_copy(points=points, year=last_year, state=RiskPointState.DRAFT, carried=False).values()
+            )
+            if not copies:
+                continue
+            path.walk_points(people, copies, RiskPointState.DEFINED)
             register = registers.register_for(institution=institution, year=last_year)
-            register.notice_starts_on = datetime.date(last_year, 7, 1)
-            register.notice_ends_on = datetime.date(last_year, 7, 7)
-            register.save(update_fields=["notice_starts_on", "notice_ends_on"])
-            principal = people.get((institution.pk, Role.PRINCIPAL))
-            if copies and principal is not None:
-                registers.register_file(by=principal, register=register)
+            path.approve(people, register, [c.pk for c in copies], held_on=datetime.date(last_year, 6, 20))
+            path.notice_and_issue(people, register, starts_on=datetime.date(last_year, 7, 1))
+            path.file(people, register)
         approved = RiskPoint.objects.filter(
             institution__in=self.institutions.values(), year=self.year, state=RiskPointState.APPROVED
         ).values_list("institution_id", flat=True)
         if approved:
             busiest = max(set(approved), key=list(approved).count)
             institution = next(i for i in self.institutions.values() if i.pk == busiest)
-            discipline = people.get((institution.pk, Role.DISCIPLINE))
-            if discipline is not None:
-                register = registers.register_for(institution=institution, year=self.year)
-                registers.notice_publish(by=discipline, register=register, days=7, allow_anonymous=True)
+            register = registers.register_for(institution=institution, year=self.year)
+            path.notice_and_issue(people, register, issue=False, allow_anonymous=True)
 
 
 class _InstitutionBuilder:

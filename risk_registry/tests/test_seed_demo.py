@@ -27,8 +27,9 @@ from risk_registry import access
 from risk_registry.demo import build, data
 from risk_registry.demo.table import display_width, format_accounts
 from risk_registry.management.commands import seed_demo as seed_demo_command
-from risk_registry.models import FoundBy, RiskPoint, RiskPointState
+from risk_registry.models import Decision, FoundBy, RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Institution, Membership, Role
+from risk_registry.workflow import registers
 
 YEAR = 2026
 ECOLOGY_CODE = "yunling-sthjj"
@@ -362,14 +363,53 @@ class TestTheDemoCounty:
                 .exclude(state=RiskPointState.ISSUED)
                 .exists()
             )
-        in_notice = Register.objects.filter(year=YEAR, notice_starts_on__isnull=False)
-        assert in_notice.count() == 1
-        notice = in_notice.get()
+        # Registers whose issued points went through a notice keep its (past) dates; one is in
+        # notice now.
+        (notice,) = [r for r in Register.objects.filter(year=YEAR) if registers.notice_is_open(r)]
         assert RiskPoint.objects.filter(
             institution=notice.institution, year=YEAR, state=RiskPointState.IN_NOTICE
         ).exists()
         states = set(RiskPoint.objects.filter(year=YEAR).values_list("state", flat=True))
         assert states >= set(RiskPointState.values) - {RiskPointState.APPRAISED}
+
+    def test_seed_demo_files_only_what_a_passed_vote_approved(self, output):
+        """Every filed register of the demo went the whole way through the services: each of its
+        points covered by a passed approval decision (with its meeting and vote), and audited at
+        every step, per point and per register."""
+        versions = list(RegisterVersion.objects.select_related("register"))
+        assert len(versions) == Institution.objects.count()
+        for version in versions:
+            points = {point["id"] for point in version.snapshot["points"]}
+            approvals = Decision.objects.filter(
+                register=version.register, kind=Decision.Kind.APPROVAL, outcome=Decision.Outcome.PASSED
+            )
+            assert points and points <= set(approvals.values_list("points", flat=True)), version.register
+            for decision in approvals:
+                assert decision.votes_for > decision.votes_against and decision.present >= 1
+                assert decision.participants and decision.decision and decision.held_on < version.signed_at.date()
+            for step in ("submit", "review", "define", "approve", "publish", "issue"):
+                audited = AuditEntry.objects.filter(
+                    action=f"risk_point.{step}", target_type="risk_registry.riskpoint", target_id__in=points
+                ).values_list("target_id", flat=True)
+                assert set(audited) == points, (version.register, step)
+            for action in ("register.approve", "register.publish", "register.issue", "register.file"):
+                assert AuditEntry.objects.filter(
+                    action=action, target_type="risk_registry.register", target_id=version.register_id
+                ).exists(), (version.register, action)
+
+    def test_seed_demo_states_were_reached_through_the_workflow(self, output):
+        """This year's spread too: every point past DRAFT was submitted (audited), every approved,
+        published or issued point is covered by a passed approval decision."""
+        S = RiskPointState
+        moved = set(RiskPoint.objects.exclude(state=S.DRAFT).values_list("pk", flat=True))
+        submitted = AuditEntry.objects.filter(action="risk_point.submit", target_type="risk_registry.riskpoint")
+        assert moved and moved <= set(submitted.values_list("target_id", flat=True))
+        approved = set(
+            RiskPoint.objects.filter(state__in=(S.APPROVED, S.IN_NOTICE, S.ISSUED)).values_list("pk", flat=True)
+        )
+        passed = Decision.objects.filter(kind=Decision.Kind.APPROVAL, outcome=Decision.Outcome.PASSED)
+        assert approved and approved <= set(passed.values_list("points", flat=True))
+        assert not Decision.objects.exclude(outcome=Decision.Outcome.PASSED).exists()
 
     def test_seed_demo_prints_accounts_and_password(self, output):
         accounts = build.demo_accounts()
