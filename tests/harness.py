@@ -920,7 +920,7 @@ WORKFLOW = [
         "post",
         lambda s: f"/registers/bureau-a/{s.register.year}/batch/review/",
         expect({"head", "discipline"}, status=302, refused=SEES_A - {"head", "discipline"}),
-        data=lambda s: {"point": [s.w.submitted.pk], f"version-{s.w.submitted.pk}": s.w.submitted.version},
+        data=lambda s: {"point": [s.w.submitted.pk], f"version_{s.w.submitted.pk}": s.w.submitted.version},
         effect=writes(AUDIT, updated=["risk_registry.RiskPoint"], then=state_of("submitted", S.REVIEWED)),
     ),
     Case(

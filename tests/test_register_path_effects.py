@@ -80,14 +80,22 @@ def test_review_and_return_to_author(world, client):
 
 
 def test_batch_review(world, client):
-    _post(client, world.head, f"{REGISTER}/batch/review/", {"point": [world.submitted.pk]})
+    pk = world.submitted.pk
+    _post(client, world.head, f"{REGISTER}/batch/review/", {"point": [pk], f"version_{pk}": world.submitted.version})
     assert _point(world.submitted).state == S.REVIEWED
 
 
 def test_batch_define_with_an_override_and_its_reason(world, client):
     _put(world.submitted, state=S.REVIEWED)
     pk = world.submitted.pk
-    data = {"point": [pk], f"likelihood_{pk}": 3, f"severity_{pk}": 3, f"reason_{pk}": "涉及大额资金"}
+    seen = _point(world.submitted).version
+    data = {
+        "point": [pk],
+        f"version_{pk}": seen,
+        f"likelihood_{pk}": 3,
+        f"severity_{pk}": 3,
+        f"reason_{pk}": "涉及大额资金",
+    }
     _post(client, world.discipline, f"{REGISTER}/batch/define/", data)
     after = _point(world.submitted)
     assert (after.state, after.level.name) == (S.DEFINED, "一级")

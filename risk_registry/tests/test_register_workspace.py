@@ -241,3 +241,19 @@ def test_filing_asks_to_confirm_before_it_freezes_a_version(world, client):
     assert not RegisterVersion.objects.exists()
     client.post(f"{REGISTER}/file/", {"confirmed": "1"})
     assert RegisterVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_row_without_the_version_its_reader_saw_is_refused(client, world):
+    """The batch form posts version_<id> per row; a row without it cannot be checked against the
+    version the reader saw, so nothing is written (never last-write-wins)."""
+    point = world.submitted
+    before = (point.state, point.version)
+    client.force_login(world.head)
+    url = f"/registers/{world.a.code}/{point.year}/batch/review/"
+    client.post(url, {"point": [point.pk]})
+    point.refresh_from_db()
+    assert (point.state, point.version) == before
+    client.post(url, {"point": [point.pk], f"version_{point.pk}": point.version})
+    point.refresh_from_db()
+    assert point.state == "reviewed" and point.version == before[1] + 1

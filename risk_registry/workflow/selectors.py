@@ -39,9 +39,12 @@ def batch_change(numbers: dict[str, int | None], reasons: dict[str, str], point:
     def number(name: str) -> int | None:
         return numbers.get(f"{name}_{point.pk}")
 
+    seen = number("version")
     return Change(
         point_id=point.pk,
-        version=number("version"),
+        # A row posted without the version its reader saw cannot be checked: it is refused as
+        # stale (no version is -1), never applied over someone else's change.
+        version=seen if seen is not None else -1,
         likelihood=number("likelihood") if define else None,
         severity=number("severity") if define else None,
         reason=reasons.get(f"reason_{point.pk}", "")[:1000] if define else "",
