@@ -20,7 +20,7 @@ from positions.models import Holding, Position, PowerItem
 from risk_registry import access
 from risk_registry.models import PostGrade, PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.models.post_grade import propose_grade, supervision_for
-from risk_registry.organisation.models import AuditEntry, Band, Department, GradingScheme, Institution
+from risk_registry.organisation.models import BAND_ORDER, AuditEntry, Band, Department, GradingScheme, Institution
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.services import (
     apply_changes,
@@ -522,7 +522,6 @@ VERIFIED_STATES = (
     RiskPointState.IN_NOTICE,
     RiskPointState.ISSUED,
 )
-_BAND_ORDER = (Band.HIGH, Band.MEDIUM, Band.LOW)
 
 
 def post_grades_propose(*, by, institution: Institution, year: int) -> int:
@@ -534,8 +533,9 @@ def post_grades_refresh(*, by, institution: Institution, year: int) -> int:
     """Propose a grade A/B/C for every post of ``institution`` for ``year`` from its verified
     points' most serious band and its kind (``post_grade.propose_grade``); no permission check (the
     office's page checks, the demo builds). A decided grade is kept: only the proposal beside it
-    changes. Three queries plus one write per changed post; one audit entry. Returns the number of
-    posts whose proposal is new or changed."""
+    changes. Three reads, one insert of the new proposals and one update of the changed ones, one
+    audit entry, whatever the number of posts. Returns the number of posts whose proposal is new or
+    changed."""
     now = timezone.now()
     bands: dict[int, list[str]] = {}
     counts: dict[int, int] = {}
@@ -550,25 +550,33 @@ def post_grades_refresh(*, by, institution: Institution, year: int) -> int:
         counts[row["position_id"]] = counts.get(row["position_id"], 0) + row["n"]
     existing = {grade.position_id: grade for grade in PostGrade.objects.filter(institution=institution, year=year)}
     changed: list[dict[str, Any]] = []
+    new: list[PostGrade] = []
+    updated: list[PostGrade] = []
     with transaction.atomic():
         for position in Position.objects.filter(institution=institution).only("pk", "kind", "is_key_post", "title"):
-            present = bands.get(position.pk, [])
-            top = next((band for band in _BAND_ORDER if band in present), "")
+            present = (band for band in bands.get(position.pk, []) if band in BAND_ORDER)
+            top = min(present, key=BAND_ORDER.__getitem__, default="")
             proposed = propose_grade(top or None, position.kind, position.is_key_post)
             grade = existing.get(position.pk)
             if grade is None:
                 grade = PostGrade(position=position, institution=institution, year=year)
+                new.append(grade)
             elif (grade.proposed, grade.proposed_band, grade.proposed_points) == (
                 proposed,
                 top,
                 counts.get(position.pk, 0),
             ):
                 continue
+            else:
+                updated.append(grade)
             grade.proposed, grade.proposed_band, grade.proposed_points = proposed, top, counts.get(position.pk, 0)
             grade.proposed_at = now
             grade.supervision = supervision_for(grade.grade or proposed, position.kind)
-            grade.save()
             changed.append({"position": position.title, "proposed": proposed, "band": top})
+        PostGrade.objects.bulk_create(new)
+        PostGrade.objects.bulk_update(
+            updated, ["proposed", "proposed_band", "proposed_points", "proposed_at", "supervision"]
+        )
         if changed:
             audit_record(
                 actor=by,

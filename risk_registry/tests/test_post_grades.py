@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from positions.models import Position
 from positions.services import position_create
@@ -153,3 +155,21 @@ def test_page_lists_proposed_and_decided_and_refuses_an_empty_confirm(world, cli
     answer = client.post(f"/post-grades/{grade.pk}/decide/", {f"g{grade.pk}-grade": "Z"})
     grade.refresh_from_db()
     assert answer.status_code == 302 and not grade.is_decided
+
+
+@pytest.mark.django_db
+def test_proposing_costs_the_same_queries_for_few_posts_or_many(world):
+    """New and changed proposals are written in one insert and one update, not one per post."""
+
+    def queries() -> int:
+        PostGrade.objects.filter(institution=world.a).delete()
+        with CaptureQueriesContext(connection) as captured:
+            post_grades_propose(by=world.discipline, institution=world.a, year=2026)
+        return len(captured)
+
+    queries()  # the reader's scope is cached by the first call
+    few = queries()
+    for n in range(12):
+        position_create(department=world.dept, title=f"新增岗位{n}")
+    assert queries() == few
+    assert PostGrade.objects.filter(institution=world.a).count() == Position.objects.filter(institution=world.a).count()
