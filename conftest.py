@@ -49,7 +49,7 @@ def _user(username: str, full_name: str):
 def build_world():
     from django.apps import apps
 
-    from integrity_warnings.presets import install_default_channels
+    from integrity_warnings.presets import install_default_channels, install_default_grades
     from positions.models import PowerCategory
     from positions.services import holding_start, position_create, power_item_create
     from risk_registry.models import RiskPointState
@@ -65,6 +65,7 @@ def build_world():
 
     install_defaults(apps)  # a transactional test before this one may have flushed the migration's data
     install_default_channels(apps)
+    install_default_grades(apps)
     w = SimpleNamespace()
     start = datetime.date(2026, 1, 1)
     w.county = institution_create(code="county-jw", name="某县纪委监委", kind=Institution.Kind.DISCIPLINE_COMMITTEE)
@@ -177,12 +178,13 @@ class SessionWorld:
         from django.apps import apps
         from django.db import transaction
 
-        from integrity_warnings.presets import install_default_channels
+        from integrity_warnings.presets import install_default_channels, install_default_grades
         from risk_registry.organisation.presets import install_defaults
 
         with transaction.atomic():
             install_defaults(apps)  # after a flush: the migration's data is not part of the world
             install_default_channels(apps)
+            install_default_grades(apps)
             before = _max_ids()
             world = build_world()
             after = _max_ids()

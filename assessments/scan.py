@@ -77,9 +77,10 @@ class ScanResult:
     scan_id: int
     as_of: datetime.datetime
     today: datetime.date
-    considered: int
+    considered: int  # deadlines near or past due: the cycle's tasks and every other source's
     created: list[int] = field(default_factory=list)  # ids of the notifications this scan inserted
     cycles_to_generate: list[int] = field(default_factory=list)
+    tasks_considered: int = 0  # of ``considered``, the cycle's tasks
 
 
 class _People:
@@ -205,6 +206,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
         as_of=now,
         today=today,
         considered=considered,
+        tasks_considered=len(tasks),
         created=created,
         cycles_to_generate=[cycle["id"] for cycle in cycles if _needs_generation(cycle, now)],
     )

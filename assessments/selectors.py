@@ -82,22 +82,42 @@ def task_url(task: Task) -> str:
         return reverse("institution_detail", args=[task.institution.code])
 
 
-def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date) -> str:
-    """What a notice says: the real due date and the days left as of ``today`` (never the stage's
-    nominal days, which are wrong once the notice is read a day later or the task was created late)."""
+def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date, written_report: bool = False) -> str:
+    """What a notice says: the real due date and the days left or overdue as of ``today`` (never the
+    stage's nominal days, which are wrong once the notice is read a day later or the task was created
+    late). A deadline is met on its due date, so it is overdue from the day after. ``written_report``:
+    the deadline of another feature's source is a written report its recipient owes (a warning
+    notice's 限时回告), and its supervisor stage tells the recipient's supervisor: the label says so."""
     left = (due_on - today).days
-    due = formats.date_format(due_on, "Y-m-d")
+    values = {"due": formats.date_format(due_on, "Y-m-d"), "days": max(-left, 0)}
+    report = written_report
     if stage == "supervise":
-        return _("Overdue since %(due)s: the supervisor is informed") % {"due": due}
+        if report:
+            return (
+                _(
+                    "Written report due on %(due)s not received, %(days)d day(s) overdue:"
+                    " the recipient's supervisor is informed"
+                )
+                % values
+            )
+        return _("Due on %(due)s, %(days)d day(s) overdue: the supervisor is informed") % values
     if stage == "report":
-        return _("Overdue since %(due)s: reported to the discipline office") % {"due": due}
+        if report:
+            return (
+                _(
+                    "Written report due on %(due)s not received, %(days)d day(s) overdue:"
+                    " reported to the discipline office"
+                )
+                % values
+            )
+        return _("Due on %(due)s, %(days)d day(s) overdue: reported to the discipline office") % values
     if stage == deadlines.NOTICE:
-        return _("New: answer by %(due)s") % {"due": due}
+        return _("New: answer by %(due)s") % values
     if left < 0:
-        return _("Overdue since %(due)s (%(days)d day(s))") % {"due": due, "days": -left}
+        return _("Due on %(due)s, %(days)d day(s) overdue") % values
     if left == 0:
-        return _("Due today (%(due)s)") % {"due": due}
-    return _("Reminder: due on %(due)s, %(days)d day(s) left") % {"due": due, "days": left}
+        return _("Due today (%(due)s)") % values
+    return _("Reminder: due on %(due)s, %(days)d day(s) left") % {**values, "days": left}
 
 
 @dataclass(frozen=True)
@@ -124,18 +144,26 @@ def describe_sources(notifications: Sequence[Notification]) -> None:
             notification.described = described.get(notification.source, {}).get(notification.object_id or 0)
 
 
-def notification_text(notification: Notification) -> NotificationText:
+def notification_text(notification: Notification, *, today: datetime.date | None = None) -> NotificationText:
+    """The notice's text as of ``today`` (default: today; the scan command passes the day it scans as of)."""
+    today = today or timezone.localdate()
     task = notification.task
     if task is None:  # another feature's deadline: described by its source
         found = getattr(notification, "described", None)
-        due_on = notification.due_on or timezone.localdate()
-        stage = stage_label(notification.stage, due_on=due_on, today=timezone.localdate())
+        due_on = notification.due_on or today
+        source = deadlines.source_named(notification.source)
+        stage = stage_label(
+            notification.stage,
+            due_on=due_on,
+            today=today,
+            written_report=bool(getattr(source, "written_report", False)),
+        )
         title = found.title if found else _("A deadline that no longer exists")
         return NotificationText(
             subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("my_tasks")
         )
     title = task_title(task)
-    stage = stage_label(notification.stage, due_on=task.due_on, today=timezone.localdate())
+    stage = stage_label(notification.stage, due_on=task.due_on, today=today)
     return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=task_url(task))
 
 

@@ -38,7 +38,8 @@ def deadline_scan(self) -> dict:
     for cycle_id in result.cycles_to_generate:
         enqueue_on_commit(cycle_generate_tasks, cycle_id)
     logger.info(
-        "deadline scan %s: %s open tasks near or past due, %s notifications, %s e-mails re-sent",
+        "deadline scan %s: %s deadlines near or past due (cycle tasks and other sources), %s notifications,"
+        " %s e-mails re-sent",
         result.scan_id,
         result.considered,
         len(result.created),

@@ -16,7 +16,14 @@ from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState
 from risk_registry.models.post_grade import supervisions_of_role
-from risk_registry.organisation.models import Band, Institution, Membership, Role, band_order_expression
+from risk_registry.organisation.models import (
+    Band,
+    GradingScheme,
+    Institution,
+    Membership,
+    Role,
+    band_order_expression,
+)
 
 
 def current_year() -> int:
@@ -26,6 +33,18 @@ def current_year() -> int:
     launch form all ask here, so they never disagree about which year is current.
     """
     return timezone.localdate().year
+
+
+def points_a_switch_flags(*, institution: Institution, preset_code: str) -> QuerySet[RiskPoint]:
+    """The points switching the institution to a grading preset flags for re-grading: its filed
+    (not draft) points of this year and later not flagged yet, whose level is not of the preset's
+    copy (an institution going back to a preset it used keeps the points still graded with it).
+    The preview's number and the switch's are this one query (``services.grading_scheme_switch``)."""
+    points = RiskPoint.objects.filter(institution=institution, year__gte=current_year(), needs_regrading=False).exclude(
+        state=RiskPointState.DRAFT
+    )
+    target = GradingScheme.objects.filter(institution=institution, code=preset_code).values_list("pk", flat=True)
+    return points.exclude(level__scheme_id__in=target)
 
 
 @dataclass(frozen=True)

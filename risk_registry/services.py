@@ -28,7 +28,7 @@ from risk_registry.organisation.services import (
     grade_level_for,
     grading_scheme_adopt_preset,
 )
-from risk_registry.selectors import current_year
+from risk_registry.selectors import current_year, points_a_switch_flags
 
 # A write based on an old copy of a point is refused with this message, in the user's language.
 STALE_POINT_MESSAGE = gettext_lazy(
@@ -298,9 +298,7 @@ def grading_scheme_switch(*, by, institution: Institution, preset_code: str) -> 
     scheme = grading_scheme_adopt_preset(institution=institution, preset_code=preset_code, by=by)
     if scheme.pk == before:
         return 0
-    affected = RiskPoint.objects.filter(institution=institution, year__gte=current_year()).exclude(
-        level__scheme_id=scheme.pk
-    )
+    affected = points_a_switch_flags(institution=institution, preset_code=preset_code)
     return _flag(affected, reason=_("The institution adopted another grading scheme."), by=by)
 
 

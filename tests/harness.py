@@ -58,6 +58,7 @@ from assessments.unit_presets import install_checklist_presets
 from controls import attachments
 from controls.models import Control, Rule
 from controls.services import rule_attachment_set, rule_create
+from integrity_warnings.grades import scale_of
 from integrity_warnings.models import Disposition, ReportAttachment, WarningChannel, WarningItem
 from integrity_warnings.services import report_attachment_add
 from positions.models import Holding, PowerItem
@@ -86,7 +87,7 @@ from risk_registry.workflow.registers import level_proposal_create, notice_comme
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
 from tests.test_power_import import good_rows as power_good_rows
 from tests.test_power_import import workbook_bytes as power_workbook_bytes
-from tests.warnings_helpers import inspection_item, issue, petition_item
+from tests.warnings_helpers import grade, inspection_item, issue, petition_item
 from tests.warnings_helpers import step as warning_step
 
 PERSONAS = (
@@ -1883,6 +1884,24 @@ POWERS = [
         effect=writes(AUDIT, updated=["organisation.GradingScheme", "risk_registry.RiskPoint"], then=_matrix_changed),
     ),
     Case(
+        "grading_scheme_switch",
+        "preview a switch of the grading preset",
+        "get",
+        lambda s: "/org/bureau-a/grading/switch/?preset=abc",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "grading_scheme_switch",
+        "switch the grading preset",
+        "post",
+        lambda s: "/org/bureau-a/grading/switch/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=lambda s: {"preset": "abc", "confirm": "on"},
+        effect=writes(
+            "organisation.GradingScheme", AUDIT, updated=["organisation.Institution", "risk_registry.RiskPoint"]
+        ),
+    ),
+    Case(
         "rotation",
         "rotation page",
         "get",
@@ -2015,7 +2034,7 @@ def warning_item_form(scene: Scene) -> dict:
         "institution": scene.w.a.pk,
         "channel": WarningChannel.objects.get(institution=None, code="special_inspection").pk,
         "received_on": "2026-02-25",
-        "grade": 3,
+        "grade": grade(scene.w.a, 3).pk,
         "subject_kind": "person",
         "subject_user": scene.w.holder.pk,
         "source": "2026年第一季度专项检查",
@@ -2035,6 +2054,22 @@ def issue_form(scene: Scene) -> dict:
         "response_days": 5,
         "version": WarningItem.objects.get(pk=item.pk).version,
     }
+
+
+def warning_scale_form(scene: Scene) -> dict:
+    """Bureau A's scale (inherited, so the first save copies it) with 三级 renamed and a 4th level."""
+    levels = [(g.pk, "一般" if g.rank == 3 else g.label, g.rank, g.band) for g in scale_of(scene.w.a)]
+    levels.append((None, "轻微", 4, "low"))
+    data = {"levels-TOTAL_FORMS": str(len(levels)), "levels-INITIAL_FORMS": str(len(levels) - 1)}
+    for n, (pk, label, rank, band) in enumerate(levels):
+        data.update({f"levels-{n}-pk": pk or "", f"levels-{n}-label": label, f"levels-{n}-rank": rank})
+        data[f"levels-{n}-band"] = band
+    return data
+
+
+def _scale_saved(scene: Scene) -> None:
+    assert [g.label for g in scale_of(scene.w.a)] == ["一级", "二级", "一般", "轻微"]
+    assert {g.institution_id for g in scale_of(scene.w.a)} == {scene.w.a.pk}
 
 
 def _notice_state(name: str, state: str):
@@ -2067,7 +2102,7 @@ LEDGER = [
         "post",
         lambda s: "/warnings/export.xlsx",
         expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
-        data=lambda s: {"grade": "2"},
+        data=lambda s: {"band": "medium"},
         effect=writes(AUDIT),
     ),
     Case(
@@ -2076,7 +2111,7 @@ LEDGER = [
         "post",
         lambda s: "/warnings/export.pdf",
         expect(LEDGER_READERS, forbidden=set(PERSONAS) - LEDGER_READERS),
-        data=lambda s: {"grade": "2"},
+        data=lambda s: {"band": "medium"},
         effect=writes(AUDIT),
     ),
     Case(
@@ -2096,6 +2131,22 @@ LEDGER = [
         effect=writes("integrity_warnings.WarningItem", AUDIT),
     ),
     Case("my_notices", "my notices", "get", lambda s: "/warnings/mine/", everyone()),
+    Case(
+        "warning_grades",
+        "warning grade scale",
+        "get",
+        lambda s: "/warnings/grades/bureau-a/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+    ),
+    Case(
+        "warning_grades",
+        "save the warning grade scale",
+        "post",
+        lambda s: "/warnings/grades/bureau-a/",
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
+        data=warning_scale_form,
+        effect=writes("integrity_warnings.WarningGrade", AUDIT, then=_scale_saved),
+    ),
     Case(
         "warning_detail",
         "confidential warning",

@@ -131,7 +131,7 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     _login(page, live_server, "head")
     page.goto(f"{live_server.url}/tasks/")
     expect(page.locator("[data-testid=notifications]")).to_contain_text(admonition.number)
-    expect(page.locator("[data-testid=notifications]")).to_contain_text("已告知上级负责人")
+    expect(page.locator("[data-testid=notifications]")).to_contain_text("已告知回告人的上级负责人")
     _shoot(page, "inbox-escalated")
     _login(page, live_server, "discipline")
     page.goto(f"{live_server.url}/tasks/")

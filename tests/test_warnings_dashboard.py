@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrity_warnings.web import views as warning_views
-from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, inspection_item, issue, petition_item
+from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, grade, inspection_item, issue, petition_item
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +52,7 @@ def test_every_figure_equals_the_ledger_it_links_to(world, client):
     assert SECRET_FACTS not in body and SECRET_SOURCE not in body
     assert found["channel:信访举报"][1] == 1 and found["channel:专项检查"][1] == 2
     assert found["month:2026-01"][1] == 1 and found["month:2026-02"][1] == 2
-    assert {key.split(":")[0] for key in found} == {"channel", "grade", "status", "month"}
+    assert {key.split(":")[0] for key in found} == {"channel", "band", "grade", "status", "month"}
     for key, (url, count) in found.items():
         assert url.startswith("/warnings/?"), key
         assert len(ledger_numbers(client, url)) == count, key
@@ -114,11 +114,12 @@ def test_the_ledger_pages_keep_their_filters(world, client, monkeypatch):
         inspection_item(world)
     petition_item(world)
     client.force_login(world.discipline)
-    body = client.get("/warnings/?grade=3").content.decode()
+    third = grade(world.a, 3).pk
+    body = client.get(f"/warnings/?grade={third}").content.decode()
     next_href = unescape(re.search(r'<a class="page-link" href="([^"]+)">下一页</a>', body).group(1))
-    assert "grade=3" in next_href and "page=2" in next_href
+    assert f"grade={third}" in next_href and "page=2" in next_href
     second = client.get(f"/warnings/{next_href}" if next_href.startswith("?") else next_href).content.decode()
     table = second[second.index('data-testid="ledger"') : second.index("</table>")]
     assert len(re.findall(r">(\d{4}-\d{3})</a>", table)) == 1  # the third grade-3 item, not the petition
     previous = unescape(re.search(r'<a class="page-link" href="([^"]+)">上一页</a>', second).group(1))
-    assert "grade=3" in previous and "page=1" in previous
+    assert f"grade={third}" in previous and "page=1" in previous

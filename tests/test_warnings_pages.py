@@ -13,7 +13,15 @@ from pypdf import PdfReader
 from integrity_warnings.ladder import DispositionState, Measure
 from integrity_warnings.models import Disposition, WarningItem
 from risk_registry.organisation.models import AuditAction, AuditEntry
-from tests.warnings_helpers import SECRET_FACTS, SECRET_SOURCE, channel, inspection_item, issue, petition_item
+from tests.warnings_helpers import (
+    SECRET_FACTS,
+    SECRET_SOURCE,
+    channel,
+    grade,
+    inspection_item,
+    issue,
+    petition_item,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +31,7 @@ def _item_form(world, **overrides):
         "institution": world.a.pk,
         "channel": channel("petition").pk,
         "received_on": "2026-01-15",
-        "grade": "1",
+        "grade": grade(world.a, 1).pk,
         "subject_kind": "person",
         "subject_user": world.holder.pk,
         "subject_name": "",
@@ -44,7 +52,7 @@ def test_the_office_enters_a_confidential_item_through_the_form(world, login):
 BAD_FORMS = [
     ({"received_on": "2099-01-01"}, "收到日期不能晚于今天"),
     ({"received_on": "昨天"}, "有效的日期"),
-    ({"grade": "9"}, "选择一个有效的选项"),
+    ({"grade": "999999"}, "选择一个有效的选项"),
     ({"facts": ""}, "这个字段是必填项"),
     ({"subject_user": "", "subject_name": ""}, "请填写预警对象的姓名"),
     ({"subject_kind": "department"}, "请选择预警对象所在的科室"),
@@ -191,5 +199,5 @@ def test_ledger_statistics_use_the_labels(world, login):
     assert notice.pk
     body = login(world.discipline).get("/warnings/").content.decode()
     stats = body[body.index('data-testid="ledger-stats"') :]
-    assert "二级: 1" in stats and "三级: 1" in stats and "处置中: 1" in stats and "已登记: 1" in stats
+    assert "二级（中）: 1" in stats and "三级（低）: 1" in stats and "处置中: 1" in stats and "已登记: 1" in stats
     assert "信访举报: 1" in stats and "2026-02: 2" in stats

@@ -47,7 +47,6 @@ def test_only_the_discipline_office_enters_items(world, persona):
 
 BAD_ENTRIES = [
     ({"received_on": datetime.date(2026, 3, 9)}, "不能晚于今天"),
-    ({"grade": 4}, "一级、二级或三级"),
     ({"facts": "  "}, "事实"),
     ({"subject_user": None, "subject_name": ""}, "姓名"),
     ({"subject_kind": SubjectKind.POSITION}, "岗位"),

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.warnings_helpers import SECRET_FACTS, inspection_item, issue, petition_item
+from tests.warnings_helpers import SECRET_FACTS, grade, inspection_item, issue, petition_item
 
 pytestmark = pytest.mark.django_db
 
@@ -38,8 +38,10 @@ def test_every_figure_links_to_the_items_it_counts(world, client):
     expected = {
         "信访举报: 1": {secret.number},
         "专项检查: 1": {normal.number},
-        "二级: 1": {secret.number},
-        "三级: 1": {normal.number},
+        "二级（中）: 1": {secret.number},
+        "三级（低）: 1": {normal.number},
+        "中: 1": {secret.number},
+        "低: 1": {normal.number},
         "处置中: 1": {secret.number},
         "已登记: 1": {normal.number},
         "2026-02: 2": {secret.number, normal.number},
@@ -53,9 +55,10 @@ def test_filters_carry_into_the_links(world, client):
     inspection_item(world)
     petition_item(world)
     client.force_login(world.discipline)
-    found = links(client.get("/warnings/statistics/?grade=2").content.decode())
-    assert set(found) == {"信访举报: 1", "二级: 1", "已登记: 1", "2026-02: 1"}
-    assert "grade=2" in found["信访举报: 1"] and "channel=" in found["信访举报: 1"]
+    second = grade(world.a, 2)
+    found = links(client.get(f"/warnings/statistics/?grade={second.pk}").content.decode())
+    assert set(found) == {"信访举报: 1", "中: 1", "二级（中）: 1", "已登记: 1", "2026-02: 1"}
+    assert f"grade={second.pk}" in found["信访举报: 1"] and "channel=" in found["信访举报: 1"]
 
 
 def test_scoped_like_the_ledger(world, client):

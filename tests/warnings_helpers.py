@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from integrity_warnings import services
+from integrity_warnings.grades import scale_of
 from integrity_warnings.ladder import DispositionState, Measure, SubjectKind
 from integrity_warnings.models import WarningChannel
 
@@ -16,6 +17,18 @@ NORMAL_FACTS = "专项检查发现审批超时未说明理由"
 
 def channel(code: str) -> WarningChannel:
     return WarningChannel.objects.get(institution=None, code=code)
+
+
+def grade(institution, rank: int):
+    """The level of the institution's scale with that rank (1 = most serious)."""
+    return next(level for level in scale_of(institution) if level.rank == rank)
+
+
+def _create(values: dict, overrides: dict):
+    values = {**values, **overrides}
+    if isinstance(values["grade"], int):
+        values["grade"] = grade(values["institution"], values["grade"])
+    return services.warning_item_create(**values)
 
 
 def petition_item(world, **overrides):
@@ -32,7 +45,7 @@ def petition_item(world, **overrides):
         "subject_user": world.holder,
         "today": TODAY,
     }
-    return services.warning_item_create(**{**values, **overrides})
+    return _create(values, overrides)
 
 
 def inspection_item(world, **overrides):
@@ -49,7 +62,7 @@ def inspection_item(world, **overrides):
         "risk_points": [world.submitted],
         "today": TODAY,
     }
-    return services.warning_item_create(**{**values, **overrides})
+    return _create(values, overrides)
 
 
 def issue(world, item, measure=Measure.WARNING_REMINDER, *, reason="", today=TODAY, by=None, **overrides):

@@ -102,6 +102,11 @@ def register_institutions(user) -> QuerySet[Institution]:
     return Institution.objects.filter(reduce(or_, [Q(path__startswith=path) for path in paths]))
 
 
+def scale_institutions(user) -> QuerySet[Institution]:
+    """The institutions whose warning grade scale the user sets: those of the user's discipline offices."""
+    return Institution.objects.filter(path__in=scope_of(user).discipline_paths).order_by("path")
+
+
 def can_act_on(user, item: WarningItem) -> bool:
     if not is_discipline_office_for(user, item.institution):
         return False

@@ -34,6 +34,7 @@ class NoticeDeadlines:
     supervisor_after_days = 1
     discipline_after_days = 3
     announce = True
+    written_report = True
 
     def open_deadlines(self, *, today: datetime.date) -> list[Deadline]:
         """Notices awaiting their report. The supervisor is the head of the item's department (or of

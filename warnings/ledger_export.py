@@ -3,6 +3,9 @@
 The rows come from ``selectors.ledger_for`` (scoped by integrity_warnings.access), and the source and
 facts of a confidential item are written only when the user is one of its handlers (``readable``):
 anyone else's file says 保密 where they would be. Always in Chinese, like the other official forms.
+Each row has its institution (单位), the item's own grade label and its county-wide band (全县分档);
+under the table, the legend of the grade scales present (``grades.legend_of``), since institutions
+may grade with different scales.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from integrity_warnings.grades import LegendEntry
 from integrity_warnings.models import WarningItem
 from risk_registry.documents.pdf import DocumentUnavailable, cjk_font, html_to_pdf
 from risk_registry.documents.xlsx import is_formula_like
@@ -34,6 +38,7 @@ COLUMNS = (
     "预警对象",
     "主要情况",
     "等级",
+    "全县分档",
     "核实情况",
     "状态",
     "逾期",
@@ -66,7 +71,8 @@ def ledger_rows(items: Iterable[WarningItem]) -> list[list[str]]:
                     item.source if readable else MASK,
                     _subject(item),
                     item.facts if readable else MASK,
-                    item.get_grade_display(),
+                    item.grade.label,
+                    item.grade.get_band_display(),
                     item.get_verification_display(),
                     item.get_status_display(),
                     "是" if overdue else "",
@@ -75,7 +81,12 @@ def ledger_rows(items: Iterable[WarningItem]) -> list[list[str]]:
     return rows
 
 
-def ledger_xlsx(rows: list[list[str]]) -> bytes:
+def legend_text(legend: Iterable[LegendEntry]) -> list[str]:
+    with translation.override("zh-hans"):
+        return ["等级说明（本单位等级=全县分档）：", *(str(entry) for entry in legend)]
+
+
+def ledger_xlsx(rows: list[list[str]], legend: Iterable[LegendEntry] = ()) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = TITLE
@@ -89,6 +100,9 @@ def ledger_xlsx(rows: list[list[str]]) -> bytes:
         # printable: openpyxl refuses a control character stored before the forms stripped them
         cells = [printable(value) if isinstance(value, str) else value for value in row]
         sheet.append(["'" + value if is_formula_like(value) else value for value in cells])
+    sheet.append([])
+    for line in legend_text(legend):
+        sheet.append([printable(line)])
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     out = io.BytesIO()
@@ -96,9 +110,16 @@ def ledger_xlsx(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-def ledger_pdf(rows: list[list[str]]) -> bytes:
+def ledger_pdf(rows: list[list[str]], legend: Iterable[LegendEntry] = ()) -> bytes:
     html = render_to_string(
         "warnings/pdf/ledger.html",
-        {"font": cjk_font(), "title": TITLE, "columns": COLUMNS, "rows": rows, "at": timezone.localtime()},
+        {
+            "font": cjk_font(),
+            "title": TITLE,
+            "columns": COLUMNS,
+            "rows": rows,
+            "legend": legend_text(legend),
+            "at": timezone.localtime(),
+        },
     )
     return html_to_pdf(html)

@@ -1,7 +1,8 @@
 """The warning ledger (预警信息台账): channels, warning items, dispositions with their notices, and the
 working calendar that response deadlines (限时回告) are counted in.
 
-Seed 001 二(一): information arrives on channels, is graded 一/二/三级 and entered into the ledger;
+Seed 001 二(一): information arrives on channels, is graded (一/二/三级 by default, each county its own
+scale) and entered into the ledger;
 persons and units receive dispositions and answer in writing within a set time.
 """
 
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from integrity_warnings.ladder import DispositionState, Measure, SubjectKind
-from risk_registry.organisation.models import Vocabulary
+from risk_registry.organisation.models import BAND_ORDER, Band, Vocabulary
 
 HANDLE_PERMISSION = "handle_warningitem"
 
@@ -38,12 +39,51 @@ class WarningChannel(Vocabulary):
         ]
 
 
-class Grade(models.IntegerChoices):
-    """Seed 001 二(一)2: 一、二、三级; 一级 is the most serious, so the grade is also the common rank."""
+class WarningGrade(models.Model):
+    """One level of a warning grade scale (seed 001 二(一)2: 一、二、三级, 一级 the most serious).
 
-    FIRST = 1, _("Grade 1")
-    SECOND = 2, _("Grade 2")
-    THIRD = 3, _("Grade 3")
+    A scale is the county's own configuration: rows without institution are the default scale; an
+    institution with rows of its own grades with those, and an institution without grades with the
+    scale of its nearest ancestor that has one (``integrity_warnings.grades.scale_of``), so a
+    county's discipline office sets the scale of its whole subtree. ``rank`` orders a scale (1 =
+    most serious); ``band`` places the level on the county-wide 高/中/低 scale of the risk levels
+    (``GradeLevel.band``), which is what compares items of institutions that grade differently."""
+
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    label = models.CharField(_("label"), max_length=20)
+    rank = models.PositiveSmallIntegerField(_("rank (1 = most serious)"))
+    band = models.CharField(_("county-wide band"), max_length=8, choices=Band.choices)
+
+    class Meta:
+        verbose_name = _("warning grade")
+        verbose_name_plural = _("warning grades")
+        ordering = ["rank", "id"]
+        constraints = [
+            # deferred: reordering a scale swaps ranks inside one transaction
+            models.UniqueConstraint(
+                fields=["institution", "rank"], name="warninggrade_unique_rank", deferrable=models.Deferrable.DEFERRED
+            ),
+            models.UniqueConstraint(
+                fields=["rank"],
+                condition=Q(institution__isnull=True),
+                name="warninggrade_unique_default_rank",  # the default scale is never edited on a page
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}（{self.get_band_display()}）"
+
+    @property
+    def sort_key(self) -> tuple[int, int]:
+        """Seriousness across scales: band first, then rank (like ``GradeLevel.sort_key``)."""
+        return (BAND_ORDER.get(self.band, len(BAND_ORDER) + 1), self.rank)
 
 
 class Verification(models.TextChoices):
@@ -103,7 +143,7 @@ class WarningItem(models.Model):
     risk_points = models.ManyToManyField(
         "risk_registry.RiskPoint", blank=True, related_name="warning_items", verbose_name=_("risk points")
     )
-    grade = models.PositiveSmallIntegerField(_("grade"), choices=Grade.choices)
+    grade = models.ForeignKey(WarningGrade, on_delete=models.PROTECT, related_name="+", verbose_name=_("grade"))
     verification = models.CharField(
         _("verification"), max_length=16, choices=Verification.choices, default=Verification.PENDING
     )

@@ -1,4 +1,5 @@
-"""The default warning channels (seed 001 二(一)1 and seed 003 (三)三): rows without institution.
+"""The default warning channels (seed 001 二(一)1 and seed 003 (三)三) and the default grade scale
+(seed 001 二(一)2): rows without institution.
 
 An institution that defines its own channels uses only those (organisation.selectors.vocabulary_for).
 信访举报 is confidential: its source and facts stay with the item's handlers.
@@ -33,5 +34,27 @@ def install_default_channels(apps) -> None:
             channel(institution=None, code=code, name=name, confidential=confidential, order=order)
             for order, (code, name, confidential) in enumerate(DEFAULT_CHANNELS, start=1)
             if code not in existing
+        ]
+    )
+
+
+# The default warning grade scale (seed 001 二(一)2, the leadership-post study): (label, rank, band).
+# 一级 is the most serious; the bands put it on the risk levels' county-wide 高/中/低 scale.
+DEFAULT_GRADES: tuple[tuple[str, int, str], ...] = (
+    ("一级", 1, "high"),
+    ("二级", 2, "medium"),
+    ("三级", 3, "low"),
+)
+
+
+def install_default_grades(apps) -> None:
+    """Create the default scale's missing levels (a migration, and tests after a flush)."""
+    grade = apps.get_model("integrity_warnings", "WarningGrade")
+    existing = set(grade.objects.filter(institution__isnull=True).values_list("rank", flat=True))
+    grade.objects.bulk_create(
+        [
+            grade(institution=None, label=label, rank=rank, band=band)
+            for label, rank, band in DEFAULT_GRADES
+            if rank not in existing
         ]
     )

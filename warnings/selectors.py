@@ -5,14 +5,20 @@ Every read starts from integrity_warnings.access; selectors take clean values (t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from integrity_warnings import access
+from integrity_warnings.grades import band_order
 from integrity_warnings.ladder import OPEN_STATES, DispositionState
-from integrity_warnings.models import Disposition, Grade, ReportAttachment, WarningItem, WarningStatus
+from integrity_warnings.models import Disposition, ReportAttachment, WarningGrade, WarningItem, WarningStatus
+from risk_registry.organisation.models import Band
+
+SERIOUS = "serious"  # the ledger's order: most serious first (band, then rank), else newest first
 
 
 def _overdue(today: datetime.date):
@@ -24,18 +30,25 @@ def ledger_for(
     user,
     today: datetime.date,
     channel=None,
-    grade: int | None = None,
+    grade: WarningGrade | None = None,
+    band: str = "",
     institution=None,
     status: str = "",
     overdue: bool = False,
     month: datetime.date | None = None,
+    order: str = "",
 ) -> QuerySet[WarningItem]:
-    """The ledger's rows the user may see, filtered; each with ``readable`` and ``overdue``."""
+    """The ledger's rows the user may see, filtered; each with ``readable`` and ``overdue``.
+
+    ``grade`` is a level of one scale; ``band`` compares items of institutions grading with
+    different scales. ``order=serious``: by band, then rank (never by label), newest first within."""
     items = access.items_visible_to(user).annotate(overdue=_overdue(today))
     if channel is not None:
         items = items.filter(channel=channel)
-    if grade:
+    if grade is not None:
         items = items.filter(grade=grade)
+    if band:
+        items = items.filter(grade__band=band)
     if institution is not None:
         items = items.filter(institution=institution)
     if status:
@@ -44,7 +57,11 @@ def ledger_for(
         items = items.filter(overdue=True)
     if month is not None:
         items = items.filter(received_on__year=month.year, received_on__month=month.month)
-    return items.select_related("channel", "institution", "subject_user", "subject_position", "subject_department")
+    if order == SERIOUS:
+        items = items.order_by(band_order("grade__band"), "grade__rank", "-received_on", "-id")
+    return items.select_related(
+        "channel", "grade", "institution", "subject_user", "subject_position", "subject_department"
+    )
 
 
 def item_for(*, user, pk: int, today: datetime.date) -> WarningItem:
@@ -52,7 +69,7 @@ def item_for(*, user, pk: int, today: datetime.date) -> WarningItem:
     return access.object_or_404(
         access.items_visible_to(user)
         .annotate(overdue=_overdue(today))
-        .select_related("channel", "institution", "subject_user", "subject_position", "subject_department"),
+        .select_related("channel", "grade", "institution", "subject_user", "subject_position", "subject_department"),
         pk=pk,
     )
 
@@ -114,19 +131,36 @@ def open_notice_count(user) -> int:
 @dataclass(frozen=True)
 class LedgerStatistics:
     """Counts of a scoped, filtered ledger. Each row carries ``key``: the ledger filter's value
-    (channel id, grade, status, ``YYYY-MM``) that lists exactly the items it counts."""
+    (channel id, grade id, band, status, ``YYYY-MM``) that lists exactly the items it counts."""
 
     total: int
     overdue: int
     by_channel: list[dict[str, Any]]
+    by_band: list[dict[str, Any]]
     by_grade: list[dict[str, Any]]
     by_status: list[dict[str, Any]]
     by_month: list[dict[str, Any]]
 
 
+def _grade_label(row: Mapping[str, Any], *, ambiguous: bool) -> str:
+    label = f"{row['grade__label']}（{Band(row['grade__band']).label}）"
+    if ambiguous:
+        label += f" · {row['grade__institution__name'] or _('Default scale')}"
+    return label
+
+
 def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
-    """Counts by channel, grade, outcome and month of a (scoped, filtered) ledger: six queries."""
+    """Counts by channel, band, grade, outcome and month of a (scoped, filtered) ledger: seven queries.
+
+    Grades are counted per level, most serious first; a label that several scales use (二级 of two
+    institutions' scales) is named with the institution that set the scale."""
     base = items.order_by()
+    grades = list(
+        base.values("grade_id", "grade__label", "grade__band", "grade__rank", "grade__institution__name")
+        .annotate(n=Count("id"))
+        .order_by(band_order("grade__band"), "grade__rank", "grade_id")
+    )
+    labels = [row["grade__label"] for row in grades]
     return LedgerStatistics(
         total=base.count(),
         overdue=base.filter(Q(overdue=True)).count(),  # the annotation of ledger_for
@@ -134,9 +168,18 @@ def ledger_statistics(items: QuerySet[WarningItem]) -> LedgerStatistics:
             {"key": row["channel_id"], "label": row["channel__name"], "n": row["n"]}
             for row in base.values("channel_id", "channel__name").annotate(n=Count("id")).order_by("channel__name")
         ],
+        by_band=[
+            {"key": row["grade__band"], "label": Band(row["grade__band"]).label, "n": row["n"]}
+            for row in base.values("grade__band").annotate(n=Count("id")).order_by(band_order("grade__band"))
+        ],
         by_grade=[
-            {"key": row["grade"], "label": Grade(row["grade"]).label, "n": row["n"]}
-            for row in base.values("grade").annotate(n=Count("id")).order_by("grade")
+            {
+                "key": row["grade_id"],
+                "label": _grade_label(row, ambiguous=labels.count(row["grade__label"]) > 1),
+                "band": row["grade__band"],
+                "n": row["n"],
+            }
+            for row in grades
         ],
         by_status=[
             {"key": row["status"], "label": WarningStatus(row["status"]).label, "n": row["n"]}

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
 from integrity_warnings import access, files
+from integrity_warnings.grades import scale_of
 from integrity_warnings.ladder import (
     BY_NAME,
     OPEN_STATES,
@@ -36,6 +37,7 @@ from integrity_warnings.models import (
     ReportAttachment,
     Verification,
     WarningChannel,
+    WarningGrade,
     WarningItem,
     WarningStatus,
 )
@@ -103,7 +105,7 @@ def warning_item_create(
     institution: Institution,
     channel: WarningChannel,
     received_on: datetime.date,
-    grade: int,
+    grade: WarningGrade,
     facts: str,
     source: str = "",
     subject_kind: str,
@@ -122,8 +124,8 @@ def warning_item_create(
         raise ValidationError(_("This channel is not one of the institution's channels."))
     if received_on > today:
         raise ValidationError(_("The date received cannot be in the future."))
-    if grade not in (1, 2, 3):
-        raise ValidationError(_("Choose grade 1, 2 or 3."))
+    if grade not in scale_of(institution):
+        raise ValidationError(_("Choose a grade of the institution's own scale."))
     if not facts.strip():
         raise ValidationError(_("Describe the facts."))
     _check_subject(
@@ -163,7 +165,7 @@ def warning_item_create(
         target=item,
         institution=institution,
         summary=item.number,
-        changes={"channel": channel.name, "grade": grade, "confidential": item.confidential},
+        changes={"channel": channel.name, "grade": grade.label, "band": grade.band, "confidential": item.confidential},
     )
     return item
 

@@ -114,9 +114,10 @@ def test_e_mails_go_out_once_through_the_backend(world, cycle):
 def test_command_prints_what_it_sent(world, cycle, capsys):
     call_command("run_deadline_scan", "--now", "2026-05-02")
     out = capsys.readouterr().out
-    assert "supervise  → head (赵科长)" in out
-    assert "supervise  → holder2 (李复核)" in out
-    assert "2 notifications sent" in out
+    # in the site's language (Chinese): the stage as the recipient reads it, and deadlines, not "tasks"
+    assert "已逾期1天：已告知上级负责人 → head (赵科长)" in out
+    assert "已逾期1天：已告知上级负责人 → holder2 (李复核)" in out
+    assert "临近或已过截止日期的期限1个（年度任务1个，预警通知书等其他功能的期限0个），发出通知2条" in out
 
 
 def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
@@ -160,10 +161,23 @@ def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
         ("remind-7", D(2026, 5, 4), D(2026, 5, 1), "提醒：2026-05-04截止，还剩3天"),
         ("remind-30", D(2026, 5, 23), D(2026, 5, 1), "提醒：2026-05-23截止，还剩22天"),
         ("remind-0", D(2026, 5, 1), D(2026, 5, 1), "今天截止（2026-05-01）"),
-        ("remind-1", D(2026, 5, 1), D(2026, 5, 3), "已于2026-05-01逾期（2天）"),
-        ("supervise", D(2026, 5, 1), D(2026, 5, 2), "2026-05-01已逾期：已告知上级负责人"),
+        ("remind-1", D(2026, 5, 1), D(2026, 5, 3), "2026-05-01截止，已逾期2天"),
+        ("supervise", D(2026, 5, 1), D(2026, 5, 2), "2026-05-01截止，已逾期1天：已告知上级负责人"),
+        ("report", D(2026, 5, 1), D(2026, 5, 4), "2026-05-01截止，已逾期3天：已报告纪检部门"),
     ],
 )
 def test_a_notice_says_the_real_due_date_and_days_left(stage, due, today, expected):
     with translation.override("zh-hans"):
         assert stage_label(stage, due_on=due, today=today) == expected
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        ("supervise", "书面回告2026-05-01截止，未收到，已逾期1天：已告知回告人的上级负责人"),
+        ("report", "书面回告2026-05-01截止，未收到，已逾期1天：已报告纪检部门"),
+    ],
+)
+def test_a_written_report_deadline_says_whose_report_is_late_and_who_is_told(stage, expected):
+    with translation.override("zh-hans"):
+        assert stage_label(stage, due_on=D(2026, 5, 1), today=D(2026, 5, 2), written_report=True) == expected

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from integrity_warnings import services
+from integrity_warnings.grades import scale_of
 from integrity_warnings.ladder import Measure, SubjectKind
 from integrity_warnings.models import WarningChannel
 from positions.models import Holding
@@ -45,6 +46,7 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
         return 0
     channels = {c.code: c for c in WarningChannel.objects.filter(institution=None)}
     points = {p.position_id: p for p in RiskPoint.objects.filter(institution=institution).order_by("id")}
+    grades = {level.rank: level for level in scale_of(institution)}  # the default 一/二/三级
 
     def enter(code, holding, days_ago, grade, facts, source=""):
         point = points.get(holding.position_id)
@@ -53,7 +55,7 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
             institution=institution,
             channel=channels[code],
             received_on=today - datetime.timedelta(days=days_ago),
-            grade=grade,
+            grade=grades[grade],
             facts=facts,
             source=source,
             subject_kind=SubjectKind.PERSON,
@@ -127,7 +129,7 @@ def demo_ledger_seed(*, today: datetime.date | None = None) -> int:
         institution=institution,
         channel=channels["inspection_tour"],
         received_on=today - datetime.timedelta(days=5),
-        grade=3,
+        grade=grades[3],
         facts="巡察反馈科室集体决策记录不完整。",
         subject_kind=SubjectKind.DEPARTMENT,
         subject_department=department,

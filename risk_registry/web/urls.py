@@ -13,6 +13,7 @@ urlpatterns = [
     path("org/", views.institution_tree, name="institution_tree"),
     path("org/<slug:code>/", views.institution_detail, name="institution_detail"),
     path("org/<slug:code>/grading/", grading.grading_scheme_edit, name="grading_scheme_edit"),
+    path("org/<slug:code>/grading/switch/", grading.grading_scheme_switch, name="grading_scheme_switch"),
     path("org/<slug:code>/post-grades/<year:year>/", post_grades.post_grade_list, name="post_grade_list"),
     path("post-grades/<int:pk>/decide/", post_grades.post_grade_decide, name="post_grade_decide"),
     path("departments/<int:pk>/", views.department_detail, name="department_detail"),

@@ -1,4 +1,4 @@
-"""The warning ledger's figures on the dashboards: counts by channel, grade, outcome and month.
+"""The warning ledger's figures on the dashboards: counts by channel, band, grade, outcome and month.
 
 An entry point (it may read the integrity_warnings feature; ``risk_registry.dashboards`` may not).
 The figures are the ledger's own statistics (``integrity_warnings.selectors.ledger_statistics``)
@@ -25,7 +25,7 @@ from risk_registry.organisation.models import Institution
 
 @dataclass(frozen=True)
 class WarningGroup:
-    key: str  # the ledger filter: channel, grade, status, month
+    key: str  # the ledger filter: channel, band, grade, status, month
     title: str
     rows: list[dict[str, Any]]  # label, n, url
 
@@ -57,6 +57,7 @@ def warning_figures(user, *, year: int, institution: Institution | None, today: 
     months = [row for row in stats.by_month if str(row["key"]).startswith(f"{year}-")]
     groups = [
         WarningGroup("channel", _("By channel"), stats.by_channel),
+        WarningGroup("band", _("By county-wide band"), stats.by_band),
         WarningGroup("grade", _("By grade"), stats.by_grade),
         WarningGroup("status", _("By status"), stats.by_status),
         WarningGroup("month", _("By month received in %(year)d") % {"year": year}, months),

@@ -54,6 +54,7 @@ class DeadlineSource(Protocol):
     supervisor_after_days: int
     discipline_after_days: int
     announce: bool
+    written_report: bool  # the owner owes a written report by the date (限时回告): the labels say so
 
     def open_deadlines(self, *, today: datetime.date) -> list[Deadline]:
         """Every deadline still open as of ``today``, in one query (the scan decides what is due)."""

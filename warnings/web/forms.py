@@ -9,11 +9,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from integrity_warnings.grades import grades_of_scales
 from integrity_warnings.ladder import Measure, SubjectKind
-from integrity_warnings.models import Grade, Verification, WarningChannel, WarningStatus
+from integrity_warnings.models import Verification, WarningChannel, WarningGrade, WarningStatus
+from integrity_warnings.selectors import SERIOUS
 from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
 from positions.models import Position
-from risk_registry.organisation.models import Department, Institution
+from risk_registry.organisation.models import Band, Department, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.text import CleanTextMixin
 
@@ -47,21 +49,53 @@ class PersonChoiceField(forms.ModelChoiceField):
         return person(obj) or obj.username
 
 
+class GradeChoiceField(forms.ModelChoiceField):
+    """A level of a scale, named by its own label and its band; with the institution that set the
+    scale when the choices come from several scales (二级 of one scale is not 二级 of another)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.several_scales = False
+
+    def label_from_instance(self, obj: WarningGrade) -> str:
+        label = str(obj)
+        if self.several_scales:
+            label += f" · {obj.institution.name if obj.institution else _('Default scale')}"
+        return label
+
+
+def _set_grades(field: forms.Field, institutions) -> None:
+    grades = cast(GradeChoiceField, field)
+    grades.queryset = grades_of_scales(institutions)
+    grades.several_scales = len({grade.institution_id for grade in grades.queryset}) > 1
+
+
 class LedgerFilterForm(BootstrapForm):
+    """The ledger's filters. Each field is checked alone: a wrong value shows its error and the other
+    filters still apply (``valid_filters``)."""
+
     channel = forms.ModelChoiceField(
         queryset=WarningChannel.objects.filter(is_active=True), required=False, label=_("Channel")
     )
-    grade = forms.TypedChoiceField(
-        choices=[("", "---------"), *Grade.choices], coerce=int, empty_value=None, required=False, label=_("Grade")
-    )
+    band = forms.ChoiceField(choices=[("", "---------"), *Band.choices], required=False, label=_("County-wide band"))
+    grade = GradeChoiceField(queryset=WarningGrade.objects.none(), required=False, label=_("Grade"))
     institution = forms.ModelChoiceField(queryset=Institution.objects.none(), required=False, label=_("Institution"))
     status = forms.ChoiceField(choices=[("", "---------"), *WarningStatus.choices], required=False, label=_("Status"))
     overdue = forms.BooleanField(required=False, label=_("Overdue only"))
     month = forms.CharField(required=False, max_length=7, label=_("Month received (YYYY-MM)"))
+    order = forms.ChoiceField(
+        choices=[("", _("Newest first")), (SERIOUS, _("Most serious first"))], required=False, label=_("Order")
+    )
 
     def __init__(self, *args, institutions, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
+        _set_grades(self.fields["grade"], institutions)
+
+    def valid_filters(self) -> dict:
+        """The filters whose values are valid; the wrong ones keep their errors on the form."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
 
     def clean_month(self) -> datetime.date | None:
         value = self.cleaned_data["month"].strip()
@@ -77,7 +111,7 @@ class WarningItemForm(BootstrapForm):
     institution = forms.ModelChoiceField(queryset=Institution.objects.none(), label=_("Institution"))
     channel = forms.ModelChoiceField(queryset=WarningChannel.objects.filter(is_active=True), label=_("Channel"))
     received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))
-    grade = forms.TypedChoiceField(choices=Grade.choices, coerce=int, label=_("Grade"))
+    grade = GradeChoiceField(queryset=WarningGrade.objects.none(), label=_("Grade"))
     subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label=_("About"))
     subject_user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Person (user)"))
     subject_name = forms.CharField(required=False, max_length=60, label=_("Person (name, without an account)"))
@@ -98,6 +132,7 @@ class WarningItemForm(BootstrapForm):
         cast(forms.ModelChoiceField, self.fields["subject_department"]).queryset = Department.objects.filter(
             institution__in=institutions
         )
+        _set_grades(self.fields["grade"], institutions)
 
 
 class VerifyForm(BootstrapForm):
@@ -156,3 +191,37 @@ class StepForm(BootstrapForm):
     response_days = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_RESPONSE_DAYS, label=_("Working days to answer")
     )
+
+
+class GradeLevelForm(BootstrapForm):
+    """One level of a warning grade scale on the editing page (the service checks the whole scale)."""
+
+    pk = forms.IntegerField(required=False, widget=forms.HiddenInput, label=_("Level"))
+    label = forms.CharField(required=False, max_length=20, label=_("Label"))
+    rank = forms.IntegerField(required=False, min_value=1, max_value=99, label=_("Rank (1 = most serious)"))
+    band = forms.ChoiceField(choices=[("", "---------"), *Band.choices], required=False, label=_("County-wide band"))
+    delete = forms.BooleanField(required=False, label=_("Delete"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # a table row: the column heading is the visible label
+            field.widget.attrs.setdefault("aria-label", str(field.label))
+
+    def is_blank(self) -> bool:
+        data = self.cleaned_data
+        return data.get("pk") is None and not data.get("label", "").strip() and data.get("rank") is None
+
+    def clean(self):
+        data = super().clean() or {}
+        if self.errors or self.is_blank() or data.get("delete"):
+            return data
+        if not data.get("label", "").strip():
+            self.add_error("label", _("Every level needs a label."))
+        if data.get("rank") is None:
+            self.add_error("rank", _("Give the level its rank."))
+        if not data.get("band"):
+            self.add_error("band", _("Choose the county-wide band of every level."))
+        return data
+
+
+GradeLevelFormSet = forms.formset_factory(GradeLevelForm, extra=2, max_num=30, absolute_max=30)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrity_warnings.web import views
+from integrity_warnings.web import grade_views, views
 
 urlpatterns = [
     path("warnings/", views.ledger, name="warning_ledger"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("warnings/statistics/", views.ledger_statistics, name="warning_statistics"),
     path("warnings/new/", views.item_new, name="warning_new"),
     path("warnings/mine/", views.my_notices, name="my_notices"),
+    path("warnings/grades/<slug:code>/", grade_views.warning_grades_edit, name="warning_grades"),
     path("warnings/<int:pk>/", views.item_detail, name="warning_detail"),
     path("warnings/<int:pk>/verify/", views.item_verify, name="warning_verify"),
     path("warnings/<int:pk>/handlers/", views.item_grant, name="warning_grant"),

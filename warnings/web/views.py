@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrity_warnings import access, files, selectors, services
+from integrity_warnings.grades import legend_of
 from integrity_warnings.ladder import BY_NAME, DispositionState
-from integrity_warnings.ledger_export import ledger_pdf, ledger_rows, ledger_xlsx
+from integrity_warnings.ledger_export import MAX_ROWS, ledger_pdf, ledger_rows, ledger_xlsx
 from integrity_warnings.notices import notice_pdf
 from integrity_warnings.services import WarningConflict
 from integrity_warnings.web.forms import (
@@ -51,7 +52,7 @@ def _conflict(request: HttpRequest) -> None:
 def ledger(request: HttpRequest) -> HttpResponse:
     access.require(access.may_see_ledger(request.user))
     form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = form.valid_filters() if form.is_bound else {}
     items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -65,7 +66,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
             else "",
             "next_url": _ledger_url(request.GET, page=str(page.next_page_number())) if page.has_next() else "",
             "stats": _linked(selectors.ledger_statistics(items), request.GET),
+            "legend": legend_of(page.object_list),
             "can_register": access.register_institutions(request.user).exists(),
+            "grade_scales": access.scale_institutions(request.user),
         },
     )
 
@@ -84,6 +87,7 @@ def _linked(stats: selectors.LedgerStatistics, query: QueryDict) -> selectors.Le
     """Each figure with the URL of the ledger filtered to what it counts."""
     for key, rows in (
         ("channel", stats.by_channel),
+        ("band", stats.by_band),
         ("grade", stats.by_grade),
         ("status", stats.by_status),
         ("month", stats.by_month),
@@ -98,7 +102,7 @@ def ledger_statistics(request: HttpRequest) -> HttpResponse:
     """Statistics of the ledger by channel, grade, outcome and month: the ledger's scope and filters."""
     access.require(access.may_see_ledger(request.user))
     form = LedgerFilterForm(request.GET or None, institutions=risk_access.institutions_visible_to(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = form.valid_filters() if form.is_bound else {}
     items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
     return render(
         request,
@@ -120,11 +124,13 @@ def ledger_export(request: HttpRequest, fmt: str) -> HttpResponse:
     asked = request.POST.copy()
     asked.pop("csrfmiddlewaretoken", None)
     form = LedgerFilterForm(asked or None, institutions=risk_access.institutions_visible_to(request.user))
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = form.valid_filters() if form.is_bound else {}
     items = selectors.ledger_for(user=request.user, today=timezone.localdate(), **filters)
+    listed = list(items[: MAX_ROWS + 1])  # one over the limit: ledger_rows refuses it
     try:
-        rows = ledger_rows(items)
-        data = ledger_xlsx(rows) if fmt == "xlsx" else ledger_pdf(rows)
+        rows = ledger_rows(listed)
+        legend = legend_of(listed)
+        data = ledger_xlsx(rows, legend) if fmt == "xlsx" else ledger_pdf(rows, legend)
     except DocumentUnavailable as error:
         messages.error(request, str(error))
         return redirect("warning_ledger")

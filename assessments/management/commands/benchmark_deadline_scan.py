@@ -94,7 +94,7 @@ class Command(BaseCommand):
                         seconds = time.monotonic() - started
                     self.stdout.write(
                         f"{label:<12} {run:<12} {len(queries):>3} queries  {seconds:7.2f} s  "
-                        f"{result.considered:>7,} open tasks near or past due  {len(result.created):>7,} notifications"
+                        f"{result.considered:>7,} deadlines near or past due  {len(result.created):>7,} notifications"
                     )
             transaction.set_rollback(True)  # leave the data as it was: the next run measures the same
 

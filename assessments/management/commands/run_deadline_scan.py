@@ -15,6 +15,7 @@ import datetime
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from assessments import delivery, scan, services
 from assessments.models import Notification
@@ -56,12 +57,24 @@ class Command(BaseCommand):
             )
             describe_sources(created)
             for n in created:
-                text = notification_text(n)
+                text = notification_text(n, today=result.today)
                 mail = " ✉" if n.pk in emailed else ""
                 name = f"{n.recipient.last_name}{n.recipient.first_name}" or n.recipient.username
                 due_on = n.task.due_on if n.task else n.due_on
-                self.stdout.write(f"{n.stage:<10} → {n.recipient.username} ({name}){mail}: {text.title} · {due_on}")
-        self.stdout.write(
-            f"scan {result.scan_id} as of {timezone.localtime(result.as_of):%Y-%m-%d %H:%M} ({result.today}): "
-            f"{result.considered} open tasks near or past due, {len(result.created)} notifications sent"
-        )
+                self.stdout.write(f"{text.stage} → {n.recipient.username} ({name}){mail}: {text.title} · {due_on}")
+            self.stdout.write(
+                _(
+                    "Scan %(scan)s as of %(at)s (%(today)s): %(total)d deadline(s) near or past due"
+                    " (%(tasks)d of cycle tasks, %(others)d of other features such as warning notices),"
+                    " %(sent)d notification(s) sent"
+                )
+                % {
+                    "scan": result.scan_id,
+                    "at": f"{timezone.localtime(result.as_of):%Y-%m-%d %H:%M}",
+                    "today": result.today,
+                    "total": result.considered,
+                    "tasks": result.tasks_considered,
+                    "others": result.considered - result.tasks_considered,
+                    "sent": len(result.created),
+                }
+            )

@@ -93,6 +93,7 @@ class AuditAction(models.TextChoices):
     WARNING_READ_CONFIDENTIAL = "warning.read_confidential", _("Confidential warning read")
     WARNING_LEDGER_EXPORT = "warning.ledger_export", _("Warning ledger exported")
     WARNING_POINT_DRAFT = "warning.point_draft", _("Risk point drafted from a warning")
+    WARNING_GRADES_UPDATE = "warning.grades_update", _("Warning grade scale changed")
     DISPOSITION_ISSUE = "disposition.issue", _("Disposition issued")
     DISPOSITION_RESPOND = "disposition.respond", _("Disposition answered")
     DISPOSITION_ACCEPT = "disposition.accept", _("Disposition report accepted")

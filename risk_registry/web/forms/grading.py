@@ -47,3 +47,14 @@ class GradingMatrixForm(CleanTextMixin, forms.Form):
 
     def bands(self) -> dict[str, str]:
         return {level.code: self.cleaned_data[band_name(level)] for level in self.levels}
+
+
+class GradingSwitchForm(CleanTextMixin, forms.Form):
+    """Switch the institution to another grading preset: the preset, and on saving the confirmation."""
+
+    preset = forms.ChoiceField(label=_("Grading preset"))
+    confirm = forms.BooleanField(required=False, label=_("I have read what changes"))
+
+    def __init__(self, *args, presets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [(p["code"], p["name"]) for p in presets]  # type: ignore[attr-defined]

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods
 
 from risk_registry import access, selectors, services
 from risk_registry.models import RiskPointState
-from risk_registry.organisation.models import GradeLevel
-from risk_registry.web.forms.grading import GradingMatrixForm, band_name, cell_name
+from risk_registry.organisation.models import Band, GradeLevel
+from risk_registry.organisation.presets import GRADING_PRESETS, default_band
+from risk_registry.web.forms.grading import GradingMatrixForm, GradingSwitchForm, band_name, cell_name
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,63 @@ def grading_scheme_edit(request: HttpRequest, code: str) -> HttpResponse:
             "levels": [(level, form[band_name(level)]) for level in levels],
         },
     )
+
+
+@dataclass(frozen=True)
+class PresetLevel:
+    name: str
+    band: str
+    band_label: str
+
+
+def _preset_levels(preset: dict) -> list[PresetLevel]:
+    levels = sorted(preset["levels"], key=lambda level: level["rank"])
+    bands = [level.get("band") or default_band(n, len(levels)) for n, level in enumerate(levels, start=1)]
+    return [PresetLevel(level["name"], band, str(Band(band).label)) for level, band in zip(levels, bands, strict=True)]
+
+
+@require_http_methods(["GET", "POST"])
+def grading_scheme_switch(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch an institution to another preset: a preview (GET ?preset=) of its levels and of the
+    filed points that will be flagged for re-grading, then the switch (POST, confirmed). Never
+    rewrites a point's level (``services.grading_scheme_switch``)."""
+    institution = access.object_or_404(
+        access.institutions_visible_to(request.user).select_related("grading_scheme"), code=code
+    )
+    access.require(access.can_edit_grading_scheme(request.user, institution))
+    data = request.POST if request.method == "POST" else (request.GET if "preset" in request.GET else None)
+    form = GradingSwitchForm(data, presets=GRADING_PRESETS)
+    preset = None
+    if form.is_bound and form.is_valid():
+        preset = next(p for p in GRADING_PRESETS if p["code"] == form.cleaned_data["preset"])
+        if request.method == "POST" and not form.cleaned_data["confirm"]:
+            form.add_error("confirm", _("Confirm that the points will be flagged for re-grading."))
+        elif request.method == "POST":
+            flagged = services.grading_scheme_switch(
+                by=request.user, institution=institution, preset_code=preset["code"]
+            )
+            messages.success(
+                request,
+                ngettext(
+                    "The institution now grades with %(name)s; %(count)d risk point was flagged for re-grading.",
+                    "The institution now grades with %(name)s; %(count)d risk points were flagged for re-grading.",
+                    flagged,
+                )
+                % {"name": preset["name"], "count": flagged},
+            )
+            return redirect("grading_scheme_edit", code=institution.code)
+    current = institution.grading_scheme
+    context = {
+        "institution": institution,
+        "form": form,
+        "current": current,
+        "current_levels": list(current.levels.order_by("rank")) if current else [],
+        "preset": preset,
+        "same": preset is not None and current is not None and current.code == preset["code"],
+    }
+    if preset is not None:
+        context["preset_levels"] = _preset_levels(preset)
+        context["flagged"] = selectors.points_a_switch_flags(
+            institution=institution, preset_code=preset["code"]
+        ).count()
+    return render(request, "risk_registry/grading_switch.html", context)

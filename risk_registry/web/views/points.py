@@ -158,7 +158,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # the point's warning history, as far as the warning ledger lets this user see it
             "warning_items": warning_access.items_visible_to(request.user)
             .filter(risk_points=risk_point)
-            .select_related("channel")
+            .select_related("channel", "grade")
             .order_by("-received_on"),
         },
     )
