@@ -436,6 +436,13 @@ def progress_by_institution(
     return progress
 
 
+def overdue_task_count(*, user, year: int, today: datetime.date, institutions: QuerySet[Institution]) -> int:
+    """Open tasks of the year past their due date in every one of ``institutions`` (a queryset, not
+    a page of them), as far as the user sees tasks: one query whatever the number of institutions."""
+    tasks = cycle_access.tasks_visible_to(user).filter(year=year, institution__in=institutions)
+    return with_done(tasks).filter(is_done=False, due_on__lt=today).count()
+
+
 def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
     """The user's own open tasks, those overdue, and the control runs due within a week: one query."""
     soon = today + datetime.timedelta(days=AT_RISK_DAYS)

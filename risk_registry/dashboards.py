@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from controls.models import Control, ControlRun
 from controls.quality import vague_controls
 from positions.models import Position, PowerCategory
 from risk_registry import access
-from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
@@ -364,8 +365,10 @@ class Comparison:
     top: int = 0
     controls: int = 0
     runs: int = 0
+    a_posts: int = 0  # posts of grade A (篇5): the decided grade, else the product's proposal
     url: str = ""
     top_url: str = ""
+    posts_url: str = ""
     # Filled by the page from the cycle (a feature this layer does not read).
     filed_on_time: bool | None = None
     progress: Any = None
@@ -384,16 +387,31 @@ class Comparison:
 
 
 def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> list[Comparison]:
-    """Points per post, share at the most serious level, controls per point and control runs of the
-    year per institution: four grouped queries whatever the number of institutions."""
+    """Points per post, share at the most serious level, controls per point, control runs of the
+    year and posts of grade A per institution: five grouped queries whatever the number of
+    institutions."""
     rows = {
         inst.pk: Comparison(
             institution=inst,
             url=list_url({"institution": inst.code, "year": year}),
             top_url=list_url({"institution": inst.code, "year": year, "band": TOP_BAND}),
+            # the post grades page is the deciding office's: a link only for it (the scope is cached)
+            posts_url=reverse("post_grade_list", args=[inst.code, year])
+            if access.can_decide_post_grades(user, inst)
+            else "",
         )
         for inst in institutions
     }
+    for grade_row in (
+        access.post_grades_visible_to(user)
+        .filter(institution__in=institutions, year=year)
+        .annotate(effective=Coalesce(NullIf("grade", Value("")), "proposed"))
+        .filter(effective=PostGradeLevel.A)
+        .order_by()
+        .values("institution_id")
+        .annotate(total=Count("id"))
+    ):
+        rows[grade_row["institution_id"]].a_posts = grade_row["total"]
     scoped = points.filter(institution__in=institutions).order_by()
     for row in scoped.values("institution_id").annotate(
         total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND))
@@ -421,13 +439,19 @@ def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution
     return list(rows.values())
 
 
-def compared_institutions(user, node: Institution | None) -> list[Institution]:
-    """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
-    oversight scope, by path, at most ``COMPARISON_LIMIT``."""
+def comparison_scope(user, node: Institution | None) -> QuerySet[Institution]:
+    """Every institution a dashboard covers: ``node`` and its subtree, or the user's whole scope.
+    Totals count these; the table shows the first ``COMPARISON_LIMIT`` (``compared_institutions``)."""
     visible = access.institutions_visible_to(user)
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
-    return list(visible.select_related("grading_scheme").order_by("path")[:COMPARISON_LIMIT])
+    return visible
+
+
+def compared_institutions(user, node: Institution | None) -> list[Institution]:
+    """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
+    oversight scope, by path, at most ``COMPARISON_LIMIT``."""
+    return list(comparison_scope(user, node).select_related("grading_scheme").order_by("path")[:COMPARISON_LIMIT])
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

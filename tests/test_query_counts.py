@@ -64,6 +64,8 @@ PAGES = [
     ("risk list most serious first, page 2", "superior", lambda w: "/risks/?order=serious&after=2.2.999999"),
     ("home, superior", "superior", lambda w: "/"),
     ("grading matrix editor", "discipline", lambda w: "/org/bureau-a/grading/"),
+    ("grading preset switch preview", "discipline", lambda w: "/org/bureau-a/grading/switch/?preset=abc"),
+    ("warning grade scale", "discipline", lambda w: "/warnings/grades/bureau-a/"),
     ("position page", "holder", lambda w: f"/positions/{w.position.pk}/"),
     ("department page", "head", lambda w: f"/departments/{w.dept.pk}/"),
     ("institution page", "discipline", lambda w: "/org/bureau-a/"),

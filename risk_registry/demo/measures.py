@@ -7,7 +7,9 @@ its transaction, after the cycle), made through the same services the offices us
 - an anonymous 腐败接触率 survey of 市场监督管理局 (docs/surveys.md), closed: the external
   questionnaire's business-post group has enough valid answers to show its rate, the internal
   questionnaire's non-business group too few (suppressed), one answer is contradictory;
-- a moral-risk rating of its two leadership posts, closed with its response count.
+- a moral-risk rating of its two leadership posts, closed with its response count;
+- post grades A/B/C (篇5) of every institution's posts, proposed by the product from the verified
+  points and decided by the county office: the market bureau's confirmed, one changed with a reason.
 
 Codes are random but burnt (answered) or deleted at the close, so nothing random remains but the
 answers' keys.
@@ -25,6 +27,9 @@ from assessments.models import Checklist, ChecklistItem, Cycle
 from assessments.survey_models import PostGroup, Questionnaire, RatingRound, SurveyRound, TimeBucket
 from assessments.unit_presets import install_checklist_presets
 from positions.models import Holding
+from risk_registry import services as risk_services
+from risk_registry.demo.data import ROOT_CODE
+from risk_registry.models import PostGrade
 from risk_registry.organisation.models import Institution, Membership, Role
 
 MARKET_CODE = "yunling-scjgj"
@@ -166,10 +171,33 @@ def _rating(institution: Institution, office, year: int) -> RatingRound | None:
     return rating.rating_round_close(by=office, rating_round=rating_round)
 
 
+def _post_grades(year: int) -> None:
+    """Every post's grade proposed (one call per institution: a handful in the demo), the market
+    bureau's decided: its proposals confirmed, and one general post raised to B with a reason."""
+    root = Institution.objects.filter(code=ROOT_CODE).first()
+    office = _member(root, Role.DISCIPLINE)
+    if root is None or office is None:
+        return
+    for institution in Institution.objects.filter(path__startswith=root.path).order_by("path"):
+        risk_services.post_grades_propose(by=office, institution=institution, year=year)
+    market = list(
+        PostGrade.objects.filter(institution__code=MARKET_CODE, year=year).select_related("institution", "position")
+    )
+    raised = next((grade for grade in market if grade.proposed == "C"), None)
+    for grade in market:
+        if grade is raised:
+            risk_services.post_grade_decide(
+                by=office, grade=grade, decided="B", reason="负责大额资金审核，接触管理服务对象频繁"
+            )
+        else:
+            risk_services.post_grade_decide(by=office, grade=grade, decided=grade.proposed)
+
+
 def demo_measures_seed(*, cycle: Cycle | None, year: int, today: datetime.date | None = None) -> None:
     today = today or timezone.localdate()
     if cycle is not None:
         _unit_assessments(cycle, today)
+    _post_grades(year)
     institution = Institution.objects.filter(code=MARKET_CODE).first()
     office = _member(institution, Role.DISCIPLINE)
     if institution is None or office is None:

@@ -22,18 +22,67 @@ from pathlib import Path
 
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from openpyxl import Workbook
 
 from risk_registry import dashboards
 from risk_registry.documents import rendering
 from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
 from risk_registry.documents.pdf import PDF_MAX_POINTS, cjk_font, html_to_pdf
-from risk_registry.models import RiskPoint
+from risk_registry.documents.xlsx import is_formula_like
+from risk_registry.models import PostGrade, RiskPoint
+from risk_registry.organisation.names import person
 from risk_registry.workflow.registers import version_diff
 from risk_registry.workflow.snapshots import point_rows
 
 DASHBOARD_TITLE = "廉政风险统计看板"
 AUTHORITY_NOTE = "权威文本说明.txt"
+POST_GRADES_TITLE = "岗位廉政风险等级（A/B/C）及监管主体"
+POST_GRADES_FILE = "岗位风险等级.xlsx"
+POST_GRADE_COLUMNS = (
+    "序号",
+    "科室",
+    "岗位",
+    "建议等级",
+    "依据（最高分档·已核实风险点数）",
+    "核定等级",
+    "核定理由",
+    "监管主体",
+    "核定人",
+    "核定时间",
+)
+
+
+def post_grades_xlsx(*, institution, year: int, grades: QuerySet[PostGrade]) -> bytes:
+    """The posts' A/B/C grades of the year (篇5) with who supervises each: one sheet, always in Chinese.
+    A grade not decided yet says so; the supervision follows the decided grade, else the proposal."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "岗位风险等级"
+    sheet.append([f"{institution.name}{year}年{POST_GRADES_TITLE}"])
+    sheet.append(list(POST_GRADE_COLUMNS))
+    rows = grades.select_related("position__department", "decided_by").order_by(
+        "position__department__name", "position__title", "pk"
+    )
+    with translation.override("zh-hans"):
+        for serial, grade in enumerate(rows, start=1):
+            band = grade.get_proposed_band_display() if grade.proposed_band else "无已核实风险点"
+            values = [
+                serial,
+                grade.position.department.name,
+                grade.position.title,
+                grade.proposed,
+                f"{band}·{grade.proposed_points}",
+                grade.grade or "待核定",
+                grade.reason,
+                grade.get_supervision_display(),
+                person(grade.decided_by) if grade.decided_by else "",
+                f"{timezone.localtime(grade.decided_at):%Y-%m-%d}" if grade.decided_at else "",
+            ]
+            sheet.append(["'" + v if isinstance(v, str) and is_formula_like(v) else v for v in values])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def dashboard_pdf(
@@ -67,12 +116,15 @@ def write_archive(
     working: bool,
     versions,
     previous: QuerySet[RiskPoint] | None = None,
+    post_grades: QuerySet[PostGrade] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Write the archive to ``path``; return the manifest. ``points`` is a queryset (re-read per
     document, so memory stays bounded): the official register, or with ``working`` a working copy
     (工作稿) for a reader who may not read the whole register; ``versions`` the filed versions;
-    ``previous`` the points of the year before the same reader may read (the dashboard's changes)."""
+    ``previous`` the points of the year before the same reader may read (the dashboard's changes);
+    ``post_grades`` the institution's post grades of the year the reader may read (a list of them,
+    with their supervision, when there are any)."""
     total = points.count()
     files: list[dict] = []
     skipped: list[dict] = []
@@ -106,6 +158,9 @@ def write_archive(
             working=working,
         )
         add(f"{prefix}/dashboard.pdf", data, form=DASHBOARD_TITLE, points=total)
+        if post_grades is not None and post_grades.exists():
+            data = post_grades_xlsx(institution=institution, year=year, grades=post_grades)
+            add(f"{prefix}/{POST_GRADES_FILE}", data, form=POST_GRADES_TITLE, posts=post_grades.count())
         for version in versions:
             snapshot = json.dumps(version.snapshot, ensure_ascii=False, sort_keys=True, indent=1).encode()
             add(f"{prefix}/filed/v{version.number}.json", snapshot, version=version.number, hash=version.content_hash)

@@ -48,7 +48,7 @@ from risk_registry.documents.rendering import (
     filename_for,
     render,
 )
-from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.models import PostGrade, RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.services import audit_record
@@ -330,6 +330,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
                 working=not found.official,
                 versions=versions,
                 previous=access.risk_points_visible_to(job.owner).filter(institution=institution, year=year - 1),
+                post_grades=access.post_grades_visible_to(job.owner).filter(institution=institution, year=year),
                 progress=progress,
             )
             filename, written, total = f"{institution.name}-{year}-档案.zip", job.total, job.total
@@ -505,7 +506,14 @@ def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None
     points = selectors.register_points_for_filing(institution=institution, year=year)
     previous = selectors.register_points_for_filing(institution=institution, year=year - 1)
     manifest = write_archive(
-        path, institution=institution, year=year, points=points, working=False, versions=versions, previous=previous
+        path,
+        institution=institution,
+        year=year,
+        points=points,
+        working=False,
+        versions=versions,
+        previous=previous,
+        post_grades=PostGrade.objects.filter(institution=institution, year=year),
     )
     audit_record(
         actor=by,

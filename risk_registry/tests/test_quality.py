@@ -67,22 +67,19 @@ def test_grading_by_rank_alone_is_named(world):
     assert _report(world).graded_by_rank == ""
 
 
+def _quality_block(client) -> str:
+    body = client.get("/registers/bureau-a/2026/").content.decode()
+    block = body[body.index('data-testid="quality-warnings"') :]
+    return block[: block.index("</div>")]
+
+
 def test_the_warnings_link_the_points_they_cite_by_description_never_by_id(world, client):
     """Issue 16: a warning cited "#98" as plain text. It names the point by its description, as a link
     to the point (the report reads only points the reader may see: the access module's)."""
-    Control.objects.filter(risk_point=world.submitted).delete()
-    Control.objects.create(
-        risk_point=world.submitted,
-        line="prevention",
-        measure="严格按照规章制度办事",
-        owner="",
-        frequency="",
-        evidence="",
-    )
     client.force_login(world.discipline)
-    body = client.get("/registers/bureau-a/2026/").content.decode()
-    block = body[body.index('data-testid="quality-warnings"') :]
-    block = block[: block.index("</div>")]
-    assert f'href="/risks/{world.submitted.pk}/"' in block
-    assert world.submitted.description[:10] in block
-    assert f"#{world.submitted.pk}" not in block
+    link = f'href="/risks/{world.submitted.pk}/"'
+    vague = _quality_block(client)  # the world's controls keep no evidence: vague
+    assert link in vague and world.submitted.description[:8] in vague and f"#{world.submitted.pk}" not in vague
+    Control.objects.filter(risk_point=world.submitted).delete()
+    bare = _quality_block(client)  # now without any control
+    assert "尚无防控措施" in bare and link in bare and f"#{world.submitted.pk}" not in bare

@@ -11,6 +11,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from assessments import access as access_cycle
@@ -27,7 +28,7 @@ from risk_registry import access
 from risk_registry.demo import build, data
 from risk_registry.demo.table import display_width, format_accounts
 from risk_registry.management.commands import seed_demo as seed_demo_command
-from risk_registry.models import Decision, FoundBy, RegisterVersion, RiskPoint, RiskPointState
+from risk_registry.models import Decision, FoundBy, PostGrade, RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Institution, Membership, Role
 from risk_registry.workflow import registers
 
@@ -133,6 +134,20 @@ class TestTheDemoCounty:
         office = user("scj.discipline")
         assert access_cycle.survey_rounds_visible_to(office).filter(pk=survey_round.pk).exists()
         assert not access_cycle.rating_rounds_visible_to(user("scj.principal")).exists()  # the rated
+
+    def test_seed_demo_grades_posts_through_the_services(self, output):
+        root = Institution.objects.get(code=data.ROOT_CODE)
+        positions = Position.objects.filter(institution__path__startswith=root.path)
+        grades = PostGrade.objects.filter(year=YEAR, institution__path__startswith=root.path)
+        assert grades.count() == positions.count()  # every post proposed
+        market = grades.filter(institution__code=MARKET_CODE)
+        assert market.exists() and not market.filter(grade="").exists()  # all decided there
+        assert market.exclude(decided_by=None).count() == market.count()
+        raised = market.exclude(grade=F("proposed"))
+        assert raised.count() <= 1 and all(grade.reason for grade in raised)
+        assert AuditEntry.objects.filter(action="post_grade.decide", institution__code=MARKET_CODE).count() == (
+            market.count()
+        )
 
     def test_seed_demo_builds_the_county_tree(self, output):
         root = Institution.objects.get(code=data.ROOT_CODE)

@@ -89,7 +89,13 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
             ),
             "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
             "comparison": rows,
-            "overdue": sum(row.progress.overdue for row in rows if row.progress),
+            # every institution in scope, not only the rows the table shows (COMPARISON_LIMIT)
+            "overdue": cycle_selectors.overdue_task_count(
+                user=request.user,
+                year=year,
+                today=timezone.localdate(),
+                institutions=dashboards.comparison_scope(request.user, node),
+            ),
             "institutions": compared,
             "warnings": warning_figures(request.user, year=year, institution=node, today=timezone.localdate()),
             "kind": "oversight",
