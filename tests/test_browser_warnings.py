@@ -78,7 +78,7 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     page.select_option("#id_institution", label="甲局")
     page.select_option("#id_channel", label="专项检查")
     page.fill("#id_received_on", today.isoformat())
-    page.select_option("#id_grade", "2")
+    page.select_option("#id_grade", label="二级（中）")  # a level of the institution's scale, by its label
     page.select_option("#id_subject_kind", "person")
     page.select_option("#id_subject_user", label="张审批")
     page.fill("#id_facts", "专项检查发现审批超时未说明理由。")

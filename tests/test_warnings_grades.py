@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import translation
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from integrity_warnings.grades import LevelRow, scale_of, warning_grades_save
 from integrity_warnings.models import WarningGrade, WarningItem
@@ -279,3 +280,11 @@ def test_the_migration_moves_every_integer_grade_to_the_default_scale():
         ("三级", 3, "low", None),
         ("二级", 2, "medium", None),
     ]
+
+
+def test_the_pdf_ledger_has_the_bands_and_the_legend(county, login):
+    response = login(county.county_office).post("/warnings/export.pdf", {"band": "high"})
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages).replace(" ", "")
+    assert "全县分档" in text and "单位" in text and "红" in text and "一级" in text
+    assert "橙" not in text.split("等级说明")[0]  # the band filter applies to the rows
+    assert "红=高、橙=中、黄=低、蓝=低" in text.replace("\n", "")
