@@ -57,6 +57,8 @@ def _pages(w, cycle_pk: int, job_token: str) -> dict[str, list[str]]:
             f"/cycles/{cycle_pk}/",
             "/dashboards/oversight/",
             "/warnings/",
+            f"/warnings/grades/{w.a.code}/",
+            f"/org/{w.a.code}/grading/switch/?preset=abc",
             f"/org/{w.a.code}/",
             "/audit/",
             "/documents/",
