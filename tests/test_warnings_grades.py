@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from integrity_warnings.grades import LevelRow, scale_of, warning_grades_save
 from integrity_warnings.models import WarningGrade, WarningItem
-from risk_registry.organisation.models import AuditAction, AuditEntry
+from risk_registry.organisation.models import AuditAction, AuditEntry, Role
+from risk_registry.organisation.services import membership_grant
 from tests.warnings_helpers import grade, inspection_item
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +35,6 @@ def _traffic_scale(world):
 @pytest.fixture
 def county(world):
     """The county's office (discipline of the county) and two bureaus grading differently, with items."""
-    from risk_registry.organisation.models import Role
-    from risk_registry.organisation.services import membership_grant
-
     world.county_office = world.superior  # reuse a person: the county's discipline office
     membership_grant(user=world.county_office, institution=world.county, role=Role.DISCIPLINE)
     _traffic_scale(world)
