@@ -26,6 +26,19 @@ class RuleAdmin(admin.ModelAdmin):
 
 @admin.register(Control)
 class ControlAdmin(admin.ModelAdmin):
+    """Read-only: a control is written with its draft point, or after 审定 through a reviewed revision
+    (``risk_registry.workflow.revisions``); an edit here would change an approved point's controls in
+    place, unaudited."""
+
     list_display = ("measure", "line", "owner", "frequency", "risk_point")
     list_filter = ("line", "frequency")
     raw_id_fields = ("risk_point", "rule")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
