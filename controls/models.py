@@ -186,7 +186,7 @@ class ControlRevision(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for review")
-        APPROVED = "approved", _("Approved")
+        APPROVED = "approved", _("Approved after review")
         RETURNED = "returned", _("Returned")
 
     risk_point = models.ForeignKey(

@@ -77,10 +77,12 @@ EXTRA_LABELS = {
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
+    if name in EXTRA_LABELS:  # first: "controls" is also the point's reverse relation, which has no label
+        return str(EXTRA_LABELS[name])
     try:
         field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
-        return str(EXTRA_LABELS.get(name, name))
+        return name
     return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose name
 
 
