@@ -297,3 +297,14 @@ def test_two_reviewers_at_once_exactly_one_wins(world, decisions):
     assert decided.count() == 1
     added = Control.objects.filter(risk_point=world.submitted, measure=NEW_MEASURE).count()
     assert added == (1 if revision.status == ControlRevision.Status.APPROVED else 0)
+
+
+def test_the_admin_cannot_change_a_control_in_place(rf, db):
+    """Django's admin is no side door: a control's rows are read-only there (unaudited otherwise)."""
+    from django.contrib import admin
+
+    model_admin = admin.site._registry[Control]
+    request = rf.get("/admin/controls/control/")
+    assert not model_admin.has_change_permission(request)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_delete_permission(request)

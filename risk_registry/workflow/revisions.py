@@ -26,6 +26,7 @@ from risk_registry import access
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.services import audit_record
 from risk_registry.workflow.registers import decision_rules_for
+from risk_registry.workflow.snapshots import control_row
 from risk_registry.workflow.transitions import WorkflowConflict
 
 REASON_MAX = 2000
@@ -33,18 +34,7 @@ REASON_MAX = 2000
 
 def control_rows(controls: Iterable[Control]) -> list[dict[str, Any]]:
     """Controls as the data a revision shows (the shape of a snapshot's controls, with the id)."""
-    return [
-        {
-            "id": c.pk,
-            "line": c.line,
-            "measure": c.measure,
-            "owner": c.owner,
-            "frequency": c.frequency,
-            "evidence": c.evidence,
-            "rule": c.rule.title if c.rule else "",
-        }
-        for c in controls
-    ]
+    return [{"id": c.pk, **control_row(c)} for c in controls]
 
 
 def _current_rows(point: RiskPoint) -> list[dict[str, Any]]:
