@@ -308,3 +308,50 @@ def test_the_admin_cannot_change_a_control_in_place(rf, db):
     assert not model_admin.has_change_permission(request)
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_delete_permission(request)
+
+
+def test_the_revision_pages_cost_a_fixed_number_of_queries(world, client):
+    """The form, the revision and the reviewer's inbox: as many queries with 40 controls and 20
+    revisions waiting as with one of each."""
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(user, url: str) -> int:
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200, url
+        return len(captured)
+
+    _rule(world, True)
+    _advance(world, [world.submitted, world.finance_point], to=S.APPROVED)
+    revision = _propose(world, world.submitted)
+    pages = [
+        (world.holder3, f"/risks/{world.finance_point.pk}/controls/revise/"),
+        (world.head, f"/control-revisions/{revision.pk}/"),
+        (world.head, "/inbox/"),
+        (world.holder, f"/risks/{world.submitted.pk}/"),
+    ]
+    small = [queries(user, url) for user, url in pages]
+    for point in (world.submitted, world.finance_point):
+        Control.objects.bulk_create(Control(risk_point=point, line="monitoring", measure=f"措施{i}") for i in range(40))
+    template = RiskPoint.objects.get(pk=world.submitted.pk)
+    more = RiskPoint.objects.bulk_create(
+        RiskPoint(
+            institution=template.institution,
+            department=template.department,
+            position=template.position,
+            year=template.year,
+            risk_type=template.risk_type,
+            description=f"批量风险点 {i}",
+            likelihood=2,
+            severity=2,
+            level=template.level,
+            state=S.ISSUED,
+        )
+        for i in range(20)
+    )
+    ControlRevision.objects.bulk_create(
+        ControlRevision(risk_point=p, reason="补充", changes=[], before=[], after=[], proposed_by=world.holder)
+        for p in more
+    )
+    large = [queries(user, url) for user, url in pages]
+    assert all(b <= a for a, b in zip(small, large, strict=True)), (small, large)
