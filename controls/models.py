@@ -169,3 +169,67 @@ class ControlRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control} · {self.ran_on}"
+
+
+class ControlRevision(models.Model):
+    """Controls written or revised after the grade was approved (审定), as a proposal to review.
+
+    Where the institution's rules say measures follow the approved grades (the Jiuquan plan:
+    "针对已经审定的各类风险点和风险等级，制定…防范措施"), a holder or the department proposes the
+    controls of an approved point; the department head or the discipline office approves the
+    revision (it is then applied to the point's controls and the point's version moves) or
+    returns it with a reason (nothing changes). The filed versions never change: an approved
+    revision shows in the next filed version. ``changes`` are the rows
+    ``controls.services.control_apply_changes`` takes (a rule by id); ``before`` and ``after``
+    the point's controls as data, as the reviewer is shown them.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved after review")
+        RETURNED = "returned", _("Returned")
+
+    risk_point = models.ForeignKey(
+        "risk_registry.RiskPoint",
+        on_delete=models.PROTECT,
+        related_name="control_revisions",
+        verbose_name=_("risk point"),
+    )
+    reason = models.TextField(_("reason for the revision"))
+    changes = models.JSONField(_("changes"), default=list)
+    before = models.JSONField(_("controls before"), default=list)
+    after = models.JSONField(_("controls proposed"), default=list)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by")
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.TextField(_("review note"), blank=True)
+
+    class Meta:
+        verbose_name = _("controls revision")
+        verbose_name_plural = _("controls revisions")
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["risk_point"],
+                condition=models.Q(status="pending"),
+                name="control_revision_one_pending_per_point",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.risk_point_id}: {self.reason[:40]}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

@@ -26,7 +26,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from controls.models import Control, ControlRun, Rule
+from controls.models import Control, ControlRevision, ControlRun, Rule
 from positions.models import Holding, Position, PositionUserObjectPermission, PowerItem
 from risk_registry.models import (
     DecisionAttachment,
@@ -443,6 +443,28 @@ def can_record_control_run(user: AnyUser, control) -> bool:
 
 def controls_visible_to(user: AnyUser) -> QuerySet:
     return Control.objects.filter(risk_point__in=risk_points_visible_to(user))
+
+
+# Once leadership has approved a grade (审定), its point is approved, in notice or issued.
+SETTLED_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
+
+
+def control_revisions_visible_to(user: AnyUser) -> QuerySet[ControlRevision]:
+    """Revisions of controls (措施修订) on the risk points the user may read."""
+    return ControlRevision.objects.filter(risk_point__in=risk_points_visible_to(user))
+
+
+def can_propose_control_revision(user: AnyUser, risk_point: RiskPoint) -> bool:
+    """After 审定, a holder of the point's position or the head of its department proposes its
+    controls (where the institution's rules let measures follow the approved grades)."""
+    if risk_point.state not in SETTLED_STATES:
+        return False
+    return is_author_side(user, risk_point) or risk_point.department_id in scope_of(user).department_ids
+
+
+def can_review_control_revision(user: AnyUser, revision: ControlRevision) -> bool:
+    """The department head (not on a post they hold) or the discipline office, never the proposer."""
+    return revision.proposed_by_id != getattr(user, "pk", None) and is_department_reviewer(user, revision.risk_point)
 
 
 __all__ = ["forget_scope"]  # re-exported for callers above the organisation layer

@@ -246,6 +246,7 @@ INBOX_JOINS = {
     "to_regrade": ("institution", "department", "position", "level"),
     "comments": ("register__institution", "risk_point"),
     "proposals": ("risk_point__institution", "level", "proposed_by"),
+    "revisions": ("risk_point__institution", "risk_point__department", "proposed_by"),
     "to_file": ("institution",),
 }
 

@@ -56,7 +56,7 @@ from assessments.survey_models import Rating, RatingInvitation, RatingRound, Sur
 from assessments.surveys import survey_codes_issue, survey_round_open
 from assessments.unit_presets import install_checklist_presets
 from controls import attachments
-from controls.models import Control, Rule
+from controls.models import Control, ControlRevision, Rule
 from controls.services import rule_attachment_set, rule_create
 from integrity_warnings.grades import scale_of
 from integrity_warnings.models import Disposition, ReportAttachment, WarningChannel, WarningItem
@@ -84,7 +84,9 @@ from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
 from risk_registry.tests.wizard_layouts import market_xlsx
 from risk_registry.workflow.attachments import attachments_dir
 from risk_registry.workflow.registers import level_proposal_create, notice_comment_add
+from risk_registry.workflow.revisions import control_revision_propose
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
+from tests.test_control_revisions import revision_form as point_revision_form
 from tests.test_power_import import good_rows as power_good_rows
 from tests.test_power_import import workbook_bytes as power_workbook_bytes
 from tests.warnings_helpers import grade, inspection_item, issue, petition_item
@@ -331,6 +333,24 @@ class Scene:
         """The discipline office proposes raising the submitted point (2×2) to 3×3."""
         return level_proposal_create(
             by=self.w.discipline, risk_point=self.w.submitted, likelihood=3, severity=3, reason="多次被举报"
+        )
+
+    @cached_property
+    def measures_after_approval(self) -> RiskPoint:
+        """Bureau A lets measures follow the approved grades; its submitted point is approved."""
+        DecisionRules.objects.create(institution=self.w.a, measures_after_approval=True)
+        self._points(self.w.submitted, state=S.APPROVED)
+        return self.w.submitted
+
+    @cached_property
+    def control_revision(self) -> ControlRevision:
+        """The holder proposes a monitoring control for the approved point (waiting for review)."""
+        point = self.measures_after_approval
+        return control_revision_propose(
+            by=self.w.holder,
+            risk_point=point,
+            controls=[{"line": "monitoring", "measure": "纪检员每月抽查审批档案", "owner": "纪检员"}],
+            reason="按审定的等级补充中期监控措施",
         )
 
     @cached_property
@@ -624,6 +644,23 @@ def point_form(scene: Scene, description: str) -> dict:
     }
 
 
+def revision_form(scene: Scene) -> dict:
+    """The revision form: the point's control kept, a monitoring control added, with a reason."""
+    return point_revision_form(scene.measures_after_approval, measure="纪检员每月抽查审批档案")
+
+
+def _controls_unchanged(scene: Scene) -> None:
+    """A proposal changes no control until it is approved."""
+    assert list(Control.objects.filter(risk_point=scene.w.submitted).values_list("measure", flat=True)) == ["双人审核"]
+    assert ControlRevision.objects.get(risk_point=scene.w.submitted).status == ControlRevision.Status.PENDING
+
+
+def _revision_applied(scene: Scene) -> None:
+    measures = set(Control.objects.filter(risk_point=scene.w.submitted).values_list("measure", flat=True))
+    assert measures == {"双人审核", "纪检员每月抽查审批档案"}
+    assert ControlRevision.objects.get(pk=scene.control_revision.pk).status == ControlRevision.Status.APPROVED
+
+
 # Who sees bureau A's submitted point (the bulk actions' 403s; everyone else gets 404).
 BULK_SEES_SUBMITTED = frozenset({"holder", "head", "discipline", "leader", "principal", "superior"})
 
@@ -885,6 +922,43 @@ WORKFLOW = [
         expect({"leader", "principal"}, status=302, forbidden={"holder", "head", "discipline", "superior"}),
         data=lambda s: {"accept": "yes", "note": "同意"},
         effect=writes(AUDIT, updated=["risk_registry.LevelProposal", "risk_registry.RiskPoint"]),
+    ),
+    Case(
+        "control_revision_create",
+        "revise the controls of an approved point, the form",
+        "get",
+        lambda s: f"/risks/{s.measures_after_approval.pk}/controls/revise/",
+        expect({"holder", "head"}, forbidden=BULK_SEES_SUBMITTED - {"holder", "head"}),
+    ),
+    Case(
+        "control_revision_create",
+        "revise the controls of an approved point",
+        "post",
+        lambda s: f"/risks/{s.measures_after_approval.pk}/controls/revise/",
+        expect({"holder", "head"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"holder", "head"}),
+        data=lambda s: revision_form(s),
+        effect=writes("controls.ControlRevision", AUDIT, then=_controls_unchanged),
+    ),
+    Case(
+        "control_revision_detail",
+        "a revision of controls",
+        "get",
+        lambda s: f"/control-revisions/{s.control_revision.pk}/",
+        expect(BULK_SEES_SUBMITTED),
+    ),
+    Case(
+        "control_revision_review",
+        "approve a revision of controls",
+        "post",
+        lambda s: f"/control-revisions/{s.control_revision.pk}/review/",
+        expect({"head", "discipline"}, status=302, forbidden=BULK_SEES_SUBMITTED - {"head", "discipline"}),
+        data=lambda s: {"decision": "approve"},
+        effect=writes(
+            "controls.Control",
+            AUDIT,
+            updated=["controls.ControlRevision", "risk_registry.RiskPoint"],
+            then=_revision_applied,
+        ),
     ),
     Case(
         "register_detail",

@@ -30,7 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from assessments.models import Cycle
 from assessments.survey_models import RatingRound, SurveyRound
 from conftest import SESSION_WORLD
-from controls.models import Control, ControlRun, Rule
+from controls.models import Control, ControlRevision, ControlRun, Rule
 from integrity_warnings.models import Disposition, WarningItem
 from positions.models import Holding, Position, PowerItem
 from risk_registry.demo.build import demo_seed
@@ -272,6 +272,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     departments = list(Department.objects.order_by("id").values_list("pk", flat=True))
     positions = list(Position.objects.order_by("id").values_list("pk", flat=True))
     proposals = list(LevelProposal.objects.values_list("pk", flat=True))
+    revisions = list(ControlRevision.objects.order_by("id").values_list("pk", flat=True)) or [1]
     post_grades = list(PostGrade.objects.order_by("id").values_list("pk", flat=True))
     powers = list(PowerItem.objects.order_by("id").values_list("pk", flat=True))
     rules = list(Rule.objects.order_by("id").values_list("pk", flat=True)) or [1]
@@ -347,6 +348,9 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "risk_point_step": [f"/risks/{pk}/step/submit/" for pk in point_ids[:3]],
         "risk_point_propose": [f"/risks/{point_ids[0]}/propose/"],
         "proposal_decide": [f"/proposals/{pk}/decide/" for pk in proposals[:1]] or ["/proposals/1/decide/"],
+        "control_revision_create": [f"/risks/{pk}/controls/revise/" for pk in point_ids],
+        "control_revision_detail": [f"/control-revisions/{pk}/" for pk in revisions],
+        "control_revision_review": [f"/control-revisions/{pk}/review/" for pk in revisions[:1]],
         "register_detail": [f"/registers/{c}/{y}/" for c, y in registers],
         "register_batch": [f"/registers/{c}/{YEAR}/batch/{step}/" for c in codes for step in ("review", "define")],
         "register_bulk": [f"/registers/{codes[0]}/{YEAR}/bulk/"],

@@ -47,6 +47,7 @@ from risk_registry.demo.cycle import demo_cycle_seed
 from risk_registry.demo.data.specs import InstitutionSpec, PointSpec
 from risk_registry.demo.ledger import demo_ledger_seed
 from risk_registry.demo.measures import demo_measures_seed
+from risk_registry.demo.method import demo_method_seed, demo_rollover_seed
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution, RiskType, Role
 from risk_registry.organisation.services import (
@@ -125,10 +126,15 @@ def demo_seed(*, year: int, password: str) -> DemoSeedResult:
         if created:
             builder = _Builder(year=year, password=password)
             builder.build()
+            people = path.People(builder.users.values())
+            institutions = list(builder.institutions.values())
+            # last year's cycle of one village, closed: before the running cycle's scan
+            demo_rollover_seed(people=people, institutions=institutions, year=year)
 
             demo_ledger_seed()  # before the cycle, whose deadline scan also reminds the notices' recipients
             cycle = demo_cycle_seed(root_code=data.ROOT_CODE, year=year)
             demo_measures_seed(cycle=cycle, year=year)
+            demo_method_seed(people=people, institutions=institutions, year=year, cycle=cycle)
     if created and not builder.preexisting_users:
         password_matches = True  # every account was just given this password (and checking costs a hash)
     else:

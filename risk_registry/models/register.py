@@ -73,6 +73,14 @@ class DecisionRules(models.Model):
             "and before the public notice."
         ),
     )
+    measures_after_approval = models.BooleanField(
+        _("measures follow the approved grades"),
+        default=False,
+        help_text=_(
+            "After the leadership's approval (审定), holders and departments may write or revise the controls "
+            "of approved points, each revision reviewed by the department head or the discipline office."
+        ),
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from controls.models import in_line_order
+from controls.models import Control, in_line_order
 from risk_registry.models import FoundBy, RiskPoint, RiskPointState
 from risk_registry.organisation.colours import BLACK, badge_ink, readable_ink, safe_colour
 from risk_registry.organisation.models import Band
@@ -40,6 +40,24 @@ def state_label(value: str) -> str:
 
 
 @register.filter
+def line_label(value: str) -> str:
+    """A line of defence (a snapshot's code) by its label; an unknown code as stored."""
+    try:
+        return str(Control.Line(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def frequency_label(value: str) -> str:
+    """A control's frequency (a snapshot's code) by its label; empty stays empty."""
+    try:
+        return str(Control.Frequency(value).label) if value else ""
+    except ValueError:
+        return value
+
+
+@register.filter
 def band_label(value: str) -> str:
     """高 / 中 / 低 for a band code (in the user's language)."""
     return str(Band(value).label) if value in Band.values else ""
@@ -51,6 +69,7 @@ EXTRA_LABELS = {
     "decision": _("decision"),
     "meeting": _("meeting"),
     "override": _("level set other than proposed"),
+    "revision": _("revision of the controls"),
 }
 
 
@@ -58,10 +77,12 @@ EXTRA_LABELS = {
 def field_label(name: str) -> str:
     """The verbose name of a risk-point field named in an audit entry's changes."""
 
+    if name in EXTRA_LABELS:  # first: "controls" is also the point's reverse relation, which has no label
+        return str(EXTRA_LABELS[name])
     try:
         field = RiskPoint._meta.get_field(name)
     except FieldDoesNotExist:
-        return str(EXTRA_LABELS.get(name, name))
+        return name
     return str(getattr(field, "verbose_name", name))  # a reverse relation has no verbose name
 
 

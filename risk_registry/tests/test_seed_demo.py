@@ -277,7 +277,12 @@ class TestTheDemoCounty:
         assert points.filter(power_item__isnull=False, process_step__isnull=False).count() >= 30
 
     def test_seed_demo_points_are_drafted_by_their_holders_and_heads(self, output):
-        points = RiskPoint.objects.select_related("department", "position")
+        # carried over from last year by the office that closed its cycle (cycle_close's author)
+        carried = RiskPoint.objects.filter(carried_from__isnull=False)
+        assert {p.created_by_id for p in carried} == set(
+            AuditEntry.objects.filter(action="register.carry_over").values_list("actor_id", flat=True)
+        )
+        points = RiskPoint.objects.select_related("department", "position").filter(carried_from__isnull=True)
         department_level = points.filter(position__isnull=True)
         assert department_level.count() >= 3
         for point in department_level:
@@ -370,8 +375,10 @@ class TestTheDemoCounty:
         from risk_registry.workflow.snapshots import content_hash
 
         for institution in Institution.objects.all():
-            version = RegisterVersion.objects.get(register__institution=institution, register__year=YEAR - 1)
-            assert version.number == 1 and content_hash(version.snapshot) == version.content_hash
+            filed = RegisterVersion.objects.filter(register__institution=institution, register__year=YEAR - 1)
+            assert sorted(filed.values_list("number", flat=True)) in ([1], [1, 2])  # v2: a re-grade refiled
+            version = filed.order_by("number").first()
+            assert version is not None and content_hash(version.snapshot) == version.content_hash
             assert version.signed_by.memberships.filter(institution=institution, role=Role.PRINCIPAL).exists()
             assert (
                 not RiskPoint.objects.filter(institution=institution, year=YEAR - 1)
@@ -392,7 +399,7 @@ class TestTheDemoCounty:
         points covered by a passed approval decision (with its meeting and vote), and audited at
         every step, per point and per register."""
         versions = list(RegisterVersion.objects.select_related("register"))
-        assert len(versions) == Institution.objects.count()
+        assert len({v.register_id for v in versions}) == Institution.objects.count()
         for version in versions:
             points = {point["id"] for point in version.snapshot["points"]}
             approvals = Decision.objects.filter(
@@ -425,6 +432,93 @@ class TestTheDemoCounty:
         passed = Decision.objects.filter(kind=Decision.Kind.APPROVAL, outcome=Decision.Outcome.PASSED)
         assert approved and approved <= set(passed.values_list("points", flat=True))
         assert not Decision.objects.exclude(outcome=Decision.Outcome.PASSED).exists()
+
+    def test_seed_demo_shows_the_whole_method(self, output):
+        """Issue 9: a rollover, control runs, a self-assessment, level proposals (one pending, one
+        accepted through the register path into v2), a re-grading flag, notice comments (one
+        answered) and a measures revision under the rule, each made through the services (their
+        audit entries exist) and consistent with the filed versions."""
+        from assessments.models import Cycle, SelfAssessment
+        from controls.models import ControlRevision, ControlRun
+        from risk_registry.models import DecisionRules, LevelProposal, NoticeComment
+
+        def audited(action: str, ids) -> set[int]:
+            return set(
+                AuditEntry.objects.filter(action=action, target_id__in=list(ids)).values_list("target_id", flat=True)
+            )
+
+        # the rollover: last year's closed cycle carried its filed register into this year
+        closed = Cycle.objects.get(year=YEAR - 1, state=Cycle.State.CLOSED)
+        carried = RiskPoint.objects.filter(institution=closed.institution, year=YEAR, carried_from__isnull=False)
+        assert carried.exists() and not carried.exclude(state=RiskPointState.DRAFT).exists()
+        assert set(carried.values_list("carried_from__year", flat=True)) == {YEAR - 1}
+        assert AuditEntry.objects.filter(action="register.carry_over", institution=closed.institution).exists()
+        page = carried.first()
+        html = self._page(page, f"/risks/{page.pk}/")
+        assert f"结转自 {YEAR - 1}" in html
+        # control runs, recorded by the holders
+        runs = ControlRun.objects.select_related("control__risk_point")
+        assert runs.count() >= 3 and audited("control_run.create", runs.values_list("pk", flat=True)) == set(
+            runs.values_list("pk", flat=True)
+        )
+        for run in runs:
+            assert access.can_record_control_run(user(run.recorded_by.username), run.control)
+        # the self-assessment in the running cycle
+        assessment = SelfAssessment.objects.get(institution__code=MARKET_CODE)
+        assert assessment.cycle.year == YEAR and assessment.summary
+        assert AuditEntry.objects.filter(action="self_assessment.submit").exists()
+        # level proposals: one pending, one accepted and refiled through the register path as v2
+        pending = LevelProposal.objects.get(status=LevelProposal.Status.PENDING)
+        assert pending.level.rank < pending.risk_point.level.rank
+        accepted = LevelProposal.objects.get(status=LevelProposal.Status.ACCEPTED)
+        point = accepted.risk_point
+        assert point.level_id == accepted.level_id and point.state == RiskPointState.ISSUED
+        assert audited("level_proposal.accept", [point.pk]) == {point.pk}
+        assert audited("risk_point.revise", [point.pk]) == {point.pk}
+        v1, v2 = RegisterVersion.objects.filter(
+            register__institution=point.institution, register__year=YEAR - 1
+        ).order_by("number")
+        levels = [{p["id"]: p["level"]["name"] for p in v.snapshot["points"]}[point.pk] for v in (v1, v2)]
+        assert levels[1] == accepted.level.name and levels[0] != levels[1]
+        diff = registers.version_diff_explained(v1, v2)
+        (change,) = diff["changed"]
+        assert change["id"] == point.pk and change["fields"]["level"] == levels
+        assert any(c["action"] for c in change["level_changes"])
+        # a re-grading flag from a changed power
+        flagged = RiskPoint.objects.filter(needs_regrading=True)
+        assert flagged.exists() and audited("risk_point.flag_regrading", flagged.values_list("pk", flat=True))
+        # notice comments, one answered
+        comments = NoticeComment.objects.all()
+        assert comments.count() >= 2 and comments.filter(answered_at__isnull=False).count() == 1
+        assert comments.filter(author__isnull=True).exists()  # an anonymous one
+        assert AuditEntry.objects.filter(action="notice_comment.answer").count() == 1
+        # measures after 审定 in one institution: one approved revision applied, one pending
+        rules = DecisionRules.objects.get(measures_after_approval=True)
+        assert rules.institution.code == MARKET_CODE
+        revisions = ControlRevision.objects.filter(risk_point__institution=rules.institution)
+        approved = revisions.get(status=ControlRevision.Status.APPROVED)
+        assert revisions.filter(status=ControlRevision.Status.PENDING).count() == 1
+        proposed = {c["measure"] for c in approved.after} - {c["measure"] for c in approved.before}
+        assert proposed and proposed <= set(approved.risk_point.controls.values_list("measure", flat=True))
+        assert audited("control_revision.approve", [approved.risk_point_id]) == {approved.risk_point_id}
+        assert audited("control_revision.propose", revisions.values_list("risk_point_id", flat=True)) == set(
+            revisions.values_list("risk_point_id", flat=True)
+        )
+
+    def _page(self, point, url: str) -> str:
+        """The page as the first account that may read the point (a draft: its holder) sees it."""
+        from django.test import Client
+
+        client = Client()
+        reader = next(
+            u
+            for u in get_user_model().objects.order_by("pk")
+            if access.risk_points_visible_to(u).filter(pk=point.pk).exists()
+        )
+        client.force_login(reader)
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.content.decode()
 
     def test_seed_demo_prints_accounts_and_password(self, output):
         accounts = build.demo_accounts()

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from risk_registry.web.params import YearConverter
-from risk_registry.web.views import dashboards, grading, post_grades
+from risk_registry.web.views import dashboards, grading, post_grades, revisions
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
 
@@ -27,6 +27,9 @@ urlpatterns = [
     path("risks/<int:pk>/step/<slug:name>/", wf.risk_point_step, name="risk_point_step"),
     path("risks/<int:pk>/propose/", wf.risk_point_propose, name="risk_point_propose"),
     path("proposals/<int:pk>/decide/", wf.proposal_decide, name="proposal_decide"),
+    path("risks/<int:pk>/controls/revise/", revisions.control_revision_create, name="control_revision_create"),
+    path("control-revisions/<int:pk>/", revisions.control_revision_detail, name="control_revision_detail"),
+    path("control-revisions/<int:pk>/review/", revisions.control_revision_review, name="control_revision_review"),
     path("registers/<slug:code>/<year:year>/", wf.register_detail, name="register_detail"),
     path("registers/<slug:code>/<year:year>/batch/<slug:name>/", wf.register_batch, name="register_batch"),
     path("registers/<slug:code>/<year:year>/bulk/", wf.register_bulk, name="register_bulk"),

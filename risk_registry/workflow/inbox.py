@@ -9,6 +9,7 @@ from operator import or_
 from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 
+from controls.models import ControlRevision
 from risk_registry import access
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
@@ -68,6 +69,22 @@ def proposals_to_decide(user) -> QuerySet[LevelProposal]:
     )
 
 
+def revisions_to_review(user) -> QuerySet[ControlRevision]:
+    """Revisions of controls proposed after 审定, waiting for this department head (not on a post
+    they hold) or discipline office; never the proposer's own."""
+    scope = access.scope_of(user)
+    if not (scope.department_ids or scope.discipline_paths):
+        return ControlRevision.objects.none()
+    head = Q(risk_point__department_id__in=scope.department_ids) & ~Q(
+        risk_point__position_id__in=scope.held_position_ids
+    )
+    return (
+        ControlRevision.objects.filter(head | _in_paths(scope.discipline_paths, "risk_point__institution__"))
+        .filter(status=ControlRevision.Status.PENDING)
+        .exclude(proposed_by_id=user.pk)
+    )
+
+
 def registers_to_file(user) -> QuerySet[Register]:
     """Issued registers of the principal's institutions that changed since their last filing."""
     scope = access.scope_of(user)
@@ -90,6 +107,7 @@ SECTIONS = (
     ("to_approve", to_approve),
     ("comments", comments_to_answer),
     ("proposals", proposals_to_decide),
+    ("revisions", revisions_to_review),
     ("to_file", registers_to_file),
     ("to_regrade", to_regrade),
 )
@@ -109,6 +127,7 @@ def inbox_counts(user) -> dict[str, int]:
         "to_approve": bool(scope.institution_ids),
         "comments": bool(scope.discipline_paths),
         "proposals": bool(scope.institution_ids),
+        "revisions": bool(scope.department_ids or scope.discipline_paths),
         "to_file": bool(scope.principal_institution_ids),
         "to_regrade": bool(scope.discipline_paths),
     }

@@ -94,6 +94,7 @@ def decision_rules_update(
     quorum: str,
     majority: str,
     superior_approval: bool = False,
+    measures_after_approval: bool = False,
 ) -> DecisionRules:
     """The discipline office sets how the institution's meetings decide (audited)."""
     access.require(access.is_discipline_office_for(by, institution))
@@ -104,7 +105,13 @@ def decision_rules_update(
     rules, _created = DecisionRules.objects.select_for_update().get_or_create(institution=institution)
     changes = apply_changes(
         rules,
-        {"team_size": team_size, "quorum": quorum, "majority": majority, "superior_approval": superior_approval},
+        {
+            "team_size": team_size,
+            "quorum": quorum,
+            "majority": majority,
+            "superior_approval": superior_approval,
+            "measures_after_approval": measures_after_approval,
+        },
     )
     if changes:
         rules.save()
@@ -608,6 +615,21 @@ def register_file(*, by, register: Register) -> RegisterVersion:
     return version
 
 
+def _control_changes(older: list[dict], newer: list[dict]) -> dict[str, list[dict]]:
+    """The controls only one of two snapshots has (a revised control is one removed, one added)."""
+
+    def key(control: dict) -> tuple:
+        return tuple(
+            str(control.get(name, "")) for name in ("line", "measure", "owner", "frequency", "evidence", "rule")
+        )
+
+    before, after = [key(c) for c in older], [key(c) for c in newer]
+    return {
+        "added": in_line_order([c for c in newer if key(c) not in before]),
+        "removed": in_line_order([c for c in older if key(c) not in after]),
+    }
+
+
 DIFF_FIELDS = ("department", "position", "risk_type", "description", "manifestation", "likelihood", "severity")
 
 
@@ -621,10 +643,12 @@ def version_diff(older: dict, newer: dict) -> dict:
         fields = {f: [a.get(f), b.get(f)] for f in DIFF_FIELDS if a.get(f) != b.get(f)}
         if a["level"]["name"] != b["level"]["name"]:
             fields["level"] = [a["level"]["name"], b["level"]["name"]]
+        controls = None
         if in_line_order(a["controls"]) != in_line_order(b["controls"]):  # format 1 stored them by code
             fields["controls"] = [len(a["controls"]), len(b["controls"])]
+            controls = _control_changes(a["controls"], b["controls"])
         if fields:
-            changed.append({"id": pk, "description": b["description"], "fields": fields})
+            changed.append({"id": pk, "description": b["description"], "fields": fields, "controls": controls})
     return {
         "added": [after[pk] for pk in sorted(after.keys() - before.keys())],
         "removed": [before[pk] for pk in sorted(before.keys() - after.keys())],
@@ -633,6 +657,7 @@ def version_diff(older: dict, newer: dict) -> dict:
 
 
 LEVEL_ACTIONS = ("risk_point.define", "risk_point.update", "level_proposal.accept")
+CONTROLS_ACTION = "control_revision.approve"  # risk_registry.workflow.revisions
 
 
 def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> dict:
@@ -640,7 +665,7 @@ def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> di
     made it between the two filings: who set which level, and why (an override's reason, a
     proposal's note). One query for all the points."""
     diff = version_diff(older.snapshot, newer.snapshot)
-    ids = [c["id"] for c in diff["changed"] if "level" in c["fields"]]
+    ids = [c["id"] for c in diff["changed"] if "level" in c["fields"] or "controls" in c["fields"]]
     # Between the two filings' own audit entries (``signed_at`` is kept to the second, and a
     # re-grade may fall within the second of a filing): the entries' ids follow their order.
     filings = dict(
@@ -655,13 +680,18 @@ def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> di
     window = Q(id__gt=after, id__lt=up_to) if after and up_to else Q(at__gt=older.signed_at, at__lte=newer.signed_at)
     entries = AuditEntry.objects.filter(
         window,
+        Q(action__in=LEVEL_ACTIONS, changes__has_key="level") | Q(action=CONTROLS_ACTION),
         target_type="risk_registry.riskpoint",
         target_id__in=ids,
-        action__in=LEVEL_ACTIONS,
-        changes__has_key="level",
     ).order_by("at", "id")
     reasons: dict[int, list[dict]] = {}
+    revisions: dict[int, list[dict]] = {}
     for entry in entries:
+        if entry.action == CONTROLS_ACTION:
+            revisions.setdefault(entry.target_id, []).append(
+                {"action": entry.action_label, "reason": entry.changes.get("reason") or entry.summary}
+            )
+            continue
         override = entry.changes.get("override") or {}
         reasons.setdefault(entry.target_id, []).append(
             {
@@ -673,6 +703,7 @@ def version_diff_explained(older: RegisterVersion, newer: RegisterVersion) -> di
         )
     for change in diff["changed"]:
         change["level_changes"] = reasons.get(change["id"], [])
+        change["control_revisions"] = revisions.get(change["id"], [])
     return diff
 
 

@@ -37,6 +37,18 @@ def _level(level) -> dict:
     }
 
 
+def control_row(control: Control) -> dict:
+    """One control as data (its rule by title, as the documents print it). Expects the rule joined."""
+    return {
+        "line": control.line,
+        "measure": control.measure,
+        "owner": control.owner,
+        "frequency": control.frequency,
+        "evidence": control.evidence,
+        "rule": control.rule.title if control.rule else "",
+    }
+
+
 def point_row(point: RiskPoint) -> dict:
     """One point as data. Expects the joins of ``point_rows`` (no query of its own). A point graded
     directly (直接定级) has no likelihood and severity and says so; the key is absent otherwise,
@@ -56,17 +68,7 @@ def point_row(point: RiskPoint) -> dict:
         "severity": point.severity,
         "level": _level(point.level),
         "state": point.state,
-        "controls": [
-            {
-                "line": c.line,
-                "measure": c.measure,
-                "owner": c.owner,
-                "frequency": c.frequency,
-                "evidence": c.evidence,
-                "rule": c.rule.title if c.rule else "",
-            }
-            for c in point.controls.all()
-        ],
+        "controls": [control_row(c) for c in point.controls.all()],
     }
     if point.graded_directly:
         row["graded_directly"] = True

@@ -1,6 +1,6 @@
-/* The risk-point form: Bootstrap's classes on its widgets, and "Add another control" appends a row
+/* The risk-point form and the revision of controls (form[data-control-form]): Bootstrap's classes on its widgets, and "Add another control" appends a row
    from the formset's empty form (the <template id="empty-control-row">). */
-document.querySelectorAll('[data-testid=risk-point-form] select, [data-testid=risk-point-form] input:not([type=hidden]):not([type=checkbox]), [data-testid=risk-point-form] textarea').forEach(function (el) {
+document.querySelectorAll('form[data-control-form] select, form[data-control-form] input:not([type=hidden]):not([type=checkbox]), form[data-control-form] textarea').forEach(function (el) {
   el.classList.add(el.tagName === 'SELECT' ? 'form-select' : 'form-control');
 });
 document.getElementById('add-control').addEventListener('click', function () {
@@ -12,7 +12,7 @@ document.getElementById('add-control').addEventListener('click', function () {
     el.classList.add(el.tagName === 'SELECT' ? 'form-select' : 'form-control');
   });
 });
-document.querySelectorAll('[data-testid=risk-point-form] input[type=checkbox]').forEach(function (el) { el.classList.add('form-check-input'); });
+document.querySelectorAll('form[data-control-form] input[type=checkbox]').forEach(function (el) { el.classList.add('form-check-input'); });
 
 /* The level the chosen likelihood and severity give, by the institution's matrix (the badge's
    data-levels), shown while the holder chooses; the server grades again when the form is saved. */

@@ -116,9 +116,12 @@ class ControlForm(CleanTextMixin, forms.Form):
     evidence = forms.CharField(label=_("Evidence"), required=False, max_length=200)
     rule = forms.ModelChoiceField(label=_("Rule"), queryset=Rule.objects.none(), required=False)
 
-    def __init__(self, *args, institution: Institution, **kwargs):
+    def __init__(self, *args, institution: Institution, rule_choices: list | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["rule"]).queryset = Rule.objects.filter(institution=institution)
+        rule = cast(forms.ModelChoiceField, self.fields["rule"])
+        rule.queryset = Rule.objects.filter(institution=institution)
+        if rule_choices is not None:  # read once by the formset for all its rows
+            rule.choices = rule_choices
         label_row(self)
 
     def clean(self) -> dict[str, Any]:
@@ -139,6 +142,15 @@ class BaseControlFormSet(forms.BaseFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         label_row(form)  # the formset's own "delete" box, added after the form's __init__
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        """The rules' choices are read once for all rows (each row's select would query them)."""
+        kwargs = super().get_form_kwargs(index)
+        choices = getattr(self, "_rule_choices", None)
+        if choices is None and "institution" in kwargs:
+            rules = Rule.objects.filter(institution=kwargs["institution"]).values_list("pk", "title")
+            choices = self._rule_choices = [("", "---------"), *rules]
+        return {**kwargs, "rule_choices": choices}
 
 
 ControlFormSet = forms.formset_factory(

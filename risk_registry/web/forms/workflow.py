@@ -79,6 +79,15 @@ class DecisionRulesForm(CleanTextMixin, forms.Form):
         required=False,
         help_text=_("As the Jiuquan plan asks: 报上一级…领导小组办公室审议确定后公示. Off: the default path."),
     )
+    measures_after_approval = forms.BooleanField(
+        label=_("Measures follow the approved grades (措施在定级审定后制定)"),
+        required=False,
+        help_text=_(
+            "As the Jiuquan plan asks: 针对已经审定的各类风险点和风险等级，制定…防范措施. Holders then write or revise "
+            "the controls of approved points, each revision reviewed by the department head or the discipline office. "
+            "Off: the controls of an approved point stay as approved."
+        ),
+    )
 
 
 class NoticeForm(CleanTextMixin, forms.Form):

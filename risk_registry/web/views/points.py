@@ -28,6 +28,7 @@ from risk_registry.web.forms.workflow import ProposalForm
 from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.pagination import keyset_page, seriousness_page
 from risk_registry.workflow import transitions as workflow
+from risk_registry.workflow.registers import decision_rules_for
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,10 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "controls": controls,
             "history": history,
             "can_edit": access.can_edit_risk_point(request.user, risk_point),
+            # measures after 审定 (where the institution's rules say so), and the revisions so far
+            "can_revise_controls": access.can_propose_control_revision(request.user, risk_point)
+            and decision_rules_for(risk_point.institution).measures_after_approval,
+            "revisions": risk_point.control_revisions.select_related("proposed_by")[:20],
             "steps": [
                 t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
             ],

@@ -246,6 +246,7 @@ def _register_page(request: HttpRequest, register, **forms_bound) -> HttpRespons
                 "quorum": rules.quorum,
                 "majority": rules.majority,
                 "superior_approval": rules.superior_approval,
+                "measures_after_approval": rules.measures_after_approval,
             }
         ),
         superior_form=SuperiorDecisionForm(),
