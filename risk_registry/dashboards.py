@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from controls.models import Control, ControlRun
-from controls.quality import vague_controls
+from controls.models import ControlRun
 from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import RiskPoint, RiskPointState
@@ -324,13 +323,11 @@ class Watch:
 def watch(
     points: QuerySet[RiskPoint], previous: QuerySet[RiskPoint], *, query: Mapping[str, object], year: int
 ) -> Watch:
-    """Without controls, with a vague control, flagged for re-grading; new, raised, lowered and
-    (of the year before) not carried on: two queries."""
-    no_control = ~Exists(Control.objects.filter(risk_point=OuterRef("pk")))
-    vague = Exists(vague_controls().filter(risk_point=OuterRef("pk")))
+    """Without controls, with a vague control (the points' stored control quality), flagged for
+    re-grading; new, raised, lowered and (of the year before) not carried on: two queries."""
     numbers = points.order_by().aggregate(
-        none=Count("id", filter=Q(no_control)),
-        vague=Count("id", filter=Q(vague)),
+        none=Count("id", filter=Q(controls_count=0)),
+        vague=Count("id", filter=Q(vague_controls__gt=0)),
         regrade=Count("id", filter=Q(needs_regrading=True)),
         new=Count("id", filter=Q(carried_from__isnull=True)),
         raised=Count("id", filter=Q(carried_from__level__rank__gt=F("level__rank"))),
@@ -396,10 +393,11 @@ def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution
     }
     scoped = points.filter(institution__in=institutions).order_by()
     for row in scoped.values("institution_id").annotate(
-        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND))
+        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND)), controls=Sum("controls_count")
     ):
         rows[row["institution_id"]].points = row["total"]
         rows[row["institution_id"]].top = row["top"]
+        rows[row["institution_id"]].controls = row["controls"] or 0
     for post_row in (
         access.positions_visible_to(user)
         .filter(institution__in=institutions)
@@ -408,11 +406,8 @@ def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution
         .annotate(total=Count("id"))
     ):
         rows[post_row["institution_id"]].positions = post_row["total"]
-    controls = Control.objects.filter(risk_point__in=scoped.values("pk"))
-    for control_row in controls.order_by().values("risk_point__institution_id").annotate(total=Count("id")):
-        rows[control_row["risk_point__institution_id"]].controls = control_row["total"]
     for run_row in (
-        ControlRun.objects.filter(control__in=controls.values("pk"), ran_on__year=year)
+        ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
         .order_by()
         .values("control__risk_point__institution_id")
         .annotate(total=Count("id"))

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET
 
 from assessments import selectors as cycle_selectors
 from assessments.access import tasks_visible_to
-from assessments.completion import with_done
 from risk_registry import access, dashboards, selectors
 from risk_registry.organisation import selectors as org_selectors
 from risk_registry.organisation.models import Institution
@@ -158,8 +157,8 @@ def watch_page(request: HttpRequest) -> HttpResponse:
     overdue = 0  # distinct tasks
     if point_ids or position_ids:
         late = (
-            with_done(tasks_visible_to(request.user).filter(year=year, due_on__lt=today))
-            .filter(is_done=False)
+            tasks_visible_to(request.user)
+            .filter(year=year, due_on__lt=today, done=False)
             .filter(Q(control__risk_point_id__in=point_ids) | Q(position_id__in=position_ids))
             .order_by()
             .values("control__risk_point_id", "position_id")
