@@ -384,17 +384,18 @@ def progress_by_institution(
         register__year=OuterRef("year"),
         signed_at__date__lte=OuterRef("due_on"),
     )
+    filing = Q(kind=Task.Kind.REGISTER_FILE)
     rows = (
         cycle_access.tasks_visible_to(user)
         .filter(year=year, institution_id__in=institution_ids)
-        .annotate(filed_in_time=Exists(filed_in_time))
         .values("institution_id", "cycle_id")
         .annotate(
             total=Count("id"),
             done_count=Count("id", filter=Q(done=True)),
             overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
-            filing=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE)),
-            filed=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE, filed_in_time=True)),
+            filing=Count("id", filter=filing),
+            # the EXISTS in the filter, after the kind: evaluated for the filing tasks only
+            filed=Count("id", filter=filing & Exists(filed_in_time)),
         )
         .order_by("institution_id", "cycle_id")
     )

@@ -26,7 +26,9 @@ from risk_registry.organisation.models import Band, Department, GradeLevel, Inst
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
-COMPARISON_LIMIT = 200  # institutions compared side by side on one page
+COMPARISON_PAGE = 50  # institutions compared side by side on one page (the roll-up shows the same)
+ORDERS = ("path", "serious")  # the tree's order, or the most serious institutions first
+INSTITUTION_CHOICES = 200  # the drop-down of institutions to look at (the tables page through all)
 TOP_BAND = Band.HIGH
 BANDS = [(str(value), str(label)) for value, label in Band.choices]  # 高, 中, 低
 BAND_COLOURS = ("#b71c1c", "#e08a00", "#2e7d32")  # as the band badges of app.css
@@ -156,17 +158,37 @@ class RollUp:
     summary: str = ""
 
 
-def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int, in_scope: int) -> RollUp:
-    """Counts per institution shown (at most ``COMPARISON_LIMIT``) and band; the summary counts the
-    whole scope (``points``, ``in_scope`` institutions), never only the rows shown."""
-    counts: dict[tuple[int, str], int] = {}
+BandCounts = dict[tuple[int, str], int]
+
+
+@dataclass
+class InstitutionCounts:
+    """Points per (institution, band) and the controls of each institution's points."""
+
+    bands: BandCounts = field(default_factory=dict)
+    controls: dict[int, int] = field(default_factory=dict)
+
+
+def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
+    """Over the whole of ``points``: one grouped query (the controls from the points' stored
+    ``controls_count``), read by the roll-up, the comparison and the order by seriousness."""
+    counts = InstitutionCounts()
     for row in (
-        points.filter(institution__in=institutions)
-        .order_by()
+        points.order_by()
         .values("institution_id", "level__band")
-        .annotate(total=Count("id"))
+        .annotate(total=Count("id"), control_total=Sum("controls_count"))
     ):
-        counts[(row["institution_id"], row["level__band"])] = row["total"]
+        counts.bands[(row["institution_id"], row["level__band"])] = row["total"]
+        counts.controls[row["institution_id"]] = counts.controls.get(row["institution_id"], 0) + (
+            row["control_total"] or 0
+        )
+    return counts
+
+
+def roll_up(counts: BandCounts, shown: list[Institution], *, year: int, in_scope: int, first: int = 1) -> RollUp:
+    """Counts per band of the institutions ``shown`` (a page, the ``first`` of them numbered so);
+    the summary counts the whole scope (``counts`` of every institution, ``in_scope`` of them),
+    never only the rows shown. No query."""
     rows = [
         (
             inst,
@@ -179,17 +201,20 @@ def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, yea
                 for band, _label in BANDS
             ],
         )
-        for inst in institutions
+        for inst in shown
     ]
-    totals = {
-        row["level__band"]: row["total"] for row in points.order_by().values("level__band").annotate(total=Count("id"))
+    figures = {
+        "n": in_scope,
+        "total": sum(counts.values()),
+        "top": sum(count for (_inst, band), count in counts.items() if band == TOP_BAND),
+        "first": first,
+        "last": first + len(shown) - 1,
     }
-    figures = {"n": in_scope, "total": sum(totals.values()), "top": totals.get(TOP_BAND, 0), "shown": len(institutions)}
-    if len(institutions) < in_scope:
+    if len(shown) < in_scope:
         summary = (
             _(
                 "%(n)d institutions, %(total)d risk points, %(top)d of them in the high band; "
-                "the table shows the first %(shown)d institutions."
+                "the tables show institutions %(first)d to %(last)d."
             )
             % figures
         )
@@ -356,16 +381,23 @@ class Comparison:
     """One institution's row of the comparison table."""
 
     institution: Institution
+    year: int = 0
     points: int = 0
     positions: int = 0
     top: int = 0
     controls: int = 0
     runs: int = 0
-    url: str = ""
-    top_url: str = ""
     # Filled by the page from the cycle (a feature this layer does not read).
     filed_on_time: bool | None = None
     progress: Any = None
+
+    @property
+    def url(self) -> str:  # built for the rows shown only: a page of 50, not every institution
+        return list_url({"institution": self.institution.code, "year": self.year})
+
+    @property
+    def top_url(self) -> str:
+        return list_url({"institution": self.institution.code, "year": self.year, "band": TOP_BAND})
 
     @property
     def points_per_post(self) -> float | None:
@@ -380,24 +412,21 @@ class Comparison:
         return round(self.controls / self.points, 1) if self.points else None
 
 
-def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> list[Comparison]:
-    """Points per post, share at the most serious level, controls per point and control runs of the
-    year per institution: four grouped queries whatever the number of institutions."""
-    rows = {
-        inst.pk: Comparison(
-            institution=inst,
-            url=list_url({"institution": inst.code, "year": year}),
-            top_url=list_url({"institution": inst.code, "year": year, "band": TOP_BAND}),
-        )
-        for inst in institutions
-    }
+def comparison(
+    user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int, counts: InstitutionCounts
+) -> list[Comparison]:
+    """Points per post, share in the high band, controls per point and control runs of the year per
+    institution: from ``counts`` (``institution_counts`` of ``points``) and two grouped queries,
+    whatever the number of institutions."""
+    rows = {inst.pk: Comparison(institution=inst, year=year) for inst in institutions}
+    for (pk, band), total in counts.bands.items():
+        if pk in rows:
+            rows[pk].points += total
+            rows[pk].top += total if band == TOP_BAND else 0
+    for pk, controls in counts.controls.items():
+        if pk in rows:
+            rows[pk].controls = controls
     scoped = points.filter(institution__in=institutions).order_by()
-    for row in scoped.values("institution_id").annotate(
-        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND)), controls=Sum("controls_count")
-    ):
-        rows[row["institution_id"]].points = row["total"]
-        rows[row["institution_id"]].top = row["top"]
-        rows[row["institution_id"]].controls = row["controls"] or 0
     for post_row in (
         access.positions_visible_to(user)
         .filter(institution__in=institutions)
@@ -418,11 +447,40 @@ def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution
 
 def compared_institutions(user, node: Institution | None) -> list[Institution]:
     """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
-    oversight scope, by path, at most ``COMPARISON_LIMIT``."""
+    oversight scope, by path (all of them: the page shows ``COMPARISON_PAGE`` at a time, its totals
+    count every one)."""
     visible = access.institutions_visible_to(user)
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
-    return list(visible.select_related("grading_scheme").order_by("path")[:COMPARISON_LIMIT])
+    return list(visible.order_by("path"))
+
+
+def ordered(rows: list[Comparison], counts: BandCounts, order: str) -> list[Comparison]:
+    """``rows`` in the tree's order, or (``serious``) the institutions with the most points in the
+    high band first, then in the middle band, then by points; the tree's order breaks ties."""
+    if order != "serious":
+        return rows
+    bands = [band for band, _label in BANDS]
+    return sorted(
+        rows,
+        key=lambda row: (
+            *(-counts.get((row.institution.pk, band), 0) for band in bands),
+            -row.points,
+            row.institution.path,
+        ),
+    )
+
+
+def comparison_total(rows: list[Comparison]) -> Comparison:
+    """The comparison's figures summed over ``rows`` (every institution in scope, not a page's)."""
+    total = Comparison(institution=Institution(name=_("All institutions")))
+    for row in rows:
+        total.points += row.points
+        total.positions += row.positions
+        total.top += row.top
+        total.controls += row.controls
+        total.runs += row.runs
+    return total
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

@@ -115,7 +115,13 @@ def test_a_new_draft_reopens_the_self_check(world, cycle):
         department=world.dept,
         position=world.position,
         year=2026,
-        fields={"risk_type": world.risk_type, "found_by": "self", "description": "新发现", "likelihood": 1, "severity": 1},
+        fields={
+            "risk_type": world.risk_type,
+            "found_by": "self",
+            "description": "新发现",
+            "likelihood": 1,
+            "severity": 1,
+        },
     )
     assert stale() == [] and not stored(mine)
 
