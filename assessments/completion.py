@@ -10,11 +10,11 @@ an index instead of evaluating the expression per task. ``tasks_refresh`` recomp
 bounded set of tasks in one UPDATE (only the rows whose value changes are written); the services
 that complete or undo work call it — directly in this feature (self-assessment, rectification,
 generation), through ``risk_registry.organisation.work`` from the layers below (points, filing,
-control runs, rules: ``work_changed`` here is the listener). The deadline scan reconciles the open
-tasks of running cycles and those it is about to remind of (``tasks_reconcile``) before it
-computes stages, so a value written behind the services (or lost to two concurrent transactions,
-each seeing only its own change) is right again within one scan; ``manage.py reconcile_stored``
-reconciles every task.
+control runs, rules: ``work_changed`` here is the listener). The deadline scan reconciles the tasks
+it is about to remind of, and a twelfth of the other open tasks of running cycles, before it
+computes stages (``tasks_reconcile``), so a value written behind the services (or lost to two
+concurrent transactions, each seeing only its own change) never sends a reminder and is right
+again within an hour; ``manage.py reconcile_stored`` reconciles every task.
 
 The rules, for the points of the task's institution / department / position and year:
 - self-check: the position has a point that left draft (submitted or later);
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import BooleanField, Case, DateTimeField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from assessments.models import Cycle, SelfAssessment, Task, UnitOutcome
@@ -186,11 +186,20 @@ def work_changed(
     return tasks_refresh_for(institution_ids=institution_ids, year=year, kinds=kinds)
 
 
-def tasks_reconcile(*, cycle_ids: Iterable[int] | None = None, window: Q | None = None) -> int:
-    """The scan's step: the open tasks of running cycles (of ``cycle_ids``), and those of ``window``
-    (the ones the scan is about to remind of, done or not), set to their derived value. One UPDATE;
-    returns how many were stale."""
-    tasks = Task.objects.filter(Q(done=False) | window if window is not None else Q(done=False))
+RECONCILE_SLICES = 12  # the scan reconciles 1/12 of the open tasks each run: all of them within an hour
+
+
+def tasks_reconcile(*, cycle_ids: Iterable[int] | None = None, window: Q | None = None, turn: int = 0) -> int:
+    """The scan's step, one UPDATE: the tasks of ``window`` (those the scan is about to remind of or
+    escalate, done or not) and one slice of the other open tasks of running cycles (of
+    ``cycle_ids``; the slice ``turn`` modulo ``RECONCILE_SLICES``, by id), set to their derived
+    value. Every open task is reconciled within ``RECONCILE_SLICES`` scans: the whole set every
+    scan cost 0.6–0.9 s for the 25,000 open tasks of a 1,000-institution county under load, so a
+    province's 600,000 would take the scan far past its budget. Returns how many were stale."""
+    open_slice = Q(done=False) & Q(slice_of_id=turn % RECONCILE_SLICES)
+    tasks = Task.objects.alias(slice_of_id=F("id") % RECONCILE_SLICES).filter(
+        open_slice | window if window is not None else open_slice
+    )
     tasks = tasks.filter(cycle__state=Cycle.State.RUNNING)
     if cycle_ids is not None:
         tasks = tasks.filter(cycle_id__in=list(cycle_ids))

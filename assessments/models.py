@@ -205,7 +205,7 @@ class Task(models.Model):
         verbose_name=_("owner"),
     )
     # Stored completion: written only by ``assessments.completion.tasks_refresh`` (never by hand).
-    done = models.BooleanField(_("done"), default=False)
+    done = models.BooleanField(_("done"), default=False, db_default=False)  # rows written with COPY too
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     # Set by the selectors for the pages that show a task (never stored).

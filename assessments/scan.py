@@ -1,9 +1,10 @@
 """The deadline scan: one short pass over the open tasks near or past their due date, as of a moment.
 
-First it reconciles the stored completion (``assessments.completion.tasks_reconcile``: the open
-tasks of the running cycles and those near or past their due date, one UPDATE), so a task changed
-behind the services is right again before anyone is reminded of it. For each open task (``done``
-false) of a running cycle it then decides the stage it has reached and who must hear of it:
+First it reconciles the stored completion (``assessments.completion.tasks_reconcile``, one UPDATE:
+the tasks near or past their due date, and a twelfth of the other open tasks of the running
+cycles), so a task changed behind the services is right again before anyone is reminded of it.
+For each open task (``done`` false) of a running cycle it then decides the stage it has reached
+and who must hear of it:
 
 - 提醒 ``remind-<d>``: ``d`` days before the due date (each of the cycle's ``reminder_days``), the
   owner. Only the nearest stage is sent: a scan that missed the 7-day reminder (the broker was
@@ -185,7 +186,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     by_id = {cycle["id"]: cycle for cycle in cycles}
     window = _candidates(cycles, today)
     reported = Notification.objects.filter(task_id=OuterRef("pk"), stage=REPORT)
-    reconciled = tasks_reconcile(cycle_ids=list(by_id), window=window)  # nothing stale past a scan
+    reconciled = tasks_reconcile(cycle_ids=list(by_id), window=window, turn=scan.pk)
     tasks = list(
         Task.objects.filter(window, done=False)
         .exclude(Exists(reported))
