@@ -395,7 +395,7 @@ def progress_by_institution(
             overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
             filing=Count("id", filter=filing),
             # the EXISTS in the filter, after the kind: evaluated for the filing tasks only
-            filed=Count("id", filter=filing & Exists(filed_in_time)),
+            filed=Count("id", filter=filing & Q(Exists(filed_in_time))),
         )
         .order_by("institution_id", "cycle_id")
     )
