@@ -375,20 +375,25 @@ class InstitutionProgress:
 
 
 def progress_by_institution(
-    *, user, year: int, today: datetime.date, institution_ids: list[int]
+    *, user, year: int, today: datetime.date, institution_ids: list[int] | None = None, within: str | None = None
 ) -> dict[int, InstitutionProgress]:
-    """Per institution: its own tasks of the year (done, overdue) and whether its register was filed
-    by the filing task's date. One grouped query whatever the number of institutions."""
+    """Per institution (of ``institution_ids``, or of the subtree at the path ``within``, or every
+    one the user's tasks reach): its own tasks of the year (done, overdue, from the stored
+    completion) and whether its register was filed by the filing task's date. One grouped query
+    whatever the number of institutions."""
     filed_in_time = RegisterVersion.objects.filter(
         register__institution_id=OuterRef("institution_id"),
         register__year=OuterRef("year"),
         signed_at__date__lte=OuterRef("due_on"),
     )
     filing = Q(kind=Task.Kind.REGISTER_FILE)
+    tasks = cycle_access.tasks_visible_to(user).filter(year=year)
+    if institution_ids is not None:
+        tasks = tasks.filter(institution_id__in=institution_ids)
+    if within is not None:
+        tasks = tasks.filter(institution__path__startswith=within)
     rows = (
-        cycle_access.tasks_visible_to(user)
-        .filter(year=year, institution_id__in=institution_ids)
-        .values("institution_id", "cycle_id")
+        tasks.values("institution_id", "cycle_id")
         .annotate(
             total=Count("id"),
             done_count=Count("id", filter=Q(done=True)),

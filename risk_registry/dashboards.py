@@ -412,12 +412,26 @@ class Comparison:
         return round(self.controls / self.points, 1) if self.points else None
 
 
+def within(node: Institution | None) -> Q:
+    """The institutions compared, as a condition on the rows' ``institution``: ``node``'s subtree,
+    or (None) the whole scope, which the querysets are already narrowed to. A path, never a list of
+    a thousand ids (which cost more to send and plan than the query took to run)."""
+    return Q(institution__path__startswith=node.path) if node is not None else Q()
+
+
 def comparison(
-    user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int, counts: InstitutionCounts
+    user,
+    points: QuerySet[RiskPoint],
+    institutions: list[Institution],
+    *,
+    year: int,
+    counts: InstitutionCounts,
+    node: Institution | None = None,
 ) -> list[Comparison]:
     """Points per post, share in the high band, controls per point and control runs of the year per
-    institution: from ``counts`` (``institution_counts`` of ``points``) and two grouped queries,
-    whatever the number of institutions."""
+    institution (``institutions``: those of ``node``'s subtree, or of the scope): from ``counts``
+    (``institution_counts`` of ``points``) and two grouped queries, whatever the number of
+    institutions."""
     rows = {inst.pk: Comparison(institution=inst, year=year) for inst in institutions}
     for (pk, band), total in counts.bands.items():
         if pk in rows:
@@ -426,22 +440,24 @@ def comparison(
     for pk, controls in counts.controls.items():
         if pk in rows:
             rows[pk].controls = controls
-    scoped = points.filter(institution__in=institutions).order_by()
+    scoped = points.filter(within(node)).order_by()
     for post_row in (
         access.positions_visible_to(user)
-        .filter(institution__in=institutions)
+        .filter(within(node))
         .order_by()
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        rows[post_row["institution_id"]].positions = post_row["total"]
+        if post_row["institution_id"] in rows:
+            rows[post_row["institution_id"]].positions = post_row["total"]
     for run_row in (
         ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
         .order_by()
         .values("control__risk_point__institution_id")
         .annotate(total=Count("id"))
     ):
-        rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
+        if run_row["control__risk_point__institution_id"] in rows:
+            rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
     return list(rows.values())
 
 

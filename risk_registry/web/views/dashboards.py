@@ -70,11 +70,13 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     node = _node(request, access.institutions_visible_to(request.user))
     compared = dashboards.compared_institutions(request.user, node)
     points = access.risk_points_visible_to(request.user).filter(year=year)
-    counts = dashboards.institution_counts(points.filter(institution__in=compared))
-    rows = dashboards.comparison(request.user, points, compared, year=year, counts=counts)  # all in scope
+    counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
+    rows = dashboards.comparison(request.user, points, compared, year=year, counts=counts, node=node)  # all
     progress = cycle_selectors.progress_by_institution(
-        user=request.user, year=year, today=timezone.localdate(), institution_ids=[i.pk for i in compared]
+        user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
     )
+    compared_ids = {row.institution.pk for row in rows}
+    progress = {pk: item for pk, item in progress.items() if pk in compared_ids}  # not own tasks elsewhere
     for row in rows:
         row.progress = progress.get(row.institution.pk)
         row.filed_on_time = row.progress.filed_on_time if row.progress else None
