@@ -145,7 +145,9 @@ class Phase(models.Model):
 
 class Task(models.Model):
     """Something a person must do by a date. Whether it is done is derived from the real work
-    (``assessments.completion``), never ticked: a point sent back makes a self-check open again.
+    (``assessments.completion.done_expression``), never ticked: a point sent back makes a self-check
+    open again. ``done`` stores that value: the services that complete or undo the work recompute it
+    (``completion.tasks_refresh``, one UPDATE), and the deadline scan reconciles it.
 
     ``key`` makes generation idempotent (one task per cycle and key, whoever generates it, however
     often). The targets are the ids the kind needs: a position for a self-check, a department for
@@ -202,6 +204,9 @@ class Task(models.Model):
         related_name="cycle_tasks",
         verbose_name=_("owner"),
     )
+    # Stored completion: written only by ``assessments.completion.tasks_refresh`` (never by hand).
+    done = models.BooleanField(_("done"), default=False, db_default=False)  # rows written with COPY too
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
 
     # Set by the selectors for the pages that show a task (never stored).
     title: str
@@ -219,6 +224,10 @@ class Task(models.Model):
             models.Index(fields=["owner", "due_on"], name="task_owner_due"),
             models.Index(fields=["cycle", "institution"], name="task_cycle_institution"),
             models.Index(fields=["department", "due_on"], name="task_department_due"),
+            # the boards' and dashboards' counters: grouped per institution over the stored state
+            models.Index(fields=["institution", "year", "done", "due_on"], name="task_institution_done"),
+            # the deadline scan: the open tasks of a cycle by due date
+            models.Index(fields=["cycle", "due_on"], condition=models.Q(done=False), name="task_open_cycle_due"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,10 @@
 """The deadline scan: one short pass over the open tasks near or past their due date, as of a moment.
 
-For each open task (not done, per ``assessments.completion``) of a running cycle it decides the
-stage it has reached and who must hear of it:
+First it reconciles the stored completion (``assessments.completion.tasks_reconcile``, one UPDATE:
+the tasks near or past their due date, and a twelfth of the other open tasks of the running
+cycles), so a task changed behind the services is right again before anyone is reminded of it.
+For each open task (``done`` false) of a running cycle it then decides the stage it has reached
+and who must hear of it:
 
 - 提醒 ``remind-<d>``: ``d`` days before the due date (each of the cycle's ``reminder_days``), the
   owner. Only the nearest stage is sent: a scan that missed the 7-day reminder (the broker was
@@ -22,10 +25,10 @@ task inserts nothing new. The rows this scan inserted are read back by its ScanR
 Other features' deadlines (``risk_registry.workflow.deadlines``: the warning ledger's 限时回告) go
 through the same stages, recipients and insert, each source with its own days: see ``_scan_sources``.
 
-A fixed number of queries, whatever the number of tasks: the cycles, the candidate tasks (one
-query, completion evaluated in SQL), the notifications they already have, the memberships of the
-people to tell, one INSERT (on PostgreSQL ``INSERT … SELECT FROM unnest(arrays)``), the rows it
-created, and the scan's own row.
+A fixed number of queries, whatever the number of tasks: the cycles, the reconciliation (one
+UPDATE), the candidate tasks (one query over the stored completion), the notifications they
+already have, the memberships of the people to tell, one INSERT (on PostgreSQL ``INSERT … SELECT
+FROM unnest(arrays)``), the rows it created, and the scan's own row.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from assessments.completion import with_done
+from assessments.completion import tasks_reconcile
 from assessments.models import Cycle, Notification, ScanRun, Task
 from risk_registry.organisation.models import Membership, Role
 from risk_registry.organisation.paths import path_ids
@@ -81,6 +84,7 @@ class ScanResult:
     created: list[int] = field(default_factory=list)  # ids of the notifications this scan inserted
     cycles_to_generate: list[int] = field(default_factory=list)
     tasks_considered: int = 0  # of ``considered``, the cycle's tasks
+    reconciled: int = 0  # tasks whose stored completion was stale and was set right by this scan
 
 
 class _People:
@@ -183,9 +187,9 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     by_id = {cycle["id"]: cycle for cycle in cycles}
     window = _candidates(cycles, today)
     reported = Notification.objects.filter(task_id=OuterRef("pk"), stage=REPORT)
+    reconciled = tasks_reconcile(cycle_ids=list(by_id), window=window, turn=scan.pk)
     tasks = list(
-        with_done(Task.objects.filter(window))
-        .filter(is_done=False)
+        Task.objects.filter(window, done=False)
         .exclude(Exists(reported))
         .values("id", "cycle_id", "due_on", "owner_id", "institution_id", "department_id", "institution__path")
     )
@@ -209,6 +213,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
         tasks_considered=len(tasks),
         created=created,
         cycles_to_generate=[cycle["id"] for cycle in cycles if _needs_generation(cycle, now)],
+        reconciled=reconciled,
     )
 
 

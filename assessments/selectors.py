@@ -1,7 +1,7 @@
 """Reads of the annual cycle: inbox, progress board, notification texts, year-over-year changes.
 
-Every function runs a fixed number of queries whatever the number of rows; completion comes from
-``assessments.completion`` (SQL), never from a loop.
+Every function runs a fixed number of queries whatever the number of rows; completion is the
+stored ``Task.done`` (kept by ``assessments.completion``), counted on an index, never a loop.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessments import access as cycle_access
-from assessments.completion import with_done
 from assessments.models import Cycle, Notification, Phase, Task
 from risk_registry import access
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
@@ -189,11 +188,9 @@ class Inbox:
 
 def inbox_for(*, user, today: datetime.date) -> Inbox:
     """The user's own tasks of running cycles (open first, by due date) and recent notifications."""
-    mine = with_done(
-        cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
-    )
-    open_tasks = list(mine.filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
-    done_tasks = list(mine.filter(is_done=True).order_by("-due_on", "-id")[:20])
+    mine = cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
+    open_tasks = list(mine.filter(done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
+    done_tasks = list(mine.filter(done=True).order_by("-due_on", "-id")[:20])
     notifications = list(
         cycle_access.notifications_of(user)
         .select_related(*(f"task__{join}" for join in TASK_JOINS))
@@ -222,9 +219,15 @@ class BoardRow:
     overdue: int = 0
     at_risk: int = 0
 
-    def add(self, row: dict) -> None:
-        for name in ("total", "done", "overdue", "at_risk"):
-            setattr(self, name, getattr(self, name) + row[name])
+    def add(self, row: Mapping[str, int]) -> None:
+        """Add a grouped row of ``_counts`` (its ``done_count``: ``done`` is the task's own column)."""
+        self.total += row["total"]
+        self.done += row["done_count"]
+        self.overdue += row["overdue"]
+        self.at_risk += row["at_risk"]
+
+    def counts(self) -> dict[str, int]:
+        return {"total": self.total, "done_count": self.done, "overdue": self.overdue, "at_risk": self.at_risk}
 
     @property
     def done_percent(self) -> int:
@@ -252,13 +255,12 @@ def cycles_for_list(*, user) -> QuerySet[Cycle]:
 def _counts(tasks: QuerySet, today: datetime.date, *group) -> QuerySet:
     soon = today + datetime.timedelta(days=AT_RISK_DAYS)
     return (
-        with_done(tasks)
-        .values(*group)
+        tasks.values(*group)
         .annotate(
             total=Count("id"),
-            done=Count("id", filter=Q(is_done=True)),
-            overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
-            at_risk=Count("id", filter=Q(is_done=False, due_on__gte=today, due_on__lte=soon)),
+            done_count=Count("id", filter=Q(done=True)),
+            overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
+            at_risk=Count("id", filter=Q(done=False, due_on__gte=today, due_on__lte=soon)),
         )
         .order_by()
     )
@@ -275,9 +277,7 @@ def _rows_by_person(tasks: QuerySet[Task], today: datetime.date) -> dict[object,
 
 def _open_tasks(tasks: QuerySet[Task], today: datetime.date) -> list[Task]:
     """The first open tasks by due date, titled for the page."""
-    open_tasks = list(
-        with_done(tasks.select_related(*TASK_JOINS)).filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT]
-    )
+    open_tasks = list(tasks.select_related(*TASK_JOINS).filter(done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
     for task in open_tasks:
         task.title = task_title(task)
         task.left = task.days_left(today)
@@ -333,7 +333,7 @@ def cycle_board(
         rows = _rows_by_unit(tasks.filter(institution__path__startswith=node.path), today, node=node, base=base)
     total = BoardRow(label=_("Total"))
     for row in rows.values():
-        total.add(row.__dict__)
+        total.add(row.counts())
     return Board(
         cycle=cycle,
         phases=list(cycle.phases.all()),
@@ -403,25 +403,32 @@ class InstitutionProgress:
 
 
 def progress_by_institution(
-    *, user, year: int, today: datetime.date, institution_ids: list[int]
+    *, user, year: int, today: datetime.date, institution_ids: list[int] | None = None, within: str | None = None
 ) -> dict[int, InstitutionProgress]:
-    """Per institution: its own tasks of the year (done, overdue) and whether its register was filed
-    by the filing task's date. One grouped query whatever the number of institutions."""
+    """Per institution (of ``institution_ids``, or of the subtree at the path ``within``, or every
+    one the user's tasks reach): its own tasks of the year (done, overdue, from the stored
+    completion) and whether its register was filed by the filing task's date. One grouped query
+    whatever the number of institutions."""
     filed_in_time = RegisterVersion.objects.filter(
         register__institution_id=OuterRef("institution_id"),
         register__year=OuterRef("year"),
         signed_at__date__lte=OuterRef("due_on"),
     )
+    filing = Q(kind=Task.Kind.REGISTER_FILE)
+    tasks = cycle_access.tasks_visible_to(user).filter(year=year)
+    if institution_ids is not None:
+        tasks = tasks.filter(institution_id__in=institution_ids)
+    if within is not None:
+        tasks = tasks.filter(institution__path__startswith=within)
     rows = (
-        with_done(cycle_access.tasks_visible_to(user).filter(year=year, institution_id__in=institution_ids))
-        .annotate(filed_in_time=Exists(filed_in_time))
-        .values("institution_id", "cycle_id")
+        tasks.values("institution_id", "cycle_id")
         .annotate(
             total=Count("id"),
-            done=Count("id", filter=Q(is_done=True)),
-            overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
-            filing=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE)),
-            filed=Count("id", filter=Q(kind=Task.Kind.REGISTER_FILE, filed_in_time=True)),
+            done_count=Count("id", filter=Q(done=True)),
+            overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
+            filing=Count("id", filter=filing),
+            # the EXISTS in the filter, after the kind: evaluated for the filing tasks only
+            filed=Count("id", filter=filing & Q(Exists(filed_in_time))),
         )
         .order_by("institution_id", "cycle_id")
     )
@@ -429,27 +436,20 @@ def progress_by_institution(
     for row in rows:
         item = progress.setdefault(row["institution_id"], InstitutionProgress(cycle_id=row["cycle_id"]))
         item.total += row["total"]
-        item.done += row["done"]
+        item.done += row["done_count"]
         item.overdue += row["overdue"]
         if row["filing"]:
             item.filed_on_time = bool(row["filed"]) and (item.filed_on_time is not False)
     return progress
 
 
-def overdue_task_count(*, user, year: int, today: datetime.date, institutions: QuerySet[Institution]) -> int:
-    """Open tasks of the year past their due date in every one of ``institutions`` (a queryset, not
-    a page of them), as far as the user sees tasks: one query whatever the number of institutions."""
-    tasks = cycle_access.tasks_visible_to(user).filter(year=year, institution__in=institutions)
-    return with_done(tasks).filter(is_done=False, due_on__lt=today).count()
-
-
 def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
     """The user's own open tasks, those overdue, and the control runs due within a week: one query."""
     soon = today + datetime.timedelta(days=AT_RISK_DAYS)
     runs = Q(kind=Task.Kind.CONTROL_RUN)
-    return with_done(cycle_access.own_tasks_of(user)).aggregate(
-        open=Count("id", filter=Q(is_done=False)),
-        overdue=Count("id", filter=Q(is_done=False, due_on__lt=today)),
-        runs_due=Count("id", filter=runs & Q(is_done=False, due_on__lte=soon)),
-        runs_overdue=Count("id", filter=runs & Q(is_done=False, due_on__lt=today)),
+    return cycle_access.own_tasks_of(user).aggregate(
+        open=Count("id", filter=Q(done=False)),
+        overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
+        runs_due=Count("id", filter=runs & Q(done=False, due_on__lte=soon)),
+        runs_overdue=Count("id", filter=runs & Q(done=False, due_on__lt=today)),
     )

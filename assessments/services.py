@@ -19,6 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from assessments import access as cycle_access
+from assessments.completion import tasks_refresh
 from assessments.models import Cycle, Phase, SelfAssessment, Task
 from config.queue import enqueue_on_commit
 from controls.models import Control
@@ -542,6 +543,8 @@ def cycle_generate_tasks(*, cycle_id: int, batch_size: int = 2000) -> int:
             unique_fields=["cycle", "key"],
             update_fields=["owner", "due_on", "phase", "period_start"],
         )
+        # new tasks, and moved periods and due dates: their stored completion, in one UPDATE
+        tasks_refresh(Task.objects.filter(cycle_id=cycle.pk))
         Cycle.objects.filter(pk=cycle.pk).update(tasks_generated_at=timezone.now())
     return len(tasks)
 
@@ -566,6 +569,7 @@ def self_assessment_submit(*, by, cycle: Cycle, institution: Institution, summar
     audit_record(
         actor=by, action="self_assessment.submit", target=assessment, institution=institution, summary=str(cycle)
     )
+    tasks_refresh(Task.objects.filter(cycle=cycle, institution=institution, kind=Task.Kind.SELF_ASSESSMENT))
     return assessment
 
 

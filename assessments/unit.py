@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments import access as cycle_access
+from assessments.completion import tasks_refresh
 from assessments.models import (
     Checklist,
     ChecklistItem,
@@ -656,6 +657,8 @@ def outcome_rectified(*, by, outcome: UnitOutcome, note: str) -> UnitOutcome:
         institution=outcome.assessment.institution,
         summary=note.strip(),
     )
+    if outcome.task_id:
+        tasks_refresh(Task.objects.filter(pk=outcome.task_id))
     return outcome
 
 

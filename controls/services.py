@@ -8,19 +8,42 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from controls import attachments
 from controls.models import Control, ControlRun, Rule
+from controls.quality import vague_controls
 from risk_registry import access
-from risk_registry.models import RiskPointState
+from risk_registry.models import RiskPoint, RiskPointState
+from risk_registry.organisation import work
 from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.services import apply_changes, audit_record
 from risk_registry.organisation.text import printable
 
 RUN_DESCRIPTION_MAX = 2000
 CONTROL_FIELDS = ("line", "measure", "owner", "frequency", "evidence", "rule")
+
+
+def _counted(controls: QuerySet[Control]) -> Coalesce:
+    """The number of ``controls`` of the outer point, as a subquery."""
+    per_point = controls.filter(risk_point_id=OuterRef("pk")).order_by().values("risk_point_id").annotate(n=Count("id"))
+    return Coalesce(Subquery(per_point.values("n")), Value(0), output_field=IntegerField())
+
+
+def control_quality_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the control quality of ``points`` (``RiskPoint.controls_count``, ``vague_controls``,
+    as ``controls.quality`` defines vague) in one UPDATE that writes only the points whose figures
+    change; returns how many. Called by every service that writes controls, and by
+    ``manage.py reconcile_stored`` over every point."""
+    count, vague = _counted(Control.objects.all()), _counted(vague_controls())
+    return (
+        points.order_by()
+        .exclude(controls_count=count, vague_controls=vague)
+        .update(controls_count=count, vague_controls=vague)
+    )
 
 
 @transaction.atomic
@@ -88,6 +111,7 @@ def control_apply_changes(*, risk_point, by, controls: Iterable[dict[str, Any]])
                     private=private,
                 )
         result.append(control)
+    control_quality_refresh(RiskPoint.objects.filter(pk=risk_point.pk))
     return result
 
 
@@ -124,6 +148,7 @@ def rule_create(
         published=published,
     )
     audit_record(actor=by, action="rule.create", target=rule, institution=institution, summary=rule.title)
+    work.work_changed(work.RULES, institution_ids=[institution.pk])
     return rule
 
 
@@ -211,4 +236,5 @@ def control_run_record(*, by, control: Control, ran_on, description: str, eviden
         institution=control.risk_point.institution,
         summary=f"{control.measure[:60]} · {ran_on}",
     )
+    work.work_changed(work.CONTROL_RUNS, ids=[control.pk])
     return run

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from controls.models import Control, ControlRun
-from controls.quality import vague_controls
+from controls.models import ControlRun
 from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
@@ -28,7 +27,9 @@ from risk_registry.organisation.models import Band, Department, GradeLevel, Inst
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
-COMPARISON_LIMIT = 200  # institutions compared side by side on one page
+COMPARISON_PAGE = 50  # institutions compared side by side on one page (the roll-up shows the same)
+ORDERS = ("path", "serious")  # the tree's order, or the most serious institutions first
+INSTITUTION_CHOICES = 200  # the drop-down of institutions to look at (the tables page through all)
 TOP_BAND = Band.HIGH
 BANDS = [(str(value), str(label)) for value, label in Band.choices]  # 高, 中, 低
 BAND_COLOURS = ("#b71c1c", "#e08a00", "#2e7d32")  # as the band badges of app.css
@@ -158,17 +159,37 @@ class RollUp:
     summary: str = ""
 
 
-def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int, in_scope: int) -> RollUp:
-    """Counts per institution shown (at most ``COMPARISON_LIMIT``) and band; the summary counts the
-    whole scope (``points``, ``in_scope`` institutions), never only the rows shown."""
-    counts: dict[tuple[int, str], int] = {}
+BandCounts = dict[tuple[int, str], int]
+
+
+@dataclass
+class InstitutionCounts:
+    """Points per (institution, band) and the controls of each institution's points."""
+
+    bands: BandCounts = field(default_factory=dict)
+    controls: dict[int, int] = field(default_factory=dict)
+
+
+def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
+    """Over the whole of ``points``: one grouped query (the controls from the points' stored
+    ``controls_count``), read by the roll-up, the comparison and the order by seriousness."""
+    counts = InstitutionCounts()
     for row in (
-        points.filter(institution__in=institutions)
-        .order_by()
+        points.order_by()
         .values("institution_id", "level__band")
-        .annotate(total=Count("id"))
+        .annotate(total=Count("id"), control_total=Sum("controls_count"))
     ):
-        counts[(row["institution_id"], row["level__band"])] = row["total"]
+        counts.bands[(row["institution_id"], row["level__band"])] = row["total"]
+        counts.controls[row["institution_id"]] = counts.controls.get(row["institution_id"], 0) + (
+            row["control_total"] or 0
+        )
+    return counts
+
+
+def roll_up(counts: BandCounts, shown: list[Institution], *, year: int, in_scope: int, first: int = 1) -> RollUp:
+    """Counts per band of the institutions ``shown`` (a page, the ``first`` of them numbered so);
+    the summary counts the whole scope (``counts`` of every institution, ``in_scope`` of them),
+    never only the rows shown. No query."""
     rows = [
         (
             inst,
@@ -181,17 +202,20 @@ def roll_up(points: QuerySet[RiskPoint], institutions: list[Institution], *, yea
                 for band, _label in BANDS
             ],
         )
-        for inst in institutions
+        for inst in shown
     ]
-    totals = {
-        row["level__band"]: row["total"] for row in points.order_by().values("level__band").annotate(total=Count("id"))
+    figures = {
+        "n": in_scope,
+        "total": sum(counts.values()),
+        "top": sum(count for (_inst, band), count in counts.items() if band == TOP_BAND),
+        "first": first,
+        "last": first + len(shown) - 1,
     }
-    figures = {"n": in_scope, "total": sum(totals.values()), "top": totals.get(TOP_BAND, 0), "shown": len(institutions)}
-    if len(institutions) < in_scope:
+    if len(shown) < in_scope:
         summary = (
             _(
                 "%(n)d institutions, %(total)d risk points, %(top)d of them in the high band; "
-                "the table shows the first %(shown)d institutions."
+                "the tables show institutions %(first)d to %(last)d."
             )
             % figures
         )
@@ -325,13 +349,11 @@ class Watch:
 def watch(
     points: QuerySet[RiskPoint], previous: QuerySet[RiskPoint], *, query: Mapping[str, object], year: int
 ) -> Watch:
-    """Without controls, with a vague control, flagged for re-grading; new, raised, lowered and
-    (of the year before) not carried on: two queries."""
-    no_control = ~Exists(Control.objects.filter(risk_point=OuterRef("pk")))
-    vague = Exists(vague_controls().filter(risk_point=OuterRef("pk")))
+    """Without controls, with a vague control (the points' stored control quality), flagged for
+    re-grading; new, raised, lowered and (of the year before) not carried on: two queries."""
     numbers = points.order_by().aggregate(
-        none=Count("id", filter=Q(no_control)),
-        vague=Count("id", filter=Q(vague)),
+        none=Count("id", filter=Q(controls_count=0)),
+        vague=Count("id", filter=Q(vague_controls__gt=0)),
         regrade=Count("id", filter=Q(needs_regrading=True)),
         new=Count("id", filter=Q(carried_from__isnull=True)),
         raised=Count("id", filter=Q(carried_from__level__rank__gt=F("level__rank"))),
@@ -360,18 +382,29 @@ class Comparison:
     """One institution's row of the comparison table."""
 
     institution: Institution
+    year: int = 0
     points: int = 0
     positions: int = 0
     top: int = 0
     controls: int = 0
     runs: int = 0
     a_posts: int = 0  # posts of grade A (篇5): the decided grade, else the product's proposal
-    url: str = ""
-    top_url: str = ""
-    posts_url: str = ""
+    can_open_posts: bool = False  # the post grades page is the deciding office's
     # Filled by the page from the cycle (a feature this layer does not read).
     filed_on_time: bool | None = None
     progress: Any = None
+
+    @property
+    def url(self) -> str:  # built for the rows shown only: a page of 50, not every institution
+        return list_url({"institution": self.institution.code, "year": self.year})
+
+    @property
+    def top_url(self) -> str:
+        return list_url({"institution": self.institution.code, "year": self.year, "band": TOP_BAND})
+
+    @property
+    def posts_url(self) -> str:
+        return reverse("post_grade_list", args=[self.institution.code, self.year]) if self.can_open_posts else ""
 
     @property
     def points_per_post(self) -> float | None:
@@ -386,72 +419,106 @@ class Comparison:
         return round(self.controls / self.points, 1) if self.points else None
 
 
-def comparison(user, points: QuerySet[RiskPoint], institutions: list[Institution], *, year: int) -> list[Comparison]:
-    """Points per post, share at the most serious level, controls per point, control runs of the
-    year and posts of grade A per institution: five grouped queries whatever the number of
+def within(node: Institution | None) -> Q:
+    """The institutions compared, as a condition on the rows' ``institution``: ``node``'s subtree,
+    or (None) the whole scope, which the querysets are already narrowed to. A path, never a list of
+    a thousand ids (which cost more to send and plan than the query took to run)."""
+    return Q(institution__path__startswith=node.path) if node is not None else Q()
+
+
+def comparison(
+    user,
+    points: QuerySet[RiskPoint],
+    institutions: list[Institution],
+    *,
+    year: int,
+    counts: InstitutionCounts,
+    node: Institution | None = None,
+) -> list[Comparison]:
+    """Points per post, share in the high band, controls per point and control runs of the year per
+    institution (``institutions``: those of ``node``'s subtree, or of the scope): from ``counts``
+    (``institution_counts`` of ``points``) and two grouped queries, whatever the number of
     institutions."""
     rows = {
-        inst.pk: Comparison(
-            institution=inst,
-            url=list_url({"institution": inst.code, "year": year}),
-            top_url=list_url({"institution": inst.code, "year": year, "band": TOP_BAND}),
-            # the post grades page is the deciding office's: a link only for it (the scope is cached)
-            posts_url=reverse("post_grade_list", args=[inst.code, year])
-            if access.can_decide_post_grades(user, inst)
-            else "",
-        )
+        inst.pk: Comparison(institution=inst, year=year, can_open_posts=access.can_decide_post_grades(user, inst))
         for inst in institutions
     }
     for grade_row in (
         access.post_grades_visible_to(user)
-        .filter(institution__in=institutions, year=year)
+        .filter(within(node), year=year)
         .annotate(effective=Coalesce(NullIf("grade", Value("")), "proposed"))
         .filter(effective=PostGradeLevel.A)
         .order_by()
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        rows[grade_row["institution_id"]].a_posts = grade_row["total"]
-    scoped = points.filter(institution__in=institutions).order_by()
-    for row in scoped.values("institution_id").annotate(
-        total=Count("id"), top=Count("id", filter=Q(level__band=TOP_BAND))
-    ):
-        rows[row["institution_id"]].points = row["total"]
-        rows[row["institution_id"]].top = row["top"]
+        if grade_row["institution_id"] in rows:
+            rows[grade_row["institution_id"]].a_posts = grade_row["total"]
+    for (pk, band), total in counts.bands.items():
+        if pk in rows:
+            rows[pk].points += total
+            rows[pk].top += total if band == TOP_BAND else 0
+    for pk, controls in counts.controls.items():
+        if pk in rows:
+            rows[pk].controls = controls
+    scoped = points.filter(within(node)).order_by()
     for post_row in (
         access.positions_visible_to(user)
-        .filter(institution__in=institutions)
+        .filter(within(node))
         .order_by()
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        rows[post_row["institution_id"]].positions = post_row["total"]
-    controls = Control.objects.filter(risk_point__in=scoped.values("pk"))
-    for control_row in controls.order_by().values("risk_point__institution_id").annotate(total=Count("id")):
-        rows[control_row["risk_point__institution_id"]].controls = control_row["total"]
+        if post_row["institution_id"] in rows:
+            rows[post_row["institution_id"]].positions = post_row["total"]
     for run_row in (
-        ControlRun.objects.filter(control__in=controls.values("pk"), ran_on__year=year)
+        ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
         .order_by()
         .values("control__risk_point__institution_id")
         .annotate(total=Count("id"))
     ):
-        rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
+        if run_row["control__risk_point__institution_id"] in rows:
+            rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
     return list(rows.values())
-
-
-def comparison_scope(user, node: Institution | None) -> QuerySet[Institution]:
-    """Every institution a dashboard covers: ``node`` and its subtree, or the user's whole scope.
-    Totals count these; the table shows the first ``COMPARISON_LIMIT`` (``compared_institutions``)."""
-    visible = access.institutions_visible_to(user)
-    if node is not None:
-        visible = visible.filter(path__startswith=node.path)
-    return visible
 
 
 def compared_institutions(user, node: Institution | None) -> list[Institution]:
     """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
-    oversight scope, by path, at most ``COMPARISON_LIMIT``."""
-    return list(comparison_scope(user, node).select_related("grading_scheme").order_by("path")[:COMPARISON_LIMIT])
+    oversight scope, by path (all of them: the page shows ``COMPARISON_PAGE`` at a time, its totals
+    count every one)."""
+    visible = access.institutions_visible_to(user)
+    if node is not None:
+        visible = visible.filter(path__startswith=node.path)
+    return list(visible.order_by("path"))
+
+
+def ordered(rows: list[Comparison], counts: BandCounts, order: str) -> list[Comparison]:
+    """``rows`` in the tree's order, or (``serious``) the institutions with the most points in the
+    high band first, then in the middle band, then by points; the tree's order breaks ties."""
+    if order != "serious":
+        return rows
+    bands = [band for band, _label in BANDS]
+    return sorted(
+        rows,
+        key=lambda row: (
+            *(-counts.get((row.institution.pk, band), 0) for band in bands),
+            -row.points,
+            row.institution.path,
+        ),
+    )
+
+
+def comparison_total(rows: list[Comparison]) -> Comparison:
+    """The comparison's figures summed over ``rows`` (every institution in scope, not a page's)."""
+    total = Comparison(institution=Institution(name=_("All institutions")))
+    for row in rows:
+        total.points += row.points
+        total.positions += row.positions
+        total.top += row.top
+        total.controls += row.controls
+        total.runs += row.runs
+        total.a_posts += row.a_posts
+    return total
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

@@ -10,8 +10,6 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from controls.models import Control
-from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState
@@ -83,10 +81,10 @@ def _dashboard_filters(queryset: QuerySet[RiskPoint], filters: RiskPointFilters)
         queryset = queryset.filter(power_item__category_id=filters.power_category_id)
     if filters.position_kind:
         queryset = queryset.filter(position__kind=filters.position_kind)
-    if filters.controls == "none":
-        queryset = queryset.filter(~Exists(Control.objects.filter(risk_point=OuterRef("pk"))))
+    if filters.controls == "none":  # the stored control quality (controls.services.control_quality_refresh)
+        queryset = queryset.filter(controls_count=0)
     elif filters.controls == "vague":
-        queryset = queryset.filter(Exists(vague_controls().filter(risk_point=OuterRef("pk"))))
+        queryset = queryset.filter(vague_controls__gt=0)
     if filters.regrade:
         queryset = queryset.filter(needs_regrading=True)
     return _change_filter(queryset, filters.change)

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from controls.models import Control, Rule
-from controls.services import control_apply_changes
+from controls.services import control_apply_changes, control_quality_refresh
 from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
 from risk_registry import access
 from risk_registry.models import PostGrade, PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.models.post_grade import propose_grade, supervision_for
+from risk_registry.organisation import work
 from risk_registry.organisation.models import BAND_ORDER, AuditEntry, Band, Department, GradingScheme, Institution
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.services import (
@@ -116,6 +117,7 @@ def risk_point_create(
         private=True,
     )
     control_apply_changes(risk_point=risk_point, by=by, controls=controls)
+    work.work_changed(work.POINTS, institution_ids=[institution.pk], year=year)  # a draft reopens the self-check
     return risk_point
 
 
@@ -224,6 +226,8 @@ def risk_points_copy(
         )
         for c in Control.objects.filter(risk_point_id__in=copy_of).order_by("id")
     )
+    control_quality_refresh(RiskPoint.objects.filter(pk__in=[copy.pk for copy in copies]))
+    work.work_changed(work.POINTS, institution_ids={copy.institution_id for copy in copies}, year=year)
     return copy_of
 
 
@@ -447,6 +451,7 @@ def rule_update(*, rule: Rule, by=None, **fields) -> Rule:
             summary=rule.title,
             changes=_json_changes(changes),
         )
+        work.work_changed(work.RULES, institution_ids=[rule.institution_id])  # its department may change
     return rule
 
 
@@ -469,6 +474,7 @@ def rule_revise(*, rule: Rule, on: datetime.date, text: str, note: str = "", by=
         summary=(note or rule.title)[:255],
         changes=_json_changes(changes),
     )
+    work.work_changed(work.RULES, institution_ids=[rule.institution_id])
     flagged = _flag_controls_of(
         rule, reason=_("The rule %(title)s was revised.") % {"title": f"《{rule.title}》"}, by=by
     )
@@ -493,6 +499,7 @@ def rule_repeal(*, rule: Rule, on: datetime.date, reason: str, by=None) -> tuple
         summary=rule.repeal_reason,
         changes={"repealed_on": [None, on.isoformat()]},
     )
+    work.work_changed(work.RULES, institution_ids=[rule.institution_id])
     flagged = _flag_controls_of(
         rule, reason=_("The rule %(title)s was repealed.") % {"title": f"《{rule.title}》"}, by=by
     )

@@ -1,5 +1,5 @@
 """The county's oversight dashboard: its overdue total counts the tasks of every institution in the
-reader's scope, not only the rows of the comparison table (at most ``COMPARISON_LIMIT``)."""
+reader's scope, not only the rows of the comparison table (a page of ``COMPARISON_PAGE``)."""
 
 from __future__ import annotations
 
@@ -40,10 +40,10 @@ def test_the_overdue_total_counts_every_institution_not_only_the_rows_shown(worl
     assert in_a and in_b
     client.force_login(world.superior)  # the county's superior office: both bureaus
     assert _overdue_on_page(client) == in_a + in_b
-    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_LIMIT", 1)  # the table shows the county alone
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_PAGE", 1)  # the table shows the county alone
     with CaptureQueriesContext(connection) as cut:
         assert _overdue_on_page(client) == in_a + in_b
-    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_LIMIT", 200)
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_PAGE", 200)
     with CaptureQueriesContext(connection) as full:
         _overdue_on_page(client)
     assert len(cut) == len(full)  # one grouped count, not a query per institution

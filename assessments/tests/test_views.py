@@ -4,6 +4,7 @@ number of tasks and notifications. Who may use them: the permission harness (tes
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -40,6 +41,28 @@ def test_board_shows_subordinates_side_by_side_for_the_superior(world, client, d
     client.force_login(world.outsider)  # 乙局's office sees the county's cycle, only its own part
     page = client.get(f"/cycles/{county.pk}/").content.decode()
     assert "乙局" in page and "甲局" not in page
+
+
+def test_board_pages_its_rows_and_totals_them_all(world, client, django_capture_on_commit_callbacks, monkeypatch):
+    """BOARD_PAGE rows a page (a big county's root has one per child institution); the total row
+    counts every task in the reader's part, whatever the page; a bad page number is no error."""
+    with django_capture_on_commit_callbacks(execute=False):
+        county = cycle_launch(by=world.superior, institution=world.county, year=2027)
+    cycle_generate_tasks(cycle_id=county.pk)
+    monkeypatch.setattr("assessments.web.views.BOARD_PAGE", 1)
+    client.force_login(world.superior)
+    labels = []
+    for number in (1, 2, 3):
+        page = client.get(f"/cycles/{county.pk}/?page={number}").content.decode()
+        rows = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+        assert rows.count("<tr>") == 1
+        labels.append(re.search(r"<td>(?:<a [^>]*>)?([^<]+)<", rows).group(1))
+        total = int(re.search(r'<tfoot><tr class="fw-bold"><td>[^<]*</td><td class="text-end">(\d+)<', page).group(1))
+        assert total == Task.objects.filter(cycle=county).count()
+    assert "甲局" in labels and "乙局" in labels
+    assert 'data-testid="board-pager"' in page
+    for bad in ("x", "0", "99"):
+        assert client.get(f"/cycles/{county.pk}/?page={bad}").status_code == 200
 
 
 def grow(world, cycle, extra: int) -> None:

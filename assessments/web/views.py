@@ -3,8 +3,11 @@ the changes between years. Thin: parse, ask the access module, call one service 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +22,8 @@ from assessments.web.forms import CycleCloseForm, CycleForm, SelfAssessmentForm
 from risk_registry import access
 from risk_registry.selectors import current_year
 from risk_registry.web.params import id_param, year_param
+
+BOARD_PAGE = 50  # rows of the progress board a page
 
 
 def _cycle_or_404(request: HttpRequest, pk: int):
@@ -116,10 +121,20 @@ def cycle_board(request: HttpRequest, pk: int) -> HttpResponse:
     board = selectors.cycle_board(
         user=request.user, cycle=cycle, today=timezone.localdate(), node=node, department=department
     )
+    # a county's root has a row per child institution (1,000 in a big one): 50 a page, the total
+    # row still counts them all
+    page = Paginator(board.rows, BOARD_PAGE).get_page(request.GET.get("page"))
+    kept = {key: value for key, value in (("institution", node and node.code), ("department", dept)) if value}
     return render(
         request,
         "assessments/cycle_board.html",
-        {"board": board, "can_manage": cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running},
+        {
+            "board": board,
+            "rows": page.object_list,
+            "page": page if page.paginator.num_pages > 1 else None,
+            "kept": urlencode(kept),
+            "can_manage": cycle_access.can_manage_cycle(request.user, cycle) and cycle.is_running,
+        },
     )
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 from assessments.models import Cycle, Phase
 from assessments.services import PhaseSpec, cycle_generate_tasks, cycle_launch
 from controls.models import Control
+from controls.services import control_quality_refresh
 from positions.models import Holding, Position, PositionUserObjectPermission
 from positions.services import HOLD_PERMISSION
 from risk_registry.models import RiskPoint, RiskPointState
@@ -272,6 +273,7 @@ def _points_and_controls(batch: list[RiskPoint]) -> int:
         ],
         batch_size=BATCH,
     )
+    control_quality_refresh(RiskPoint.objects.filter(pk__in=[point.pk for point in created]))
     return len(created)
 
 

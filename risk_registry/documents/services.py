@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from config.queue import enqueue_on_commit
 from controls.models import Control
+from controls.services import control_quality_refresh
 from positions.models import Position, PowerItem
 from risk_registry import access
 from risk_registry.documents import catalogues, importer, pdf, selectors, wizard
@@ -50,6 +51,7 @@ from risk_registry.documents.rendering import (
 )
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
+from risk_registry.organisation import work
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.services import audit_record
 
@@ -560,6 +562,13 @@ def register_import_check(*, by, institution: Institution, year: int, data: byte
 
 
 @transaction.atomic
+def _imported(points: list[RiskPoint], *, institution: Institution, year: int) -> None:
+    """After an import's bulk inserts: the points' control quality and the cycle's tasks that read
+    them, as the services that create one point keep them."""
+    control_quality_refresh(RiskPoint.objects.filter(pk__in=[point.pk for point in points]))
+    work.work_changed(work.POINTS, institution_ids=[institution.pk], year=year)
+
+
 def register_import(
     *, by, institution: Institution, year: int, data: bytes, filename: str = "", sheet: str = ""
 ) -> ImportResult:
@@ -597,6 +606,7 @@ def register_import(
         for point, item in zip(points, result.planned, strict=True)
         for line, measure in item.controls
     )
+    _imported(points, institution=institution, year=year)
     result.created = len(points)
     audit_record(
         actor=by,
@@ -760,6 +770,7 @@ def register_import_mapped(
         for point, item in zip(points, plans, strict=True)
         for line, measure, owner in item.controls
     )
+    _imported(points, institution=institution, year=year)
     checked.created = len(points)
     _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)
     audit_record(

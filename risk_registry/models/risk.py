@@ -123,6 +123,11 @@ class RiskPoint(models.Model):
         editable=False,
         help_text="Bumped by every write (edit, transition, accepted proposal): a stale form is refused.",
     )
+    # Stored control quality (``controls.services.control_quality_refresh``, one UPDATE on every
+    # change of the point's controls; ``manage.py reconcile_stored`` recomputes every point): how
+    # many controls the point has, and how many of them ``controls.quality`` finds vague.
+    controls_count = models.PositiveIntegerField(_("controls"), default=0, db_default=0, editable=False)
+    vague_controls = models.PositiveIntegerField(_("vague controls"), default=0, db_default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
     )

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from controls.models import Control
+from controls.services import control_quality_refresh
 from risk_registry.documents.archive import dashboard_pdf
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel, Institution
@@ -57,6 +58,7 @@ def county(world):
     _point(w, year=2025, likelihood=2, severity=3)  # dropped: carried into no later year
     _point(w, likelihood=2, severity=1, position=w.position2)  # no control at all
     Control.objects.create(risk_point=lowered, line="prevention", measure="严格遵守有关规定", owner="")
+    control_quality_refresh(RiskPoint.objects.filter(pk=lowered.pk))  # as the controls' services do
     RiskPoint.objects.filter(pk=w.finance_point.pk).update(needs_regrading=True)
     RiskPoint.objects.filter(pk=w.submitted.pk).update(power_item=w.power)
     return w
@@ -182,15 +184,46 @@ def test_the_archive_holds_the_dashboard_as_a_pdf_page(county):
 
 @pytest.mark.django_db
 def test_the_roll_up_summary_counts_the_whole_scope_when_the_table_is_cut(client, county, monkeypatch):
-    """The county table shows at most COMPARISON_LIMIT institutions; its summary still counts every
-    institution and point in the reader's scope, and says how many rows the table shows."""
+    """The county tables show COMPARISON_PAGE institutions a page; the summary still counts every
+    institution and point in the reader's scope, and says which rows the tables show."""
     client.force_login(county.superior)
     page = client.get("/dashboards/oversight/?year=2026").content.decode()
     full = re.search(r'id="summary-roll-up">([^<]*)<', page).group(1)
-    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_LIMIT", 1)
-    cut_page = client.get("/dashboards/oversight/?year=2026").content.decode()
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_PAGE", 1)
+    cut_page = client.get("/dashboards/oversight/?year=2026&page=2").content.decode()
     cut = re.search(r'id="summary-roll-up">([^<]*)<', cut_page).group(1)
     points = re.compile(r"(\d+)个风险点")
     assert points.search(cut).group(1) == points.search(full).group(1)  # the whole scope, not one row's
     assert cut.startswith(full.split("，")[0])  # the same number of institutions
-    assert "下表列出前1个单位" in cut and "下表列出" not in full
+    assert "下表列出第2至2个单位" in cut and "下表列出" not in full
+
+
+@pytest.mark.django_db
+def test_the_comparison_pages_sorts_by_seriousness_and_totals_every_institution(client, county, monkeypatch):
+    """COMPARISON_PAGE rows a page (both tables), the total row over every institution in scope,
+    ``?order=serious`` the institutions with the most points in the high band first; a page out of
+    range or not a number is the last or the first page, never an error."""
+    client.force_login(county.superior)
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_PAGE", 1)
+    visible = RiskPoint.objects.filter(year=2026).exclude(state=RiskPointState.DRAFT)
+    first = client.get("/dashboards/oversight/?year=2026").content.decode()
+    assert first.count('data-testid="comparison-row"') == 1
+    assert 'data-testid="next-page"' in first
+    total = re.search(r'data-testid="comparison-total">\s*<th[^>]*>[^<]*</th>\s*<td class="text-end">(\d+)<', first)
+    assert int(total.group(1)) == visible.count()  # every institution's points, not the page's
+    codes = []
+    for number in (1, 2, 3):
+        page = client.get(f"/dashboards/oversight/?year=2026&page={number}").content.decode()
+        codes += re.findall(r'data-testid="comparison-row" data-code="([^"]+)"', page)
+    assert codes == sorted(codes, key=lambda code: Institution.objects.get(code=code).path)
+    assert set(codes) == {county.county.code, county.a.code, county.b.code}
+
+    serious = client.get("/dashboards/oversight/?year=2026&order=serious").content.decode()
+    top = re.findall(r'data-testid="comparison-row" data-code="([^"]+)"', serious)
+    high = {
+        code: visible.filter(institution__code=code, level__band="high").count()
+        for code in (county.county.code, county.a.code, county.b.code)
+    }
+    assert high[top[0]] == max(high.values())
+    for bad in ("abc", "999", "-1"):
+        assert client.get(f"/dashboards/oversight/?year=2026&page={bad}&order=x").status_code == 200

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from assessments import access as access_cycle
 from assessments import rating, surveys
-from assessments.models import Notification, UnitAssessment
+from assessments.completion import done_expression
+from assessments.models import Notification, Task, UnitAssessment
 from assessments.survey_models import RatingRound, RoundState, SurveyRound
 from conftest import SESSION_WORLD
 from controls.models import Control, Rule
@@ -148,6 +149,16 @@ class TestTheDemoCounty:
         assert AuditEntry.objects.filter(action="post_grade.decide", institution__code=MARKET_CODE).count() == (
             market.count()
         )
+    def test_seed_demo_leaves_the_stored_figures_true(self, output):
+        """Built through the services, the demo stores what its rows say: every task's completion
+        equals ``done_expression()`` and every point's control quality its controls (nothing for
+        ``reconcile_stored`` to repair)."""
+        stale_tasks = Task.objects.annotate(derived=done_expression()).exclude(done=F("derived"))
+        assert list(stale_tasks.values_list("kind", "key")) == []
+        assert Task.objects.filter(done=True).exists() and Task.objects.filter(done=False).exists()
+        out = io.StringIO()
+        call_command("reconcile_stored", stdout=out)
+        assert out.getvalue().strip() == "tasks whose completion was stale: 0; risk points whose control quality was: 0"
 
     def test_seed_demo_builds_the_county_tree(self, output):
         root = Institution.objects.get(code=data.ROOT_CODE)

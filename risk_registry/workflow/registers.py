@@ -28,6 +28,7 @@ from risk_registry.models import (
     RiskPoint,
     RiskPointState,
 )
+from risk_registry.organisation import work
 from risk_registry.organisation.models import ActorKind, AuditEntry, Institution, Membership, Role
 from risk_registry.organisation.names import person
 from risk_registry.organisation.services import apply_changes, audit_record, grade_level_for
@@ -612,6 +613,7 @@ def register_file(*, by, register: Register) -> RegisterVersion:
         summary=f"v{number} {version.content_hash[:12]}",
         changes={"version": number, "hash": version.content_hash, "points": len(snapshot["points"])},
     )
+    work.work_changed(work.FILING, institution_ids=[register.institution_id], year=register.year)
     return version
 
 

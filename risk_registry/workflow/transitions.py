@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from risk_registry import access
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
+from risk_registry.organisation import work
 from risk_registry.organisation.models import ActorKind, AuditEntry, GradeLevel
 
 
@@ -205,6 +206,12 @@ def transition_apply(
         ],
     )
     AuditEntry.objects.bulk_create(entries)
+    years = {point.year for point in points}
+    work.work_changed(  # the cycle's tasks that read these points' states (a return reopens them)
+        work.POINTS,
+        institution_ids={point.institution_id for point in points},
+        year=years.pop() if len(years) == 1 else None,
+    )
     return points
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,7 +20,6 @@ from django.views.decorators.http import require_GET
 
 from assessments import selectors as cycle_selectors
 from assessments.access import tasks_visible_to
-from assessments.completion import with_done
 from risk_registry import access, dashboards, selectors
 from risk_registry.organisation import selectors as org_selectors
 from risk_registry.organisation.models import Institution
@@ -70,38 +70,60 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     node = _node(request, access.institutions_visible_to(request.user))
     compared = dashboards.compared_institutions(request.user, node)
     points = access.risk_points_visible_to(request.user).filter(year=year)
-    rows = dashboards.comparison(request.user, points, compared, year=year)
+    counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
+    rows = dashboards.comparison(request.user, points, compared, year=year, counts=counts, node=node)  # all
     progress = cycle_selectors.progress_by_institution(
-        user=request.user, year=year, today=timezone.localdate(), institution_ids=[i.pk for i in compared]
+        user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
     )
+    compared_ids = {row.institution.pk for row in rows}
+    progress = {pk: item for pk, item in progress.items() if pk in compared_ids}  # not own tasks elsewhere
     for row in rows:
         row.progress = progress.get(row.institution.pk)
         row.filed_on_time = row.progress.filed_on_time if row.progress else None
+    order = request.GET.get("order") or "path"
+    order = order if order in dashboards.ORDERS else "path"
+    page = Paginator(dashboards.ordered(rows, counts.bands, order), dashboards.COMPARISON_PAGE).get_page(
+        request.GET.get("page")
+    )
+    shown = list(page.object_list)
     context = _figures(request.user, year=year, node=node)
     context.update(
         {
             "roll_up": (
                 dashboards.roll_up(
-                    points, compared, year=year, in_scope=access.institutions_visible_to(request.user).count()
+                    counts.bands,
+                    [row.institution for row in shown],
+                    year=year,
+                    in_scope=len(compared),
+                    first=page.start_index(),
                 )
                 if node is None
                 else None
             ),
             "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
-            "comparison": rows,
-            # every institution in scope, not only the rows the table shows (COMPARISON_LIMIT)
-            "overdue": cycle_selectors.overdue_task_count(
-                user=request.user,
-                year=year,
-                today=timezone.localdate(),
-                institutions=dashboards.comparison_scope(request.user, node),
-            ),
-            "institutions": compared,
+            "comparison": shown,
+            "comparison_total": dashboards.comparison_total(rows) if len(rows) > 1 else None,
+            "institutions_in_scope": len(rows),
+            "progress_total": _progress_total(progress.values()),
+            "page": page if page.paginator.num_pages > 1 else None,
+            "order": order,
+            "overdue": sum(item.overdue for item in progress.values()),
+            "institutions": compared[: dashboards.INSTITUTION_CHOICES],
             "warnings": warning_figures(request.user, year=year, institution=node, today=timezone.localdate()),
             "kind": "oversight",
         }
     )
     return render(request, "risk_registry/dashboard.html", context)
+
+
+def _progress_total(items) -> dict[str, int]:
+    """The cycle's figures of every institution compared (the table's total row)."""
+    total = {"done": 0, "total": 0, "overdue": 0}
+    for item in items:
+        total["done"] += item.done
+        total["total"] += item.total
+        total["overdue"] += item.overdue
+    return total
 
 
 @require_GET
@@ -164,8 +186,8 @@ def watch_page(request: HttpRequest) -> HttpResponse:
     overdue = 0  # distinct tasks
     if point_ids or position_ids:
         late = (
-            with_done(tasks_visible_to(request.user).filter(year=year, due_on__lt=today))
-            .filter(is_done=False)
+            tasks_visible_to(request.user)
+            .filter(year=year, due_on__lt=today, done=False)
             .filter(Q(control__risk_point_id__in=point_ids) | Q(position_id__in=position_ids))
             .order_by()
             .values("control__risk_point_id", "position_id")

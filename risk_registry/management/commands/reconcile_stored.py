@@ -1,0 +1,44 @@
+"""``python manage.py reconcile_stored [--batch 50000]``.
+
+Recomputes what the product stores to keep its boards and dashboards fast, from the rows it is
+derived from: every task's completion (``Task.done``, ``assessments.completion.done_expression``)
+and every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
+``controls.quality``). The services keep both up to date and the deadline scan reconciles the open
+tasks of running cycles; run this after a migration that adds them, after rows were written behind
+the services (a restore, a bulk load, SQL by hand), or to check: it prints how many rows were stale.
+Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.db.models import Max, Model
+
+from assessments.completion import tasks_refresh
+from assessments.models import Task
+from controls.services import control_quality_refresh
+from risk_registry.models import RiskPoint
+
+
+def _batches(model: type[Model], size: int):
+    last = model._default_manager.aggregate(last=Max("pk"))["last"] or 0
+    for start in range(0, last, size):
+        yield start, start + size
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, default=50000, help="rows per UPDATE")
+
+    def handle(self, *args, batch, **options):
+        tasks = points = 0
+        for low, high in _batches(Task, batch):
+            with transaction.atomic():
+                tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
+        for low, high in _batches(RiskPoint, batch):
+            with transaction.atomic():
+                points += control_quality_refresh(RiskPoint.objects.filter(pk__gt=low, pk__lte=high))
+        self.stdout.write(f"tasks whose completion was stale: {tasks}; risk points whose control quality was: {points}")
