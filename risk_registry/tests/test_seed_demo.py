@@ -149,6 +149,7 @@ class TestTheDemoCounty:
         assert AuditEntry.objects.filter(action="post_grade.decide", institution__code=MARKET_CODE).count() == (
             market.count()
         )
+
     def test_seed_demo_leaves_the_stored_figures_true(self, output):
         """Built through the services, the demo stores what its rows say: every task's completion
         equals ``done_expression()`` and every point's control quality its controls (nothing for
