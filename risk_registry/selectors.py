@@ -103,6 +103,14 @@ def text_search_q(text: str) -> Q:
     return match
 
 
+def walks_ids(user) -> bool:
+    """Whether a page of the user's points is best read by walking the ids backwards: when the user
+    oversees a whole tree (a subtree whose top has no parent, ``/1/``), where nearly every point is
+    visible. Any part of a tree (a city, a bureau, a department, a post) is read by its own index and
+    sorted: walking the ids would pass every other part's points first."""
+    return any(path.count("/") == 2 for path in access.scope_of(user).subtree_paths)
+
+
 def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
     """The risk points a user may see, filtered, with what a list row shows joined in."""
     queryset = access.risk_points_visible_to(user)
