@@ -56,7 +56,9 @@ PAGES = [
     (
         "risk list filtered",
         "discipline",
-        lambda w: f"/risks/?institution=bureau-a&department={w.dept.pk}&state=submitted&q=风险",
+        # 批 matches the world's submitted point and the grown ones: a page with rows either way
+        # (an empty page reads no legend, one query fewer).
+        lambda w: f"/risks/?institution=bureau-a&department={w.dept.pk}&state=submitted&q=批",
     ),
     ("risk list, superior", "superior", lambda w: "/risks/"),
     ("risk list page 2", "head", lambda w: f"/risks/?after={w.submitted.pk + 10_000}"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from risk_registry.organisation.models import band_order_expression
 
@@ -27,11 +27,18 @@ def _positive_int(raw) -> int | None:
     return value if value > 0 else None
 
 
-def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None) -> KeysetPage:
+def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk_ids: bool = True) -> KeysetPage:
     """One page of ``queryset`` in descending id order, starting below ``after``.
 
     Offsets cost more the deeper one pages; ``id < after`` always hits the index. The total is
     counted only up to a cap, so a province-wide list never counts two million rows.
+
+    ``walk_ids=False`` for rows that are a part of the table found by another index (a city's
+    points by their path, ``selectors.walks_ids``): the order is then written ``id + 0``, the same
+    order, which PostgreSQL cannot read from the primary key, so it reads the part's ids (from its
+    index alone) and sorts them instead of walking the ids backwards past every other city's rows
+    (it cannot know that a city's points are not spread evenly over the ids); the page's rows are
+    then read by id, in the same query.
     """
     size = size or settings.RISK_REGISTRY_PAGE_SIZE
     limit = settings.RISK_REGISTRY_COUNT_LIMIT
@@ -40,7 +47,11 @@ def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None) -> K
     page_qs = queryset.order_by("-id")
     if after_id:
         page_qs = page_qs.filter(id__lt=after_id)
-    rows = list(page_qs[: size + 1])
+    if walk_ids:
+        rows = list(page_qs[: size + 1])
+    else:  # the page's ids from the part's index alone (sorted narrow), their rows by id: one query
+        ids = page_qs.order_by((F("id") + 0).desc()).values("id")[: size + 1]
+        rows = list(page_qs.filter(id__in=ids))
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(

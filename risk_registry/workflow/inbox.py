@@ -36,7 +36,7 @@ def to_define(user) -> QuerySet[RiskPoint]:
     scope = access.scope_of(user)
     if not scope.discipline_paths:
         return RiskPoint.objects.none()
-    return RiskPoint.objects.filter(_in_paths(scope.discipline_paths), state=S.REVIEWED)
+    return RiskPoint.objects.filter(access.q_points_in_subtrees(scope.discipline_paths), state=S.REVIEWED)
 
 
 def to_approve(user) -> QuerySet[RiskPoint]:
@@ -48,7 +48,9 @@ def to_regrade(user) -> QuerySet[RiskPoint]:
     scope = access.scope_of(user)
     if not scope.discipline_paths:
         return RiskPoint.objects.none()
-    return RiskPoint.objects.filter(_in_paths(scope.discipline_paths), needs_regrading=True).exclude(state=S.DRAFT)
+    return RiskPoint.objects.filter(access.q_points_in_subtrees(scope.discipline_paths), needs_regrading=True).exclude(
+        state=S.DRAFT
+    )
 
 
 def comments_to_answer(user) -> QuerySet[NoticeComment]:

@@ -4,7 +4,7 @@
 - grading by rank alone (seed 000, 一(二)3): every leadership point at the top level and every
   general post's point at the lowest;
 - positions with powers but no risk points; points without controls.
-A fixed number of queries, whatever the number of points.
+A fixed number of queries, whatever the number of points, each cut at the rows shown.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from controls.models import Control
-from controls.quality import vague_control_reasons
+from controls.quality import vague_control_reasons, vague_controls
 from positions.models import Position
 from risk_registry.models import RiskPoint
 
@@ -26,9 +26,13 @@ LEADERSHIP_KINDS = (Position.Kind.PRINCIPAL, Position.Kind.DEPUTY)
 MIN_POINTS_FOR_RANK_CHECK = 2
 
 
+SHOWN = 20  # rows of each kind the page lists; the count says how many there are in all
+
+
 @dataclass
 class QualityReport:
     vague_controls: list[Mapping[str, Any]] = field(default_factory=list)  # {point_id, description, measure, reasons}
+    vague_count: int = 0  # all of them; ``vague_controls`` holds the first ``SHOWN``
     points_without_controls: list[Mapping[str, Any]] = field(default_factory=list)
     positions_without_points: list[Mapping[str, Any]] = field(default_factory=list)
     graded_by_rank: str = ""
@@ -36,7 +40,7 @@ class QualityReport:
     @property
     def count(self) -> int:
         return (
-            len(self.vague_controls)
+            self.vague_count
             + len(self.points_without_controls)
             + len(self.positions_without_points)
             + (1 if self.graded_by_rank else 0)
@@ -46,22 +50,29 @@ class QualityReport:
 def quality_report(
     *, points: QuerySet[RiskPoint], institution_id: int | None = None, year: int | None = None
 ) -> QualityReport:
+    """The report of ``points``, each list computed in SQL and cut at ``SHOWN`` rows: a register of
+    thousands of points never loads its controls into Python (the vague ones are counted, then the
+    first twenty read with whether their point has a monitoring control)."""
     report = QualityReport()
-    controls = list(
-        Control.objects.filter(risk_point__in=points).values(
-            "risk_point_id", "risk_point__description", "line", "measure", "owner", "frequency", "evidence"
+    vague = vague_controls().filter(risk_point__in=points)
+    report.vague_count = vague.count()
+    if report.vague_count:
+        monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)
+        rows = (
+            vague.annotate(followed_up=Exists(monitored))
+            .order_by("risk_point_id", "id")
+            .values(
+                "risk_point_id", "risk_point__description", "measure", "owner", "frequency", "evidence", "followed_up"
+            )[:SHOWN]
         )
-    )
-    monitored = {c["risk_point_id"] for c in controls if c["line"] == Control.Line.MONITORING}
-    for c in controls:
-        reasons = vague_control_reasons(
-            measure=c["measure"],
-            owner=c["owner"],
-            frequency=c["frequency"],
-            evidence=c["evidence"],
-            followed_up=c["risk_point_id"] in monitored,
-        )
-        if reasons:
+        for c in rows:
+            reasons = vague_control_reasons(
+                measure=c["measure"],
+                owner=c["owner"],
+                frequency=c["frequency"],
+                evidence=c["evidence"],
+                followed_up=c["followed_up"],
+            )
             report.vague_controls.append(
                 {
                     "point_id": c["risk_point_id"],
@@ -71,7 +82,9 @@ def quality_report(
                 }
             )
     report.points_without_controls = list(
-        points.annotate(n=Count("controls")).filter(n=0).values("id", "description")[:200]
+        points.filter(~Exists(Control.objects.filter(risk_point_id=OuterRef("pk"))))
+        .order_by("-id")
+        .values("id", "description")[:SHOWN]
     )
     if institution_id is not None:
         # Only the points the reader may see (``points`` comes from the access module): a hidden
@@ -83,7 +96,7 @@ def quality_report(
             Position.objects.filter(institution_id=institution_id, power_items__isnull=False)
             .exclude(pk__in=with_points.values("position_id"))
             .distinct()
-            .values("id", "title", "department__name")[:200]
+            .values("id", "title", "department__name")[:SHOWN]
         )
     report.graded_by_rank = _rank_pattern(points)
     return report

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from assessments.models import Cycle
 from positions.models import Position
+from risk_registry.management.commands._markdown import write_marked_section
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, GradeLevel, Institution, Membership, RiskType, Role
 from risk_registry.organisation.services import grading_scheme_adopt_preset, institution_create
@@ -173,11 +174,5 @@ class Command(BaseCommand):
                 "",
             ]
         )
-        old = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
-        if START in old and END in old:
-            head, rest = old.split(START, 1)
-            new = head + START + "\n" + text + END + rest.split(END, 1)[1]
-        else:
-            new = old.rstrip("\n") + "\n\n## Dashboards\n\n" + START + "\n" + text + END + "\n"
-        path.write_text(new, encoding="utf-8")
+        write_marked_section(path, start=START, end=END, text=text, heading="Dashboards")
         self.stdout.write(f"written to {path}")

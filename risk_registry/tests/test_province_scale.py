@@ -1,0 +1,171 @@
+"""What the province benchmark (issue 11) changed, by behaviour and by query shape:
+
+- a point keeps its institution's path (database triggers), and a subtree's points are filtered by
+  it, never through a join on the institution table;
+- the text search finds two-character Chinese terms through the stored pieces and longer terms
+  through the trigram indexes, with exactly the rows ``icontains`` finds;
+- the register's quality report reads its vague controls in SQL, cut at the rows it shows;
+- the risk-point table carries no index that another one's leading columns already give.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+
+from controls.models import Control
+from controls.quality import vague_control_reasons
+from risk_registry.access import risk_points_visible_to
+from risk_registry.models import RiskPoint
+from risk_registry.organisation.models import Institution
+from risk_registry.selectors import text_search_q
+from risk_registry.workflow.quality import SHOWN, quality_report
+
+pytestmark = pytest.mark.django_db
+PIECES = '"search_bigrams" @>'
+
+
+def _explain(queryset) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+# --- the point's institution path -------------------------------------------------------------
+
+
+def test_a_point_keeps_its_institution_path_whatever_writes_it(world):
+    assert world.submitted.institution_path == world.a.path  # written by the database on insert
+    # An update naming the institution (a model save writes every field) moves it.
+    world.submitted.institution = world.b
+    world.submitted.save()
+    world.submitted.refresh_from_db()
+    assert world.submitted.institution_path == world.b.path
+    # The institution's own path changing (moved in the tree) moves its points'.
+    Institution.objects.filter(pk=world.b.pk).update(path="/moved/")
+    assert set(RiskPoint.objects.filter(institution=world.b).values_list("institution_path", flat=True)) == {"/moved/"}
+    # A bulk insert too.
+    [copy] = RiskPoint.objects.bulk_create(
+        [
+            RiskPoint(
+                institution=world.a,
+                department=world.dept,
+                year=2026,
+                risk_type=world.risk_type,
+                description="批量",
+                likelihood=1,
+                severity=1,
+                level=world.draft.level,
+            )
+        ]
+    )
+    assert RiskPoint.objects.get(pk=copy.pk).institution_path == world.a.path
+
+
+def test_an_office_sees_its_subtree_by_the_points_own_path_not_a_join(world):
+    visible = risk_points_visible_to(world.superior)
+    sql = str(visible.query)
+    assert '"risk_registry_riskpoint"."institution_path"::text LIKE' in sql
+    assert "organisation_institution" not in sql
+    assert "riskpoint_scope" in _explain(visible.filter(year=2026).order_by("-id")[:50])
+    # The same rows as the institution's path says (drafts stay with their authors).
+    expected = RiskPoint.objects.filter(institution__path__startswith=world.county.path).exclude(state="draft")
+    assert set(visible.values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True))
+    assert set(risk_points_visible_to(world.outsider).values_list("pk", flat=True)) == set(
+        RiskPoint.objects.filter(institution=world.b).exclude(state="draft").values_list("pk", flat=True)
+    )
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def _icontains(term: str) -> set[int]:
+    return set(
+        RiskPoint.objects.filter(Q(description__icontains=term) | Q(manifestation__icontains=term)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+@pytest.mark.parametrize("term", ["审批", "批中", "收费", "越权审批", "审", "Ab", "abc", "无此"])
+def test_the_search_finds_what_icontains_finds(world, term):
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(description="越权审批，收费不公", manifestation="ABC 审批中")
+    RiskPoint.objects.filter(pk=world.point_b.pk).update(manifestation="审批")
+    found = set(RiskPoint.objects.filter(text_search_q(term)).values_list("pk", flat=True))
+    assert found == _icontains(term)
+    if term in ("审批", "收费", "越权审批", "批中"):
+        assert found  # the fixture above has them
+
+
+def test_a_two_character_term_uses_the_pieces_index_and_a_longer_one_the_trigrams(world):
+    two = RiskPoint.objects.filter(text_search_q("审批"))
+    assert PIECES in str(two.query) and "riskpoint_bigrams" in _explain(two)
+    three = RiskPoint.objects.filter(text_search_q("吃拿卡"))
+    assert PIECES not in str(three.query)
+    plan = _explain(three)
+    assert "riskpoint_description_trgm" in plan and "riskpoint_manifestation_trgm" in plan
+    # A term with letter case is not a piece lookup (the pieces are stored as written).
+    assert PIECES not in str(RiskPoint.objects.filter(text_search_q("Ab")).query)
+
+
+def test_the_pieces_follow_an_edit(world):
+    RiskPoint.objects.filter(pk=world.draft.pk).update(description="工程验收")
+    assert RiskPoint.objects.filter(text_search_q("验收"), pk=world.draft.pk).exists()
+    RiskPoint.objects.filter(pk=world.draft.pk).update(description="物资采购")
+    assert not RiskPoint.objects.filter(text_search_q("验收"), pk=world.draft.pk).exists()
+
+
+# --- the register's quality report ------------------------------------------------------------
+
+
+def test_the_quality_report_counts_every_vague_control_and_reads_only_those_it_shows(world):
+    many = SHOWN + 7
+    Control.objects.bulk_create(
+        Control(risk_point=world.submitted, line="prevention", measure=f"措施{n}", owner="", frequency="each_time")
+        for n in range(many)
+    )
+    points = RiskPoint.objects.filter(institution=world.a)
+    vague_before = Control.objects.filter(risk_point__in=points).filter(Q(owner="") | Q(evidence="")).count()
+    with CaptureQueriesContext(connection) as captured:
+        report = quality_report(points=points, institution_id=world.a.pk, year=2026)
+    assert report.vague_count == vague_before >= many
+    assert len(report.vague_controls) == SHOWN
+    queries = [q["sql"] for q in captured.captured_queries]
+    control_reads = [sql for sql in queries if 'FROM "controls_control"' in sql.split("WHERE")[0]]
+    assert control_reads and all("LIMIT" in sql or "COUNT(" in sql for sql in control_reads)
+    row = next(r for r in report.vague_controls if r["measure"] == "措施0")
+    assert row["reasons"] == "、".join(
+        str(reason)
+        for reason in vague_control_reasons(
+            measure="措施0", owner="", frequency="each_time", evidence="", followed_up=False
+        )
+    )
+
+
+# --- indexes ------------------------------------------------------------------------------------
+
+
+def test_no_index_of_the_risk_point_table_is_another_ones_leading_columns():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.relname, ix.indkey::text, ix.indpred IS NOT NULL, ix.indexprs IS NOT NULL, am.amname
+            FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid
+            JOIN pg_am am ON am.oid = i.relam
+            WHERE t.relname = 'risk_registry_riskpoint'
+            """
+        )
+        rows = cursor.fetchall()
+    plain = [(name, keys.split()) for name, keys, partial, expression, method in rows if not partial and not expression]
+    duplicates = [
+        (name, other)
+        for name, keys in plain
+        for other, other_keys in plain
+        if name != other and other_keys[: len(keys)] == keys and not name.endswith("_pkey")
+    ]
+    assert duplicates == []
+    assert not [name for name, *_ in rows if "state" in name or "needs_regrading" in name]
