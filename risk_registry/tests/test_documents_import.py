@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -18,7 +19,6 @@ from openpyxl import Workbook, load_workbook
 
 from controls.models import Control
 from risk_registry.documents import services
-from risk_registry.documents.importer import MAX_COLUMNS
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.documents_helpers import enrich_register
@@ -298,7 +298,7 @@ def test_dimension_bomb_is_refused_fast(world):
 
 def test_cells_beyond_the_limits_are_refused_even_when_the_dimension_lies(world):
     def edit(sheet):
-        sheet.cell(row=5, column=MAX_COLUMNS + 5, value="x")
+        sheet.cell(row=5, column=django_settings.RISK_REGISTRY_IMPORT_MAX_COLUMNS + 5, value="x")
 
     data = workbook_bytes(good_rows(), edit=edit)
     with zipfile.ZipFile(io.BytesIO(data)) as source:
