@@ -59,6 +59,7 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_ZIP_ENTRIES = 500
 CONTENT_TYPES_BYTES = 1024 * 1024  # what is read of [Content_Types].xml to find a macro workbook
 HEADER_SEARCH_ROWS = 10
+CHECK_PROGRESS_ROWS = 500
 # An OLE2 compound file: an old .xls (Excel 97–2003), or an .xlsx saved with a password (Excel then
 # wraps the encrypted package in a compound file holding the streams named below).
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -733,8 +734,11 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
     )
 
 
-def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[list[PlannedPoint], list[Problem]]:
-    """Resolve every row; return the planned points and every problem found (all rows, all columns)."""
+def check_rows(
+    read: ReadRows, *, institution: Institution, year: int, progress=None
+) -> tuple[list[PlannedPoint], list[Problem]]:
+    """Resolve every row; return the planned points and every problem found (all rows, all columns).
+    ``progress(done, total)`` every CHECK_PROGRESS_ROWS rows."""
     lookups = _Lookups(institution, year)
     problems: list[Problem] = []
     if lookups.scheme is None:
@@ -744,10 +748,13 @@ def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[
         return [], problems
     planned: list[PlannedPoint] = []
     seen: dict[tuple, int] = {}
-    for row in read.rows:
+    total = len(read.rows)
+    for done, row in enumerate(read.rows, start=1):
         point = _check_row(_RowCheck(lookups, row, problems), lookups.scheme, seen=seen, year=year)
         if point is not None:
             planned.append(point)
+        if progress is not None and (done % CHECK_PROGRESS_ROWS == 0 or done == total):
+            progress(done, total)
     if not read.rows:
         problems.append(Problem(None, "", _("The file has no risk points below its header."), _("one row per point")))
     return planned, problems

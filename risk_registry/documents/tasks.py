@@ -4,10 +4,10 @@ sweep that sends again or fails the jobs a dead worker or a lost message left be
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from risk_registry.documents import housekeeping, services
+from risk_registry.documents import housekeeping, import_jobs, services
 from risk_registry.documents.pdf import DocumentUnavailable
 
 TIME_LIMIT = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS
@@ -55,3 +55,30 @@ def export_jobs_sweep() -> None:
 def documents_housekeeping() -> None:
     """Beat runs this every hour: old exports and unconfirmed uploads removed (documents/housekeeping.py)."""
     housekeeping.documents_housekeeping()
+
+
+@shared_task(
+    bind=True,
+    max_retries=settings.RISK_REGISTRY_EXPORT_MAX_ATTEMPTS - 1,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=TIME_LIMIT,
+    time_limit=TIME_LIMIT + 60,
+)
+def import_job_run(self, job_id: int) -> None:
+    """One step of an import (check or write, import_jobs.import_job_run), delivered as an export
+    is: a refusal that will not change (the owner may no longer import) fails the job at once;
+    anything else is retried, then failed; a killed process sends the message back."""
+    try:
+        import_jobs.import_job_run(job_id)
+    except (PermissionDenied, Http404, ValidationError) as error:
+        services.export_job_fail(job_id, str(error) or error.__class__.__name__)
+        raise
+    except SoftTimeLimitExceeded:
+        services.export_job_fail(job_id, services.time_limit_message())
+        raise
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            services.export_job_fail(job_id, f"{error.__class__.__name__}: {error}")
+            raise
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
