@@ -44,7 +44,7 @@ BOMBS = {
     "styles": Bomb("5 M cell styles", 5_000_000, 1000),
     "sheets": Bomb("1 M sheets", 1_000_000, 100),
     "cell": Bomb("one cell of 90 M characters", 90_000_000, 100_000),
-    "cells": Bomb("15 M empty <c/> in 20-cell rows", 15_000_000, 1000),
+    "cells": Bomb("15 M empty <c/> in 40-cell rows", 15_000_000, 1000),
     "tag": Bomb("one attribute of 90 MB", 90_000_000, 2_000_000),
     "lie": Bomb("17.3 M rows in a sheet claiming 1 KB", 17_300_000, 1000),
 }
@@ -144,7 +144,7 @@ def build_bomb(kind: str, size: int) -> bytes:
         document = b"".join(_document(b"worksheet", _sheet_data(_repeat(b"<row/>", size))))
         return claiming(workbook_zip(sheet_document=document), "xl/worksheets/sheet1.xml", 1024)
     if kind == "shared-strings":
-        return workbook_zip(shared=_numbered("<si><t>{0}</t></si>", size))
+        return workbook_zip(shared=_repeat("<si><t>风险</t></si>".encode(), size))
     if kind == "shared-text":
         return workbook_zip(shared=_repeat(b"<si><t>" + b"x" * 10_000 + b"</t></si>", size))
     if kind == "styles":
@@ -157,7 +157,7 @@ def build_bomb(kind: str, size: int) -> bytes:
         cell = itertools.chain([b'<row r="1"><c r="A1" t="inlineStr"><is><t>'], _chars(size), [b"</t></is></c></row>"])
         return workbook_zip(sheet=_sheet_data(cell))
     if kind == "cells":
-        return workbook_zip(sheet=_sheet_data(_repeat(b"<row>" + b"<c/>" * 20 + b"</row>", size // 20)))
+        return workbook_zip(sheet=_sheet_data(_repeat(b"<row>" + b"<c/>" * 40 + b"</row>", size // 40)))
     if kind == "tag":
         tag = itertools.chain([b'<row r="1" spans="'], _chars(size), [b'"/>'])
         return workbook_zip(sheet=_sheet_data(tag))

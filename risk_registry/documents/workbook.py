@@ -38,7 +38,7 @@ from xml.parsers import expat
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 CHUNK = 64 * 1024
@@ -187,17 +187,25 @@ class _Parts:
         def forbid(*_args: Any) -> None:
             raise ImportRefused(_("The workbook holds a document type declaration."), _("an ordinary .xlsx file"))
 
+        names: dict[str, str] = {}  # "{namespace} tag" → tag: split once per kind of element
+        bound = self.bounds.elements
+
+        def local(tag: str) -> str:
+            name = names.get(tag)
+            if name is None:
+                name = names[tag] = tag.rpartition(" ")[2]
+            return name
+
         def on_start(tag: str, attributes: dict[str, str]) -> None:
             self.elements += 1
-            if self.elements > self.bounds.elements:
-                raise too_large(_("The workbook holds more than %(limit)s data elements."), self.bounds.elements)
+            if self.elements > bound:
+                raise too_large(_("The workbook holds more than %(limit)s data elements."), bound)
             marks[0] = parser.CurrentByteIndex
-            start(tag.rpartition(" ")[2], attributes)
+            start(names.get(tag) or local(tag), attributes)
 
-        def on_end(tag: str) -> None:
-            marks[0] = parser.CurrentByteIndex
+        def on_end(tag: str) -> None:  # an end tag is short: the start before it set the mark
             if end is not None:
-                end(tag.rpartition(" ")[2])
+                end(names.get(tag) or local(tag))
 
         def on_text(data: str) -> None:
             marks[0] = parser.CurrentByteIndex
@@ -270,6 +278,26 @@ def _int(value: str | None, default: int = 0) -> int:
         return int(value or default)
     except ValueError:
         return default
+
+
+_COLUMNS: dict[str, int] = {}  # column letters → number, filled as met (at most the bound's few)
+
+
+def _reference(ref: str) -> tuple[int, int]:
+    """A cell reference (``AB12``) as column and row numbers; a damaged file for anything else."""
+    split = len(ref.rstrip("0123456789"))
+    letters, digits = ref[:split], ref[split:]
+    column = _COLUMNS.get(letters)
+    if column is None:
+        try:
+            column = column_index_from_string(letters)
+        except ValueError:
+            raise damaged() from None
+        if len(_COLUMNS) < 1000:
+            _COLUMNS[letters] = column
+    if not digits:
+        raise damaged()
+    return column, int(digits)
 
 
 def _hidden(attributes: dict[str, str]) -> bool:
@@ -409,16 +437,13 @@ class _SheetReader:
             raise too_large(_("The sheet has more than %(limit)s cells (empty ones counted)."), self.bounds.cells)
         ref = attributes.get("r")
         if ref:
-            try:
-                letters, number = coordinate_from_string(ref)
-                self.column = column_index_from_string(letters)
-            except ValueError:
-                raise damaged() from None
+            self.column, number = _reference(ref)
             if number != self.row_number:  # a cell outside its row: count it where it says it is
                 self.row_number = number
         else:
             self.column += 1
-        self.refuse_extent(self.row_number, self.column, claimed=False)
+        if self.column > self.bounds.columns or self.row_number > self.max_rows:
+            self.refuse_extent(self.row_number, self.column, claimed=False)
         self.cell_type = attributes.get("t", "n")
         self.cell_style = _int(attributes.get("s"))
         self.value, self.has_value = None, False

@@ -92,9 +92,9 @@ def test_a_huge_shared_string_is_refused():
 
 def test_many_empty_cells_stop_at_the_cell_bound(settings):
     settings.RISK_REGISTRY_IMPORT_MAX_CELLS = 1000
-    error = refused(build_bomb("cells", 100_000))  # rows of 20 empty <c/>
+    error = refused(build_bomb("cells", 100_000))  # rows of 40 empty <c/>
     assert "工作表超过 1,000 个单元格" in chinese(error)
-    assert error.elements <= 1000 + 1000 // 20 + 2 + OVERHEAD
+    assert error.elements <= 1000 + 1000 // 40 + 2 + OVERHEAD
 
 
 def test_a_tag_that_never_ends_is_refused():
