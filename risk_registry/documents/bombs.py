@@ -144,7 +144,7 @@ def build_bomb(kind: str, size: int) -> bytes:
         document = b"".join(_document(b"worksheet", _sheet_data(_repeat(b"<row/>", size))))
         return claiming(workbook_zip(sheet_document=document), "xl/worksheets/sheet1.xml", 1024)
     if kind == "shared-strings":
-        return workbook_zip(shared=_repeat("<si><t>风险</t></si>".encode(), size))
+        return workbook_zip(shared=_repeat(b"<si><t>x</t></si>", size))  # 17 bytes each: 93.5 MB at 5.5 M
     if kind == "shared-text":
         return workbook_zip(shared=_repeat(b"<si><t>" + b"x" * 10_000 + b"</t></si>", size))
     if kind == "styles":
