@@ -8,6 +8,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -163,3 +165,22 @@ def test_import_jobs_are_not_listed_among_the_exports(world, login):
     upload_and_check(login(world.discipline), workbook_bytes(good_rows()))
     assert not selectors.export_jobs_of(world.discipline).filter(kind__in=ExportJob.IMPORT_KINDS).exists()
     run_import_jobs()
+
+
+def test_the_job_page_costs_the_same_queries_whatever_the_rows(world, login):
+    """The preview is the job's stored result: no query per row, however many rows were checked."""
+    client = login(world.discipline)
+    _page, token = upload_and_check(client, workbook_bytes(good_rows()))
+    url = reverse("documents_import_job", args=["bureau-a", token])
+    job = ExportJob.objects.get(token=token)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    small = queries()
+    many = {**job.result["preview"][0]}
+    job.result = {**job.result, "count": 5000, "preview": [many] * import_jobs.PREVIEW_ROWS}
+    job.save(update_fields=["result"])
+    assert queries() == small
