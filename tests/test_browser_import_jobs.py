@@ -5,18 +5,16 @@ what was imported (issue 15 defect 2: nothing is read or written inside the web 
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from celery import current_app
 from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from risk_registry.documents import tasks
 from risk_registry.models import RiskPoint
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
-from tests.test_celery_integration import Worker, purge_and_delete, wait_for
+from tests.test_celery_integration import Worker, own_queue, purge_and_delete, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 SHOTS = os.environ.get("IMPORT_SHOTS", "")  # a folder to keep screenshots of each step in, when set
@@ -36,10 +34,7 @@ def shoot(page, name: str) -> None:
 
 @pytest.fixture
 def queue(monkeypatch):
-    name = f"test-browser-imports-{uuid.uuid4().hex}"
-    task = current_app.tasks[tasks.import_job_run.name]
-    monkeypatch.setattr(task, "queue", name, raising=False)
-    monkeypatch.setattr(task, "_exec_options", None)  # Celery caches the options of a task's sends
+    name = own_queue(monkeypatch, tasks.import_job_run.name, "test-browser-imports")
     yield name
     purge_and_delete(name)
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import io
 import re
-import uuid
 
 import pytest
-from celery import current_app
 from django.urls import reverse
 
 from risk_registry.documents import tasks
@@ -17,7 +15,7 @@ from risk_registry.documents.models import ExportJob
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
-from tests.test_celery_integration import Worker, purge_and_delete, wait_for
+from tests.test_celery_integration import Worker, own_queue, purge_and_delete, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -25,10 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def queue(monkeypatch):
     """A queue of this test's own: the import task is sent there, and only the test's worker reads it."""
-    name = f"test-imports-{uuid.uuid4().hex}"
-    task = current_app.tasks[tasks.import_job_run.name]
-    monkeypatch.setattr(task, "queue", name, raising=False)
-    monkeypatch.setattr(task, "_exec_options", None)  # Celery caches the options of a task's sends
+    name = own_queue(monkeypatch, tasks.import_job_run.name, "test-imports")
     yield name
     purge_and_delete(name)
 

@@ -30,19 +30,25 @@ def export_job_run(self, job_id: int) -> None:
     failed. The error is always re-raised. A killed process (kill -9, the OOM killer) sends the
     message back to the queue (``reject_on_worker_lost``); the job's claim counts the starts.
     """
+    _deliver(self, services.export_job_run, job_id, final=(DocumentUnavailable, Http404, ValidationError))
+
+
+def _deliver(task, run, job_id: int, *, final: tuple[type[BaseException], ...]) -> None:
+    """Run a job's body: a refusal of the ``final`` kinds, or the time limit, fails the job at once;
+    anything else is retried with a growing countdown, then failed. The error is always re-raised."""
     try:
-        services.export_job_run(job_id)
-    except (DocumentUnavailable, Http404, ValidationError) as error:
+        run(job_id)
+    except final as error:
         services.export_job_fail(job_id, str(error) or error.__class__.__name__)
         raise
     except SoftTimeLimitExceeded:
         services.export_job_fail(job_id, services.time_limit_message())
         raise
     except Exception as error:
-        if self.request.retries >= self.max_retries:
+        if task.request.retries >= task.max_retries:
             services.export_job_fail(job_id, f"{error.__class__.__name__}: {error}")
             raise
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+        raise task.retry(exc=error, countdown=5 * 2**task.request.retries) from error
 
 
 @shared_task
@@ -69,16 +75,4 @@ def import_job_run(self, job_id: int) -> None:
     """One step of an import (check or write, import_jobs.import_job_run), delivered as an export
     is: a refusal that will not change (the owner may no longer import) fails the job at once;
     anything else is retried, then failed; a killed process sends the message back."""
-    try:
-        import_jobs.import_job_run(job_id)
-    except (PermissionDenied, Http404, ValidationError) as error:
-        services.export_job_fail(job_id, str(error) or error.__class__.__name__)
-        raise
-    except SoftTimeLimitExceeded:
-        services.export_job_fail(job_id, services.time_limit_message())
-        raise
-    except Exception as error:
-        if self.request.retries >= self.max_retries:
-            services.export_job_fail(job_id, f"{error.__class__.__name__}: {error}")
-            raise
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+    _deliver(self, import_jobs.import_job_run, job_id, final=(PermissionDenied, Http404, ValidationError))
