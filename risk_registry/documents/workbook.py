@@ -158,7 +158,7 @@ class _Parts:
     ) -> None:
         """Stream the part ``name`` into the handlers (tags without namespace: ``{ns}tag`` → tag,
         as every part of a workbook uses one namespace per element kind)."""
-        parser, marks = self._parser(start, end, text)
+        parser, marks, counted = self._parser(start, end, text)
         fed = 0
         try:
             with self.archive.open(name) as source:
@@ -175,8 +175,10 @@ class _Parts:
                 parser.Parse(b"", True)
         except (expat.ExpatError, *DAMAGED_ZIP_ERRORS):
             raise damaged() from None
+        finally:
+            self.elements = counted[0]  # the count of all parts, kept here between them
 
-    def _parser(self, start, end, text) -> tuple[Any, list[int]]:
+    def _parser(self, start, end, text) -> tuple[Any, list[int], list[int]]:
         """An expat parser that counts elements, marks where its last event was (a tag that runs on
         without one is refused by ``parse``) and accepts no DTD (so no entity can expand)."""
         parser = expat.ParserCreate(namespace_separator=" ")
@@ -189,23 +191,29 @@ class _Parts:
 
         names: dict[str, str] = {}  # "{namespace} tag" → tag: split once per kind of element
         bound = self.bounds.elements
+        counted = [self.elements]  # a local cell: read and written on every element
 
         def local(tag: str) -> str:
-            name = names.get(tag)
-            if name is None:
-                name = names[tag] = tag.rpartition(" ")[2]
+            name = names[tag] = tag.rpartition(" ")[2]
             return name
 
         def on_start(tag: str, attributes: dict[str, str]) -> None:
-            self.elements += 1
-            if self.elements > bound:
+            counted[0] += 1
+            if counted[0] > bound:
                 raise too_large(_("The workbook holds more than %(limit)s data elements."), bound)
             marks[0] = parser.CurrentByteIndex
-            start(names.get(tag) or local(tag), attributes)
+            try:
+                name = names[tag]
+            except KeyError:
+                name = local(tag)
+            start(name, attributes)
 
         def on_end(tag: str) -> None:  # an end tag is short: the start before it set the mark
-            if end is not None:
-                end(names.get(tag) or local(tag))
+            try:
+                name = names[tag]
+            except KeyError:
+                name = local(tag)
+            end(name)
 
         def on_text(data: str) -> None:
             marks[0] = parser.CurrentByteIndex
@@ -213,12 +221,13 @@ class _Parts:
                 text(data)
 
         parser.StartElementHandler = on_start
-        parser.EndElementHandler = on_end
+        if end is not None:
+            parser.EndElementHandler = on_end
         parser.CharacterDataHandler = on_text
         parser.StartDoctypeDeclHandler = forbid
         parser.EntityDeclHandler = forbid
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        return parser, marks
+        return parser, marks, counted
 
     def relationships(self, part: str) -> dict[str, tuple[str, str]]:
         """The relationships of ``part``: id → (type's last word, target part name)."""
