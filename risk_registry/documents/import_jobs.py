@@ -151,18 +151,23 @@ def _expired_result() -> dict:
     return {"ok": False, "problems": [{"row": None, "column": "", "message": str(expired().message), "expected": ""}]}
 
 
+def _arguments(job: ExportJob, data: bytes, progress) -> dict:
+    """What the check and the write are called with: the job's owner, institution, year and sheet."""
+    return {
+        "by": job.owner,
+        "institution": job.institution,
+        "year": int(job.params["year"]),
+        "data": data,
+        "sheet": job.params.get("sheet", ""),
+        "progress": progress,
+    }
+
+
 def _check(job: ExportJob, progress) -> tuple[dict, int]:
     data = _read_upload(job)
     if data is None or job.institution is None:
         return _expired_result(), 0
-    outcome = services.register_import_check(
-        by=job.owner,
-        institution=job.institution,
-        year=int(job.params["year"]),
-        data=data,
-        sheet=job.params.get("sheet", ""),
-        progress=progress,
-    )
+    outcome = services.register_import_check(**_arguments(job, data, progress))
     if not outcome.ok:
         upload_path(job.params["upload"]).unlink(missing_ok=True)
     preview = [
@@ -192,15 +197,7 @@ def _write(job: ExportJob, progress) -> tuple[dict, int]:
     data = _read_upload(job)
     if data is None or job.institution is None:
         return _expired_result(), 0
-    outcome = services.register_import(
-        by=job.owner,
-        institution=job.institution,
-        year=int(job.params["year"]),
-        data=data,
-        filename=job.filename,
-        sheet=job.params.get("sheet", ""),
-        progress=progress,
-    )
+    outcome = services.register_import(**_arguments(job, data, progress), filename=job.filename)
     upload_path(job.params["upload"]).unlink(missing_ok=True)
     result = {
         "ok": outcome.ok,

@@ -11,16 +11,18 @@ from risk_registry.documents import housekeeping, import_jobs, services
 from risk_registry.documents.pdf import DocumentUnavailable
 
 TIME_LIMIT = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS
+# How a job's task is delivered (exports and the import's steps alike): acknowledged after it ran,
+# sent back when its process was killed, retried up to the attempts a job may take, time-limited.
+JOB_TASK = {
+    "max_retries": settings.RISK_REGISTRY_EXPORT_MAX_ATTEMPTS - 1,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": TIME_LIMIT,
+    "time_limit": TIME_LIMIT + 60,
+}
 
 
-@shared_task(
-    bind=True,
-    max_retries=settings.RISK_REGISTRY_EXPORT_MAX_ATTEMPTS - 1,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=TIME_LIMIT,
-    time_limit=TIME_LIMIT + 60,
-)
+@shared_task(bind=True, **JOB_TASK)
 def export_job_run(self, job_id: int) -> None:
     """Render one export job (by id) to its file. Safe to run twice (see services.export_job_run).
 
@@ -63,14 +65,7 @@ def documents_housekeeping() -> None:
     housekeeping.documents_housekeeping()
 
 
-@shared_task(
-    bind=True,
-    max_retries=settings.RISK_REGISTRY_EXPORT_MAX_ATTEMPTS - 1,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=TIME_LIMIT,
-    time_limit=TIME_LIMIT + 60,
-)
+@shared_task(bind=True, **JOB_TASK)
 def import_job_run(self, job_id: int) -> None:
     """One step of an import (check or write, import_jobs.import_job_run), delivered as an export
     is: a refusal that will not change (the owner may no longer import) fails the job at once;
