@@ -62,6 +62,7 @@ from integrity_warnings.grades import scale_of
 from integrity_warnings.models import Disposition, ReportAttachment, WarningChannel, WarningItem
 from integrity_warnings.services import report_attachment_add
 from positions.models import Holding, PowerItem
+from risk_registry.documents import import_jobs
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.documents.services import import_mapping_complete
@@ -478,16 +479,25 @@ class Scene:
         )
 
     @cached_property
-    def pending_import(self) -> str:
-        """A previewed import waiting for confirmation in the persona's session; its token."""
+    def pending_import(self) -> ExportJob:
+        """A checked import of the discipline office waiting for confirmation: its job, its file."""
         token = uuid.uuid4().hex
         path = export_dir() / f"import-{token}.xlsx"
         path.write_bytes(workbook_bytes(good_rows()))
         self.files.append(path)
-        session = self.client.session
-        session["documents_import"] = {"token": token, "institution": "bureau-a", "year": 2026, "name": "good.xlsx"}
-        session.save()
-        return token
+        return ExportJob.objects.create(
+            owner=self.w.discipline,
+            institution=self.w.a,
+            kind=ExportJob.IMPORT_CHECK,
+            form="overview",
+            file_format="xlsx",
+            filename="good.xlsx",
+            params={"upload": token, "year": 2026, "sheet": "", "language": "zh-hans"},
+            state=ExportJob.State.DONE,
+            total=3,
+            done=3,
+            result={"ok": True, "count": 3, "problems": [], "preview": [], "sheets": []},
+        )
 
     # --- unit assessment (单位考核评估) of bureau A in its cycle ---
 
@@ -757,12 +767,19 @@ def _described(description: str):
 
 
 def _previewed(scene: Scene) -> None:
-    """The preview writes no row of the register: the file waits for confirmation, its token in
-    the session."""
-    pending = scene.client.session["documents_import"]
-    waiting = export_dir() / f"import-{pending['token']}.xlsx"
+    """The upload writes no row of the register: the file waits, its check a job for a worker."""
+    job = ExportJob.objects.filter(kind=ExportJob.IMPORT_CHECK, owner=scene.w.discipline).latest("id")
+    waiting = export_dir() / f"import-{job.params['upload']}.xlsx"
     scene.files.append(waiting)  # removed after the test
-    assert pending["institution"] == "bureau-a" and pending["year"] == 2026 and waiting.is_file()
+    assert job.institution == scene.w.a and job.params["year"] == 2026 and waiting.is_file()
+    assert job.state == ExportJob.State.PENDING
+
+
+def _write_started(scene: Scene) -> None:
+    """The confirmation starts the write in a worker, and running it imports the file."""
+    job = ExportJob.objects.filter(kind=ExportJob.IMPORT_WRITE, owner=scene.w.discipline).latest("id")
+    import_jobs.import_job_run(job.pk)
+    assert RiskPoint.objects.filter(description="受理材料时索要好处", institution=scene.w.a).exists()
 
 
 def _wizard_at(step: str | None):
@@ -1605,9 +1622,16 @@ DOCUMENTS = [
         "import preview",
         "post",
         lambda s: "/documents/import/bureau-a/",
-        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
+        expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
         data=lambda s: {"file": s.upload(), "year": "2026"},
-        effect=writes(updated=["sessions.Session"], then=_previewed),
+        effect=writes("documents.ExportJob", then=_previewed),
+    ),
+    Case(
+        "documents_import_job",
+        "an import's check and preview",
+        "get",
+        lambda s: f"/documents/import/bureau-a/jobs/{s.pending_import.token}/",
+        expect({"discipline"}, forbidden=SEES_A - {"discipline"}),
     ),
     Case(
         "documents_import_confirm",
@@ -1615,8 +1639,8 @@ DOCUMENTS = [
         "post",
         lambda s: "/documents/import/bureau-a/confirm/",
         expect({"discipline"}, status=302, forbidden=SEES_A - {"discipline"}),
-        data=lambda s: {"token": s.pending_import},
-        effect=writes("risk_registry.RiskPoint", "controls.Control", AUDIT, then=_described("受理材料时索要好处")),
+        data=lambda s: {"job": str(s.pending_import.token)},
+        effect=writes("documents.ExportJob", updated=["documents.ExportJob"], then=_write_started),
     ),
     Case(
         "documents_wizard",

@@ -47,6 +47,15 @@ def purge_and_delete(queue: str) -> None:
         channel.queue_delete(queue)
 
 
+def own_queue(monkeypatch, task_name: str, prefix: str) -> str:
+    """A queue of the test's own for the task ``task_name``: only the test's worker reads it."""
+    name = f"{prefix}-{uuid.uuid4().hex}"
+    task = app.tasks[task_name]
+    monkeypatch.setattr(task, "queue", name, raising=False)
+    monkeypatch.setattr(task, "_exec_options", None)  # Celery caches the options of a task's sends
+    return name
+
+
 class Worker:
     """A real `celery worker` process consuming one queue of its own, on the test database. ``pool``
     ``prefork`` runs tasks in a child process (as production does), ``solo`` in the worker itself."""

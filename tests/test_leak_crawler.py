@@ -420,6 +420,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "documents_job_download": ["/documents/jobs/00000000-0000-0000-0000-000000000000/download/"],
         "documents_import": [f"/documents/import/{c}/" for c in codes],
         "documents_import_confirm": [f"/documents/import/{codes[0]}/confirm/"],
+        "documents_import_job": [f"/documents/import/{codes[0]}/jobs/00000000-0000-0000-0000-000000000000/"],
         "documents_import_template": [f"/documents/import/{codes[0]}/template.xlsx"],
         "documents_wizard": [f"/documents/import/{c}/wizard/" for c in codes],
         "documents_wizard_upload": [f"/documents/import/{codes[0]}/wizard/upload/"],

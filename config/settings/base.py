@@ -264,3 +264,18 @@ RISK_REGISTRY_CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+# Bounds of an uploaded workbook (risk_registry/documents/workbook.py, docs/documents.md "Bounds of
+# the import"): counted while the file is streamed, the file refused at the first one crossed, so
+# any file up to the upload limit is refused or read in seconds and a few tens of MB.
+RISK_REGISTRY_IMPORT_MAX_ROWS = 20_000  # data rows; a county bureau files hundreds
+RISK_REGISTRY_IMPORT_MAX_COLUMNS = 40
+RISK_REGISTRY_IMPORT_MAX_CELLS = 500_000  # <c> elements of the sheet, empty ones too (20,000 rows × 25)
+RISK_REGISTRY_IMPORT_MAX_SHARED_STRINGS = 200_000  # distinct texts: a 20,000-row register has far fewer
+RISK_REGISTRY_IMPORT_MAX_SHARED_TEXT = 20_000_000  # characters of all shared strings together
+RISK_REGISTRY_IMPORT_MAX_STYLES = 64_000  # style entries (Excel's own limit on cell formats)
+RISK_REGISTRY_IMPORT_MAX_SHEETS = 100
+RISK_REGISTRY_IMPORT_MAX_CELL_TEXT = 32_767  # characters in one cell (Excel's own limit)
+RISK_REGISTRY_IMPORT_MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # inflated from the zip, all parts
+RISK_REGISTRY_IMPORT_MAX_ELEMENTS = 3_000_000  # XML elements of all parts
+RISK_REGISTRY_IMPORT_MAX_TOKEN_BYTES = 1024 * 1024  # one tag or attribute without an event

@@ -1,12 +1,13 @@
 """Reading a 廉政风险点排查及防控措施一览表 back from Excel: a guarded reader and the row checks.
 
-The reader refuses before it spends: a size limit, a zip-bomb limit on the uncompressed size,
-and a streaming pre-scan of the sheet XML (defusedxml) that stops at the sheet's claimed
-dimension or at the first row or column past the limits, so a sheet claiming 16,384 columns ×
-1,048,576 rows is refused after reading a few hundred bytes. Then openpyxl (read-only,
-``data_only``: formulas give their cached values; dates come back as Excel stores them, numbers
-with a date format) reads the values, and merged cells are filled from their top-left cell
-(registers often merge the department down a block of rows).
+The reader refuses before it spends: a size limit, then the one streaming reader of
+``workbook.py`` (expat in chunks), which counts everything it reads — bytes unpacked, XML
+elements, sheets, styles, shared strings and their length, rows (empty ones too), cells, the
+characters of a cell — and refuses at the first bound crossed (settings
+``RISK_REGISTRY_IMPORT_MAX_*``), so no small file unpacks into minutes of work or gigabytes of
+memory. Formulas give their cached values; numbers with a date format come back as dates; merged
+cells are filled from their top-left cell (registers often merge the department down a block of
+rows).
 
 What the reviewer sees is what is imported: only the visible sheet the user chose (the first
 visible one by default) is read, never a hidden or "very hidden" one, and a hidden row or column
@@ -27,21 +28,27 @@ from __future__ import annotations
 
 import datetime
 import io
-import logging
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import defusedxml.ElementTree as SafeET
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
+from openpyxl import Workbook as WorkbookWriter
+from openpyxl.utils.cell import get_column_letter, range_boundaries
 
 from controls.models import Control
 from positions.models import Position, PowerItem, ProcessStep
 from risk_registry.documents.definitions import FORMS, GRADED_DIRECTLY, DocumentHeader
+from risk_registry.documents.workbook import (
+    DAMAGED_ZIP_ERRORS,
+    Bounds,
+    ImportRefused,
+    Problem,
+    SheetInfo,
+    Workbook,
+    damaged,
+)
 from risk_registry.documents.xlsx import _cell, _Styles, _write_sheet
 from risk_registry.models import FoundBy, RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, GradingScheme, Institution, RiskType
@@ -49,20 +56,14 @@ from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.text import bidi_controls_in, strip_controls
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 500
-MAX_ROWS = 20_000  # a county bureau files hundreds; 20,000 leaves room for a whole city
-MAX_COLUMNS = 40
+CONTENT_TYPES_BYTES = 1024 * 1024  # what is read of [Content_Types].xml to find a macro workbook
 HEADER_SEARCH_ROWS = 10
-NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+CHECK_PROGRESS_ROWS = 500
 # An OLE2 compound file: an old .xls (Excel 97–2003), or an .xlsx saved with a password (Excel then
 # wraps the encrypted package in a compound file holding the streams named below).
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
-# Errors of a damaged zip (a bad CRC-32, a truncated member): never shown as they are (English).
-DAMAGED_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
-
-logger = logging.getLogger(__name__)
 
 # Header text (normalised: no spaces, no bracketed note) → field.
 HEADERS = {
@@ -148,50 +149,10 @@ FOUND_BY_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int | None  # the Excel row number; None for the file as a whole
-    column: str  # the column's header (or letter)
-    message: str
-    expected: str = ""
-
-    def __str__(self) -> str:
-        where = (
-            _("Row %(row)d, column %(column)s") % {"row": self.row, "column": self.column} if self.row else _("File")
-        )
-        text = f"{where}: {self.message}"
-        if self.expected:
-            text += " " + _("(expected: %(expected)s)") % {"expected": self.expected}
-        return text
-
-
-class ImportRefused(Exception):
-    """The file as a whole cannot be read (too big, not xlsx, a dimension bomb, no header)."""
-
-    def __init__(self, message: str, expected: str = "") -> None:
-        super().__init__(message)
-        self.problem = Problem(None, "", message, expected)
-        self.sheets: list[SheetInfo] = []  # the workbook's sheets, when it was read that far
-
-
 @dataclass
 class SheetRow:
     number: int  # Excel row number
     values: dict[str, object]  # field → cell value
-
-
-@dataclass(frozen=True)
-class SheetInfo:
-    name: str
-    state: str  # openpyxl's sheet_state: "visible", "hidden" or "veryHidden"
-
-    @property
-    def visible(self) -> bool:
-        return self.state == "visible"
-
-    @property
-    def state_label(self) -> str:
-        return _("visible") if self.visible else _("hidden")
 
 
 @dataclass
@@ -225,23 +186,6 @@ class PlannedPoint:
 # --- the guarded reader ---------------------------------------------------------------------
 
 
-def _refuse_limits(rows: int, columns: int, *, claimed: bool) -> None:
-    if rows > MAX_ROWS + HEADER_SEARCH_ROWS or columns > MAX_COLUMNS:
-        message = (
-            _("The sheet claims %(rows)d rows × %(columns)d columns.")
-            if claimed
-            else _("The sheet has more than %(rows)d rows or %(columns)d columns.")
-        )
-        raise ImportRefused(
-            message % {"rows": rows, "columns": columns},
-            _("at most %(rows)d rows and %(columns)d columns") % {"rows": MAX_ROWS, "columns": MAX_COLUMNS},
-        )
-
-
-def _hidden(element) -> bool:
-    return element.get("hidden") in ("1", "true")
-
-
 def _listed(values: Iterable[str], limit: int = 20) -> str:
     values = list(values)
     return "、".join(values[:limit]) + ("…" if len(values) > limit else "")
@@ -262,69 +206,7 @@ def _refuse_hidden(rows: set[int], columns: set[int]) -> None:
         )
 
 
-class _SheetScan:
-    """What the streaming pre-scan has seen so far: the extent of the data, the merged ranges and
-    the hidden rows and columns that hold data."""
-
-    def __init__(self) -> None:
-        self.last_row = self.last_column = 0
-        self.merged: list[str] = []
-        self.hidden_columns: set[int] = set()  # only columns within the limit: cells past it are refused
-        self.row_hidden = False
-        self.hidden_rows_with_data: set[int] = set()
-        self.hidden_columns_with_data: set[int] = set()
-
-    def start(self, element) -> None:
-        tag = element.tag
-        if tag == f"{NS}dimension":
-            ref = element.get("ref", "A1")
-            _min_col, _min_row, max_col, max_row = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
-            _refuse_limits((max_row or 1), (max_col or 1), claimed=True)
-        elif tag == f"{NS}row":
-            self.row_hidden = _hidden(element)
-        elif tag == f"{NS}col" and _hidden(element):
-            first, last = int(element.get("min") or 1), int(element.get("max") or 1)
-            self.hidden_columns.update(range(max(first, 1), min(last, MAX_COLUMNS) + 1))
-
-    def cell(self, element) -> None:
-        has_value = element.find(f"{NS}v") is not None or element.find(f"{NS}is") is not None
-        ref = element.get("r")
-        if not (has_value and ref):
-            return
-        letters, number = coordinate_from_string(ref)
-        column = column_index_from_string(letters)
-        _refuse_limits(number, column, claimed=False)
-        self.last_row, self.last_column = max(self.last_row, number), max(self.last_column, column)
-        if self.row_hidden:
-            self.hidden_rows_with_data.add(number)
-        if column in self.hidden_columns:
-            self.hidden_columns_with_data.add(column)
-
-
-def _prescan(archive: zipfile.ZipFile, sheet_path: str) -> tuple[int, int, list[str]]:
-    """Stream the sheet XML: refuse at the first sign of too many rows or columns, and refuse
-    hidden rows or columns holding data; return the last row and column holding a value, and the
-    merged ranges."""
-    scan = _SheetScan()
-    with archive.open(sheet_path) as source:
-        for event, element in SafeET.iterparse(source, events=("start", "end")):
-            tag = element.tag
-            if event == "start":
-                scan.start(element)
-            elif tag == f"{NS}c":
-                scan.cell(element)
-            elif tag == f"{NS}row":
-                number = int(element.get("r") or scan.last_row + 1)
-                if len(element):
-                    _refuse_limits(number, 1, claimed=False)
-                element.clear()
-            elif tag == f"{NS}mergeCell":
-                scan.merged.append(element.get("ref", ""))
-    _refuse_hidden(scan.hidden_rows_with_data, scan.hidden_columns_with_data)
-    return scan.last_row, scan.last_column, scan.merged
-
-
-def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
+def _chosen_sheet(sheets: list[SheetInfo], name: str) -> str:
     """The sheet the user named, or the first visible one; never a hidden one."""
     visible = [info.name for info in sheets if info.visible]
     if name:
@@ -338,10 +220,10 @@ def _chosen_sheet(workbook, sheets: list[SheetInfo], name: str):
                 _("The sheet “%(name)s” is hidden: only a visible sheet is imported.") % {"name": name},
                 _listed(visible) or _("a visible sheet"),
             )
-        return workbook[name]
+        return name
     if not visible:
         raise ImportRefused(_("The workbook has no visible sheet."), _("the register on a visible sheet"))
-    return workbook[visible[0]]
+    return visible[0]
 
 
 @dataclass
@@ -354,10 +236,10 @@ class Grid:
     sheets: list[SheetInfo]
 
 
-def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> ReadRows:
+def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER, progress=None) -> ReadRows:
     """The data rows of the chosen visible sheet (the first visible one when ``sheet`` is empty),
     by the fields of ``layout``; ImportRefused for a file that cannot be read."""
-    grid = read_grid(data, sheet=sheet)
+    grid = read_grid(data, sheet=sheet, progress=progress)
     try:
         read = _rows_by_header(grid.cells, layout)
     except ImportRefused as refused:
@@ -367,9 +249,11 @@ def read_rows(data: bytes, *, sheet: str = "", layout: Layout = REGISTER) -> Rea
     return read
 
 
-def read_grid(data: bytes, *, sheet: str = "") -> Grid:
+def read_grid(data: bytes, *, sheet: str = "", progress=None) -> Grid:
     """The guarded reader: the chosen visible sheet (the first visible one when ``sheet`` is empty)
-    as a grid; ImportRefused for a file that cannot be read. The import wizard reads through it."""
+    as a grid; ImportRefused for a file that cannot be read or crosses a bound (``workbook.py``).
+    The import wizard and the power inventory's import read through it; ``progress(rows)`` is
+    called as the sheet's rows are read."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused(
             _("The file is %(size)d KB.") % {"size": len(data) // 1024},
@@ -381,35 +265,30 @@ def read_grid(data: bytes, *, sheet: str = "") -> Grid:
         infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError):
         raise ImportRefused(_("The file is not an Excel workbook."), _("an .xlsx file")) from None
-    if len(infos) > MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
+    bounds = Bounds.current()
+    if len(infos) > MAX_ZIP_ENTRIES or sum(info.file_size for info in infos) > bounds.unpacked:
         raise ImportRefused(_("The workbook unpacks to too much data."), _("an ordinary register"))
     _refuse_macro_workbook(archive)
+    workbook = Workbook(archive, bounds)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a damaged file: logged, never shown (English)
-        logger.info("import: workbook unreadable: %r", error)
-        raise _damaged() from None
-    sheets = [SheetInfo(ws.title, ws.sheet_state) for ws in workbook.worksheets]
-    try:
-        chosen = _chosen_sheet(workbook, sheets, sheet)
-        try:
-            cells = _read_sheet(archive, chosen)
-        except DAMAGED_ZIP_ERRORS as error:  # "Bad CRC-32 for file …": the sheet's bytes are damaged
-            logger.info("import: sheet unreadable: %r", error)
-            raise _damaged() from None
+        name = _chosen_sheet(workbook.sheets, sheet)
+        found = workbook.read_sheet(name, extra_rows=HEADER_SEARCH_ROWS, progress=progress)
+        _refuse_hidden(found.hidden_rows_with_data, found.hidden_columns_with_data)
+        if not found.last_row:
+            raise ImportRefused(
+                _("The sheet “%(name)s” is empty.") % {"name": name}, _("the register on a visible sheet")
+            )
     except ImportRefused as refused:
-        refused.sheets = sheets
+        refused.sheets = workbook.sheets
+        refused.elements = workbook.elements
         raise
-    finally:
-        workbook.close()
-    return Grid(cells=cells, sheet=chosen.title, sheets=sheets)
-
-
-def _damaged() -> ImportRefused:
-    return ImportRefused(
-        _("The workbook is damaged (its compressed data does not check out) and cannot be read."),
-        _("the file saved again from Excel or WPS as .xlsx"),
-    )
+    width = found.last_column
+    cells = [
+        [values.get(column) for column in range(1, width + 1)]
+        for values in (found.cells.get(number, {}) for number in range(1, found.last_row + 1))
+    ]
+    _fill_merged(cells, found.merged)
+    return Grid(cells=cells, sheet=name, sheets=workbook.sheets)
 
 
 def _refuse_compound_file(data: bytes) -> None:
@@ -431,29 +310,18 @@ def _refuse_macro_workbook(archive: zipfile.ZipFile) -> None:
     """An .xlsm (or any workbook carrying a macro project) is refused: its macros would never run,
     but it is not the file type the page asks for."""
     try:
-        types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in archive.namelist() else b""
+        if "[Content_Types].xml" in archive.namelist():
+            with archive.open("[Content_Types].xml") as source:
+                types = source.read(CONTENT_TYPES_BYTES)
+        else:
+            types = b""
     except DAMAGED_ZIP_ERRORS:
-        raise _damaged() from None
+        raise damaged() from None
     if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in archive.namelist()):
         raise ImportRefused(
             _("The file is a macro-enabled workbook (.xlsm), not the .xlsx this page asks for."),
             _("the file saved again from Excel or WPS as .xlsx (Excel workbook)"),
         )
-
-
-def _read_sheet(archive: zipfile.ZipFile, chosen) -> list[list]:
-    """The chosen sheet pre-scanned, read within the extent of its data, merged cells filled."""
-    last_row, last_column, merged = _prescan(archive, chosen._worksheet_path)
-    if not last_row:
-        raise ImportRefused(
-            _("The sheet “%(name)s” is empty.") % {"name": chosen.title}, _("the register on a visible sheet")
-        )
-    grid = [
-        list(values)
-        for values in chosen.iter_rows(min_row=1, max_row=last_row, min_col=1, max_col=last_column, values_only=True)
-    ]
-    _fill_merged(grid, merged)
-    return grid
 
 
 def _fill_merged(grid: list[list], merged: Iterable[str]) -> None:
@@ -533,16 +401,17 @@ def _rows_by_header(grid: list[list], layout: Layout) -> ReadRows:
         del columns["measures"]  # the 一览表's 防控措施 group header above its three columns
     _refuse_missing(columns, layout)
     rows = []
+    bounds = Bounds.current()
     data_fields = [name for name in columns if name != "serial"]
     for offset, values in enumerate(grid[first_data:], start=first_data + 1):
         row = {name: values[index] if index < len(values) else None for name, index in columns.items()}
         if all(_text(row.get(name)) == "" for name in data_fields):
             continue  # empty rows, and the signature block's lines (only the first column is used)
         rows.append(SheetRow(number=offset, values=row))
-        if len(rows) > MAX_ROWS:
+        if len(rows) > bounds.rows:
             raise ImportRefused(
-                _("The sheet has more than %(rows)d rows.") % {"rows": MAX_ROWS},
-                _("at most %(rows)d rows") % {"rows": MAX_ROWS},
+                _("The sheet has more than %(rows)d rows.") % {"rows": bounds.rows},
+                _("at most %(rows)d rows") % {"rows": bounds.rows},
             )
     return ReadRows(
         rows=rows,
@@ -865,8 +734,11 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
     )
 
 
-def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[list[PlannedPoint], list[Problem]]:
-    """Resolve every row; return the planned points and every problem found (all rows, all columns)."""
+def check_rows(
+    read: ReadRows, *, institution: Institution, year: int, progress=None
+) -> tuple[list[PlannedPoint], list[Problem]]:
+    """Resolve every row; return the planned points and every problem found (all rows, all columns).
+    ``progress(done, total)`` every CHECK_PROGRESS_ROWS rows."""
     lookups = _Lookups(institution, year)
     problems: list[Problem] = []
     if lookups.scheme is None:
@@ -876,10 +748,13 @@ def check_rows(read: ReadRows, *, institution: Institution, year: int) -> tuple[
         return [], problems
     planned: list[PlannedPoint] = []
     seen: dict[tuple, int] = {}
-    for row in read.rows:
+    total = len(read.rows)
+    for done, row in enumerate(read.rows, start=1):
         point = _check_row(_RowCheck(lookups, row, problems), lookups.scheme, seen=seen, year=year)
         if point is not None:
             planned.append(point)
+        if progress is not None and (done % CHECK_PROGRESS_ROWS == 0 or done == total):
+            progress(done, total)
     if not read.rows:
         problems.append(Problem(None, "", _("The file has no risk points below its header."), _("one row per point")))
     return planned, problems
@@ -893,7 +768,7 @@ def write_template(out, *, institution: Institution) -> None:
 
     lookups = _Lookups(institution, 0)
     form = FORMS["overview"]
-    workbook = Workbook(write_only=True)
+    workbook = WorkbookWriter(write_only=True)
     _write_sheet(
         workbook.create_sheet("一览表"),
         form=form,

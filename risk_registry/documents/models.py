@@ -14,7 +14,10 @@ FORMAT_NAMES = {"pdf": "PDF", "xlsx": "Excel", "zip": "ZIP"}
 
 
 class ExportJob(models.Model):
-    """One export a user asked for: what, with which filters, its progress and its file.
+    """One export a user asked for: what, with which filters, its progress and its file; or one
+    step of an Excel import (``kind`` ``import-check``: read, check, preview; ``import-write``: the
+    confirmed write), which runs on the same delivery machinery and keeps its outcome in ``result``
+    (risk_registry/documents/import_jobs.py).
 
     Small exports are rendered in the request and recorded here already done (no file kept);
     large ones and archives are rendered by ``risk_registry.documents.tasks.export_job_run``. The ``token``
@@ -53,7 +56,8 @@ class ExportJob(models.Model):
         related_name="+",
         verbose_name=_("institution"),
     )
-    kind = models.CharField(_("kind"), max_length=16, default="list")  # list, register, version, archive
+    # list, register, version, archive; import-check, import-write (IMPORT_KINDS)
+    kind = models.CharField(_("kind"), max_length=16, default="list")
     form = models.CharField(_("form"), max_length=40)
     file_format = models.CharField(_("format"), max_length=8)
     params = models.JSONField(_("parameters"), default=dict, blank=True)
@@ -65,6 +69,7 @@ class ExportJob(models.Model):
     size = models.PositiveBigIntegerField(_("size"), default=0)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)  # an import's preview or outcome
     phase = models.CharField(_("phase"), max_length=16, choices=Phase.choices, blank=True)
     holder = models.CharField(_("worker"), max_length=200, blank=True)  # host:pid of the process running it
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
@@ -83,8 +88,16 @@ class ExportJob(models.Model):
             models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="exportjob_done_le_total")
         ]
 
+    IMPORT_CHECK = "import-check"
+    IMPORT_WRITE = "import-write"
+    IMPORT_KINDS = (IMPORT_CHECK, IMPORT_WRITE)
+
     def __str__(self) -> str:
         return f"{self.form}.{self.file_format} ({self.state})"
+
+    @property
+    def is_import(self) -> bool:
+        return self.kind in self.IMPORT_KINDS
 
     @property
     def title(self) -> str:

@@ -86,7 +86,15 @@ def export_jobs_of(user) -> QuerySet[ExportJob]:
     """The user's own export jobs: a job and its file belong to the one who asked for it."""
     if not getattr(user, "is_authenticated", False):
         return ExportJob.objects.none()
-    return ExportJob.objects.filter(owner_id=user.pk)
+    return ExportJob.objects.filter(owner_id=user.pk).exclude(kind__in=ExportJob.IMPORT_KINDS)
+
+
+def import_jobs_of(user, institution: Institution) -> QuerySet[ExportJob]:
+    """The import jobs the user started for the institution, while they may import into it: the
+    uploaded file and its preview are the uploader's alone."""
+    if not getattr(user, "is_authenticated", False) or not can_import_into(user, institution):
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(owner_id=user.pk, institution=institution, kind__in=ExportJob.IMPORT_KINDS)
 
 
 def can_import_into(user, institution: Institution) -> bool:

@@ -73,6 +73,7 @@ class ExportOutcome:
 
 State = ExportJob.State
 EXPORT_TASK = "risk_registry.documents.tasks.export_job_run"
+IMPORT_TASK = "risk_registry.documents.tasks.import_job_run"
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
@@ -188,7 +189,17 @@ def _audit_export(job: ExportJob, *, synchronous: bool) -> None:
 def _enqueue(job: ExportJob) -> None:
     """Send the job to the workers once the transaction commits; when the broker refuses it, mark
     it unsent so that the next sweep (a minute at most once the broker is back) sends it again."""
-    enqueue_on_commit(EXPORT_TASK, job.pk, on_unsent=functools.partial(_mark_unsent, job.pk))
+    enqueue_on_commit(task_of(job.kind), job.pk, on_unsent=functools.partial(_mark_unsent, job.pk))
+
+
+def task_of(kind: str) -> str:
+    """The task that runs a job of ``kind``: an import's steps, or an export."""
+    return IMPORT_TASK if kind in ExportJob.IMPORT_KINDS else EXPORT_TASK
+
+
+def job_enqueue(job: ExportJob) -> None:
+    """For the import's jobs (import_jobs.py): sent after commit, swept like an export's."""
+    _enqueue(job)
 
 
 def _mark_unsent(pk: int) -> None:
@@ -270,19 +281,31 @@ def export_job_claim(job_id: int) -> ExportJob | None:
     return job
 
 
-class _Heartbeat(threading.Thread):
+class JobHeartbeat(threading.Thread):
     """Stamps ``heartbeat_at`` every few seconds while the job runs, also while WeasyPrint lays out
-    a PDF in one long call; it dies with the process, which is how a killed worker is noticed."""
+    a PDF in one long call; it dies with the process, which is how a killed worker is noticed.
 
-    def __init__(self, job: ExportJob) -> None:
+    It also writes the progress the job reports with ``progress(done, total)``: from its own
+    connection, so an import writing its rows inside one transaction still shows how far it is
+    to the page that polls (the job's own connection would show nothing before it commits)."""
+
+    def __init__(self, job: ExportJob, interval: float | None = None) -> None:
         super().__init__(name=f"export-heartbeat-{job.pk}", daemon=True)
         self.rows = ExportJob.objects.filter(pk=job.pk, state=State.RUNNING, holder=job.holder)
         self.stopped = threading.Event()
+        self.interval = interval or _setting("HEARTBEAT_SECONDS")
+        self.counts: tuple[int, int] | None = None  # (done, total) not yet written
+
+    def progress(self, done: int, total: int) -> None:
+        self.counts = (min(done, total), total)
 
     def run(self) -> None:
         try:
-            while not self.stopped.wait(_setting("HEARTBEAT_SECONDS")):
-                self.rows.update(heartbeat_at=timezone.now())
+            while not self.stopped.wait(self.interval):
+                fields: dict = {"heartbeat_at": timezone.now()}
+                if self.counts is not None:
+                    fields["done"], fields["total"] = self.counts
+                self.rows.update(**fields)
         except DatabaseError:
             logger.warning("export heartbeat stopped", exc_info=True)
         finally:
@@ -309,7 +332,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
     def phase(name: str) -> None:
         rows.update(phase=name, heartbeat_at=timezone.now())
 
-    heartbeat = _Heartbeat(job)
+    heartbeat = JobHeartbeat(job)
     heartbeat.start()
     final = export_dir() / f"{job.token}.{job.file_format}"
     handle, temporary = tempfile.mkstemp(dir=export_dir(), prefix=f"{job.token}.", suffix=".part")
@@ -438,11 +461,11 @@ def export_jobs_sweep(now=None) -> SweepResult:
         due = list(
             waiting.filter(
                 Q(queued_at__isnull=True) | Q(queued_at__lt=now - timedelta(minutes=_setting("REQUEUE_MINUTES")))
-            ).values_list("pk", flat=True)
+            ).values_list("pk", "kind")
         )
-        ExportJob.objects.filter(pk__in=due).update(queued_at=now)
-        for pk in due:
-            enqueue_on_commit(EXPORT_TASK, pk, on_unsent=functools.partial(_mark_unsent, pk))
+        ExportJob.objects.filter(pk__in=[pk for pk, _kind in due]).update(queued_at=now)
+        for pk, kind in due:
+            enqueue_on_commit(task_of(kind), pk, on_unsent=functools.partial(_mark_unsent, pk))
         result.requeued = len(due)
     result.parts_removed = _remove_stale_parts(now)
     if result.requeued or result.failed or result.parts_removed:
@@ -548,17 +571,22 @@ class ImportResult:
         return not self.problems
 
 
-def register_import_check(*, by, institution: Institution, year: int, data: bytes, sheet: str = "") -> ImportResult:
+def register_import_check(
+    *, by, institution: Institution, year: int, data: bytes, sheet: str = "", progress=None
+) -> ImportResult:
     """Read and check a file (the visible ``sheet`` named, or the first visible one); write nothing.
-    ``by`` None is the command line (an operator)."""
+    ``by`` None is the command line (an operator). ``progress(done, total)``: rows checked."""
     if by is not None:
         access.require(selectors.can_import_into(by, institution))
     try:
-        rows = importer.read_rows(data, sheet=sheet)
+        rows = importer.read_rows(data, sheet=sheet, progress=progress and (lambda read: progress(0, read)))
     except importer.ImportRefused as refused:
         return ImportResult(problems=[refused.problem], sheets=refused.sheets)
-    planned, problems = importer.check_rows(rows, institution=institution, year=year)
+    planned, problems = importer.check_rows(rows, institution=institution, year=year, progress=progress)
     return ImportResult(planned=planned, problems=problems, sheet=rows.sheet, sheets=rows.sheets)
+
+
+IMPORT_BATCH = 1000  # points inserted per statement; the progress moves once per batch
 
 
 @transaction.atomic
@@ -570,53 +598,59 @@ def _imported(points: list[RiskPoint], *, institution: Institution, year: int) -
 
 
 def register_import(
-    *, by, institution: Institution, year: int, data: bytes, filename: str = "", sheet: str = ""
+    *, by, institution: Institution, year: int, data: bytes, filename: str = "", sheet: str = "", progress=None
 ) -> ImportResult:
     """Import a whole file or nothing. The institution row is locked so that two imports of the
     same file cannot both pass the duplicate check; the file is checked again here, inside the
     transaction, whatever a preview said earlier. Imported points enter as *submitted* (see
-    docs/documents.md): the office's paper register already went through self-report."""
+    docs/documents.md): the office's paper register already went through self-report.
+    ``progress(done, total)``: rows checked, then points written (in batches of IMPORT_BATCH)."""
     Institution.objects.select_for_update().filter(pk=institution.pk).first()
-    result = register_import_check(by=by, institution=institution, year=year, data=data, sheet=sheet)
+    result = register_import_check(by=by, institution=institution, year=year, data=data, sheet=sheet, progress=progress)
     if not result.ok:
         return result
-    points = RiskPoint.objects.bulk_create(
-        RiskPoint(
-            institution=institution,
-            department=item.department,
-            position=item.position,
-            power_item=item.power_item,
-            process_step=item.process_step,
-            year=year,
-            risk_type=item.risk_type,
-            found_by=item.found_by,
-            description=item.description,
-            manifestation=item.manifestation,
-            likelihood=item.likelihood,
-            severity=item.severity,
-            graded_directly=item.graded_directly,
-            level=item.level,
-            state=RiskPointState.SUBMITTED,
-            created_by=by,
+    total = len(result.planned)
+    for start in range(0, total, IMPORT_BATCH):
+        batch = result.planned[start : start + IMPORT_BATCH]
+        points = RiskPoint.objects.bulk_create(
+            RiskPoint(
+                institution=institution,
+                department=item.department,
+                position=item.position,
+                power_item=item.power_item,
+                process_step=item.process_step,
+                year=year,
+                risk_type=item.risk_type,
+                found_by=item.found_by,
+                description=item.description,
+                manifestation=item.manifestation,
+                likelihood=item.likelihood,
+                severity=item.severity,
+                graded_directly=item.graded_directly,
+                level=item.level,
+                state=RiskPointState.SUBMITTED,
+                created_by=by,
+            )
+            for item in batch
         )
-        for item in result.planned
-    )
-    Control.objects.bulk_create(
-        Control(risk_point=point, line=line, measure=measure, owner=item.owner)
-        for point, item in zip(points, result.planned, strict=True)
-        for line, measure in item.controls
-    )
-    _imported(points, institution=institution, year=year)
-    result.created = len(points)
+        Control.objects.bulk_create(
+            Control(risk_point=point, line=line, measure=measure, owner=item.owner)
+            for point, item in zip(points, batch, strict=True)
+            for line, measure in item.controls
+        )
+        _imported(points, institution=institution, year=year)
+        result.created += len(points)
+        if progress is not None:
+            progress(result.created, total)
     audit_record(
         actor=by,
         action="document.import",
         target=institution,
         institution=institution,
-        summary=_("%(count)d risk points imported from %(file)s") % {"count": len(points), "file": filename or "-"},
+        summary=_("%(count)d risk points imported from %(file)s") % {"count": result.created, "file": filename or "-"},
         changes={
             "year": year,
-            "points": len(points),
+            "points": result.created,
             "file": filename,
             "sheet": result.sheet,
             "sha256": hashlib.sha256(data).hexdigest(),

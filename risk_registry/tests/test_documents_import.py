@@ -10,6 +10,7 @@ import time
 import zipfile
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -17,8 +18,8 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from controls.models import Control
-from risk_registry.documents import services
-from risk_registry.documents.importer import MAX_COLUMNS
+from risk_registry.documents import import_jobs, services
+from risk_registry.documents.models import ExportJob
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.documents_helpers import enrich_register
@@ -298,7 +299,7 @@ def test_dimension_bomb_is_refused_fast(world):
 
 def test_cells_beyond_the_limits_are_refused_even_when_the_dimension_lies(world):
     def edit(sheet):
-        sheet.cell(row=5, column=MAX_COLUMNS + 5, value="x")
+        sheet.cell(row=5, column=django_settings.RISK_REGISTRY_IMPORT_MAX_COLUMNS + 5, value="x")
 
     data = workbook_bytes(good_rows(), edit=edit)
     with zipfile.ZipFile(io.BytesIO(data)) as source:
@@ -361,28 +362,53 @@ def test_template_has_the_overview_columns_and_imports_as_empty(world, login):
     assert problems == ["File: The file has no risk points below its header. (expected: one row per point)"]
 
 
+def run_import_jobs() -> list[ExportJob]:
+    """What a worker does: run every waiting import job (the suite's transaction never commits, so
+    the messages sent on commit are not sent)."""
+    pending = ExportJob.objects.filter(kind__in=ExportJob.IMPORT_KINDS, state=ExportJob.State.PENDING)
+    for pk in list(pending.order_by("id").values_list("pk", flat=True)):
+        import_jobs.import_job_run(pk)
+    return list(ExportJob.objects.filter(kind__in=ExportJob.IMPORT_KINDS).order_by("id"))
+
+
+def upload_and_check(client, data: bytes, *, name: str = "good.xlsx", **fields) -> tuple[str, str]:
+    """Upload a file, run its check as a worker would; the job page (with the preview) and the job's token."""
+    upload = io.BytesIO(data)
+    upload.name = name
+    response = client.post(reverse("documents_import", args=["bureau-a"]), {"file": upload, "year": "2026", **fields})
+    assert response.status_code == 302
+    token = response["Location"].rstrip("/").rsplit("/", 1)[1]
+    run_import_jobs()
+    return client.get(response["Location"]).content.decode(), token
+
+
+def confirm(client, token: str):
+    """Confirm a checked import and run its write as a worker would."""
+    response = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"job": token})
+    run_import_jobs()
+    return response
+
+
 def test_import_in_the_browser_preview_then_confirm(world, login):
     client = login(world.discipline)
     url = reverse("documents_import", args=["bureau-a"])
     assert client.get(url).status_code == 200
     bad = good_rows()
     bad[0][1] = "不存在科"
-    upload = io.BytesIO(workbook_bytes(bad))
-    upload.name = "bad.xlsx"
     before = snapshot_db()
-    page = client.post(url, {"file": upload, "year": "2026"}).content.decode()
+    page, _token = upload_and_check(client, workbook_bytes(bad), name="bad.xlsx")
     assert 'data-testid="problems"' in page and "不存在科" in page and 'data-testid="confirm"' not in page
-    upload = io.BytesIO(workbook_bytes(good_rows()))
-    upload.name = "good.xlsx"
-    page = client.post(url, {"file": upload, "year": "2026"}).content.decode()
+    page, token = upload_and_check(client, workbook_bytes(good_rows()))
     assert 'data-testid="preview"' in page and "受理材料时索要好处" in page
     assert snapshot_db() == before  # nothing written by the preview
-    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
-    response = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token})
+    assert f'name="job" value="{token}"' in page
+    response = confirm(client, token)
     assert response.status_code == 302
     assert RiskPoint.objects.count() == before[0] + 3
-    again = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token})
-    assert again.status_code == 302 and RiskPoint.objects.count() == before[0] + 3  # a token works once
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-testid="imported"' in page
+    again = confirm(client, token)
+    assert again.status_code == 302 and RiskPoint.objects.count() == before[0] + 3  # a check is confirmed once
 
 
 def test_import_command_dry_run_and_problems_exit_non_zero(world, tmp_path, capsys):
@@ -509,12 +535,9 @@ def test_the_import_page_lists_the_sheets_and_confirms_the_chosen_one(world, log
     other[0][5] = "第二张表的风险点"
     upload = io.BytesIO(_with_sheets(("隐藏", "hidden", good_rows()), ("第二张", "visible", other)))
     upload.name = "two.xlsx"
-    page = client.post(
-        reverse("documents_import", args=["bureau-a"]), {"file": upload, "year": "2026", "sheet": "第二张"}
-    ).content.decode()
+    page, token = upload_and_check(client, upload.getvalue(), name="two.xlsx", sheet="第二张")
     assert 'data-testid="sheets"' in page and "隐藏" in page and "第二张表的风险点" in page
-    token = re.search(r'name="token" value="([0-9a-f]{32})"', page).group(1)
-    client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token})
+    confirm(client, token)
     assert list(RiskPoint.objects.filter(year=2026, description__in=[r[5] for r in good_rows()])) == []
     assert RiskPoint.objects.filter(description="第二张表的风险点").count() == 1
 

@@ -4,7 +4,6 @@ manifest time is in Asia/Shanghai and the archive says which document is authori
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -23,7 +22,7 @@ from risk_registry.documents.rendering import export_dir
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import ActorKind, AuditEntry
 from risk_registry.tests.test_documents_export import filed_version
-from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
+from risk_registry.tests.test_documents_import import good_rows, upload_and_check, workbook_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -107,12 +106,10 @@ def test_a_removed_export_answers_404_and_a_removed_upload_expires_cleanly(world
     client = login(world.discipline)
     assert client.get(reverse("documents_job_download", args=[job.token])).status_code == 200
     assert 'data-testid="job-download"' in client.get(reverse("documents_job", args=[job.token])).content.decode()
-    upload = io.BytesIO(workbook_bytes(good_rows()))
-    upload.name = "good.xlsx"
-    page = client.post(reverse("documents_import", args=["bureau-a"]), {"file": upload, "year": "2026"})
-    token = client.session["documents_import"]["token"]
-    waiting = exports / f"import-{token}.xlsx"
-    assert page.status_code == 200 and waiting.exists()
+    page, token = upload_and_check(client, workbook_bytes(good_rows()))
+    check = ExportJob.objects.get(token=token)
+    waiting = exports / f"import-{check.params['upload']}.xlsx"
+    assert 'data-testid="preview"' in page and waiting.exists()
     os.utime(waiting, (time.time() - 2 * DAY, time.time() - 2 * DAY))
     before = RiskPoint.objects.count()
 
@@ -120,8 +117,8 @@ def test_a_removed_export_answers_404_and_a_removed_upload_expires_cleanly(world
 
     assert client.get(reverse("documents_job_download", args=[job.token])).status_code == 404
     assert 'data-testid="job-file-gone"' in client.get(reverse("documents_job", args=[job.token])).content.decode()
-    response = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"token": token}, follow=True)
-    assert response.status_code == 200
+    response = client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"job": token}, follow=True)
+    assert response.status_code == 200 and "请重新上传" in response.content.decode()
     assert RiskPoint.objects.count() == before  # nothing imported from a file that is gone
 
 

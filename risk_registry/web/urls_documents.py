@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/<uuid:token>/download/", views.job_download, name="documents_job_download"),
     path("import/<slug:code>/", views.import_upload, name="documents_import"),
     path("import/<slug:code>/confirm/", views.import_confirm, name="documents_import_confirm"),
+    path("import/<slug:code>/jobs/<uuid:token>/", views.import_job, name="documents_import_job"),
     path("import/<slug:code>/wizard/", import_wizard.wizard_page, name="documents_wizard"),
     path("import/<slug:code>/wizard/upload/", import_wizard.wizard_upload, name="documents_wizard_upload"),
     path("import/<slug:code>/wizard/step/", import_wizard.wizard_step, name="documents_wizard_step"),

@@ -20,7 +20,8 @@ from openpyxl import Workbook
 
 from controls.models import Control
 from positions.models import Position
-from risk_registry.documents import rendering, services
+from risk_registry.documents import importer, rendering, services
+from risk_registry.documents.bombs import BOMBS, build_bomb
 from risk_registry.documents.definitions import FORMS
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, Institution, RiskType
@@ -73,23 +74,53 @@ class Command(BaseCommand):
         parser.add_argument("--points", type=int, default=100_000)
         parser.add_argument("--pdf-points", type=int, default=1000)
         parser.add_argument("--import-rows", type=int, default=10_000)
+        parser.add_argument(
+            "--import-only", action="store_true", help="only the import (no export, no PDF): --points rows built"
+        )
+        parser.add_argument(
+            "--bombs", action="store_true", help="only the bad files: each full-size bomb read by the import's reader"
+        )
 
-    def handle(self, *args, points, pdf_points, import_rows, **options):
+    def handle(self, *args, points, pdf_points, import_rows, import_only, bombs, **options):
+        if bombs:
+            self.time_bombs()
+            return
         try:
             with transaction.atomic():
-                self.run(points, pdf_points, import_rows)
+                self.run(points, pdf_points, import_rows, import_only=import_only)
                 raise Rollback
         except Rollback:
             self.stdout.write("(benchmark data rolled back)")
+
+    def time_bombs(self) -> None:
+        """Each bomb of documents/bombs.py at full size: built first (not timed), then read by the
+        guarded reader; the time and the peak resident memory above the start, and the refusal."""
+        self.say(f"load average at start: {os.getloadavg()[0]:.2f}")
+        for kind, bomb in BOMBS.items():
+            data = build_bomb(kind, bomb.full_size)
+            with Peak() as peak:
+                try:
+                    importer.read_grid(data)
+                    outcome = "ACCEPTED"
+                except importer.ImportRefused as refused:
+                    outcome = f"refused after {refused.elements:,} elements: {refused.problem.message}"
+            self.say(
+                f"bomb  {bomb.description:<45} {len(data) / 1024:8.0f} KB  {peak.seconds:6.2f} s  "
+                f"peak +{peak.mib:6.1f} MiB  {outcome}"
+            )
+        self.say(f"load average at end: {os.getloadavg()[0]:.2f}")
 
     def say(self, text):
         self.stdout.write(text)
         self.stdout.flush()
 
-    def run(self, n_points, n_pdf, n_import):
+    def run(self, n_points, n_pdf, n_import, *, import_only=False):
         institution = self.build(n_points)
         points = institution.risk_points.all()
         self.say(f"data: {points.count():,} risk points, 2 controls each, in {institution.code}")
+        if import_only:
+            self.time_import(_first(points, n_import), institution)
+            return
         baseline_seconds = self.time_baseline(points)
         export_seconds = self.time_xlsx(points, institution)
         self.say(f"ratio     export / baseline: {export_seconds / baseline_seconds:.2f}× time")
@@ -150,10 +181,16 @@ class Command(BaseCommand):
         )
         rendering.render(out, document=document, fmt="xlsx")
         data = out.getvalue()
+        with Peak() as checked:
+            check = services.register_import_check(by=None, institution=institution, year=2027, data=data)
+        self.say(
+            f"check     {len(data) / 2**20:.1f} MiB file, {len(check.planned):,} rows (read, check; the check job): "
+            f"{checked.seconds:6.1f} s, peak +{checked.mib:6.1f} MiB"
+        )
         with Peak() as imported:
             result = services.register_import(by=None, institution=institution, year=2027, data=data, filename="b.xlsx")
         self.say(
-            f"import    {len(data) / 2**20:.1f} MiB file, {result.created:,} rows (read, check, write): "
+            f"import    {len(data) / 2**20:.1f} MiB file, {result.created:,} rows (read, check, write; the write job): "
             f"{imported.seconds:6.1f} s, peak +{imported.mib:6.1f} MiB"
             + ("" if result.ok else f" — {len(result.problems)} problems, e.g. {result.problems[0]}")
         )

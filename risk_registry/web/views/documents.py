@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from risk_registry import access
-from risk_registry.documents import rendering, selectors, services
+from risk_registry.documents import import_jobs, selectors, services
 from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
@@ -29,7 +28,6 @@ from risk_registry.web.params import BadParameter, year_param
 from risk_registry.web.redirects import redirect_back
 
 NOT_FILTERS = ("form", "format", "after")
-IMPORT_SESSION_KEY = "documents_import"
 
 
 def _download(outcome: services.ExportOutcome) -> FileResponse:
@@ -160,16 +158,10 @@ def import_template(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-def _upload_path(token: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
-        raise Http404
-    return rendering.export_dir() / f"import-{token}.xlsx"
-
-
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, code: str) -> HttpResponse:
-    """Upload → preview (every problem; nothing written). The file waits, keyed by a token kept in
-    the user's session, until they confirm."""
+    """Upload: the file is kept and its check starts in a worker (nothing written to the
+    register); the job's page shows the progress, then the preview."""
     institution = _importable(request, code)
     year = timezone.localdate().year
     context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
@@ -179,59 +171,48 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
         if upload is None:
             messages.error(request, _("Choose a file."))
             return render(request, "documents/import.html", context)
-        data = upload.read(MAX_FILE_BYTES + 1)
-        sheet = request.POST.get("sheet", "").strip()[:31]  # Excel's limit on a sheet name
-        result = services.register_import_check(
-            by=request.user, institution=institution, year=year, data=data, sheet=sheet
+        job = import_jobs.import_check_start(
+            user=request.user,
+            institution=institution,
+            year=year,
+            data=upload.read(MAX_FILE_BYTES + 1),
+            filename=upload.name or "",
+            sheet=request.POST.get("sheet", "").strip()[:31],  # Excel's limit on a sheet name
         )
-        token = uuid.uuid4().hex
-        if result.ok:
-            _upload_path(token).write_bytes(data)
-            request.session[IMPORT_SESSION_KEY] = {
-                "token": token,
-                "institution": institution.code,
-                "year": year,
-                "name": upload.name,
-                "sheet": result.sheet,
-            }
-        context.update(
-            {
-                "result": result,
-                "year": year,
-                "sheet": sheet,
-                "token": token if result.ok else "",
-                "filename": upload.name,
-            }
-        )
+        return redirect("documents_import_job", code=institution.code, token=job.token)
     return render(request, "documents/import.html", context)
+
+
+@require_GET
+def import_job(request: AuthenticatedRequest, code: str, token: uuid.UUID) -> HttpResponse:
+    """An import's check or write: its progress (the status part polls itself), then the preview
+    with the confirm button, or what was imported."""
+    institution = _importable(request, code)
+    found = access.object_or_404(selectors.import_jobs_of(request.user, institution), token=token)
+    context = {
+        "institution": institution,
+        "year": found.params.get("year"),
+        "max_kb": MAX_FILE_BYTES // 1024,
+        "job": found,
+        "workers_silent": not found.is_finished and selectors.workers_silent(),
+    }
+    return render_page_or_partial(
+        request, page="documents/import.html", partial="documents/_import_status.html", context=context
+    )
 
 
 @require_POST
 def import_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    """Confirm a clean check: the write starts in a worker; its page shows the progress."""
     institution = _importable(request, code)
-    pending = request.session.get(IMPORT_SESSION_KEY) or {}
-    if pending.get("institution") != institution.code or pending.get("token") != request.POST.get("token"):
-        messages.error(request, _("This import has expired: upload the file again."))
+    try:
+        token = uuid.UUID(request.POST.get("job", ""))
+    except ValueError:
+        raise Http404 from None
+    check = access.object_or_404(selectors.import_jobs_of(request.user, institution), token=token)
+    try:
+        job = import_jobs.import_write_start(user=request.user, check=check)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
         return redirect("documents_import", code=institution.code)
-    path = _upload_path(pending["token"])
-    if not path.is_file():
-        messages.error(request, _("This import has expired: upload the file again."))
-        return redirect("documents_import", code=institution.code)
-    result = services.register_import(
-        by=request.user,
-        institution=institution,
-        year=pending["year"],
-        data=path.read_bytes(),
-        filename=pending["name"],
-        sheet=pending.get("sheet", ""),
-    )
-    path.unlink(missing_ok=True)
-    del request.session[IMPORT_SESSION_KEY]
-    if not result.ok:
-        return render(
-            request,
-            "documents/import.html",
-            {"institution": institution, "year": pending["year"], "result": result, "filename": pending["name"]},
-        )
-    messages.success(request, _("%(count)d risk points were imported.") % {"count": result.created})
-    return redirect(f"{reverse('risk_point_list')}?institution={institution.code}&year={pending['year']}")
+    return redirect("documents_import_job", code=institution.code, token=job.token)

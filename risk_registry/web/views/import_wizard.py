@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from risk_registry.documents import importer, services, wizard
+from risk_registry.documents.import_jobs import upload_path as _upload_path
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.models import FoundBy
 from risk_registry.web.params import int_param, year_param
-from risk_registry.web.views.documents import _importable, _upload_path
+from risk_registry.web.views.documents import _importable
 
 WIZARD_SESSION_KEY = "documents_import_wizard"
 STEPS = ("upload", "columns", "values", "check")
