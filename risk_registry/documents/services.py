@@ -585,9 +585,17 @@ def register_import(
         for item in result.planned
     )
     Control.objects.bulk_create(
-        Control(risk_point=point, line=line, measure=measure, owner=item.owner)
+        Control(
+            risk_point=point,
+            line=control.line,
+            measure=control.measure,
+            owner=control.owner,
+            frequency=control.frequency,
+            evidence=control.evidence,
+            rule=control.rule,
+        )
         for point, item in zip(points, result.planned, strict=True)
-        for line, measure in item.controls
+        for control in item.controls
     )
     result.created = len(points)
     audit_record(

@@ -120,8 +120,11 @@ def test_pdf_embeds_a_cjk_font_and_has_pages_footer_and_signature(world):
     assert len(reader.pages) == 2  # one page per department of bureau A
     text = pdf_text(data)
     assert "第 1 页 共 2 页" in text and "第 2 页 共 2 页" in text
+    for page in reader.pages:  # each department's table is signed by its head (issue 15, defect 7)
+        assert "部门负责人签字" in page.extract_text() and "日期" in page.extract_text()
+    assert "主要领导签字" not in text
     for words in ("主要领导签字", "单位盖章", "日期"):
-        assert words in text
+        assert words in pdf_text(render(world, "unit-register", "pdf"))
 
 
 def test_pdf_header_repeats_on_every_page(world):
