@@ -331,6 +331,9 @@ FORMS: dict[str, FormSpec] = {
                 MONITORING,
                 DISPOSITION,
                 OWNER,
+                FREQUENCY,
+                EVIDENCE,
+                RULE,
             ),
         ),
         FormSpec(
@@ -418,7 +421,13 @@ FORMS: dict[str, FormSpec] = {
 # The filed register is rendered in the unit register's form, with its version and hash.
 FILED_FORM = "unit-register"
 # Columns a form gained with snapshot format 3 (issue 15): (form code, column key).
-ADDED_IN_FORMAT_3 = {("unit-register", "risk_class"), ("personal-register", "supervision")}
+ADDED_IN_FORMAT_3 = {
+    ("unit-register", "risk_class"),
+    ("personal-register", "supervision"),
+    ("overview", "frequency"),
+    ("overview", "evidence"),
+    ("overview", "rule"),
+}
 
 
 def as_before(form: FormSpec) -> FormSpec:

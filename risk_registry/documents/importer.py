@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import defusedxml.ElementTree as SafeET
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string, get_column_letter, range_boundaries
@@ -648,8 +649,10 @@ class _Lookups:
             )
         )
         self.rules = {rule.title: rule for rule in Rule.objects.filter(institution=institution).order_by("id")}
-        self.frequencies = {str(label): value for value, label in Control.Frequency.choices}
-        self.frequencies |= {value: value for value in Control.Frequency.values}
+        self.frequencies = {value: value for value in Control.Frequency.values}
+        for language in ("zh-hans", translation.get_language()):  # the forms print them in Chinese
+            with translation.override(language):
+                self.frequencies |= {str(label): value for value, label in Control.Frequency.choices}
         self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
         for value, label in FoundBy.choices:
             self.found_by[value] = value
