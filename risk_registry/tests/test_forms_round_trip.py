@@ -60,7 +60,13 @@ def _rich(world) -> list[RiskPoint]:
         ("disposition", "约谈提醒", "局长", "", "谈话记录", None),
     ):
         Control.objects.create(
-            risk_point=point, line=line, measure=measure, owner=owner, frequency=frequency, evidence=evidence, rule=chosen
+            risk_point=point,
+            line=line,
+            measure=measure,
+            owner=owner,
+            frequency=frequency,
+            evidence=evidence,
+            rule=chosen,
         )
     finance = world.finance_point
     finance.controls.update(owner="股长")
@@ -136,7 +142,8 @@ def _overview_rows(world, tmp_path, edit) -> list[str]:
     header = {cell.value: cell.column for cell in sheet[4] if cell.value} | {
         cell.value: cell.column for cell in sheet[3] if cell.value
     }
-    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, header["风险点描述"]).value == "违规简化审批程序")
+    description = header["风险点描述"]
+    row = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, description).value == "违规简化审批程序")
     edit(sheet, row, header)
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -271,13 +278,13 @@ def test_a_stored_snapshot_of_format_1_or_2_prints_exactly_as_before(name):
 def _pdffonts(data: bytes, tmp_path) -> str:
     path = tmp_path / "fonts.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
 
 
 def _pdftotext(data: bytes, tmp_path) -> str:
     path = tmp_path / "text.pdf"
     path.write_bytes(data)
-    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
 def test_the_fallback_fonts_cover_extension_b_and_are_named_after_noto():
