@@ -648,15 +648,79 @@ class _Lookups:
                 "department_id", "position_id", "description"
             )
         )
+        self.control_values = ControlValues(institution)
+        self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
+        for value, label in FoundBy.choices:
+            self.found_by[value] = value
+            self.found_by[str(label)] = value
+
+
+class ControlValues:
+    """The values each control has — 责任人, 检查频次, 留存资料, 依据制度 — read from a row for its
+    measures, as the forms print them: one value for all the measures, or one line per measure in
+    the order they are printed (``—``: none). The 一览表 import and the wizard read them alike."""
+
+    LIMITS = {"owner": 120, "evidence": 200}
+
+    def __init__(self, institution: Institution) -> None:
         self.rules = {rule.title: rule for rule in Rule.objects.filter(institution=institution).order_by("id")}
         self.frequencies = {value: value for value in Control.Frequency.values}
         for language in ("zh-hans", translation.get_language()):  # the forms print them in Chinese
             with translation.override(language):
                 self.frequencies |= {str(label): value for value, label in Control.Frequency.choices}
-        self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
-        for value, label in FoundBy.choices:
-            self.found_by[value] = value
-            self.found_by[str(label)] = value
+
+    def read(self, texts: dict[str, str], measures: list[tuple[str, str]], problem) -> list[PlannedControl]:
+        """``texts``: field → the row's cell (empty when the file has no such column); ``problem``
+        (field, message, expected) records what cannot be read, never guessed or dropped."""
+        values = {name: self._spread(name, texts.get(name, ""), len(measures), problem) for name in CONTROL_VALUES}
+        for name, limit in self.LIMITS.items():
+            if any(len(text) > limit for text in values[name]):
+                problem(name, _("A value is longer than %(n)d characters.") % {"n": limit}, _("shorter values"))
+        frequencies = [self._frequency(text, problem) for text in values["frequency"]]
+        rules = [self._rule(text, problem) for text in values["rule"]]
+        return [
+            PlannedControl(line, measure, values["owner"][i], frequencies[i], values["evidence"][i], rules[i])
+            for i, (line, measure) in enumerate(measures)
+        ]
+
+    @staticmethod
+    def _spread(name: str, text: str, count: int, problem) -> list[str]:
+        if not text:
+            return [""] * count
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not count:
+            problem(name, _("The row has a value here but no measure to give it to."), _("a measure, or no value"))
+        elif len(lines) == 1:
+            return [lines[0]] * count
+        elif len(lines) != count:
+            problem(
+                name,
+                _("%(lines)d lines for %(count)d measures.") % {"lines": len(lines), "count": count},
+                _("one value for all the measures, or one line per measure in the order they are printed"),
+            )
+        else:
+            return ["" if line == NO_VALUE else line for line in lines]
+        return [""] * count
+
+    def _frequency(self, text: str, problem) -> str:
+        value = self.frequencies.get(text) if text else ""
+        if value is None:
+            problem(
+                "frequency",
+                _("Unknown frequency “%(name)s”.") % {"name": text},
+                _choices(str(label) for _value, label in Control.Frequency.choices),
+            )
+        return value or ""
+
+    def _rule(self, text: str, problem) -> Rule | None:
+        rule = self.rules.get(text) if text else None
+        if text and rule is None:
+            problem(
+                "rule",
+                _("Unknown rule “%(name)s”.") % {"name": text},
+                _choices(self.rules) or _("a rule of the institution's rule catalogue"),
+            )
+        return rule
 
 
 class _RowCheck:
@@ -831,62 +895,8 @@ class _RowCheck:
         measures += self.single_column_controls()
         if any(len(measure) > 2000 for _line, measure in measures):
             self.problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
-        values = {name: self.control_values(name, len(measures)) for name in CONTROL_VALUES}
-        frequencies = [self.frequency(text) for text in values["frequency"]]
-        rules = [self.rule(text) for text in values["rule"]]
-        for name, limit in (("owner", 120), ("evidence", 200)):
-            if any(len(text) > limit for text in values[name]):
-                self.problem(name, _("A value is longer than %(n)d characters.") % {"n": limit}, _("shorter values"))
-        return [
-            PlannedControl(line, measure, values["owner"][i], frequencies[i], values["evidence"][i], rules[i])
-            for i, (line, measure) in enumerate(measures)
-        ]
-
-    def control_values(self, name: str, count: int) -> list[str]:
-        """A value each control has: one for all ``count`` measures, or one line per measure in the
-        order they are printed (``—``: none); a value with no measure, or another count of lines,
-        is a problem, never dropped or guessed."""
-        text = self.text(name)
-        if not text:
-            return [""] * count
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        if not count:
-            self.problem(name, _("The row has a value here but no measure to give it to."), _("a measure, or no value"))
-        elif len(lines) == 1:
-            return [lines[0]] * count
-        elif len(lines) != count:
-            self.problem(
-                name,
-                _("%(lines)d lines for %(count)d measures.") % {"lines": len(lines), "count": count},
-                _("one value for all the measures, or one line per measure in the order they are printed"),
-            )
-        else:
-            return ["" if line == NO_VALUE else line for line in lines]
-        return [""] * count
-
-    def frequency(self, text: str) -> str:
-        if not text:
-            return ""
-        value = self.lookups.frequencies.get(text)
-        if value is None:
-            self.problem(
-                "frequency",
-                _("Unknown frequency “%(name)s”.") % {"name": text},
-                _choices(str(label) for _value, label in Control.Frequency.choices),
-            )
-        return value or ""
-
-    def rule(self, text: str) -> Rule | None:
-        if not text:
-            return None
-        rule = self.lookups.rules.get(text)
-        if rule is None:
-            self.problem(
-                "rule",
-                _("Unknown rule “%(name)s”.") % {"name": text},
-                _choices(self.lookups.rules) or _("a rule of the institution's rule catalogue"),
-            )
-        return rule
+        texts = {name: self.text(name) for name in CONTROL_VALUES}
+        return self.lookups.control_values.read(texts, measures, self.problem)
 
     def single_column_controls(self) -> list[tuple[str, str]]:
         """The 登记表's 防范措施: each line says its line of defence (``前期预防：…``, ``前期：…``) or

@@ -538,6 +538,23 @@ class ImportResult:
         return not self.problems
 
 
+def _create_controls(points: list[RiskPoint], plans) -> None:
+    """The planned controls of imported points (either import), in one insert."""
+    Control.objects.bulk_create(
+        Control(
+            risk_point=point,
+            line=control.line,
+            measure=control.measure,
+            owner=control.owner,
+            frequency=control.frequency,
+            evidence=control.evidence,
+            rule=control.rule,
+        )
+        for point, item in zip(points, plans, strict=True)
+        for control in item.controls
+    )
+
+
 def register_import_check(*, by, institution: Institution, year: int, data: bytes, sheet: str = "") -> ImportResult:
     """Read and check a file (the visible ``sheet`` named, or the first visible one); write nothing.
     ``by`` None is the command line (an operator)."""
@@ -584,19 +601,7 @@ def register_import(
         )
         for item in result.planned
     )
-    Control.objects.bulk_create(
-        Control(
-            risk_point=point,
-            line=control.line,
-            measure=control.measure,
-            owner=control.owner,
-            frequency=control.frequency,
-            evidence=control.evidence,
-            rule=control.rule,
-        )
-        for point, item in zip(points, result.planned, strict=True)
-        for control in item.controls
-    )
+    _create_controls(points, result.planned)
     result.created = len(points)
     audit_record(
         actor=by,
@@ -755,11 +760,7 @@ def register_import_mapped(
         )
         for item in plans
     )
-    Control.objects.bulk_create(
-        Control(risk_point=point, line=line, measure=measure, owner=owner)
-        for point, item in zip(points, plans, strict=True)
-        for line, measure, owner in item.controls
-    )
+    _create_controls(points, plans)
     checked.created = len(points)
     _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)
     audit_record(

@@ -75,7 +75,7 @@ def test_xlsx_layout_title_merged_header_frozen_print_setup_and_level_colour(wor
     sheet = workbook.worksheets[0]
     assert sheet["A1"].value == "甲局2026年度廉政风险点排查及防控措施一览表"
     merged = {str(r) for r in sheet.merged_cells.ranges}
-    assert "A1:P1" in merged  # title across the table
+    assert "A1:S1" in merged  # title across the table (19 columns: 检查频次、留存资料、依据制度 since issue 15)
     assert "J3:L3" in merged and sheet["J3"].value == "风险评估"  # grouped header over 概率/程度/等级
     assert "M3:O3" in merged and sheet["M3"].value == "防控措施"
     assert "A3:A4" in merged  # ungrouped headers span both header rows

@@ -28,8 +28,9 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from controls.models import Control, Rule
-from risk_registry.documents import pdf, rendering, services
+from risk_registry.documents import pdf, rendering, services, wizard
 from risk_registry.documents.definitions import FORMS, filed_line
+from risk_registry.documents.importer import read_grid
 from risk_registry.models import RegisterVersion, RiskPoint
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.documents_helpers import enrich_register, pdf_text
@@ -313,3 +314,42 @@ def test_a_character_no_font_covers_is_marked_never_a_silent_box(world, tmp_path
     RiskPoint.objects.filter(pk=world.submitted.pk).update(description=f"违规{UNCOVERED}简化审批程序")
     text = _pdftotext(_export("unit-register", tmp_path, "pdf"), tmp_path)
     assert "〔缺字U+F0000〕" in squash(text) and UNCOVERED not in text
+
+
+def test_the_department_control_form_through_the_wizard_keeps_every_control_value(world, tmp_path):
+    """The 部门识别防控表 (issue 15: 84 cells of 检查频次, 留存资料, 依据制度 lost, owners merged into one
+    string): with the department column the wizard asks for added, every control comes back with
+    its own owner, frequency, evidence and rule."""
+    points = {p.description: p for p in _rich(world) if p.department_id == world.dept.pk}
+    workbook = load_workbook(io.BytesIO(_export("department-control", tmp_path)))
+    sheet = workbook["审批科"]
+    last = sheet.max_column + 1  # the department column the wizard asks for, after the table
+    sheet.cell(3, last, "部门")
+    sheet.cell(4, last, "部门")
+    for row in range(5, sheet.max_row + 1):
+        if isinstance(sheet.cell(row, 1).value, int):  # a point's serial number, not the signature lines
+            sheet.cell(row, last, "审批科")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    grid = read_grid(buffer.getvalue(), sheet="审批科")
+    header_row = wizard.detect_header(grid.cells)
+    assert header_row == 3  # the sub-headers' row: 前期预防/中期监控/后期处置 under the merged 防控措施
+    mapping = {"header_row": header_row, "columns": wizard.suggest_columns(wizard.headers(grid.cells, header_row), {})}
+    assert [c for c in mapping["columns"] if c in ("owner", "frequency", "evidence", "rule")] == [
+        "owner",
+        "frequency",
+        "evidence",
+        "rule",
+    ]
+    wizard.suggest_values(grid, mapping, wizard.Context.load(world.a), {})
+    mapping["default_risk_type"] = str(world.risk_type.pk)
+    result = wizard.plan(grid, mapping, institution=world.a, year=2027)
+    assert not result.problems, [str(p) for p in result.problems]
+    planned = {plan.description: plan for plan in result.points}
+    assert sorted(planned) == sorted(points)
+    for description, original in points.items():
+        controls = [
+            (c.line, c.measure, c.owner, c.frequency, c.evidence, c.rule.pk if c.rule else None)
+            for c in planned[description].controls
+        ]
+        assert controls == list(original.controls.in_line_order().values_list(*CONTROL_FIELDS)), description
