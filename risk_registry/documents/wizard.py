@@ -35,7 +35,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils.cell import get_column_letter
 
-from controls.models import Control
 from positions.models import Position, PowerCategory, PowerItem
 from risk_registry.documents.importer import (
     CONTROL_VALUES,
@@ -143,7 +142,8 @@ SYNONYMS = {
     "备注": NOTE,
 }
 SINGLE: tuple[str, ...] = ("department", "position", "power_item", "description", "manifestation", "risk_type")
-SINGLE += ("found_by", "likelihood", "severity", "level", "line", "owner", "head", "leader", "frequency", "evidence", "rule")
+SINGLE += ("found_by", "likelihood", "severity", "level", "line", "owner", "head", "leader")
+SINGLE += ("frequency", "evidence", "rule")
 LINE_WORDS = {"前期预防": "prevention", "中期监控": "monitoring", "后期处置": "disposition"}
 LINE_WORDS |= {name[:2]: line for name, line in LINE_WORDS.items()}
 LINE_LABELS = {"prevention": "前期预防", "monitoring": "中期监控", "disposition": "后期处置"}
