@@ -245,8 +245,8 @@ def risk_class(row: dict) -> str:
     return next((name for name, words in RISK_CLASSES if any(w in category for w in words)), OTHER_RISK_CLASS)
 
 
-LIKELIHOOD = Column("likelihood", "发生概率", 9, _scale("likelihood"), group="风险评估", numeric=True)
-SEVERITY = Column("severity", "危害程度", 9, _scale("severity"), group="风险评估", numeric=True)
+LIKELIHOOD = Column("likelihood", "发生概率", 14, _scale("likelihood"), group="风险评估", numeric=True)
+SEVERITY = Column("severity", "危害程度", 14, _scale("severity"), group="风险评估", numeric=True)
 LEVEL = Column("level", "风险等级", 10, level_name, group="风险评估", level=True)
 LEVEL_ALONE = Column("level", "风险等级", 10, level_name, level=True)
 PREVENTION = Column("prevention", "前期预防", 30, measures("prevention"), group="防控措施")
