@@ -156,7 +156,10 @@ NUMBERING = re.compile(
     r"(?:^|(?<=[。；;！!\s]))\s*(?:\d{1,2}\s*[.、．)）]|[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]|"
     r"[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[一二三四五六七八九十]{1,3}、)"
 )
-SIGNATURE = re.compile(r"^\s*(填表人|填报人|审核人|负责人|主要领导|单位盖章|盖章|日期|填表日期|制表|签字)")
+# The product's own blocks too (issue 15): 部门负责人签字/意见, 本人签字, 监控责任(人签字), 备案版本.
+SIGNATURE = re.compile(
+    r"^\s*(填表人|填报人|审核人|负责人|主要领导|单位盖章|盖章|日期|填表日期|制表|签字|部门负责人|本人签字|监控责任|备案版本)"
+)
 STATES = {
     RiskPointState.DRAFT: gettext_lazy("Drafts, for the holders and department heads to review"),
     RiskPointState.SUBMITTED: gettext_lazy("Submitted, for the department review (the office sees them at once)"),

@@ -353,3 +353,12 @@ def test_the_department_control_form_through_the_wizard_keeps_every_control_valu
             for c in planned[description].controls
         ]
         assert controls == list(original.controls.in_line_order().values_list(*CONTROL_FIELDS)), description
+
+
+@pytest.mark.parametrize("form", ["department-register", "personal-register", "personal-finding", "department-finding"])
+def test_the_wizard_does_not_read_the_section_signature_lines_as_data(world, tmp_path, form):
+    _rich(world)
+    grid = read_grid(_export(form, tmp_path))
+    header_row = wizard.detect_header(grid.cells)
+    rows = wizard.data_rows(grid.cells, header_row)
+    assert rows and all(isinstance(values[0], int) for _number, values in rows), rows
