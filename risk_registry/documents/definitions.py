@@ -264,6 +264,8 @@ COLUMNS_BEFORE = {
     "frequency": Column("frequency", "检查频次", 12, frequencies),
     "evidence": Column("evidence", "留存资料", 16, evidence),
     "rule": Column("rule", "依据制度", 18, rules),
+    "likelihood": replace(LIKELIHOOD, width=9),
+    "severity": replace(SEVERITY, width=9),
 }
 MEASURES = Column("measures", "防范措施", 46, all_measures)
 SUPERVISION = Column("supervision", "监控责任", 16, supervision)
