@@ -136,7 +136,10 @@ def is_covered(char: str) -> bool:
 
 
 def missing_glyphs(text: str) -> list[str]:
-    """The characters of ``text`` that no installed font covers, each once, in code point order."""
+    """The characters of ``text`` that no installed font covers, each once, in code point order;
+    none when fontconfig cannot tell (no ``fc-list``: ``cjk_font`` then found the font files)."""
+    if not font_coverage()[0]:
+        return []
     return sorted(char for char in set(text) if ord(char) > 0x7E and not _needs_no_glyph(char) and not is_covered(char))
 
 

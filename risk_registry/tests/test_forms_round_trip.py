@@ -371,3 +371,9 @@ def test_the_wizard_does_not_read_the_section_signature_lines_as_data(world, tmp
     header_row = wizard.detect_header(grid.cells)
     rows = wizard.data_rows(grid.cells, header_row)
     assert rows and all(isinstance(values[0], int) for _number, values in rows), rows
+
+
+def test_without_fontconfig_nothing_is_marked(monkeypatch):
+    """No ``fc-list`` tells nothing about coverage: the text is left as it is, never all marked."""
+    monkeypatch.setattr(pdf, "font_coverage", lambda: ((), ()))
+    assert pdf.missing_glyphs(f"张三{UNCOVERED}") == []
