@@ -16,8 +16,8 @@ DEV_STAMP := $(VENV)/.installed-dev-$(shell cat requirements.txt requirements-de
 # Debian packages the product needs (CJK fonts and Pango for WeasyPrint's PDFs, gettext for
 # translations), and the tests' (poppler-utils: pdftoppm/pdffonts to look at PDFs)
 # browser. Chromium comes from Debian only: never `playwright install`.
-RUN_DEBS := fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-TEST_DEBS := chromium chromium-driver fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+RUN_DEBS := fonts-noto-cjk fonts-hanazono fonts-babelstone-han gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+TEST_DEBS := chromium chromium-driver fonts-noto-cjk fonts-hanazono fonts-babelstone-han gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
 
 # As root: install what is missing (apt-get update only then). Otherwise: say what is missing, go on.
 define debian_packages

@@ -43,6 +43,11 @@ class FormSpec:
     columns: tuple[Column, ...]
     section_by: str = ""  # "", "department", "position" or "section" (the row's own ``section`` label)
     positions_only: bool = False  # personal forms list only the points of a position
+    # Who signs: "unit" (主要领导签字、单位盖章、日期 under the whole document), or per section:
+    # "department" (部门负责人签字), "personal" (监控责任, 本人签字, 监控责任人签字),
+    # "opinion-head" (部门负责人意见) or "opinion-leader" (主要领导意见).
+    signature: str = "unit"
+    legacy: bool = False  # a filed version of snapshot format 1 or 2, printed as it was then
 
     @property
     def groups(self) -> list[tuple[str, int, int]]:
@@ -70,8 +75,49 @@ class FormSpec:
         elif self.section_by == "department":
             key = lambda row: f"部门：{row['department']}"  # noqa: E731
         else:
-            key = lambda row: f"部门：{row['department']}　岗位：{row['position']}"  # noqa: E731
+            key = _position_label
         yield from groupby(rows, key=key)
+
+    @property
+    def signed_per_section(self) -> bool:
+        return self.signature != "unit"
+
+
+PERSON_MARK = "　姓名："
+
+
+def _position_label(row: dict) -> str:
+    """A post's section: its department and title, and the people holding it when the row says
+    (snapshot format 3); a post nobody holds says so."""
+    label = f"部门：{row['department']}　岗位：{row['position']}"
+    if "holders" in row:
+        label += PERSON_MARK + ("、".join(row["holders"]) or "（岗位空缺）")
+    return label
+
+
+DATE_LINE = "日期：　　　年　　月　　日"
+
+
+def section_signature(form: FormSpec, supervisions: Iterable[str] = ()) -> list[str]:
+    """The signature block under each section of a form signed per section, one entry a line:
+    the same text in the PDF and in the workbook. ``supervisions`` are the section's points' 监控责任."""
+    if form.signature == "department":
+        return ["部门负责人签字：", DATE_LINE]
+    if form.signature == "personal":
+        return [f"监控责任：{_unique(supervisions, '；') or NOT_RECORDED}", "本人签字：", "监控责任人签字：", DATE_LINE]
+    if form.signature == "opinion-head":
+        return ["部门负责人意见：", "", "签字：", DATE_LINE]
+    if form.signature == "opinion-leader":
+        return ["主要领导意见：", "", "签字：", DATE_LINE]
+    return []
+
+
+def filed_line(header: DocumentHeader) -> str:
+    """The 签署 line of a filed version, the same in the PDF and in the workbook."""
+    return (
+        f"备案版本 v{header.version}；分级方案：{header.scheme}；签署：{header.signed}；"
+        f"内容哈希（SHA-256）：{header.content_hash}"
+    )
 
 
 # --- cell values ----------------------------------------------------------------------------
@@ -86,15 +132,34 @@ def measures(line: str) -> Callable[[dict], str]:
     return lambda row: "\n".join(c["measure"] for c in row["controls"] if c["line"] == line)
 
 
-def _unique(values: Iterable[str]) -> str:
+def _unique(values: Iterable[str], separator: str = "、") -> str:
     seen: list[str] = []
     for value in values:
         if value and value not in seen:
             seen.append(value)
-    return "、".join(seen)
+    return separator.join(seen)
+
+
+NO_VALUE = "—"  # a control without the value, in a column listing one value per control
+
+
+def per_control(value: Callable[[dict], str]) -> Callable[[dict], str]:
+    """A column of a value each control has (owner, frequency, evidence, rule): the value once
+    when every control of the point has the same, else one line per control in the order the
+    measures are printed (前期预防, 中期监控, 后期处置; ``—`` where a control has none), so the
+    import gives each control its own value back."""
+
+    def cell(row: dict) -> str:
+        values = [value(control) for control in in_line_order(row["controls"])]
+        if len(set(values)) <= 1:
+            return values[0] if values else ""
+        return "\n".join(v or NO_VALUE for v in values)
+
+    return cell
 
 
 def owners(row: dict) -> str:
+    """The owners of a point's controls, each once (how filed versions of format 1 and 2 print them)."""
     return _unique(c["owner"] for c in row["controls"])
 
 
@@ -149,20 +214,59 @@ GRADED_DIRECTLY = "直接定级"  # a level decided directly: no likelihood or s
 
 
 def _scale(name: str):
-    return lambda row: GRADED_DIRECTLY if row.get(name) is None else row[name]
+    """A likelihood or severity: its number with its label (``3（较大）``) when the row carries the
+    label (snapshot format 3, live points), else the number; 直接定级 when there is none."""
+
+    def cell(row: dict) -> object:
+        if row.get(name) is None:
+            return GRADED_DIRECTLY
+        label = row.get(f"{name}_label")
+        return f"{row[name]}（{label}）" if label else row[name]
+
+    return cell
 
 
-LIKELIHOOD = Column("likelihood", "发生概率", 9, _scale("likelihood"), group="风险评估", numeric=True)
-SEVERITY = Column("severity", "危害程度", 9, _scale("severity"), group="风险评估", numeric=True)
+# The Jiuquan plan's five classes of risk (seed 002, 风险等级评估), from the point's power category.
+RISK_CLASSES = (
+    ("行政审批类风险", ("审批", "许可", "登记", "核准", "备案")),
+    ("行政执法类风险", ("执法", "处罚", "检查", "强制", "征收", "稽查", "监管", "裁决")),
+    ("干部队伍管理类风险", ("人事", "干部", "队伍", "人员", "组织")),
+    ("财务、资产管理类风险", ("财务", "资金", "资产", "采购", "票据", "经费")),
+)
+OTHER_RISK_CLASS = "其他类风险"
+
+
+def risk_class(row: dict) -> str:
+    """One of the five classes by the point's power category (其他类风险 without a power item or
+    for a category none of the four names); 未记录 where the snapshot did not record it."""
+    if "power_category" not in row:
+        return NOT_RECORDED
+    category = row["power_category"]
+    return next((name for name, words in RISK_CLASSES if any(w in category for w in words)), OTHER_RISK_CLASS)
+
+
+LIKELIHOOD = Column("likelihood", "发生概率", 14, _scale("likelihood"), group="风险评估", numeric=True)
+SEVERITY = Column("severity", "危害程度", 14, _scale("severity"), group="风险评估", numeric=True)
 LEVEL = Column("level", "风险等级", 10, level_name, group="风险评估", level=True)
 LEVEL_ALONE = Column("level", "风险等级", 10, level_name, level=True)
 PREVENTION = Column("prevention", "前期预防", 30, measures("prevention"), group="防控措施")
 MONITORING = Column("monitoring", "中期监控", 30, measures("monitoring"), group="防控措施")
 DISPOSITION = Column("disposition", "后期处置", 30, measures("disposition"), group="防控措施")
-OWNER = Column("owner", "责任人", 12, owners)
-FREQUENCY = Column("frequency", "检查频次", 12, frequencies)
-EVIDENCE = Column("evidence", "留存资料", 16, evidence)
-RULE = Column("rule", "依据制度", 18, rules)
+OWNER = Column("owner", "责任人", 20, per_control(lambda c: c["owner"]))
+OWNER_BEFORE = Column("owner", "责任人", 12, owners)  # filed versions of format 1 and 2
+FREQUENCY = Column("frequency", "检查频次", 12, per_control(lambda c: _label(Control.Frequency, c["frequency"])))
+EVIDENCE = Column("evidence", "留存资料", 16, per_control(lambda c: c["evidence"]))
+RULE = Column("rule", "依据制度", 18, per_control(lambda c: c["rule"]))
+RISK_CLASS = Column("risk_class", "风险类别", 14, risk_class)
+# The columns as snapshots of format 1 and 2 were printed: each value once, whatever control had it.
+COLUMNS_BEFORE = {
+    "owner": OWNER_BEFORE,
+    "frequency": Column("frequency", "检查频次", 12, frequencies),
+    "evidence": Column("evidence", "留存资料", 16, evidence),
+    "rule": Column("rule", "依据制度", 18, rules),
+    "likelihood": replace(LIKELIHOOD, width=9),
+    "severity": replace(SEVERITY, width=9),
+}
 MEASURES = Column("measures", "防范措施", 46, all_measures)
 SUPERVISION = Column("supervision", "监控责任", 16, supervision)
 STATE = Column("state", "状态", 12, state_label)
@@ -178,7 +282,7 @@ FORMS: dict[str, FormSpec] = {
             "unit-register",
             "单位廉政风险点和防范措施登记表",
             "seed 002 附件3",
-            (*REGISTER_COLUMNS, SUPERVISION),
+            (*REGISTER_COLUMNS[:6], RISK_CLASS, *REGISTER_COLUMNS[6:], SUPERVISION),
         ),
         FormSpec(
             "department-register",
@@ -186,14 +290,27 @@ FORMS: dict[str, FormSpec] = {
             "seed 002 附件4",
             (*REGISTER_COLUMNS, SUPERVISION),
             section_by="department",
+            signature="department",
         ),
         FormSpec(
             "personal-register",
             "个人廉政风险点和防范措施登记表",
             "seed 002 附件5",
-            (SERIAL, POSITION, POWER, DESCRIPTION, MANIFESTATION, RISK_TYPE, LEVEL_ALONE, MEASURES, OWNER),
+            (
+                SERIAL,
+                POSITION,
+                POWER,
+                DESCRIPTION,
+                MANIFESTATION,
+                RISK_TYPE,
+                LEVEL_ALONE,
+                MEASURES,
+                OWNER,
+                SUPERVISION,
+            ),
             section_by="position",
             positions_only=True,
+            signature="personal",
         ),
         FormSpec(
             "overview",
@@ -216,6 +333,9 @@ FORMS: dict[str, FormSpec] = {
                 MONITORING,
                 DISPOSITION,
                 OWNER,
+                FREQUENCY,
+                EVIDENCE,
+                RULE,
             ),
         ),
         FormSpec(
@@ -237,6 +357,7 @@ FORMS: dict[str, FormSpec] = {
             ),
             section_by="position",
             positions_only=True,
+            signature="opinion-head",
         ),
         FormSpec(
             "department-finding",
@@ -256,6 +377,7 @@ FORMS: dict[str, FormSpec] = {
                 LEVEL,
             ),
             section_by="department",
+            signature="opinion-leader",
         ),
         FormSpec(
             "personal-control",
@@ -300,6 +422,28 @@ FORMS: dict[str, FormSpec] = {
 
 # The filed register is rendered in the unit register's form, with its version and hash.
 FILED_FORM = "unit-register"
+# Columns a form gained with snapshot format 3 (issue 15): (form code, column key).
+ADDED_IN_FORMAT_3 = {
+    ("unit-register", "risk_class"),
+    ("personal-register", "supervision"),
+    ("overview", "frequency"),
+    ("overview", "evidence"),
+    ("overview", "rule"),
+}
+
+
+def as_before(form: FormSpec) -> FormSpec:
+    """A form as a filed version of snapshot format 1 or 2 was printed, so that it prints the same
+    today: without the columns added since, each control's value once (``COLUMNS_BEFORE``), one
+    signature block under the document and the workbook's 签署 line as it was."""
+    columns = tuple(
+        COLUMNS_BEFORE.get(column.key, column)
+        for column in form.columns
+        if (form.code, column.key) not in ADDED_IN_FORMAT_3
+    )
+    return replace(form, columns=columns, signature="unit", legacy=True)
+
+
 FORMATS = ("xlsx", "pdf")
 
 
@@ -322,7 +466,7 @@ def spanning(form: FormSpec) -> FormSpec:
                 columns.append(DEPARTMENT)
         if column.key == "level":
             columns.append(replace(BAND, group=column.group))
-    return replace(form, columns=tuple(columns), section_by="")
+    return replace(form, columns=tuple(columns), section_by="", signature="unit")
 
 
 def form_help() -> str:

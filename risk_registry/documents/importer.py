@@ -14,6 +14,12 @@ visible one by default) is read, never a hidden or "very hidden" one, and a hidd
 that holds data refuses the file, naming them. Text is cleaned as the forms clean it
 (``risk_registry.organisation.text``): control characters stripped, bidi controls refused.
 
+A likelihood or severity is its number, its label, or both as the forms print them (``3（较大）``,
+the label checked against the number). The values each control has — 责任人, 检查频次, 留存资料,
+依据制度 — are one value for all the row's measures, or one line per measure in the order the
+measures are printed (``—`` where a control has none), as the exports write them; any other count
+of lines is a problem, never guessed.
+
 The measures come from the 一览表's three columns (前期预防、中期监控、后期处置, one measure per
 line) or from the 登记表's single 防范措施 column, where each line says its line of defence
 (``前期预防：…`` or ``前期：…``) and the lines below one belong to it; a line that says none is a
@@ -33,13 +39,14 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook as WorkbookWriter
 from openpyxl.utils.cell import get_column_letter, range_boundaries
 
-from controls.models import Control
+from controls.models import Control, Rule
 from positions.models import Position, PowerItem, ProcessStep
-from risk_registry.documents.definitions import FORMS, GRADED_DIRECTLY, DocumentHeader
+from risk_registry.documents.definitions import FORMS, GRADED_DIRECTLY, NO_VALUE, DocumentHeader
 from risk_registry.documents.workbook import (
     DAMAGED_ZIP_ERRORS,
     Bounds,
@@ -90,7 +97,12 @@ HEADERS = {
     "防范措施": "measures",  # the 登记表's single column (the 一览表's group header is dropped below)
     "防控措施": "measures",
     "责任人": "owner",
+    "检查频次": "frequency",
+    "留存资料": "evidence",
+    "依据制度": "rule",
 }
+# The values each control has, read one for all measures or one line per measure.
+CONTROL_VALUES = ("owner", "frequency", "evidence", "rule")
 LINES = ("prevention", "monitoring", "disposition")
 # A line of the single measures column: its line of defence, by full name or short name.
 LINE_PREFIX = re.compile(
@@ -116,6 +128,9 @@ COLUMN_NAMES = {
     "disposition": "后期处置",
     "measures": "防范措施",
     "owner": "责任人",
+    "frequency": "检查频次",
+    "evidence": "留存资料",
+    "rule": "依据制度",
 }
 
 
@@ -164,6 +179,16 @@ class ReadRows:
     sheets: list[SheetInfo] = field(default_factory=list)  # every sheet of the workbook
 
 
+@dataclass(frozen=True)
+class PlannedControl:
+    line: str
+    measure: str
+    owner: str = ""
+    frequency: str = ""
+    evidence: str = ""
+    rule: Rule | None = None
+
+
 @dataclass
 class PlannedPoint:
     row: int
@@ -178,9 +203,8 @@ class PlannedPoint:
     likelihood: int | None  # None when graded directly
     severity: int | None
     level: GradeLevel
-    owner: str
     graded_directly: bool = False
-    controls: list[tuple[str, str]] = field(default_factory=list)
+    controls: list[PlannedControl] = field(default_factory=list)
 
 
 # --- the guarded reader ---------------------------------------------------------------------
@@ -436,8 +460,12 @@ def _text(value) -> str:
 # --- checking rows against the institution ----------------------------------------------------
 
 
+LABELLED = re.compile(r"^(\d+)\s*[（(](.*)[）)]$", re.DOTALL)  # 3（较大）, as the forms print a scale
+
+
 def _scale_value(value, labels: list[str]) -> int | None:
-    """A likelihood or severity: its number (1 = lowest) or its label in the scheme."""
+    """A likelihood or severity: its number (1 = lowest), its label in the scheme, or both as the
+    forms print them (``3（较大）``: the label must be the number's)."""
     if isinstance(value, bool) or isinstance(value, datetime.date):
         return None
     if isinstance(value, int | float):
@@ -446,7 +474,13 @@ def _scale_value(value, labels: list[str]) -> int | None:
         text = _text(value)
         if text in labels:
             return labels.index(text) + 1
-        number = int(text) if text.isdigit() else None
+        labelled = LABELLED.match(text)
+        if labelled:
+            number = int(labelled.group(1))
+            if not (1 <= number <= len(labels) and labels[number - 1] == labelled.group(2).strip()):
+                return None
+        else:
+            number = int(text) if text.isdigit() else None
     return number if number is not None and 1 <= number <= len(labels) else None
 
 
@@ -483,10 +517,79 @@ class _Lookups:
                 "department_id", "position_id", "description"
             )
         )
+        self.control_values = ControlValues(institution)
         self.found_by: dict[str, str] = dict(FOUND_BY_WORDS)
         for value, label in FoundBy.choices:
             self.found_by[value] = value
             self.found_by[str(label)] = value
+
+
+class ControlValues:
+    """The values each control has — 责任人, 检查频次, 留存资料, 依据制度 — read from a row for its
+    measures, as the forms print them: one value for all the measures, or one line per measure in
+    the order they are printed (``—``: none). The 一览表 import and the wizard read them alike."""
+
+    LIMITS = {"owner": 120, "evidence": 200}
+
+    def __init__(self, institution: Institution) -> None:
+        self.rules = {rule.title: rule for rule in Rule.objects.filter(institution=institution).order_by("id")}
+        self.frequencies = {value: value for value in Control.Frequency.values}
+        for language in ("zh-hans", translation.get_language()):  # the forms print them in Chinese
+            with translation.override(language):
+                self.frequencies |= {str(label): value for value, label in Control.Frequency.choices}
+
+    def read(self, texts: dict[str, str], measures: list[tuple[str, str]], problem) -> list[PlannedControl]:
+        """``texts``: field → the row's cell (empty when the file has no such column); ``problem``
+        (field, message, expected) records what cannot be read, never guessed or dropped."""
+        values = {name: self._spread(name, texts.get(name, ""), len(measures), problem) for name in CONTROL_VALUES}
+        for name, limit in self.LIMITS.items():
+            if any(len(text) > limit for text in values[name]):
+                problem(name, _("A value is longer than %(n)d characters.") % {"n": limit}, _("shorter values"))
+        frequencies = [self._frequency(text, problem) for text in values["frequency"]]
+        rules = [self._rule(text, problem) for text in values["rule"]]
+        return [
+            PlannedControl(line, measure, values["owner"][i], frequencies[i], values["evidence"][i], rules[i])
+            for i, (line, measure) in enumerate(measures)
+        ]
+
+    @staticmethod
+    def _spread(name: str, text: str, count: int, problem) -> list[str]:
+        if not text:
+            return [""] * count
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not count:
+            problem(name, _("The row has a value here but no measure to give it to."), _("a measure, or no value"))
+        elif len(lines) == 1:
+            return [lines[0]] * count
+        elif len(lines) != count:
+            problem(
+                name,
+                _("%(lines)d lines for %(count)d measures.") % {"lines": len(lines), "count": count},
+                _("one value for all the measures, or one line per measure in the order they are printed"),
+            )
+        else:
+            return ["" if line == NO_VALUE else line for line in lines]
+        return [""] * count
+
+    def _frequency(self, text: str, problem) -> str:
+        value = self.frequencies.get(text) if text else ""
+        if value is None:
+            problem(
+                "frequency",
+                _("Unknown frequency “%(name)s”.") % {"name": text},
+                _choices(str(label) for _value, label in Control.Frequency.choices),
+            )
+        return value or ""
+
+    def _rule(self, text: str, problem) -> Rule | None:
+        rule = self.rules.get(text) if text else None
+        if text and rule is None:
+            problem(
+                "rule",
+                _("Unknown rule “%(name)s”.") % {"name": text},
+                _choices(self.rules) or _("a rule of the institution's rule catalogue"),
+            )
+        return rule
 
 
 class _RowCheck:
@@ -652,15 +755,17 @@ class _RowCheck:
                     _("the same text without them"),
                 )
 
-    def check_controls(self) -> list[tuple[str, str]]:
-        """One measure per line of each line-of-defence column, then those of a single column."""
-        controls = [
+    def check_controls(self) -> list[PlannedControl]:
+        """One measure per line of each line-of-defence column, then those of a single column;
+        each with its values (责任人, 检查频次, 留存资料, 依据制度)."""
+        measures = [
             (line, measure.strip()) for line in LINES for measure in self.text(line).splitlines() if measure.strip()
         ]
-        controls += self.single_column_controls()
-        if any(len(measure) > 2000 for _line, measure in controls):
+        measures += self.single_column_controls()
+        if any(len(measure) > 2000 for _line, measure in measures):
             self.problem("prevention", _("A measure is longer than 2,000 characters."), _("shorter measures"))
-        return controls
+        texts = {name: self.text(name) for name in CONTROL_VALUES}
+        return self.lookups.control_values.read(texts, measures, self.problem)
 
     def single_column_controls(self) -> list[tuple[str, str]]:
         """The 登记表's 防范措施: each line says its line of defence (``前期预防：…``, ``前期：…``) or
@@ -729,7 +834,6 @@ def _check_row(check: _RowCheck, scheme: GradingScheme, *, seen: dict[tuple, int
         severity=severity,
         graded_directly=directly,
         level=level,
-        owner=check.text("owner")[: Control._meta.get_field("owner").max_length],
         controls=controls,
     )
 
@@ -798,6 +902,7 @@ def write_template(out, *, institution: Institution) -> None:
         ("风险等级", "可留空，由发生概率和危害程度按分级办法得出：" + "、".join(lookups.level_names)),
         ("查找方式", "、".join(FOUND_BY_WORDS)),
         ("防控措施", "前期预防、中期监控、后期处置各列每行一条措施"),
+        ("责任人", "各条措施相同时填一个；不同时每条措施一行，按前期预防、中期监控、后期处置的顺序，无则填“—”"),
     ]
     for index, (name, text) in enumerate(notes):
         style = styles.header if index == 0 else styles.body

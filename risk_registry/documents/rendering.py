@@ -23,6 +23,7 @@ from risk_registry.documents.definitions import (
     WORKING_MARK,
     DocumentHeader,
     FormSpec,
+    as_before,
     spanning,
     working_copy,
 )
@@ -124,12 +125,15 @@ def _filed_signature(snapshot: dict) -> tuple[int | None, str]:
 
 def document_for_version(*, version: RegisterVersion, form_code: str = FILED_FORM) -> Document:
     """A filed version, from its frozen snapshot alone: never from today's points, scheme or
-    institution. What a format-1 snapshot did not record prints as 未记录."""
+    institution. What a format-1 snapshot did not record prints as 未记录; a snapshot of format 1
+    or 2 prints in the layout of its time (``definitions.as_before``), identical to what it printed
+    then."""
     snapshot = version.snapshot
     number, signed = _filed_signature(snapshot)
     scheme = snapshot.get("scheme") or {}
+    form = _form(form_code)
     return Document(
-        form=_form(form_code),
+        form=form if snapshot.get("format", 1) >= 3 else as_before(form),
         header=DocumentHeader(
             institution=snapshot["institution"]["name"],
             year=snapshot["year"],

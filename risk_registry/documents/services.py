@@ -571,6 +571,23 @@ class ImportResult:
         return not self.problems
 
 
+def _create_controls(points: list[RiskPoint], plans) -> None:
+    """The planned controls of imported points (either import), in one insert."""
+    Control.objects.bulk_create(
+        Control(
+            risk_point=point,
+            line=control.line,
+            measure=control.measure,
+            owner=control.owner,
+            frequency=control.frequency,
+            evidence=control.evidence,
+            rule=control.rule,
+        )
+        for point, item in zip(points, plans, strict=True)
+        for control in item.controls
+    )
+
+
 def register_import_check(
     *, by, institution: Institution, year: int, data: bytes, sheet: str = "", progress=None
 ) -> ImportResult:
@@ -633,11 +650,7 @@ def register_import(
             )
             for item in batch
         )
-        Control.objects.bulk_create(
-            Control(risk_point=point, line=line, measure=measure, owner=item.owner)
-            for point, item in zip(points, batch, strict=True)
-            for line, measure in item.controls
-        )
+        _create_controls(points, batch)
         _imported(points, institution=institution, year=year)
         result.created += len(points)
         if progress is not None:
@@ -799,11 +812,7 @@ def register_import_mapped(
         )
         for item in plans
     )
-    Control.objects.bulk_create(
-        Control(risk_point=point, line=line, measure=measure, owner=owner)
-        for point, item in zip(points, plans, strict=True)
-        for line, measure, owner in item.controls
-    )
+    _create_controls(points, plans)
     _imported(points, institution=institution, year=year)
     checked.created = len(points)
     _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)

@@ -35,15 +35,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils.cell import get_column_letter
 
-from controls.models import Control
 from positions.models import Position, PowerCategory, PowerItem
 from risk_registry.documents.importer import (
+    CONTROL_VALUES,
     FOUND_BY_WORDS,
     HEADER_SEARCH_ROWS,
     LINE_BY_PREFIX,
     LINE_PREFIX,
     LINES,
+    ControlValues,
     Grid,
+    PlannedControl,
     Problem,
     _normalise_header,
     _scale_value,
@@ -74,6 +76,9 @@ TARGETS: dict[str, Any] = {
     "disposition": gettext_lazy("Measures: disposition (后期处置)"),
     "line": gettext_lazy("Line of defence of the measures (前期/中期/后期)"),
     "owner": gettext_lazy("Person responsible (control owner)"),
+    "frequency": gettext_lazy("Frequency of checks (检查频次)"),
+    "evidence": gettext_lazy("Records kept (留存资料)"),
+    "rule": gettext_lazy("Rule relied on (依据制度)"),
     "head": gettext_lazy("Department head in charge"),
     "leader": gettext_lazy("Supervising leader"),
     "serial": gettext_lazy("Serial number (not imported)"),
@@ -124,6 +129,12 @@ SYNONYMS = {
     "防控阶段": "line",
     "阶段": "line",
     "责任人": "owner",
+    "检查频次": "frequency",
+    "监督频次": "frequency",
+    "留存资料": "evidence",
+    "佐证资料": "evidence",
+    "依据制度": "rule",
+    "制度依据": "rule",
     "部门负责人": "head",
     "责任领导": "leader",
     "分管领导": "leader",
@@ -132,6 +143,7 @@ SYNONYMS = {
 }
 SINGLE: tuple[str, ...] = ("department", "position", "power_item", "description", "manifestation", "risk_type")
 SINGLE += ("found_by", "likelihood", "severity", "level", "line", "owner", "head", "leader")
+SINGLE += ("frequency", "evidence", "rule")
 LINE_WORDS = {"前期预防": "prevention", "中期监控": "monitoring", "后期处置": "disposition"}
 LINE_WORDS |= {name[:2]: line for name, line in LINE_WORDS.items()}
 LINE_LABELS = {"prevention": "前期预防", "monitoring": "中期监控", "disposition": "后期处置"}
@@ -144,7 +156,10 @@ NUMBERING = re.compile(
     r"(?:^|(?<=[。；;！!\s]))\s*(?:\d{1,2}\s*[.、．)）]|[（(]\s*(?:\d{1,2}|[一二三四五六七八九十]{1,3})\s*[)）]|"
     r"[①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳]|[一二三四五六七八九十]{1,3}、)"
 )
-SIGNATURE = re.compile(r"^\s*(填表人|填报人|审核人|负责人|主要领导|单位盖章|盖章|日期|填表日期|制表|签字)")
+# The product's own blocks too (issue 15): 部门负责人签字/意见, 本人签字, 监控责任(人签字), 备案版本.
+SIGNATURE = re.compile(
+    r"^\s*(填表人|填报人|审核人|负责人|主要领导|单位盖章|盖章|日期|填表日期|制表|签字|部门负责人|本人签字|监控责任|备案版本)"
+)
 STATES = {
     RiskPointState.DRAFT: gettext_lazy("Drafts, for the holders and department heads to review"),
     RiskPointState.SUBMITTED: gettext_lazy("Submitted, for the department review (the office sees them at once)"),
@@ -156,11 +171,13 @@ STATES = {
 
 
 def detect_header(cells: list[list]) -> int:
-    """The index of the header row: of the first ten rows, the one with the most known headers
-    (two at least); else the first row with three or more filled cells."""
+    """The index of the header row: of the first ten rows, the one naming the most known fields
+    (two at least; a group header merged over several columns names one, so a two-row header is
+    read on its second row, 前期预防/中期监控/后期处置 under 防控措施); else the first row with three
+    or more filled cells."""
     best, best_count = None, 1
     for index, row in enumerate(cells[:HEADER_SEARCH_ROWS]):
-        count = sum(1 for value in row if _normalise_header(value) in SYNONYMS)
+        count = len({SYNONYMS[key] for value in row if (key := _normalise_header(value)) in SYNONYMS})
         if count > best_count:
             best, best_count = index, count
     if best is not None:
@@ -229,6 +246,7 @@ class Context:
     departments: dict[str, Department]
     positions: dict[tuple[int, str], Position]
     power_items: dict[str, PowerItem]
+    control_values: ControlValues
 
     @classmethod
     def load(cls, institution: Institution) -> Context:
@@ -242,6 +260,7 @@ class Context:
                 (p.department_id, p.title): p for p in Position.objects.filter(institution=institution).order_by("id")
             },
             power_items={p.name: p for p in PowerItem.objects.filter(institution=institution).order_by("id")},
+            control_values=ControlValues(institution),
         )
 
     def level(self, code: str) -> GradeLevel | None:
@@ -430,7 +449,7 @@ class Plan:
     notes: str
     head: str
     leader: str
-    controls: list[tuple[str, str, str]] = field(default_factory=list)  # (line, measure, owner)
+    controls: list[PlannedControl] = field(default_factory=list)
 
 
 @dataclass
@@ -655,10 +674,10 @@ def _plan_row(row: _Row, order: int, mapping: Mapping[str, Any], context: Contex
     found_by = _found_by(row, mapping)
     likelihood, severity, level, directly, needs = _grade(row, mapping, context)
     power_item, power_name = _power_item(row, context, result)
-    controls = _controls(row, mapping)
+    controls = _controls(row, mapping, context)
     kept = [(row.names[i], row.cell(i)) for i, t in enumerate(row.targets) if t == NOTE and row.cell(i)]
-    if row.get("owner") and not controls:  # a person responsible with no measure to own: kept, not dropped
-        kept.append((row.column("owner"), row.get("owner")))
+    if not controls:  # a person responsible (a frequency …) with no measure to own: kept, not dropped
+        kept += [(row.column(name), row.get(name)) for name in CONTROL_VALUES if row.get(name)]
     notes = "\n".join(f"{name}：{text}" for name, text in kept)
     if not row.clean or risk_type is None or level is None or found_by is None:
         return None
@@ -806,16 +825,19 @@ def _power_item(row: _Row, context: Context, result: PlanResult) -> tuple[PowerI
     return None, name
 
 
-def _controls(row: _Row, mapping) -> list[tuple[str, str, str]]:
-    owner = row.get("owner")[: Control._meta.get_field("owner").max_length]
+def _controls(row: _Row, mapping, context: Context) -> list[PlannedControl]:
+    """The row's measures, each with its owner, frequency, evidence and rule (one value for all, or
+    one line per measure: ``importer.ControlValues``)."""
     line_word = row.get("line")
     line = mapping.get("lines", {}).get(line_word) or LINE_WORDS.get(line_word) or mapping.get("default_line")
     if line_word and line not in LINES:
         row.problem("line", _("Unknown line of defence “%(name)s”.") % {"name": line_word}, "前期、中期、后期")
     line = line if line in LINES else "prevention"
-    controls = [(line, measure, owner) for line, measure in split_measures(row.get("measures"), line)]
+    measures = split_measures(row.get("measures"), line)
     for target in LINES:
-        controls += [(line, measure, owner) for line, measure in split_measures(row.get(target), target)]
-    if any(len(measure) > 2000 for _line, measure, _owner in controls):
+        measures += split_measures(row.get(target), target)
+    if any(len(measure) > 2000 for _line, measure in measures):
         row.problem("measures", _("A measure is longer than 2,000 characters."), _("shorter measures"))
-    return controls
+    if not measures:
+        return []
+    return context.control_values.read({name: row.get(name) for name in CONTROL_VALUES}, measures, row.problem)

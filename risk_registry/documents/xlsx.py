@@ -18,7 +18,15 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from risk_registry.documents.definitions import WORKING_MARK, DocumentHeader, FormSpec
+from risk_registry.documents.definitions import (
+    PERSON_MARK,
+    WORKING_MARK,
+    DocumentHeader,
+    FormSpec,
+    filed_line,
+    section_signature,
+    supervision,
+)
 from risk_registry.organisation.colours import argb
 from risk_registry.organisation.text import printable
 
@@ -99,7 +107,7 @@ def _cell(ws, value, style):
 
 
 def _sheet_title(label: str, used: set[str]) -> str:
-    label = printable(label)  # department and position names come from the admin, uncleaned
+    label = printable(label.split(PERSON_MARK)[0])  # department and position names come from the admin, uncleaned
     base = (label.split("岗位：")[-1] if "岗位：" in label else label.replace("部门：", "")) or "登记表"
     for bad in "[]:*?/\\":
         base = base.replace(bad, "_")
@@ -143,9 +151,10 @@ def _write_sheet(ws, *, form: FormSpec, header: DocumentHeader, label: str, rows
     _page_setup(ws, form=form, header=header, header_rows=header_rows)
     _write_title(ws, styles, form=form, header=header, label=label)
     _write_header(ws, styles, form=form, header_rows=header_rows)
-    count = _write_rows(ws, styles, form=form, rows=rows, start=start, progress=progress)
+    supervisions: list[str] = []
+    count = _write_rows(ws, styles, form=form, rows=rows, start=start, progress=progress, seen=supervisions)
     _write_legend(ws, styles, form=form, header=header)
-    _write_signature(ws, styles, header=header)
+    _write_signature(ws, styles, form=form, header=header, supervisions=supervisions)
     return count
 
 
@@ -210,11 +219,14 @@ def _write_header(ws, styles: _Styles, *, form: FormSpec, header_rows: int) -> N
         ws.append(bottom)
 
 
-def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progress=None) -> int:
-    """The data rows, numbered; ``progress`` is told every 1,000 rows of the whole workbook."""
+def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progress=None, seen=None) -> int:
+    """The data rows, numbered; ``progress`` is told every 1,000 rows of the whole workbook;
+    ``seen`` collects the rows' 监控责任 for a section's signature block."""
     count = 0
     for count, row in enumerate(rows, start=1):
         row["_serial"] = count
+        if seen is not None and form.signature == "personal":
+            seen.append(supervision(row))
         cells = []
         for column in form.columns:
             value = column.value(row)
@@ -240,13 +252,20 @@ def _write_legend(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader
         ws.append([_cell(ws, line, styles.subtitle)])
 
 
-def _write_signature(ws, styles: _Styles, *, header: DocumentHeader) -> None:
-    """The signature and seal block under the table (主要领导签字、单位盖章、日期)."""
+def _write_signature(ws, styles: _Styles, *, form: FormSpec, header: DocumentHeader, supervisions=()) -> None:
+    """The signature block under the table: the unit's (主要领导签字、单位盖章、日期), or the
+    section's (``definitions.section_signature``, the same lines as the PDF); a filed version's
+    签署 line as the PDF prints it (a format-1 or -2 snapshot: as the workbook printed it then)."""
     if header.working:  # a working copy is never signed
         return
     ws.append([])
-    ws.append([_cell(ws, "主要领导签字：", styles.signature)])
-    ws.append([_cell(ws, f"单位盖章：{header.institution}（盖章）", styles.signature)])
-    ws.append([_cell(ws, "日期：　　　年　　月　　日", styles.signature)])
+    if form.signed_per_section:
+        for line in section_signature(form, supervisions):
+            ws.append([_cell(ws, line or None, styles.signature)])
+    else:
+        ws.append([_cell(ws, "主要领导签字：", styles.signature)])
+        ws.append([_cell(ws, f"单位盖章：{header.institution}（盖章）", styles.signature)])
+        ws.append([_cell(ws, "日期：　　　年　　月　　日", styles.signature)])
     if header.version:
-        ws.append([_cell(ws, f"备案版本 v{header.version}；签署：{header.signed}", styles.signature)])
+        line = f"备案版本 v{header.version}；签署：{header.signed}" if form.legacy else filed_line(header)
+        ws.append([_cell(ws, line, styles.signature)])

@@ -75,7 +75,7 @@ def test_xlsx_layout_title_merged_header_frozen_print_setup_and_level_colour(wor
     sheet = workbook.worksheets[0]
     assert sheet["A1"].value == "甲局2026年度廉政风险点排查及防控措施一览表"
     merged = {str(r) for r in sheet.merged_cells.ranges}
-    assert "A1:P1" in merged  # title across the table
+    assert "A1:S1" in merged  # title across the table (19 columns: 检查频次、留存资料、依据制度 since issue 15)
     assert "J3:L3" in merged and sheet["J3"].value == "风险评估"  # grouped header over 概率/程度/等级
     assert "M3:O3" in merged and sheet["M3"].value == "防控措施"
     assert "A3:A4" in merged  # ungrouped headers span both header rows
@@ -120,8 +120,11 @@ def test_pdf_embeds_a_cjk_font_and_has_pages_footer_and_signature(world):
     assert len(reader.pages) == 2  # one page per department of bureau A
     text = pdf_text(data)
     assert "第 1 页 共 2 页" in text and "第 2 页 共 2 页" in text
+    for page in reader.pages:  # each department's table is signed by its head (issue 15, defect 7)
+        assert "部门负责人签字" in page.extract_text() and "日期" in page.extract_text()
+    assert "主要领导签字" not in text
     for words in ("主要领导签字", "单位盖章", "日期"):
-        assert words in text
+        assert words in pdf_text(render(world, "unit-register", "pdf"))
 
 
 def test_pdf_header_repeats_on_every_page(world):

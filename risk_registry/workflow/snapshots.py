@@ -9,6 +9,13 @@ Format 2 holds everything a filed document prints — each level's label, colour
 supervises it (监控责任), the scheme's name, the institution's name, the signatory, the filing
 number and time — so a filed document is reproduced from its snapshot alone and the hash covers
 all of it. Format 1 lacked the supervision and the filing block: documents print 未记录 there.
+
+Format 3 adds to each point what the forms of issue 15 print: its power item's category
+(``power_category``, for the 风险类别 column of the Jiuquan plan's five classes), the labels of its
+likelihood and severity (``likelihood_label``, ``severity_label``: printed beside the numbers) and
+the people holding its post (``holders``, named on the 个人登记表). A document of a format-1 or
+format-2 snapshot is printed in the layout of its time, identical to what it printed then
+(``rendering.document_for_version``).
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from collections.abc import Iterator
 from django.db.models import F, Prefetch, QuerySet
 
 from controls.models import Control
+from positions.models import Holding
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution, band_order_expression
+from risk_registry.organisation.names import person
 
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 CHUNK = 2000
 
 
@@ -72,7 +81,21 @@ def point_row(point: RiskPoint) -> dict:
     }
     if point.graded_directly:
         row["graded_directly"] = True
+    _add_format_3(row, point)
     return row
+
+
+def _label_of(labels: list[str], value: int | None) -> str:
+    return labels[value - 1] if value is not None and 0 < value <= len(labels) else ""
+
+
+def _add_format_3(row: dict, point: RiskPoint) -> None:
+    """What format 3 adds: the power category, the scales' labels, the post's holders."""
+    scheme = point.level.scheme
+    row["power_category"] = point.power_item.category.name if point.power_item else ""
+    row["likelihood_label"] = _label_of(list(scheme.likelihood_labels), point.likelihood)
+    row["severity_label"] = _label_of(list(scheme.severity_labels), point.severity)
+    row["holders"] = [person(holding.user) for holding in point.position.holdings.all()] if point.position else []
 
 
 def point_rows(queryset: QuerySet[RiskPoint], *, spanning: bool = False) -> Iterator[dict]:
@@ -83,8 +106,14 @@ def point_rows(queryset: QuerySet[RiskPoint], *, spanning: bool = False) -> Iter
     institution's name and its level's band, since the level's label alone means different things
     in different institutions."""
     rows = queryset.select_related(
-        "department", "position", "power_item", "process_step", "risk_type", "level"
-    ).prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()))
+        "department", "position", "power_item__category", "process_step", "risk_type", "level__scheme"
+    ).prefetch_related(
+        Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()),
+        Prefetch(
+            "position__holdings",
+            queryset=Holding.objects.filter(ended_on__isnull=True).select_related("user").order_by("started_on", "id"),
+        ),
+    )
     if spanning:
         rows = (
             rows.select_related("institution")
