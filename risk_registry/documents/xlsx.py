@@ -135,9 +135,13 @@ class _Sheet(WriteOnlyWorksheet):
 
 class _RowCell(Cell):
     """A cell of the data rows, whose style's index is set with its style (``_write_rows``)
-    rather than looked up in the workbook's styles for every cell written."""
+    rather than looked up in the workbook's styles for every cell written; it always has one."""
 
-    __slots__ = ("style_id",)
+    __slots__ = ("has_style", "style_id")
+
+    def __init__(self, worksheet) -> None:
+        super().__init__(worksheet)
+        self.has_style = True
 
 
 def _create_sheet(wb: Workbook, title: str) -> _Sheet:

@@ -270,13 +270,13 @@ class Command(BaseCommand):
         figures = json.loads(result.stdout.strip().splitlines()[-1])
         self.say(
             f"pdf       登记表, {len(rows):,} points, {figures['pages']} pages, in a child process: "
-            f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s with its workers), "
-            f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB "
-            f"(workers' largest peak {figures['workers_mib']:.0f} MiB), {figures['size'] / 2**20:.1f} MiB file"
+            f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
+            f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, "
+            f"{figures['size'] / 2**20:.1f} MiB file"
         )
         self.lines.append(
             f"| PDF 登记表 ({figures['pages']} pages; child process, RSS over its {figures['before']:.0f} MiB "
-            f"with Django and WeasyPrint loaded; largest worker {figures['workers_mib']:.0f} MiB) | {len(rows):,} | "
+            f"with Django and WeasyPrint loaded) | {len(rows):,} | "
             f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
             f"{figures['size'] / 2**20:.1f} | |"
         )
@@ -359,10 +359,10 @@ class Command(BaseCommand):
 
 
 def _pdf_child(path: Path) -> dict:
-    """In the fresh child: render the PDF of the rows in ``path``; wall and CPU time, peak RSS
-    (``ru_maxrss``) above the resident set once Django and WeasyPrint are loaded, and the same for
-    any worker process the renderer starts (``RUSAGE_CHILDREN``: the largest of them)."""
-    import weasyprint  # noqa: F401 - loaded before the baseline: every worker has it loaded already
+    """In the fresh child: render the PDF of the rows in ``path``; wall and CPU time (its own and
+    its children's: the font check runs ``fc-list``), and the peak resident set (``ru_maxrss``,
+    file-backed font pages included) above the one once Django and WeasyPrint are loaded."""
+    import weasyprint  # noqa: F401 - loaded before the baseline: a worker process has it loaded already
 
     data = json.loads(path.read_text(encoding="utf-8"))
     header = DocumentHeader(institution=data["institution"], year=2026)
@@ -373,15 +373,14 @@ def _pdf_child(path: Path) -> dict:
     rendering.render(out, document=document, fmt="pdf")
     seconds = time.perf_counter() - started
     own = resource.getrusage(resource.RUSAGE_SELF)
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
 
     return {
         "seconds": seconds,
-        "cpu": time.process_time() - cpu + workers.ru_utime + workers.ru_stime,
+        "cpu": time.process_time() - cpu + children.ru_utime + children.ru_stime,
         "before": before / 2**20,
         "mib": own.ru_maxrss / 1024 - before / 2**20,
-        "workers_mib": workers.ru_maxrss / 1024,
         "pages": len(PdfReader(io.BytesIO(out.getvalue())).pages),
         "size": len(out.getvalue()),
     }
