@@ -14,7 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from itertools import groupby
+
+from django.utils.translation import get_language
 
 from controls.models import LINE_ORDER, Control, in_line_order
 from risk_registry.models import FoundBy, RiskPointState
@@ -123,8 +126,15 @@ def filed_line(header: DocumentHeader) -> str:
 # --- cell values ----------------------------------------------------------------------------
 
 
+@cache
+def _labels(choices, language: str | None) -> dict[str, str]:
+    """A choice's labels in one language, built once: a document asks for one per row."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def _label(choices, value: str) -> str:
-    return str(choices(value).label) if value in choices.values else (value or "")
+    label = _labels(choices, get_language()).get(value)
+    return (value or "") if label is None else label
 
 
 def measures(line: str) -> Callable[[dict], str]:

@@ -27,6 +27,8 @@ _LINE_BREAKS = re.compile("[\x0b\x0c]")
 # C0 controls other than tab, newline and carriage return; DEL; and the two non-characters XML forbids.
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
 _BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+# Any character ``printable`` changes: most text has none, and one search is cheaper than three replaces.
+_UNPRINTABLE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff{BIDI_CONTROLS}]")
 
 
 def strip_controls(value: str) -> str:
@@ -41,6 +43,8 @@ def bidi_controls_in(value: str) -> list[str]:
 
 def printable(value: str) -> str:
     """Text safe to write into a document whatever was stored: no control, no bidi control."""
+    if _UNPRINTABLE.search(value) is None:
+        return value
     return _BIDI.sub("", strip_controls(value))
 
 

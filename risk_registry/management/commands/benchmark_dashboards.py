@@ -11,8 +11,6 @@ database is the one the settings name.
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -27,7 +25,7 @@ from django.utils import timezone
 
 from assessments.models import Cycle
 from positions.models import Position
-from risk_registry.management.commands._markdown import write_marked_section
+from risk_registry.management.benchmarking import load_text, machine, write_section
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, GradeLevel, Institution, Membership, RiskType, Role
 from risk_registry.organisation.services import grading_scheme_adopt_preset, institution_create
@@ -147,11 +145,6 @@ class Command(BaseCommand):
             )
 
     def write(self, path: Path, results, *, rounds: int, grow: int) -> None:
-        cpu = "unknown"
-        if os.path.exists("/proc/cpuinfo"):
-            with open("/proc/cpuinfo") as handle:
-                names = [line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")]
-            cpu = f"{len(names)} × {names[0]}" if names else cpu
         lines = [
             "| dashboard | p50 (ms) | p95 (ms) | queries |",
             "|---|---:|---:|---:|",
@@ -162,11 +155,7 @@ class Command(BaseCommand):
                 f"Measured {timezone.localdate()} with `manage.py benchmark_dashboards --rounds {rounds}"
                 + (f" --grow {grow}" if grow else "")
                 + "`",
-                f"(load average {os.getloadavg()[0]:.1f} when it ended, {len(os.sched_getaffinity(0))} cores) "
-                f"on {cpu}, Python {platform.python_version()}, {connection.vendor} "
-                f"{'.'.join(map(str, divmod(getattr(connection, 'pg_version', 0), 10000)))}"
-                if connection.vendor == "postgresql"
-                else f"on {cpu}, Python {platform.python_version()}, {connection.vendor}",
+                f"({load_text()}) {machine()}",
                 "",
                 f"{Institution.objects.count()} institutions, {RiskPoint.objects.count()} risk points in the database.",
                 "",
@@ -174,5 +163,5 @@ class Command(BaseCommand):
                 "",
             ]
         )
-        write_marked_section(path, start=START, end=END, text=text, heading="Dashboards")
+        write_section(path, text, marker="benchmark_dashboards", heading="Dashboards")
         self.stdout.write(f"written to {path}")

@@ -1,32 +1,53 @@
-"""``python manage.py benchmark_documents [--points 100000] [--pdf-points 1000] [--import-rows 10000]``.
+"""``python manage.py benchmark_documents [--points 20000,100000] [--pdf-points 1000] [--import-rows 10000]
+[--rounds 1] [--write docs/performance.md]``.
 
 Builds a throw-away institution inside one transaction (rolled back at the end, so nothing stays),
-then times: the xlsx export of N points in the 一览表 and, in the same run, the same rows written
-by bare openpyxl write-only (the baseline; the ratio is printed); a PDF of M points; an import of
-K rows. Peak memory is the process's resident set (sampled every 20 ms) above its level at the
-start of each phase. Figures are printed; nothing is asserted (this is not a test).
+then times, for each number of points N:
+
+- the product's xlsx export of the 一览表 (``rendering.render``, as a user's export runs it);
+- the **strict floor**: the same rows read by one raw SQL query (controls aggregated in SQL) and
+  the same cells written by bare openpyxl write-only, no formatting: what no export can beat;
+- the **ORM-path baseline**: rows built from model instances (``select_related`` and a prefetch of
+  the controls, as the export read them before issue 15) and the same cells written bare;
+
+and prints the export's ratio to both. Then a PDF of M points of the unit register, rendered in a
+fresh child process (``--pdf-child``) so that its peak resident set (``ru_maxrss``, WeasyPrint's C
+parts included, and its own children's) is the PDF's alone; and an import of K rows. ``--rounds``
+repeats each xlsx measure and keeps the fastest. Figures are printed; nothing is asserted (this is
+not a test). ``--write`` puts them, with the machine and the load average, between the markers of a
+Markdown file.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
+import resource
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Prefetch
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from controls.models import Control
 from positions.models import Position
 from risk_registry.documents import importer, rendering, services
 from risk_registry.documents.bombs import BOMBS, build_bomb
-from risk_registry.documents.definitions import FORMS
+from risk_registry.documents.definitions import FORMS, DocumentHeader
+from risk_registry.management.benchmarking import load_text, machine, write_section
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Department, GradeLevel, Institution, RiskType
 from risk_registry.organisation.services import grading_scheme_adopt_preset, institution_create
-from risk_registry.workflow.snapshots import point_rows
+from risk_registry.workflow.snapshots import point_row
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -39,11 +60,13 @@ def rss() -> int:
 class Peak:
     """Resident memory above the start of a phase, sampled in a thread."""
 
+    size = 0  # the file written, when the phase writes one
+
     def __enter__(self):
         self.start, self.peak, self._stop = rss(), rss(), threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
-        self.t0 = time.perf_counter()
+        self.t0, self.c0 = time.perf_counter(), time.process_time()
         return self
 
     def _sample(self):
@@ -51,7 +74,7 @@ class Peak:
             self.peak = max(self.peak, rss())
 
     def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.t0
+        self.seconds, self.cpu = time.perf_counter() - self.t0, time.process_time() - self.c0
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, rss())
@@ -59,8 +82,62 @@ class Peak:
 
 
 def _first(points, count: int):
-    """The first ``count`` points by id, as a queryset."""
-    return points.filter(pk__in=list(points.order_by("id").values_list("id", flat=True)[:count]))
+    """The first ``count`` points by id, as a queryset (the points are built in id order)."""
+    last = points.order_by("id").values_list("id", flat=True)[count - 1 : count].first()
+    return points.filter(id__lte=last) if last is not None else points
+
+
+def _floor_sql() -> str:
+    """One query for the 一览表's cells of a set of points, controls aggregated per line in SQL."""
+    point, control = RiskPoint._meta, Control._meta
+
+    def table(name: str) -> str:
+        model = point.get_field(name).related_model
+        assert model is not None and not isinstance(model, str)
+        return model._meta.db_table
+
+    def lines(line: str) -> str:
+        return (
+            f"(SELECT string_agg(c.measure, E'\\n' ORDER BY c.id) FROM {control.db_table} c "  # noqa: S608
+            f"WHERE c.risk_point_id = p.id AND c.line = '{line}')"
+        )
+
+    return (  # names from the models, values as parameters (%s)
+        "SELECT d.name, coalesce(pos.title, ''), coalesce(pw.name, ''), coalesce(st.name, ''), p.description, "  # noqa: S608
+        "p.manifestation, rt.name, p.found_by, p.likelihood, p.severity, lv.name, "
+        f"{lines('prevention')}, {lines('monitoring')}, {lines('disposition')}, "
+        f"(SELECT string_agg(DISTINCT c.owner, '、') FROM {control.db_table} c WHERE c.risk_point_id = p.id) "
+        f"FROM {point.db_table} p JOIN {table('department')} d ON d.id = p.department_id "
+        f"LEFT JOIN {table('position')} pos ON pos.id = p.position_id "
+        f"LEFT JOIN {table('power_item')} pw ON pw.id = p.power_item_id "
+        f"LEFT JOIN {table('process_step')} st ON st.id = p.process_step_id "
+        f"JOIN {table('risk_type')} rt ON rt.id = p.risk_type_id JOIN {table('level')} lv ON lv.id = p.level_id "
+        "WHERE p.institution_id = %s AND p.id <= %s "
+        "ORDER BY d.order, p.department_id, p.import_order NULLS LAST, p.position_id, p.id"
+    )
+
+
+def _model_rows(points):
+    """Rows built from model instances, as ``point_rows`` read them before issue 15."""
+    queryset = (
+        points.select_related("department", "position", "power_item", "process_step", "risk_type", "level")
+        .prefetch_related(Prefetch("controls", queryset=Control.objects.select_related("rule").in_line_order()))
+        .order_by("department__order", "department_id", "import_order", "position_id", "id")
+    )
+    for point in queryset.iterator(chunk_size=2000):
+        yield point_row(point)
+
+
+def _bare_workbook(rows) -> bytes:
+    """``rows`` (lists of values) written by bare openpyxl write-only: no styles, no merged cells."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("baseline")
+    sheet.append([column.header for column in FORMS["overview"].columns])
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 class Rollback(Exception):
@@ -71,26 +148,38 @@ class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser):
-        parser.add_argument("--points", type=int, default=100_000)
+        parser.add_argument("--points", default="20000,100000", help="numbers of points for the xlsx, comma-separated")
         parser.add_argument("--pdf-points", type=int, default=1000)
         parser.add_argument("--import-rows", type=int, default=10_000)
+        parser.add_argument("--rounds", type=int, default=1, help="xlsx measures repeated, the fastest kept")
+        parser.add_argument("--write", default="", help="Markdown file for the results")
+        parser.add_argument("--pdf-child", default="", help="(internal) render the PDF of this JSON file")
         parser.add_argument(
-            "--import-only", action="store_true", help="only the import (no export, no PDF): --points rows built"
+            "--import-only", action="store_true", help="only the import (no export, no PDF): --import-rows rows built"
         )
         parser.add_argument(
             "--bombs", action="store_true", help="only the bad files: each full-size bomb read by the import's reader"
         )
 
-    def handle(self, *args, points, pdf_points, import_rows, import_only, bombs, **options):
+    def handle(self, *args, points, pdf_points, import_rows, rounds, write, pdf_child, import_only, bombs, **options):
+        if pdf_child:
+            self.stdout.write(json.dumps(_pdf_child(Path(pdf_child))))
+            return
         if bombs:
             self.time_bombs()
             return
+        self.lines: list[str] = []
+        sizes = [] if import_only else sorted(int(n) for n in str(points).split(",") if n.strip())
+        if import_only:
+            pdf_points = 0
         try:
             with transaction.atomic():
-                self.run(points, pdf_points, import_rows, import_only=import_only)
+                self.run(sizes, pdf_points, import_rows, max(1, rounds))
                 raise Rollback
         except Rollback:
             self.stdout.write("(benchmark data rolled back)")
+        if write:
+            self.write(Path(write), sizes=sizes, pdf_points=pdf_points, import_rows=import_rows, rounds=rounds)
 
     def time_bombs(self) -> None:
         """Each bomb of documents/bombs.py at full size: built first (not timed), then read by the
@@ -114,63 +203,112 @@ class Command(BaseCommand):
         self.stdout.write(text)
         self.stdout.flush()
 
-    def run(self, n_points, n_pdf, n_import, *, import_only=False):
-        institution = self.build(n_points)
+    def run(self, sizes, n_pdf, n_import, rounds):
+        institution = self.build(max([*sizes, n_pdf, n_import]))
         points = institution.risk_points.all()
         self.say(f"data: {points.count():,} risk points, 2 controls each, in {institution.code}")
-        if import_only:
+        self.lines += [
+            "| measure | points | wall (s) | CPU of this process (s) | peak RSS increase (MiB) | file (MiB) | ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for size in sizes:
+            self.xlsx_figures(_first(points, size), institution, size, rounds)
+        if n_pdf:
+            self.time_pdf(_first(points, n_pdf), institution)
+        if n_import:
             self.time_import(_first(points, n_import), institution)
-            return
-        baseline_seconds = self.time_baseline(points)
-        export_seconds = self.time_xlsx(points, institution)
-        self.say(f"ratio     export / baseline: {export_seconds / baseline_seconds:.2f}× time")
-        self.time_pdf(_first(points, n_pdf), institution)
-        self.time_import(_first(points, n_import), institution)
 
-    def time_baseline(self, points) -> float:
-        """The same rows written by bare openpyxl write-only: what the export is compared with."""
-        form = FORMS["overview"]
-        with Peak() as baseline:
-            workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet("baseline")
-            sheet.append([column.header for column in form.columns])
-            for serial, row in enumerate(point_rows(points), start=1):
-                row["_serial"] = serial
-                sheet.append([column.value(row) for column in form.columns])
-            out = io.BytesIO()
-            workbook.save(out)
-        self.say(
-            f"baseline  bare openpyxl write-only, same rows: {baseline.seconds:6.1f} s, "
-            f"peak +{baseline.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
-        )
-        return baseline.seconds
+    def measure(self, rounds: int, work) -> Peak:
+        """The fastest of ``rounds`` runs of ``work`` (which returns the file's bytes)."""
+        runs = []
+        for _round in range(rounds):
+            with Peak() as peak:
+                peak.size = len(work())
+            runs.append(peak)
+        return min(runs, key=lambda run: run.seconds)
 
-    def time_xlsx(self, points, institution) -> float:
-        with Peak() as export:
+    def xlsx_figures(self, points, institution, size: int, rounds: int) -> None:
+        last = points.order_by("-id").values_list("id", flat=True).first()
+        columns = FORMS["overview"].columns
+
+        def floor() -> bytes:
+            with connection.cursor() as cursor:
+                cursor.execute(_floor_sql(), [institution.pk, last])
+                return _bare_workbook([serial, *values] for serial, values in enumerate(cursor.fetchall(), start=1))
+
+        def orm() -> bytes:
+            def cells():
+                for serial, row in enumerate(_model_rows(points), start=1):
+                    row["_serial"] = serial
+                    yield [column.value(row) for column in columns]
+
+            with translation.override(rendering.DOCUMENT_LANGUAGE):
+                return _bare_workbook(cells())
+
+        def export() -> bytes:
             out = io.BytesIO()
             document = rendering.document_for_points(
                 points=points, form_code="overview", institution=institution, year=2026, working=False
             )
-            written = rendering.render(out, document=document, fmt="xlsx")
-        self.say(
-            f"xlsx      一览表, {written:,} points:           {export.seconds:6.1f} s, "
-            f"peak +{export.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
-        )
-        return export.seconds
+            rendering.render(out, document=document, fmt="xlsx")
+            return out.getvalue()
+
+        strict, baseline, product = self.measure(rounds, floor), self.measure(rounds, orm), self.measure(rounds, export)
+        for label, peak, ratio in (
+            ("xlsx strict floor (raw SQL + bare openpyxl write-only)", strict, ""),
+            ("xlsx ORM-path baseline (model rows + bare openpyxl)", baseline, ""),
+            (
+                "xlsx export 一览表 (the product)",
+                product,
+                f"{product.seconds / strict.seconds:.2f}× floor, "
+                f"{product.seconds / baseline.seconds:.2f}× ORM baseline",
+            ),
+        ):
+            self.say(
+                f"{label:58} {size:>7,} points: {peak.seconds:6.2f} s (CPU {peak.cpu:6.2f} s), "
+                f"peak +{peak.mib:6.1f} MiB, {peak.size / 2**20:.1f} MiB  {ratio}"
+            )
+            self.lines.append(
+                f"| {label} | {size:,} | {peak.seconds:.2f} | {peak.cpu:.2f} | {peak.mib:.1f} | "
+                f"{peak.size / 2**20:.1f} | {ratio} |"
+            )
 
     def time_pdf(self, points, institution) -> None:
-        with Peak() as pdf:
-            out = io.BytesIO()
-            document = rendering.document_for_points(
-                points=points, form_code="unit-register", institution=institution, year=2026, working=False
+        """The PDF in a fresh child process: the rows are read here and handed over in a file."""
+        document = rendering.document_for_points(
+            points=points, form_code="unit-register", institution=institution, year=2026, working=False
+        )
+        rows = list(document.rows)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
+            json.dump({"institution": institution.name, "rows": rows}, handle, ensure_ascii=False)
+        try:
+            result = subprocess.run(  # noqa: S603 - this interpreter, this command
+                [
+                    sys.executable,
+                    str(Path(settings.BASE_DIR) / "manage.py"),
+                    "benchmark_documents",
+                    "--pdf-child",
+                    handle.name,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
             )
-            written = rendering.render(out, document=document, fmt="pdf")
-        from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
-
-        pages = len(PdfReader(io.BytesIO(out.getvalue())).pages)
+        finally:
+            os.unlink(handle.name)
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
         self.say(
-            f"pdf       登记表, {written:,} points, {pages} pages:  {pdf.seconds:6.1f} s, "
-            f"peak +{pdf.mib:6.1f} MiB, {len(out.getvalue()) / 2**20:.1f} MiB file"
+            f"pdf       登记表, {len(rows):,} points, {figures['pages']} pages, in a child process: "
+            f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
+            f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, "
+            f"{figures['size'] / 2**20:.1f} MiB file"
+        )
+        self.lines.append(
+            f"| PDF 登记表 ({figures['pages']} pages; child process, RSS over its {figures['before']:.0f} MiB "
+            f"with Django and WeasyPrint loaded) | {len(rows):,} | "
+            f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
+            f"{figures['size'] / 2**20:.1f} | |"
         )
 
     def time_import(self, points, institution) -> None:
@@ -194,6 +332,21 @@ class Command(BaseCommand):
             f"{imported.seconds:6.1f} s, peak +{imported.mib:6.1f} MiB"
             + ("" if result.ok else f" — {len(result.problems)} problems, e.g. {result.problems[0]}")
         )
+        self.lines.append(
+            f"| import (read, check, write) | {result.created:,} | {imported.seconds:.2f} | {imported.cpu:.2f} | "
+            f"{imported.mib:.1f} | {len(data) / 2**20:.1f} | |"
+        )
+
+    def write(self, path: Path, *, sizes, pdf_points, import_rows, rounds) -> None:
+        command = (
+            f"manage.py benchmark_documents --points {','.join(map(str, sizes))} --pdf-points {pdf_points} "
+            f"--import-rows {import_rows} --rounds {rounds}"
+        )
+        text = "\n".join(
+            [f"Measured {timezone.localdate()} with `{command}`", f"({load_text()}) {machine()}", "", *self.lines, ""]
+        )
+        write_section(path, text, marker="benchmark_documents", heading="Documents")
+        self.stdout.write(f"written to {path}")
 
     def build(self, n_points: int):
         """A bureau with 20 departments × 10 positions and ``n_points`` points (bulk inserts)."""
@@ -239,3 +392,31 @@ class Command(BaseCommand):
             )
         self.say(f"setup     {n_points:,} points built in {time.perf_counter() - started:.1f} s")
         return institution
+
+
+def _pdf_child(path: Path) -> dict:
+    """In the fresh child: render the PDF of the rows in ``path``; wall and CPU time (its own and
+    its children's: the font check runs ``fc-list``), and the peak resident set (``ru_maxrss``,
+    file-backed font pages included) above the one once Django and WeasyPrint are loaded."""
+    import weasyprint  # noqa: F401 - loaded before the baseline: a worker process has it loaded already
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    header = DocumentHeader(institution=data["institution"], year=2026)
+    before = rss()
+    started, cpu = time.perf_counter(), time.process_time()
+    out = io.BytesIO()
+    document = rendering.Document(form=FORMS["unit-register"], header=header, rows=iter(data["rows"]), total=0)
+    rendering.render(out, document=document, fmt="pdf")
+    seconds = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
+
+    return {
+        "seconds": seconds,
+        "cpu": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+        "before": before / 2**20,
+        "mib": own.ru_maxrss / 1024 - before / 2**20,
+        "pages": len(PdfReader(io.BytesIO(out.getvalue())).pages),
+        "size": len(out.getvalue()),
+    }

@@ -30,11 +30,10 @@ from django.utils import timezone
 
 from assessments.models import Cycle
 from positions.models import Holding
-from risk_registry.management.commands._markdown import write_marked_section
+from risk_registry.management.benchmarking import write_section
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution, Membership, Role
 
-START, END = "<!-- benchmark_pages: start -->", "<!-- benchmark_pages: end -->"
 FAST, SLOW = "fast", "slow"  # p95 ≤ 100 ms and ≤ 3× raw / p95 ≤ 300 ms
 FAST_MS, SLOW_MS, RATIO = 100.0, 300.0, 3.0
 MIN_ROUNDS = 5
@@ -384,5 +383,5 @@ class Command(BaseCommand):
             "",
         ]
         text = "\n".join(lines)
-        write_marked_section(path, start=START, end=END, text=text, heading="Pages at province scale")
+        write_section(path, text, marker="benchmark_pages", heading="Pages at province scale")
         self.stdout.write(f"written to {path}")
