@@ -132,7 +132,7 @@ def notification_text(notification: Notification) -> NotificationText:
         stage = stage_label(notification.stage, due_on=due_on, today=timezone.localdate())
         title = found.title if found else _("A deadline that no longer exists")
         return NotificationText(
-            subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("my_tasks")
+            subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("inbox")
         )
     title = task_title(task)
     stage = stage_label(notification.stage, due_on=task.due_on, today=timezone.localdate())
@@ -164,7 +164,9 @@ def inbox_for(*, user, today: datetime.date) -> Inbox:
     mine = with_done(
         cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
     )
-    open_tasks = list(mine.filter(is_done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
+    open_tasks = list(
+        open_tasks_of(user).select_related(*TASK_JOINS, "cycle").order_by("due_on", "id")[:OPEN_TASK_LIMIT]
+    )
     done_tasks = list(mine.filter(is_done=True).order_by("-due_on", "-id")[:20])
     notifications = list(
         cycle_access.notifications_of(user)
@@ -406,6 +408,11 @@ def progress_by_institution(
         if row["filing"]:
             item.filed_on_time = bool(row["filed"]) and (item.filed_on_time is not False)
     return progress
+
+
+def open_tasks_of(user) -> QuerySet[Task]:
+    """The user's own open tasks of running cycles: what the one inbox lists and counts."""
+    return with_done(cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING)).filter(is_done=False)
 
 
 def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:

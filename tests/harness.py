@@ -1157,7 +1157,7 @@ WORKFLOW = [
 ]
 
 CYCLE = [
-    Case("my_tasks", "my tasks", "get", lambda s: "/tasks/", everyone()),
+    Case("my_tasks", "my tasks (leads to the one inbox)", "get", lambda s: "/tasks/", everyone(302)),
     Case(
         "notifications_mark_read",
         "mark notifications read",

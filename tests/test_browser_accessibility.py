@@ -41,7 +41,6 @@ def _pages(w, cycle_pk: int, job_token: str) -> dict[str, list[str]]:
         "holder": [
             "/",
             "/inbox/",
-            "/tasks/",
             "/risks/",
             f"/risks/{w.draft.pk}/",
             f"/risks/{w.draft.pk}/edit/",

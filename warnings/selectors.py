@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from integrity_warnings import access
-from integrity_warnings.ladder import OPEN_STATES, DispositionState
+from integrity_warnings.ladder import DispositionState
 from integrity_warnings.models import Disposition, Grade, ReportAttachment, WarningItem, WarningStatus
 
 
@@ -105,10 +105,9 @@ def notices_addressed_to(user) -> QuerySet[Disposition]:
     )
 
 
-def open_notice_count(user) -> int:
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Disposition.objects.filter(recipient_user_id=user.pk, state__in=OPEN_STATES).count()
+def notices_to_answer(user) -> QuerySet[Disposition]:
+    """The recipient's notices still awaiting their written report (the one inbox's section)."""
+    return notices_addressed_to(user).filter(state=DispositionState.ISSUED).order_by("due_on", "id")
 
 
 @dataclass(frozen=True)
