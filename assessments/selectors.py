@@ -425,3 +425,37 @@ def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
         runs_due=Count("id", filter=runs & Q(is_done=False, due_on__lte=soon)),
         runs_overdue=Count("id", filter=runs & Q(is_done=False, due_on__lt=today)),
     )
+
+
+# --- control runs: which period a run counts for ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPeriod:
+    """A period of a control-run task of a running cycle: a run dated inside it completes it."""
+
+    start: datetime.date
+    end: datetime.date
+    done: bool
+
+    def holds(self, day: datetime.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def control_run_periods(control_id: int) -> list[RunPeriod]:
+    """The control's run periods in running cycles, earliest first: one query."""
+    rows = (
+        with_done(Task.objects.filter(kind=Task.Kind.CONTROL_RUN, control_id=control_id))
+        .filter(cycle__state=Cycle.State.RUNNING, period_start__isnull=False)
+        .order_by("period_start", "id")
+        .values("period_start", "due_on", "is_done")
+    )
+    return [RunPeriod(start=r["period_start"], end=r["due_on"], done=r["is_done"]) for r in rows]
+
+
+def current_run_period(periods: Sequence[RunPeriod], today: datetime.date) -> RunPeriod | None:
+    """The period a run recorded today is asked for: the earliest open one (an overdue period
+    first, since its task still waits), else none."""
+    return next((p for p in periods if not p.done and p.start <= today), None) or next(
+        (p for p in periods if not p.done), None
+    )

@@ -149,6 +149,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "controls": controls,
             "history": history,
             "can_edit": access.can_edit_risk_point(request.user, risk_point),
+            "can_record_runs": access.can_record_runs_of(request.user, risk_point),
             "steps": [
                 t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
             ],
