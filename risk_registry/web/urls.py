@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from risk_registry.web.params import YearConverter
-from risk_registry.web.views import dashboards, grading, inbox, post_grades
+from risk_registry.web.views import coach, dashboards, grading, inbox, post_grades
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
 
@@ -41,6 +41,7 @@ urlpatterns = [
     path("filings/", wf.filings, name="filings"),
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
     path("inbox/", inbox.inbox_page, name="inbox"),
+    path("risks/coach/", coach.risk_point_coach, name="risk_point_coach"),
     path("audit/", wf.audit_log, name="audit_log"),
     path("watch/", dashboards.watch_page, name="watch"),
     path("dashboards/oversight/", dashboards.oversight_dashboard, name="oversight_dashboard"),
