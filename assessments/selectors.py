@@ -83,21 +83,23 @@ def task_url(task: Task) -> str:
 
 
 def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date) -> str:
-    """What a notice says: the real due date and the days left as of ``today`` (never the stage's
-    nominal days, which are wrong once the notice is read a day later or the task was created late)."""
+    """What a notice says: the real due date and the days left (or overdue) as of ``today``, the
+    day it is shown or sent, never the stage's nominal days ("7天后截止" on a task due in 3 days),
+    which are wrong once the notice is read a day later or the task was created late."""
     left = (due_on - today).days
-    due = formats.date_format(due_on, "Y-m-d")
-    if stage == "supervise":
-        return _("Overdue since %(due)s: the supervisor is informed") % {"due": due}
-    if stage == "report":
-        return _("Overdue since %(due)s: reported to the discipline office") % {"due": due}
+    due = formats.date_format(due_on, "DATE_FORMAT")
     if stage == deadlines.NOTICE:
         return _("New: answer by %(due)s") % {"due": due}
     if left < 0:
-        return _("Overdue since %(due)s (%(days)d day(s))") % {"due": due, "days": -left}
+        overdue = {"due": due, "days": -left}
+        if stage == "supervise":
+            return _("Overdue by %(days)d day(s) (due on %(due)s): the supervisor is informed") % overdue
+        if stage == "report":
+            return _("Overdue by %(days)d day(s) (due on %(due)s): reported to the discipline office") % overdue
+        return _("Overdue by %(days)d day(s) (due on %(due)s)") % overdue
     if left == 0:
         return _("Due today (%(due)s)") % {"due": due}
-    return _("Reminder: due on %(due)s, %(days)d day(s) left") % {"due": due, "days": left}
+    return _("Due on %(due)s (%(days)d day(s) left)") % {"due": due, "days": left}
 
 
 @dataclass(frozen=True)

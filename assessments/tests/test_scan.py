@@ -157,11 +157,13 @@ def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
     ("stage", "due", "today", "expected"),
     [
         # the stage was "remind-7" but the task is due in 3 days: the notice says 3, with the date
-        ("remind-7", D(2026, 5, 4), D(2026, 5, 1), "提醒：2026-05-04截止，还剩3天"),
-        ("remind-30", D(2026, 5, 23), D(2026, 5, 1), "提醒：2026-05-23截止，还剩22天"),
-        ("remind-0", D(2026, 5, 1), D(2026, 5, 1), "今天截止（2026-05-01）"),
-        ("remind-1", D(2026, 5, 1), D(2026, 5, 3), "已于2026-05-01逾期（2天）"),
-        ("supervise", D(2026, 5, 1), D(2026, 5, 2), "2026-05-01已逾期：已告知上级负责人"),
+        ("remind-7", D(2026, 12, 9), D(2026, 12, 6), "截止 2026年12月9日（还剩3天）"),
+        ("remind-30", D(2026, 5, 23), D(2026, 5, 1), "截止 2026年5月23日（还剩22天）"),
+        ("remind-0", D(2026, 5, 1), D(2026, 5, 1), "今天截止（2026年5月1日）"),
+        ("remind-1", D(2026, 5, 1), D(2026, 5, 3), "已逾期2天（截止 2026年5月1日）"),
+        ("supervise", D(2026, 5, 1), D(2026, 5, 2), "已逾期1天（截止 2026年5月1日）：已告知上级负责人"),
+        ("report", D(2026, 5, 1), D(2026, 5, 9), "已逾期8天（截止 2026年5月1日）：已报告纪检部门"),
+        ("notice", D(2026, 5, 20), D(2026, 5, 1), "新通知：请于2026年5月20日前回告"),
     ],
 )
 def test_a_notice_says_the_real_due_date_and_days_left(stage, due, today, expected):
