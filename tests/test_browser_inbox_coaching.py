@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from controls.models import Control, ControlRun
+from controls.models import ControlRun
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
 from tests.test_browser_accessibility import _axe
 from tests.test_browser_csp import log_in
+from tests.test_coaching import earlier_issued_control
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/work/tools/shots/inbox")
@@ -46,21 +47,8 @@ def _no_sideways_scroll(page, where: str) -> None:
 @pytest.fixture
 def earlier_control(live_world):
     """An issued point of last year with a good control: what the suggestions offer."""
-    w = live_world
-    point = RiskPoint.objects.create(
-        institution=w.a,
-        department=w.dept,
-        position=w.position,
-        year=w.submitted.year - 1,
-        risk_type=w.risk_type,
-        description="往年：受理环节刁难申请人",
-        likelihood=2,
-        severity=2,
-        level=w.submitted.level,
-        state=S.ISSUED,
-    )
-    return Control.objects.create(
-        risk_point=point,
+    return earlier_issued_control(
+        live_world,
         line="monitoring",
         measure="纪检办每季度随机抽查十件受理记录",
         owner="纪检办",

@@ -59,12 +59,14 @@ def test_a_monitoring_row_answers_the_generic_phrase_as_the_register_does(world,
     assert answer["rows"]["0"]["warnings"] == []
 
 
-def test_suggestions_come_from_the_institutions_approved_points_of_earlier_years(world, client):
+def earlier_issued_control(world, **control) -> Control:
+    """A control of an issued point of bureau A of the year before the world's (the suggestions'
+    source), with the given fields."""
     earlier = RiskPoint.objects.create(
         institution=world.a,
         department=world.dept,
         position=world.position,
-        year=2025,
+        year=world.submitted.year - 1,
         risk_type=world.risk_type,
         description="往年风险点",
         state=RiskPointState.ISSUED,
@@ -72,14 +74,13 @@ def test_suggestions_come_from_the_institutions_approved_points_of_earlier_years
         severity=2,
         level=world.submitted.level,
     )
-    Control.objects.create(
-        risk_point=earlier,
-        line="prevention",
-        measure="窗口一次性告知",
-        owner="科长",
-        frequency="monthly",
-        evidence="告知书",
-    )
+    return Control.objects.create(risk_point=earlier, **control)
+
+
+def test_suggestions_come_from_the_institutions_approved_points_of_earlier_years(world, client):
+    earlier = earlier_issued_control(
+        world, line="prevention", measure="窗口一次性告知", owner="科长", frequency="monthly", evidence="告知书"
+    ).risk_point
     Control.objects.create(risk_point=earlier, line="prevention", measure="加强学习提高认识")  # vague: never suggested
     client.force_login(world.holder)
     answer = client.get(URL, {"institution": "bureau-a", "risk_type": world.risk_type.pk}).json()
