@@ -82,41 +82,42 @@ def task_url(task: Task) -> str:
 
 
 def stage_label(stage: str, *, due_on: datetime.date, today: datetime.date, written_report: bool = False) -> str:
-    """What a notice says: the real due date and the days left or overdue as of ``today`` (never the
-    stage's nominal days, which are wrong once the notice is read a day later or the task was created
-    late). A deadline is met on its due date, so it is overdue from the day after. ``written_report``:
-    the deadline of another feature's source is a written report its recipient owes (a warning
-    notice's 限时回告), and its supervisor stage tells the recipient's supervisor: the label says so."""
+    """What a notice says: the real due date and the days left (or overdue) as of ``today``, the
+    day it is shown or sent, never the stage's nominal days ("7天后截止" on a task due in 3 days),
+    which are wrong once the notice is read a day later or the task was created late. A deadline
+    is met on its due date, so it is overdue from the day after. ``written_report``: the deadline
+    of another feature's source is a written report its recipient owes (a warning notice's
+    限时回告), and its supervisor stage tells the recipient's supervisor: the label says so."""
     left = (due_on - today).days
-    values = {"due": formats.date_format(due_on, "Y-m-d"), "days": max(-left, 0)}
-    report = written_report
-    if stage == "supervise":
-        if report:
-            return (
-                _(
-                    "Written report due on %(due)s not received, %(days)d day(s) overdue:"
-                    " the recipient's supervisor is informed"
-                )
-                % values
-            )
-        return _("Due on %(due)s, %(days)d day(s) overdue: the supervisor is informed") % values
-    if stage == "report":
-        if report:
-            return (
-                _(
-                    "Written report due on %(due)s not received, %(days)d day(s) overdue:"
-                    " reported to the discipline office"
-                )
-                % values
-            )
-        return _("Due on %(due)s, %(days)d day(s) overdue: reported to the discipline office") % values
+    due = formats.date_format(due_on, "DATE_FORMAT")
     if stage == deadlines.NOTICE:
-        return _("New: answer by %(due)s") % values
+        return _("New: answer by %(due)s") % {"due": due}
     if left < 0:
-        return _("Due on %(due)s, %(days)d day(s) overdue") % values
+        overdue = {"due": due, "days": -left}
+        if stage == "supervise":
+            if written_report:
+                return (
+                    _(
+                        "Written report not received, overdue by %(days)d day(s) (due on %(due)s):"
+                        " the recipient's supervisor is informed"
+                    )
+                    % overdue
+                )
+            return _("Overdue by %(days)d day(s) (due on %(due)s): the supervisor is informed") % overdue
+        if stage == "report":
+            if written_report:
+                return (
+                    _(
+                        "Written report not received, overdue by %(days)d day(s) (due on %(due)s):"
+                        " reported to the discipline office"
+                    )
+                    % overdue
+                )
+            return _("Overdue by %(days)d day(s) (due on %(due)s): reported to the discipline office") % overdue
+        return _("Overdue by %(days)d day(s) (due on %(due)s)") % overdue
     if left == 0:
-        return _("Due today (%(due)s)") % values
-    return _("Reminder: due on %(due)s, %(days)d day(s) left") % {**values, "days": left}
+        return _("Due today (%(due)s)") % {"due": due}
+    return _("Due on %(due)s (%(days)d day(s) left)") % {"due": due, "days": left}
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ def notification_text(notification: Notification, *, today: datetime.date | None
         )
         title = found.title if found else _("A deadline that no longer exists")
         return NotificationText(
-            subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("my_tasks")
+            subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("inbox")
         )
     title = task_title(task)
     stage = stage_label(notification.stage, due_on=task.due_on, today=today)
@@ -189,7 +190,9 @@ class Inbox:
 def inbox_for(*, user, today: datetime.date) -> Inbox:
     """The user's own tasks of running cycles (open first, by due date) and recent notifications."""
     mine = cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
-    open_tasks = list(mine.filter(done=False).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
+    open_tasks = list(
+        open_tasks_of(user).select_related(*TASK_JOINS, "cycle").order_by("due_on", "id")[:OPEN_TASK_LIMIT]
+    )
     done_tasks = list(mine.filter(done=True).order_by("-due_on", "-id")[:20])
     notifications = list(
         cycle_access.notifications_of(user)
@@ -443,6 +446,11 @@ def progress_by_institution(
     return progress
 
 
+def open_tasks_of(user) -> QuerySet[Task]:
+    """The user's own open tasks of running cycles: what the one inbox lists and counts."""
+    return cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING, done=False)
+
+
 def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
     """The user's own open tasks, those overdue, and the control runs due within a week: one query."""
     soon = today + datetime.timedelta(days=AT_RISK_DAYS)
@@ -452,4 +460,38 @@ def my_task_counts(*, user, today: datetime.date) -> dict[str, int]:
         overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
         runs_due=Count("id", filter=runs & Q(done=False, due_on__lte=soon)),
         runs_overdue=Count("id", filter=runs & Q(done=False, due_on__lt=today)),
+    )
+
+
+# --- control runs: which period a run counts for ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunPeriod:
+    """A period of a control-run task of a running cycle: a run dated inside it completes it."""
+
+    start: datetime.date
+    end: datetime.date
+    done: bool
+
+    def holds(self, day: datetime.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def control_run_periods(control_id: int) -> list[RunPeriod]:
+    """The control's run periods in running cycles, earliest first: one query."""
+    rows = (
+        with_done(Task.objects.filter(kind=Task.Kind.CONTROL_RUN, control_id=control_id))
+        .filter(cycle__state=Cycle.State.RUNNING, period_start__isnull=False)
+        .order_by("period_start", "id")
+        .values("period_start", "due_on", "is_done")
+    )
+    return [RunPeriod(start=r["period_start"], end=r["due_on"], done=r["is_done"]) for r in rows]
+
+
+def current_run_period(periods: Sequence[RunPeriod], today: datetime.date) -> RunPeriod | None:
+    """The period a run recorded today is asked for: the earliest open one (an overdue period
+    first, since its task still waits), else none."""
+    return next((p for p in periods if not p.done and p.start <= today), None) or next(
+        (p for p in periods if not p.done), None
     )

@@ -37,6 +37,12 @@ def vague_control_reasons(*, measure: str, owner: str, frequency: str, evidence:
     return reasons
 
 
+def control_hints(*, rule_id: int | None) -> list:
+    """What a good control also names (seed 000, 一(二)4: 制度): advice while writing, which the
+    register does not flag."""
+    return [] if rule_id else [_("no rule it rests on")]
+
+
 def vague_controls() -> QuerySet[Control]:
     """The controls ``vague_control_reasons`` finds vague, as one query (the dashboards count the
     points that have one): no owner, no frequency, no evidence, or a generic phrase with no

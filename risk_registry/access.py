@@ -457,7 +457,11 @@ def require(allowed: bool) -> None:
 
 def can_record_control_run(user: AnyUser, control) -> bool:
     """The holder of the control's point's position, or the head for a department-level point."""
-    point = control.risk_point
+    return can_record_runs_of(user, control.risk_point)
+
+
+def can_record_runs_of(user: AnyUser, point: RiskPoint) -> bool:
+    """Who records the runs of a point's controls (from the cached scope, no query)."""
     scope = scope_of(user)
     if point.position_id is not None:
         return point.position_id in scope.held_position_ids

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -357,3 +357,31 @@ def watchlist(user, *, year: int) -> Watchlist:
     )
     roles = sorted({membership.role for membership in memberships})
     return Watchlist(roles=roles, points=points, posts=posts)
+
+
+# The states whose points the leadership approved: their controls are the institution's own
+# examples for a new point of the same risk type.
+SUGGESTION_STATES = (RiskPointState.APPROVED, RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
+SUGGESTIONS = 5
+
+
+def control_suggestions(*, user, institution: Institution, risk_type_id: int, year: int) -> list[Mapping[str, Any]]:
+    """Controls of the institution's own approved points of earlier years with the same risk type,
+    as far as the user may read them, the vague ones left out: the most used measures first, one
+    row per measure (one query)."""
+    points = access.risk_points_visible_to(user).filter(
+        institution=institution, year__lt=year, risk_type_id=risk_type_id, state__in=SUGGESTION_STATES
+    )
+    return list(
+        Control.objects.filter(risk_point__in=points)
+        .exclude(pk__in=vague_controls())
+        .values("measure")
+        .annotate(
+            uses=Count("id"),
+            line=Max("line"),
+            owner=Max("owner"),
+            frequency=Max("frequency"),
+            evidence=Max("evidence"),
+        )
+        .order_by("-uses", "measure")[:SUGGESTIONS]
+    )

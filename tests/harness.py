@@ -1218,6 +1218,13 @@ WORKFLOW = [
     Case("version_detail", "filed version", "get", lambda s: f"/versions/{s.version.pk}/", expect(SEES_A)),
     Case("inbox", "inbox", "get", lambda s: "/inbox/", everyone()),
     Case(
+        "risk_point_coach",
+        "coaching of a point's controls in bureau A",
+        "get",
+        lambda s: "/risks/coach/?institution=bureau-a&controls-TOTAL_FORMS=1&controls-0-measure=严格遵守",
+        expect(SEES_A),
+    ),
+    Case(
         "audit_log",
         "audit log",
         "get",
@@ -1249,7 +1256,7 @@ WORKFLOW = [
 ]
 
 CYCLE = [
-    Case("my_tasks", "my tasks", "get", lambda s: "/tasks/", everyone()),
+    Case("my_tasks", "my tasks (leads to the one inbox)", "get", lambda s: "/tasks/", everyone(302)),
     Case(
         "notifications_mark_read",
         "mark notifications read",

@@ -41,10 +41,11 @@ def _pages(w, cycle_pk: int, job_token: str) -> dict[str, list[str]]:
         "holder": [
             "/",
             "/inbox/",
-            "/tasks/",
             "/risks/",
             f"/risks/{w.draft.pk}/",
             f"/risks/{w.draft.pk}/edit/",
+            f"/positions/{w.position.pk}/",
+            f"/controls/{w.submitted.controls.first().pk}/runs/new/",
             "/dashboards/mine/",
         ],
         "head": ["/", "/inbox/", "/risks/", f"/risks/{w.submitted.pk}/"],

@@ -44,7 +44,7 @@ def test_pages_work_under_the_policy(live_world, live_server, page, refusals):
     assert badge.evaluate("el => getComputedStyle(el).backgroundColor") not in ("", "rgba(0, 0, 0, 0)")
 
     page.goto(f"{base}/risks/{w.draft.pk}/edit/")
-    rows = page.locator("[data-testid=control-rows] tbody tr")
+    rows = page.locator("[data-testid=control-rows] .control-row")
     before = rows.count()
     page.click("[data-testid=add-control]")
     expect(rows).to_have_count(before + 1)

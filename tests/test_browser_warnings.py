@@ -54,8 +54,8 @@ def _issue(page, measure_label: str, reason: str = "") -> None:
 
 def _answer(page, live_server, *, attach: bool = False) -> None:
     _login(page, live_server, "holder")
-    page.click("[data-testid=nav-notices]")
-    page.locator("[data-testid=my-notices] tbody a").first.click()
+    page.click("[data-testid=nav-inbox]")  # the one inbox lists the notices to answer
+    page.locator("[data-testid=notices-to-answer] a").first.click()
     if attach:
         page.set_input_files(
             "[data-testid=attach-form] input[type=file]",
@@ -91,7 +91,7 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     assert first.measure == Measure.WARNING_REMINDER and first.recipient_user == live_world.holder
     deadline_scan()  # beat's scan: the new notice goes to the recipient's inbox (and e-mail)
     _login(page, live_server, "holder")
-    page.goto(f"{live_server.url}/tasks/")
+    page.goto(f"{live_server.url}/inbox/")
     expect(page.locator("[data-testid=notifications]")).to_contain_text(first.number)
     _shoot(page, "inbox-new-notice")
 
@@ -129,12 +129,12 @@ def test_the_ladder_in_the_browser(live_world, live_server, page):
     )
     assert deadline_scan().created  # overdue: the recipient, the supervisor and the discipline office hear
     _login(page, live_server, "head")
-    page.goto(f"{live_server.url}/tasks/")
+    page.goto(f"{live_server.url}/inbox/")
     expect(page.locator("[data-testid=notifications]")).to_contain_text(admonition.number)
     expect(page.locator("[data-testid=notifications]")).to_contain_text("已告知回告人的上级负责人")
     _shoot(page, "inbox-escalated")
     _login(page, live_server, "discipline")
-    page.goto(f"{live_server.url}/tasks/")
+    page.goto(f"{live_server.url}/inbox/")
     expect(page.locator("[data-testid=notifications]")).to_contain_text(admonition.number)
     page.goto(f"{live_server.url}/warnings/?overdue=on")
     expect(page.locator("[data-testid=ledger] tbody tr")).to_have_count(1)

@@ -330,6 +330,12 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "warning_new": ["/warnings/new/"],
         "my_notices": ["/warnings/mine/"],
         "warning_grades": [f"/warnings/grades/{c}/" for c in codes],
+        # the point form's coaching suggests controls of earlier years' published points
+        "risk_point_coach": [
+            f"/risks/coach/?institution={c}&risk_type={t}"
+            for c in codes
+            for t in sorted(set(RiskPoint.objects.values_list("risk_type_id", flat=True)))
+        ],
         "warning_detail": [f"/warnings/{pk}/" for pk in warnings_],
         "warning_verify": [f"/warnings/{warnings_[0]}/verify/"],
         "warning_grant": [f"/warnings/{warnings_[0]}/handlers/"],

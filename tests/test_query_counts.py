@@ -84,6 +84,7 @@ PAGES = [
     ("batch review", "head", lambda w: "/registers/bureau-a/2026/batch/review/"),
     ("inbox, head", "head", lambda w: "/inbox/"),
     ("inbox, discipline", "discipline", lambda w: "/inbox/"),
+    ("inbox, holder", "holder", lambda w: "/inbox/"),
     ("filings", "superior", lambda w: "/filings/"),
     ("audit log", "discipline", lambda w: "/audit/"),
     ("power inventory", "head", lambda w: "/org/bureau-a/powers/"),

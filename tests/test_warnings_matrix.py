@@ -114,7 +114,7 @@ PAGES = [
     ("ledger pdf", "post", lambda s, n, sn, nn: "/warnings/export.pdf", lambda s, n, sn, nn: {"grade": "2"}),
     ("my notices", "get", lambda s, n, sn, nn: "/warnings/mine/", None),
     ("audit log", "get", lambda s, n, sn, nn: "/audit/", None),
-    ("inbox of notifications", "get", lambda s, n, sn, nn: "/tasks/", None),
+    ("inbox of notifications", "get", lambda s, n, sn, nn: "/inbox/", None),
     ("ledger statistics", "get", lambda s, n, sn, nn: "/warnings/statistics/?grade=2", None),
     (
         "draft a risk point from the confidential item",

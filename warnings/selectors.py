@@ -122,10 +122,9 @@ def notices_addressed_to(user) -> QuerySet[Disposition]:
     )
 
 
-def open_notice_count(user) -> int:
-    if not getattr(user, "is_authenticated", False):
-        return 0
-    return Disposition.objects.filter(recipient_user_id=user.pk, state__in=OPEN_STATES).count()
+def notices_to_answer(user) -> QuerySet[Disposition]:
+    """The recipient's notices still awaiting their written report (the one inbox's section)."""
+    return notices_addressed_to(user).filter(state=DispositionState.ISSUED).order_by("due_on", "id")
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db
 def test_holder_sees_own_tasks_and_notifications(world, cycle, client):
     deadline_scan(now=at("2026-04-24"))
     client.force_login(world.holder2)
-    page = client.get("/tasks/").content.decode()
+    page = client.get("/inbox/").content.decode()
     assert "复核岗" in page
-    assert 'data-testid="nav-unread">1<' in page
+    assert 'data-testid="count-unread">1条未读<' in page
     client.post("/tasks/read/")
     assert not Notification.objects.filter(recipient=world.holder2, read_at__isnull=True).exists()
 
@@ -96,7 +96,7 @@ def grow(world, cycle, extra: int) -> None:
 
 
 PAGES = [
-    ("my tasks", "holder2", lambda w, c: "/tasks/"),
+    ("my inbox", "holder2", lambda w, c: "/inbox/"),
     ("cycle list", "discipline", lambda w, c: "/cycles/"),
     ("board", "discipline", lambda w, c: f"/cycles/{c.pk}/"),
     ("board, superior", "superior", lambda w, c: f"/cycles/{c.pk}/?institution=bureau-a"),

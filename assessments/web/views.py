@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,14 +33,14 @@ def _cycle_or_404(request: HttpRequest, pk: int):
 
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    context = selectors.inbox_for(user=request.user, today=timezone.localdate())
-    return render(request, "assessments/inbox.html", {"inbox": context})
+    """The old 我的任务 page: its tasks and notifications are sections of the one inbox (我的待办)."""
+    return redirect("inbox")
 
 
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     services.notifications_mark_read(user=request.user)
-    return redirect("my_tasks")
+    return redirect(reverse("inbox") + "#notifications")
 
 
 @require_GET

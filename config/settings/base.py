@@ -70,7 +70,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "risk_registry.web.context_processors.navigation",
-                "assessments.web.context_processors.notifications",
                 "integrity_warnings.web.context_processors.warnings_navigation",
             ],
         },

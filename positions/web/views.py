@@ -47,7 +47,16 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
     year_text = request.GET.get("year", "")
     year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else current_year()
     years = sorted({year, *visible.order_by().values_list("year", flat=True).distinct()}, reverse=True)
-    risk_points = visible.filter(year=year).select_related("risk_type", "level").prefetch_related("controls")[:200]
+    risk_points = list(
+        visible.filter(year=year).select_related("risk_type", "level").prefetch_related("controls")[:200]
+    )
+    # 记录执行: the controls whose runs this user records, from the rows already loaded (no query)
+    run_controls = [
+        (point, control)
+        for point in risk_points
+        if access.can_record_runs_of(request.user, point)
+        for control in point.controls.all()
+    ]
     return render(
         request,
         "positions/position_detail.html",
@@ -56,6 +65,7 @@ def position_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "holdings": holdings,
             "power_items": power_items,
             "risk_points": risk_points,
+            "run_controls": run_controls,
             "year": year,
             "years": years,
             "can_add": access.can_add_risk_point_to_position(request.user, position),

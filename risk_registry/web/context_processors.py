@@ -5,7 +5,7 @@ from django.utils.functional import SimpleLazyObject
 
 from risk_registry import access
 from risk_registry.organisation.models import Role
-from risk_registry.workflow import inbox
+from risk_registry.web import todo
 
 
 def navigation(request):
@@ -18,7 +18,7 @@ def navigation(request):
         "nav_languages": settings.LANGUAGES,
         "nav_roles": labels,
         "nav_is_holder": scope.is_holder,
-        "nav_inbox": SimpleLazyObject(lambda: inbox.inbox_badge(user)),
+        "nav_inbox": SimpleLazyObject(lambda: todo.todo_counts(user).badge),  # things to do, one meaning
         "nav_audit": bool(scope.discipline_paths or Role.SUPERIOR in scope.roles),
         "nav_oversight_dashboard": bool(scope.subtree_paths),
         "nav_leadership_dashboard": bool(scope.institution_ids),

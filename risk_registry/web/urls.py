@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from risk_registry.web.params import YearConverter
-from risk_registry.web.views import dashboards, grading, post_grades, revisions
+from risk_registry.web.views import coach, dashboards, grading, inbox, post_grades, revisions
 from risk_registry.web.views import points as views
 from risk_registry.web.views import workflow as wf
 
@@ -44,7 +44,8 @@ urlpatterns = [
     path("comments/<int:pk>/answer/", wf.comment_answer, name="comment_answer"),
     path("filings/", wf.filings, name="filings"),
     path("versions/<int:pk>/", wf.version_detail, name="version_detail"),
-    path("inbox/", wf.inbox_page, name="inbox"),
+    path("inbox/", inbox.inbox_page, name="inbox"),
+    path("risks/coach/", coach.risk_point_coach, name="risk_point_coach"),
     path("audit/", wf.audit_log, name="audit_log"),
     path("watch/", dashboards.watch_page, name="watch"),
     path("dashboards/oversight/", dashboards.oversight_dashboard, name="oversight_dashboard"),

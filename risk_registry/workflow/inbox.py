@@ -136,12 +136,3 @@ def inbox_counts(user) -> dict[str, int]:
     return {
         name: (selector(user).order_by()[: limit + 1].count() if applies[name] else 0) for name, selector in SECTIONS
     }
-
-
-def inbox_badge(user) -> str:
-    """The navigation's badge: how many things wait, "1000+" past the count limit, "" for none."""
-    limit = settings.RISK_REGISTRY_COUNT_LIMIT
-    total = sum(inbox_counts(user).values())
-    if total > limit:
-        return f"{limit}+"
-    return str(total) if total else ""

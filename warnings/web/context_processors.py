@@ -1,9 +1,7 @@
-"""The warning entries of the navigation: the ledger for those who keep or oversee it (from the
-cached scope, no query), and the recipient's open notices (one COUNT, only when rendered)."""
+"""The warning entry of the navigation: the ledger for those who keep or oversee it (from the
+cached scope, no query). The recipient's notices to answer are counted by the one inbox."""
 
-from django.utils.functional import SimpleLazyObject
-
-from integrity_warnings import access, selectors
+from integrity_warnings import access
 
 
 def warnings_navigation(request):
@@ -12,5 +10,4 @@ def warnings_navigation(request):
         return {}
     return {
         "nav_warning_ledger": access.may_see_ledger(user),
-        "nav_open_notices": SimpleLazyObject(lambda: selectors.open_notice_count(user)),
     }

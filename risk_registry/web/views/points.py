@@ -158,6 +158,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_revise_controls": access.can_propose_control_revision(request.user, risk_point)
             and decision_rules_for(risk_point.institution).measures_after_approval,
             "revisions": risk_point.control_revisions.select_related("proposed_by")[:20],
+            "can_record_runs": access.can_record_runs_of(request.user, risk_point),
             "steps": [
                 t for t in workflow.transitions_for(request.user, risk_point) if t.name not in workflow.REGISTER_STEPS
             ],

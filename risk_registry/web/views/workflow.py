@@ -38,7 +38,7 @@ from risk_registry.web.forms.workflow import (
 )
 from risk_registry.web.pagination import keyset_page
 from risk_registry.web.params import MAX_ID, BadParameter, id_param, int_param
-from risk_registry.workflow import inbox, registers
+from risk_registry.workflow import registers
 from risk_registry.workflow import selectors as wf_selectors
 from risk_registry.workflow.attachments import attachment_path
 from risk_registry.workflow.quality import quality_report
@@ -648,27 +648,6 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- inbox and audit log ----------------------------------------------------------------------
-
-
-@require_GET
-def inbox_page(request: HttpRequest) -> HttpResponse:
-    sections = {
-        name: selector(request.user).select_related(*selectors.INBOX_JOINS[name])[:100]
-        for name, selector in inbox.SECTIONS
-    }
-    # The batch pages for what waits in bulk: one link per register and department (from the rows
-    # already loaded, no query more), so a head reviews and the office defines from the inbox.
-    batches = {
-        key: sorted(
-            {
-                (p.institution.code, p.year, p.department_id, p.institution.name, p.department.name)
-                for p in sections.get(section, [])
-                if isinstance(p, RiskPoint)
-            }
-        )
-        for key, section in (("review", "to_review"), ("define", "to_define"))
-    }
-    return render(request, "risk_registry/inbox.html", {"sections": sections, "batches": batches})
 
 
 @require_GET

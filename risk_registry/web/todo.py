@@ -1,0 +1,54 @@
+"""The one inbox (我的待办): what waits for the user across the register path, the annual cycle and
+the warning ledger, counted once for the navigation's badge and the page's total.
+
+An entry point (layer 7): it reads the workflow's queues, the cycle's own tasks and the ledger's
+notices through their own selectors, each of which starts from what the access module shows. Every
+count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1, like the lists; notifications are news, not
+things to do, and are counted apart (unread)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from assessments.selectors import open_tasks_of
+from integrity_warnings.selectors import notices_to_answer
+from risk_registry.workflow import inbox
+
+
+def capped(count: int) -> str:
+    """A count as the lists say it: "1000+" past the limit."""
+    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    return f"{limit}+" if count > limit else str(count)
+
+
+@dataclass(frozen=True)
+class TodoCounts:
+    workflow: dict[str, int]
+    tasks: int
+    notices: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.workflow.values()) + self.tasks + self.notices
+
+    @property
+    def total_label(self) -> str:
+        return capped(self.total)
+
+    @property
+    def badge(self) -> str:
+        """The navigation's badge: "" when nothing waits."""
+        return self.total_label if self.total else ""
+
+
+def todo_counts(user) -> TodoCounts:
+    """One count per queue that applies to the user's roles (see ``inbox.inbox_counts``), one for the
+    open cycle tasks and one for the notices to answer."""
+    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    return TodoCounts(
+        workflow=inbox.inbox_counts(user),
+        tasks=open_tasks_of(user).order_by()[: limit + 1].count(),
+        notices=notices_to_answer(user).order_by()[: limit + 1].count(),
+    )

@@ -1,0 +1,61 @@
+"""The one inbox (我的待办): everything waiting for the user, grouped, each group with its count,
+and the notifications apart (通知). The page's total is the navigation's badge (``web.todo``)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from assessments.selectors import inbox_for, unread_notification_count
+from integrity_warnings.selectors import notices_to_answer
+from risk_registry import selectors as registry_selectors
+from risk_registry.models import RiskPoint
+from risk_registry.web import todo
+from risk_registry.workflow import inbox
+
+ROWS = 100  # rows shown per group; the group's count says how many there are (to the list limit)
+
+
+@require_GET
+def inbox_page(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    counts = todo.todo_counts(user)
+    sections = {
+        name: selector(user).select_related(*registry_selectors.INBOX_JOINS[name])[:ROWS]
+        for name, selector in inbox.SECTIONS
+        if counts.workflow[name]
+    }
+    # The batch pages for what waits in bulk: one link per register and department (from the rows
+    # already loaded, no query more), so a head reviews and the office defines from the inbox.
+    batches = {
+        key: sorted(
+            {
+                (p.institution.code, p.year, p.department_id, p.institution.name, p.department.name)
+                for p in sections.get(section, [])
+                if isinstance(p, RiskPoint)
+            }
+        )
+        for key, section in (("review", "to_review"), ("define", "to_define"))
+    }
+    cycle = inbox_for(user=user, today=timezone.localdate())
+    notices = list(notices_to_answer(user)[:ROWS]) if counts.notices else []
+    return render(
+        request,
+        "risk_registry/inbox.html",
+        {
+            "sections": sections,
+            "section_counts": {name: todo.capped(n) for name, n in counts.workflow.items()},
+            "batches": batches,
+            "cycle": cycle,
+            "tasks_count": todo.capped(counts.tasks),
+            "notices": notices,
+            "notices_count": todo.capped(counts.notices),
+            "total": counts.total,
+            "nav_inbox": counts.badge,  # the navigation's badge, from the same counts (not counted twice)
+            "total_label": counts.total_label,
+            "unread": unread_notification_count(user),
+            "today": cycle.today,
+        },
+    )
