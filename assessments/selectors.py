@@ -481,12 +481,12 @@ class RunPeriod:
 def control_run_periods(control_id: int) -> list[RunPeriod]:
     """The control's run periods in running cycles, earliest first: one query."""
     rows = (
-        with_done(Task.objects.filter(kind=Task.Kind.CONTROL_RUN, control_id=control_id))
+        Task.objects.filter(kind=Task.Kind.CONTROL_RUN, control_id=control_id)
         .filter(cycle__state=Cycle.State.RUNNING, period_start__isnull=False)
         .order_by("period_start", "id")
-        .values("period_start", "due_on", "is_done")
+        .values("period_start", "due_on", "done")
     )
-    return [RunPeriod(start=r["period_start"], end=r["due_on"], done=r["is_done"]) for r in rows]
+    return [RunPeriod(start=r["period_start"], end=r["due_on"], done=r["done"]) for r in rows if r["period_start"]]
 
 
 def current_run_period(periods: Sequence[RunPeriod], today: datetime.date) -> RunPeriod | None:

@@ -10,6 +10,8 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
+from controls.models import Control
+from controls.quality import vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState

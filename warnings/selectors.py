@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from integrity_warnings import access
 from integrity_warnings.grades import band_order
-from integrity_warnings.ladder import OPEN_STATES, DispositionState
+from integrity_warnings.ladder import DispositionState
 from integrity_warnings.models import Disposition, ReportAttachment, WarningGrade, WarningItem, WarningStatus
 from risk_registry.organisation.models import Band
 
