@@ -72,13 +72,13 @@ def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, pa
     expect(page.locator("[data-testid=board]")).to_contain_text("审批科")
 
     log_in(page, live_server, "holder2")  # 复核岗 has only a draft: the self-check is overdue
-    expect(page.locator("[data-testid=nav-unread]")).to_have_text("1")
-    page.click("[data-testid=nav-my-tasks]")
+    expect(page.locator("[data-testid=nav-inbox-count]")).to_be_visible()  # the overdue self-check waits
+    page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-testid=open-tasks]")).to_contain_text("复核岗")
     expect(page.locator("[data-testid=notifications]")).to_contain_text("复核岗")
 
     log_in(page, live_server, "holder")
-    page.click("[data-testid=nav-my-tasks]")
+    page.click("[data-testid=nav-inbox]")
     runs = Task.objects.filter(cycle=cycle, kind=Task.Kind.CONTROL_RUN, owner=w.holder)
     assert runs.exists() and not with_done(runs).filter(is_done=True).exists()
     page.locator("[data-testid=open-tasks] a", has_text="双人审核").first.click()
@@ -88,6 +88,6 @@ def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, pa
     page.click("[data-testid=control-run-form] button[type=submit]")
     expect(page.locator("[data-testid=control-runs]")).to_contain_text("对本月全部审批件双人复核")
 
-    page.click("[data-testid=nav-my-tasks]")
+    page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-testid=done-tasks]")).to_contain_text("双人审核")
     assert with_done(runs).filter(is_done=True).count() == 1

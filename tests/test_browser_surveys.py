@@ -126,7 +126,7 @@ def test_rating_round_a_rater_rates_and_the_office_reads_scores_and_profiles(liv
     expect(page.locator("[data-testid=rating-facts]")).to_contain_text("已邀请测评人 1 人")
 
     log_in(page, live_server, "holder2")
-    page.click("[data-testid=nav-my-tasks]")
+    page.click("[data-testid=nav-inbox]")
     page.click("[data-testid=my-ratings]")
     page.locator("[data-testid=rating-invitations] a").first.click()
     for select in page.locator("[data-testid=rating-form] select").all():

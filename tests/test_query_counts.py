@@ -94,8 +94,9 @@ PAGES = [
 
 
 # The register page is the workspace (台账): besides its cards it reads the table's rows, their
-# controls and the filters' choices (departments, positions, levels): five queries, whatever the rows.
-CEILINGS = {"register page": 25, "register page, head": 25, "register table filtered and sorted": 25}
+# controls and the filters' choices (departments, positions, levels): five queries, whatever the rows;
+# its quality report counts the vague controls in SQL and reads only the 20 it shows (one more query).
+CEILINGS = {"register page": 26, "register page, head": 26, "register table filtered and sorted": 26}
 
 
 @pytest.mark.parametrize(("page", "persona", "url"), PAGES, ids=[p[0] for p in PAGES])

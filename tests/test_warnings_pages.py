@@ -106,7 +106,7 @@ def test_issue_form_and_ladder_through_the_pages(world, login):
 
     holder = login(world.holder)
     assert notice.number in holder.get("/warnings/mine/").content.decode()
-    assert "我的预警文书" in holder.get("/").content.decode()  # the navigation shows the open notice
+    assert notice.number in holder.get("/inbox/").content.decode()  # the one inbox lists the open notice
     response = holder.post(
         f"/warnings/notices/{notice.pk}/respond/", {"version": notice.version, "cause_analysis": "原因"}
     )

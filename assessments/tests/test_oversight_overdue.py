@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.models import Task
-from assessments.selectors import with_done
+from assessments.completion import with_done
 from assessments.services import cycle_generate_tasks, cycle_launch
 from assessments.tests.conftest import LAUNCHED_ON
 

@@ -115,8 +115,8 @@ def test_command_prints_what_it_sent(world, cycle, capsys):
     call_command("run_deadline_scan", "--now", "2026-05-02")
     out = capsys.readouterr().out
     # in the site's language (Chinese): the stage as the recipient reads it, and deadlines, not "tasks"
-    assert "已逾期1天：已告知上级负责人 → head (赵科长)" in out
-    assert "已逾期1天：已告知上级负责人 → holder2 (李复核)" in out
+    assert "已逾期1天（截止 2026年5月1日）：已告知上级负责人 → head (赵科长)" in out
+    assert "已逾期1天（截止 2026年5月1日）：已告知上级负责人 → holder2 (李复核)" in out
     assert "临近或已过截止日期的期限1个（年度任务1个，预警通知书等其他功能的期限0个），发出通知2条" in out
 
 
@@ -175,8 +175,8 @@ def test_a_notice_says_the_real_due_date_and_days_left(stage, due, today, expect
 @pytest.mark.parametrize(
     ("stage", "expected"),
     [
-        ("supervise", "书面回告2026-05-01截止，未收到，已逾期1天：已告知回告人的上级负责人"),
-        ("report", "书面回告2026-05-01截止，未收到，已逾期1天：已报告纪检部门"),
+        ("supervise", "书面回告逾期1天未收到（截止 2026年5月1日）：已告知回告人的上级负责人"),
+        ("report", "书面回告逾期1天未收到（截止 2026年5月1日）：已报告纪检部门"),
     ],
 )
 def test_a_written_report_deadline_says_whose_report_is_late_and_who_is_told(stage, expected):

@@ -606,7 +606,6 @@ def register_import_check(
 IMPORT_BATCH = 1000  # points inserted per statement; the progress moves once per batch
 
 
-@transaction.atomic
 def _imported(points: list[RiskPoint], *, institution: Institution, year: int) -> None:
     """After an import's bulk inserts: the points' control quality and the cycle's tasks that read
     them, as the services that create one point keep them."""
@@ -614,6 +613,7 @@ def _imported(points: list[RiskPoint], *, institution: Institution, year: int) -
     work.work_changed(work.POINTS, institution_ids=[institution.pk], year=year)
 
 
+@transaction.atomic
 def register_import(
     *, by, institution: Institution, year: int, data: bytes, filename: str = "", sheet: str = "", progress=None
 ) -> ImportResult:

@@ -16,7 +16,7 @@ from controls.models import Control
 from positions.models import Holding
 from risk_registry.access import PUBLISHED_STATES, risk_points_visible_to
 from risk_registry.demo.province import Shape, province_seed
-from risk_registry.management.commands.benchmark_pages import END, PAGES, START
+from risk_registry.management.commands.benchmark_pages import PAGES
 from risk_registry.models import NoticeComment, Register, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, Institution, Membership, Role
 from risk_registry.organisation.users import User
@@ -111,7 +111,7 @@ def test_the_pages_benchmark_measures_every_page_and_writes_its_section(tmp_path
     call_command("benchmark_pages", "--rounds", "2", "--write", str(report), stdout=io.StringIO())
     text = report.read_text(encoding="utf-8")
     assert text.startswith("# Performance\n\nkept\n")
-    section = text.split(START, 1)[1].split(END, 1)[0]
+    section = text.split("<!-- benchmark_pages: start -->", 1)[1].split("<!-- benchmark_pages: end -->", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == [page.label for page in PAGES]
     assert all(row.rstrip(" |").split(" | ")[-1].startswith(("pass", "fail")) for row in rows)
