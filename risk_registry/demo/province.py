@@ -41,7 +41,7 @@ from assessments.models import Task
 from assessments.services import PhaseSpec, cycle_launch, cycle_tasks_build
 from controls.models import Control, ControlRun
 from integrity_warnings.ladder import SubjectKind
-from integrity_warnings.models import WarningChannel, WarningItem
+from integrity_warnings.models import WarningChannel, WarningGrade, WarningItem
 from positions.models import Holding, Position, PositionUserObjectPermission
 from positions.services import HOLD_PERMISSION
 from risk_registry.demo.copy import Copier
@@ -549,7 +549,7 @@ class _Generator:
                 "received_on",
                 "facts",
                 "subject_kind",
-                "grade",
+                "grade_id",
                 "created_by_id",
             ],
         )
@@ -630,6 +630,7 @@ class _Generator:
             WarningChannel.objects.filter(institution=None).order_by("order", "pk").values_list("pk", flat=True).first()
         )
         if channel is not None:
+            third = WarningGrade.objects.get(institution__isnull=True, rank=3)  # the default scale's 三级
             warnings.write(
                 (
                     warnings.take(),
@@ -639,7 +640,7 @@ class _Generator:
                     self.today - datetime.timedelta(days=i * 30),
                     "反映该单位存在违规收费问题",
                     SubjectKind.INSTITUTION,
-                    3,
+                    third.pk,
                     node.discipline_id,
                 )
                 for node in units
