@@ -23,6 +23,7 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.models import RiskPointState
 from risk_registry.organisation.users import AuthenticatedRequest
 from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.params import BadParameter, year_param
@@ -172,7 +173,12 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
     the user's session, until they confirm."""
     institution = _importable(request, code)
     year = timezone.localdate().year
-    context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
+    context = {
+        "institution": institution,
+        "year": year,
+        "max_kb": MAX_FILE_BYTES // 1024,
+        "submitted_label": RiskPointState.SUBMITTED.label,
+    }
     if request.method == "POST":
         upload = request.FILES.get("file")
         year = year_param(request.POST.get("year")) or year
