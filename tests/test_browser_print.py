@@ -49,6 +49,11 @@ def test_a_page_prints_as_a_clean_document(live_world, live_server, page, name):
     assert response is not None and response.status == 200
     header = page.get_by_test_id("print-header")
     expect(header).to_be_hidden()  # on screen the page has its own title
+    if SHOTS.is_dir():
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(SHOTS / f"screen_{name}_{width}.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(media="print")
     expect(header).to_be_visible()
     expect(header).to_contain_text(institution)
