@@ -99,11 +99,14 @@ def cycle(live_world):
     return launched
 
 
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
 @pytest.mark.parametrize("persona", ["holder", "head", "discipline", "leader", "principal", "superior"])
-def test_main_pages_pass_axe_and_speak_chinese(live_world, live_server, page, cycle, persona):
+def test_main_pages_pass_axe_and_speak_chinese(live_world, live_server, page, cycle, persona, width):
+    """At desktop width and at a phone's (390 px: the collapsed navigation, stacked cards)."""
     w, base = live_world, live_server.url
     codes = {code for code in Institution.objects.values_list("code", flat=True) if "-" in code}
-    log_in(page, base, persona)
+    log_in(page, base, persona)  # at desktop width: log_in waits for the user's name in the open navigation
+    page.set_viewport_size({"width": width, "height": 844 if width < 600 else 900})
     violations: dict[str, list[dict]] = {}
     words: dict[str, list[str]] = {}
     job = ExportJob.objects.create(

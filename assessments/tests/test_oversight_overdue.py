@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments.models import Task
 from assessments.completion import with_done
+from assessments.models import Task
 from assessments.services import cycle_generate_tasks, cycle_launch
 from assessments.tests.conftest import LAUNCHED_ON
 

@@ -2,8 +2,13 @@
 
 The zip holds each form in Excel and PDF, the year's dashboard as a PDF page (heat map, what to
 watch, changes since the year before, distributions), each filed version as PDF and as its frozen JSON
-snapshot, ``manifest.json`` (what each file is, its size and SHA-256; its time in the configured
-time zone, Asia/Shanghai) and ``SHA256SUMS`` in the format ``sha256sum -c`` checks.
+snapshot, ``文件清单.json`` (the manifest: what each file is, its size and SHA-256; its time in the
+configured time zone, Asia/Shanghai) and ``SHA256校验值.txt`` in the format ``sha256sum -c`` checks.
+
+Every member is named in Chinese by the institution, the year and the document's title
+(``云岭县市场监督管理局_2026_单位廉政风险点和防范措施登记表.pdf``; filed versions in ``备案文本/`` with
+``_v1``), in one folder ``<institution>_<year>_年度归档/`` (:class:`ArchiveNames`). Python's zipfile
+sets the UTF-8 flag on every non-ASCII name, so Windows' Explorer shows them as written.
 
 When the year has a filed version, the archive states which document is authoritative: the latest
 filed version (its PDF and frozen JSON), never the forms written from today's points; the points
@@ -31,14 +36,45 @@ from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
 from risk_registry.documents.pdf import PDF_MAX_POINTS, cjk_font, html_to_pdf
 from risk_registry.documents.xlsx import is_formula_like
 from risk_registry.models import PostGrade, RiskPoint
+from risk_registry.organisation.files import download_name
 from risk_registry.organisation.names import person
 from risk_registry.workflow.registers import version_diff
 from risk_registry.workflow.snapshots import point_rows
 
 DASHBOARD_TITLE = "廉政风险统计看板"
 AUTHORITY_NOTE = "权威文本说明.txt"
+MANIFEST = "文件清单.json"
+CHECKSUMS = "SHA256校验值.txt"
+FILED_FOLDER = "备案文本"
+
+
+class ArchiveNames:
+    """The Chinese names of the archive and its members: ``<institution>_<year>_<title>.<ext>``."""
+
+    def __init__(self, institution, year: int, *, working: bool = False) -> None:
+        self.stem = f"{institution.name}_{year}"
+        self.working = working
+        self.zip_name = download_name(f"{self.stem}_年度归档", "zip", fallback=f"{year}_年度归档", length=120)
+        self.folder = self.zip_name.removesuffix(".zip")
+
+    def file(self, title: str, extension: str) -> str:
+        """A document's name inside the archive (without the folder)."""
+        mark = "_工作稿" if self.working else ""
+        return download_name(f"{self.stem}_{title}{mark}", extension, fallback=title, length=120)
+
+    def filed(self, number: int, extension: str) -> str:
+        """A filed version's name inside the archive (without the folder)."""
+        title = FORMS[FILED_FORM].title
+        return f"{FILED_FOLDER}/" + download_name(
+            f"{self.stem}_{title}_v{number}", extension, fallback=title, length=120
+        )
+
+    def member(self, relative: str) -> str:
+        return f"{self.folder}/{relative}"
+
+
 POST_GRADES_TITLE = "岗位廉政风险等级（A/B/C）及监管主体"
-POST_GRADES_FILE = "岗位风险等级.xlsx"
+POST_GRADES_NAME = "岗位风险等级"
 POST_GRADE_COLUMNS = (
     "序号",
     "科室",
@@ -128,7 +164,7 @@ def write_archive(
     total = points.count()
     files: list[dict] = []
     skipped: list[dict] = []
-    prefix = f"{institution.code}-{year}"
+    names = ArchiveNames(institution, year, working=working)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
         def add(name: str, data: bytes, **meta) -> None:
@@ -140,14 +176,14 @@ def write_archive(
             for fmt in FORMATS:
                 step += 1
                 if fmt == "pdf" and total > PDF_MAX_POINTS:
-                    skipped.append({"name": f"{code}.pdf", "reason": f"more than {PDF_MAX_POINTS} points"})
+                    skipped.append({"name": names.file(form.title, fmt), "reason": f"超过 {PDF_MAX_POINTS} 个风险点"})
                     continue
                 document = rendering.document_for_points(
                     points=points, form_code=code, institution=institution, year=year, working=working
                 )
                 buffer = io.BytesIO()
                 written = rendering.render(buffer, document=document, fmt=fmt)
-                add(f"{prefix}/{code}.{fmt}", buffer.getvalue(), form=form.title, points=written)
+                add(names.member(names.file(form.title, fmt)), buffer.getvalue(), form=form.title, points=written)
                 if progress:
                     progress(step)
         data = dashboard_pdf(
@@ -157,20 +193,35 @@ def write_archive(
             previous=previous if previous is not None else points.none(),
             working=working,
         )
-        add(f"{prefix}/dashboard.pdf", data, form=DASHBOARD_TITLE, points=total)
+        add(names.member(names.file(DASHBOARD_TITLE, "pdf")), data, form=DASHBOARD_TITLE, points=total)
         if post_grades is not None and post_grades.exists():
             data = post_grades_xlsx(institution=institution, year=year, grades=post_grades)
-            add(f"{prefix}/{POST_GRADES_FILE}", data, form=POST_GRADES_TITLE, posts=post_grades.count())
+            add(
+                names.member(names.file(POST_GRADES_NAME, "xlsx")),
+                data,
+                form=POST_GRADES_TITLE,
+                posts=post_grades.count(),
+            )
         for version in versions:
             snapshot = json.dumps(version.snapshot, ensure_ascii=False, sort_keys=True, indent=1).encode()
-            add(f"{prefix}/filed/v{version.number}.json", snapshot, version=version.number, hash=version.content_hash)
+            add(
+                names.member(names.filed(version.number, "json")),
+                snapshot,
+                version=version.number,
+                hash=version.content_hash,
+            )
             document = rendering.document_for_version(version=version, form_code=FILED_FORM)
             buffer = io.BytesIO()
             written = rendering.render(buffer, document=document, fmt="pdf")
-            add(f"{prefix}/filed/v{version.number}.pdf", buffer.getvalue(), version=version.number, points=written)
-        authority = authoritative(versions, points, prefix=prefix, working=working)
+            add(
+                names.member(names.filed(version.number, "pdf")),
+                buffer.getvalue(),
+                version=version.number,
+                points=written,
+            )
+        authority = authoritative(versions, points, names=names, working=working)
         if authority:
-            add(f"{prefix}/{AUTHORITY_NOTE}", authority_note(authority).encode(), form="权威文本说明")
+            add(names.member(AUTHORITY_NOTE), authority_note(authority).encode(), form="权威文本说明")
         manifest = {
             "institution": {"code": institution.code, "name": institution.name},
             "year": year,
@@ -181,13 +232,13 @@ def write_archive(
             "files": files,
             "skipped": skipped,
         }
-        archive.writestr(f"{prefix}/manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        archive.writestr(names.member(MANIFEST), json.dumps(manifest, ensure_ascii=False, indent=1))
         sums = "".join(f"{item['sha256']}  {item['name'].split('/', 1)[1]}\n" for item in files)
-        archive.writestr(f"{prefix}/SHA256SUMS", sums)
+        archive.writestr(names.member(CHECKSUMS), sums)
     return manifest
 
 
-def authoritative(versions, points, *, prefix: str, working: bool) -> dict | None:
+def authoritative(versions, points, *, names: ArchiveNames, working: bool) -> dict | None:
     """Which document of the archive is authoritative, and what changed after it was filed: the
     latest filed version (None when the year has none). The changes compare that version's frozen
     snapshot with the archive's points; a working copy (工作稿, a partial view) lists the points
@@ -199,11 +250,14 @@ def authoritative(versions, points, *, prefix: str, working: bool) -> dict | Non
     filed_at = timezone.localtime(latest.signed_at).isoformat(timespec="seconds")
     return {
         "version": latest.number,
-        "documents": [f"{prefix}/filed/v{latest.number}.pdf", f"{prefix}/filed/v{latest.number}.json"],
+        "documents": [
+            names.member(names.filed(latest.number, "pdf")),
+            names.member(names.filed(latest.number, "json")),
+        ],
         "filed_at": filed_at,
         "hash": latest.content_hash,
         "statement": (
-            f"本年度登记表以第 {latest.number} 版备案文本（filed/v{latest.number}.pdf，"
+            f"本年度登记表以第 {latest.number} 版备案文本（{names.filed(latest.number, 'pdf')}，"
             f"{filed_at[:10]} 备案）为准；本档案中按当前数据生成的各表仅供参考，"
             "备案后的变更列于下方，未经备案。"
         ),

@@ -43,6 +43,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook as WorkbookWriter
 from openpyxl.utils.cell import get_column_letter, range_boundaries
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from controls.models import Control, Rule
 from positions.models import Position, PowerItem, ProcessStep
@@ -867,30 +868,82 @@ def check_rows(
 # --- the template ---------------------------------------------------------------------------
 
 
+TEMPLATE_ROWS = 1000  # data rows of the template that carry the dropdowns
+OPTIONS_SHEET = "选项"
+
+
+def _template_options(lookups: _Lookups) -> dict[str, list[str]]:
+    """What each listed column accepts, one name per item: the 选项 sheet's columns, in order."""
+    scheme = lookups.scheme
+    found_by: dict[str, str] = {}  # the seeds' first word for each way of finding
+    for word, value in FOUND_BY_WORDS.items():
+        found_by.setdefault(value, word)
+    return {
+        "部门（科室）": list(lookups.departments),
+        "岗位": sorted({title for (_d, title) in lookups.positions}),
+        "风险类型": list(lookups.risk_type_names),
+        "查找方式": list(found_by.values()),
+        "发生概率": list(scheme.likelihood_labels) if scheme else [],
+        "危害程度": list(scheme.severity_labels) if scheme else [],
+        "风险等级": list(lookups.level_names),
+    }
+
+
+def _template_validations(options: dict[str, list[str]], *, form, first_row: int) -> list[DataValidation]:
+    """A dropdown on every data cell of each listed column, its list read from the 选项 sheet. The
+    likelihood, severity and level also take a number or a code, so a value off the list warns."""
+    letters = {column.header: get_column_letter(index) for index, column in enumerate(form.columns, start=1)}
+    validations = []
+    for index, (header, values) in enumerate(options.items(), start=1):
+        if not values or header not in letters:
+            continue
+        source = get_column_letter(index)
+        strict = header not in ("发生概率", "危害程度", "风险等级")
+        validation = DataValidation(
+            type="list",
+            formula1=f"'{OPTIONS_SHEET}'!${source}$2:${source}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop" if strict else "warning",
+            errorTitle=header,
+            error=f"请从下拉列表中选择（见「{OPTIONS_SHEET}」表）" + ("" if strict else "，或填写数字"),
+        )
+        validation.add(f"{letters[header]}{first_row}:{letters[header]}{first_row + TEMPLATE_ROWS - 1}")
+        validations.append(validation)
+    return validations
+
+
 def write_template(out, *, institution: Institution) -> None:
-    """The 一览表 with no rows, and a second sheet listing what each column accepts."""
+    """The 一览表 with no rows and dropdowns on its listed columns, a 填写说明 sheet saying what each
+    column accepts, and the visible 选项 sheet the dropdowns read (one name per cell)."""
 
     lookups = _Lookups(institution, 0)
     form = FORMS["overview"]
+    options = _template_options(lookups)
     workbook = WorkbookWriter(write_only=True)
+    overview = workbook.create_sheet("一览表")
     _write_sheet(
-        workbook.create_sheet("一览表"),
+        overview,
         form=form,
         header=DocumentHeader(institution=institution.name, year=None),
         label="",
         rows=[],
         start=0,
     )
+    first_row = 3 + (2 if form.has_groups else 1)
+    for validation in _template_validations(options, form=form, first_row=first_row):
+        overview.data_validations.append(validation)
     sheet = workbook.create_sheet("填写说明")
     styles = _Styles(sheet)
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 90
     scheme = lookups.scheme
+    listed = f"从下拉列表选择；可选值见「{OPTIONS_SHEET}」表，每格一个"
     notes = [
         ("列", "可填写的值"),
-        ("部门（科室）", "、".join(lookups.departments)),
-        ("岗位", "、".join(sorted({title for (_d, title) in lookups.positions})) + "（部门级风险点留空）"),
-        ("风险类型", "、".join(lookups.risk_type_names)),
+        ("部门（科室）", f"{listed}：" + "、".join(lookups.departments)),
+        ("岗位", f"{listed}（每行一个岗位；部门级风险点留空）"),
+        ("风险类型", f"{listed}：" + "、".join(lookups.risk_type_names)),
         (
             "发生概率",
             f"1–{len(scheme.likelihood_labels)} 或：{'、'.join(scheme.likelihood_labels)}" if scheme else "",
@@ -903,8 +956,18 @@ def write_template(out, *, institution: Institution) -> None:
         ("查找方式", "、".join(FOUND_BY_WORDS)),
         ("防控措施", "前期预防、中期监控、后期处置各列每行一条措施"),
         ("责任人", "各条措施相同时填一个；不同时每条措施一行，按前期预防、中期监控、后期处置的顺序，无则填“—”"),
+        ("导入后", "导入的风险点状态为“已自查上报”，进入审核"),
     ]
     for index, (name, text) in enumerate(notes):
         style = styles.header if index == 0 else styles.body
         sheet.append([_cell(sheet, name, style), _cell(sheet, text, style)])
+    lists = workbook.create_sheet(OPTIONS_SHEET)
+    list_styles = _Styles(lists)
+    for index in range(1, len(options) + 1):
+        lists.column_dimensions[get_column_letter(index)].width = 24
+    columns = list(options.values())
+    height = max((len(values) for values in columns), default=0)
+    lists.append([_cell(lists, header, list_styles.header) for header in options])
+    for row in range(height):
+        lists.append([values[row] if row < len(values) else None for values in columns])
     workbook.save(out)

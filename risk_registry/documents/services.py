@@ -35,7 +35,7 @@ from controls.services import control_quality_refresh
 from positions.models import Position, PowerItem
 from risk_registry import access
 from risk_registry.documents import catalogues, importer, pdf, selectors, wizard
-from risk_registry.documents.archive import write_archive
+from risk_registry.documents.archive import ArchiveNames, write_archive
 from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.models import ExportJob, ImportMapping
 from risk_registry.documents.rendering import (
@@ -358,7 +358,7 @@ def export_job_run(job_id: int) -> ExportJob | None:
                 post_grades=access.post_grades_visible_to(job.owner).filter(institution=institution, year=year),
                 progress=progress,
             )
-            filename, written, total = f"{institution.name}-{year}-档案.zip", job.total, job.total
+            filename, written, total = ArchiveNames(institution, year).zip_name, job.total, job.total
         else:
             document, _institution = _resolve(job)
             total = document.total  # today's count: points may have come or gone since the request
@@ -524,7 +524,7 @@ def archive_write(*, institution: Institution, year: int, out_dir: Path, by=None
     """``manage.py export_archive``: the official register and every filed version."""
     pdf.cjk_font()
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{institution.code}-{year}-archive.zip"
+    path = out_dir / ArchiveNames(institution, year).zip_name
     versions = RegisterVersion.objects.filter(register__institution=institution, register__year=year).select_related(
         "register__institution", "signed_by"
     )

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from controls.models import Control
 from risk_registry.documents import pdf, rendering, selectors, services
+from risk_registry.documents.archive import CHECKSUMS, DASHBOARD_TITLE, MANIFEST, ArchiveNames
 from risk_registry.documents.definitions import FORMS
 from risk_registry.documents.models import ExportJob
 from risk_registry.models import RiskPointState
@@ -334,17 +335,18 @@ def test_export_archive_command_zip_with_manifest(world, tmp_path):
 
     version = filed_version(world)
     call_command("export_archive", institution="bureau-a", year=2026, out=str(tmp_path))
-    path = tmp_path / "bureau-a-2026-archive.zip"
+    names = ArchiveNames(world.a, 2026)
+    path = tmp_path / names.zip_name
     with zipfile.ZipFile(path) as archive:
-        manifest = json.loads(archive.read("bureau-a-2026/manifest.json"))
-        names = {item["name"] for item in manifest["files"]}
-        assert len(names) == len(FORMS) * 2 + 4  # + the note naming the filed version authoritative
-        assert "bureau-a-2026/filed/v1.pdf" in names
-        assert "bureau-a-2026/dashboard.pdf" in names
+        manifest = json.loads(archive.read(names.member(MANIFEST)))
+        members = {item["name"] for item in manifest["files"]}
+        assert len(members) == len(FORMS) * 2 + 4  # + the note naming the filed version authoritative
+        assert names.member(names.filed(1, "pdf")) in members
+        assert names.member(names.file(DASHBOARD_TITLE, "pdf")) in members
         for item in manifest["files"]:
             assert hashlib.sha256(archive.read(item["name"])).hexdigest() == item["sha256"]
-        sums = archive.read("bureau-a-2026/SHA256SUMS").decode()
-        assert f"{version.content_hash[:0]}" in sums and len(sums.splitlines()) == len(names)
+        sums = archive.read(names.member(CHECKSUMS)).decode()
+        assert f"{version.content_hash[:0]}" in sums and len(sums.splitlines()) == len(members)
     assert AuditEntry.objects.filter(action="document.archive").count() == 1
 
 
@@ -364,7 +366,7 @@ def test_archive_job_in_the_browser(world, login, monkeypatch, django_capture_on
     job.refresh_from_db()
     assert job.state == ExportJob.State.DONE
     with zipfile.ZipFile(job.file_path) as archive:
-        assert "bureau-a-2026/manifest.json" in archive.namelist()
+        assert ArchiveNames(world.a, 2026).member(MANIFEST) in archive.namelist()
     assert (
         login(world.outsider)
         .post(reverse("documents_archive"), {"institution": "bureau-a", "year": "2026"})

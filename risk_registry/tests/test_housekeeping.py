@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from config.celery import app
+from risk_registry.documents.archive import AUTHORITY_NOTE, MANIFEST, ArchiveNames
 from risk_registry.documents.housekeeping import documents_housekeeping
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
@@ -136,23 +137,25 @@ def test_the_archive_names_the_filed_version_authoritative_with_later_changes(wo
     point.description = "备案后改过的描述"
     point.save()
     call_command("export_archive", institution="bureau-a", year=2026, out=str(tmp_path))
-    with zipfile.ZipFile(tmp_path / "bureau-a-2026-archive.zip") as archive:
-        manifest = json.loads(archive.read("bureau-a-2026/manifest.json"))
-        note = archive.read("bureau-a-2026/权威文本说明.txt").decode()
+    names = ArchiveNames(world.a, 2026)
+    with zipfile.ZipFile(tmp_path / names.zip_name) as archive:
+        manifest = json.loads(archive.read(names.member(MANIFEST)))
+        note = archive.read(names.member(AUTHORITY_NOTE)).decode()
     assert manifest["generated_at"].endswith("+08:00")  # Asia/Shanghai, not UTC
     authority = manifest["authoritative"]
     assert authority["version"] == 1 and authority["filed_at"].endswith("+08:00")
-    assert authority["documents"] == ["bureau-a-2026/filed/v1.pdf", "bureau-a-2026/filed/v1.json"]
+    assert authority["documents"] == [names.member(names.filed(1, "pdf")), names.member(names.filed(1, "json"))]
     changed = authority["changes_after_filing"]["changed"]
     assert changed == [{"id": point.pk, "description": "备案后改过的描述", "fields": ["description"]}]
     assert "第 1 版备案文本" in authority["statement"] and "为准" in authority["statement"]
     assert "备案后修改的风险点（1 个）" in note and "备案后改过的描述（风险点描述）" in note
-    assert "bureau-a-2026/权威文本说明.txt" in {item["name"] for item in manifest["files"]}
+    assert names.member(AUTHORITY_NOTE) in {item["name"] for item in manifest["files"]}
 
 
 def test_an_archive_without_a_filed_version_claims_no_authority(world, tmp_path):
     call_command("export_archive", institution="bureau-a", year=2026, out=str(tmp_path))
-    with zipfile.ZipFile(tmp_path / "bureau-a-2026-archive.zip") as archive:
-        manifest = json.loads(archive.read("bureau-a-2026/manifest.json"))
-        assert "bureau-a-2026/权威文本说明.txt" not in archive.namelist()
+    names = ArchiveNames(world.a, 2026)
+    with zipfile.ZipFile(tmp_path / names.zip_name) as archive:
+        manifest = json.loads(archive.read(names.member(MANIFEST)))
+        assert names.member(AUTHORITY_NOTE) not in archive.namelist()
     assert manifest["authoritative"] is None

@@ -40,9 +40,11 @@ def _graded(world):
 def test_the_archive_lists_the_post_grades_with_their_supervision(world, tmp_path):
     grades = _graded(world)
     call_command("export_archive", institution="bureau-a", year=2026, out=str(tmp_path))
-    with zipfile.ZipFile(tmp_path / "bureau-a-2026-archive.zip") as archive:
-        manifest = json.loads(archive.read("bureau-a-2026/manifest.json"))
-        entry = next(item for item in manifest["files"] if item["name"] == "bureau-a-2026/岗位风险等级.xlsx")
+    (path,) = tmp_path.glob("*.zip")
+    with zipfile.ZipFile(path) as archive:
+        (listing,) = [name for name in archive.namelist() if name.endswith("/文件清单.json")]
+        manifest = json.loads(archive.read(listing))
+        entry = next(item for item in manifest["files"] if item["name"].endswith("_岗位风险等级.xlsx"))
         assert entry["posts"] == len(grades) and "监管主体" in entry["form"]
         sheet = load_workbook(io.BytesIO(archive.read(entry["name"]))).active
     rows = list(sheet.iter_rows(values_only=True))

@@ -8,7 +8,9 @@
      [data-ink] (ink-dark / ink-light, chosen by contrast on the server) colours the text on it;
    - [data-styled] (a form, or an element holding forms): their fields get Bootstrap's classes,
      the small ones with data-styled="sm" (Django renders bare widgets);
-   - button[data-print]: opens the browser's print dialog (the print rules are in app.css). */
+   - button[data-print]: opens the browser's print dialog (the print rules are in app.css);
+   - .table-responsive that scrolls sideways (a wide table on a phone) becomes a named, focusable
+     region, so a keyboard can scroll it (WCAG 2.1.1; axe "scrollable-region-focusable"). */
 (function () {
   'use strict';
 
@@ -53,7 +55,41 @@
     if (form.matches('form[data-confirm]') && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
   });
 
+  function regionName(box) {
+    var caption = box.querySelector('caption');
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    var before = box.previousElementSibling;
+    while (before && !/^H[1-6]$/.test(before.tagName)) { before = before.previousElementSibling; }
+    if (before) { return before.textContent.trim(); }
+    var head = box.closest('.card') && box.closest('.card').querySelector('.card-header');
+    if (head) { return head.textContent.trim(); }
+    var th = box.querySelector('th');
+    return th ? th.textContent.trim() : '';
+  }
+
+  function markScrollableTables(root) {
+    within(root, '.table-responsive').forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.setAttribute('role', 'region');
+        box.dataset.scrollRegion = box.hasAttribute('aria-label') ? 'on' : 'named';
+        if (box.dataset.scrollRegion === 'named') { box.setAttribute('aria-label', regionName(box)); }
+      } else if (!scrolls && box.dataset.scrollRegion) {
+        box.removeAttribute('tabindex');
+        box.removeAttribute('role');
+        if (box.dataset.scrollRegion === 'named') { box.removeAttribute('aria-label'); }
+        delete box.dataset.scrollRegion;
+      }
+    });
+  }
+
   applyDataStyles(document);
+  markScrollableTables(document);
+  window.addEventListener('resize', function () { markScrollableTables(document); });
   // Content htmx swaps in (rows of a list, a job's progress) gets the same treatment.
-  document.addEventListener('htmx:load', function (event) { applyDataStyles(event.target); });
+  document.addEventListener('htmx:load', function (event) {
+    applyDataStyles(event.target);
+    markScrollableTables(event.target);
+  });
 })();

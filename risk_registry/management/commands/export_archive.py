@@ -12,8 +12,8 @@ from risk_registry.organisation.models import Institution
 class Command(BaseCommand):
     help = (
         "Write the annual archive of an institution: a zip with every form in Excel and PDF (the year's "
-        "points except drafts), every filed version (PDF and its frozen JSON), manifest.json and "
-        "SHA256SUMS (check with: sha256sum -c SHA256SUMS)."
+        "points except drafts), every filed version (PDF and its frozen JSON), 文件清单.json (the manifest) and "
+        "SHA256校验值.txt (check with: sha256sum -c SHA256校验值.txt); every name is Chinese."
     )
 
     def add_arguments(self, parser):

@@ -22,6 +22,7 @@ from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.importer import MAX_FILE_BYTES
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.pdf import DocumentUnavailable
+from risk_registry.models import RiskPointState
 from risk_registry.organisation.users import AuthenticatedRequest
 from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.params import BadParameter, year_param
@@ -164,7 +165,12 @@ def import_upload(request: HttpRequest, code: str) -> HttpResponse:
     register); the job's page shows the progress, then the preview."""
     institution = _importable(request, code)
     year = timezone.localdate().year
-    context = {"institution": institution, "year": year, "max_kb": MAX_FILE_BYTES // 1024}
+    context = {
+        "institution": institution,
+        "year": year,
+        "max_kb": MAX_FILE_BYTES // 1024,
+        "submitted_label": RiskPointState.SUBMITTED.label,
+    }
     if request.method == "POST":
         upload = request.FILES.get("file")
         year = year_param(request.POST.get("year")) or year
