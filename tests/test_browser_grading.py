@@ -15,6 +15,7 @@ from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel, Institution
 from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
 from risk_registry.selectors import current_year
+from tests.browser import screenshot_both_widths, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -27,19 +28,11 @@ UNITS = (
 
 
 def _shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=SHOTS / f"{name}-desktop.png", full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=SHOTS / f"{name}-phone.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_both_widths(page, SHOTS, name)
 
 
 def _login(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, url, username, PASSWORD)
 
 
 def _county(world) -> None:

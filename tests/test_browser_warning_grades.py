@@ -17,6 +17,7 @@ from integrity_warnings.grades import LevelRow, scale_of, warning_grades_save
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution, Role
 from risk_registry.organisation.services import membership_grant
+from tests.browser import screenshot_both_widths, sign_in
 from tests.warnings_helpers import inspection_item
 
 pytestmark = pytest.mark.browser
@@ -24,19 +25,11 @@ SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 
 
 def _shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=SHOTS / f"{name}-desktop.png", full_page=True)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.screenshot(path=SHOTS / f"{name}-phone.png", full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot_both_widths(page, SHOTS, name)
 
 
 def _login(page, url: str, username: str) -> None:
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, url, username, PASSWORD)
 
 
 def test_the_office_adds_a_level_to_its_scale(live_world, live_server, page):
