@@ -606,10 +606,14 @@ def register_import_check(
 IMPORT_BATCH = 1000  # points inserted per statement; the progress moves once per batch
 
 
-def _imported(points: list[RiskPoint], *, institution: Institution, year: int) -> None:
-    """After an import's bulk inserts: the points' control quality and the cycle's tasks that read
-    them, as the services that create one point keep them."""
+def _imported(points: list[RiskPoint]) -> None:
+    """After a batch of an import's bulk inserts: the points' control quality, as the services that
+    create one point keep it. The cycle's tasks are told once per import (``_import_done``)."""
     control_quality_refresh(RiskPoint.objects.filter(pk__in=[point.pk for point in points]))
+
+
+def _import_done(*, institution: Institution, year: int) -> None:
+    """After an import's last batch: the cycle's tasks that read the institution's points."""
     work.work_changed(work.POINTS, institution_ids=[institution.pk], year=year)
 
 
@@ -651,10 +655,11 @@ def register_import(
             for item in batch
         )
         _create_controls(points, batch)
-        _imported(points, institution=institution, year=year)
+        _imported(points)
         result.created += len(points)
         if progress is not None:
             progress(result.created, total)
+    _import_done(institution=institution, year=year)
     audit_record(
         actor=by,
         action="document.import",
@@ -813,7 +818,8 @@ def register_import_mapped(
         for item in plans
     )
     _create_controls(points, plans)
-    _imported(points, institution=institution, year=year)
+    _imported(points)
+    _import_done(institution=institution, year=year)
     checked.created = len(points)
     _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)
     audit_record(
