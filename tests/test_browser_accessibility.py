@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -21,11 +19,9 @@ from assessments.services import cycle_generate_tasks, cycle_launch
 from risk_registry.documents.models import ExportJob
 from risk_registry.organisation.colours import contrast_ratio
 from risk_registry.organisation.models import Institution
-from tests.test_browser_csp import log_in
+from tests.browser import axe_violations, log_in
 
 pytestmark = pytest.mark.browser
-
-AXE = next((Path(settings.BASE_DIR) / "static" / "vendor").glob("axe-core-*/axe.min.js"))
 
 # Latin words that may stand on a Chinese page, each for a reason: the file types people know by
 # these names (the buttons that download them say so), and the units/numbering of dates and sizes.
@@ -71,18 +67,6 @@ def _pages(w, cycle_pk: int, job_token: str) -> dict[str, list[str]]:
     }
 
 
-def _axe(page) -> list[dict]:
-    """The serious and critical violations axe finds on the page as it stands."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the browser's tools, not a <script>
-    result = page.evaluate(
-        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
-        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' | ' + n.failureSummary)})); }"
-    )
-    return [v for v in result if v["impact"] in ("serious", "critical")]
-
-
 def _foreign_words(page, codes: set[str]) -> list[str]:
     text = page.evaluate("() => document.body.innerText")
     found = [code for code in codes if code in text]
@@ -116,7 +100,7 @@ def test_main_pages_pass_axe_and_speak_chinese(live_world, live_server, page, cy
         response = page.goto(f"{base}{path}")
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("load")
-        if found := _axe(page):
+        if found := axe_violations(page):
             violations[path] = found
         if found_words := _foreign_words(page, codes):
             words[path] = sorted(set(found_words))

@@ -6,21 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from controls.models import Control, ControlRevision
 from risk_registry.models import DecisionRules, RiskPoint, RiskPointState
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
 MEASURE = "纪检员每月抽查审批档案"
-
-
-def _log_in(page, url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_a_holder_proposes_and_the_head_approves_a_control(live_world, live_server, page):
@@ -28,7 +20,7 @@ def test_a_holder_proposes_and_the_head_approves_a_control(live_world, live_serv
     point = live_world.submitted
     RiskPoint.objects.filter(pk=point.pk).update(state=RiskPointState.APPROVED)
 
-    _log_in(page, live_server.url, "holder")
+    log_in(page, live_server.url, "holder")
     page.goto(f"{live_server.url}/risks/{point.pk}/")
     page.click("[data-testid=revise-controls]")
     page.wait_for_load_state("load")
@@ -41,7 +33,7 @@ def test_a_holder_proposes_and_the_head_approves_a_control(live_world, live_serv
     expect(page.locator("[data-testid=controls-after]")).to_contain_text(MEASURE)
     assert not Control.objects.filter(risk_point=point, measure=MEASURE).exists()  # nothing changed yet
 
-    _log_in(page, live_server.url, "head")
+    log_in(page, live_server.url, "head")
     page.goto(f"{live_server.url}/inbox/")  # the revision waits in the head's inbox
     page.locator("[data-section=revisions] a").first.click()
     page.click("[data-testid=approve]")

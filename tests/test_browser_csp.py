@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,15 +23,6 @@ def refusals(page):
 
     page.on("console", note)
     return found
-
-
-def log_in(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=nav-user]")).to_be_visible()
 
 
 def test_pages_work_under_the_policy(live_world, live_server, page, refusals):

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.test_browser_csp import log_in
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 

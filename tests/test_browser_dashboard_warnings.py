@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import expect
 
-from tests.test_browser_csp import log_in
+from tests.browser import log_in
 from tests.warnings_helpers import inspection_item, issue, petition_item
 
 pytestmark = pytest.mark.browser

@@ -11,37 +11,20 @@ the pages this work added or changed (issue 16):
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from controls.models import ControlRun
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
-from tests.test_browser_accessibility import _axe
-from tests.test_browser_csp import log_in
+from tests.browser import WIDTHS, assert_no_serious_violations, assert_no_sideways_scroll, log_in, shots_folder
 from tests.test_coaching import earlier_issued_control
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/work/tools/shots/inbox")
-WIDTHS = {"desktop": 1280, "phone": 390}
 
 
-def _shoot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _no_serious_violations(page, where: str) -> None:
-    found = _axe(page)
-    assert not found, f"{where}: " + json.dumps(found, ensure_ascii=False, indent=1)
-
-
-def _no_sideways_scroll(page, where: str) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert width <= 1, f"{where}: the page scrolls sideways by {width}px"
+def _shoot(page, tmp_path, name: str) -> None:
+    page.screenshot(path=str(shots_folder("inbox", tmp_path) / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -59,7 +42,7 @@ def earlier_control(live_world):
 
 @pytest.mark.parametrize("screen", list(WIDTHS))
 def test_holder_writes_with_coaching_submits_withdraws_and_records_a_run(
-    live_world, live_server, page, earlier_control, screen
+    live_world, live_server, page, earlier_control, screen, tmp_path
 ):
     w, base = live_world, live_server.url
     log_in(page, base, "holder")
@@ -78,9 +61,9 @@ def test_holder_writes_with_coaching_submits_withdraws_and_records_a_run(
     coach = page.locator("[data-testid=coach-0]")
     expect(coach).to_contain_text("表述笼统且无后续检查")  # the register's own check, while typing
     expect(coach).to_contain_text("未明确责任人")
-    _shoot(page, f"holder-coaching-vague-{screen}")
-    _no_serious_violations(page, "the form while coaching")
-    _no_sideways_scroll(page, "the form")
+    _shoot(page, tmp_path, f"holder-coaching-vague-{screen}")
+    assert_no_serious_violations(page, "the form while coaching")
+    assert_no_sideways_scroll(page, "the form")
 
     suggestion = page.locator("[data-testid=insert-suggestion]").first
     expect(suggestion).to_be_visible()
@@ -93,7 +76,7 @@ def test_holder_writes_with_coaching_submits_withdraws_and_records_a_run(
     page.fill("#id_controls-0-evidence", "一次性告知书存根")
     expect(coach).to_contain_text("已写明责任人、频次和留痕资料")
     expect(page.locator("[data-testid=coach-1]")).not_to_contain_text("台账将提示")
-    _shoot(page, f"holder-coaching-good-{screen}")
+    _shoot(page, tmp_path, f"holder-coaching-good-{screen}")
     page.click("[data-testid=risk-point-form] button[type=submit]")
 
     expect(page.locator("[data-testid=risk-description]")).to_have_text("窗口受理时对材料不全者不一次性告知")
@@ -117,19 +100,19 @@ def test_holder_writes_with_coaching_submits_withdraws_and_records_a_run(
     page.click("[data-testid=control-run-form] button[type=submit]")
     expect(page.locator("[data-testid=error-ran_on]")).to_contain_text("是未来的日期")
     assert not ControlRun.objects.filter(control__risk_point=w.submitted).exists()
-    _shoot(page, f"holder-run-future-{screen}")
+    _shoot(page, tmp_path, f"holder-run-future-{screen}")
     page.fill("#id_ran_on", str(w.submitted.year) + "-03-02")
     page.fill("#id_description", "按月抽查受理记录")
     page.click("[data-testid=control-run-form] button[type=submit]")
     expect(page.locator(".alert-success, .alert-warning").first).to_be_visible()
     assert ControlRun.objects.filter(control__risk_point=w.submitted, description="按月抽查受理记录").count() == 1
-    _shoot(page, f"holder-run-recorded-{screen}")
-    _no_serious_violations(page, "the run page")
-    _no_sideways_scroll(page, "the run page")
+    _shoot(page, tmp_path, f"holder-run-recorded-{screen}")
+    assert_no_serious_violations(page, "the run page")
+    assert_no_sideways_scroll(page, "the run page")
 
 
 @pytest.mark.parametrize("screen", list(WIDTHS))
-def test_head_reviews_from_the_inbox(live_world, live_server, page, screen):
+def test_head_reviews_from_the_inbox(live_world, live_server, page, screen, tmp_path):
     w, base = live_world, live_server.url
     log_in(page, base, "head")
     page.set_viewport_size({"width": WIDTHS[screen], "height": 900})
@@ -139,9 +122,9 @@ def test_head_reviews_from_the_inbox(live_world, live_server, page, screen):
     page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-testid=inbox-total]")).to_have_text("2")
     expect(page.locator("[data-testid=count-to_review]")).to_have_text("1")
-    _shoot(page, f"head-inbox-{screen}")
-    _no_serious_violations(page, "the inbox")
-    _no_sideways_scroll(page, "the inbox")
+    _shoot(page, tmp_path, f"head-inbox-{screen}")
+    assert_no_serious_violations(page, "the inbox")
+    assert_no_sideways_scroll(page, "the inbox")
     page.locator("[data-testid=batch-link]").first.click()
     expect(page.locator("[data-testid=batch-row]")).to_have_count(1)
     page.click("[data-testid=batch-submit]")
@@ -149,4 +132,4 @@ def test_head_reviews_from_the_inbox(live_world, live_server, page, screen):
     assert RiskPoint.objects.get(pk=w.submitted.pk).state == S.REVIEWED
     page.goto(f"{base}/inbox/")
     expect(page.locator("[data-testid=count-to_review]")).to_have_count(0)
-    _shoot(page, f"head-inbox-after-{screen}")
+    _shoot(page, tmp_path, f"head-inbox-after-{screen}")

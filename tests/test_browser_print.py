@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from risk_registry.tests.test_documents_export import filed_version
-from tests.test_browser_csp import log_in
+from tests.browser import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -14,24 +14,15 @@ import io
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
 from risk_registry.documents import rendering
 from risk_registry.models import Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
 from risk_registry.organisation.models import GradeLevel, GradingScheme
 from risk_registry.tests.documents_helpers import pdf_text, xlsx_text
 from risk_registry.workflow.snapshots import content_hash
+from tests.browser import bulk, confirm, log_in
 
 pytestmark = pytest.mark.browser
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    expect(page.locator("[data-testid=nav-user]")).to_be_visible()
 
 
 def _filed_documents(version: RegisterVersion) -> tuple[str, str]:
@@ -42,23 +33,6 @@ def _filed_documents(version: RegisterVersion) -> tuple[str, str]:
         rendering.render(buffer, document=rendering.document_for_version(version=version), fmt=fmt)
         out.append(read(buffer.getvalue()))
     return out[0], out[1]
-
-
-def bulk(page, action: str, *points, reason: str = "", likelihood: str = "", severity: str = "") -> None:
-    """Select rows of the register table and apply one action to them."""
-    for pk in points:
-        page.check(f"[data-testid=bulk-form] input[name=point][value='{pk}']")
-    page.select_option("[data-testid=bulk-action]", action)
-    if likelihood:
-        page.select_option("#id_bulk_likelihood", likelihood)
-        page.select_option("#id_bulk_severity", severity)
-    page.fill("[data-testid=bulk-reason]", reason)
-    page.click("[data-testid=bulk-submit]")
-
-
-def confirm(page, sentence: str) -> None:
-    expect(page.locator("[data-testid=confirm-sentence]")).to_contain_text(sentence)
-    page.click("[data-testid=confirm]")
 
 
 def test_the_whole_path_of_a_register(live_world, live_server, page):
@@ -73,7 +47,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
 
     # 1. The holder submits the self-report, withdraws it (the department has not acted yet) and
     #    submits it again.
-    login(page, base, "holder")
+    log_in(page, base, "holder")
     page.goto(f"{base}/risks/{w.draft.pk}/")
     page.click("[data-step=submit]")
     expect(page.locator(".alert-success")).to_be_visible()
@@ -85,7 +59,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
 
     # 2. The department head returns one point from the register table, with a reason, and
     #    reviews the other two in bulk.
-    login(page, base, "head")
+    log_in(page, base, "head")
     page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-section=to_review]")).to_contain_text("审批中吃拿卡要")
     page.goto(register_url)
@@ -97,18 +71,18 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     expect(page.locator("[data-state=reviewed]")).to_have_text("2")
     # The holder resubmits the returned point; the head reviews it too (every point of the
     # register must be issued before it is filed).
-    login(page, base, "holder")
+    log_in(page, base, "holder")
     page.goto(f"{base}/risks/{w.submitted.pk}/")
     page.click("[data-step=submit]")
     expect(page.locator(".alert-success")).to_be_visible()
-    login(page, base, "head")
+    log_in(page, base, "head")
     page.goto(register_url)
     bulk(page, "review", w.submitted.pk)
     expect(page.locator("[data-state=reviewed]")).to_have_text("3")
 
     # 3. The discipline office defines from the table: the holder's point at another level than
     #    proposed (一级 → 二级), refused without a reason, then with it; the other as proposed.
-    login(page, base, "discipline")
+    log_in(page, base, "discipline")
     page.goto(register_url)
     bulk(page, "define", w.draft.pk, likelihood="2", severity="2")
     expect(page.locator(".alert-danger")).to_contain_text("改定理由")
@@ -120,7 +94,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
 
     # 4. Leadership records a vote that fails (nothing changes), then one that passes. The form
     #    lists the points it covers; the confirmation says how many will be approved.
-    login(page, base, "leader")
+    log_in(page, base, "leader")
     page.goto(register_url)
     expect(page.locator("[data-testid=approve-points]")).to_contain_text("审批中吃拿卡要")
 
@@ -145,7 +119,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     expect(page.locator("[data-outcome=passed]")).to_be_visible()
 
     # 5. The discipline office publishes them for notice, anonymous comments allowed.
-    login(page, base, "discipline")
+    log_in(page, base, "discipline")
     page.goto(register_url)
     page.check("#id_allow_anonymous")
     page.click("[data-testid=publish]")
@@ -153,7 +127,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     expect(page.locator("[data-testid=notice]")).to_be_visible()
 
     # 6. A member of staff comments during the notice.
-    login(page, base, "holder2")
+    log_in(page, base, "holder2")
     page.goto(register_url)
     page.fill("#id_text", "建议对窗口受理环节增加视频监控")
     page.fill("#id_risk_point", str(w.draft.pk))
@@ -161,7 +135,7 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     expect(page.locator("[data-testid=comment]")).to_contain_text("建议对窗口受理环节增加视频监控")
 
     # 7. The discipline office answers; when the period is over it issues the register.
-    login(page, base, "discipline")
+    log_in(page, base, "discipline")
     page.goto(register_url)
     page.fill("[data-testid=comment] textarea[name=answer]", "已采纳,增加中期监控措施")
     page.click("[data-testid=answer]")
@@ -175,14 +149,14 @@ def test_the_whole_path_of_a_register(live_world, live_server, page):
     expect(page.locator("[data-state=issued]")).to_have_text("3")
 
     # 8. The principal leader signs and files it.
-    login(page, base, "principal")
+    log_in(page, base, "principal")
     page.goto(register_url)
     page.click("[data-testid=file]")
     confirm(page, "这 3 个风险点将被签发并报上级备案")
     expect(page.locator("[data-testid=versions]")).to_contain_text("v1")
 
     # 9. The superior office sees the filing.
-    login(page, base, "superior")
+    log_in(page, base, "superior")
     page.goto(f"{base}/filings/")
     expect(page.locator("[data-testid=filings]")).to_contain_text("甲局")
     page.click("[data-testid=filings] a")
