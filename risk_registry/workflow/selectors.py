@@ -51,6 +51,10 @@ def batch_change(numbers: dict[str, int | None], reasons: dict[str, str], point:
     )
 
 
+# The steps the register page's 下一步 card offers as buttons, when the user may take them.
+NEXT_STEPS = ("review", "define", "appraise", "approve", "superior", "publish", "answer_now", "issue", "file")
+
+
 def register_page(*, user, register) -> dict:
     """Everything the register page shows; a fixed number of queries."""
     institution = register.institution
@@ -80,9 +84,14 @@ def register_page(*, user, register) -> dict:
         else []
     )
     decisions = Decision.objects.filter(register=register) if saved else Decision.objects.none()
-    comments = access.notice_comments_visible_to(user)
-    comments = comments.filter(register=register) if saved else comments.none()
-    return {
+    visible_comments = access.notice_comments_visible_to(user)
+    comments = list(
+        (visible_comments.filter(register=register) if saved else visible_comments.none()).select_related(
+            "author", "answered_by", "risk_point"
+        )
+    )
+    unanswered = sum(1 for comment in comments if comment.answered_at is None)
+    page = {
         "register": register,
         "institution": institution,
         "by_state": [(value, label, by_state.get(value, 0)) for value, label in RiskPointState.choices],
@@ -98,7 +107,8 @@ def register_page(*, user, register) -> dict:
         "to_approve": waiting,
         "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
         "to_superior": to_superior,
-        "comments": comments.select_related("author", "answered_by", "risk_point"),
+        "comments": comments,
+        "unanswered": unanswered,
         "versions": versions,
         "notice_open": notice_open,
         "quality": quality_report(points=points, institution_id=institution.pk, year=register.year),
@@ -123,6 +133,10 @@ def register_page(*, user, register) -> dict:
             "file": saved and inbox.registers_to_file(user).filter(pk=register.pk).exists(),
         },
     }
+    can = page["can"]
+    can["answer_now"] = can["answer"] and unanswered > 0
+    can["nothing"] = not any(can[step] for step in NEXT_STEPS)  # the 下一步 card says so, never stays empty
+    return page
 
 
 # --- the register as a workspace (台账) ----------------------------------------------------------
