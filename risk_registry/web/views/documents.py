@@ -159,18 +159,23 @@ def import_template(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+def _import_context(institution, year) -> dict:
+    """What the import page shows around the form and the job, on the upload and on the job's page."""
+    return {
+        "institution": institution,
+        "year": year,
+        "max_kb": MAX_FILE_BYTES // 1024,
+        "submitted_label": RiskPointState.SUBMITTED.label,
+    }
+
+
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest, code: str) -> HttpResponse:
     """Upload: the file is kept and its check starts in a worker (nothing written to the
     register); the job's page shows the progress, then the preview."""
     institution = _importable(request, code)
     year = timezone.localdate().year
-    context = {
-        "institution": institution,
-        "year": year,
-        "max_kb": MAX_FILE_BYTES // 1024,
-        "submitted_label": RiskPointState.SUBMITTED.label,
-    }
+    context = _import_context(institution, year)
     if request.method == "POST":
         upload = request.FILES.get("file")
         year = year_param(request.POST.get("year")) or year
@@ -196,9 +201,7 @@ def import_job(request: AuthenticatedRequest, code: str, token: uuid.UUID) -> Ht
     institution = _importable(request, code)
     found = access.object_or_404(selectors.import_jobs_of(request.user, institution), token=token)
     context = {
-        "institution": institution,
-        "year": found.params.get("year"),
-        "max_kb": MAX_FILE_BYTES // 1024,
+        **_import_context(institution, found.params.get("year")),
         "job": found,
         "workers_silent": not found.is_finished and selectors.workers_silent(),
     }
