@@ -73,23 +73,31 @@ def test_the_template_has_a_dropdown_for_every_listed_column(world):
     assert "选项" in notes and "已自查上报" in notes
 
 
-def test_a_template_filled_from_its_lists_imports_as_submitted_points(world):
-    workbook = load_workbook(io.BytesIO(_template(world)))
+def filled_template(template: bytes, rows: list[tuple[str, str, str, str]]) -> bytes:
+    """The template filled as an office would, each listed value from its dropdown's list: one row
+    per (department, position, description, risk type); the highest likelihood, the lowest severity."""
+    workbook = load_workbook(io.BytesIO(template))
     options = _options(workbook)
     sheet = workbook["一览表"]
-    rows = [
-        [1, "审批科", "审批岗", "", "", "受理材料时索要好处", "暗示申请人", "岗位职责风险", options["查找方式"][0]],
-        [2, "审批科", "", "", "", "审批超时限", "拖延办理", "工作效率风险", options["查找方式"][1]],
-    ]
-    for offset, row in enumerate(rows):
-        values = [*row, options["发生概率"][-1], options["危害程度"][0], "", "核对清单", "每月抽查", "追责"]
+    for offset, (department, position, description, risk_type) in enumerate(rows):
+        found_by = options["查找方式"][offset % len(options["查找方式"])]
+        values = [offset + 1, department, position, "", "", description, "暗示申请人", risk_type, found_by]
+        values += [options["发生概率"][-1], options["危害程度"][0], "", "核对清单", "每月抽查", "追责"]
         for column, value in enumerate(values, start=1):
             sheet.cell(row=FIRST_DATA_ROW + offset, column=column, value=value)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_template_filled_from_its_lists_imports_as_submitted_points(world):
+    data = filled_template(
+        _template(world),
+        [("审批科", "审批岗", "受理材料时索要好处", "岗位职责风险"), ("审批科", "", "审批超时限", "工作效率风险")],
+    )
     before = RiskPoint.objects.count()
     result = services.register_import(
-        by=world.discipline, institution=world.a, year=2026, data=buffer.getvalue(), filename="模板.xlsx"
+        by=world.discipline, institution=world.a, year=2026, data=data, filename="模板.xlsx"
     )
     assert result.ok, [str(problem) for problem in result.problems]
     assert RiskPoint.objects.count() == before + 2
