@@ -10,6 +10,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -400,8 +401,8 @@ class InstitutionProgress:
     def done_percent(self) -> int:
         return round(100 * self.done / self.total) if self.total else 0
 
-    @property
-    def url(self) -> str:
+    @cached_property
+    def url(self) -> str:  # read three times by a row of the comparison
         return reverse("cycle_board", args=[self.cycle_id])
 
 

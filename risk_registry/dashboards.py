@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 
 from controls.models import ControlRun
@@ -38,7 +39,13 @@ KIND_ORDER = {kind: order for order, kind in enumerate(Position.Kind.values)}  #
 
 def list_url(query: Mapping[str, object]) -> str:
     """The risk list filtered by ``query`` (empty values left out)."""
-    return reverse("risk_point_list") + "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+    return _list_path(get_script_prefix()) + "?" + urlencode({k: v for k, v in query.items() if v not in (None, "")})
+
+
+@lru_cache(maxsize=8)
+def _list_path(prefix: str) -> str:
+    """The risk list's path, reversed once per script prefix: a page links a few hundred figures."""
+    return reverse("risk_point_list")
 
 
 @dataclass
@@ -168,21 +175,27 @@ class InstitutionCounts:
 
     bands: BandCounts = field(default_factory=dict)
     controls: dict[int, int] = field(default_factory=dict)
+    schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
+
+    def schemes_of(self, institutions: Iterable[Institution]) -> list[int]:
+        """The grading schemes the points of ``institutions`` are graded with (the legend's)."""
+        return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
 def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
     """Over the whole of ``points``: one grouped query (the controls from the points' stored
-    ``controls_count``), read by the roll-up, the comparison and the order by seriousness."""
+    ``controls_count``), read by the roll-up, its legend, the comparison and the order by
+    seriousness."""
     counts = InstitutionCounts()
     for row in (
         points.order_by()
-        .values("institution_id", "level__band")
+        .values("institution_id", "level__band", "level__scheme_id")
         .annotate(total=Count("id"), control_total=Sum("controls_count"))
     ):
-        counts.bands[(row["institution_id"], row["level__band"])] = row["total"]
-        counts.controls[row["institution_id"]] = counts.controls.get(row["institution_id"], 0) + (
-            row["control_total"] or 0
-        )
+        pk, band = row["institution_id"], row["level__band"]
+        counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
+        counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
+        counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
     return counts
 
 
@@ -228,12 +241,62 @@ def _grouped(points: QuerySet[RiskPoint], *fields: str) -> list[Mapping[str, Any
     return list(points.order_by().values(*fields).annotate(total=Count("id")).order_by(*fields))
 
 
+# What to watch, counted beside the distributions in the same grouped query (``point_figures``).
+WATCHED = {
+    "none": Q(controls_count=0),  # the points' stored control quality
+    "vague": Q(vague_controls__gt=0),
+    "regrade": Q(needs_regrading=True),
+    "new": Q(carried_from__isnull=True),
+    "raised": Q(carried_from__level__rank__gt=F("level__rank")),
+    "lowered": Q(carried_from__level__rank__lt=F("level__rank")),
+}
+SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position__kind")  # every dashboard
+SPREAD_ONE = ("level__rank", "level__name", "level__colour", "department_id")  # one institution's only
+
+
+def _nulls_last(key: tuple) -> tuple:
+    return tuple((True,) if value is None else (False, value) for value in key)
+
+
+class Groups:
+    """The points counted once per combination of every distribution's key (band, risk type, power
+    category, position kind; for one institution also level and department), with what to watch
+    counted in the same rows: one grouped query gives every chart and the watch list, each summed
+    from it in Python (a few hundred rows for a county, never one per point or institution)."""
+
+    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool):
+        fields = SPREAD + (SPREAD_ONE if one_institution else ())
+        self.rows = list(
+            points.order_by()
+            .values(*fields)
+            .annotate(total=Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()})
+        )
+
+    def by(self, *fields: str) -> list[dict[str, Any]]:
+        """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""
+        totals: dict[tuple, int] = {}
+        for row in self.rows:
+            key = tuple(row[name] for name in fields)
+            totals[key] = totals.get(key, 0) + row["total"]
+        keys = sorted(totals, key=_nulls_last)
+        return [{**dict(zip(fields, key, strict=True)), "total": totals[key]} for key in keys]
+
+    def watched(self) -> dict[str, int]:
+        return {name: sum(row[name] for row in self.rows) for name in WATCHED}
+
+
 def distributions(
-    points: QuerySet[RiskPoint], *, institution: Institution | None, query: Mapping[str, object]
+    points: QuerySet[RiskPoint],
+    *,
+    institution: Institution | None,
+    query: Mapping[str, object],
+    groups: Groups | None = None,
 ) -> list[Chart]:
     """By band (高/中/低), by level (one institution: its own scheme's labels), risk type, power
-    category, department (one institution) and position kind."""
-    band_counts = {row["level__band"]: row["total"] for row in _grouped(points, "level__band")}
+    category, department (one institution) and position kind: summed from one grouped query
+    (``groups``, made here when not given)."""
+    groups = groups or Groups(points, one_institution=institution is not None)
+    band_counts = {row["level__band"]: row["total"] for row in groups.by("level__band")}
     charts = [
         chart(
             "band",
@@ -245,7 +308,7 @@ def distributions(
         )
     ]
     if institution is not None:
-        level_rows = _grouped(points, "level__rank", "level__name", "level__colour", "level__band")
+        level_rows = groups.by("level__rank", "level__name", "level__colour", "level__band")
         bands = dict(BANDS)
         charts.append(
             chart(
@@ -262,7 +325,7 @@ def distributions(
                 ],
             )
         )
-    type_rows = _grouped(points, "risk_type_id")
+    type_rows = groups.by("risk_type_id")
     types = dict(RiskType.objects.filter(pk__in=[r["risk_type_id"] for r in type_rows]).values_list("id", "name"))
     linkable = set(risk_types_for(institution).values_list("id", flat=True))  # what the list's filter offers
     charts.append(
@@ -281,7 +344,7 @@ def distributions(
             ],
         )
     )
-    charts.append(_power_chart(points, query))
+    charts.append(_power_chart(groups.by("power_item__category_id"), query))
     if institution is not None:
         names = dict(Department.objects.filter(institution=institution).values_list("id", "name"))
         charts.append(
@@ -294,7 +357,7 @@ def distributions(
                         count=row["total"],
                         url=list_url({**query, "department": row["department_id"]}),
                     )
-                    for row in _grouped(points, "department_id")
+                    for row in groups.by("department_id")
                 ],
             )
         )
@@ -309,17 +372,14 @@ def distributions(
                     count=row["total"],
                     url=list_url({**query, "position_kind": row["position__kind"]}) if row["position__kind"] else "",
                 )
-                for row in sorted(
-                    _grouped(points, "position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99)
-                )
+                for row in sorted(groups.by("position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99))
             ],
         )
     )
     return charts
 
 
-def _power_chart(points: QuerySet[RiskPoint], query: Mapping[str, object]) -> Chart:
-    rows = _grouped(points, "power_item__category_id")
+def _power_chart(rows: list[dict[str, Any]], query: Mapping[str, object]) -> Chart:
     names = dict(
         PowerCategory.objects.filter(
             pk__in=[r["power_item__category_id"] for r in rows if r["power_item__category_id"]]
@@ -347,18 +407,17 @@ class Watch:
 
 
 def watch(
-    points: QuerySet[RiskPoint], previous: QuerySet[RiskPoint], *, query: Mapping[str, object], year: int
+    points: QuerySet[RiskPoint],
+    previous: QuerySet[RiskPoint],
+    *,
+    query: Mapping[str, object],
+    year: int,
+    groups: Groups | None = None,
 ) -> Watch:
     """Without controls, with a vague control (the points' stored control quality), flagged for
-    re-grading; new, raised, lowered and (of the year before) not carried on: two queries."""
-    numbers = points.order_by().aggregate(
-        none=Count("id", filter=Q(controls_count=0)),
-        vague=Count("id", filter=Q(vague_controls__gt=0)),
-        regrade=Count("id", filter=Q(needs_regrading=True)),
-        new=Count("id", filter=Q(carried_from__isnull=True)),
-        raised=Count("id", filter=Q(carried_from__level__rank__gt=F("level__rank"))),
-        lowered=Count("id", filter=Q(carried_from__level__rank__lt=F("level__rank"))),
-    )
+    re-grading; new, raised, lowered (summed from ``groups``, the distributions' grouped query) and
+    (of the year before) not carried on: one query more."""
+    numbers = (groups or Groups(points, one_institution=False)).watched()
     carried = RiskPoint.objects.filter(carried_from=OuterRef("pk"), year=year)
     dropped = previous.exclude(state=RiskPointState.DRAFT).filter(~Exists(carried)).order_by().count()
     before = {**query, "year": year - 1}
@@ -377,6 +436,23 @@ def watch(
     )
 
 
+def point_figures(
+    points: QuerySet[RiskPoint],
+    previous: QuerySet[RiskPoint],
+    *,
+    institution: Institution | None,
+    query: Mapping[str, object],
+    year: int,
+) -> tuple[list[Chart], Watch]:
+    """The distributions and what to watch of ``points`` from one grouped query (and one for the
+    points of the year before not carried on)."""
+    groups = Groups(points, one_institution=institution is not None)
+    return (
+        distributions(points, institution=institution, query=query, groups=groups),
+        watch(points, previous, query=query, year=year, groups=groups),
+    )
+
+
 @dataclass
 class Comparison:
     """One institution's row of the comparison table."""
@@ -389,7 +465,7 @@ class Comparison:
     controls: int = 0
     runs: int = 0
     a_posts: int = 0  # posts of grade A (篇5): the decided grade, else the product's proposal
-    can_open_posts: bool = False  # the post grades page is the deciding office's
+    can_open_posts: bool = False  # the post grades page is the deciding office's (``may_open_posts``)
     # Filled by the page from the cycle (a feature this layer does not read).
     filed_on_time: bool | None = None
     progress: Any = None
@@ -439,10 +515,7 @@ def comparison(
     institution (``institutions``: those of ``node``'s subtree, or of the scope): from ``counts``
     (``institution_counts`` of ``points``) and two grouped queries, whatever the number of
     institutions."""
-    rows = {
-        inst.pk: Comparison(institution=inst, year=year, can_open_posts=access.can_decide_post_grades(user, inst))
-        for inst in institutions
-    }
+    rows = {inst.pk: Comparison(institution=inst, year=year) for inst in institutions}
     for grade_row in (
         access.post_grades_visible_to(user)
         .filter(within(node), year=year)
@@ -480,6 +553,13 @@ def comparison(
         if run_row["control__risk_point__institution_id"] in rows:
             rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
     return list(rows.values())
+
+
+def may_open_posts(user, rows: Iterable[Comparison]) -> None:
+    """Link the grade A posts of ``rows`` (those shown) to their post grades page where ``user``
+    decides them."""
+    for row in rows:
+        row.can_open_posts = access.can_decide_post_grades(user, row.institution)
 
 
 def compared_institutions(user, node: Institution | None) -> list[Institution]:

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import log_in
+from tests.browser import log_in, screenshot_both_widths, shots_folder
 
 pytestmark = pytest.mark.browser
 
@@ -34,3 +34,19 @@ def test_a_heat_map_cell_opens_its_list(live_world, live_server, page):
     expect(rows.first).to_contain_text(w.finance_point.description)
     expect(page.locator("[data-testid=narrowed-by]")).to_be_visible()
     assert refused == []
+
+
+def test_the_whole_county_page_keeps_every_figure_at_both_widths(live_world, live_server, page, tmp_path):
+    """The whole county's page after its cost was cut: the roll-up with the legend of its rows, what
+    to watch, every chart drawn beside its table and summary, the comparison with its total row."""
+    base = live_server.url
+    log_in(page, base, "superior")  # the county's superior office: three institutions, a total row
+    page.goto(f"{base}/dashboards/oversight/")
+    for testid in ("roll-up", "band-legend", "watch", "changes", "comparison", "comparison-total"):
+        expect(page.locator(f"[data-testid={testid}]")).to_be_visible()
+    for key in ("band", "risk_type", "power_category", "position_kind"):
+        expect(page.locator(f"[data-testid=chart-{key}] .dashboard-chart svg")).to_be_visible()
+        expect(page.locator(f"[data-testid=table-{key}]")).to_be_attached()
+        expect(page.locator(f"#summary-{key}")).not_to_be_empty()
+    expect(page.locator("[data-testid=band-legend] li").first).to_be_visible()
+    screenshot_both_widths(page, shots_folder("dashboard", tmp_path), "oversight-county")

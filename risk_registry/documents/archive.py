@@ -127,6 +127,7 @@ def dashboard_pdf(
     """The dashboard of the archive's points as one PDF: the same figures as the leadership's page
     (``risk_registry.dashboards``), counted over the points the archive holds."""
     query = {"institution": institution.code, "year": year}
+    charts, watch = dashboards.point_figures(points, previous, institution=institution, query=query, year=year)
     html = render_to_string(
         "documents/pdf/dashboard.html",
         {
@@ -136,8 +137,8 @@ def dashboard_pdf(
             "year": year,
             "working": working,
             "heat": dashboards.heat_map(points, institution=institution, query=query),
-            "watch": dashboards.watch(points, previous, query=query, year=year),
-            "charts": dashboards.distributions(points, institution=institution, query=query),
+            "watch": watch,
+            "charts": charts,
         },
     )
     return html_to_pdf(html)

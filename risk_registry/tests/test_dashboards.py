@@ -10,11 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from controls.models import Control
 from controls.services import control_quality_refresh
+from risk_registry import dashboards
 from risk_registry.documents.archive import dashboard_pdf
 from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel, Institution
@@ -227,3 +229,54 @@ def test_the_comparison_pages_sorts_by_seriousness_and_totals_every_institution(
     assert high[top[0]] == max(high.values())
     for bad in ("abc", "999", "-1"):
         assert client.get(f"/dashboards/oversight/?year=2026&page={bad}&order=x").status_code == 200
+
+
+@pytest.mark.django_db
+def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
+    """``Groups`` (the oversight page's one grouped query) sums to what a GROUP BY per figure and the
+    watch list's aggregate count, empty keys included (department-level points, no power item)."""
+    _point(county, likelihood=3, severity=1)  # a department's point: no post
+    points = RiskPoint.objects.filter(year=2026).exclude(state=RiskPointState.DRAFT)
+    with CaptureQueriesContext(connection) as queries:
+        groups = dashboards.Groups(points, one_institution=True)
+    assert len(queries.captured_queries) == 1
+    fields = (*dashboards.SPREAD, *dashboards.SPREAD_ONE)
+    for field in fields:
+        expected = [
+            {field: row[field], "total": row["total"]}
+            for row in points.order_by().values(field).annotate(total=Count("id")).order_by(field)
+        ]
+        assert groups.by(field) == expected, field
+    assert any(row["position__kind"] is None for row in groups.by("position__kind"))  # a department's point
+    assert any(row["power_item__category_id"] is None for row in groups.by("power_item__category_id"))
+    assert groups.watched() == points.order_by().aggregate(
+        **{name: Count("id", filter=q) for name, q in dashboards.WATCHED.items()}
+    )
+    assert groups.watched()["raised"] == 1 and groups.watched()["lowered"] == 1  # as the fixture made
+    county_wide = dashboards.Groups(points, one_institution=False)
+    assert county_wide.by("level__band") == groups.by("level__band")
+
+
+@pytest.mark.django_db
+def test_the_legend_names_the_schemes_of_the_institutions_on_the_page(client, county, monkeypatch):
+    """The roll-up's legend explains the rows shown: one page's institutions' schemes, not the scope's."""
+    client.force_login(county.superior)
+    monkeypatch.setattr("risk_registry.dashboards.COMPARISON_PAGE", 1)
+    with_points = set(
+        RiskPoint.objects.filter(year=2026)
+        .exclude(state=RiskPointState.DRAFT)
+        .values_list("institution__name", flat=True)
+    )
+    named_in_all = set()
+    for number in (1, 2, 3):
+        page = client.get(f"/dashboards/oversight/?year=2026&page={number}").content.decode()
+        shown = set(
+            re.findall(r'data-testid="comparison-row" data-code="[^"]+">\s*<th scope="row"><a [^>]*>([^<]+)<', page)
+        )
+        legend = re.search(r'data-testid="band-legend">(.*?)</div>', page, re.S)
+        named = set(re.findall(r"（([^（）]+)）</span></li>", legend.group(1))) if legend else set()
+        named = {name for names in named for name in names.split("、")}
+        assert named <= shown, number  # only the rows of this page
+        assert named == shown & with_points, number  # every one of them that has points
+        named_in_all |= named
+    assert named_in_all == with_points

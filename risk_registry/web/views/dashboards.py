@@ -50,14 +50,14 @@ def _figures(user, *, year: int, node: Institution | None) -> dict[str, Any]:
     if node is not None:
         points, previous = points.filter(institution=node), previous.filter(institution=node)
         query["institution"] = node.code
-    charts = dashboards.distributions(points, institution=node, query=query)
+    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year)
     return {
         "year": year,
         "node": node,
         "heat": dashboards.heat_map(points, institution=node, query=query) if node is not None else None,
         "charts": charts,
         "chart_data": {chart.key: chart.as_data() for chart in charts},
-        "watch": dashboards.watch(points, previous, query=query, year=year),
+        "watch": watch,
     }
 
 
@@ -86,6 +86,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     shown = list(page.object_list)
+    dashboards.may_open_posts(request.user, shown)
     context = _figures(request.user, year=year, node=node)
     context.update(
         {
@@ -100,7 +101,10 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
                 if node is None
                 else None
             ),
-            "legend": org_selectors.band_legend(points.order_by().values("level__scheme_id")) if node is None else [],
+            # the schemes of the institutions the roll-up shows (a page of them), not the whole scope's
+            "legend": org_selectors.band_legend(counts.schemes_of(row.institution for row in shown))
+            if node is None
+            else [],
             "comparison": shown,
             "comparison_total": dashboards.comparison_total(rows) if len(rows) > 1 else None,
             "institutions_in_scope": len(rows),
