@@ -41,7 +41,7 @@ from risk_registry.models import (
 )
 from risk_registry.organisation.models import AuditEntry, Department, Institution, Membership, Role
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
-from risk_registry.organisation.users import AnyUser
+from risk_registry.organisation.users import AnyUser, User
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
@@ -113,7 +113,7 @@ def scope_of(user: AnyUser) -> Scope:
     return scope
 
 
-def _roles_and_holdings(user: AnyUser) -> tuple[list[tuple[str, int | None, int, str]], list[tuple[int, int, str]]]:
+def _roles_and_holdings(user: User) -> tuple[list[tuple[str, int | None, int, str]], list[tuple[int, int, str]]]:
     """The user's memberships (role, department, institution, path) and held positions (position,
     institution, path), read in one query (``UNION ALL``: every page needs the scope, so a round
     trip less on every page). The held positions come from guardian's direct foreign-key table for

@@ -57,3 +57,36 @@ def todo_counts(user) -> TodoCounts:
         tasks=counts[TASKS],
         notices=counts[NOTICES],
     )
+
+
+# --- the navigation's badge, kept in the session ------------------------------------------------
+# Every page shows the badge; counting it is a query on every page. The session, which every
+# request reads anyway, keeps the last badge, and it is counted again whenever that session is
+# saved anyway (the last-seen stamp moves once a minute while the user is active:
+# config.security.SessionLimitsMiddleware), so keeping it costs no write of its own. After any
+# write the user makes (a POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``), so it is
+# right after the user's own action; what others change shows within about a minute, and at once
+# on the inbox page, which always counts.
+BADGE_SESSION_KEY = "todo_badge"
+
+
+def badge_of(request) -> str:
+    """The navigation's badge for the signed-in user of ``request``."""
+    session = request.session
+    kept = session.get(BADGE_SESSION_KEY)
+    if kept is None or session.modified:
+        kept = todo_counts(request.user).badge
+        session[BADGE_SESSION_KEY] = kept
+    return kept
+
+
+def remember_badge(request, badge: str) -> None:
+    """A badge just counted (the inbox page): kept if it changed."""
+    if request.session.get(BADGE_SESSION_KEY) != badge:
+        request.session[BADGE_SESSION_KEY] = badge
+
+
+def forget_badge(request) -> None:
+    """After the user's own write: the next page counts again."""
+    if BADGE_SESSION_KEY in request.session:
+        del request.session[BADGE_SESSION_KEY]
