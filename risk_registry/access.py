@@ -289,11 +289,16 @@ def _draft_readers_q(scope: Scope) -> Q:
     return reduce(or_, parts) if parts else Q(pk__in=[])
 
 
+def _is_draft_reader(scope: Scope, risk_point: RiskPoint) -> bool:
+    """``_draft_readers_q`` for one point already loaded: the same rule, without a query."""
+    return risk_point.department_id in scope.department_ids or risk_point.position_id in scope.held_position_ids
+
+
 def risk_point_history_visible_to(user, risk_point: RiskPoint) -> QuerySet[AuditEntry]:
     """The point's audit entries the user may read (the point itself is visible to them): the
     edits made while it was a draft only for its author's side."""
     entries = AuditEntry.objects.filter(target_type=RiskPoint._meta.label_lower, target_id=risk_point.pk)
-    if not RiskPoint.objects.filter(_draft_readers_q(scope_of(user)), pk=risk_point.pk).exists():
+    if not _is_draft_reader(scope_of(user), risk_point):
         entries = entries.filter(private=False)
     return entries
 
