@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 
 from controls.models import Control, Rule
 from positions.models import PowerItem, ProcessStep
 from positions.services import position_create
+from risk_registry.management.floor import FLOOR_URL
 from risk_registry.models import RiskPoint
 
 
@@ -110,3 +111,33 @@ def test_query_count_does_not_grow_with_rows(world, client, page, persona, url):
     # and a cheaper branch applies), and a fixed ceiling.
     assert large <= small, f"{page}: {small} queries with few rows, {large} with 60 more"
     assert large <= CEILINGS.get(page, 22), f"{page}: {large} queries"
+
+
+# The floor: what an empty page costs a signed-in user before any work of its own (the benchmark's
+# `risk_registry/management/floor.py`). Every page pays it, so it is kept to one query per thing it
+# needs: the session, the user, the scope (memberships and held positions together); the
+# navigation's inbox badge (every queue of the user's roles, the cycle's tasks and the warning
+# notices counted in one statement) is counted on the first page and kept in the session after.
+FLOOR = ("django_session", "auth_user", "organisation_membership")
+COUNTED = "SELECT (SELECT COUNT(*)"
+
+
+@pytest.mark.parametrize("persona", ["holder", "head", "discipline", "leader", "principal", "superior"])
+def test_the_floor_of_every_page_is_three_queries_and_one_count(world, client, persona):
+    client.force_login(getattr(world, persona))
+    pages = []
+    with override_settings(ROOT_URLCONF="risk_registry.management.floor"):
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(FLOOR_URL)
+            assert response.status_code == 200
+            assert 'data-testid="nav-inbox"' in response.content.decode()
+            pages.append([query["sql"] for query in captured.captured_queries])
+    first, then = pages
+    # The first page after login counts the badge, and the session (new badge) is saved with it.
+    assert COUNTED in first[3] and any(statement.startswith('UPDATE "django_session"') for statement in first[4:])
+    assert len(then) == len(FLOOR), then
+    for statements in (first, then):
+        for expected, statement in zip(FLOOR, statements, strict=False):
+            assert expected in statement, (expected, statement)
+        assert "UNION ALL" in statements[2] and "positions_positionuserobjectpermission" in statements[2]

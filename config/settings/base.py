@@ -49,6 +49,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "risk_registry.web.middleware.NulByteMiddleware",  # after auth: its 400 page shows the user's menu
+    "risk_registry.web.middleware.FreshBadgeMiddleware",  # after auth: a write drops the kept inbox badge
     "config.security.SessionLimitsMiddleware",  # before LoginRequired: an ended session is sent to log in
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.security import SEEN_RESOLUTION_SECONDS, SESSION_SEEN
 from risk_registry.models import RiskPoint
 from risk_registry.models import RiskPointState as S
 from risk_registry.workflow import inbox
@@ -53,3 +57,41 @@ def test_the_inbox_links_to_the_batch_page_of_each_register_and_department(world
     assert page.status_code == 200 and world.submitted.description in page.content.decode()
     client.force_login(world.holder)  # nothing to review: no batch links
     assert "batch-links-" not in client.get("/inbox/").content.decode()
+
+
+def _badge_counted(client, url: str = "/") -> tuple[str, bool]:
+    """The badge a page shows, and whether the page counted it (the one count statement ran)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    counted = any("SELECT (SELECT COUNT(*)" in query["sql"] for query in captured.captured_queries)
+    return str(response.context["nav_inbox"]), counted
+
+
+def test_the_badge_is_kept_in_the_session_and_counted_again_after_the_users_own_write(world, client):
+    client.force_login(world.head)
+    assert _badge_counted(client) == ("2", True)  # the first page counts
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.REVIEWED)  # someone else's change
+    assert _badge_counted(client) == ("2", False)  # kept: no count on the next page
+    assert client.post("/tasks/read/").status_code == 302  # the user's own write …
+    assert _badge_counted(client) == ("1", True)  # … and the next page counts again
+
+
+def test_the_badge_is_counted_again_when_the_session_is_saved_anyway(world, client):
+    """The last-seen stamp moves once a minute (a session write): the badge is counted with it."""
+    client.force_login(world.head)
+    assert _badge_counted(client) == ("2", True)
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.REVIEWED)
+    session = client.session
+    session[SESSION_SEEN] -= SEEN_RESOLUTION_SECONDS + 1
+    session.save()
+    assert _badge_counted(client) == ("1", True)
+
+
+def test_the_inbox_page_always_counts_and_keeps_what_it_counted(world, client):
+    client.force_login(world.head)
+    assert _badge_counted(client) == ("2", True)
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.REVIEWED)
+    html = client.get("/inbox/").content.decode()
+    assert 'data-testid="inbox-total">1<' in html
+    assert _badge_counted(client) == ("1", False)  # the inbox's own count, kept for the next pages

@@ -18,7 +18,7 @@ def navigation(request):
         "nav_languages": settings.LANGUAGES,
         "nav_roles": labels,
         "nav_is_holder": scope.is_holder,
-        "nav_inbox": SimpleLazyObject(lambda: todo.todo_counts(user).badge),  # things to do, one meaning
+        "nav_inbox": SimpleLazyObject(lambda: todo.badge_of(request)),  # things to do, one meaning
         "nav_audit": bool(scope.discipline_paths or Role.SUPERIOR in scope.roles),
         "nav_oversight_dashboard": bool(scope.subtree_paths),
         "nav_leadership_dashboard": bool(scope.institution_ids),

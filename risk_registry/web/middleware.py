@@ -1,4 +1,5 @@
-"""Site-wide middleware of the pages: Chinese first, and no NUL bytes in the address.
+"""Site-wide middleware of the pages: Chinese first, no NUL bytes in the address, a fresh inbox
+badge after the user's own writes.
 
 Chinese first: the browser's Accept-Language does not override the product's default.
 
@@ -8,7 +9,10 @@ the user picks English in the language switcher (a cookie), whatever the browser
 
 from django.utils.translation import gettext as _
 
+from risk_registry.web import todo
 from risk_registry.web.params import BadParameter
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 class DefaultLanguageMiddleware:
@@ -32,4 +36,18 @@ class NulByteMiddleware:
     def __call__(self, request):
         if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
             raise BadParameter(_("The address contains a character that is not allowed (NUL)."))
+        return self.get_response(request)
+
+
+class FreshBadgeMiddleware:
+    """A request that may write (any method but GET, HEAD, OPTIONS, TRACE) by a signed-in user
+    drops the inbox badge kept in the session (``todo.badge_of``): the page after the user's own
+    action counts again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in SAFE_METHODS and request.user.is_authenticated:
+            todo.forget_badge(request)
         return self.get_response(request)

@@ -3,7 +3,8 @@ the warning ledger, counted once for the navigation's badge and the page's total
 
 An entry point (layer 7): it reads the workflow's queues, the cycle's own tasks and the ledger's
 notices through their own selectors, each of which starts from what the access module shows. Every
-count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1, like the lists; notifications are news, not
+count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1, like the lists, and all go to the database in one
+query (``organisation.counts``); notifications are news, not
 things to do, and are counted apart (unread)."""
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from django.conf import settings
 
 from assessments.selectors import open_tasks_of
 from integrity_warnings.selectors import notices_to_answer
+from risk_registry.organisation.counts import capped_counts
 from risk_registry.workflow import inbox
+
+TASKS, NOTICES = "cycle tasks", "notices"  # beside the workflow's sections in the one count query
 
 
 def capped(count: int) -> str:
@@ -44,11 +48,45 @@ class TodoCounts:
 
 
 def todo_counts(user) -> TodoCounts:
-    """One count per queue that applies to the user's roles (see ``inbox.inbox_counts``), one for the
-    open cycle tasks and one for the notices to answer."""
-    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    """A count per queue that applies to the user's roles (see ``inbox.inbox_queues``), the open
+    cycle tasks and the notices to answer: all in one query, since every page shows the badge."""
+    queues = inbox.inbox_queues(user)
+    counts = capped_counts({**queues, TASKS: open_tasks_of(user), NOTICES: notices_to_answer(user)})
     return TodoCounts(
-        workflow=inbox.inbox_counts(user),
-        tasks=open_tasks_of(user).order_by()[: limit + 1].count(),
-        notices=notices_to_answer(user).order_by()[: limit + 1].count(),
+        workflow={name: counts.get(name, 0) for name, _ in inbox.SECTIONS},
+        tasks=counts[TASKS],
+        notices=counts[NOTICES],
     )
+
+
+# --- the navigation's badge, kept in the session ------------------------------------------------
+# Every page shows the badge; counting it is a query on every page. The session, which every
+# request reads anyway, keeps the last badge, and it is counted again whenever that session is
+# saved anyway (the last-seen stamp moves once a minute while the user is active:
+# config.security.SessionLimitsMiddleware), so keeping it costs no write of its own. After any
+# write the user makes (a POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``), so it is
+# right after the user's own action; what others change shows within about a minute, and at once
+# on the inbox page, which always counts.
+BADGE_SESSION_KEY = "todo_badge"
+
+
+def badge_of(request) -> str:
+    """The navigation's badge for the signed-in user of ``request``."""
+    session = request.session
+    kept = session.get(BADGE_SESSION_KEY)
+    if kept is None or session.modified:
+        kept = todo_counts(request.user).badge
+        session[BADGE_SESSION_KEY] = kept
+    return kept
+
+
+def remember_badge(request, badge: str) -> None:
+    """A badge just counted (the inbox page): kept if it changed."""
+    if request.session.get(BADGE_SESSION_KEY) != badge:
+        request.session[BADGE_SESSION_KEY] = badge
+
+
+def forget_badge(request) -> None:
+    """After the user's own write: the next page counts again."""
+    if BADGE_SESSION_KEY in request.session:
+        del request.session[BADGE_SESSION_KEY]

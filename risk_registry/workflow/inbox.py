@@ -6,13 +6,13 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
-from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 
 from controls.models import ControlRevision
 from risk_registry import access
 from risk_registry.models import LevelProposal, NoticeComment, Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
+from risk_registry.organisation.counts import capped_counts
 
 
 def _in_paths(paths, prefix: str = "institution__") -> Q:
@@ -115,12 +115,8 @@ SECTIONS = (
 )
 
 
-def inbox_counts(user) -> dict[str, int]:
-    """One count query per section that applies to the user's roles; 0 for the others.
-
-    Each count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1 (a province's office would otherwise
-    count a quarter of a million points on every page, for the navigation's badge)."""
-    limit = settings.RISK_REGISTRY_COUNT_LIMIT
+def inbox_queues(user) -> dict[str, QuerySet]:
+    """The queue of each section that applies to the user's roles (the others are left out)."""
     scope = access.scope_of(user)
     applies = {
         "to_submit": bool(scope.held_position_ids or scope.department_ids),
@@ -133,6 +129,12 @@ def inbox_counts(user) -> dict[str, int]:
         "to_file": bool(scope.principal_institution_ids),
         "to_regrade": bool(scope.discipline_paths),
     }
-    return {
-        name: (selector(user).order_by()[: limit + 1].count() if applies[name] else 0) for name, selector in SECTIONS
-    }
+    return {name: selector(user) for name, selector in SECTIONS if applies[name]}
+
+
+def inbox_counts(user) -> dict[str, int]:
+    """Every section counted, 0 for those that do not apply to the user's roles; one query.
+
+    Each count stops at ``RISK_REGISTRY_COUNT_LIMIT`` + 1 (a province's office would otherwise
+    count a quarter of a million points on every page, for the navigation's badge)."""
+    return dict.fromkeys((name for name, _ in SECTIONS), 0) | capped_counts(inbox_queues(user))

@@ -22,6 +22,7 @@ ROWS = 100  # rows shown per group; the group's count says how many there are (t
 def inbox_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     counts = todo.todo_counts(user)
+    todo.remember_badge(request, counts.badge)
     sections = {
         name: selector(user).select_related(*registry_selectors.INBOX_JOINS[name])[:ROWS]
         for name, selector in inbox.SECTIONS
