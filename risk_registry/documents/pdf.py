@@ -20,11 +20,16 @@ from __future__ import annotations
 import bisect
 import functools
 import glob
+import io
 import logging
+import math
+import os
 import shutil
 import subprocess
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
 from django.template.loader import render_to_string
@@ -48,6 +53,16 @@ MISSING_GLYPH = "〔缺字U+{code:04X}〕"  # printed instead of a character no 
 FONT_GLOBS = ("/usr/share/fonts/**/NotoSerifCJK*", "/usr/share/fonts/**/NotoSansCJK*")
 # WeasyPrint keeps the whole layout in memory: past this many points a PDF is refused (use Excel).
 PDF_MAX_POINTS = 5000
+# Above PARTS_FROM points a PDF is laid out in parts of about PART_POINTS points, PDF_WORKERS child
+# processes at a time (measured: docs/performance.md), instead of in one piece.
+PARTS_FROM = 300
+PART_POINTS = 250
+PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
+# What a child process runs: the HTML (the missing glyphs marked already) on stdin, the PDF on stdout.
+_CHILD = (
+    "import sys; from weasyprint import HTML; "
+    "sys.stdout.buffer.write(HTML(string=sys.stdin.buffer.read().decode()).write_pdf())"
+)
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 logger = logging.getLogger(__name__)
@@ -177,24 +192,30 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
     return result
 
 
-def render_html(
-    *, form: FormSpec, header: DocumentHeader, rows: Iterable[dict], figures: dict[str, str] | None = None
-) -> str:
-    """The document's HTML; ``figures`` (section label → markup rendered by a template, so escaped)
-    go above their section's table, such as a power's flow chart."""
-    figures = figures or {}
-    sections = []
+def _sections(form: FormSpec, header: DocumentHeader, rows: Iterable[dict], figures: dict[str, str]) -> list[dict]:
+    """The document's sections (label, table rows, figure, signature); refused above PDF_MAX_POINTS."""
+    sections: list[dict[str, Any]] = []
     for label, section_rows in form.sections(rows):
         listed = list(section_rows)
         signature = section_signature(form, (supervision(row) for row in listed)) if not header.working else []
         table = _table_rows(form, listed)
-        sections.append({"label": label, "rows": table, "figure": figures.get(label, ""), "signature": signature})
+        sections.append(
+            {"label": label, "rows": table, "figure": figures.get(label, ""), "signature": signature, "heading": True}
+        )
     total = sum(len(section["rows"]) for section in sections)
     if total > PDF_MAX_POINTS:
         raise DocumentUnavailable(
             _("A PDF is limited to %(limit)d risk points (this one has %(count)d): export Excel instead.")
             % {"limit": PDF_MAX_POINTS, "count": total}
         )
+    return sections
+
+
+def _html(*, form: FormSpec, header: DocumentHeader, sections: list[dict], total: int, part: str = "whole") -> str:
+    """The HTML of ``sections``. ``part`` is ``whole`` (a document in one piece, its own page
+    numbers), or, for a document rendered in parts (``_write_in_parts``), ``middle`` (no page
+    numbers, no closing signature or legend) or ``last`` (no page numbers: they are stamped on the
+    joined document)."""
     grouped = form.has_groups
     top: list[dict[str, Any]] = []
     bottom: list[str] = []
@@ -215,14 +236,25 @@ def render_html(
             "form": form,
             "header": header,
             "title": header.title(form),
-            "sections": sections or [{"label": "", "rows": [], "signature": section_signature(form)}],
+            "sections": sections or [{"label": "", "rows": [], "signature": section_signature(form), "heading": True}],
             "filed_line": filed_line(header) if header.version else "",
             "widths": [round(100 * column.width / total_width, 2) for column in form.columns],
             "top": top,
             "bottom": bottom,
             "total": total,
+            "page_numbers": part == "whole",
+            "closing": part != "middle",
         },
     )
+
+
+def render_html(
+    *, form: FormSpec, header: DocumentHeader, rows: Iterable[dict], figures: dict[str, str] | None = None
+) -> str:
+    """The document's HTML in one piece; ``figures`` (section label → markup rendered by a
+    template, so escaped) go above their section's table, such as a power's flow chart."""
+    sections = _sections(form, header, rows, figures or {})
+    return _html(form=form, header=header, sections=sections, total=sum(len(s["rows"]) for s in sections))
 
 
 def write_pdf(
@@ -236,23 +268,119 @@ def write_pdf(
 ) -> int:
     """Render ``rows`` in ``form`` as a PDF into ``out``; returns the number of points.
 
-    WeasyPrint lays the whole document out at once, so there is no count of points written to
-    report: ``phase`` is told each step instead (``rows``, ``layout``, ``writing``)."""
-    from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
-
+    WeasyPrint lays a document out at once, so there is no count of points written to report:
+    ``phase`` is told each step instead (``rows``, ``layout``, ``writing``). A document of more
+    than ``PARTS_FROM`` points is laid out in parts by child processes (``_write_in_parts``)."""
     step = phase or (lambda name: None)
     step("rows")
-    html = render_html(form=form, header=header, rows=rows, figures=figures)
-    step("layout")
-    document = HTML(string=mark_missing_glyphs(html)).render()
-    step("writing")
-    data = document.write_pdf()
+    sections = _sections(form, header, rows, figures or {})
+    total = sum(len(section["rows"]) for section in sections)
+    if total > PARTS_FROM:
+        data = _write_in_parts(form=form, header=header, sections=sections, total=total, step=step)
+    else:
+        from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
+
+        html = _html(form=form, header=header, sections=sections, total=total)
+        step("layout")
+        document = HTML(string=mark_missing_glyphs(html)).render()
+        step("writing")
+        data = document.write_pdf()
     if isinstance(out, str):
         with open(out, "wb") as handle:
             handle.write(data)
     else:
         out.write(data)
-    return html.count('class="point"')
+    return total
+
+
+def _parts(sections: list[dict], size: int) -> list[list[dict]]:
+    """``sections`` cut into parts of at most ``size`` points. A longer section goes on in the
+    next part: its heading and figure in its first piece, its signature in its last, its serial
+    numbers unbroken (they were counted over the whole section); shorter ones share a part, each
+    on its own pages as always."""
+    parts: list[list[dict]] = []
+    current: list[dict] = []
+    count = 0
+    for section in sections:
+        rows, start = section["rows"], 0
+        while True:
+            if count >= size:
+                parts.append(current)
+                current, count = [], 0
+            piece = rows[start : start + size - count]
+            end = start + len(piece)
+            current.append(
+                {
+                    **section,
+                    "rows": piece,
+                    "heading": start == 0,
+                    "figure": section["figure"] if start == 0 else "",
+                    "signature": section["signature"] if end >= len(rows) else [],
+                }
+            )
+            count, start = count + len(piece), end
+            if start >= len(rows):
+                break
+    if current:
+        parts.append(current)
+    return parts
+
+
+def _render_children(htmls: list[str]) -> list[bytes]:
+    """Each HTML rendered to PDF by a child process, ``PDF_WORKERS`` at a time. Child processes,
+    not a multiprocessing pool: a Celery worker's pool process is a daemon and may not have one,
+    and a child gives its memory back when it ends."""
+
+    def render(html: str) -> bytes:
+        result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
+            [sys.executable, "-c", _CHILD], input=html.encode(), capture_output=True, timeout=1800, check=False
+        )
+        if result.returncode:
+            raise RuntimeError(f"PDF part failed ({result.returncode}): {result.stderr.decode()[-2000:]}")
+        return result.stdout
+
+    with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
+        return list(pool.map(render, htmls))
+
+
+def _write_in_parts(
+    *, form: FormSpec, header: DocumentHeader, sections: list[dict], total: int, step: Callable[[str], None]
+) -> bytes:
+    """The document laid out in parts of about ``PART_POINTS`` points by child processes (two
+    cores, two at a time; each part's boxes freed when it is written), joined, then numbered:
+    a part cannot know the total number of pages, so the parts have no page footer and one
+    footer-only document of that many pages (``page_numbers.html``) is stamped on the joined
+    pages. The result depends only on the rows (a filed version prints the same bytes every time:
+    pypdf writes no random file identifier unless it encrypts)."""
+    from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it
+
+    pieces = _parts(sections, math.ceil(total / math.ceil(total / PART_POINTS)))
+    last = len(pieces) - 1
+    htmls = [
+        mark_missing_glyphs(
+            _html(form=form, header=header, sections=part, total=total, part="last" if index == last else "middle")
+        )
+        for index, part in enumerate(pieces)
+    ]
+    step("layout")
+    datas = _render_children(htmls)
+    step("writing")
+    writer = PdfWriter()
+    for data in datas:
+        writer.append(PdfReader(io.BytesIO(data)))
+    (numbered,) = _render_children([page_numbers_html(len(writer.pages))])
+    for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
+        page.merge_page(number)
+        page.compress_content_streams()
+    writer.add_metadata(dict(PdfReader(io.BytesIO(datas[0])).metadata or {}))  # title and producer of the parts
+    joined = io.BytesIO()
+    writer.write(joined)
+    return joined.getvalue()
+
+
+def page_numbers_html(pages: int) -> str:
+    """A document of ``pages`` empty pages bearing only the footer 第 N 页 共 M 页 of the forms."""
+    return render_to_string("documents/pdf/page_numbers.html", {"font": cjk_font(), "pages": range(pages)})
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -304,8 +304,17 @@ def test_the_fallback_fonts_cover_extension_b_and_are_named_after_noto():
     assert families.index("Noto Serif CJK SC") < families.index("HanaMinB")
 
 
+def _maybe_in_parts(monkeypatch, in_parts: bool) -> None:
+    """A PDF laid out in parts by child processes (one point a part) when ``in_parts``."""
+    if in_parts:
+        monkeypatch.setattr(pdf, "PARTS_FROM", 0)
+        monkeypatch.setattr(pdf, "PART_POINTS", 1)
+
+
+@pytest.mark.parametrize("in_parts", [False, True], ids=["one-piece", "in-parts"])
 @pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils (TEST_DEBS) is not installed")
-def test_extension_b_names_print_in_the_embedded_fallback_font(world, tmp_path):
+def test_extension_b_names_print_in_the_embedded_fallback_font(world, tmp_path, monkeypatch, in_parts):
+    _maybe_in_parts(monkeypatch, in_parts)
     _rich(world)
     world.holder.last_name, world.holder.first_name = "王", EXT_B[0]
     world.holder.save()
@@ -317,8 +326,10 @@ def test_extension_b_names_print_in_the_embedded_fallback_font(world, tmp_path):
     assert f"王{EXT_B[0]}" in text and EXT_B[1] in text and "缺字" not in text
 
 
+@pytest.mark.parametrize("in_parts", [False, True], ids=["one-piece", "in-parts"])
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (TEST_DEBS) is not installed")
-def test_a_character_no_font_covers_is_marked_never_a_silent_box(world, tmp_path):
+def test_a_character_no_font_covers_is_marked_never_a_silent_box(world, tmp_path, monkeypatch, in_parts):
+    _maybe_in_parts(monkeypatch, in_parts)
     _rich(world)
     RiskPoint.objects.filter(pk=world.submitted.pk).update(description=f"违规{UNCOVERED}简化审批程序")
     text = _pdftotext(_export("unit-register", tmp_path, "pdf"), tmp_path)

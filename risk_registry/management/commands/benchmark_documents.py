@@ -11,9 +11,10 @@ then times, for each number of points N:
   the controls, as the export read them before issue 15) and the same cells written bare;
 
 and prints the export's ratio to both. Then a PDF of M points of the unit register, rendered in a
-fresh child process (``--pdf-child``) so that its peak resident set (``ru_maxrss``, WeasyPrint's C
-parts included, and its own children's) is the PDF's alone; and an import of K rows. ``--rounds``
-repeats each xlsx measure and keeps the fastest. Figures are printed; nothing is asserted (this is
+fresh child process (``--pdf-child``) so that its peak resident set (sampled over it and the child
+processes that lay out a long PDF's parts, WeasyPrint's C parts included) is the PDF's alone, in
+one piece (as before issue 15) and in parts; and an import of K rows. ``--rounds`` repeats each
+xlsx and PDF measure and keeps the fastest. Figures are printed; nothing is asserted (this is
 not a test). ``--write`` puts them, with the machine and the load average, between the markers of a
 Markdown file.
 """
@@ -40,7 +41,7 @@ from openpyxl import Workbook
 
 from controls.models import Control
 from positions.models import Position
-from risk_registry.documents import importer, rendering, services
+from risk_registry.documents import importer, pdf, rendering, services
 from risk_registry.documents.bombs import BOMBS, build_bomb
 from risk_registry.documents.definitions import FORMS, DocumentHeader
 from risk_registry.management.benchmarking import load_text, machine, write_section
@@ -214,7 +215,7 @@ class Command(BaseCommand):
         for size in sizes:
             self.xlsx_figures(_first(points, size), institution, size, rounds)
         if n_pdf:
-            self.time_pdf(_first(points, n_pdf), institution)
+            self.time_pdf(_first(points, n_pdf), institution, rounds)
         if n_import:
             self.time_import(_first(points, n_import), institution)
 
@@ -273,14 +274,35 @@ class Command(BaseCommand):
                 f"{peak.size / 2**20:.1f} | {ratio} |"
             )
 
-    def time_pdf(self, points, institution) -> None:
-        """The PDF in a fresh child process: the rows are read here and handed over in a file."""
+    def time_pdf(self, points, institution, rounds: int) -> None:
+        """The PDF in a fresh child process, the fastest of ``rounds``, laid out in one piece (as
+        before issue 15's parts) and in parts: the rows are read here and handed over in a file."""
         document = rendering.document_for_points(
             points=points, form_code="unit-register", institution=institution, year=2026, working=False
         )
         rows = list(document.rows)
+        for whole, label in ((True, "in one piece"), (False, f"in parts, {pdf.PDF_WORKERS} at a time")):
+            figures = min(
+                (self.pdf_child(institution, rows, whole=whole) for _round in range(rounds)),
+                key=lambda figures: figures["seconds"],
+            )
+            self.say(
+                f"pdf       登记表 {label}, {len(rows):,} points, {figures['pages']} pages, in a child process: "
+                f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
+                f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, PSS +{figures['pss']:.1f} MiB "
+                f"(largest process {figures['largest']:.0f} MiB), {figures['size'] / 2**20:.1f} MiB file"
+            )
+            self.lines.append(
+                f"| PDF 登记表 {label} ({figures['pages']} pages; RSS of the process tree over its "
+                f"{figures['before']:.0f} MiB with Django and WeasyPrint loaded, PSS +{figures['pss']:.0f} MiB; "
+                f"largest process {figures['largest']:.0f} MiB) | {len(rows):,} | "
+                f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
+                f"{figures['size'] / 2**20:.1f} | |"
+            )
+
+    def pdf_child(self, institution, rows: list[dict], *, whole: bool) -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
-            json.dump({"institution": institution.name, "rows": rows}, handle, ensure_ascii=False)
+            json.dump({"institution": institution.name, "rows": rows, "whole": whole}, handle, ensure_ascii=False)
         try:
             result = subprocess.run(  # noqa: S603 - this interpreter, this command
                 [
@@ -293,23 +315,11 @@ class Command(BaseCommand):
                 capture_output=True,
                 text=True,
                 check=True,
-                timeout=600,
+                timeout=1800,
             )
         finally:
             os.unlink(handle.name)
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
-        self.say(
-            f"pdf       登记表, {len(rows):,} points, {figures['pages']} pages, in a child process: "
-            f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
-            f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, "
-            f"{figures['size'] / 2**20:.1f} MiB file"
-        )
-        self.lines.append(
-            f"| PDF 登记表 ({figures['pages']} pages; child process, RSS over its {figures['before']:.0f} MiB "
-            f"with Django and WeasyPrint loaded) | {len(rows):,} | "
-            f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
-            f"{figures['size'] / 2**20:.1f} | |"
-        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
 
     def time_import(self, points, institution) -> None:
         """Export the points, then import the file into the next year (read, check, write)."""
@@ -394,29 +404,77 @@ class Command(BaseCommand):
         return institution
 
 
+def tree_memory(root: int) -> tuple[int, int]:
+    """The resident set (RSS) and proportional set (PSS: a page shared by n processes counts 1/n)
+    of process ``root`` and all its descendants, summed. The RSS sum counts the mapped font files
+    in every process that maps them (an upper bound); the PSS sum does not."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except OSError:  # ended meanwhile
+            continue
+    tree, grown = {root}, True
+    while grown:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | more, bool(more)
+    rss_sum = pss_sum = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith(("Rss:", "Pss:")):
+                        kib = int(line.split()[1]) * 1024
+                        rss_sum, pss_sum = (rss_sum + kib, pss_sum) if line[0] == "R" else (rss_sum, pss_sum + kib)
+        except OSError:
+            continue
+    return rss_sum, pss_sum
+
+
 def _pdf_child(path: Path) -> dict:
     """In the fresh child: render the PDF of the rows in ``path``; wall and CPU time (its own and
-    its children's: the font check runs ``fc-list``), and the peak resident set (``ru_maxrss``,
-    file-backed font pages included) above the one once Django and WeasyPrint are loaded."""
+    its children's: the font check runs ``fc-list``, a long PDF's parts are laid out by child
+    processes), and the peak resident set of this process and its children together, sampled
+    (file-backed font pages included), above the one once Django and WeasyPrint are loaded."""
     import weasyprint  # noqa: F401 - loaded before the baseline: a worker process has it loaded already
 
     data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("whole"):
+        pdf.PARTS_FROM = pdf.PDF_MAX_POINTS  # one piece, as before the parts
     header = DocumentHeader(institution=data["institution"], year=2026)
-    before = rss()
+    before, before_pss = tree_memory(os.getpid())
+    peak, peak_pss = before, before_pss
+    stop = threading.Event()
+
+    def sample():
+        nonlocal peak, peak_pss
+        while not stop.wait(0.02):
+            now, now_pss = tree_memory(os.getpid())
+            peak, peak_pss = max(peak, now), max(peak_pss, now_pss)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     started, cpu = time.perf_counter(), time.process_time()
     out = io.BytesIO()
     document = rendering.Document(form=FORMS["unit-register"], header=header, rows=iter(data["rows"]), total=0)
     rendering.render(out, document=document, fmt="pdf")
     seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    from pypdf import PdfReader  # a test tool (requirements-dev.txt): only this command needs it
+    from pypdf import PdfReader
 
     return {
         "seconds": seconds,
         "cpu": time.process_time() - cpu + children.ru_utime + children.ru_stime,
         "before": before / 2**20,
-        "mib": own.ru_maxrss / 1024 - before / 2**20,
+        "mib": max(peak, own.ru_maxrss * 1024) / 2**20 - before / 2**20,
+        "pss": (peak_pss - before_pss) / 2**20,
+        "largest": max(own.ru_maxrss, children.ru_maxrss) / 1024,
         "pages": len(PdfReader(io.BytesIO(out.getvalue())).pages),
         "size": len(out.getvalue()),
     }

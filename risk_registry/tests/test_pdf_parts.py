@@ -1,0 +1,120 @@
+"""A long PDF laid out in parts by child processes, joined and numbered (issue 15, PDF speed): the
+joined document reads as the one laid out in one piece — every point once and in order, serial
+numbers unbroken, headings and signatures once, 第 N 页 共 M 页 right on every page, the CJK
+fonts embedded — and is the same bytes every time (a filed version)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from risk_registry.documents import pdf, rendering, selectors
+from risk_registry.models.register import Register, RegisterVersion
+from risk_registry.tests.documents_helpers import enrich_register, pdf_fonts, pdf_reader
+from risk_registry.workflow.snapshots import content_hash, register_snapshot
+
+pytestmark = pytest.mark.django_db
+
+FOOTER = re.compile(r"第 (\d+) 页 共 (\d+) 页")
+
+
+def _render(document: rendering.Document) -> bytes:
+    buffer = io.BytesIO()
+    rendering.render(buffer, document=document, fmt="pdf")
+    return buffer.getvalue()
+
+
+def _register(world, form: str) -> rendering.Document:
+    points = selectors.register_points_for_filing(institution=world.a, year=2026)
+    return rendering.document_for_points(points=points, form_code=form, institution=world.a, year=2026, working=False)
+
+
+def _in_parts(monkeypatch, size: int = 1) -> None:
+    monkeypatch.setattr(pdf, "PARTS_FROM", 0)
+    monkeypatch.setattr(pdf, "PART_POINTS", size)
+
+
+def _pages(data: bytes) -> list[str]:
+    return [page.extract_text() or "" for page in pdf_reader(data).pages]
+
+
+def _body(pages: list[str], repeated: set[str]) -> list[str]:
+    """The pages' text as lines, without the page footer and the ``repeated`` lines (the table's
+    header, on every page: a document in parts has more pages)."""
+    return [
+        line for text in pages for line in FOOTER.sub("", text).splitlines() if line.strip() and line not in repeated
+    ]
+
+
+@pytest.mark.parametrize("form", ["unit-register", "department-register"])
+def test_a_pdf_in_parts_reads_as_the_one_in_one_piece_with_its_pages_numbered(world, monkeypatch, form):
+    enrich_register(world)
+    whole = _pages(_render(_register(world, form)))
+    _in_parts(monkeypatch)
+    data = _render(_register(world, form))
+    pages = _pages(data)
+    total = len(pages)
+    assert total >= len(whole) and total > 1
+    # every page numbered once, 1 to M, M the joined document's pages (not a part's)
+    assert [FOOTER.findall(text) for text in pages] == [[(str(n), str(total))] for n in range(1, total + 1)]
+    # every point, heading and signature line once and in the same order as in one piece
+    repeated = set.intersection(*(set(text.splitlines()) for text in pages))
+    assert _body(pages, repeated) == _body(whole, repeated)
+    assert len(_body(whole, repeated)) > 10
+    assert any(re.search(r"Noto-?(Serif|Sans)-?CJK-?SC", font) for font in pdf_fonts(data))
+
+
+def test_the_parts_join_in_the_same_bytes_every_time_for_a_filed_version(world, monkeypatch):
+    points = enrich_register(world)
+    snapshot = register_snapshot(
+        institution=world.a, year=2026, points=world.a.risk_points.filter(pk__in=[p.pk for p in points])
+    )
+    version = RegisterVersion.objects.create(
+        register=Register.objects.create(institution=world.a, year=2026),
+        number=1,
+        snapshot=snapshot,
+        content_hash=content_hash(snapshot),
+        signed_by=world.principal,
+        signed_at=world.principal.date_joined,
+        filed_with=world.county,
+    )
+    _in_parts(monkeypatch, size=2)
+    first = _render(rendering.document_for_version(version=version))
+    assert _render(rendering.document_for_version(version=version)) == first
+    pages = _pages(first)
+    assert len(pages) > 1
+    for text in pages:  # the version and its hash in every page's footer, beside the page number
+        assert version.content_hash in re.sub(r"\s+", "", text) and FOOTER.search(text)
+
+
+def test_a_long_section_goes_on_in_the_next_part_with_its_heading_and_signature_once():
+    rows = [{"cells": [{"text": str(n)}]} for n in range(1, 6)]
+    sections = [
+        {"label": "甲", "rows": rows, "figure": "<svg/>", "signature": ["签字"], "heading": True},
+        {"label": "乙", "rows": rows[:1], "figure": "", "signature": ["签字"], "heading": True},
+    ]
+    parts = pdf._parts(sections, 2)
+    assert [[(s["label"], [r["cells"][0]["text"] for r in s["rows"]]) for s in part] for part in parts] == [
+        [("甲", ["1", "2"])],
+        [("甲", ["3", "4"])],
+        [("甲", ["5"]), ("乙", ["1"])],
+    ]
+    flat = [section for part in parts for section in part]
+    assert [(s["heading"], bool(s["figure"]), s["signature"]) for s in flat] == [
+        (True, True, []),
+        (False, False, []),
+        (False, False, ["签字"]),
+        (True, False, ["签字"]),
+    ]
+
+
+def test_a_part_that_fails_fails_the_document_and_writes_nothing(world, monkeypatch):
+    enrich_register(world)
+    _in_parts(monkeypatch)
+    monkeypatch.setattr(pdf, "_CHILD", "import sys; sys.exit(3)")
+    buffer = io.BytesIO()
+    with pytest.raises(RuntimeError, match="PDF part failed"):
+        rendering.render(buffer, document=_register(world, "unit-register"), fmt="pdf")
+    assert buffer.getvalue() == b""
