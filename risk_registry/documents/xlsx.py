@@ -16,10 +16,8 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.xml.functions import XML_NS, Element, SubElement
 
 from risk_registry.documents.definitions import (
     PERSON_MARK,
@@ -94,29 +92,22 @@ def _cell(ws, value, style):
 
 
 def _fill(cell, value, style):
-    """Put ``value`` in ``cell`` (``_checked``)."""
-    value, cell._style = _checked(value, style)
-    if isinstance(value, str):
-        cell._value, cell.data_type = value, "s"
-    elif value is None or type(value) is int:  # what openpyxl's typing would store, without its probing
-        cell._value, cell.data_type = value, "n"
-    else:
-        cell.value = value
-    return cell
+    """Put ``value`` in ``cell``; its text never runs as a formula: strings are stored as strings
+    (type ``s``, with Excel's quote prefix so that editing the cell keeps it text), whatever they
+    begin with.
 
-
-def _checked(value, style):
-    """The one way a value reaches a cell: its text never runs as a formula: strings are stored
-    as strings (type ``s``, with Excel's quote prefix so that editing the cell keeps it text),
-    whatever they begin with.
-
-    Writing ``_value`` skips openpyxl's check for characters XML forbids, so the text is made
+    Setting ``_value`` skips openpyxl's check for characters XML forbids, so the text is made
     ``printable`` here: a control character stored before the forms refused them (one ``\x0b``
     made the whole workbook unreadable) or a bidi override never reaches the file."""
     if isinstance(value, str):
         value = printable(value)
-        return value, (_quoted(style) if value.startswith(FORMULA_PREFIXES) else style)
-    return value, style
+        cell._value = value
+        cell.data_type = "s"
+        cell._style = _quoted(style) if value.startswith(FORMULA_PREFIXES) else style
+    else:
+        cell.value = value
+        cell._style = style
+    return cell
 
 
 _QUOTED: dict[tuple, object] = {}
@@ -132,65 +123,13 @@ def _quoted(style):
     return quoted
 
 
-class _DataRow(list):
-    """A data row as ``(value, style index)`` pairs, already ``_checked``: written by ``_Writer``."""
-
-
-XML_SPACE = f"{{{XML_NS}}}space"
-
-
-class _Writer(WorksheetWriter):
-    """Writes a ``_DataRow`` as one element built in lxml, with the cells openpyxl's own writer
-    would write (``<c r s t>``, inline strings, ``xml:space`` where the text has outer spaces):
-    its writer opens an element context per cell and works out each cell's coordinate and type,
-    which was half of an export's time (issue 15). Every other row goes the usual way."""
-
-    def __init__(self, ws) -> None:
-        super().__init__(ws)
-        self.letters: list[str] = []
-
-    def write_row(self, xf, row, row_idx):
-        if not isinstance(row, _DataRow):
-            return super().write_row(xf, row, row_idx)
-        while len(self.letters) < len(row):
-            self.letters.append(get_column_letter(len(self.letters) + 1))
-        number = str(row_idx)
-        attributes = {"r": number}
-        attributes.update(self.ws.row_dimensions.get(row_idx, {}))
-        element = Element("row", attributes)
-        for letter, (value, style) in zip(self.letters, row, strict=False):
-            if isinstance(value, str):
-                cell = SubElement(element, "c", {"r": letter + number, "s": style, "t": "inlineStr"})
-                text = SubElement(SubElement(cell, "is"), "t")
-                if value != value.strip():
-                    text.set(XML_SPACE, "preserve")
-                text.text = value
-            elif value is None:
-                SubElement(element, "c", {"r": letter + number, "s": style, "t": "n"}).text = ""  # <c ...></c>
-            else:  # a number: ``_write_rows`` gives nothing else
-                cell = SubElement(element, "c", {"r": letter + number, "s": style, "t": "n"})
-                SubElement(cell, "v").text = str(value)
-        xf.write(element)
-        return None
-
-
 class _Sheet(WriteOnlyWorksheet):
-    """A write-only sheet whose rows are ``_DataRow``\\ s or cells already filled by ``_fill``:
-    each is written as it is. openpyxl's own ``append`` first tries every cell as a value (an
-    exception per cell) and makes a new cell after every styled one; for the 1.6 million cells of
-    100,000 points that was a third of the export's time (issue 15). Rows of anything else go
-    the usual way."""
-
-    _writer: WorksheetWriter | None = None
-
-    def _get_writer(self) -> None:
-        if self._writer is None:
-            writer = self._writer = _Writer(self)
-            writer.write_top()
+    """A write-only sheet whose rows are cells already filled by ``_fill``: each is placed and
+    written as it is. openpyxl's own ``append`` first tries every cell as a value (an exception
+    per cell) and makes a new cell after every styled one; for the 1.6 million cells of 100,000
+    points that was a third of the export's time (issue 15). Rows of anything else go the usual way."""
 
     def _values_to_row(self, values, row_idx):
-        if isinstance(values, _DataRow):
-            return values
         if not all(isinstance(value, Cell) for value in values):
             return super()._values_to_row(values, row_idx)
         return self._placed(values, row_idx)
@@ -200,6 +139,17 @@ class _Sheet(WriteOnlyWorksheet):
         for col_idx, cell in enumerate(cells, 1):
             cell.column, cell.row = col_idx, row_idx
             yield cell
+
+
+class _RowCell(Cell):
+    """A cell of the data rows, whose style's index is set with its style (``_write_rows``)
+    rather than looked up in the workbook's styles for every cell written; it always has one."""
+
+    __slots__ = ("has_style", "style_id")
+
+    def __init__(self, worksheet) -> None:
+        super().__init__(worksheet)
+        self.has_style = True
 
 
 def _create_sheet(wb: Workbook, title: str) -> _Sheet:
@@ -325,26 +275,24 @@ def _write_rows(ws, styles: _Styles, *, form: FormSpec, rows, start: int, progre
     """The data rows, numbered; ``progress`` is told every 1,000 rows of the whole workbook;
     ``seen`` collects the rows' 监控责任 for a section's signature block.
 
-    Each value goes through ``_checked``; the row is written by ``_Writer``, no cell object per value."""
+    One cell per column is filled again for every row: the write-only sheet writes a row out when
+    it is appended, so the cells are free again, and a new cell per value cost more than writing it."""
     plain = [None if column.level else (styles.centre if column.numeric else styles.body) for column in form.columns]
     values = [column.value for column in form.columns]
-    style_ids: dict[int, str] = {}  # id() of a style (all alive while the rows are written) → its index
-    add_style = ws.parent._cell_styles.add
+    cells = [_RowCell(ws) for _column in form.columns]
+    style_ids: dict[int, int] = {}  # id() of a style (all alive while the rows are written) → its index
     count = 0
     for count, row in enumerate(rows, start=1):
         row["_serial"] = count
         if seen is not None and form.signature == "personal":
             seen.append(supervision(row))
-        cells = _DataRow()
-        for value_of, style in zip(values, plain, strict=True):
+        for cell, value_of, style in zip(cells, values, plain, strict=True):
             value = value_of(row)
-            value, style = _checked(
-                value if value != "" else None, style or styles.level(row["level"].get("colour", ""))
-            )
-            style_id = style_ids.get(id(style))
+            _fill(cell, value if value != "" else None, style or styles.level(row["level"].get("colour", "")))
+            style_id = style_ids.get(id(cell._style))
             if style_id is None:
-                style_id = style_ids[id(style)] = str(add_style(style))
-            cells.append((value, style_id))
+                style_id = style_ids[id(cell._style)] = ws.parent._cell_styles.add(cell._style)
+            cell.style_id = style_id
         ws.append(cells)
         if progress is not None and (start + count) % 1000 == 0:
             progress(start + count)
