@@ -133,6 +133,19 @@ def test_copies_of_points_refresh_their_year(world, cycle):
     assert stale() == [] and not stored(other)
 
 
+def test_an_import_keeps_every_task_stored(world, cycle):
+    """The import writes its points by COPY, behind the ORM, then tells the cycle's tasks once."""
+    from risk_registry.documents import services as documents
+    from risk_registry.tests.test_documents_import import good_rows, workbook_bytes
+
+    before = RiskPoint.objects.filter(institution=world.a, year=2026).count()
+    result = documents.register_import(
+        by=world.discipline, institution=world.a, year=2026, data=workbook_bytes(good_rows()), filename="good.xlsx"
+    )
+    assert result.ok and RiskPoint.objects.filter(institution=world.a, year=2026).count() == before + 3
+    assert stale() == []
+
+
 def test_control_runs_rules_and_self_assessment_keep_their_tasks_stored(world, cycle):
     RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.APPROVED)
     Control.objects.filter(risk_point=world.submitted).update(frequency="monthly")

@@ -10,7 +10,7 @@ province's office with its tasks (built by the cycle's own ``cycle_tasks_build``
 COPY). Every unit grades with its own copy of one of four presets.
 ``scale`` shrinks the numbers of units, counties and cities (in that order) for tests and trials.
 
-Rows go in by COPY (``risk_registry.demo.copy``) with ids chosen here, inside one transaction;
+Rows go in by COPY (``risk_registry.organisation.copy``) with ids chosen here, inside one transaction;
 ``fast`` turns off foreign-key triggers for the load (``session_replication_role = replica``,
 the ids are consistent by construction; the tests load with the checks on and force them).
 Every unit's register is at a stage (submitted … issued) with one point in ten still a draft.
@@ -44,9 +44,9 @@ from integrity_warnings.ladder import SubjectKind
 from integrity_warnings.models import WarningChannel, WarningGrade, WarningItem
 from positions.models import Holding, Position, PositionUserObjectPermission
 from positions.services import HOLD_PERMISSION
-from risk_registry.demo.copy import Copier
 from risk_registry.demo.subtree import PHASES
 from risk_registry.models import LevelProposal, NoticeComment, Register, RiskPoint, RiskPointState
+from risk_registry.organisation.copy import Copier
 from risk_registry.organisation.models import (
     AuditEntry,
     Department,

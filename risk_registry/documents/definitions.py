@@ -153,14 +153,21 @@ def _unique(values: Iterable[str], separator: str = "、") -> str:
 NO_VALUE = "—"  # a control without the value, in a column listing one value per control
 
 
-def per_control(value: Callable[[dict], str]) -> Callable[[dict], str]:
-    """A column of a value each control has (owner, frequency, evidence, rule): the value once
-    when every control of the point has the same, else one line per control in the order the
-    measures are printed (前期预防, 中期监控, 后期处置; ``—`` where a control has none), so the
-    import gives each control its own value back."""
+def per_control(key: str, choices=None) -> Callable[[dict], str]:
+    """A column of a value each control has (owner, frequency, evidence, rule; ``choices``: its
+    labels): the value once when every control of the point has the same, else one line per
+    control in the order the measures are printed (前期预防, 中期监控, 后期处置; ``—`` where a
+    control has none), so the import gives each control its own value back. The controls in that
+    order are kept on the row (``_in_line``) for the row's other such columns."""
 
     def cell(row: dict) -> str:
-        values = [value(control) for control in in_line_order(row["controls"])]
+        ordered = row.get("_in_line")
+        if ordered is None:
+            ordered = row["_in_line"] = in_line_order(row["controls"])
+        values = [control[key] for control in ordered]
+        if choices is not None:
+            labels = _labels(choices, get_language())
+            values = [labels.get(v, v or "") for v in values]
         if len(set(values)) <= 1:
             return values[0] if values else ""
         return "\n".join(v or NO_VALUE for v in values)
@@ -262,11 +269,11 @@ LEVEL_ALONE = Column("level", "风险等级", 10, level_name, level=True)
 PREVENTION = Column("prevention", "前期预防", 30, measures("prevention"), group="防控措施")
 MONITORING = Column("monitoring", "中期监控", 30, measures("monitoring"), group="防控措施")
 DISPOSITION = Column("disposition", "后期处置", 30, measures("disposition"), group="防控措施")
-OWNER = Column("owner", "责任人", 20, per_control(lambda c: c["owner"]))
+OWNER = Column("owner", "责任人", 20, per_control("owner"))
 OWNER_BEFORE = Column("owner", "责任人", 12, owners)  # filed versions of format 1 and 2
-FREQUENCY = Column("frequency", "检查频次", 12, per_control(lambda c: _label(Control.Frequency, c["frequency"])))
-EVIDENCE = Column("evidence", "留存资料", 16, per_control(lambda c: c["evidence"]))
-RULE = Column("rule", "依据制度", 18, per_control(lambda c: c["rule"]))
+FREQUENCY = Column("frequency", "检查频次", 12, per_control("frequency", Control.Frequency))
+EVIDENCE = Column("evidence", "留存资料", 16, per_control("evidence"))
+RULE = Column("rule", "依据制度", 18, per_control("rule"))
 RISK_CLASS = Column("risk_class", "风险类别", 14, risk_class)
 # The columns as snapshots of format 1 and 2 were printed: each value once, whatever control had it.
 COLUMNS_BEFORE = {

@@ -52,6 +52,7 @@ from risk_registry.documents.rendering import (
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState
 from risk_registry.models.register import RegisterVersion
 from risk_registry.organisation import work
+from risk_registry.organisation.copy import Copier
 from risk_registry.organisation.models import Department, Institution
 from risk_registry.organisation.services import audit_record
 
@@ -571,21 +572,56 @@ class ImportResult:
         return not self.problems
 
 
-def _create_controls(points: list[RiskPoint], plans) -> None:
-    """The planned controls of imported points (either import), in one insert."""
-    Control.objects.bulk_create(
-        Control(
-            risk_point=point,
-            line=control.line,
-            measure=control.measure,
-            owner=control.owner,
-            frequency=control.frequency,
-            evidence=control.evidence,
-            rule=control.rule,
-        )
-        for point, item in zip(points, plans, strict=True)
+def _insert_imported(points: list[dict], plans) -> list[int]:
+    """The points of an import (either import) and their planned controls, by COPY
+    (``organisation.copy``: the ORM's ``bulk_create`` built a model instance per row and was about
+    half of the write, issue 15); returns the points' ids, in the order of ``points``.
+
+    ``points`` are the points' columns (field attnames, the same in each); every other column gets
+    its field's default, as an INSERT would. Ids come from the tables' sequences (other writers may
+    insert at the same time). COPY fires the point's trigger (its ``institution_path``) and checks
+    the constraints as an INSERT does; the database computes ``search_bigrams``. Then the points'
+    stored control quality, as every service that writes controls keeps it."""
+    if not points:
+        return []
+    copier = Copier(RiskPoint, list(points[0]))
+    ids = copier.reserve(len(points))
+    copier.write((pk, *point.values()) for pk, point in zip(ids, points, strict=True))
+    controls = [
+        (pk, control.line, control.measure, control.owner, control.frequency, control.evidence, _rule_pk(control))
+        for pk, item in zip(ids, plans, strict=True)
         for control in item.controls
-    )
+    ]
+    if controls:
+        copier = Copier(Control, ["risk_point_id", "line", "measure", "owner", "frequency", "evidence", "rule_id"])
+        copier.write((pk, *control) for pk, control in zip(copier.reserve(len(controls)), controls, strict=True))
+    control_quality_refresh(RiskPoint.objects.filter(pk__in=ids))
+    return ids
+
+
+def _rule_pk(control: importer.PlannedControl) -> int | None:
+    return control.rule.pk if control.rule is not None else None
+
+
+def _imported_point(institution: Institution, year: int, by, item, **more) -> dict:
+    """What both imports write of a planned point (``more``: what only one of them sets)."""
+    return {
+        "institution_id": institution.pk,
+        "department_id": item.department.pk,
+        "position_id": item.position.pk if item.position else None,
+        "power_item_id": item.power_item.pk if item.power_item else None,
+        "year": year,
+        "risk_type_id": item.risk_type.pk,
+        "found_by": str(item.found_by),
+        "description": item.description,
+        "manifestation": item.manifestation,
+        "likelihood": item.likelihood,
+        "severity": item.severity,
+        "graded_directly": item.graded_directly,
+        "level_id": item.level.pk,
+        "created_by_id": by.pk if by is not None else None,
+        **more,
+    }
 
 
 def register_import_check(
@@ -603,13 +639,7 @@ def register_import_check(
     return ImportResult(planned=planned, problems=problems, sheet=rows.sheet, sheets=rows.sheets)
 
 
-IMPORT_BATCH = 1000  # points inserted per statement; the progress moves once per batch
-
-
-def _imported(points: list[RiskPoint]) -> None:
-    """After a batch of an import's bulk inserts: the points' control quality, as the services that
-    create one point keep it. The cycle's tasks are told once per import (``_import_done``)."""
-    control_quality_refresh(RiskPoint.objects.filter(pk__in=[point.pk for point in points]))
+IMPORT_BATCH = 1000  # points written per COPY; the progress moves once per batch
 
 
 def _import_done(*, institution: Institution, year: int) -> None:
@@ -633,30 +663,18 @@ def register_import(
     total = len(result.planned)
     for start in range(0, total, IMPORT_BATCH):
         batch = result.planned[start : start + IMPORT_BATCH]
-        points = RiskPoint.objects.bulk_create(
-            RiskPoint(
-                institution=institution,
-                department=item.department,
-                position=item.position,
-                power_item=item.power_item,
-                process_step=item.process_step,
-                year=year,
-                risk_type=item.risk_type,
-                found_by=item.found_by,
-                description=item.description,
-                manifestation=item.manifestation,
-                likelihood=item.likelihood,
-                severity=item.severity,
-                graded_directly=item.graded_directly,
-                level=item.level,
-                state=RiskPointState.SUBMITTED,
-                created_by=by,
+        points = [
+            _imported_point(
+                institution,
+                year,
+                by,
+                item,
+                process_step_id=item.process_step.pk if item.process_step else None,
+                state=RiskPointState.SUBMITTED.value,
             )
             for item in batch
-        )
-        _create_controls(points, batch)
-        _imported(points)
-        result.created += len(points)
+        ]
+        result.created += len(_insert_imported(points, batch))
         if progress is not None:
             progress(result.created, total)
     _import_done(institution=institution, year=year)
@@ -791,34 +809,28 @@ def register_import_mapped(
         item.department = item.department or departments[item.department_name]
     positions = _create_positions(institution, plans)
     powers = _create_power_items(institution, plans, checked.result.category)
-    points = RiskPoint.objects.bulk_create(
-        RiskPoint(
-            institution=institution,
-            department=item.department,
-            position=item.position or positions.get((item.department_name, item.position_title)),
-            power_item=item.power_item or powers.get(item.power_name),
-            year=year,
-            risk_type=item.risk_type,
-            found_by=item.found_by,
-            description=item.description,
-            manifestation=item.manifestation,
-            likelihood=item.likelihood,
-            severity=item.severity,
-            graded_directly=item.graded_directly,
-            level=item.level,
-            needs_regrading=item.needs_grading,
-            regrading_reason=_("The imported register gave no level") if item.needs_grading else "",
-            notes=item.notes,
-            head_in_charge=item.head,
-            leader_in_charge=item.leader,
-            import_order=item.order,
-            state=state,
-            created_by=by,
-        )
-        for item in plans
+    for item in plans:
+        item.position = item.position or positions.get((item.department_name, item.position_title))
+        item.power_item = item.power_item or powers.get(item.power_name)
+    points = _insert_imported(
+        [
+            _imported_point(
+                institution,
+                year,
+                by,
+                item,
+                needs_regrading=item.needs_grading,
+                regrading_reason=_("The imported register gave no level") if item.needs_grading else "",
+                notes=item.notes,
+                head_in_charge=item.head,
+                leader_in_charge=item.leader,
+                import_order=item.order,
+                state=state,
+            )
+            for item in plans
+        ],
+        plans,
     )
-    _create_controls(points, plans)
-    _imported(points)
     _import_done(institution=institution, year=year)
     checked.created = len(points)
     _remember_mapping(by=by, institution=institution, data=data, mapping=mapping, sheet=checked.sheet)

@@ -18,6 +18,7 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from controls.models import Control
+from controls.services import control_quality_refresh
 from risk_registry.documents import import_jobs, services
 from risk_registry.documents.models import ExportJob
 from risk_registry.models import RiskPoint, RiskPointState
@@ -139,6 +140,24 @@ def test_good_file_imports_exactly(world):
     assert third.position is None and third.level.name == "三级"
     entry = AuditEntry.objects.get(action="document.import")
     assert entry.changes["points"] == 3 and entry.actor == world.discipline
+
+
+def test_imported_points_are_stored_as_the_services_store_one(world):
+    """The import writes by COPY, behind the ORM: the database still fills the point's scope path
+    (its trigger) and search column (generated), and the control quality is stored right, so that
+    ``reconcile_stored`` finds nothing stale."""
+    result = services.register_import(
+        by=world.discipline, institution=world.a, year=2026, data=workbook_bytes(good_rows()), filename="good.xlsx"
+    )
+    assert result.ok and result.created == 3
+    first = RiskPoint.objects.get(description="受理材料时索要好处")
+    assert first.institution_path == world.a.path != ""
+    assert "索要" in first.search_bigrams
+    assert (first.controls_count, first.vague_controls) == (4, 4)  # no frequency, no evidence
+    third = RiskPoint.objects.get(description="科室集体决策不规范")
+    assert (third.controls_count, third.vague_controls) == (1, 1)
+    assert control_quality_refresh(RiskPoint.objects.all()) == 0  # what reconcile_stored would rewrite
+    assert first.created_at == first.updated_at and first.version == 0
 
 
 BAD_FILES = {

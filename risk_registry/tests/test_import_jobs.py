@@ -13,10 +13,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from controls.models import Control
 from risk_registry.documents import import_jobs, selectors, services
 from risk_registry.documents.bombs import build_bomb
 from risk_registry.documents.models import ExportJob
+from risk_registry.organisation.copy import Copier
 from risk_registry.organisation.models import AuditEntry
 from risk_registry.tests.test_documents_import import (
     confirm,
@@ -74,20 +74,21 @@ def test_the_check_reports_its_progress(world, login, monkeypatch):
 
 
 def test_the_write_is_all_or_nothing(world, login, monkeypatch):
-    """The write fails in its second batch: no point of the first batch stays."""
+    """The write fails at its second batch's controls, after that batch's points were copied: no
+    point of either batch stays."""
     client = login(world.discipline)
     _page, token = upload_and_check(client, workbook_bytes(good_rows()))
     monkeypatch.setattr(services, "IMPORT_BATCH", 2)
-    real = Control.objects.bulk_create
+    real = Copier.write
     calls = []
 
-    def failing(objs, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 2:
+    def failing(copier, rows):
+        calls.append(copier.table)
+        if len(calls) == 4:  # points, controls of the first batch; points, then this
             raise RuntimeError("the database went away")
-        return real(objs, *args, **kwargs)
+        return real(copier, rows)
 
-    monkeypatch.setattr(Control.objects, "bulk_create", failing)
+    monkeypatch.setattr(Copier, "write", failing)
     before = snapshot_db()
     client.post(reverse("documents_import_confirm", args=["bureau-a"]), {"job": token})
     write = ExportJob.objects.get(kind=ExportJob.IMPORT_WRITE)

@@ -1,10 +1,18 @@
-"""Bulk rows through PostgreSQL's COPY (psycopg's ``cursor.copy``), for the province generator.
+"""Bulk rows through PostgreSQL's COPY (psycopg's ``cursor.copy``): the province generator and
+the register's import.
 
 ``Copier`` writes rows of one model: the caller names the columns it sets and gives tuples in that
 order; every other column gets its field's default, computed once (``auto_now`` fields: now).
-Primary keys are the caller's: ``Copier.next_id`` hands out ids above the table's largest, so
-related rows can be written before or after without reading anything back, and ``finish``
-moves the table's sequence past the ids used.
+Primary keys are the caller's, so related rows can be written before or after without reading
+anything back. Two ways to have them:
+
+- ``take``/``next_id`` hand out ids above the table's largest, and ``finish`` moves the table's
+  sequence past the ids used: for a generator that is alone on the database (the province);
+- ``reserve`` draws ids from the table's sequence, as an INSERT would: for a service that runs
+  beside other writers (the import). Never mix the two on one table.
+
+COPY fires the table's row triggers and checks its constraints as INSERT does, and the database
+computes generated columns; ``auto_now`` fields get the copier's time.
 """
 
 from __future__ import annotations
@@ -55,6 +63,15 @@ class Copier:
         """Reserve ``n`` consecutive ids; returns the first."""
         first, self.next_id = self.next_id, self.next_id + n
         return first
+
+    def reserve(self, n: int) -> list[int]:
+        """``n`` ids drawn from the table's sequence in one query (safe beside other writers)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [f'"{self.table}"', n],
+            )
+            return sorted(pk for (pk,) in cursor.fetchall())  # ascending, in the rows' order
 
     def write(self, rows: Iterable[tuple]) -> int:
         """Write rows (id first, then the named columns, in order); returns how many."""
