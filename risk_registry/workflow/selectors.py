@@ -284,8 +284,8 @@ def revision_request(point: RiskPoint) -> RevisionRequest | None:
         .order_by("-at", "-id")
         .first()
     )
-    if point.position_id is not None:
-        holdings = Holding.objects.filter(position_id=point.position_id, ended_on__isnull=True)
+    if point.position is not None:
+        holdings = Holding.objects.filter(position_id=point.position.pk, ended_on__isnull=True)
         revisers = [h.user for h in holdings.select_related("user").order_by("started_on", "id")]
         post = point.position.title
     else:
