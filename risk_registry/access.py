@@ -13,7 +13,9 @@ Scopes, from memberships (user × institution × role):
   is open): the positions they hold and those positions' risk points.
 Drafts are private to their authors' side (the holders of the position, the department's head)
 until they are submitted. A register in public notice, and once issued, is open to every member
-of staff of its institution.
+of staff of its institution. A point once issued stays so when the discipline office reopens it
+for revision (修订中, ``RiskPoint.issued_before``): read-only to everyone who read it issued, so the
+office follows the revision it asked for; only a never-issued draft is its author's alone.
 """
 
 from __future__ import annotations
@@ -222,6 +224,12 @@ def q_points_in_subtrees(paths: Iterable[str], prefix: str = "") -> Q:
     return reduce(or_, (Q(**{f"{prefix}institution_path__startswith": path}) for path in paths), Q(pk__in=[]))
 
 
+def q_published_once() -> Q:
+    """Points the institution's staff read: published (in notice, issued), or issued once and
+    reopened for revision since (a revision follows in sight, to the next issue)."""
+    return Q(state__in=PUBLISHED_STATES) | Q(issued_before=True)
+
+
 def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     """Risk points the user may read: see the module docstring for the rules."""
     scope = scope_of(user)
@@ -230,7 +238,8 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     oversight = [q_points_in_subtrees(scope.subtree_paths)] if scope.subtree_paths else []
     if scope.institution_ids:
         oversight.append(Q(institution_id__in=scope.institution_ids))
-    submitted = ~Q(state=RiskPointState.DRAFT)
+    # Submitted, or once issued and now reopened for revision (修订中): never a fresh draft.
+    submitted = ~Q(state=RiskPointState.DRAFT) | Q(issued_before=True)
     parts = [submitted & reduce(or_, oversight)] if oversight else []
     if scope.department_ids:
         parts.append(Q(department_id__in=scope.department_ids))
@@ -240,7 +249,7 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     # submitted points are in sight already, and leaving those institutions out keeps a city
     # office's filter one index range (an OR with them made PostgreSQL read every row of it).
     if scope.staff_beyond_subtrees:
-        parts.append(Q(institution_id__in=scope.staff_beyond_subtrees, state__in=PUBLISHED_STATES))
+        parts.append(Q(institution_id__in=scope.staff_beyond_subtrees) & q_published_once())
     if not parts:
         return RiskPoint.objects.none()
     return RiskPoint.objects.filter(reduce(or_, parts))

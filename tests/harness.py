@@ -475,7 +475,7 @@ class Scene:
             file_format="xlsx",
             state=ExportJob.State.DONE,
             file_path=str(path),
-            filename="overview.xlsx",
+            filename="甲局_2026年度_廉政风险点一览表.xlsx",  # as the product names it: Chinese
         )
 
     @cached_property
@@ -491,7 +491,7 @@ class Scene:
             kind=ExportJob.IMPORT_CHECK,
             form="overview",
             file_format="xlsx",
-            filename="good.xlsx",
+            filename="甲局风险点台账.xlsx",  # the holder's own file, named as an office names it
             params={"upload": token, "year": 2026, "sheet": "", "language": "zh-hans"},
             state=ExportJob.State.DONE,
             total=3,
@@ -575,7 +575,7 @@ class Scene:
 
     def upload(self) -> io.BytesIO:
         upload = io.BytesIO(workbook_bytes(good_rows()))
-        upload.name = "good.xlsx"
+        upload.name = "甲局风险点台账.xlsx"
         return upload
 
     def wizard_upload(self) -> io.BytesIO:

@@ -91,3 +91,44 @@ def test_launch_remind_and_complete_by_the_real_work(live_world, live_server, pa
     page.click("[data-testid=nav-inbox]")
     expect(page.locator("[data-testid=done-tasks]")).to_contain_text("双人审核")
     assert with_done(runs).filter(is_done=True).count() == 1
+
+
+# Each percentage label of the board, with the box of its cell and of the page: a label cut by its
+# bar, its cell or the phone's screen is one whose box leaves them.
+CLIPPED_PERCENT_JS = """() => [...document.querySelectorAll('[data-testid=board] [data-testid=percent]')].map(el => {
+    const box = el.getBoundingClientRect(), cell = el.closest('td').getBoundingClientRect();
+    const inside = box.width > 0 && box.left >= cell.left - 0.5 && box.right <= cell.right + 0.5
+        && el.scrollWidth <= el.clientWidth + 1 && box.right <= document.documentElement.clientWidth + 0.5;
+    return [el.textContent.trim(), inside];
+})"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_board_shows_every_percentage_whole_at_both_widths(
+    live_world, live_server, page, django_capture_on_commit_callbacks, monkeypatch, width
+):
+    """The county's board, paged (one row a page), as the superior office: every row's done share
+    reads whole beside its bar, on a desktop and on a phone (issue 16: clipped at 390 px)."""
+    from pathlib import Path
+
+    from assessments.services import cycle_generate_tasks, cycle_launch
+
+    w = live_world
+    with django_capture_on_commit_callbacks(execute=False):
+        county = cycle_launch(by=w.superior, institution=w.county, year=2027)
+    cycle_generate_tasks(cycle_id=county.pk)
+    monkeypatch.setattr("assessments.web.views.BOARD_PAGE", 1)
+    log_in(page, live_server, "superior")
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(f"{live_server.url}/cycles/{county.pk}/")
+    expect(page.get_by_test_id("board-pager")).to_be_visible()
+    shots = Path("/work/tools/shots/ux16")
+    if shots.parent.is_dir():
+        shots.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots / f"cycle-board-{width}.png"), full_page=True)
+    labels = page.evaluate(CLIPPED_PERCENT_JS)
+    assert len(labels) == 1 and all(text.endswith("%") for text, _inside in labels)
+    assert [text for text, inside in labels if not inside] == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width  # the page never scrolls sideways
+    box = page.locator(".table-responsive:has([data-testid=board])")
+    assert box.evaluate("el => el.scrollWidth <= el.clientWidth")  # nor the board: every column in sight

@@ -16,6 +16,7 @@ from tests.browser import log_in
 pytestmark = pytest.mark.browser
 
 SHOTS = Path("/work/tools/shots/printing")
+SHOTS_UX16 = Path("/work/tools/shots/ux16")
 A4_PORTRAIT_POINTS = (595, 842)
 HIDDEN_IN_PRINT = (
     "main button",
@@ -25,6 +26,26 @@ HIDDEN_IN_PRINT = (
     ".pagination",
     ".breadcrumb",
 )
+
+
+# A card whose header is all that shows (its form hidden in print, its list empty on screen): the
+# visible text of each card of the page without its header, where a card's text outside the
+# header is empty. ``innerText`` follows the styles of the media emulated.
+# A closed <details> card on screen is a section the user opens; printed, it would be its summary.
+EMPTY_CARDS_JS = """() => [...document.querySelectorAll('main .card')]
+    .filter(card => card.getClientRects().length > 0)
+    .filter(card => matchMedia('print').matches || !card.matches('details:not([open])'))
+    .filter(card => {
+        const header = card.querySelector(':scope > .card-header, :scope > summary');
+        const all = card.innerText.trim();
+        return all === '' || (header !== null && all === header.innerText.trim());
+    })
+    .map(card => card.innerText.trim() || card.outerHTML.slice(0, 80))"""
+
+
+def empty_cards(page) -> list[str]:
+    """Cards of the page that show a header and nothing under it."""
+    return page.evaluate(EMPTY_CARDS_JS)
 
 
 def _pages(w, version) -> list[tuple[str, str, str, str]]:
@@ -49,6 +70,7 @@ def test_a_page_prints_as_a_clean_document(live_world, live_server, page, name):
     assert response is not None and response.status == 200
     header = page.get_by_test_id("print-header")
     expect(header).to_be_hidden()  # on screen the page has its own title
+    assert empty_cards(page) == []
     if SHOTS.is_dir():
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
@@ -60,6 +82,7 @@ def test_a_page_prints_as_a_clean_document(live_world, live_server, page, name):
     expect(header).to_contain_text(timezone.localdate().strftime("%Y-%m-%d"))
     expect(header.get_by_test_id("print-title")).not_to_be_empty()
     expect(page.locator("nav.app-nav")).to_be_hidden()
+    assert empty_cards(page) == []  # no header printed over a hidden form
     for selector in HIDDEN_IN_PRINT:
         assert page.locator(f"{selector} >> visible=true").count() == 0, selector
     assert page.locator("main form:not(:has(table)) >> visible=true").count() == 0
@@ -84,3 +107,33 @@ def test_the_import_page_on_screen_says_how_points_arrive(live_world, live_serve
     expect(page.get_by_test_id("print-header")).to_have_count(0)  # only the documents print one
     if SHOTS.is_dir():
         page.screenshot(path=str(SHOTS / f"import_{width}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("persona", "state", "card"),
+    [("discipline", "approved", "publish-card"), ("leader", "defined", "approve-card")],
+    ids=["publish", "approve"],
+)
+def test_the_registers_step_cards_stay_on_screen_and_out_of_print(live_world, live_server, page, persona, state, card):
+    """The register's step cards (公示, 审定 …) are forms: on screen with their form, never printed
+    as a header over nothing; the register's own cards (decisions, notice, versions) say 暂无 … or 尚未 … instead."""
+    from risk_registry.models import RiskPoint
+    from tests.browser import screenshot_both_widths
+
+    w, base = live_world, live_server.url
+    RiskPoint.objects.filter(pk=w.submitted.pk).update(state=state)
+    log_in(page, base, persona)
+    page.goto(f"{base}/registers/{w.a.code}/{w.submitted.year}/")
+    expect(page.get_by_test_id(card)).to_be_visible()
+    assert empty_cards(page) == []
+    expect(page.get_by_test_id("decisions")).to_contain_text("暂无会议决定")
+    expect(page.get_by_test_id("notice")).to_contain_text("尚未公示")
+    if SHOTS_UX16.parent.is_dir():
+        screenshot_both_widths(page, SHOTS_UX16, f"register-{card}-screen")
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id(card)).to_be_hidden()
+    assert empty_cards(page) == []
+    expect(page.get_by_test_id("decisions")).to_contain_text("暂无会议决定")
+    expect(page.get_by_test_id("notice")).to_contain_text("尚未公示")
+    if SHOTS_UX16.parent.is_dir():
+        page.screenshot(path=str(SHOTS_UX16 / f"register-{card}-print.png"), full_page=True)

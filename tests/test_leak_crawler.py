@@ -35,7 +35,7 @@ from integrity_warnings.models import Disposition, WarningItem
 from positions.models import Holding, Position, PowerItem
 from risk_registry.demo.build import demo_seed
 from risk_registry.models import LevelProposal, NoticeComment, PostGrade, RegisterVersion, RiskPoint, RiskPointState
-from risk_registry.organisation.models import Department, Institution, Membership, Role
+from risk_registry.organisation.models import AuditEntry, Department, Institution, Membership, Role
 from risk_registry.services import post_grades_refresh, risk_point_update
 from risk_registry.workflow.transitions import Change, transition_apply
 
@@ -121,6 +121,7 @@ class Demo:
     run_point: dict[int, int] = field(default_factory=dict)
     proposal_point: dict[int, int] = field(default_factory=dict)
     comment_institution: dict[int, str] = field(default_factory=dict)  # comment -> institution path
+    issued_once: set[int] = field(default_factory=set)  # points issued at some time (audit trail)
 
 
 def _marked(kind: str, column: str) -> Concat:
@@ -153,6 +154,7 @@ def _mark_objects(demo: Demo) -> None:
         author = authors.get(point.pk)
         if author is not None and number % 2 == 0:
             transition_apply(by=author, name="submit", changes=[Change(point_id=point.pk)])
+    _reopen_one_issued_point()
     Control.objects.update(measure=_marked("C", "measure"))
     ControlRun.objects.update(description=_marked("R", "description"))
     NoticeComment.objects.update(text=_marked("N", "text"))
@@ -162,10 +164,32 @@ def _mark_objects(demo: Demo) -> None:
     ):
         demo.point_state[pk] = state
         demo.point_home[pk] = (path, department, position)
+    # Issued once (by the audit trail, not by the column the access module reads): a draft among
+    # them is reopened for revision (修订中) and is read as the issued point was.
+    demo.issued_once = set(
+        AuditEntry.objects.filter(
+            target_type="risk_registry.riskpoint", action__in=("risk_point.issue", "risk_point.revise")
+        ).values_list("target_id", flat=True)
+    )
+    assert any(demo.point_state[pk] == RiskPointState.DRAFT for pk in demo.issued_once), "no reopened point"
     demo.control_point = dict(Control.objects.values_list("pk", "risk_point_id"))
     demo.run_point = dict(ControlRun.objects.values_list("pk", "control__risk_point_id"))
     demo.proposal_point = dict(LevelProposal.objects.values_list("pk", "risk_point_id"))
     demo.comment_institution = dict(NoticeComment.objects.values_list("pk", "register__institution__path"))
+
+
+def _reopen_one_issued_point() -> None:
+    """The discipline office of an issued point's institution reopens it for revision (修订中)."""
+    offices = {m.institution_id: m.user for m in Membership.objects.filter(role=Role.DISCIPLINE).order_by("-id")}
+    point = (
+        RiskPoint.objects.filter(state=RiskPointState.ISSUED, institution_id__in=offices, position__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    assert point is not None, "the demo has no issued point to reopen"
+    transition_apply(
+        by=offices[point.institution_id], name="revise", changes=[Change(point_id=point.pk)], reason="修订"
+    )
 
 
 def _authors(points) -> dict[int, object]:
@@ -218,13 +242,14 @@ def _readers(users) -> dict[int, Reader]:
 def _may_read_point(reader: Reader, demo: Demo, pk: int) -> bool:
     path, department, position = demo.point_home[pk]
     authors_side = (position is not None and position in reader.held) or department in reader.headed
-    if demo.point_state[pk] == RiskPointState.DRAFT:
+    issued_once = pk in demo.issued_once  # a draft issued before is reopened for revision (修订中)
+    if demo.point_state[pk] == RiskPointState.DRAFT and not issued_once:
         return authors_side
     return (
         authors_side
         or any(path.startswith(p) for p in reader.oversight)
         or path in reader.institution_wide
-        or (demo.point_state[pk] in PUBLISHED and path in reader.staff_of)
+        or ((demo.point_state[pk] in PUBLISHED or issued_once) and path in reader.staff_of)
     )
 
 

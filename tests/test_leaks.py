@@ -161,3 +161,41 @@ def test_a_discipline_officer_cannot_propose_raising_their_own_draft(world, logi
     assert not access.can_propose_level(world.holder, world.draft)
     holding_start(user=world.discipline, position=world.position3, started_on=datetime.date(2026, 1, 1))
     assert access.can_propose_level(world.discipline, world.submitted)
+
+
+# 7. a point reopened for revision (修订中) is followed by the office; a fresh draft stays hidden
+
+
+def _reopen(world) -> RiskPoint:
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=RiskPointState.ISSUED)
+    transition_apply(by=world.discipline, name="revise", changes=[Change(world.submitted.pk)], reason="措施需细化")
+    return RiskPoint.objects.get(pk=world.submitted.pk)
+
+
+@pytest.mark.parametrize("persona", ["discipline", "leader", "superior", "head", "holder3"])
+def test_a_reopened_point_is_read_only_to_those_who_read_it_issued(world, login, persona):
+    point = _reopen(world)
+    client = login(getattr(world, persona))
+    page = client.get(reverse("risk_point_detail", args=[point.pk]))
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert 'data-testid="under-revision"' in content and "措施需细化" in content  # why, and …
+    assert "张审批" in content  # … who must revise it (the holder of 审批岗)
+    assert 'data-testid="edit"' not in content  # read-only: only the author side edits
+    listed = client.get(reverse("risk_point_list"), {"q": "违规简化"}).content.decode()
+    assert f'/risks/{point.pk}/"' in listed  # lists and search follow the same rule
+    # a never-issued draft of the same post is still a 404 (for the head, who reads drafts: 200)
+    fresh = client.get(reverse("risk_point_detail", args=[world.draft.pk]))
+    assert fresh.status_code == (200 if persona == "head" else 404)
+
+
+def test_the_author_edits_the_reopened_point(world, login):
+    point = _reopen(world)
+    content = login(world.holder).get(reverse("risk_point_detail", args=[point.pk])).content.decode()
+    assert 'data-testid="edit"' in content and 'data-testid="under-revision"' in content
+
+
+@pytest.mark.parametrize("persona", ["outsider", "outsider_holder", "nobody"])
+def test_a_reopened_point_is_still_a_404_outside_the_institution(world, login, persona):
+    point = _reopen(world)
+    assert login(getattr(world, persona)).get(reverse("risk_point_detail", args=[point.pk])).status_code == 404

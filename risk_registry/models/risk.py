@@ -109,6 +109,11 @@ class RiskPoint(models.Model):
         db_index=False,
     )
     state = models.CharField(_("state"), max_length=16, choices=RiskPointState.choices, default=RiskPointState.DRAFT)
+    # Kept by PostgreSQL (trigger ``risk_registry_point_issued``, migration 0013): set when the
+    # point's state becomes issued, never cleared. A draft that carries it is a point reopened for
+    # revision (修订中): it stays in the sight of those who read it when it was issued
+    # (``access.risk_points_visible_to``); only a never-issued draft is private to its author.
+    issued_before = models.BooleanField(_("issued before"), default=False, db_default=False, editable=False)
     notes = models.TextField(
         _("notes"), blank=True, help_text=_("Columns of an imported register that have no field of their own.")
     )
@@ -174,7 +179,7 @@ class RiskPoint(models.Model):
             models.Index(
                 fields=["institution_path"],
                 opclasses=["varchar_pattern_ops"],
-                include=["year", "state", "id"],
+                include=["year", "state", "issued_before", "id"],
                 name="riskpoint_scope",
             ),
             models.Index(
@@ -197,6 +202,16 @@ class RiskPoint(models.Model):
 
     def __str__(self) -> str:
         return self.description[:40]
+
+    @property
+    def under_revision(self) -> bool:
+        """Reopened for revision (修订中): a draft again after it had been issued."""
+        return self.state == RiskPointState.DRAFT and self.issued_before
+
+    @property
+    def state_label(self) -> str:
+        """The state as users read it: a reopened point is 修订中, not a fresh 草稿."""
+        return str(_("Under revision")) if self.under_revision else self.get_state_display()
 
     @property
     def is_editable_draft(self) -> bool:

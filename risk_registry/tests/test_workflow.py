@@ -171,7 +171,7 @@ def test_a_batch_costs_the_same_queries_for_one_point_or_many(world):
     assert {p.level.name for p in RiskPoint.objects.filter(pk__in=[p.pk for p in more])} == {"一级"}
 
 
-def test_reopening_an_issued_point_lands_on_its_register_not_on_a_404(world, client):
+def test_reopening_an_issued_point_lands_on_the_point_under_revision(world, client):
     point = _put(world.submitted, S.ISSUED)
     client.force_login(world.discipline)
     response = client.post(
@@ -179,4 +179,17 @@ def test_reopening_an_issued_point_lands_on_its_register_not_on_a_404(world, cli
     )
     assert RiskPoint.objects.get(pk=point.pk).state == S.DRAFT
     assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/risks/{point.pk}/"
+    content = response.content.decode()
+    assert "已完成：重新修订。" in content  # the success message, on the point itself
+    assert 'data-testid="under-revision"' in content and "年中复查" in content
+
+
+def test_returning_a_never_issued_point_to_its_author_lands_on_its_register(world, client):
+    client.force_login(world.discipline)
+    point = world.submitted
+    response = client.post(
+        f"/risks/{point.pk}/step/return_to_author/", {"reason": "补充表现形式", "version": point.version}, follow=True
+    )
+    assert RiskPoint.objects.get(pk=point.pk).state == S.DRAFT
     assert response.redirect_chain[-1][0] == f"/registers/{world.a.code}/{point.year}/"

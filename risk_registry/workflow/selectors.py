@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy
 
 from controls.models import Control
 from controls.quality import vague_control_reasons
+from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import Decision, DecisionAttachment, RiskPoint, RiskPointState
-from risk_registry.organisation.models import GradeLevel
+from risk_registry.organisation.models import AuditEntry, GradeLevel, Membership, Role
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change, transitions_for
@@ -274,3 +275,35 @@ def confirmation_points(*, user, register, states: tuple[str, ...], point_ids=No
     if point_ids is not None:
         points = points.filter(pk__in=list(point_ids))
     return list(points.select_related("department", "position", "level").order_by("department__order", "id")[:1000])
+
+
+@dataclass(frozen=True)
+class RevisionRequest:
+    """A point reopened for revision (修订中): who reopened it, when and why, and who revises it."""
+
+    entry: AuditEntry | None  # the latest ``risk_point.revise`` (a public entry: the office's step)
+    revisers: list  # the users who must revise it: open holders of its post, or its department's head
+    post: str  # the post (or the department, for a department-level point) they revise it as
+
+
+def revision_request(point: RiskPoint) -> RevisionRequest | None:
+    """What the point page says of a reopened point (two queries), or None for any other point."""
+    if not point.under_revision:
+        return None
+    entry = (
+        AuditEntry.objects.filter(
+            target_type=RiskPoint._meta.label_lower, target_id=point.pk, action="risk_point.revise"
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    if point.position is not None:
+        holdings = Holding.objects.filter(position_id=point.position.pk, ended_on__isnull=True)
+        revisers = [h.user for h in holdings.select_related("user").order_by("started_on", "id")]
+        post = point.position.title
+    else:
+        heads = Membership.objects.filter(department_id=point.department_id, role=Role.DEPT_HEAD)
+        revisers = [m.user for m in heads.select_related("user").order_by("id")]
+        post = point.department.name
+    return RevisionRequest(entry=entry, revisers=revisers, post=post)

@@ -29,6 +29,7 @@ from risk_registry.web.htmx import render_page_or_partial
 from risk_registry.web.pagination import keyset_page, seriousness_page
 from risk_registry.workflow import transitions as workflow
 from risk_registry.workflow.registers import decision_rules_for
+from risk_registry.workflow.selectors import revision_request
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +152,7 @@ def risk_point_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "risk_registry/risk_point_detail.html",
         {
             "risk_point": risk_point,
+            "revision": revision_request(risk_point),
             "controls": controls,
             "history": history,
             "can_edit": access.can_edit_risk_point(request.user, risk_point),

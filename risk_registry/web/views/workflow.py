@@ -109,8 +109,9 @@ def risk_point_step(request: HttpRequest, pk: int, name: str) -> HttpResponse:
         _("Done: %(step)s.") % {"step": step.label},
     )
     if not access.risk_points_visible_to(request.user).filter(pk=pk).exists():
-        # Reopened (revise) or returned to its author as a draft, which is private to the author's
-        # side: the register the point belongs to, not a 404 under the success message.
+        # Returned to its author as a never-issued draft, private to the author's side: the
+        # register the point belongs to, not a 404 under the success message. A point reopened for
+        # revision (修订中) stays in sight, so the office lands on it.
         return redirect("register_detail", point.institution.code, point.year)
     return redirect("risk_point_detail", pk=pk)
 
