@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from assessments.models import Task
+from assessments.models import Task, TaskNotice
 from assessments.services import cycle_generate_tasks, cycle_launch
 
 LAUNCHED_ON = datetime.date(2026, 1, 15)
@@ -42,3 +43,12 @@ def cycle(world, django_capture_on_commit_callbacks):
 
 def task(cycle, kind, **lookup) -> Task:
     return Task.objects.get(cycle=cycle, kind=kind, **lookup)
+
+
+def told(**task_lookup) -> list[tuple[str, str, str]]:
+    """(task kind, recipient, stage) of every stage sent of the tasks of ``task_lookup``, one per
+    person told: the scan's per-task records (``TaskNotice``), which the digests list."""
+    records = list(TaskNotice.objects.filter(**task_lookup).values_list("task__kind", "stage", "recipients"))
+    people = {r for *_, recipients in records for r in recipients}
+    names = dict(get_user_model().objects.filter(pk__in=people).values_list("pk", "username"))
+    return sorted((kind, names[r], stage) for kind, stage, recipients in records for r in recipients)

@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from assessments.models import Notification, Task
+from assessments.models import Notification, Task, TaskNotice
 from assessments.scan import deadline_scan, stages_due
 from assessments.selectors import stage_label
-from assessments.tests.conftest import at
+from assessments.tests.conftest import at, told
 from positions.models import Position
 from positions.services import holding_start
 from risk_registry.models import RiskPoint, RiskPointState
@@ -45,9 +45,7 @@ def test_stages_due(today, expected):
 
 
 def sent(cycle) -> list[tuple[str, str, str]]:
-    return sorted(
-        Notification.objects.filter(task__cycle=cycle).values_list("task__kind", "recipient__username", "stage")
-    )
+    return told(task__cycle=cycle)
 
 
 def test_each_stage_reaches_the_right_people_once(world, cycle):
@@ -150,7 +148,9 @@ def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
         for p in positions
     )
     large = scan_queries("2026-04-25")
-    assert Notification.objects.filter(stage="remind-7").count() == 41
+    assert TaskNotice.objects.filter(stage="remind-7").count() == 41
+    mine = Notification.objects.filter(recipient=world.holder, stage="remind")
+    assert list(mine.values_list("task_count", flat=True)) == [40]  # one digest, not 40 notifications
     assert large == small, f"{small} queries with one due task, {large} with 41"
 
 

@@ -115,7 +115,7 @@ class Command(BaseCommand):
                         self.stdout.write(
                             f"{label:<12} {run:<12} {len(queries):>3} queries  {seconds:7.2f} s  "
                             f"{result.considered:>7,} deadlines near or past due  "
-                            f"{len(result.created):>7,} notifications"
+                            f"{len(result.created):>7,} notifications  {result.task_notices:>7,} task stages recorded"
                         )
                 transaction.set_rollback(True)  # leave the data as it was: the next run measures the same
         if runs > 1:
