@@ -17,39 +17,11 @@ from django.utils import timezone
 from assessments.models import Notification, Task, TaskNotice
 from assessments.scan import deadline_scan
 from assessments.selectors import inbox_for, stage_label
-from assessments.tests.conftest import at
-from positions.models import Position
-from positions.services import holding_start
+from assessments.tests.conftest import at, more_self_checks
 
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-
-
-def more_self_checks(world, cycle, count: int, *, owner=None) -> list[Task]:
-    """``count`` more positions of 审批科 held by ``owner`` (holder2), each with an open self-check
-    due on 1 May, some of them earlier (so the digest's order, most urgent first, shows)."""
-    owner = owner or world.holder2
-    positions = Position.objects.bulk_create(
-        Position(institution=world.a, department=world.dept, title=f"摘要岗{i:02d}") for i in range(count)
-    )
-    for position in positions:
-        holding_start(user=owner, position=position, started_on=D(2026, 1, 1))
-    return Task.objects.bulk_create(
-        Task(
-            cycle=cycle,
-            phase=cycle.phases.get(kind="inventory"),
-            kind=Task.Kind.SELF_CHECK,
-            key=f"self_check:{p.pk}",
-            year=2026,
-            institution=world.a,
-            department=world.dept,
-            position=p,
-            due_on=D(2026, 4, 30) if i % 10 == 0 else D(2026, 5, 1),
-            owner=owner,
-        )
-        for i, p in enumerate(positions)
-    )
 
 
 def digests(ids) -> list[tuple[str, str, int, int]]:
