@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from assessments.models import Cycle, Notification, Phase, ScanRun, SelfAssessment, Task
+from assessments.models import Cycle, Notification, Phase, ScanRun, SelfAssessment, Task, TaskNotice
 
 
 class PhaseInline(admin.TabularInline):
@@ -26,9 +26,16 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["task", "recipient", "stage", "created_at", "read_at", "email_status"]
+    list_display = ["recipient", "stage", "task_count", "source", "object_id", "created_at", "read_at", "email_status"]
     list_filter = ["stage", "email_status"]
-    raw_id_fields = ["task", "recipient", "scan"]
+    raw_id_fields = ["recipient", "scan"]
+
+
+@admin.register(TaskNotice)
+class TaskNoticeAdmin(admin.ModelAdmin):
+    list_display = ["task", "stage", "scan", "recipients"]
+    list_filter = ["stage"]
+    raw_id_fields = ["task", "scan"]
 
 
 @admin.register(ScanRun)

@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from assessments.models import Notification
-from assessments.selectors import describe_sources, notification_text
+from assessments.selectors import describe_notifications
 
 logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -55,8 +55,10 @@ def _claim(ids: list[int], now: datetime.datetime) -> list[int]:
 
 
 def _message(notification: Notification) -> EmailMessage:
+    """The e-mail of a notification described by ``describe_notifications`` (a digest lists every
+    task it lists on its page), in the site's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        text = notification_text(notification)
+        text = notification.text
         body = render_to_string("assessments/email/notification.txt", {"n": notification, "text": text})
     return EmailMessage(subject=text.subject, body=body, to=[notification.recipient.email])
 
@@ -68,12 +70,9 @@ def notifications_email_deliver(*, ids, now: datetime.datetime | None = None) ->
     claimed = _claim(list(ids), now)
     if not claimed:
         return result
-    notifications = list(
-        Notification.objects.filter(pk__in=claimed).select_related(
-            "recipient", "task__institution", "task__department", "task__position", "task__control", "task__phase"
-        )
-    )
-    describe_sources(notifications)
+    notifications = list(Notification.objects.filter(pk__in=claimed).select_related("recipient"))
+    with translation.override(settings.LANGUAGE_CODE):
+        describe_notifications(notifications)
     errors: dict[int, str] = {}
     connection = get_connection()
     try:

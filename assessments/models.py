@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -213,6 +214,7 @@ class Task(models.Model):
     url: str
     left: int
     overdue: int
+    label: str  # what a digest says of the task (selectors.describe_digests)
 
     class Meta:
         verbose_name = _("task")
@@ -279,16 +281,42 @@ class ScanRun(models.Model):
         return f"{self.as_of:%Y-%m-%d %H:%M}"
 
 
-class Notification(models.Model):
-    """One message to one person about one task (or one deadline of another feature's source, see
-    ``risk_registry.workflow.deadlines``) at one stage, and its e-mail delivery.
+class TaskNotice(models.Model):
+    """One stage of one task, sent: in which scan, to whom. The record the scan's exactly-once rests
+    on, one per (task, stage): a second scan, a concurrent one or a retried task finds it and sends
+    nothing (``ON CONFLICT DO NOTHING``). What the recipients read is the digest (``Notification``)
+    of their scan, which lists the task; this row is the evidence of who was told, whatever the
+    digest's bound. A task's stage is sent once, to the people in charge when it was reached."""
 
-    The unique (task, recipient, stage) is what makes reminders exactly-once: a scan that runs
-    twice, two workers scanning at once, or a retried task all try to insert the same row and
-    all but one find it already there (``ON CONFLICT DO NOTHING``); a source's row is unique by
-    (source, object, due date, recipient, stage) the same way. The e-mail is claimed by a
-    conditional UPDATE (pending → sending) before it is sent, so two deliveries of the same
-    notification never both send.
+    task = models.ForeignKey(
+        Task, on_delete=models.CASCADE, related_name="notices", verbose_name=_("task"), db_index=False
+    )  # the unique (task, stage) below is its index
+    stage = models.CharField(_("stage"), max_length=16)  # remind-<d>, supervise, report
+    scan = models.ForeignKey(
+        ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )  # scans are never deleted: no index to keep up on the busy day's hundreds of thousands of rows
+    recipients = ArrayField(models.BigIntegerField(), verbose_name=_("recipients"))
+
+    class Meta:
+        verbose_name = _("task notice")
+        verbose_name_plural = _("task notices")
+        constraints = [models.UniqueConstraint(fields=["task", "stage"], name="tasknotice_unique_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} · {self.stage}"
+
+
+class Notification(models.Model):
+    """One message to one person, e-mailed once: the digest of one scan's tasks that reached one
+    kind of stage for this recipient (``stage`` ``remind``, ``supervise`` or ``report``; ``task_ids``
+    lists at most ``RISK_REGISTRY_DIGEST_TASKS`` of them, most urgent first, ``task_count`` counts
+    them all), or one deadline of another feature's source (see ``risk_registry.workflow.deadlines``)
+    at one stage.
+
+    A digest is written only for the task stages its scan recorded (``TaskNotice``, unique per task
+    and stage), so it exists once. A source's row is unique by (source, object, due date, recipient,
+    stage) and inserted with ``ON CONFLICT DO NOTHING``. The e-mail is claimed by a conditional
+    UPDATE (pending → sending) before it is sent, so two deliveries never both send.
     """
 
     class Email(models.TextChoices):
@@ -298,9 +326,9 @@ class Notification(models.Model):
         SKIPPED = "skipped", _("No e-mail address")
         FAILED = "failed", _("Failed")
 
-    task = models.ForeignKey(
-        Task, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("task")
-    )
+    # a digest of the cycle's tasks: those it lists (at most the bound), and how many there are
+    task_ids = ArrayField(models.BigIntegerField(), default=list, blank=True, verbose_name=_("tasks listed"))
+    task_count = models.PositiveIntegerField(_("tasks"), default=0, db_default=0)
     # or a deadline of another feature (risk_registry.workflow.deadlines): its source, object and due date
     source = models.CharField(_("source"), max_length=24, blank=True, default="", db_default="")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
@@ -322,30 +350,39 @@ class Notification(models.Model):
 
     text: Any  # selectors.NotificationText, set by the inbox selector for the page (never stored)
     described: Any  # a deadline source's text of the row (selectors.describe_sources; never stored)
+    tasks: Any  # a digest's listed tasks, in its order (selectors.describe_digests; never stored)
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["task", "recipient", "stage"], name="notification_unique_stage"),
             # a deadline moved (asked again) is a new deadline: its notices go out again, once each
             models.UniqueConstraint(
                 fields=["source", "object_id", "due_on", "recipient", "stage"],
-                condition=Q(task__isnull=True),
+                condition=~Q(source=""),
                 name="notification_unique_source_stage",
             ),
             models.CheckConstraint(
-                condition=Q(task__isnull=False, source="")
-                | Q(task__isnull=True, object_id__isnull=False, due_on__isnull=False) & ~Q(source=""),
-                name="notification_task_or_source",
+                condition=Q(source="", object_id__isnull=True, task_count__gt=0)
+                | Q(object_id__isnull=False, due_on__isnull=False, task_count=0) & ~Q(source=""),
+                name="notification_digest_or_source",
             ),
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="notification_inbox")]
 
     def __str__(self) -> str:
-        about = self.task_id if self.task_id is not None else f"{self.source}:{self.object_id}"
+        about = f"{self.task_count} task(s)" if self.is_digest else f"{self.source}:{self.object_id}"
         return f"{self.recipient} · {self.stage} · {about}"
+
+    @property
+    def is_digest(self) -> bool:
+        return self.source == ""
+
+    @property
+    def unlisted(self) -> int:
+        """The tasks of a digest its bound left out of the list (counted, not listed)."""
+        return self.task_count - len(self.task_ids)
 
 
 # The unit assessment's models live in their own module; imported here so Django registers them.
@@ -369,6 +406,7 @@ __all__ = [
     "ScanRun",
     "SelfAssessment",
     "Task",
+    "TaskNotice",
     "UnitAssessment",
     "UnitEvidenceFile",
     "UnitItem",

@@ -18,17 +18,24 @@ and who must hear of it:
 A cycle launched late (confirmed, ``Cycle.grace_until``) counts every task as due no earlier than
 the end of its grace period, so its past deadlines fire no burst of reminders and escalations.
 
-Exactly once: every notification is inserted under its unique (task, recipient, stage) with
-``ON CONFLICT DO NOTHING``; a second scan, a concurrent one in another process, or a retried
-task inserts nothing new. The rows this scan inserted are read back by its ScanRun id.
+Exactly once, and one message per person: every stage a task reaches is recorded once, with the
+people told, as a ``TaskNotice`` under its unique (task, stage) with ``ON CONFLICT DO NOTHING``; a
+second scan, a concurrent one in another process, or a retried task records nothing new. From the
+records this scan won (``RETURNING``), each recipient gets one digest per kind of stage (提醒
+``remind``, 督导 ``supervise``, 通报 ``report``): a ``Notification`` that lists the tasks, most
+urgent first, at most ``RISK_REGISTRY_DIGEST_TASKS`` of them, and counts them all. The busiest day
+(a province's first scan with half its tasks overdue) thus writes one row per task stage and one
+per person, in statements of at most ``SCAN_BATCH`` rows each, never one giant INSERT.
 
 Other features' deadlines (``risk_registry.workflow.deadlines``: the warning ledger's 限时回告) go
-through the same stages, recipients and insert, each source with its own days: see ``_scan_sources``.
+through the same stages and recipients, each source with its own days, one notification per
+deadline (a notice is a document its recipient answers, issued one at a time): see ``_scan_sources``.
 
-A fixed number of queries, whatever the number of tasks: the cycles, the reconciliation (one
-UPDATE), the candidate tasks (one query over the stored completion), the notifications they
-already have, the memberships of the people to tell, one INSERT (on PostgreSQL ``INSERT … SELECT
-FROM unnest(arrays)``), the rows it created, and the scan's own row.
+A fixed number of queries plus one INSERT per batch, whatever the number of tasks: the cycles,
+the reconciliation (one UPDATE), the candidate tasks with the stages already recorded (one query
+over the stored completion), the memberships of the people to tell, the task notices and the
+digests (``INSERT … SELECT FROM unnest(arrays)``, batched), the rows it created, and the scan's own
+row.
 """
 
 from __future__ import annotations
@@ -40,22 +47,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from assessments.completion import tasks_reconcile
-from assessments.models import Cycle, Notification, ScanRun, Task
+from assessments.models import Cycle, Notification, ScanRun, Task, TaskNotice
 from risk_registry.organisation.models import Membership, Role
 from risk_registry.organisation.paths import path_ids
 from risk_registry.workflow import deadlines
 
 SUPERVISE = "supervise"
 REPORT = "report"
+REMIND = "remind"  # the kind of every remind-<d> stage: one digest of a person's reminders
+SCAN_BATCH = 5000  # rows per INSERT: the busiest day's hundreds of thousands go in bounded statements
 
 
 def remind_stage(days: int) -> str:
     return f"remind-{days}"
+
+
+def digest_kind(stage: str) -> str:
+    """The kind of stage a digest gathers: every reminder is a reminder, whatever its distance."""
+    return REMIND if stage.startswith(f"{REMIND}-") else stage
 
 
 def stages_due(
@@ -82,6 +97,7 @@ class ScanResult:
     today: datetime.date
     considered: int  # deadlines near or past due: the cycle's tasks and every other source's
     created: list[int] = field(default_factory=list)  # ids of the notifications this scan inserted
+    task_notices: int = 0  # task stages this scan recorded (listed in ``created``'s digests)
     cycles_to_generate: list[int] = field(default_factory=list)
     tasks_considered: int = 0  # of ``considered``, the cycle's tasks
     reconciled: int = 0  # tasks whose stored completion was stale and was set right by this scan
@@ -128,33 +144,69 @@ def _recipients(stage: str, task: Mapping[str, Any], people: _People) -> set[int
     return {owner} if owner else set()
 
 
-def _insert(rows: list[tuple[int, int, str]], scan: ScanRun, now: datetime.datetime) -> None:
-    """Insert notifications, skipping those that exist: one statement on PostgreSQL."""
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = Notification._meta.db_table
-        with connection.cursor() as cursor:
+def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tuple]]:
+    size = size or SCAN_BATCH
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _array(values: Sequence[int]) -> str:
+    """A PostgreSQL array literal of ids ({1,2,3}): an array per row passes through unnest as text."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _record(due: Sequence[tuple[int, str, tuple[int, ...]]], scan: ScanRun) -> list[tuple[int, str]]:
+    """Insert the task notices (task, stage, recipients) that do not exist yet, ``SCAN_BATCH`` a
+    statement, in (task, stage) order (two scans at once then wait for each other row by row
+    instead of deadlocking); return the (task, stage) this scan inserted: only those are sent."""
+    table = TaskNotice._meta.db_table
+    won: list[tuple[int, str]] = []
+    with connection.cursor() as cursor:
+        for batch in _batches(sorted(due)):
+            tasks, stages, recipients = zip(*batch, strict=True)
             cursor.execute(
                 f"""
-                INSERT INTO {table} (task_id, recipient_id, stage, scan_id, created_at,
-                                     email_status, email_attempts, email_error)
-                SELECT t, r, s, %s, %s, %s, 0, '' FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[]) AS x(t, r, s)
-                ON CONFLICT (task_id, recipient_id, stage) DO NOTHING
+                INSERT INTO {table} (task_id, stage, scan_id, recipients)
+                SELECT t, s, %s, r::bigint[] FROM unnest(%s::bigint[], %s::varchar[], %s::text[]) AS x(t, s, r)
+                ON CONFLICT (task_id, stage) DO NOTHING
+                RETURNING task_id, stage
                 """,  # noqa: S608 - the table name is the model's, every value is a parameter
-                [scan.pk, now, Notification.Email.PENDING, *map(list, zip(*rows, strict=True))],
+                [scan.pk, list(tasks), list(stages), [_array(r) for r in recipients]],
             )
-        return
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                task_id=t, recipient_id=r, stage=s, scan=scan, created_at=now, email_status=Notification.Email.PENDING
+            won.extend(cursor.fetchall())
+    return won
+
+
+def _digest(
+    won: Sequence[tuple[int, str]],
+    due: Sequence[tuple[int, str, tuple[int, ...]]],
+    due_on: Mapping[int, datetime.date],
+    scan: ScanRun,
+    now: datetime.datetime,
+) -> None:
+    """One notification per recipient and kind of stage, listing the tasks most urgent first (by
+    due date, then id), at most ``RISK_REGISTRY_DIGEST_TASKS`` of them, counting them all."""
+    recipients = {(task, stage): people for task, stage, people in due}
+    grouped: dict[tuple[int, str], list[tuple[datetime.date, int]]] = defaultdict(list)
+    for task, stage in won:
+        for recipient in recipients[(task, stage)]:
+            grouped[(recipient, digest_kind(stage))].append((due_on[task], task))
+    bound = settings.RISK_REGISTRY_DIGEST_TASKS
+    rows = [
+        (recipient, kind, _array([task for _due, task in sorted(tasks)[:bound]]), len(tasks))
+        for (recipient, kind), tasks in sorted(grouped.items())
+    ]
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        for batch in _batches(rows):
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (recipient_id, stage, task_ids, task_count, source, scan_id, created_at,
+                                     email_status, email_attempts, email_error)
+                SELECT r, s, t::bigint[], c, '', %s, %s, %s, 0, ''
+                FROM unnest(%s::bigint[], %s::varchar[], %s::text[], %s::integer[]) AS x(r, s, t, c)
+                """,  # noqa: S608 - the table name is the model's, every value is a parameter
+                [scan.pk, now, Notification.Email.PENDING, *map(list, zip(*batch, strict=True))],
             )
-            for t, r, s in rows
-        ],
-        ignore_conflicts=True,
-        batch_size=500,
-    )
 
 
 def _candidates(cycles: Sequence[Mapping[str, Any]], today: datetime.date) -> Q:
@@ -186,20 +238,17 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     scan = ScanRun.objects.create(as_of=now)
     by_id = {cycle["id"]: cycle for cycle in cycles}
     window = _candidates(cycles, today)
-    reported = Notification.objects.filter(task_id=OuterRef("pk"), stage=REPORT)
+    reported = TaskNotice.objects.filter(task_id=OuterRef("pk"), stage=REPORT)
     reconciled = tasks_reconcile(cycle_ids=list(by_id), window=window, turn=scan.pk)
     tasks = list(
         Task.objects.filter(window, done=False)
         .exclude(Exists(reported))
-        .values("id", "cycle_id", "due_on", "owner_id", "institution_id", "department_id", "institution__path")
+        .annotate(sent=ArraySubquery(TaskNotice.objects.filter(task_id=OuterRef("pk")).values("stage")))
+        .values("id", "cycle_id", "due_on", "owner_id", "institution_id", "department_id", "institution__path", "sent")
     )
-    sent = set(
-        Notification.objects.filter(task__in=Task.objects.filter(window).exclude(Exists(reported))).values_list(
-            "task_id", "recipient_id", "stage"
-        )
-    )
-    rows = _notifications_due(tasks, cycles=by_id, today=today, people=_people_for(tasks), sent=sent)
-    _insert(rows, scan, timezone.now())  # when it was created; the scan's as-of is on its ScanRun
+    due = _notices_due(tasks, cycles=by_id, today=today, people=_people_for(tasks))
+    won = _record(due, scan)
+    _digest(won, due, {task["id"]: task["due_on"] for task in tasks}, scan, timezone.now())  # created now
     considered = len(tasks) + _scan_sources(scan, today)
     created = list(Notification.objects.filter(scan=scan).order_by("id").values_list("id", flat=True))
     ScanRun.objects.filter(pk=scan.pk).update(
@@ -212,6 +261,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
         considered=considered,
         tasks_considered=len(tasks),
         created=created,
+        task_notices=len(won),
         cycles_to_generate=[cycle["id"] for cycle in cycles if _needs_generation(cycle, now)],
         reconciled=reconciled,
     )
@@ -232,15 +282,15 @@ def _people_for(tasks: Sequence[Mapping[str, Any]]) -> _People:
     )
 
 
-def _notifications_due(
+def _notices_due(
     tasks: Sequence[Mapping[str, Any]],
     *,
     cycles: Mapping[int, Mapping[str, Any]],
     today: datetime.date,
     people: _People,
-    sent: set[tuple[int, int, str]],
-) -> list[tuple[int, int, str]]:
-    """(task, recipient, stage) of every notice due today and not sent before, in a stable order."""
+) -> list[tuple[int, str, tuple[int, ...]]]:
+    """(task, stage, recipients) of every stage reached today and not recorded before (``sent``:
+    the stages the task's notices already hold); a stage nobody can be told of is left for later."""
     rows = []
     for task in tasks:
         cycle = cycles[task["cycle_id"]]
@@ -252,9 +302,11 @@ def _notifications_due(
             supervisor_after=cycle["supervisor_after_days"],
             discipline_after=cycle["discipline_after_days"],
         ):
-            for recipient in sorted(_recipients(stage, task, people)):
-                if (task["id"], recipient, stage) not in sent:
-                    rows.append((task["id"], recipient, stage))
+            if stage in task["sent"]:
+                continue
+            recipients = _recipients(stage, task, people)
+            if recipients:
+                rows.append((task["id"], stage, tuple(sorted(recipients))))
     return rows
 
 
@@ -308,38 +360,21 @@ def _scan_sources(scan: ScanRun, today: datetime.date) -> int:
 def _insert_from_source(
     name: str, rows: list[tuple[int, datetime.date, int, str]], scan: ScanRun, now: datetime.datetime
 ) -> None:
-    if not rows:
-        return
-    if connection.vendor == "postgresql":
-        table = Notification._meta.db_table
-        with connection.cursor() as cursor:
+    """One notification per deadline, stage and recipient, skipping those that exist, ``SCAN_BATCH``
+    a statement."""
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        for batch in _batches(rows):
             cursor.execute(
                 f"""
                 INSERT INTO {table} (source, object_id, due_on, recipient_id, stage, scan_id, created_at,
-                                     email_status, email_attempts, email_error)
-                SELECT %s, o, d, r, s, %s, %s, %s, 0, ''
+                                     email_status, email_attempts, email_error, task_ids, task_count)
+                SELECT %s, o, d, r, s, %s, %s, %s, 0, '', '{{}}', 0
                 FROM unnest(%s::bigint[], %s::date[], %s::bigint[], %s::varchar[]) AS x(o, d, r, s)
                 ON CONFLICT DO NOTHING
                 """,  # noqa: S608 - the table name is the model's, every value is a parameter
-                [name, scan.pk, now, Notification.Email.PENDING, *map(list, zip(*rows, strict=True))],
+                [name, scan.pk, now, Notification.Email.PENDING, *map(list, zip(*batch, strict=True))],
             )
-        return
-    Notification.objects.bulk_create(
-        [
-            Notification(
-                source=name,
-                object_id=o,
-                due_on=d,
-                recipient_id=r,
-                stage=s,
-                scan=scan,
-                created_at=now,
-                email_status=Notification.Email.PENDING,
-            )
-            for o, d, r, s in rows
-        ],
-        ignore_conflicts=True,
-    )
 
 
 def _needs_generation(cycle: Mapping[str, Any], now: datetime.datetime) -> bool:

@@ -16,6 +16,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 
 from assessments import access as cycle_access
 from assessments.models import Cycle, Notification, Phase, Task
@@ -129,27 +130,84 @@ class NotificationText:
     url: str
 
 
+INBOX_DIGEST_LINES = 3  # a digest's tasks the inbox shows; its page and its e-mail list them all
+
+
 def describe_sources(notifications: Sequence[Notification]) -> None:
     """Set ``described`` on the rows of other features' deadline sources: one query per source.
     A row whose object is gone (or whose source is no longer registered) gets a plain text."""
     keys: dict[str, set[int]] = defaultdict(set)
     for notification in notifications:
-        if notification.task_id is None and notification.object_id is not None:
+        if not notification.is_digest and notification.object_id is not None:
             keys[notification.source].add(notification.object_id)
     described: dict[str, Mapping[int, deadlines.Described]] = {}
     for name, ids in keys.items():
         source = deadlines.source_named(name)
         described[name] = source.describe(ids) if source else {}
     for notification in notifications:
-        if notification.task_id is None:
+        if not notification.is_digest:
             notification.described = described.get(notification.source, {}).get(notification.object_id or 0)
 
 
-def notification_text(notification: Notification, *, today: datetime.date | None = None) -> NotificationText:
-    """The notice's text as of ``today`` (default: today; the scan command passes the day it scans as of)."""
+def describe_digests(notifications: Sequence[Notification], *, today: datetime.date, lines: int | None = None) -> None:
+    """Set ``tasks`` on the digests: their first ``lines`` listed tasks (all listed when None), in
+    the digest's order, each with its title, URL and what the notice says of it as of ``today``
+    (``label``). One query for the tasks of all the digests. A task deleted since is left out."""
+    digests = [n for n in notifications if n.is_digest]
+    wanted = {pk for n in digests for pk in n.task_ids[:lines]}
+    found = Task.objects.select_related(*TASK_JOINS).in_bulk(wanted) if wanted else {}
+    for task in found.values():
+        task.title = task_title(task)
+        task.url = task_url(task)
+    for notification in digests:
+        notification.tasks = [found[pk] for pk in notification.task_ids[:lines] if pk in found]
+        for task in notification.tasks:
+            task.label = stage_label(notification.stage, due_on=task.due_on, today=today)
+
+
+def describe_notifications(
+    notifications: Sequence[Notification], *, today: datetime.date | None = None, lines: int | None = None
+) -> None:
+    """What the inbox, the notification page, the e-mail and the scan command show of each
+    notification: ``text`` (and ``described`` / ``tasks``, above), in a fixed number of queries."""
     today = today or timezone.localdate()
-    task = notification.task
-    if task is None:  # another feature's deadline: described by its source
+    describe_sources(notifications)
+    describe_digests(notifications, today=today, lines=lines)
+    for notification in notifications:
+        notification.text = notification_text(notification, today=today)
+
+
+def _digest_title(kind: str, count: int) -> str:
+    if kind == "supervise":
+        return ngettext(
+            "%(count)d overdue task: the supervisor is informed",
+            "%(count)d overdue tasks: the supervisor is informed",
+            count,
+        ) % {"count": count}
+    if kind == "report":
+        return ngettext(
+            "%(count)d overdue task: reported to the discipline office",
+            "%(count)d overdue tasks: reported to the discipline office",
+            count,
+        ) % {"count": count}
+    return ngettext("%(count)d task due soon", "%(count)d tasks due soon", count) % {"count": count}
+
+
+def digest_kind_label(kind: str) -> str:
+    """The badge of a digest of several tasks: the kind of stage (each task says its own date)."""
+    labels = {
+        "supervise": pgettext("digest", "Supervision"),
+        "report": pgettext("digest", "Reported"),
+    }
+    return labels.get(kind, pgettext("digest", "Reminder"))
+
+
+def notification_text(notification: Notification, *, today: datetime.date | None = None) -> NotificationText:
+    """The notice's text as of ``today`` (default: today; the scan command passes the day it scans
+    as of). A digest of one task reads as that task's notice; a digest of several is titled by
+    their count and kind and links to its page, which lists them (``describe_digests`` first)."""
+    today = today or timezone.localdate()
+    if not notification.is_digest:  # another feature's deadline: described by its source
         found = getattr(notification, "described", None)
         due_on = notification.due_on or today
         source = deadlines.source_named(notification.source)
@@ -163,9 +221,16 @@ def notification_text(notification: Notification, *, today: datetime.date | None
         return NotificationText(
             subject=f"[{stage}] {title}", title=title, stage=stage, url=found.url if found else reverse("inbox")
         )
-    title = task_title(task)
-    stage = stage_label(notification.stage, due_on=task.due_on, today=today)
-    return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=task_url(task))
+    tasks = getattr(notification, "tasks", [])
+    if notification.task_count == 1 and tasks:
+        task = tasks[0]
+        return NotificationText(
+            subject=f"[{task.label}] {task.title}", title=task.title, stage=task.label, url=task.url
+        )
+    title = _digest_title(notification.stage, notification.task_count)
+    stage = digest_kind_label(notification.stage)
+    url = reverse("notification_detail", args=[notification.pk])
+    return NotificationText(subject=f"[{stage}] {title}", title=title, stage=stage, url=url)
 
 
 TASK_JOINS = ("institution", "department", "position", "control", "phase", "owner")
@@ -195,20 +260,33 @@ def inbox_for(*, user, today: datetime.date) -> Inbox:
         open_tasks_of(user).select_related(*TASK_JOINS, "cycle").order_by("due_on", "id")[:OPEN_TASK_LIMIT]
     )
     done_tasks = list(mine.filter(done=True).order_by("-due_on", "-id")[:20])
-    notifications = list(
-        cycle_access.notifications_of(user)
-        .select_related(*(f"task__{join}" for join in TASK_JOINS))
-        .order_by("-created_at", "-id")[:50]
-    )
+    notifications = list(cycle_access.notifications_of(user).order_by("-created_at", "-id")[:50])
     for task in open_tasks + done_tasks:
         task.title = task_title(task)
         task.url = task_url(task)
         task.left = task.days_left(today)
         task.overdue = -task.left
-    describe_sources(notifications)
-    for notification in notifications:
-        notification.text = notification_text(notification)
+    describe_notifications(notifications, today=today, lines=INBOX_DIGEST_LINES)
     return Inbox(open_tasks=open_tasks, done_tasks=done_tasks, notifications=notifications, today=today)
+
+
+@dataclass
+class NotificationPage:
+    notification: Notification
+    today: datetime.date
+    more_url: str  # where the tasks the digest could not list are: the inbox, or the cycle's board
+
+
+def notification_page(notification: Notification, *, user, today: datetime.date) -> NotificationPage:
+    """One notification of ``user`` with every task it lists (the caller found it through
+    ``cycle_access.notifications_of``)."""
+    describe_notifications([notification], today=today)
+    tasks = getattr(notification, "tasks", [])
+    if tasks and any(task.owner_id != user.pk for task in tasks):
+        more_url = reverse("cycle_board", args=[tasks[0].cycle_id])
+    else:
+        more_url = reverse("inbox") + "#cycle-tasks"
+    return NotificationPage(notification=notification, today=today, more_url=more_url)
 
 
 # --- progress board ---------------------------------------------------------------------------------

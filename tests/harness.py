@@ -395,11 +395,20 @@ class Scene:
     @cached_property
     def unread(self) -> Notification:
         """An unread reminder for the persona logged in, about a task of the cycle."""
+        task = Task.objects.filter(cycle=self.cycle).first()
+        assert task is not None
+        mine = self.me or self.w.holder
         return Notification.objects.create(
-            task=Task.objects.filter(cycle=self.cycle).first(),
-            recipient=self.me or self.w.holder,
-            stage="reminder",
-            created_at=timezone.now(),
+            task_ids=[task.pk], task_count=1, recipient=mine, stage="remind", created_at=timezone.now()
+        )
+
+    @cached_property
+    def digest(self) -> Notification:
+        """holder2's digest of three of the cycle's tasks: the notification page is its reader's alone."""
+        tasks = list(Task.objects.filter(cycle=self.cycle).order_by("due_on", "id").values_list("id", flat=True)[:3])
+        holder2 = self.w.holder2
+        return Notification.objects.create(
+            task_ids=tasks, task_count=len(tasks), recipient=holder2, stage="supervise", created_at=timezone.now()
         )
 
     @cached_property
@@ -1265,6 +1274,13 @@ CYCLE = [
         everyone(302),
         setup=lambda s: s.unread,
         effect=writes(updated=["assessments.Notification"], then=_read),
+    ),
+    Case(
+        "notification_detail",
+        "a notification (a digest of tasks): its recipient's alone",
+        "get",
+        lambda s: f"/notifications/{s.digest.pk}/",
+        expect({"holder2"}),
     ),
     Case("cycle_list", "cycle list", "get", lambda s: "/cycles/", everyone()),
     Case(

@@ -22,7 +22,7 @@ from django.utils import timezone
 from kombu import pools
 
 from assessments import services
-from assessments.models import Cycle, Notification, ScanRun, Task
+from assessments.models import Cycle, Notification, ScanRun, Task, TaskNotice
 from config.celery import app
 from integrity_warnings.deadlines import NAME
 from integrity_warnings.models import Disposition
@@ -152,7 +152,15 @@ def due_tomorrow(transactional_db, world, monkeypatch):
 
 
 def notifications_of(task) -> list[tuple[str, str, str]]:
-    return list(Notification.objects.filter(task=task).values_list("recipient__username", "stage", "email_status"))
+    """(recipient, the task's stage, e-mail) of the digests that list ``task``: the stage is the
+    task's record of the digest's scan."""
+    stage_of_scan = dict(TaskNotice.objects.filter(task=task).values_list("scan_id", "stage"))
+    return [
+        (recipient, stage_of_scan[scan], status)
+        for recipient, scan, status in Notification.objects.filter(task_ids__contains=[task.pk]).values_list(
+            "recipient__username", "scan_id", "email_status"
+        )
+    ]
 
 
 def test_worker_and_beat_on_redis_send_a_due_reminder_exactly_once(due_tomorrow, tmp_path):

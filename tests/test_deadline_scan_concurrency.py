@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from assessments import services
-from assessments.models import Notification, Task
+from assessments.models import Notification, Task, TaskNotice
 from assessments.scan import deadline_scan
 from assessments.tests.conftest import at
 from integrity_warnings.deadlines import NAME
@@ -75,10 +75,18 @@ def test_two_processes_scanning_at_once_send_each_notification_once(busy_cycle):
     for process, (_out, err) in zip((first, second), outputs, strict=True):
         assert process.returncode == 0, err
     lines = [line for out, _ in outputs for line in out.splitlines() if "→" in line]
-    expected = 151 * 2  # overdue: holder2 and the department head, per task
-    assert Notification.objects.filter(task__cycle=cycle).count() == expected
-    assert len(lines) == expected, "each notification is printed (sent) by exactly one process"
-    assert len(set(lines)) == expected
+    # overdue: each task's supervise stage recorded once, told to holder2 and the department head ...
+    records = TaskNotice.objects.filter(task__cycle=cycle, stage="supervise")
+    assert records.count() == 151
+    both = tuple(sorted([world.head.pk, world.holder2.pk]))
+    assert {tuple(r) for r in records.values_list("recipients", flat=True)} == {both}
+    # ... in one digest each, of the 151 tasks, written and e-mailed by exactly one of the processes
+    digests = Notification.objects.filter(scan__isnull=False)
+    assert sorted(digests.values_list("recipient__username", "stage", "task_count")) == [
+        ("head", "supervise", 151),
+        ("holder2", "supervise", 151),
+    ]
+    assert len(lines) == 2 and len(set(lines)) == 2, "each digest is printed (sent) by exactly one process"
     statuses = set(Notification.objects.values_list("email_status", flat=True))
     assert statuses == {Notification.Email.SENT}
 
@@ -104,8 +112,11 @@ def test_eight_concurrent_scans_in_threads_insert_each_notification_once(busy_cy
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
-    assert sum(created) == 151
-    assert Notification.objects.filter(task__cycle=cycle, stage="remind-7").count() == 151
+    assert sum(created) == 1  # one digest for holder2, by one of the eight
+    assert TaskNotice.objects.filter(task__cycle=cycle, stage="remind-7").count() == 151
+    assert list(Notification.objects.values_list("recipient__username", "stage", "task_count")) == [
+        ("holder2", "remind", 151)
+    ]
 
 
 def test_two_processes_scanning_at_once_send_each_warning_notice_once(transactional_db, world):

@@ -27,7 +27,7 @@ from django.db.models.functions import Cast, Concat
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from assessments.models import Cycle
+from assessments.models import Cycle, Notification
 from assessments.survey_models import RatingRound, SurveyRound
 from conftest import SESSION_WORLD
 from controls.models import Control, ControlRevision, ControlRun, Rule
@@ -306,6 +306,8 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
     ratings_ = list(RatingRound.objects.order_by("id").values_list("pk", flat=True)) or [1]
     notices = list(Disposition.objects.order_by("id").values_list("pk", flat=True)) or [1]
     comments = list(NoticeComment.objects.values_list("pk", flat=True))
+    # the demo's scan: its digests and notices (a few: each is its recipient's alone, 404 to others)
+    notifications = list(Notification.objects.order_by("id").values_list("pk", flat=True)[:12]) or [1]
     registers = [(code, year) for code in codes for year in years]
     against = {}
     for pk, register in versions:
@@ -403,6 +405,7 @@ def _urls(demo: Demo) -> dict[str, list[str]]:
         "audit_log": ["/audit/", "/audit/?action=risk_point", "/audit/?action=control", "/audit/?action=notice"],
         "my_tasks": ["/tasks/"],
         "notifications_mark_read": ["/tasks/read/"],
+        "notification_detail": [f"/notifications/{pk}/" for pk in notifications],
         "cycle_list": ["/cycles/"],
         # The study's measures (docs/surveys.md): the demo has a closed survey and a closed rating
         # round of the market bureau (risk_registry/demo/measures.py); the lists, the rounds, the

@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from assessments.models import Task
+from assessments.models import Task, TaskNotice
 from assessments.services import cycle_generate_tasks, cycle_launch
+from positions.models import Position
+from positions.services import holding_start
 
 LAUNCHED_ON = datetime.date(2026, 1, 15)
 
@@ -42,3 +45,38 @@ def cycle(world, django_capture_on_commit_callbacks):
 
 def task(cycle, kind, **lookup) -> Task:
     return Task.objects.get(cycle=cycle, kind=kind, **lookup)
+
+
+def told(**task_lookup) -> list[tuple[str, str, str]]:
+    """(task kind, recipient, stage) of every stage sent of the tasks of ``task_lookup``, one per
+    person told: the scan's per-task records (``TaskNotice``), which the digests list."""
+    records = list(TaskNotice.objects.filter(**task_lookup).values_list("task__kind", "stage", "recipients"))
+    people = {r for *_, recipients in records for r in recipients}
+    names = dict(get_user_model().objects.filter(pk__in=people).values_list("pk", "username"))
+    return sorted((kind, names[r], stage) for kind, stage, recipients in records for r in recipients)
+
+
+def more_self_checks(world, cycle, count: int, *, owner=None) -> list[Task]:
+    """``count`` more positions of 审批科 held by ``owner`` (holder2), each with an open self-check
+    due on 1 May, some of them earlier (so the digest's order, most urgent first, shows)."""
+    owner = owner or world.holder2
+    positions = Position.objects.bulk_create(
+        Position(institution=world.a, department=world.dept, title=f"摘要岗{i:02d}") for i in range(count)
+    )
+    for position in positions:
+        holding_start(user=owner, position=position, started_on=datetime.date(2026, 1, 1))
+    return Task.objects.bulk_create(
+        Task(
+            cycle=cycle,
+            phase=cycle.phases.get(kind="inventory"),
+            kind=Task.Kind.SELF_CHECK,
+            key=f"self_check:{p.pk}",
+            year=2026,
+            institution=world.a,
+            department=world.dept,
+            position=p,
+            due_on=datetime.date(2026, 4, 30) if i % 10 == 0 else datetime.date(2026, 5, 1),
+            owner=owner,
+        )
+        for i, p in enumerate(positions)
+    )

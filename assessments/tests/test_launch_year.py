@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import translation
 
-from assessments.models import Cycle, Notification, Phase, Task
+from assessments.models import Cycle, Phase, Task, TaskNotice
 from assessments.scan import deadline_scan
 from assessments.services import (
     PhaseSpec,
@@ -116,13 +116,13 @@ def test_a_confirmed_late_launch_escalates_nothing_on_day_one_then_the_grace_end
     first = deadline_scan(now=at("2026-12-06"))  # the real scan, the day of the launch
     assert first.considered > 0 and first.created == []
     deadline_scan(now=at("2026-12-12"))
-    assert not Notification.objects.filter(task__cycle=cycle).exclude(stage__startswith="remind").exists()
+    assert not TaskNotice.objects.filter(task__cycle=cycle).exclude(stage__startswith="remind").exists()
 
     deadline_scan(now=at("2026-12-13"))  # seven days before the grace ends: a reminder, not an escalation
-    assert set(Notification.objects.filter(task__cycle=cycle).values_list("stage", flat=True)) == {"remind-7"}
+    assert set(TaskNotice.objects.filter(task__cycle=cycle).values_list("stage", flat=True)) == {"remind-7"}
     deadline_scan(now=at("2026-12-21"))  # the day after: the open tasks are overdue now
-    assert Notification.objects.filter(task__cycle=cycle, stage="supervise").exists()
-    assert not Notification.objects.filter(task__cycle=cycle, stage="report").exists()
+    assert TaskNotice.objects.filter(task__cycle=cycle, stage="supervise").exists()
+    assert not TaskNotice.objects.filter(task__cycle=cycle, stage="report").exists()
 
 
 def test_without_grace_the_same_late_cycle_would_escalate_at_once(world):
@@ -133,4 +133,4 @@ def test_without_grace_the_same_late_cycle_would_escalate_at_once(world):
     Cycle.objects.filter(pk=cycle.pk).update(grace_until=None)
     cycle_generate_tasks(cycle_id=cycle.pk)
     deadline_scan(now=at("2026-12-06"))
-    assert Notification.objects.filter(task__cycle=cycle, stage="report").count() > 5
+    assert TaskNotice.objects.filter(task__cycle=cycle, stage="report").count() > 5

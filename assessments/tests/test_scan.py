@@ -11,12 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from assessments.models import Notification, Task
+from assessments.models import Notification, Task, TaskNotice
 from assessments.scan import deadline_scan, stages_due
 from assessments.selectors import stage_label
-from assessments.tests.conftest import at
-from positions.models import Position
-from positions.services import holding_start
+from assessments.tests.conftest import at, more_self_checks, told
 from risk_registry.models import RiskPoint, RiskPointState
 
 pytestmark = pytest.mark.django_db
@@ -45,9 +43,7 @@ def test_stages_due(today, expected):
 
 
 def sent(cycle) -> list[tuple[str, str, str]]:
-    return sorted(
-        Notification.objects.filter(task__cycle=cycle).values_list("task__kind", "recipient__username", "stage")
-    )
+    return told(task__cycle=cycle)
 
 
 def test_each_stage_reaches_the_right_people_once(world, cycle):
@@ -127,30 +123,11 @@ def test_query_count_does_not_grow_with_the_number_of_tasks(world, cycle):
         return len(captured)
 
     small = scan_queries("2026-04-24")
-    positions = Position.objects.bulk_create(
-        Position(institution=world.a, department=world.dept, title=f"新岗{i}") for i in range(40)
-    )
-    for i, position in enumerate(positions):
-        holding_start(
-            user=[world.holder, world.holder2, world.holder3][i % 3], position=position, started_on=D(2026, 1, 1)
-        )
-    Task.objects.bulk_create(
-        Task(
-            cycle=cycle,
-            phase=cycle.phases.get(kind="inventory"),
-            kind=Task.Kind.SELF_CHECK,
-            key=f"self_check:{p.pk}",
-            year=2026,
-            institution=world.a,
-            department=world.dept,
-            position=p,
-            due_on=D(2026, 5, 1),
-            owner=world.holder,
-        )
-        for p in positions
-    )
+    more_self_checks(world, cycle, 40, owner=world.holder)
     large = scan_queries("2026-04-25")
-    assert Notification.objects.filter(stage="remind-7").count() == 41
+    assert TaskNotice.objects.filter(stage="remind-7").count() == 41
+    mine = Notification.objects.filter(recipient=world.holder, stage="remind")
+    assert list(mine.values_list("task_count", flat=True)) == [40]  # one digest, not 40 notifications
     assert large == small, f"{small} queries with one due task, {large} with 41"
 
 

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assessments.completion import done_expression, tasks_refresh
-from assessments.models import Notification, Task
+from assessments.models import Task, TaskNotice
 from assessments.scan import deadline_scan
 from assessments.services import cycle_generate_tasks, self_assessment_submit
 from assessments.tests.conftest import at, task
@@ -178,7 +178,7 @@ def test_the_scan_reconciles_a_task_changed_behind_the_services(world, cycle):
     result = deadline_scan(now=at("2026-04-30"))
     assert result.reconciled == 1
     assert stale() == [] and stored(mine)
-    assert not Notification.objects.filter(task=mine).exists()  # done before stages: nobody is reminded
+    assert not TaskNotice.objects.filter(task=mine).exists()  # done before stages: nobody is reminded
     assert deadline_scan(now=at("2026-04-30", 10)).reconciled == 0
 
 

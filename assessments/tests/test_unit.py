@@ -23,7 +23,6 @@ from assessments import unit
 from assessments.models import (
     Checklist,
     ChecklistItem,
-    Notification,
     Task,
     UnitAssessment,
     UnitEvidenceFile,
@@ -31,7 +30,7 @@ from assessments.models import (
     UnitOutcome,
 )
 from assessments.scan import deadline_scan
-from assessments.tests.conftest import at
+from assessments.tests.conftest import at, told
 from assessments.unit_models import default_grade_bands
 from assessments.unit_presets import PIAN5_ITEMS, install_checklist_presets
 from controls.models import Control, ControlRun
@@ -354,7 +353,7 @@ def test_rectification_deadline_is_reminded_exactly_once_through_the_scan(world,
     )
 
     def notices():
-        return sorted(Notification.objects.filter(task=task).values_list("recipient__username", "stage"))
+        return [(who, stage) for _kind, who, stage in told(task=task)]
 
     deadline_scan(now=at("2026-12-12"))  # 8 days before: nothing yet
     assert notices() == []
@@ -381,7 +380,7 @@ def test_an_unanswered_rectification_escalates(world, cycle, presets):
     )
     deadline_scan(now=at("2026-12-21"))
     deadline_scan(now=at("2026-12-21", 16))
-    stages = sorted(Notification.objects.filter(task=outcome.task).values_list("recipient__username", "stage"))
+    stages = [(who, stage) for _kind, who, stage in told(task=outcome.task)]
     assert stages == [("leader", "supervise"), ("principal", "supervise")]
 
 

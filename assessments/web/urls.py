@@ -5,6 +5,7 @@ from assessments.web import rating_views, survey_views, unit_views, views
 urlpatterns = [
     path("tasks/", views.inbox, name="my_tasks"),
     path("tasks/read/", views.inbox_mark_read, name="notifications_mark_read"),
+    path("notifications/<int:pk>/", views.notification_detail, name="notification_detail"),
     path("cycles/", views.cycle_list, name="cycle_list"),
     path("cycles/new/", views.cycle_launch, name="cycle_launch"),
     path("cycles/<int:pk>/", views.cycle_board, name="cycle_board"),

@@ -37,6 +37,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return redirect("inbox")
 
 
+@require_GET
+def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One notification of the reader's own: a digest with every task it lists (404 for anyone
+    else's, as for any object out of scope). Reading it marks nothing: a GET writes nothing."""
+    notification = access.object_or_404(cycle_access.notifications_of(request.user).select_related("recipient"), pk=pk)
+    page = selectors.notification_page(notification, user=request.user, today=timezone.localdate())
+    return render(request, "assessments/notification_detail.html", {"page": page, "n": page.notification})
+
+
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
     services.notifications_mark_read(user=request.user)

@@ -182,6 +182,9 @@ RISK_REGISTRY_CYCLE_LATE_GRACE_DAYS = 14
 RISK_REGISTRY_EVIDENCE_DIR = VAR_DIR / "evidence"
 RISK_REGISTRY_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 RISK_REGISTRY_EMAIL_CLAIM_MINUTES = 15
+# The deadline scan sends each person one digest per kind of stage (reminder, supervision, report)
+# and scan; a digest lists at most this many tasks, most urgent first, and counts them all.
+RISK_REGISTRY_DIGEST_TASKS = 50
 # Anonymous surveys (docs/surveys.md): a group with fewer valid answers shows no figures; an
 # address that sends this many unknown codes within the window gets only the "try later" page.
 RISK_REGISTRY_SURVEY_MIN_GROUP = 5

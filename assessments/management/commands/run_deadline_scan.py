@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from assessments import delivery, scan, services
 from assessments.models import Notification
-from assessments.selectors import TASK_JOINS, describe_sources, notification_text
+from assessments.selectors import describe_notifications
 
 
 def parse_moment(text: str) -> datetime.datetime:
@@ -52,16 +52,15 @@ class Command(BaseCommand):
         with translation.override(settings.LANGUAGE_CODE):
             created = list(
                 Notification.objects.filter(pk__in=result.created)
-                .select_related(*(f"task__{join}" for join in TASK_JOINS), "recipient")
-                .order_by("task_id", "stage", "recipient_id")
+                .select_related("recipient")
+                .order_by("source", "object_id", "stage", "recipient_id")
             )
-            describe_sources(created)
+            describe_notifications(created, today=result.today, lines=1)
             for n in created:
-                text = notification_text(n, today=result.today)
                 mail = " ✉" if n.pk in emailed else ""
                 name = f"{n.recipient.last_name}{n.recipient.first_name}" or n.recipient.username
-                due_on = n.task.due_on if n.task else n.due_on
-                self.stdout.write(f"{text.stage} → {n.recipient.username} ({name}){mail}: {text.title} · {due_on}")
+                due_on = n.tasks[0].due_on if n.is_digest and n.tasks else n.due_on
+                self.stdout.write(f"{n.text.stage} → {n.recipient.username} ({name}){mail}: {n.text.title} · {due_on}")
             self.stdout.write(
                 _(
                     "Scan %(scan)s as of %(at)s (%(today)s): %(total)d deadline(s) near or past due"
