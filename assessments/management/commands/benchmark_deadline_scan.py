@@ -29,8 +29,8 @@ from assessments.models import Cycle, Phase, Task
 from assessments.scan import deadline_scan
 from assessments.services import default_phases
 from controls.models import Control
-from risk_registry.demo.copy import Copier
 from risk_registry.models import RiskPoint
+from risk_registry.organisation.copy import Copier
 from risk_registry.organisation.models import GradeLevel, Institution, RiskType
 
 ROOT = "bench-province"
@@ -191,7 +191,7 @@ TASK_COLUMNS = (
     "due_on",
     "owner_id",
 )
-RISK_POINT_COLUMNS = (  # after the id; the others get their defaults (risk_registry.demo.copy.Copier)
+RISK_POINT_COLUMNS = (  # after the id; the others get their defaults (risk_registry.organisation.copy.Copier)
     "institution_id",
     "department_id",
     "position_id",
