@@ -27,7 +27,9 @@ def _rows(response) -> list[int]:
 
 
 def _snapshot(*points) -> list[tuple]:
-    return list(RiskPoint.objects.filter(pk__in=[p.pk for p in points]).order_by("pk").values_list("pk", "state", "version"))
+    return list(
+        RiskPoint.objects.filter(pk__in=[p.pk for p in points]).order_by("pk").values_list("pk", "state", "version")
+    )
 
 
 def test_the_table_shows_one_page_and_counts_every_matching_point(world, client, one_a_page):
@@ -81,9 +83,12 @@ def test_all_matching_confirmed_moves_every_point_of_the_register_and_audits_eac
     response = client.post(f"{REGISTER}/bulk/", {"action": "review", "all": "2", "confirmed": "1", "digest": digest[1]})
     assert response.status_code == 302
     assert [row[1] for row in _snapshot(world.submitted, world.finance_point)] == [S.REVIEWED, S.REVIEWED]
-    assert AuditEntry.objects.filter(
-        action="risk_point.review", target_id__in=[world.submitted.pk, world.finance_point.pk]
-    ).count() == 2
+    assert (
+        AuditEntry.objects.filter(
+            action="risk_point.review", target_id__in=[world.submitted.pk, world.finance_point.pk]
+        ).count()
+        == 2
+    )
 
 
 def test_all_matching_keeps_to_the_filters(world, client, one_a_page):
