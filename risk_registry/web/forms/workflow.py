@@ -138,21 +138,21 @@ class AuditSearchForm(CleanTextMixin, forms.Form):
     )
 
 
+BULK_LABELS = [
+    ("review", _("Pass department review")),
+    ("return_to_author", _("Return to the holder")),
+    ("define", _("Define the level")),
+    ("return_to_department", _("Return to the department")),
+    ("propose", _("Propose a higher level")),
+]
+
+
 class BulkForm(CleanTextMixin, forms.Form):
     """A bulk action of the register table on the selected rows (``point``, each with its
     ``version_<id>``, read by the page): a step, or a level proposal. Likelihood and severity are
     the level to define (an override, with its reason) or to propose; empty keeps the proposed one."""
 
-    action = forms.ChoiceField(
-        label=_("Action"),
-        choices=[
-            ("review", _("Pass department review")),
-            ("return_to_author", _("Return to the holder")),
-            ("define", _("Define the level")),
-            ("return_to_department", _("Return to the department")),
-            ("propose", _("Propose a higher level")),
-        ],
-    )
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_LABELS)
     point = IdListField(label=_("Risk points"), required=False)
     # "All N matching points" of the table, on every page: the count the user saw; the page then
     # asks to confirm the points it resolves from the same filters, and the write carries their digest.

@@ -24,6 +24,7 @@ from risk_registry.models import (
 )
 from risk_registry.web.audit_targets import audit_targets
 from risk_registry.web.forms.workflow import (
+    BULK_LABELS,
     AnswerForm,
     AuditSearchForm,
     BulkForm,
@@ -300,7 +301,7 @@ def register_bulk(request: HttpRequest, code: str, year: int) -> HttpResponse:
         if not _confirmed(request) or request.POST.get("digest") != digest:
             if _confirmed(request):
                 messages.warning(request, _("The matching risk points changed since you looked: confirm them again."))
-            label = dict(form.fields["action"].choices)[action]
+            label = str(dict(BULK_LABELS)[action])
             sentence = ngettext(
                 "This %(n)d risk point of the register will be changed: %(step)s.",
                 "These %(n)d risk points of the register will be changed: %(step)s.",
