@@ -288,12 +288,7 @@ def register_bulk(request: HttpRequest, code: str, year: int) -> HttpResponse:
         # its count to confirm, and written only if the set (ids and versions) is still the one
         # confirmed; the service then checks each point under its row lock as for selected rows.
         filters = _table_filters(request.POST)
-        matching = wf_selectors.table_points(user=request.user, register=register, filters=filters)
-        chosen = [
-            p
-            for p in matching.select_related("institution", "department", "position", "level")
-            if action in wf_selectors.row_actions(request.user, p)
-        ]
+        chosen = wf_selectors.bulk_points(user=request.user, register=register, filters=filters, action=action)
         if not chosen:
             messages.error(request, _("None of the matching risk points can take this step."))
             return redirect(back)
