@@ -306,7 +306,7 @@ def register_bulk(request: HttpRequest, code: str, year: int) -> HttpResponse:
                 request, register, title=label, sentence=sentence, points=chosen[:1000], carry={"digest": digest}
             )
         ids = [p.pk for p in chosen]
-        versions = {p.pk: p.version for p in chosen}
+        versions: dict[int, int | None] = {p.pk: p.version for p in chosen}
     else:
         ids = data["point"]
         selected = list(
