@@ -179,28 +179,47 @@ class InstitutionSummary:
     indent: int = 0  # depth below the top of the user's scope (0, 1, 2 …)
 
 
-OVERSIGHT_LIMIT = 200  # institutions listed on the home page; past it the page links the tree
+OVERSIGHT_LIMIT = 200  # institutions listed on the home page; past it, the top of the tree and its children
 
 
-def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> list[InstitutionSummary]:
-    """For the home page: every institution a user oversees — the whole subtree of a discipline or
+@dataclass(frozen=True)
+class Oversight:
+    rows: list[InstitutionSummary]
+    capped: bool  # the tree is larger: only its top and the top's children are shown
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> Oversight:
+    """For the home page: the institutions a user oversees — the whole subtree of a discipline or
     superior office, villages under a township included, and the institutions of a leadership
-    role — with the visible points of the year by state and by band. Three queries, bounded by
-    ``limit`` institutions (``limit + 1`` are read so the page can tell that more exist)."""
+    role — with the visible points of the year by state and by band. A subtree of more than
+    ``limit`` institutions (a city has a thousand, a province ten thousand) is shown by its top
+    and the top's direct children, each with its own register's points (the page links the
+    dashboard for the rest). Three or four queries, whatever the size of the tree."""
     scope = access.scope_of(user)
     overseen = Q(id__in=scope.institution_ids)
     for path in scope.subtree_paths:
         overseen |= Q(path__startswith=path)
-    institutions = list(access.institutions_visible_to(user).filter(overseen).order_by("path")[: limit + 1])
-    points = access.risk_points_visible_to(user).filter(year=year, institution__in=institutions[:limit]).order_by()
-    counts: dict[int, dict[str, int]] = {}
-    for row in points.values("institution_id", "state").annotate(total=Count("id")):
-        counts.setdefault(row["institution_id"], {})[row["state"]] = row["total"]
-    bands: dict[int, dict[str, int]] = {}
-    for band_row in points.values("institution_id", "level__band").annotate(total=Count("id")):
-        bands.setdefault(band_row["institution_id"], {})[band_row["level__band"]] = band_row["total"]
+    visible = access.institutions_visible_to(user).filter(overseen).order_by("path")
+    institutions = list(visible[: limit + 1])
     top = min((i.depth for i in institutions), default=0)
-    return [
+    capped = len(institutions) > limit
+    if capped:
+        institutions = list(visible.filter(depth__lte=top + 1)[:limit])
+    counts: dict[int, dict[str, int]] = {}
+    bands: dict[int, dict[str, int]] = {}
+    points = access.risk_points_visible_to(user).filter(year=year, institution__in=institutions).order_by()
+    for row in points.values("institution_id", "state", "level__band").annotate(total=Count("id")):
+        by_state = counts.setdefault(row["institution_id"], {})
+        by_state[row["state"]] = by_state.get(row["state"], 0) + row["total"]
+        by_band = bands.setdefault(row["institution_id"], {})
+        by_band[row["level__band"]] = by_band.get(row["level__band"], 0) + row["total"]
+    rows = [
         InstitutionSummary(
             institution=i,
             counts=counts.get(i.pk, {}),
@@ -210,6 +229,7 @@ def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> list[
         )
         for i in institutions
     ]
+    return Oversight(rows=rows, capped=capped)
 
 
 def scope_subtree_roots(scope: access.Scope) -> list[int]:
@@ -246,7 +266,11 @@ def home_for(*, user, year: int) -> dict:
         .select_related("level", "position")[:10]
     )
     memberships = user.memberships.select_related("institution", "department").order_by("institution__path")
-    oversight = oversight_summary(user=user, year=year) if (scope.subtree_paths or scope.institution_ids) else []
+    oversight = (
+        oversight_summary(user=user, year=year)
+        if (scope.subtree_paths or scope.institution_ids)
+        else Oversight(rows=[], capped=False)
+    )
     return {
         "year": year,
         "scope": scope,
@@ -254,8 +278,8 @@ def home_for(*, user, year: int) -> dict:
         "my_drafts": drafts,
         "memberships": memberships,
         "department_rows": department_summary(user=user, year=year),
-        "oversight": oversight[:OVERSIGHT_LIMIT],
-        "oversight_more": len(oversight) > OVERSIGHT_LIMIT,
+        "oversight": oversight.rows,
+        "oversight_more": oversight.capped,
         "bands": Band.choices,
         "states": RiskPointState.choices,
     }

@@ -94,10 +94,11 @@ PAGES = [
 ]
 
 
-# The register page is the workspace (台账): besides its cards it reads the table's rows, their
-# controls and the filters' choices (departments, positions, levels): five queries, whatever the rows;
-# its quality report counts the vague controls in SQL and reads only the 20 it shows (one more query).
-CEILINGS = {"register page": 26, "register page, head": 26, "register table filtered and sorted": 26}
+# The register page is the workspace (台账): besides its cards it reads the table's page of rows, the
+# count of every matching row (for its pages), their controls and the filters' choices (departments,
+# levels, and the chosen department's positions): six queries, whatever the rows; its quality report
+# counts the vague controls in SQL and reads only the 20 it shows (one more query).
+CEILINGS = {"register page": 26, "register page, head": 26, "register table filtered and sorted": 27}
 
 
 @pytest.mark.parametrize(("page", "persona", "url"), PAGES, ids=[p[0] for p in PAGES])

@@ -16,6 +16,7 @@ a valid ``#rrggbb`` is always readable; ``readable_ink`` still checks the figure
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django.core.exceptions import ValidationError
@@ -90,6 +91,7 @@ def contrast_ratio(first: str, second: str) -> float:
     return (a + 0.05) / (b + 0.05)
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of a few dozen level colours, called per row
 def readable_ink(background: str) -> str | None:
     """Black or white, whichever contrasts more with ``background``; None when neither reaches 4.5:1
     or the colour is not ``#rrggbb``."""

@@ -272,13 +272,34 @@ def test_oversight_summary_is_empty_without_oversight(world, persona):
     assert _summary(world, persona) == []
 
 
-def test_oversight_summary_costs_three_queries_once_the_scope_is_known(world, django_assert_num_queries):
-    """Institutions, counts by state, counts by band."""
+def test_oversight_summary_costs_two_queries_once_the_scope_is_known(world, django_assert_num_queries):
+    """Institutions, and the counts by state and band in one grouped query."""
     user = _fresh(world, "superior")
     access.scope_of(user)
 
+    with django_assert_num_queries(2):
+        summary = oversight_summary(user=user, year=2026)
+    assert not summary.capped
+
+
+def test_a_tree_larger_than_the_limit_shows_its_top_and_direct_children(world, django_assert_num_queries):
+    """A city's office oversees a thousand institutions: its home shows the city and the counties
+    under it (each with its own register), and one query more says so."""
+    town = institution_create(code="town-x", name="某某镇", kind=Institution.Kind.TOWNSHIP, parent=world.county)
+    institution_create(code="village-y", name="某某村", kind=Institution.Kind.VILLAGE, parent=town)
+    user = _fresh(world, "superior")
+    access.scope_of(user)
     with django_assert_num_queries(3):
-        oversight_summary(user=user, year=2026)
+        summary = oversight_summary(user=user, year=2026, limit=4)
+    assert summary.capped
+    assert [(s.institution.code, s.total) for s in summary] == [
+        ("county-jw", 0),
+        ("bureau-a", 2),
+        ("bureau-b", 1),
+        ("town-x", 0),
+    ]
+    uncapped = oversight_summary(user=user, year=2026, limit=5)
+    assert not uncapped.capped and "village-y" in [s.institution.code for s in uncapped]
 
 
 def test_scope_subtree_roots_are_the_ids_at_the_end_of_the_paths(world):

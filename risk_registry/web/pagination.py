@@ -27,6 +27,17 @@ def _positive_int(raw) -> int | None:
     return value if value > 0 else None
 
 
+def newest(queryset: QuerySet, size: int, *, walk_ids: bool) -> list:
+    """The ``size`` newest rows of ``queryset`` (descending id), in one query. ``walk_ids=False``
+    (see ``keyset_page``) reads the part's ids from its own index and sorts them (``id + 0``)
+    instead of walking the primary key backwards past every other part's rows."""
+    queryset = queryset.order_by("-id")
+    if walk_ids:
+        return list(queryset[:size])
+    ids = queryset.order_by((F("id") + 0).desc()).values("id")[:size]
+    return list(queryset.filter(id__in=ids))
+
+
 def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk_ids: bool = True) -> KeysetPage:
     """One page of ``queryset`` in descending id order, starting below ``after``.
 
@@ -47,11 +58,7 @@ def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk
     page_qs = queryset.order_by("-id")
     if after_id:
         page_qs = page_qs.filter(id__lt=after_id)
-    if walk_ids:
-        rows = list(page_qs[: size + 1])
-    else:  # the page's ids from the part's index alone (sorted narrow), their rows by id: one query
-        ids = page_qs.order_by((F("id") + 0).desc()).values("id")[: size + 1]
-        rows = list(page_qs.filter(id__in=ids))
+    rows = newest(page_qs, size + 1, walk_ids=walk_ids)
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from controls.models import Control
-from controls.quality import vague_control_reasons
+from controls.quality import vague_control_reasons, vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import Decision, DecisionAttachment, RiskPoint, RiskPointState
 from risk_registry.organisation.models import AuditEntry, GradeLevel, Membership, Role
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
-from risk_registry.workflow.transitions import Change, transitions_for
+from risk_registry.workflow.transitions import Change, transition, transitions_for
 
 
 def batch_points(*, user, register, state: str, step) -> list[RiskPoint]:
@@ -142,7 +143,7 @@ def register_page(*, user, register) -> dict:
 
 # --- the register as a workspace (台账) ----------------------------------------------------------
 
-TABLE_LIMIT = 500  # rows shown at once; the filters narrow a larger register
+TABLE_PAGE = 100  # rows of the register table shown at once; numbered pages for the rest
 STATE_ORDER = tuple(value for value, _label in RiskPointState.choices)
 # Steps the table takes on the selected rows (through ``transition_apply``), and a level proposal.
 BULK_STEPS = ("review", "return_to_author", "define", "return_to_department")
@@ -170,6 +171,7 @@ class TableFilters:
     level: int | None = None
     flag: str = ""
     sort: str = ""
+    page: int = 1
 
 
 @dataclass
@@ -198,7 +200,7 @@ def _row_flags(point: RiskPoint) -> list[tuple[str, str]]:
     return [(code, str(FLAGS[code])) for code in flags]
 
 
-def _row_actions(user, point: RiskPoint) -> frozenset[str]:
+def row_actions(user, point: RiskPoint) -> frozenset[str]:
     """What the table may do with this row for this user (the service checks again)."""
     actions = {t.name for t in transitions_for(user, point) if t.name in BULK_STEPS}
     if access.can_propose_level(user, point):
@@ -206,13 +208,10 @@ def _row_actions(user, point: RiskPoint) -> frozenset[str]:
     return frozenset(actions)
 
 
-def register_table(*, user, register, filters: TableFilters) -> dict:
-    """The register's points as the workspace shows them: filtered, sorted, each with its flags,
-    controls (in the lines' order) and the bulk actions the user may take. A fixed number of
-    queries: the rows, their controls, the filters' choices."""
-    institution = register.institution
-    visible = access.risk_points_visible_to(user).filter(institution_id=institution.pk, year=register.year)
-    points = visible
+def table_points(*, user, register, filters: TableFilters):
+    """The register's visible points that the table's filters keep (every page of them), sorted;
+    the rows of a page and the bulk action on "all N" both start here."""
+    points = access.risk_points_visible_to(user).filter(institution_id=register.institution_id, year=register.year)
     if filters.department:
         points = points.filter(department_id=filters.department)
     if filters.position:
@@ -226,28 +225,63 @@ def register_table(*, user, register, filters: TableFilters) -> dict:
     elif filters.flag == "carried":
         points = points.filter(carried_from__isnull=False)
     elif filters.flag == "no_controls":
-        points = points.filter(controls__isnull=True)
+        points = points.filter(~Exists(Control.objects.filter(risk_point=OuterRef("pk"))))
+    elif filters.flag == "vague":  # the same rule as the rows' flag, in SQL, so that pages stay whole
+        points = points.filter(Exists(vague_controls().filter(risk_point=OuterRef("pk"))))
     state_rank = Case(
         *(When(state=value, then=Value(rank)) for rank, value in enumerate(STATE_ORDER)),
         output_field=IntegerField(),
     )
-    fetched = list(
-        points.annotate(state_rank=state_rank)
-        .select_related("institution", "department", "position", "level", "risk_type")
-        .prefetch_related(Prefetch("controls", queryset=Control.objects.in_line_order()))
-        .order_by(*SORTS[filters.sort])[: TABLE_LIMIT + 1]
+    return points.annotate(state_rank=state_rank).order_by(*SORTS[filters.sort])
+
+
+def bulk_points(*, user, register, filters: TableFilters, action: str) -> list[RiskPoint]:
+    """Every point of the register that the filters keep, on every page, whose row offers
+    ``action`` (what ``row_actions`` says, asked of this one action): the set "all N matching
+    points" acts on. The step's states are filtered in SQL; only the rights are asked per point."""
+    points = table_points(user=user, register=register, filters=filters).select_related(
+        "institution", "department", "position", "level"
     )
-    rows = [TableRow(point=p, flags=_row_flags(p), actions=_row_actions(user, p)) for p in fetched[:TABLE_LIMIT]]
-    if filters.flag == "vague":
-        rows = [row for row in rows if any(code == "vague" for code, _label in row.flags)]
+    if action == "propose":
+        return [p for p in points.exclude(state=RiskPointState.DRAFT) if access.can_propose_level(user, p)]
+    step = transition(action)
+    return [p for p in points.filter(state__in=step.sources) if step.may(user, p)]
+
+
+def selection_digest(points) -> str:
+    """A fingerprint of a set of points at their versions: what a confirmation of "all N" showed."""
+    text = ",".join(f"{p.pk}:{p.version}" for p in sorted(points, key=lambda p: p.pk))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def register_table(*, user, register, filters: TableFilters) -> dict:
+    """One page of the register's points as the workspace shows them: filtered, sorted, each with its
+    flags, controls (in the lines' order) and the bulk actions the user may take, with how many
+    points match on every page. A fixed number of queries: the count, the rows, their controls,
+    the filters' choices."""
+    institution = register.institution
+    matching = table_points(user=user, register=register, filters=filters)
+    count = matching.count()
+    pages = max(1, -(-count // TABLE_PAGE))
+    page = min(max(filters.page, 1), pages)
+    fetched = list(
+        matching.select_related("institution", "department", "position", "level", "risk_type").prefetch_related(
+            Prefetch("controls", queryset=Control.objects.in_line_order())
+        )[(page - 1) * TABLE_PAGE : page * TABLE_PAGE]
+    )
+    rows = [TableRow(point=p, flags=_row_flags(p), actions=row_actions(user, p)) for p in fetched]
     levels = (
         list(GradeLevel.objects.filter(scheme_id=institution.grading_scheme_id).order_by("rank"))
         if institution.grading_scheme_id
         else []
     )
+    visible = access.risk_points_visible_to(user).filter(institution_id=institution.pk, year=register.year)
     return {
         "rows": rows,
-        "more": len(fetched) > TABLE_LIMIT,
+        "count": count,
+        "page": page,
+        "pages": pages,
+        "page_numbers": _page_numbers(page, pages),
         "actions": [name for name in BULK_ACTIONS if any(name in row.actions for row in rows)],
         "departments": list(
             access.departments_visible_to(user)
@@ -255,16 +289,30 @@ def register_table(*, user, register, filters: TableFilters) -> dict:
             .only("id", "name")
             .order_by("order", "id")
         ),
+        # A bureau has a thousand posts: the post filter offers those of the chosen department.
         "positions": list(
             access.positions_visible_to(user)
-            .filter(pk__in=visible.values("position_id"))
+            .filter(pk__in=visible.values("position_id"), department_id=filters.department)
             .only("id", "title")
             .order_by("title")
-        ),
+        )
+        if filters.department
+        else [],
         "levels": levels,
         "states": RiskPointState.choices,
         "flags": list(FLAGS.items()),
     }
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """The pager's numbers: the first, the last and two around the current page; None is a gap."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
 
 
 def confirmation_points(*, user, register, states: tuple[str, ...], point_ids=None) -> list[RiskPoint]:

@@ -64,6 +64,15 @@ LIST_COUNT = (
     + " AND p.year = %(year)s AND p.state <> 'draft' {extra} LIMIT 1001) s"
 )
 SEARCH = "AND (p.description LIKE %(like)s OR p.manifestation LIKE %(like)s)"
+# The office home: a tree of more than 200 institutions is summarised by its top and the top's
+# direct children (``selectors.oversight_summary``); the bureau's tree is its one institution.
+HOME_ROWS = (
+    "SELECT p.institution_id, p.state, l.band, count(*) FROM risk_registry_riskpoint p "
+    "JOIN organisation_gradelevel l ON l.id = p.level_id WHERE p.institution_id IN ("
+    "SELECT id FROM organisation_institution WHERE path LIKE %(path)s AND depth <= ("
+    "SELECT min(depth) FROM organisation_institution WHERE path LIKE %(path)s) + 1 ORDER BY path LIMIT 200) "
+    "AND p.year = %(year)s AND p.state <> 'draft' GROUP BY 1, 2, 3"
+)
 OVERSIGHT_ROWS = (
     "SELECT p.institution_id, p.state, l.band, count(*) FROM risk_registry_riskpoint p "
     "JOIN organisation_gradelevel l ON l.id = p.level_id WHERE p.institution_id IN ("
@@ -136,12 +145,12 @@ PAGES = (
             "JOIN organisation_gradelevel l ON l.id = p.level_id "
             "JOIN organisation_department d ON d.id = p.department_id "
             "WHERE p.institution_id = %(bureau_id)s AND p.year = %(year)s AND p.state <> 'draft' "
-            "ORDER BY p.id DESC LIMIT 50",
+            'ORDER BY d."order", p.department_id, p.id LIMIT 100',
         ),
     ),
-    Page("bureau office home", "bureau", "/", FAST, (OVERSIGHT_ROWS,)),
-    Page("city office home", "city", "/", FAST, (OVERSIGHT_ROWS,)),
-    Page("province office home", "province", "/", FAST, (OVERSIGHT_ROWS,)),
+    Page("bureau office home", "bureau", "/", FAST, (HOME_ROWS,)),
+    Page("city office home", "city", "/", FAST, (HOME_ROWS,)),
+    Page("province office home", "province", "/", FAST, (HOME_ROWS,)),
     Page(
         "risk list, province",
         "province",

@@ -138,22 +138,25 @@ class AuditSearchForm(CleanTextMixin, forms.Form):
     )
 
 
+BULK_LABELS = [
+    ("review", _("Pass department review")),
+    ("return_to_author", _("Return to the holder")),
+    ("define", _("Define the level")),
+    ("return_to_department", _("Return to the department")),
+    ("propose", _("Propose a higher level")),
+]
+
+
 class BulkForm(CleanTextMixin, forms.Form):
     """A bulk action of the register table on the selected rows (``point``, each with its
     ``version_<id>``, read by the page): a step, or a level proposal. Likelihood and severity are
     the level to define (an override, with its reason) or to propose; empty keeps the proposed one."""
 
-    action = forms.ChoiceField(
-        label=_("Action"),
-        choices=[
-            ("review", _("Pass department review")),
-            ("return_to_author", _("Return to the holder")),
-            ("define", _("Define the level")),
-            ("return_to_department", _("Return to the department")),
-            ("propose", _("Propose a higher level")),
-        ],
-    )
-    point = IdListField(label=_("Risk points"))
+    action = forms.ChoiceField(label=_("Action"), choices=BULK_LABELS)
+    point = IdListField(label=_("Risk points"), required=False)
+    # "All N matching points" of the table, on every page: the count the user saw; the page then
+    # asks to confirm the points it resolves from the same filters, and the write carries their digest.
+    all = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput)
     likelihood = forms.TypedChoiceField(label=_("Likelihood"), coerce=int, choices=(), required=False, empty_value=None)
     severity = forms.TypedChoiceField(label=_("Severity"), coerce=int, choices=(), required=False, empty_value=None)
     reason = forms.CharField(label=_("Reason"), widget=_AREA, required=False, max_length=1000)
@@ -168,7 +171,7 @@ class BulkForm(CleanTextMixin, forms.Form):
     def clean(self):
         data = super().clean() or {}
         action = data.get("action")
-        if not data.get("point"):
+        if not data.get("point") and not data.get("all"):
             self.add_error("point", _("Choose at least one risk point."))
         chosen = [data.get("likelihood"), data.get("severity")]
         if action == "propose" and (None in chosen or not (data.get("reason") or "").strip()):

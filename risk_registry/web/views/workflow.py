@@ -24,6 +24,7 @@ from risk_registry.models import (
 )
 from risk_registry.web.audit_targets import audit_targets
 from risk_registry.web.forms.workflow import (
+    BULK_LABELS,
     AnswerForm,
     AuditSearchForm,
     BulkForm,
@@ -199,7 +200,7 @@ def register_batch(request: HttpRequest, code: str, year: int, name: str) -> Htt
 # --- the register -----------------------------------------------------------------------------
 
 
-TABLE_KEYS = ("department", "position", "state", "level", "flag", "sort")
+TABLE_KEYS = ("department", "position", "state", "level", "flag", "sort", "page")
 
 
 def _table_filters(query) -> TableFilters:
@@ -215,6 +216,7 @@ def _table_filters(query) -> TableFilters:
         level=id_param(query.get("level"), name=_("The level")),
         flag=flag,
         sort=sort,
+        page=int_param(query.get("page"), name=_("The page"), minimum=1, maximum=MAX_ID, default=1) or 1,
     )
 
 
@@ -229,8 +231,10 @@ def _register_page(request: HttpRequest, register, **forms_bound) -> HttpRespons
     context["table"] = wf_selectors.register_table(user=request.user, register=register, filters=filters)
     context["filters"] = filters
     context["table_params"] = [(key, request.GET[key]) for key in TABLE_KEYS if request.GET.get(key)]
-    others = urlencode([(key, value) for key, value in context["table_params"] if key != "sort"])
+    others = urlencode([(key, value) for key, value in context["table_params"] if key not in ("sort", "page")])
     context["sort_base"] = f"{others}&" if others else ""
+    filtered = urlencode([(key, value) for key, value in context["table_params"] if key != "page"])
+    context["page_base"] = f"{filtered}&" if filtered else ""
     context["n"] = {value: n for value, _label, n in context["by_state"]}
     scheme = register.institution.grading_scheme
     context["bulk_form"] = BulkForm(scheme=scheme)
@@ -279,24 +283,50 @@ def register_bulk(request: HttpRequest, code: str, year: int) -> HttpResponse:
         _refused(request, form)
         return redirect(back)
     data = form.cleaned_data
-    ids = data["point"]
-    chosen = list(
-        access.risk_points_visible_to(request.user)
-        .filter(pk__in=ids, institution_id=register.institution_id, year=register.year)
-        .select_related("institution")
-    )
-    if {p.pk for p in chosen} != set(ids):
-        raise Http404  # a point outside the user's scope, or of another register
     action = data["action"]
-    # The right first (403 for a point the user may see but not move), then the service checks
-    # the state and the version under the rows' locks.
-    if action == "propose":
-        access.require(all(access.can_propose_level(request.user, p) for p in chosen))
+    if data["all"]:
+        # Every matching point of the register on every page that this step applies to: shown with
+        # its count to confirm, and written only if the set (ids and versions) is still the one
+        # confirmed; the service then checks each point under its row lock as for selected rows.
+        filters = _table_filters(request.POST)
+        chosen = wf_selectors.bulk_points(user=request.user, register=register, filters=filters, action=action)
+        if not chosen:
+            messages.error(request, _("None of the matching risk points can take this step."))
+            return redirect(back)
+        digest = wf_selectors.selection_digest(chosen)
+        if not _confirmed(request) or request.POST.get("digest") != digest:
+            if _confirmed(request):
+                messages.warning(request, _("The matching risk points changed since you looked: confirm them again."))
+            label = str(dict(BULK_LABELS)[action])
+            sentence = ngettext(
+                "This %(n)d risk point of the register will be changed: %(step)s.",
+                "These %(n)d risk points of the register will be changed: %(step)s.",
+                len(chosen),
+            ) % {"n": len(chosen), "step": label}
+            return _confirmation(
+                request, register, title=label, sentence=sentence, points=chosen[:1000], carry={"digest": digest}
+            )
+        ids = [p.pk for p in chosen]
+        versions: dict[int, int | None] = {p.pk: p.version for p in chosen}
     else:
-        access.require(all(transition(action).may(request.user, p) for p in chosen))
-    versions = {
-        pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID) for pk in ids
-    }
+        ids = data["point"]
+        selected = list(
+            access.risk_points_visible_to(request.user)
+            .filter(pk__in=ids, institution_id=register.institution_id, year=register.year)
+            .select_related("institution")
+        )
+        if {p.pk for p in selected} != set(ids):
+            raise Http404  # a point outside the user's scope, or of another register
+        # The right first (403 for a point the user may see but not move), then the service checks
+        # the state and the version under the rows' locks.
+        if action == "propose":
+            access.require(all(access.can_propose_level(request.user, p) for p in selected))
+        else:
+            access.require(all(transition(action).may(request.user, p) for p in selected))
+        versions = {
+            pk: int_param(request.POST.get(f"version_{pk}"), name=_("The version"), minimum=0, maximum=MAX_ID)
+            for pk in ids
+        }
     if action == "propose":
         _attempt(
             request,
@@ -338,16 +368,25 @@ def _confirmed(request: HttpRequest) -> bool:
 
 
 def _confirmation(
-    request: HttpRequest, register, *, title: str, sentence: str, points, attachments: bool = False
+    request: HttpRequest,
+    register,
+    *,
+    title: str,
+    sentence: str,
+    points,
+    attachments: bool = False,
+    carry: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The step between the click and the write: how many points it will change, which ones, and
-    the same form again with ``confirmed``. Writes nothing."""
+    the same form again with ``confirmed`` (and ``carry``, what the page computed). Writes nothing."""
+    carry = carry or {}
     carried = [
         (key, value)
         for key in request.POST
-        if key not in ("csrfmiddlewaretoken", "confirmed")
+        if key not in ("csrfmiddlewaretoken", "confirmed", *carry)
         for value in request.POST.getlist(key)
     ]
+    carried += list(carry.items())
     return render(
         request,
         "risk_registry/register_confirm.html",
