@@ -56,6 +56,17 @@ def shots_folder(name: str, tmp_path: Path) -> Path:
     return folder
 
 
+def optional_shots(name: str) -> Path | None:
+    """``$BROWSER_SHOTS/name`` (made if missing) when that variable is set, else None: screenshots
+    only a person looks at, which a clean clone (CI) skips."""
+    root = os.environ.get("BROWSER_SHOTS", "")
+    if not root:
+        return None
+    folder = Path(root) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def sign_in(page, url: str, username: str, password: str) -> None:
     """Sign in through the login page of the live server at ``url``."""
     page.goto(f"{url}/accounts/login/")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -11,10 +9,11 @@ from assessments.models import Cycle
 from assessments.services import cycle_launch
 from assessments.tests.conftest import LAUNCHED_ON
 from conftest import PASSWORD
+from tests.browser import optional_shots
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/tools/shots/demo9")
+SHOTS = optional_shots("cycle-close")
 
 
 def test_close_asks_with_the_numbers_then_closes(live_world, live_server, page):
@@ -30,7 +29,7 @@ def test_close_asks_with_the_numbers_then_closes(live_world, live_server, page):
     confirmation = page.locator("[data-testid=close-confirmation]")
     expect(confirmation).to_contain_text("将结转")
     expect(confirmation).to_contain_text("未备案")
-    if SHOTS.is_dir():
+    if SHOTS:
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(SHOTS / f"cycle_close_confirm_{width}.png"), full_page=True)

@@ -4,19 +4,17 @@ institution, the title and the print date; the PDF is A4 (issue 16)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from risk_registry.tests.test_documents_export import filed_version
-from tests.browser import log_in
+from tests.browser import log_in, optional_shots
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/tools/shots/printing")
-SHOTS_UX16 = Path("/work/tools/shots/ux16")
+SHOTS = optional_shots("printing")
+SHOTS_UX16 = optional_shots("ux16")
 A4_PORTRAIT_POINTS = (595, 842)
 HIDDEN_IN_PRINT = (
     "main button",
@@ -71,7 +69,7 @@ def test_a_page_prints_as_a_clean_document(live_world, live_server, page, name):
     header = page.get_by_test_id("print-header")
     expect(header).to_be_hidden()  # on screen the page has its own title
     assert empty_cards(page) == []
-    if SHOTS.is_dir():
+    if SHOTS:
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(SHOTS / f"screen_{name}_{width}.png"), full_page=True)
@@ -88,7 +86,7 @@ def test_a_page_prints_as_a_clean_document(live_world, live_server, page, name):
     assert page.locator("main form:not(:has(table)) >> visible=true").count() == 0
     if name == "register":
         expect(page.locator(".register-table")).to_be_visible()
-    if SHOTS.is_dir():
+    if SHOTS:
         page.screenshot(path=str(SHOTS / f"print_{name}.png"), full_page=True)
         data = page.pdf(prefer_css_page_size=True, print_background=True)
         (SHOTS / f"print_{name}.pdf").write_bytes(data)
@@ -105,7 +103,7 @@ def test_the_import_page_on_screen_says_how_points_arrive(live_world, live_serve
     page.goto(f"{base}/documents/import/{w.a.code}/")
     expect(page.get_by_test_id("arrive-as")).to_contain_text("已自查上报")
     expect(page.get_by_test_id("print-header")).to_have_count(0)  # only the documents print one
-    if SHOTS.is_dir():
+    if SHOTS:
         page.screenshot(path=str(SHOTS / f"import_{width}.png"), full_page=True)
 
 
@@ -128,12 +126,12 @@ def test_the_registers_step_cards_stay_on_screen_and_out_of_print(live_world, li
     assert empty_cards(page) == []
     expect(page.get_by_test_id("decisions")).to_contain_text("暂无会议决定")
     expect(page.get_by_test_id("notice")).to_contain_text("尚未公示")
-    if SHOTS_UX16.parent.is_dir():
+    if SHOTS_UX16:
         screenshot_both_widths(page, SHOTS_UX16, f"register-{card}-screen")
     page.emulate_media(media="print")
     expect(page.get_by_test_id(card)).to_be_hidden()
     assert empty_cards(page) == []
     expect(page.get_by_test_id("decisions")).to_contain_text("暂无会议决定")
     expect(page.get_by_test_id("notice")).to_contain_text("尚未公示")
-    if SHOTS_UX16.parent.is_dir():
+    if SHOTS_UX16:
         page.screenshot(path=str(SHOTS_UX16 / f"register-{card}-print.png"), full_page=True)

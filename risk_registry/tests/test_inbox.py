@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -68,9 +69,33 @@ def _badge_counted(client, url: str = "/") -> tuple[str, bool]:
     return str(response.context["nav_inbox"]), counted
 
 
+def _age_the_stamp(client) -> None:
+    """The last-seen stamp a minute old: the next request saves the session anyway."""
+    session = client.session
+    session[SESSION_SEEN] -= SEEN_RESOLUTION_SECONDS + 1
+    session.save()
+
+
+def _session_row(client) -> str:
+    return Session.objects.get(session_key=client.session.session_key).session_data
+
+
+def test_a_get_never_writes_the_session_just_to_keep_the_badge(world, client):
+    """No GET that writes: with a fresh stamp, pages count the badge and leave the session row as it is."""
+    client.force_login(world.head)
+    client.get("/")  # the stamp is set by the first request after the sign-in
+    before = _session_row(client)
+    assert _badge_counted(client) == ("2", True)
+    assert _badge_counted(client) == ("2", True)  # nothing kept: counted again
+    assert client.get("/inbox/").status_code == 200
+    assert _session_row(client) == before
+
+
 def test_the_badge_is_kept_in_the_session_and_counted_again_after_the_users_own_write(world, client):
     client.force_login(world.head)
-    assert _badge_counted(client) == ("2", True)  # the first page counts
+    client.get("/")
+    _age_the_stamp(client)
+    assert _badge_counted(client) == ("2", True)  # the session is saved anyway: the badge is kept with it
     RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.REVIEWED)  # someone else's change
     assert _badge_counted(client) == ("2", False)  # kept: no count on the next page
     assert client.post("/tasks/read/").status_code == 302  # the user's own write …
@@ -90,8 +115,12 @@ def test_the_badge_is_counted_again_when_the_session_is_saved_anyway(world, clie
 
 def test_the_inbox_page_always_counts_and_keeps_what_it_counted(world, client):
     client.force_login(world.head)
+    client.get("/")
+    _age_the_stamp(client)
     assert _badge_counted(client) == ("2", True)
     RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.REVIEWED)
-    html = client.get("/inbox/").content.decode()
-    assert 'data-testid="inbox-total">1<' in html
+    _age_the_stamp(client)
+    inbox_page = client.get("/inbox/")
+    assert 'data-testid="inbox-total">1<' in inbox_page.content.decode()
+    assert str(inbox_page.context["nav_inbox"]) == "1"  # its own navigation shows its count
     assert _badge_counted(client) == ("1", False)  # the inbox's own count, kept for the next pages

@@ -547,27 +547,26 @@ class TestTheDemoCounty:
         named = get_user_model().objects.get(username="scj.principal")
         assert (named.last_name, named.first_name) == ("王", "建军")
 
+    def test_seed_demo_is_idempotent(self, output):
+        """A re-run writes nothing (no row, no audit entry), whatever its year or password. It re-runs
+        on the class's build (its writes, if any, roll back with this test's savepoint)."""
+        assert "已创建" in output and f"密码:{data.DEFAULT_PASSWORD}" in output
+        before = snapshot()
+        assert before["risk_registry.RiskPoint"] >= 60 and before["organisation.AuditEntry"] > 0
+
+        second = seed("--year", str(YEAR), "--password", "another-pass-7")  # not the accounts' password
+        third = seed("--year", str(YEAR + 1))  # another year: no second county
+
+        assert snapshot() == before
+        assert "已存在" in second and "已存在" in third
+        # the accounts keep the password they were created with, and the output says which it is
+        assert "another-pass-7" not in second and "未修改" in second
+        assert f"密码:{data.DEFAULT_PASSWORD}" in third
+        principal = get_user_model().objects.get(username="hbj.principal")
+        assert principal.check_password(data.DEFAULT_PASSWORD) and not principal.check_password("another-pass-7")
+
 
 # --- idempotence and atomicity -------------------------------------------------------------------
-
-
-def test_seed_demo_is_idempotent():
-    """A re-run writes nothing (no row, no audit entry), whatever its year or password."""
-    first = seed("--year", str(YEAR), "--password", "another-pass-7")
-    assert "已创建" in first and "密码:another-pass-7" in first
-    before = snapshot()
-    assert before["risk_registry.RiskPoint"] >= 60 and before["organisation.AuditEntry"] > 0
-
-    second = seed("--year", str(YEAR))  # the default password: not the accounts' one
-    third = seed("--year", str(YEAR + 1), "--password", "another-pass-7")  # another year: no second county
-
-    assert snapshot() == before
-    assert "已存在" in second and "已存在" in third
-    # the accounts keep the password they were created with, and the output says which it is
-    assert data.DEFAULT_PASSWORD not in second and "未修改" in second
-    assert "密码:another-pass-7" in third
-    assert get_user_model().objects.get(username="hbj.principal").check_password("another-pass-7")
-    assert not get_user_model().objects.get(username="hbj.principal").check_password(data.DEFAULT_PASSWORD)
 
 
 def test_seed_demo_leaves_nothing_behind_when_it_fails(monkeypatch):

@@ -61,28 +61,34 @@ def todo_counts(user) -> TodoCounts:
 
 # --- the navigation's badge, kept in the session ------------------------------------------------
 # Every page shows the badge; counting it is a query on every page. The session, which every
-# request reads anyway, keeps the last badge, and it is counted again whenever that session is
+# request reads anyway, keeps the last badge. It is counted, and kept, whenever that session is
 # saved anyway (the last-seen stamp moves once a minute while the user is active:
-# config.security.SessionLimitsMiddleware), so keeping it costs no write of its own. After any
-# write the user makes (a POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``), so it is
-# right after the user's own action; what others change shows within about a minute, and at once
-# on the inbox page, which always counts.
+# config.security.SessionLimitsMiddleware): a GET never writes the session just to keep it (no GET
+# that writes). Until a kept badge exists, every page counts. After any write the user makes (a
+# POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``), so it is right after the user's own
+# action; what others change shows within about a minute, and at once on the inbox page, which
+# always counts (and shows its count in its own navigation).
 BADGE_SESSION_KEY = "todo_badge"
 
 
 def badge_of(request) -> str:
-    """The navigation's badge for the signed-in user of ``request``."""
-    session = request.session
-    kept = session.get(BADGE_SESSION_KEY)
-    if kept is None or session.modified:
+    """The navigation's badge for the signed-in user of ``request`` (counted at most once a request)."""
+    fresh = getattr(request, "todo_badge", None)
+    if fresh is not None:
+        return fresh
+    kept = request.session.get(BADGE_SESSION_KEY)
+    if kept is None or request.session.modified:
         kept = todo_counts(request.user).badge
-        session[BADGE_SESSION_KEY] = kept
+        remember_badge(request, kept)
+    request.todo_badge = kept
     return kept
 
 
 def remember_badge(request, badge: str) -> None:
-    """A badge just counted (the inbox page): kept if it changed."""
-    if request.session.get(BADGE_SESSION_KEY) != badge:
+    """A badge just counted: shown on this page, and kept for the next pages only if the session is
+    saved anyway by this request (a GET never writes just to keep it: no GET that writes)."""
+    request.todo_badge = badge
+    if request.session.modified and request.session.get(BADGE_SESSION_KEY) != badge:
         request.session[BADGE_SESSION_KEY] = badge
 
 
