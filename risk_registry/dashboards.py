@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
@@ -177,26 +178,32 @@ class InstitutionCounts:
     controls: dict[int, int] = field(default_factory=dict)
     schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
 
+    @classmethod
+    def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
+        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``control_total``."""
+        counts = cls()
+        for row in rows:
+            pk, band = row["institution_id"], row["level__band"]
+            counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
+            counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
+            counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
+        return counts
+
     def schemes_of(self, institutions: Iterable[Institution]) -> list[int]:
         """The grading schemes the points of ``institutions`` are graded with (the legend's)."""
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
+BY_INSTITUTION = ("institution_id", "level__band", "level__scheme_id")
+
+
 def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
     """Over the whole of ``points``: one grouped query (the controls from the points' stored
     ``controls_count``), read by the roll-up, its legend, the comparison and the order by
-    seriousness."""
-    counts = InstitutionCounts()
-    for row in (
-        points.order_by()
-        .values("institution_id", "level__band", "level__scheme_id")
-        .annotate(total=Count("id"), control_total=Sum("controls_count"))
-    ):
-        pk, band = row["institution_id"], row["level__band"]
-        counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
-        counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
-        counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
-    return counts
+    seriousness. (The whole scope's come with its figures' in one query: ``Groups``.)"""
+    return InstitutionCounts.of(
+        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), control_total=Sum("controls_count"))
+    )
 
 
 def roll_up(counts: BandCounts, shown: list[Institution], *, year: int, in_scope: int, first: int = 1) -> RollUp:
@@ -264,13 +271,25 @@ class Groups:
     counted in the same rows: one grouped query gives every chart and the watch list, each summed
     from it in Python (a few hundred rows for a county, never one per point or institution)."""
 
-    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool):
+    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool, by_institution: bool = False):
+        """``by_institution`` (the whole scope's page): the per-institution counts as well, in the
+        same query and scan of the points (``GROUPING SETS``), as ``self.institutions``."""
         fields = SPREAD + (SPREAD_ONE if one_institution else ())
-        self.rows = list(
+        counted = {"total": Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()}}
+        self.institutions: InstitutionCounts | None = None
+        if not by_institution:
+            self.rows = list(points.order_by().values(*fields).annotate(**counted))
+            return
+        rows = _grouping_sets(
             points.order_by()
-            .values(*fields)
-            .annotate(total=Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()})
+            .values(*fields, *BY_INSTITUTION[:1], *BY_INSTITUTION[2:])
+            .annotate(control_total=Sum("controls_count"), **counted),
+            fields,
+            BY_INSTITUTION,
         )
+        # A point always has its institution: only the figures' grouping set leaves it empty.
+        self.rows = [row for row in rows if row["institution_id"] is None]
+        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_id"] is not None)
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""
@@ -283,6 +302,24 @@ class Groups:
 
     def watched(self) -> dict[str, int]:
         return {name: sum(row[name] for row in self.rows) for name in WATCHED}
+
+
+def _grouping_sets(rows: QuerySet, *sets: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The grouped ``rows`` (``values(...).annotate(...)``) grouped by each of ``sets`` of their
+    fields in turn, in one query: the SQL's ``GROUP BY`` of every field becomes
+    ``GROUP BY GROUPING SETS`` (which Django does not write); a row has None in the fields its set
+    does not group by."""
+    compiler = rows.query.get_compiler(using=rows.db)
+    sql, params = compiler.as_sql()
+    head, _group, tail = sql.rpartition(" GROUP BY ")
+    names = list(rows.query.values_select)
+    if tail != ", ".join(str(index) for index in range(1, len(names) + 1)):  # grouped by position
+        raise ValueError(f"unexpected GROUP BY {tail!r}")
+    clause = ", ".join("(" + ", ".join(str(names.index(name) + 1) for name in fields) + ")" for fields in sets)
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(f"{head} GROUP BY GROUPING SETS ({clause})", params)
+        columns = [column.name for column in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 def distributions(
@@ -443,10 +480,11 @@ def point_figures(
     institution: Institution | None,
     query: Mapping[str, object],
     year: int,
+    groups: Groups | None = None,
 ) -> tuple[list[Chart], Watch]:
-    """The distributions and what to watch of ``points`` from one grouped query (and one for the
-    points of the year before not carried on)."""
-    groups = Groups(points, one_institution=institution is not None)
+    """The distributions and what to watch of ``points`` from one grouped query (``groups`` if
+    given; and one for the points of the year before not carried on)."""
+    groups = groups or Groups(points, one_institution=institution is not None)
     return (
         distributions(points, institution=institution, query=query, groups=groups),
         watch(points, previous, query=query, year=year, groups=groups),

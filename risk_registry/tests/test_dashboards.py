@@ -161,6 +161,8 @@ def _queries(client, url: str) -> int:
 def test_query_count_is_flat_in_the_number_of_institutions(client, county):
     client.force_login(county.superior)
     urls = ("/dashboards/oversight/", "/dashboards/oversight/?institution=bureau-a")
+    for url in urls:  # the session's first request also stores the menu's counts: once, not per page
+        client.get(url)
     before = [_queries(client, url) for url in urls]
     for i in range(10):
         extra = institution_create(
@@ -255,6 +257,28 @@ def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
     assert groups.watched()["raised"] == 1 and groups.watched()["lowered"] == 1  # as the fixture made
     county_wide = dashboards.Groups(points, one_institution=False)
     assert county_wide.by("level__band") == groups.by("level__band")
+
+
+@pytest.mark.django_db
+def test_the_whole_scope_counts_its_figures_and_its_institutions_in_one_query(county):
+    """``Groups(by_institution=True)`` (the whole scope's page, ``GROUPING SETS``) gives the same
+    figures as ``Groups`` and the same per-institution counts as ``institution_counts``, in one query,
+    empty keys included (a department's point: no post, no power item)."""
+    _point(county, likelihood=3, severity=1)  # a department's point: no post
+    _point(county, institution=county.b, department=county.dept_b, likelihood=1, severity=1)  # bureau B
+    points = RiskPoint.objects.filter(year=2026).exclude(state=RiskPointState.DRAFT)
+    alone = dashboards.Groups(points, one_institution=False)
+    with CaptureQueriesContext(connection) as queries:
+        both = dashboards.Groups(points, one_institution=False, by_institution=True)
+    assert len(queries.captured_queries) == 1
+    for field in dashboards.SPREAD:
+        assert both.by(field) == alone.by(field), field
+    assert both.watched() == alone.watched()
+    assert both.watched()["raised"] == 1 and both.watched()["lowered"] == 1  # as the fixture made
+    assert alone.institutions is None
+    assert both.institutions == dashboards.institution_counts(points)
+    assert len({pk for pk, _band in both.institutions.bands}) == 2
+    assert sum(both.institutions.bands.values()) == points.count()
 
 
 @pytest.mark.django_db

@@ -42,15 +42,16 @@ def _node(request: HttpRequest, institutions) -> Institution | None:
     return access.object_or_404(institutions.select_related("grading_scheme"), code=code[:40])
 
 
-def _figures(user, *, year: int, node: Institution | None) -> dict[str, Any]:
-    """Heat map (or roll-up), distributions and what to watch for ``node`` (or the whole scope)."""
+def _figures(user, *, year: int, node: Institution | None, groups: dashboards.Groups | None = None) -> dict[str, Any]:
+    """Heat map (or roll-up), distributions and what to watch for ``node`` (or the whole scope;
+    ``groups``: its points' already counted)."""
     points = access.risk_points_visible_to(user).filter(year=year)
     previous = access.risk_points_visible_to(user).filter(year=year - 1)
     query: dict[str, object] = {"year": year}
     if node is not None:
         points, previous = points.filter(institution=node), previous.filter(institution=node)
         query["institution"] = node.code
-    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year)
+    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year, groups=groups)
     return {
         "year": year,
         "node": node,
@@ -70,7 +71,13 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     node = _node(request, access.institutions_visible_to(request.user))
     compared = dashboards.compared_institutions(request.user, node)
     points = access.risk_points_visible_to(request.user).filter(year=year)
-    counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
+    groups = None
+    if node is None:  # the whole scope: its figures and the per-institution counts in one query
+        groups = dashboards.Groups(points, one_institution=False, by_institution=True)
+        assert groups.institutions is not None
+        counts = groups.institutions
+    else:
+        counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
     rows = dashboards.comparison(request.user, points, compared, year=year, counts=counts, node=node)  # all
     progress = cycle_selectors.progress_by_institution(
         user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
@@ -87,7 +94,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     )
     shown = list(page.object_list)
     dashboards.may_open_posts(request.user, shown)
-    context = _figures(request.user, year=year, node=node)
+    context = _figures(request.user, year=year, node=node, groups=groups)
     context.update(
         {
             "roll_up": (
