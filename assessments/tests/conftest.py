@@ -56,12 +56,13 @@ def told(**task_lookup) -> list[tuple[str, str, str]]:
     return sorted((kind, names[r], stage) for kind, stage, recipients in records for r in recipients)
 
 
-def more_self_checks(world, cycle, count: int, *, owner=None) -> list[Task]:
+def more_self_checks(world, cycle, count: int, *, owner=None, title="摘要岗{:02d}", due_on=None) -> list[Task]:
     """``count`` more positions of 审批科 held by ``owner`` (holder2), each with an open self-check
-    due on 1 May, some of them earlier (so the digest's order, most urgent first, shows)."""
+    due on 1 May, some of them earlier (so the digest's order, most urgent first, shows); ``title``
+    is formatted with the position's number from 1, ``due_on(i)`` overrides the due dates."""
     owner = owner or world.holder2
     positions = Position.objects.bulk_create(
-        Position(institution=world.a, department=world.dept, title=f"摘要岗{i:02d}") for i in range(count)
+        Position(institution=world.a, department=world.dept, title=title.format(i + 1)) for i in range(count)
     )
     for position in positions:
         holding_start(user=owner, position=position, started_on=datetime.date(2026, 1, 1))
@@ -75,7 +76,7 @@ def more_self_checks(world, cycle, count: int, *, owner=None) -> list[Task]:
             institution=world.a,
             department=world.dept,
             position=p,
-            due_on=datetime.date(2026, 4, 30) if i % 10 == 0 else datetime.date(2026, 5, 1),
+            due_on=due_on(i) if due_on else datetime.date(2026, 4, 30) if i % 10 == 0 else datetime.date(2026, 5, 1),
             owner=owner,
         )
         for i, p in enumerate(positions)

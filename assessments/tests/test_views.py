@@ -13,10 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from assessments.models import Notification, SelfAssessment, Task
 from assessments.scan import deadline_scan
 from assessments.services import cycle_generate_tasks, cycle_launch
-from assessments.tests.conftest import at
-from controls.models import Control, ControlRun
-from positions.models import Position
-from positions.services import holding_start
+from assessments.tests.conftest import at, more_self_checks
+from controls.models import Control
 
 pytestmark = pytest.mark.django_db
 
@@ -67,33 +65,7 @@ def test_board_pages_its_rows_and_totals_them_all(world, client, django_capture_
 
 
 def grow(world, cycle, extra: int) -> None:
-    positions = Position.objects.bulk_create(
-        Position(institution=world.a, department=world.dept, title=f"岗{i}") for i in range(extra)
-    )
-    for position in positions:
-        holding_start(user=world.holder2, position=position, started_on=datetime.date(2026, 1, 1))
-    phase = cycle.phases.get(kind="inventory")
-    Task.objects.bulk_create(
-        Task(
-            cycle=cycle,
-            phase=phase,
-            kind=Task.Kind.SELF_CHECK,
-            key=f"self_check:{p.pk}",
-            year=2026,
-            institution=world.a,
-            department=world.dept,
-            position=p,
-            due_on=datetime.date(2026, 5, 1),
-            owner=world.holder2,
-        )
-        for p in positions
-    )
-    control = Control.objects.get(risk_point=world.submitted)
-    ControlRun.objects.bulk_create(
-        ControlRun(control=control, ran_on=datetime.date(2026, 1, 1), description="x", recorded_by=world.holder)
-        for _ in range(extra)
-    )
-    deadline_scan(now=at("2026-05-09"))
+    more_self_checks(world, cycle, extra, title="岗{}", due_on=lambda _i: datetime.date(2026, 5, 1))
 
 
 PAGES = [
