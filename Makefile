@@ -76,6 +76,7 @@ debian-test:
 
 run: $(RUN_STAMP) debian-run
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py build_document_fonts
 	$(PY) manage.py seed_demo
 	bin/run
 
@@ -93,6 +94,7 @@ test: $(DEV_STAMP) debian-test
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) \
 		-W "ignore:Got an error checking a consistent migration history:RuntimeWarning" \
 		manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py build_document_fonts
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest --create-db \
 		-n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 

@@ -209,6 +209,10 @@ RISK_REGISTRY_EXPORT_REQUEUE_MINUTES = 5
 RISK_REGISTRY_EXPORT_GIVE_UP_HOURS = 6
 RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS = 600
 RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
+# The documents' own subset of Noto Serif CJK SC, built by `manage.py build_document_fonts` (make run,
+# make test) from Debian's fonts-noto-cjk (risk_registry/documents/fonts.py); like staticfiles, a
+# build product of the checkout.
+RISK_REGISTRY_FONTS_DIR = VAR_DIR / "fonts"
 # Attachments of decisions (meeting minutes): outside the web root, served only through the access
 # module; at most this many bytes each and this many files per decision (docs/workflow.md).
 RISK_REGISTRY_ATTACHMENTS_DIR = env.string("RISK_REGISTRY_ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments"))

@@ -35,6 +35,7 @@ from typing import IO, Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from risk_registry.documents import fonts
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
     DocumentHeader,
@@ -58,10 +59,13 @@ PDF_MAX_POINTS = 5000
 PARTS_FROM = 300
 PART_POINTS = 250
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
-# What a child process runs: the HTML (the missing glyphs marked already) on stdin, the PDF on stdout.
+# What a child process runs: the HTML (the missing glyphs marked already) on stdin, the documents'
+# @font-face rules (fonts.font_face_css) as its argument, the PDF on stdout.
 _CHILD = (
-    "import sys; from weasyprint import HTML; "
-    "sys.stdout.buffer.write(HTML(string=sys.stdin.buffer.read().decode()).write_pdf())"
+    "import sys; from weasyprint import CSS, HTML; from weasyprint.text.fonts import FontConfiguration; "
+    "fonts = FontConfiguration(); "
+    "sys.stdout.buffer.write(HTML(string=sys.stdin.buffer.read().decode()).write_pdf("
+    "stylesheets=[CSS(string=sys.argv[1], font_config=fonts)], font_config=fonts))"
 )
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -103,8 +107,9 @@ def installed_fallback_families() -> tuple[str, ...]:
 
 
 def cjk_font() -> str:
-    """The CSS font-family list for documents (Noto CJK, then the fallbacks for rare characters),
-    or DocumentUnavailable when no CJK font is installed."""
+    """The CSS font-family list for documents (the documents' own subset of Noto Serif CJK SC when
+    it is built, then the installed Noto CJK, then the fallbacks for rare characters), or
+    DocumentUnavailable when no CJK font is installed."""
     families = installed_cjk_families()
     if not families:
         raise DocumentUnavailable(
@@ -113,7 +118,8 @@ def cjk_font() -> str:
                 "Install Debian's fonts-noto-cjk (Noto Serif CJK SC) and try again."
             )
         )
-    return ", ".join(f'"{family}"' for family in (*families, *installed_fallback_families()))
+    built = (fonts.FAMILY,) if fonts.font_face_css() else ()
+    return ", ".join(f'"{family}"' for family in (*built, *families, *installed_fallback_families()))
 
 
 def _charset_ranges(charset: str) -> Iterable[tuple[int, int]]:
@@ -278,11 +284,9 @@ def write_pdf(
     if total > PARTS_FROM:
         data = _write_in_parts(form=form, header=header, sections=sections, total=total, step=step)
     else:
-        from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
-
         html = _html(form=form, header=header, sections=sections, total=total)
         step("layout")
-        document = HTML(string=mark_missing_glyphs(html)).render()
+        document = _render(mark_missing_glyphs(html))
         step("writing")
         data = document.write_pdf()
     if isinstance(out, str):
@@ -333,7 +337,11 @@ def _render_children(htmls: list[str]) -> list[bytes]:
 
     def render(html: str) -> bytes:
         result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
-            [sys.executable, "-c", _CHILD], input=html.encode(), capture_output=True, timeout=1800, check=False
+            [sys.executable, "-c", _CHILD, fonts.font_face_css()],
+            input=html.encode(),
+            capture_output=True,
+            timeout=1800,
+            check=False,
         )
         if result.returncode:
             raise RuntimeError(f"PDF part failed ({result.returncode}): {result.stderr.decode()[-2000:]}")
@@ -383,8 +391,16 @@ def page_numbers_html(pages: int) -> str:
     return render_to_string("documents/pdf/page_numbers.html", {"font": cjk_font(), "pages": range(pages)})
 
 
+def _render(html: str) -> Any:
+    """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules."""
+    from weasyprint import CSS, HTML  # imported here: loading Pango costs time every command would pay
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    faces = CSS(string=fonts.font_face_css(), font_config=font_config)
+    return HTML(string=html).render(stylesheets=[faces], font_config=font_config)
+
+
 def html_to_pdf(html: str) -> bytes:
     """Any document's HTML (which names ``cjk_font()``) as PDF bytes."""
-    from weasyprint import HTML  # imported here: loading Pango costs time every command would pay
-
-    return HTML(string=mark_missing_glyphs(html)).render().write_pdf()
+    return _render(mark_missing_glyphs(html)).write_pdf()
