@@ -60,6 +60,7 @@ VARIABLES: dict[str, Variable] = {
     "RISK_REGISTRY_UPLOAD_KEEP_HOURS": Variable(
         "int", "hours an import upload waits for its confirmation before housekeeping removes it (default 24)"
     ),
+    "RISK_REGISTRY_FILED_DIR": Variable("str", "folder of the filed versions' kept PDFs (default var/filed)"),
     "RISK_REGISTRY_RULE_FILES_DIR": Variable("str", "folder of the files attached to rules (default var/rule-files)"),
     "RISK_REGISTRY_SESSION_ABSOLUTE_HOURS": Variable("int", "hours after login that end a session (default 12)"),
     "SESSION_EXPIRE_AT_BROWSER_CLOSE": Variable("bool", "the session cookie ends with the browser (default true)"),

@@ -213,6 +213,9 @@ RISK_REGISTRY_WORKERS_SILENT_MINUTES = 3
 # make test) from Debian's fonts-noto-cjk (risk_registry/documents/fonts.py); like staticfiles, a
 # build product of the checkout.
 RISK_REGISTRY_FONTS_DIR = VAR_DIR / "fonts"
+# A filed version's PDF, rendered once and kept with its SHA-256 (risk_registry/documents/filed.py):
+# a copy that can always be made again from the version's snapshot, so no backup needs it.
+RISK_REGISTRY_FILED_DIR = env.string("RISK_REGISTRY_FILED_DIR", default=str(VAR_DIR / "filed"))
 # Attachments of decisions (meeting minutes): outside the web root, served only through the access
 # module; at most this many bytes each and this many files per decision (docs/workflow.md).
 RISK_REGISTRY_ATTACHMENTS_DIR = env.string("RISK_REGISTRY_ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments"))

@@ -32,3 +32,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 RISK_REGISTRY_WARNING_FILES_DIR = env.string(
     "RISK_REGISTRY_WARNING_FILES_DIR", default=os.path.join(tempfile.gettempdir(), f"rr-warning-files-{os.getpid()}")
 )
+# Filed versions' kept PDFs (documents/filed.py): the test run's own folder too
+RISK_REGISTRY_FILED_DIR = env.string(
+    "RISK_REGISTRY_FILED_DIR", default=os.path.join(tempfile.gettempdir(), f"rr-filed-{os.getpid()}")
+)

@@ -33,6 +33,7 @@ from openpyxl import Workbook
 from risk_registry import dashboards
 from risk_registry.documents import rendering
 from risk_registry.documents.definitions import FILED_FORM, FORMATS, FORMS
+from risk_registry.documents.filed import filed_pdf
 from risk_registry.documents.pdf import PDF_MAX_POINTS, cjk_font, html_to_pdf
 from risk_registry.documents.xlsx import is_formula_like
 from risk_registry.models import PostGrade, RiskPoint
@@ -211,14 +212,11 @@ def write_archive(
                 version=version.number,
                 hash=version.content_hash,
             )
-            document = rendering.document_for_version(version=version, form_code=FILED_FORM)
-            buffer = io.BytesIO()
-            written = rendering.render(buffer, document=document, fmt="pdf")
             add(
                 names.member(names.filed(version.number, "pdf")),
-                buffer.getvalue(),
+                filed_pdf(version=version, form_code=FILED_FORM),  # kept once rendered (documents/filed.py)
                 version=version.number,
-                points=written,
+                points=len(version.snapshot["points"]),
             )
         authority = authoritative(versions, points, names=names, working=working)
         if authority:

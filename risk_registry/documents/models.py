@@ -164,3 +164,31 @@ class ImportMapping(models.Model):
 
     def __str__(self) -> str:
         return str(self.institution_id)
+
+
+class FiledPdf(models.Model):
+    """A filed version's PDF in one form, rendered once from the version's snapshot and kept, with
+    the SHA-256 of the bytes kept (risk_registry/documents/filed.py).
+
+    A filed version never changes, so neither does its PDF: a download serves the kept bytes after
+    checking them against ``sha256``, instead of laying out a long register again (1,000 points: a
+    quarter of a minute of CPU). The file lives in ``RISK_REGISTRY_FILED_DIR`` under a name made of
+    the version's id and the form. When it is missing or its bytes differ, the PDF is rendered again
+    from the snapshot alone, kept, this row updated, and an audit entry says so.
+    """
+
+    version = models.ForeignKey(
+        "risk_registry.RegisterVersion", on_delete=models.PROTECT, related_name="+", verbose_name=_("filed version")
+    )
+    form = models.CharField(_("form"), max_length=40)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size"))
+    rendered_at = models.DateTimeField(_("rendered"))
+
+    class Meta:
+        verbose_name = _("filed version's PDF")
+        verbose_name_plural = _("filed versions' PDFs")
+        constraints = [models.UniqueConstraint(fields=["version", "form"], name="filed_pdf_unique_form")]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.form}"

@@ -34,7 +34,7 @@ from controls.models import Control
 from controls.services import control_quality_refresh
 from positions.models import Position, PowerItem
 from risk_registry import access
-from risk_registry.documents import catalogues, importer, pdf, selectors, wizard
+from risk_registry.documents import catalogues, filed, importer, pdf, selectors, wizard
 from risk_registry.documents.archive import ArchiveNames, write_archive
 from risk_registry.documents.definitions import FORMATS, FORMS
 from risk_registry.documents.models import ExportJob, ImportMapping
@@ -82,15 +82,16 @@ CONTENT_TYPES = {
 }
 
 
-def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
-    """The document a job asks for, as the job's owner may see it now."""
+def _resolve(job: ExportJob) -> tuple[Document, Institution | None, RegisterVersion | None]:
+    """The document a job asks for, as the job's owner may see it now (and the filed version it
+    prints, when it prints one)."""
     user = job.owner
     if job.kind == "version":
         version = access.object_or_404(
             access.versions_visible_to(user).select_related("register__institution", "signed_by"),
             pk=job.params.get("version"),
         )
-        return document_for_version(version=version, form_code=job.form), version.register.institution
+        return document_for_version(version=version, form_code=job.form), version.register.institution, version
     found = selectors.points_for_export(user=user, params=job.params)
     document = document_for_points(
         points=found.points,
@@ -99,7 +100,7 @@ def _resolve(job: ExportJob) -> tuple[Document, Institution | None]:
         year=found.year,
         working=not found.official,
     )
-    return document, found.institution
+    return document, found.institution, None
 
 
 def _check_request(form_code: str, fmt: str) -> None:
@@ -118,14 +119,22 @@ def export_start(*, user, kind: str, form_code: str, fmt: str, params: dict) -> 
     """
     _check_request(form_code, fmt)
     job = ExportJob(owner=user, kind=kind, form=form_code, file_format=fmt, params=params)
-    document, institution = _resolve(job)
+    document, institution, version = _resolve(job)
     job.institution = institution
     job.total = document.total
-    synchronous = document.total <= SYNC_LIMITS[fmt]
+    # A filed version's PDF is kept once rendered (documents/filed.py): served at once whatever its size.
+    kept = version if fmt == "pdf" else None
+    data = filed.kept_pdf(version=kept, form_code=form_code) if kept is not None else None
+    synchronous = data is not None or document.total <= SYNC_LIMITS[fmt]
     if synchronous:
-        buffer = io.BytesIO()
-        written = render(buffer, document=document, fmt=fmt)
-        data = buffer.getvalue()
+        if kept is not None:
+            data = data or filed.filed_pdf(version=kept, form_code=form_code, by=user)
+            written = document.total
+        else:
+            buffer = io.BytesIO()
+            written = render(buffer, document=document, fmt=fmt)
+            data = buffer.getvalue()
+        buffer = io.BytesIO(data)
         job.state, job.done, job.size = State.DONE, written, len(data)
         job.total = max(job.total, written)
         job.sha256 = hashlib.sha256(data).hexdigest()
@@ -361,10 +370,14 @@ def export_job_run(job_id: int) -> ExportJob | None:
             )
             filename, written, total = ArchiveNames(institution, year).zip_name, job.total, job.total
         else:
-            document, _institution = _resolve(job)
+            document, _institution, version = _resolve(job)
             total = document.total  # today's count: points may have come or gone since the request
             rows.update(total=total, done=0)
-            written = render(temporary, document=document, fmt=job.file_format, progress=progress, phase=phase)
+            if version is not None and job.file_format == "pdf":  # rendered once, then kept
+                Path(temporary).write_bytes(filed.filed_pdf(version=version, form_code=job.form, by=job.owner))
+                written = total
+            else:
+                written = render(temporary, document=document, fmt=job.file_format, progress=progress, phase=phase)
             filename = filename_for(document, job.file_format)
         os.replace(temporary, final)
     except BaseException:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from risk_registry.documents import housekeeping, import_jobs, services
+from risk_registry.documents import filed, housekeeping, import_jobs, services
 from risk_registry.documents.pdf import DocumentUnavailable
 
 TIME_LIMIT = settings.RISK_REGISTRY_EXPORT_TIME_LIMIT_SECONDS
@@ -51,6 +51,19 @@ def _deliver(task, run, job_id: int, *, final: tuple[type[BaseException], ...]) 
             services.export_job_fail(job_id, f"{error.__class__.__name__}: {error}")
             raise
         raise task.retry(exc=error, countdown=5 * 2**task.request.retries) from error
+
+
+@shared_task(bind=True, max_retries=2, acks_late=True, reject_on_worker_lost=True)
+def filed_pdf_keep(self, version_id: int) -> None:
+    """Render a version's PDF when it is filed and keep it (documents/filed.py). Safe to run twice
+    (a kept, intact PDF is left alone). An error is retried with a countdown, then re-raised: the
+    first download then renders and keeps the PDF instead, so a lost message costs one slow download."""
+    try:
+        filed.filed_pdf_keep(version_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            raise
+        raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
 
 
 @shared_task

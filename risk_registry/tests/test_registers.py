@@ -281,3 +281,16 @@ def test_democratic_appraisal_records_the_meeting_and_votes(world, a_points):
         vote=Vote(2, 2, 0, 0),
     )
     assert set(registers.register_points(register).values_list("state", flat=True)) == {S.APPROVED}
+
+
+def test_filing_sends_the_versions_pdf_to_be_rendered_once_after_the_commit(
+    world, a_points, monkeypatch, django_capture_on_commit_callbacks
+):
+    from risk_registry.documents import tasks
+
+    sent: list[int] = []
+    monkeypatch.setattr(tasks.filed_pdf_keep, "apply_async", lambda args, **options: sent.append(args[0]))
+    register = _advance(world, *a_points, to=S.ISSUED)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = registers.register_file(by=world.principal, register=register)
+    assert sent == [version.pk]

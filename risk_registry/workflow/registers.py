@@ -16,6 +16,7 @@ from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.queue import enqueue_on_commit
 from controls.models import in_line_order
 from risk_registry import access
 from risk_registry.models import (
@@ -565,6 +566,8 @@ def registers_issue_due(*, today: datetime.date | None = None) -> int:
 
 # --- filing ---------------------------------------------------------------------------------
 
+FILED_PDF_TASK = "risk_registry.documents.tasks.filed_pdf_keep"
+
 
 @transaction.atomic
 def register_file(*, by, register: Register) -> RegisterVersion:
@@ -614,6 +617,8 @@ def register_file(*, by, register: Register) -> RegisterVersion:
         changes={"version": number, "hash": version.content_hash, "points": len(snapshot["points"])},
     )
     work.work_changed(work.FILING, institution_ids=[register.institution_id], year=register.year)
+    # Its PDF is rendered once by a worker and kept; downloads serve the kept bytes (documents/filed.py).
+    enqueue_on_commit(FILED_PDF_TASK, version.pk)
     return version
 
 

@@ -47,6 +47,7 @@ class AuditAction(models.TextChoices):
     POWER_ITEM_UPDATE = "power_item.update", _("Power item changed")
     DOCUMENT_EXPORT = "document.export", _("Document exported")
     DOCUMENT_ARCHIVE = "document.archive", _("Annual archive exported")
+    DOCUMENT_RERENDER = "document.rerender", _("Filed version's kept PDF missing or altered, rendered again")
     DOCUMENT_IMPORT = "document.import", _("Register imported from Excel")
     RISK_POINT_SUBMIT = "risk_point.submit", _("Risk point submitted")
     RISK_POINT_WITHDRAW = "risk_point.withdraw", _("Withdrawn by the holder")
