@@ -65,7 +65,8 @@ def quality_report(
         monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)
         rows = (
             vague_controls()
-            .filter(risk_point__in=points.filter(vague_controls__gt=0))
+            # The first twenty vague controls by point are among the first twenty points that have one.
+            .filter(risk_point__in=points.filter(vague_controls__gt=0).order_by("id").values("id")[:SHOWN])
             .annotate(followed_up=Exists(monitored))
             .order_by("risk_point_id", "id")
             .values(
