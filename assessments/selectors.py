@@ -255,13 +255,16 @@ class Inbox:
 
 def inbox_for(*, user, today: datetime.date) -> Inbox:
     """The user's own tasks of running cycles (open first, by due date) and recent notifications."""
-    mine = cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*TASK_JOINS, "cycle")
-    open_tasks = list(
-        open_tasks_of(user).select_related(*TASK_JOINS, "cycle").order_by("due_on", "id")[:OPEN_TASK_LIMIT]
-    )
+    # The owner is the user: not joined. With it each of these two small queries joined eight tables,
+    # PostgreSQL's limit for searching every join order (``join_collapse_limit``), and its planning took
+    # 10-25 ms where its execution took under one.
+    joins = (*(name for name in TASK_JOINS if name != "owner"), "cycle")
+    mine = cycle_access.own_tasks_of(user).filter(cycle__state=Cycle.State.RUNNING).select_related(*joins)
+    open_tasks = list(open_tasks_of(user).select_related(*joins).order_by("due_on", "id")[:OPEN_TASK_LIMIT])
     done_tasks = list(mine.filter(done=True).order_by("-due_on", "-id")[:20])
     notifications = list(cycle_access.notifications_of(user).order_by("-created_at", "-id")[:50])
     for task in open_tasks + done_tasks:
+        task.owner = user
         task.title = task_title(task)
         task.url = task_url(task)
         task.left = task.days_left(today)
@@ -412,7 +415,11 @@ def cycle_board(
         rows = _rows_by_person(tasks, today)
         open_tasks = _open_tasks(tasks, today)
     else:
-        rows = _rows_by_unit(tasks.filter(institution__path__startswith=node.path), today, node=node, base=base)
+        # The subtree as its institutions' ids, so that the tasks are read from (cycle, institution)
+        # for those ids only; a filter on the joined path read every task of the cycle first (a
+        # province's 3 million for a city's 300,000).
+        subtree = Institution.objects.filter(path__startswith=node.path).values("pk")
+        rows = _rows_by_unit(tasks.filter(institution_id__in=subtree), today, node=node, base=base)
     total = BoardRow(label=_("Total"))
     for row in rows.values():
         total.add(row.counts())

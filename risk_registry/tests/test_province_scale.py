@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from controls.models import Control
 from controls.quality import vague_control_reasons
+from controls.services import control_quality_refresh
 from risk_registry.access import risk_points_visible_to
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution
@@ -132,6 +133,7 @@ def test_the_quality_report_counts_every_vague_control_and_reads_only_those_it_s
         for n in range(many)
     )
     points = RiskPoint.objects.filter(institution=world.a)
+    control_quality_refresh(points)  # what the services that write controls do
     vague_before = Control.objects.filter(risk_point__in=points).filter(Q(owner="") | Q(evidence="")).count()
     with CaptureQueriesContext(connection) as captured:
         report = quality_report(points=points, institution_id=world.a.pk, year=2026)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext
 
 from controls.models import Control
+from controls.services import control_quality_refresh
 from positions.models import Position
 from positions.services import position_create
 from risk_registry.models import RiskPoint
@@ -14,6 +15,9 @@ from risk_registry.workflow.quality import quality_report
 
 
 def _report(world):
+    # The tests write controls directly; the services that write them also store each point's
+    # control quality, which the report counts from (``control_quality_refresh``).
+    control_quality_refresh(RiskPoint.objects.filter(institution=world.a))
     return quality_report(points=RiskPoint.objects.filter(institution=world.a), institution_id=world.a.pk, year=2026)
 
 
@@ -81,5 +85,6 @@ def test_the_warnings_link_the_points_they_cite_by_description_never_by_id(world
     vague = _quality_block(client)  # the world's controls keep no evidence: vague
     assert link in vague and world.submitted.description[:8] in vague and f"#{world.submitted.pk}" not in vague
     Control.objects.filter(risk_point=world.submitted).delete()
+    control_quality_refresh(RiskPoint.objects.filter(pk=world.submitted.pk))  # as the services do
     bare = _quality_block(client)  # now without any control
     assert "尚无防控措施" in bare and link in bare and f"#{world.submitted.pk}" not in bare

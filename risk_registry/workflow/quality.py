@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from controls.models import Control
@@ -50,16 +50,24 @@ class QualityReport:
 def quality_report(
     *, points: QuerySet[RiskPoint], institution_id: int | None = None, year: int | None = None
 ) -> QualityReport:
-    """The report of ``points``, each list computed in SQL and cut at ``SHOWN`` rows: a register of
-    thousands of points never loads its controls into Python (the vague ones are counted, then the
-    first twenty read with whether their point has a monitoring control)."""
+    """The report of ``points``, each list computed in SQL and cut at ``SHOWN`` rows. The counts come
+    from the points' stored control quality (``controls_count``, ``vague_controls``: written by
+    ``controls.services.control_quality_refresh`` with every change of controls, reconciled by
+    ``reconcile_stored``) in one grouped pass that also gives the rank pattern; then only the twenty
+    vague controls shown (when there are some) and the twenty points without a control are read. A
+    register of thousands of points never joins its controls to count them."""
     report = QualityReport()
-    vague = vague_controls().filter(risk_point__in=points)
-    report.vague_count = vague.count()
+    figures = list(
+        points.order_by().values("position__kind", "level__rank").annotate(n=Count("id"), vague=Sum("vague_controls"))
+    )
+    report.vague_count = sum(row["vague"] or 0 for row in figures)
     if report.vague_count:
         monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)
         rows = (
-            vague.annotate(followed_up=Exists(monitored))
+            vague_controls()
+            # The first twenty vague controls by point are among the first twenty points that have one.
+            .filter(risk_point__in=points.filter(vague_controls__gt=0).order_by("id").values("id")[:SHOWN])
+            .annotate(followed_up=Exists(monitored))
             .order_by("risk_point_id", "id")
             .values(
                 "risk_point_id", "risk_point__description", "measure", "owner", "frequency", "evidence", "followed_up"
@@ -82,9 +90,7 @@ def quality_report(
                 }
             )
     report.points_without_controls = list(
-        points.filter(~Exists(Control.objects.filter(risk_point_id=OuterRef("pk"))))
-        .order_by("-id")
-        .values("id", "description")[:SHOWN]
+        points.filter(controls_count=0).order_by("-id").values("id", "description")[:SHOWN]
     )
     if institution_id is not None:
         # Only the points the reader may see (``points`` comes from the access module): a hidden
@@ -98,13 +104,13 @@ def quality_report(
             .distinct()
             .values("id", "title", "department__name")[:SHOWN]
         )
-    report.graded_by_rank = _rank_pattern(points)
+    report.graded_by_rank = _rank_pattern([row for row in figures if row["position__kind"] is not None])
     return report
 
 
-def _rank_pattern(points: QuerySet[RiskPoint]) -> str:
-    """Say so when levels follow position rank exactly."""
-    rows = points.filter(position__isnull=False).values("position__kind", "level__rank").annotate(n=Count("id"))
+def _rank_pattern(rows: list[Mapping[str, Any]]) -> str:
+    """Say so when levels follow position rank exactly (``rows``: the points of posts counted by the
+    post's kind and the level's rank)."""
     ranks_by_kind: dict[str, set[int]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
     all_ranks = set()

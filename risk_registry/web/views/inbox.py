@@ -21,8 +21,12 @@ ROWS = 100  # rows shown per group; the group's count says how many there are (t
 
 def _first_rows(rows, *, walk_ids: bool) -> list:
     """A group's first rows. The newest points of a queue over a part of the tree (a city's points
-    to define) are read from the part's index and sorted, not found by walking every id backwards."""
-    return newest(rows, ROWS, walk_ids=walk_ids) if rows.model is RiskPoint else list(rows[:ROWS])
+    to define) are read from the part's index and sorted, not found by walking every id backwards.
+    Another queue's first ids are sorted on its own rows before their joins are read: a city's
+    1,269 comments to answer were joined to their points and then sorted to keep 100."""
+    if rows.model is RiskPoint:
+        return newest(rows, ROWS, walk_ids=walk_ids)
+    return list(rows.filter(pk__in=rows.values("pk")[:ROWS]))
 
 
 @require_GET
