@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from django.db.models import BooleanField, Case, DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from assessments.models import Cycle, SelfAssessment, Task, UnitOutcome
+from assessments.models import RECONCILE_SLICES, Cycle, SelfAssessment, Task, UnitOutcome
 from controls.models import ControlRun, Rule
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation import work
@@ -186,17 +186,19 @@ def work_changed(
     return tasks_refresh_for(institution_ids=institution_ids, year=year, kinds=kinds)
 
 
-RECONCILE_SLICES = 12  # the scan reconciles 1/12 of the open tasks each run: all of them within an hour
-
-
-def tasks_reconcile(*, cycle_ids: Iterable[int] | None = None, window: Q | None = None, turn: int = 0) -> int:
+def tasks_reconcile(
+    *, cycle_ids: Iterable[int] | None = None, window: Q | None = None, sliced: Q | None = None, turn: int = 0
+) -> int:
     """The scan's step, one UPDATE: the tasks of ``window`` (those the scan is about to remind of or
-    escalate, done or not) and one slice of the other open tasks of running cycles (of
-    ``cycle_ids``; the slice ``turn`` modulo ``RECONCILE_SLICES``, by id), set to their derived
-    value. Every open task is reconciled within ``RECONCILE_SLICES`` scans: the whole set every
-    scan cost 0.6–0.9 s for the 25,000 open tasks of a 1,000-institution county under load, so a
-    province's 600,000 would take the scan far past its budget. Returns how many were stale."""
-    open_slice = Q(done=False) & Q(slice_of_id=turn % RECONCILE_SLICES)
+    escalate) every scan, and one slice (``turn`` modulo ``RECONCILE_SLICES``, by id, on the index
+    ``task_cycle_slice``) of the open tasks of running cycles (of ``cycle_ids``) and of the tasks of
+    ``sliced``, set to their derived value. Every open task is reconciled within ``RECONCILE_SLICES``
+    scans: the whole set every scan cost 0.6–0.9 s for the 25,000 open tasks of a 1,000-institution
+    county under load, so a province's 600,000 would take the scan far past its budget. One
+    statement, not one per set: ``done_expression()`` over many tasks hashes the risk points once
+    per statement. Returns how many were stale."""
+    in_slice = Q(done=False) | sliced if sliced is not None else Q(done=False)
+    open_slice = Q(slice_of_id=turn % RECONCILE_SLICES) & in_slice
     tasks = Task.objects.alias(slice_of_id=F("id") % RECONCILE_SLICES).filter(
         open_slice | window if window is not None else open_slice
     )

@@ -144,6 +144,9 @@ class Phase(models.Model):
         return self.name
 
 
+RECONCILE_SLICES = 12  # the scan reconciles 1/12 of the open tasks each run: all of them within an hour
+
+
 class Task(models.Model):
     """Something a person must do by a date. Whether it is done is derived from the real work
     (``assessments.completion.done_expression``), never ticked: a point sent back makes a self-check
@@ -236,6 +239,8 @@ class Task(models.Model):
             models.Index(fields=["institution", "year", "done", "due_on"], name="task_institution_done"),
             # the deadline scan: the open tasks of a cycle by due date
             models.Index(fields=["cycle", "due_on"], condition=models.Q(done=False), name="task_open_cycle_due"),
+            # the deadline scan's reconciliation: a slice of a cycle's tasks by id modulo the slices
+            models.Index(F("cycle"), F("id") % RECONCILE_SLICES, name="task_cycle_slice"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -40,6 +40,42 @@ def test_stages_due(today, expected):
         stages_due(due_on=D(2026, 5, 1), today=today, reminder_days=[7, 1], supervisor_after=1, discipline_after=7)
         == expected
     )
+
+
+@pytest.mark.parametrize(
+    ("reminder_days", "grace_until"),
+    [([7, 1], None), ([3, 0], None), ([], None), ([7, 1], D(2026, 5, 5))],
+)
+def test_the_scan_records_the_stages_that_stages_due_names(world, cycle, reminder_days, grace_until):
+    """The scan computes stages in SQL; day by day (each scan rolled back, so every day is a first
+    scan) it records exactly what ``stages_due`` says of holder2's self-check, due on 1 May."""
+    cycle.reminder_days, cycle.grace_until, cycle.discipline_after_days = reminder_days, grace_until, 4
+    cycle.save()
+    mine = Task.objects.get(cycle=cycle, kind=Task.Kind.SELF_CHECK, owner=world.holder2)
+    for day in range(20, 31 + 15):
+        today = D(2026, 4, 1) + datetime.timedelta(days=day - 1)
+        with transaction.atomic():
+            deadline_scan(now=at(today.isoformat()))
+            recorded = sorted(TaskNotice.objects.filter(task=mine).values_list("stage", flat=True))
+            transaction.set_rollback(True)
+        expected = stages_due(
+            due_on=max(mine.due_on, grace_until or mine.due_on),
+            today=today,
+            reminder_days=reminder_days,
+            supervisor_after=cycle.supervisor_after_days,
+            discipline_after=4,
+        )
+        assert recorded == sorted(expected), today
+
+
+def test_a_reported_task_is_read_no_more(world, cycle):
+    """Once its 通报 is recorded a task can send nothing more: later scans do not read it."""
+    assert deadline_scan(now=at("2026-05-02")).tasks_considered == 1  # holder2's self-check, supervised
+    assert deadline_scan(now=at("2026-05-07")).tasks_considered == 1
+    reported = deadline_scan(now=at("2026-05-08"))
+    assert reported.tasks_considered == 1 and reported.task_notices == 1
+    assert deadline_scan(now=at("2026-05-09")).tasks_considered == 0
+    assert sorted(TaskNotice.objects.values_list("stage", flat=True)) == ["report", "supervise"]
 
 
 def sent(cycle) -> list[tuple[str, str, str]]:

@@ -13,3 +13,9 @@ def ancestor_paths(path: str) -> list[str]:
     "/1/4/9/" → ["/1/", "/1/4/", "/1/4/9/"]."""
     ids = path_ids(path)
     return ["/" + "/".join(str(pk) for pk in ids[: depth + 1]) + "/" for depth in range(len(ids))]
+
+
+def path_ids_sql(column: str) -> str:
+    """``path_ids`` in SQL: the ids on the path held by ``column``, root first, as a bigint[]
+    (for statements that walk up the tree without bringing the paths into Python)."""
+    return f"string_to_array(trim(both '/' from {column}), '/')::bigint[]"

@@ -14,10 +14,12 @@ queries does not grow with the number of tasks. Refuses a database whose name la
 from __future__ import annotations
 
 import datetime
+import os
 import random
 import statistics
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.core.management.base import BaseCommand, CommandError
@@ -77,6 +79,20 @@ class _Counter:
         return execute(sql, params, many, context)
 
 
+def _server_cpu() -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far, read from
+    /proc when the server runs on this machine (else None): under load, wall time mostly says how
+    busy the machine is, CPU time what the scan cost."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Command(BaseCommand):
     help = "Generate a province-sized cycle with COPY (once) and time the deadline scan over it."
 
@@ -116,18 +132,24 @@ class Command(BaseCommand):
         )
         now = timezone.make_aware(as_of)
         timings: dict[str, list[float]] = {}
+        cpus: dict[str, list[float]] = {}  # this process's CPU plus its backend's, per scan
         for _ in range(runs):
             with transaction.atomic():
                 for label, cycle in (("small cycle", small), ("big cycle", big)):
                     for run in ("first scan", "second scan"):
                         queries = _Counter()
+                        server = _server_cpu()
                         with connection.execute_wrapper(queries):
-                            started = time.monotonic()
+                            started, cpu = time.monotonic(), time.process_time()
                             result = deadline_scan(now=now, cycle_ids=[cycle.pk])
-                            seconds = time.monotonic() - started
+                            seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+                        server_after = _server_cpu()
+                        server = server_after - server if server is not None and server_after is not None else None
                         timings.setdefault(f"{label:<12} {run:<12}", []).append(seconds)
+                        cpus.setdefault(f"{label:<12} {run:<12}", []).append(cpu + (server or 0))
                         self.stdout.write(
                             f"{label:<12} {run:<12} {queries.count:>3} queries  {seconds:7.2f} s  "
+                            f"cpu {cpu:6.2f} s here + {server if server is not None else float('nan'):6.2f} s server  "
                             f"{result.considered:>7,} deadlines near or past due  "
                             f"{len(result.created):>7,} notifications  {result.task_notices:>7,} task stages recorded  "
                             f"{result.reconciled:>6,} reconciled"
@@ -138,6 +160,8 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{row} median of {runs}: {statistics.median(measured):.2f} s  (all: "
                     + ", ".join(f"{s:.2f}" for s in measured)
+                    + f"); cpu median {statistics.median(cpus[row]):.2f} s (all: "
+                    + ", ".join(f"{s:.2f}" for s in cpus[row])
                     + ")"
                 )
 
