@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assessments", "0008_notification_digests")]
+    dependencies = [("assessments", "0009_task_cycle_institution_covering")]
 
     operations = [
         migrations.AddIndex(
