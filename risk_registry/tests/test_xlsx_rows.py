@@ -86,11 +86,14 @@ def _render(world, form: str, *, spanning: bool = False, working: bool = False) 
 )
 def test_the_row_writer_writes_the_bytes_openpyxl_writes(world, monkeypatch, form, spanning, working):
     _varied(world)
-    written = []
-    element = xlsx._RowWriter._element
-    monkeypatch.setattr(
-        xlsx._RowWriter, "_element", lambda self, cell, row: written.append(element(self, cell, row)) or written[-1]
-    )
+    written = []  # what the row writer made of each data cell (None: left to openpyxl)
+    element_of = xlsx._RowWriter._element
+
+    def element(writer, cell, row_idx):
+        written.append(element_of(writer, cell, row_idx))
+        return written[-1]
+
+    monkeypatch.setattr(xlsx._RowWriter, "_element", element)
     ours = _render(world, form, spanning=spanning, working=working)
     _with_openpyxls_writer(monkeypatch)
     theirs = _render(world, form, spanning=spanning, working=working)
