@@ -254,8 +254,8 @@ WATCHED = {
     "vague": Q(vague_controls__gt=0),
     "regrade": Q(needs_regrading=True),
     "new": Q(carried_from__isnull=True),
-    "raised": Q(carried_from__level__rank__gt=F("level__rank")),
-    "lowered": Q(carried_from__level__rank__lt=F("level__rank")),
+    "raised": Q(carried_from_rank__gt=F("level__rank")),  # the stored rank: no join of the source
+    "lowered": Q(carried_from_rank__lt=F("level__rank")),
 }
 SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position__kind")  # every dashboard
 SPREAD_ONE = ("level__rank", "level__name", "level__colour", "department_id")  # one institution's only
@@ -540,6 +540,63 @@ def within(node: Institution | None) -> Q:
     return Q(institution__path__startswith=node.path) if node is not None else Q()
 
 
+@dataclass
+class ComparisonFigures:
+    """The comparison's figures of every institution compared, by institution id: from the
+    per-institution counts (``counts``) and three grouped queries. The rows are built for the
+    institutions shown only (``rows``); the total sums every institution compared (``total``)."""
+
+    institutions: list[Institution]  # every institution compared, in the tree's order
+    counts: InstitutionCounts
+    year: int
+    positions: dict[int, int] = field(default_factory=dict)
+    runs: dict[int, int] = field(default_factory=dict)
+    a_posts: dict[int, int] = field(default_factory=dict)
+
+    def row(self, inst: Institution) -> Comparison:
+        bands = self.counts.bands
+        return Comparison(
+            institution=inst,
+            year=self.year,
+            points=sum(bands.get((inst.pk, band), 0) for band, _label in BANDS),
+            top=bands.get((inst.pk, TOP_BAND), 0),
+            controls=self.counts.controls.get(inst.pk, 0),
+            positions=self.positions.get(inst.pk, 0),
+            runs=self.runs.get(inst.pk, 0),
+            a_posts=self.a_posts.get(inst.pk, 0),
+        )
+
+    def rows(self, shown: Iterable[Institution]) -> list[Comparison]:
+        return [self.row(inst) for inst in shown]
+
+    def total(self) -> Comparison:
+        """The figures summed over every institution compared, not a page's (no row built)."""
+        compared = {inst.pk for inst in self.institutions}
+
+        def summed(figures: Mapping[int, int]) -> int:
+            return sum(total for pk, total in figures.items() if pk in compared)
+
+        bands = self.counts.bands
+        return Comparison(
+            institution=Institution(name=_("All institutions")),
+            points=sum(total for (pk, _band), total in bands.items() if pk in compared),
+            top=sum(total for (pk, band), total in bands.items() if pk in compared and band == TOP_BAND),
+            controls=summed(self.counts.controls),
+            positions=summed(self.positions),
+            runs=summed(self.runs),
+            a_posts=summed(self.a_posts),
+        )
+
+    def ordered(self, order: str) -> list[Institution]:
+        """The institutions in the tree's order, or (``serious``) those with the most points in the
+        high band first, then in the middle band, then by points; the tree's order breaks ties."""
+        if order != "serious":
+            return self.institutions
+        bands, counts = [band for band, _label in BANDS], self.counts.bands
+        keys = {inst.pk: tuple(-counts.get((inst.pk, band), 0) for band in bands) for inst in self.institutions}
+        return sorted(self.institutions, key=lambda inst: (*keys[inst.pk], sum(keys[inst.pk]), inst.path))
+
+
 def comparison(
     user,
     points: QuerySet[RiskPoint],
@@ -548,12 +605,12 @@ def comparison(
     year: int,
     counts: InstitutionCounts,
     node: Institution | None = None,
-) -> list[Comparison]:
-    """Points per post, share in the high band, controls per point and control runs of the year per
-    institution (``institutions``: those of ``node``'s subtree, or of the scope): from ``counts``
-    (``institution_counts`` of ``points``) and two grouped queries, whatever the number of
-    institutions."""
-    rows = {inst.pk: Comparison(institution=inst, year=year) for inst in institutions}
+) -> ComparisonFigures:
+    """Points per post, share in the high band, controls per point, control runs of the year and
+    grade A posts per institution (``institutions``: those of ``node``'s subtree, or of the scope):
+    from ``counts`` (``institution_counts`` of ``points``) and three grouped queries, whatever the
+    number of institutions."""
+    figures = ComparisonFigures(institutions=institutions, counts=counts, year=year)
     for grade_row in (
         access.post_grades_visible_to(user)
         .filter(within(node), year=year)
@@ -563,15 +620,7 @@ def comparison(
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        if grade_row["institution_id"] in rows:
-            rows[grade_row["institution_id"]].a_posts = grade_row["total"]
-    for (pk, band), total in counts.bands.items():
-        if pk in rows:
-            rows[pk].points += total
-            rows[pk].top += total if band == TOP_BAND else 0
-    for pk, controls in counts.controls.items():
-        if pk in rows:
-            rows[pk].controls = controls
+        figures.a_posts[grade_row["institution_id"]] = grade_row["total"]
     scoped = points.filter(within(node)).order_by()
     for post_row in (
         access.positions_visible_to(user)
@@ -580,17 +629,15 @@ def comparison(
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        if post_row["institution_id"] in rows:
-            rows[post_row["institution_id"]].positions = post_row["total"]
+        figures.positions[post_row["institution_id"]] = post_row["total"]
     for run_row in (
         ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
         .order_by()
         .values("control__risk_point__institution_id")
         .annotate(total=Count("id"))
     ):
-        if run_row["control__risk_point__institution_id"] in rows:
-            rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
-    return list(rows.values())
+        figures.runs[run_row["control__risk_point__institution_id"]] = run_row["total"]
+    return figures
 
 
 def may_open_posts(user, rows: Iterable[Comparison]) -> None:
@@ -608,35 +655,6 @@ def compared_institutions(user, node: Institution | None) -> list[Institution]:
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
     return list(visible.order_by("path"))
-
-
-def ordered(rows: list[Comparison], counts: BandCounts, order: str) -> list[Comparison]:
-    """``rows`` in the tree's order, or (``serious``) the institutions with the most points in the
-    high band first, then in the middle band, then by points; the tree's order breaks ties."""
-    if order != "serious":
-        return rows
-    bands = [band for band, _label in BANDS]
-    return sorted(
-        rows,
-        key=lambda row: (
-            *(-counts.get((row.institution.pk, band), 0) for band in bands),
-            -row.points,
-            row.institution.path,
-        ),
-    )
-
-
-def comparison_total(rows: list[Comparison]) -> Comparison:
-    """The comparison's figures summed over ``rows`` (every institution in scope, not a page's)."""
-    total = Comparison(institution=Institution(name=_("All institutions")))
-    for row in rows:
-        total.points += row.points
-        total.positions += row.positions
-        total.top += row.top
-        total.controls += row.controls
-        total.runs += row.runs
-        total.a_posts += row.a_posts
-    return total
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

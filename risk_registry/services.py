@@ -8,7 +8,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -232,6 +242,25 @@ def risk_points_copy(
 
 
 # --- the grading matrix: the discipline office edits it; filed points are flagged, never regraded --
+
+
+def carried_rank_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the rank of each of ``points``' source's level (``RiskPoint.carried_from_rank``; NULL
+    without a source) in one UPDATE that writes only the points whose stored rank differs; returns
+    how many. PostgreSQL's triggers keep the column (migration 0014): this is for
+    ``manage.py reconcile_stored``, over rows written with the triggers off."""
+    source_rank = Subquery(
+        RiskPoint.objects.filter(pk=OuterRef("carried_from_id")).order_by().values("level__rank")[:1],
+        output_field=PositiveSmallIntegerField(),
+    )
+    differs = Func(  # NULL-safe: a rank left behind by a source that is gone is stale too
+        F("carried_from_rank"),
+        source_rank,
+        template="%(expressions)s",
+        arg_joiner=" IS DISTINCT FROM ",
+        output_field=BooleanField(),
+    )
+    return points.order_by().filter(differs).update(carried_from_rank=source_rank)
 
 
 @transaction.atomic

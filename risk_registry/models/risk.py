@@ -131,6 +131,13 @@ class RiskPoint(models.Model):
         verbose_name=_("carried over from"),
         help_text=_("Last year's point this one was carried over from for re-checking (PDCA)."),
     )
+    # Kept by PostgreSQL (triggers of migration 0014): the rank of ``carried_from``'s level, so that
+    # "raised" / "lowered" compare two columns of the point instead of joining the point it came
+    # from (the dashboards' grouped query, the list's ``change`` filter). ``reconcile_stored``
+    # recomputes it for rows written with the triggers off (COPY as a replica).
+    carried_from_rank = models.PositiveSmallIntegerField(
+        _("rank of the point carried from"), null=True, blank=True, editable=False
+    )
     carried_unfiled = models.BooleanField(
         _("carried from an unfiled register"),
         default=False,
