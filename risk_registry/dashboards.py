@@ -21,7 +21,6 @@ from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 
-from controls.models import ControlRun
 from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
@@ -172,20 +171,23 @@ BandCounts = dict[tuple[int, str], int]
 
 @dataclass
 class InstitutionCounts:
-    """Points per (institution, band) and the controls of each institution's points."""
+    """Points per (institution, band), the controls of each institution's points and the control
+    runs recorded in the year (both from the points' stored figures)."""
 
     bands: BandCounts = field(default_factory=dict)
     controls: dict[int, int] = field(default_factory=dict)
+    runs: dict[int, int] = field(default_factory=dict)
     schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
 
     @classmethod
     def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
-        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``control_total``."""
+        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
         counts = cls()
         for row in rows:
             pk, band = row["institution_id"], row["level__band"]
             counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
             counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
+            counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
             counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
         return counts
 
@@ -195,14 +197,16 @@ class InstitutionCounts:
 
 
 BY_INSTITUTION = ("institution_id", "level__band", "level__scheme_id")
+# What each institution's row sums besides its points: the points' stored control count and runs.
+INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
 
 
 def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
-    """Over the whole of ``points``: one grouped query (the controls from the points' stored
-    ``controls_count``), read by the roll-up, its legend, the comparison and the order by
+    """Over the whole of ``points``: one grouped query (the controls and runs from the points'
+    stored ``controls_count`` and ``control_runs``), read by the roll-up, its legend, the comparison and the order by
     seriousness. (The whole scope's come with its figures' in one query: ``Groups``.)"""
     return InstitutionCounts.of(
-        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), control_total=Sum("controls_count"))
+        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), **INSTITUTION_SUMS)
     )
 
 
@@ -283,7 +287,7 @@ class Groups:
         rows = _grouping_sets(
             points.order_by()
             .values(*fields, *BY_INSTITUTION[:1], *BY_INSTITUTION[2:])
-            .annotate(control_total=Sum("controls_count"), **counted),
+            .annotate(**INSTITUTION_SUMS, **counted),
             fields,
             BY_INSTITUTION,
         )
@@ -543,14 +547,13 @@ def within(node: Institution | None) -> Q:
 @dataclass
 class ComparisonFigures:
     """The comparison's figures of every institution compared, by institution id: from the
-    per-institution counts (``counts``) and three grouped queries. The rows are built for the
+    per-institution counts (``counts``) and two grouped queries. The rows are built for the
     institutions shown only (``rows``); the total sums every institution compared (``total``)."""
 
     institutions: list[Institution]  # every institution compared, in the tree's order
     counts: InstitutionCounts
     year: int
     positions: dict[int, int] = field(default_factory=dict)
-    runs: dict[int, int] = field(default_factory=dict)
     a_posts: dict[int, int] = field(default_factory=dict)
 
     def row(self, inst: Institution) -> Comparison:
@@ -562,7 +565,7 @@ class ComparisonFigures:
             top=bands.get((inst.pk, TOP_BAND), 0),
             controls=self.counts.controls.get(inst.pk, 0),
             positions=self.positions.get(inst.pk, 0),
-            runs=self.runs.get(inst.pk, 0),
+            runs=self.counts.runs.get(inst.pk, 0),
             a_posts=self.a_posts.get(inst.pk, 0),
         )
 
@@ -583,7 +586,7 @@ class ComparisonFigures:
             top=sum(total for (pk, band), total in bands.items() if pk in compared and band == TOP_BAND),
             controls=summed(self.counts.controls),
             positions=summed(self.positions),
-            runs=summed(self.runs),
+            runs=summed(self.counts.runs),
             a_posts=summed(self.a_posts),
         )
 
@@ -599,7 +602,6 @@ class ComparisonFigures:
 
 def comparison(
     user,
-    points: QuerySet[RiskPoint],
     institutions: list[Institution],
     *,
     year: int,
@@ -608,8 +610,8 @@ def comparison(
 ) -> ComparisonFigures:
     """Points per post, share in the high band, controls per point, control runs of the year and
     grade A posts per institution (``institutions``: those of ``node``'s subtree, or of the scope):
-    from ``counts`` (``institution_counts`` of ``points``) and three grouped queries, whatever the
-    number of institutions."""
+    from ``counts`` (``institution_counts`` of ``points``: the points' stored controls and runs)
+    and two grouped queries (positions, grade A posts), whatever the number of institutions."""
     figures = ComparisonFigures(institutions=institutions, counts=counts, year=year)
     for grade_row in (
         access.post_grades_visible_to(user)
@@ -621,7 +623,6 @@ def comparison(
         .annotate(total=Count("id"))
     ):
         figures.a_posts[grade_row["institution_id"]] = grade_row["total"]
-    scoped = points.filter(within(node)).order_by()
     for post_row in (
         access.positions_visible_to(user)
         .filter(within(node))
@@ -630,13 +631,6 @@ def comparison(
         .annotate(total=Count("id"))
     ):
         figures.positions[post_row["institution_id"]] = post_row["total"]
-    for run_row in (
-        ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
-        .order_by()
-        .values("control__risk_point__institution_id")
-        .annotate(total=Count("id"))
-    ):
-        figures.runs[run_row["control__risk_point__institution_id"]] = run_row["total"]
     return figures
 
 

@@ -14,16 +14,18 @@ from django.db.models import (
     F,
     Func,
     OuterRef,
+    PositiveIntegerField,
     PositiveSmallIntegerField,
     Q,
     QuerySet,
     Subquery,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from controls.models import Control, Rule
+from controls.models import Control, ControlRun, Rule
 from controls.services import control_apply_changes, control_quality_refresh
 from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
@@ -261,6 +263,23 @@ def carried_rank_refresh(points: QuerySet[RiskPoint]) -> int:
         output_field=BooleanField(),
     )
     return points.order_by().filter(differs).update(carried_from_rank=source_rank)
+
+
+def control_runs_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the runs of each of ``points``' controls dated in the point's year
+    (``RiskPoint.control_runs``) in one UPDATE that writes only the points whose count differs;
+    returns how many. A trigger keeps the column (migration 0015): this is for
+    ``manage.py reconcile_stored``, over rows written with the triggers off."""
+    runs = Subquery(
+        ControlRun.objects.filter(control__risk_point=OuterRef("pk"), ran_on__year=OuterRef("year"))
+        .order_by()
+        .values("control__risk_point")
+        .annotate(total=Count("id"))
+        .values("total"),
+        output_field=PositiveIntegerField(),
+    )
+    counted = Coalesce(runs, 0)
+    return points.order_by().exclude(control_runs=counted).update(control_runs=counted)
 
 
 @transaction.atomic

@@ -159,6 +159,12 @@ class RiskPoint(models.Model):
     # many controls the point has, and how many of them ``controls.quality`` finds vague.
     controls_count = models.PositiveIntegerField(_("controls"), default=0, db_default=0, editable=False)
     vague_controls = models.PositiveIntegerField(_("vague controls"), default=0, db_default=0, editable=False)
+    # Kept by PostgreSQL (trigger of migration 0015, a recount on every write of a run;
+    # ``reconcile_stored`` recounts every point): the runs of the point's controls dated in the
+    # point's year, what the oversight dashboard's comparison sums per institution.
+    control_runs = models.PositiveIntegerField(
+        _("control runs recorded in the year"), default=0, db_default=0, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
     )

@@ -3,11 +3,12 @@
 Recomputes what the product stores to keep its boards and dashboards fast, from the rows it is
 derived from: every task's completion (``Task.done``, ``assessments.completion.done_expression``),
 every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
-``controls.quality``) and the rank of the point it was carried from (``RiskPoint.carried_from_rank``,
-kept by triggers, but not for rows loaded with them off). The services keep the first two up to
-date, the deadline scan reconciles the open tasks of running cycles, the triggers keep the third;
-run this after a migration that adds them, after rows were written behind the services (a restore,
-a bulk load, SQL by hand), or to check: it prints how many rows were stale.
+``controls.quality``), the rank of the point it was carried from (``RiskPoint.carried_from_rank``)
+and the control runs of its year (``RiskPoint.control_runs``), the last two kept by triggers, but
+not for rows loaded with them off. The services keep the first two up to date, the deadline scan
+reconciles the open tasks of running cycles; run this after a migration that adds them, after rows
+were written behind the services (a restore, a bulk load, SQL by hand), or to check: it prints how
+many rows were stale.
 Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
 """
 
@@ -21,7 +22,7 @@ from assessments.completion import tasks_refresh
 from assessments.models import Task
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
-from risk_registry.services import carried_rank_refresh
+from risk_registry.services import carried_rank_refresh, control_runs_refresh
 
 
 def _batches(model: type[Model], size: int):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=50000, help="rows per UPDATE")
 
     def handle(self, *args, batch, **options):
-        tasks = points = ranks = 0
+        tasks = points = ranks = runs = 0
         for low, high in _batches(Task, batch):
             with transaction.atomic():
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
@@ -46,7 +47,8 @@ class Command(BaseCommand):
                 batch_points = RiskPoint.objects.filter(pk__gt=low, pk__lte=high)
                 points += control_quality_refresh(batch_points)
                 ranks += carried_rank_refresh(batch_points)
+                runs += control_runs_refresh(batch_points)
         self.stdout.write(
             f"tasks whose completion was stale: {tasks}; risk points whose control quality was: {points}; "
-            f"whose carried-from rank was: {ranks}"
+            f"whose carried-from rank was: {ranks}; whose control runs were: {runs}"
         )

@@ -78,7 +78,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
         counts = groups.institutions
     else:
         counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
-    figures = dashboards.comparison(request.user, points, compared, year=year, counts=counts, node=node)
+    figures = dashboards.comparison(request.user, compared, year=year, counts=counts, node=node)
     progress = cycle_selectors.progress_by_institution(
         user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
     )
