@@ -1,7 +1,8 @@
 """``python manage.py reconcile_stored [--batch 50000]``.
 
 Recomputes what the product stores to keep its boards and dashboards fast, from the rows it is
-derived from: every task's completion (``Task.done``, ``assessments.completion.done_expression``),
+derived from: every task's completion (``Task.done``, ``assessments.completion.done_expression``)
+and the tasks' tallies per institution and due date (``TaskTally``, kept by triggers; rebuilt),
 every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
 ``controls.quality``), the rank of the point it was carried from (``RiskPoint.carried_from_rank``)
 and the control runs of its year (``RiskPoint.control_runs``), the last two kept by triggers, but
@@ -20,6 +21,7 @@ from django.db.models import Max, Model
 
 from assessments.completion import tasks_refresh
 from assessments.models import Task
+from assessments.tally import task_tallies_rebuild
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
 from risk_registry.services import carried_rank_refresh, control_runs_refresh
@@ -42,6 +44,7 @@ class Command(BaseCommand):
         for low, high in _batches(Task, batch):
             with transaction.atomic():
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
+        tallies = task_tallies_rebuild()
         for low, high in _batches(RiskPoint, batch):
             with transaction.atomic():
                 batch_points = RiskPoint.objects.filter(pk__gt=low, pk__lte=high)
@@ -49,6 +52,7 @@ class Command(BaseCommand):
                 ranks += carried_rank_refresh(batch_points)
                 runs += control_runs_refresh(batch_points)
         self.stdout.write(
-            f"tasks whose completion was stale: {tasks}; risk points whose control quality was: {points}; "
+            f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; "
+            f"risk points whose control quality was: {points}; "
             f"whose carried-from rank was: {ranks}; whose control runs were: {runs}"
         )
