@@ -261,7 +261,8 @@ WATCHED = {
     "raised": Q(carried_from_rank__gt=F("level__rank")),  # the stored rank: no join of the source
     "lowered": Q(carried_from_rank__lt=F("level__rank")),
 }
-SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position__kind")  # every dashboard
+# every dashboard; the post's kind stored on the point (``position_kind``): no join of the posts
+SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position_kind")
 SPREAD_ONE = ("level__rank", "level__name", "level__colour", "department_id")  # one institution's only
 
 
@@ -409,11 +410,11 @@ def distributions(
             _("By position kind"),
             [
                 Bar(
-                    label=str(kinds.get(row["position__kind"], _("Department-level points"))),
+                    label=str(kinds.get(row["position_kind"], _("Department-level points"))),
                     count=row["total"],
-                    url=list_url({**query, "position_kind": row["position__kind"]}) if row["position__kind"] else "",
+                    url=list_url({**query, "position_kind": row["position_kind"]}) if row["position_kind"] else "",
                 )
-                for row in sorted(groups.by("position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99))
+                for row in sorted(groups.by("position_kind"), key=lambda r: KIND_ORDER.get(r["position_kind"], 99))
             ],
         )
     )

@@ -19,6 +19,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -263,6 +264,14 @@ def carried_rank_refresh(points: QuerySet[RiskPoint]) -> int:
         output_field=BooleanField(),
     )
     return points.order_by().filter(differs).update(carried_from_rank=source_rank)
+
+
+def position_kind_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the kind of each of ``points``' post (``RiskPoint.position_kind``; "" for a
+    department's point) in one UPDATE that writes only the points where it differs; returns how
+    many. Triggers keep it (migration 0016): this is for ``manage.py reconcile_stored``."""
+    kind = Coalesce(Subquery(Position.objects.filter(pk=OuterRef("position_id")).values("kind")[:1]), Value(""))
+    return points.order_by().exclude(position_kind=kind).update(position_kind=kind)
 
 
 def control_runs_refresh(points: QuerySet[RiskPoint]) -> int:

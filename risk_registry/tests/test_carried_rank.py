@@ -85,5 +85,9 @@ def test_reconcile_repairs_what_was_written_behind_the_triggers(world):
     call_command("reconcile_stored", stdout=out)
     assert stored() == computed()
     assert rank_of(copy) == world.draft.level.rank
-    assert out.getvalue().strip().endswith("whose carried-from rank was: 3; whose control runs were: 0")
+    assert (
+        out.getvalue()
+        .strip()
+        .endswith("whose carried-from rank was: 3; whose control runs were: 0; whose post's kind was: 0")
+    )
     assert carried_rank_refresh(RiskPoint.objects.all()) == 0  # nothing left to repair

@@ -249,7 +249,11 @@ def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
             for row in points.order_by().values(field).annotate(total=Count("id")).order_by(field)
         ]
         assert groups.by(field) == expected, field
-    assert any(row["position__kind"] is None for row in groups.by("position__kind"))  # a department's point
+    assert any(row["position_kind"] == "" for row in groups.by("position_kind"))  # a department's point
+    joined = points.order_by().values("position__kind").annotate(total=Count("id"))  # the stored kind's truth
+    assert {row["position_kind"]: row["total"] for row in groups.by("position_kind")} == {
+        row["position__kind"] or "": row["total"] for row in joined
+    }
     assert any(row["power_item__category_id"] is None for row in groups.by("power_item__category_id"))
     assert groups.watched() == points.order_by().aggregate(
         **{name: Count("id", filter=q) for name, q in dashboards.WATCHED.items()}
