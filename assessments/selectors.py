@@ -525,9 +525,15 @@ def progress_by_institution(
         .order_by("institution_id", "cycle_id")
     )
     filing = Q(kind=Task.Kind.REGISTER_FILE)
+    # What tasks_visible_to adds beyond those institutions is the user's own tasks and the tasks of
+    # the departments the user heads: said again, so that their indexes serve the query (a city's
+    # office: 3 ms instead of a scan of the 3 million tasks that the OR with the subtree made).
+    beyond = Q(owner_id=user.pk)
+    if scope.department_ids:
+        beyond |= Q(department_id__in=scope.department_ids)
     elsewhere = (
         cycle_access.tasks_visible_to(user)
-        .filter(narrow, year=year)
+        .filter(beyond, narrow, year=year)
         .exclude(whole)
         .values("institution_id", "cycle_id")
         .annotate(

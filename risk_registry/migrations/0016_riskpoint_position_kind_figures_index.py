@@ -5,8 +5,9 @@ The oversight page counts a subtree's points by band, risk type, power category 
 with what to watch and the per-institution figures, in one grouped query. For a city of the
 province (204,000 of 2.2 million points) that query read the whole table (2.9 GB: the points are
 wide, with their texts and search bigrams) and hashed all 527,000 posts for their kind: 3 s. With
-the kind on the point and every grouped column in an index on the institution's path, it is an
-index-only range scan of the subtree's entries and a hash of the levels.
+the kind on the point and every grouped column in an index on the year and the institution's
+path, it is an index-only range scan of the subtree's entries of the year and a hash of the
+levels (and the year before's points not carried on, an empty range when the year before has none).
 
 The kind is kept by PostgreSQL, like ``carried_from_rank`` (0014): a BEFORE trigger on a point's
 insert or a change of its ``position_id`` reads the post's kind ("" for a department's point); an AFTER trigger on a change of
@@ -68,9 +69,8 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="riskpoint",
             index=models.Index(
-                fields=["institution_path"],
+                fields=["year", "institution_path"],
                 include=(
-                    "year",
                     "state",
                     "issued_before",
                     "id",
@@ -87,7 +87,7 @@ class Migration(migrations.Migration):
                     "control_runs",
                 ),
                 name="riskpoint_figures",
-                opclasses=["varchar_pattern_ops"],
+                opclasses=["int2_ops", "varchar_pattern_ops"],
             ),
         ),
     ]
