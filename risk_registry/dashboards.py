@@ -25,6 +25,7 @@ from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
+from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
@@ -184,7 +185,7 @@ class InstitutionCounts:
         """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
         counts = cls()
         for row in rows:
-            pk, band = row["institution_id"], row["level__band"]
+            pk, band = path_ids(row["institution_path"])[-1], row["level__band"]
             counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
             counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
             counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
@@ -196,7 +197,10 @@ class InstitutionCounts:
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
-BY_INSTITUTION = ("institution_id", "level__band", "level__scheme_id")
+# By the point's path, whose last id is its institution's: the path is the key of the figures'
+# index (``riskpoint_figures``), which holds no institution id (with one, PostgreSQL read the whole
+# index for other queries that name institutions by id).
+BY_INSTITUTION = ("institution_path", "level__band", "level__scheme_id")
 # What each institution's row sums besides its points: the points' stored control count and runs.
 INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
 
@@ -292,9 +296,9 @@ class Groups:
             fields,
             BY_INSTITUTION,
         )
-        # A point always has its institution: only the figures' grouping set leaves it empty.
-        self.rows = [row for row in rows if row["institution_id"] is None]
-        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_id"] is not None)
+        # A point always has its institution's path: only the figures' grouping set leaves it empty.
+        self.rows = [row for row in rows if row["institution_path"] is None]
+        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_path"] is not None)
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""

@@ -5,9 +5,11 @@ The oversight page counts a subtree's points by band, risk type, power category 
 with what to watch and the per-institution figures, in one grouped query. For a city of the
 province (204,000 of 2.2 million points) that query read the whole table (2.9 GB: the points are
 wide, with their texts and search bigrams) and hashed all 527,000 posts for their kind: 3 s. With
-the kind on the point and every grouped column in an index on the year and the institution's
-path, it is an index-only range scan of the subtree's entries of the year and a hash of the
-levels (and the year before's points not carried on, an empty range when the year before has none).
+the kind on the point and every grouped column in an index on the institution's path and the
+year, it is an index-only range scan of the subtree's entries and a hash of the levels. The path
+leads and the institution's id is not in it (the grouped query reads it from the path): with
+either, PostgreSQL took the index for other queries of a year that name institutions by id
+(every entry of the year read, index-only, instead of those institutions' few).
 
 The kind is kept by PostgreSQL, like ``carried_from_rank`` (0014): a BEFORE trigger on a point's
 insert or a change of its ``position_id`` reads the post's kind ("" for a department's point); an AFTER trigger on a change of
@@ -69,12 +71,11 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="riskpoint",
             index=models.Index(
-                fields=["year", "institution_path"],
+                fields=["institution_path", "year"],
                 include=(
                     "state",
                     "issued_before",
                     "id",
-                    "institution_id",
                     "level_id",
                     "risk_type_id",
                     "power_item_id",
@@ -87,7 +88,7 @@ class Migration(migrations.Migration):
                     "control_runs",
                 ),
                 name="riskpoint_figures",
-                opclasses=["int2_ops", "varchar_pattern_ops"],
+                opclasses=["varchar_pattern_ops", "int2_ops"],
             ),
         ),
     ]
