@@ -640,8 +640,7 @@ def comparison(
     ):
         figures.a_posts[grade_row["institution_id"]] = grade_row["total"]
     for post_row in (
-        access.positions_visible_to(user)
-        .filter(within(node))
+        access.positions_of_visible_institutions(user, path=node.path if node is not None else None)
         .order_by()
         .values("institution_id")
         .annotate(total=Count("id"))
