@@ -250,6 +250,55 @@ class Task(models.Model):
         return (self.due_on - today).days
 
 
+class TaskTally(models.Model):
+    """How many tasks of a cycle an institution has, and how many are done, per due date (and
+    whether they file the register): the cycle's progress per institution without reading every
+    task (a city of the province: 8,000 tallies for 310,000 tasks). Overdue is "not done and due
+    before today", so the tally keeps the due date rather than a count that ages.
+
+    Kept by PostgreSQL (statement triggers on ``assessments_task``, migration 0011): every insert,
+    update and delete of tasks adds its rows' counts, grouped, so that no writer can forget it
+    (generation, the stored completion's refresh, a rollover, a cascade, a COPY with triggers on).
+    ``manage.py reconcile_stored`` rebuilds it from the tasks (and a COPY with the triggers off
+    needs it). No foreign key is enforced: a cascade deleting a cycle's tasks writes the tallies
+    down to zero while the cycle goes, and a tally at zero counts nothing (``total > 0`` is read)."""
+
+    cycle = models.ForeignKey(
+        Cycle,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the unique key starts with it
+        related_name="+",
+        verbose_name=_("cycle"),
+    )
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # tasktally_institution_year
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    due_on = models.DateField(_("due on"))
+    filing = models.BooleanField(_("filing of the register"))
+    total = models.IntegerField(_("tasks"), default=0)
+    done = models.IntegerField(_("done"), default=0)
+
+    class Meta:
+        verbose_name = _("task tally")
+        verbose_name_plural = _("task tallies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "institution", "year", "due_on", "filing"], name="tasktally_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["institution", "year"], name="tasktally_institution_year")]
+
+    def __str__(self) -> str:
+        return f"{self.institution_id} · {self.due_on}: {self.done}/{self.total}"
+
+
 class SelfAssessment(models.Model):
     """An institution's year-end self-assessment (自查自评) in a cycle: the work the 检查考核 task asks."""
 

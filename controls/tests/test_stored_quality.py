@@ -117,5 +117,10 @@ def test_reconcile_repairs_what_was_written_behind_the_services(world):
     assert "risk points whose control quality was: 2" in out.getvalue()
     call_command("reconcile_stored", stdout=out)
     assert (
-        out.getvalue().strip().endswith("tasks whose completion was stale: 0; risk points whose control quality was: 0")
+        out.getvalue()
+        .strip()
+        .endswith(
+            "tasks whose completion was stale: 0; task tallies: 0; risk points whose control quality was: 0; "
+            "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0"
+        )
     )

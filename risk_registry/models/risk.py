@@ -131,6 +131,13 @@ class RiskPoint(models.Model):
         verbose_name=_("carried over from"),
         help_text=_("Last year's point this one was carried over from for re-checking (PDCA)."),
     )
+    # Kept by PostgreSQL (triggers of migration 0014): the rank of ``carried_from``'s level, so that
+    # "raised" / "lowered" compare two columns of the point instead of joining the point it came
+    # from (the dashboards' grouped query, the list's ``change`` filter). ``reconcile_stored``
+    # recomputes it for rows written with the triggers off (COPY as a replica).
+    carried_from_rank = models.PositiveSmallIntegerField(
+        _("rank of the point carried from"), null=True, blank=True, editable=False
+    )
     carried_unfiled = models.BooleanField(
         _("carried from an unfiled register"),
         default=False,
@@ -152,6 +159,17 @@ class RiskPoint(models.Model):
     # many controls the point has, and how many of them ``controls.quality`` finds vague.
     controls_count = models.PositiveIntegerField(_("controls"), default=0, db_default=0, editable=False)
     vague_controls = models.PositiveIntegerField(_("vague controls"), default=0, db_default=0, editable=False)
+    # Kept by PostgreSQL (triggers of migration 0016): the kind of the post ("" for a department's
+    # point), so that the oversight page's grouped query needs no join of the posts.
+    position_kind = models.CharField(
+        _("kind of the post"), max_length=16, blank=True, default="", db_default="", editable=False
+    )
+    # Kept by PostgreSQL (trigger of migration 0015, a recount on every write of a run;
+    # ``reconcile_stored`` recounts every point): the runs of the point's controls dated in the
+    # point's year, what the oversight dashboard's comparison sums per institution.
+    control_runs = models.PositiveIntegerField(
+        _("control runs recorded in the year"), default=0, db_default=0, editable=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
     )
@@ -181,6 +199,31 @@ class RiskPoint(models.Model):
                 opclasses=["varchar_pattern_ops"],
                 include=["year", "state", "issued_before", "id"],
                 name="riskpoint_scope",
+            ),
+            # A subtree's points of a year as the oversight page groups them (dashboards.Groups):
+            # every column it reads, so that a city's 200,000 points are an index-only range scan.
+            # Neither the year first nor the institution's id in it: with either, PostgreSQL took it
+            # for queries that name institutions by id (all 2 million entries read index-only
+            # instead of those institutions' few). Groups reads the institution from the path.
+            models.Index(
+                fields=["institution_path", "year"],
+                opclasses=["varchar_pattern_ops", "int2_ops"],
+                include=[
+                    "state",
+                    "issued_before",
+                    "id",
+                    "level_id",
+                    "risk_type_id",
+                    "power_item_id",
+                    "position_kind",
+                    "controls_count",
+                    "vague_controls",
+                    "needs_regrading",
+                    "carried_from_id",
+                    "carried_from_rank",
+                    "control_runs",
+                ],
+                name="riskpoint_figures",
             ),
             models.Index(
                 fields=["institution_path"],

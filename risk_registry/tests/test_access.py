@@ -296,3 +296,19 @@ def test_scope_reads_the_holders_permissions_from_the_direct_table_for_that_user
     assert "organisation_membership" in permission_query and "UNION ALL" in permission_query
     assert "positions_positionuserobjectpermission" in permission_query
     assert "guardian_groupobjectpermission" not in permission_query and "auth_user_groups" not in permission_query
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["superior", "discipline", "leader", "head", "holder", "outsider"])
+def test_positions_of_visible_institutions_are_the_positions_visible(world, persona):
+    """The semi-join the dashboards count posts with gives the same rows as ``positions_visible_to``,
+    for the whole scope and within a subtree."""
+    user = getattr(world, persona)
+    visible = set(access.positions_visible_to(user).values_list("pk", flat=True))
+    assert set(access.positions_of_visible_institutions(user).values_list("pk", flat=True)) == visible
+    within = set(
+        access.positions_visible_to(user)
+        .filter(institution__path__startswith=world.a.path)
+        .values_list("pk", flat=True)
+    )
+    assert set(access.positions_of_visible_institutions(user, path=world.a.path).values_list("pk", flat=True)) == within

@@ -249,7 +249,11 @@ def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
             for row in points.order_by().values(field).annotate(total=Count("id")).order_by(field)
         ]
         assert groups.by(field) == expected, field
-    assert any(row["position__kind"] is None for row in groups.by("position__kind"))  # a department's point
+    assert any(row["position_kind"] == "" for row in groups.by("position_kind"))  # a department's point
+    joined = points.order_by().values("position__kind").annotate(total=Count("id"))  # the stored kind's truth
+    assert {row["position_kind"]: row["total"] for row in groups.by("position_kind")} == {
+        row["position__kind"] or "": row["total"] for row in joined
+    }
     assert any(row["power_item__category_id"] is None for row in groups.by("power_item__category_id"))
     assert groups.watched() == points.order_by().aggregate(
         **{name: Count("id", filter=q) for name, q in dashboards.WATCHED.items()}
@@ -270,7 +274,9 @@ def test_the_whole_scope_counts_its_figures_and_its_institutions_in_one_query(co
     alone = dashboards.Groups(points, one_institution=False)
     with CaptureQueriesContext(connection) as queries:
         both = dashboards.Groups(points, one_institution=False, by_institution=True)
-    assert len(queries.captured_queries) == 1
+    scans = [q["sql"] for q in queries.captured_queries if "work_mem" not in q["sql"]]
+    assert len(scans) == 1  # the one grouped query, between its SET and RESET of work_mem
+    assert [q["sql"] for q in queries.captured_queries][-1] == "RESET work_mem"  # not left set
     for field in dashboards.SPREAD:
         assert both.by(field) == alone.by(field), field
     assert both.watched() == alone.watched()

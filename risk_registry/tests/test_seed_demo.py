@@ -159,7 +159,10 @@ class TestTheDemoCounty:
         assert Task.objects.filter(done=True).exists() and Task.objects.filter(done=False).exists()
         out = io.StringIO()
         call_command("reconcile_stored", stdout=out)
-        assert out.getvalue().strip() == "tasks whose completion was stale: 0; risk points whose control quality was: 0"
+        assert out.getvalue().strip() == (
+            "tasks whose completion was stale: 0; task tallies: 0; risk points whose control quality was: 0; "
+            "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0"
+        )
 
     def test_seed_demo_builds_the_county_tree(self, output):
         root = Institution.objects.get(code=data.ROOT_CODE)

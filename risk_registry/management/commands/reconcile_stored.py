@@ -2,11 +2,15 @@
 
 Recomputes what the product stores to keep its boards and dashboards fast, from the rows it is
 derived from: every task's completion (``Task.done``, ``assessments.completion.done_expression``)
-and every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
-``controls.quality``). The services keep both up to date and the deadline scan reconciles the open
-tasks of running cycles; run this after a migration that adds them, after rows were written behind
-the services (a restore, a bulk load, SQL by hand), or to check: it prints how many rows were stale.
-Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
+and the tasks' tallies per institution and due date (``TaskTally``, kept by triggers; rebuilt),
+every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
+``controls.quality``), the rank of the point it was carried from (``RiskPoint.carried_from_rank``),
+the control runs of its year (``RiskPoint.control_runs``) and its post's kind
+(``RiskPoint.position_kind``), the last three kept by triggers, but not for rows loaded with them
+off. The services keep the completion and the control quality up to date, the deadline scan
+reconciles the open tasks of running cycles; run this after a migration that adds them, after rows
+were written behind the services (a restore, a bulk load, SQL by hand), or to check: it prints how
+many rows were stale. Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from django.db.models import Max, Model
 
 from assessments.completion import tasks_refresh
 from assessments.models import Task
+from assessments.tally import task_tallies_rebuild
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
+from risk_registry.services import carried_rank_refresh, control_runs_refresh, position_kind_refresh
 
 
 def _batches(model: type[Model], size: int):
@@ -34,11 +40,20 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=50000, help="rows per UPDATE")
 
     def handle(self, *args, batch, **options):
-        tasks = points = 0
+        tasks = points = ranks = runs = kinds = 0
         for low, high in _batches(Task, batch):
             with transaction.atomic():
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
+        tallies = task_tallies_rebuild()
         for low, high in _batches(RiskPoint, batch):
             with transaction.atomic():
-                points += control_quality_refresh(RiskPoint.objects.filter(pk__gt=low, pk__lte=high))
-        self.stdout.write(f"tasks whose completion was stale: {tasks}; risk points whose control quality was: {points}")
+                batch_points = RiskPoint.objects.filter(pk__gt=low, pk__lte=high)
+                points += control_quality_refresh(batch_points)
+                ranks += carried_rank_refresh(batch_points)
+                runs += control_runs_refresh(batch_points)
+                kinds += position_kind_refresh(batch_points)
+        self.stdout.write(
+            f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; "
+            f"risk points whose control quality was: {points}; "
+            f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}"
+        )

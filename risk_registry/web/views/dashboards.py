@@ -78,21 +78,19 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
         counts = groups.institutions
     else:
         counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
-    rows = dashboards.comparison(request.user, points, compared, year=year, counts=counts, node=node)  # all
+    figures = dashboards.comparison(request.user, compared, year=year, counts=counts, node=node)
     progress = cycle_selectors.progress_by_institution(
         user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
     )
-    compared_ids = {row.institution.pk for row in rows}
+    compared_ids = {inst.pk for inst in compared}
     progress = {pk: item for pk, item in progress.items() if pk in compared_ids}  # not own tasks elsewhere
-    for row in rows:
-        row.progress = progress.get(row.institution.pk)
-        row.filed_on_time = row.progress.filed_on_time if row.progress else None
     order = request.GET.get("order") or "path"
     order = order if order in dashboards.ORDERS else "path"
-    page = Paginator(dashboards.ordered(rows, counts.bands, order), dashboards.COMPARISON_PAGE).get_page(
-        request.GET.get("page")
-    )
-    shown = list(page.object_list)
+    page = Paginator(figures.ordered(order), dashboards.COMPARISON_PAGE).get_page(request.GET.get("page"))
+    shown = figures.rows(page.object_list)  # the rows of the institutions shown only, not every one
+    for row in shown:
+        row.progress = progress.get(row.institution.pk)
+        row.filed_on_time = row.progress.filed_on_time if row.progress else None
     dashboards.may_open_posts(request.user, shown)
     context = _figures(request.user, year=year, node=node, groups=groups)
     context.update(
@@ -113,8 +111,8 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
             if node is None
             else [],
             "comparison": shown,
-            "comparison_total": dashboards.comparison_total(rows) if len(rows) > 1 else None,
-            "institutions_in_scope": len(rows),
+            "comparison_total": figures.total() if len(compared) > 1 else None,
+            "institutions_in_scope": len(compared),
             "progress_total": _progress_total(progress.values()),
             "page": page if page.paginator.num_pages > 1 else None,
             "order": order,
