@@ -79,6 +79,29 @@ def tasks_visible_to(user) -> QuerySet:
     return Task.objects.filter(own | oversight if oversight is not None else own)
 
 
+def q_institutions_seen_wholly(user, prefix: str = "") -> Q | None:
+    """The institutions whose every task the user sees (a subtree the user oversees, an institution
+    the user leads), as a Q on ``prefix``; None when none. Their tasks may be counted from their
+    tallies (``TaskTally``) instead of one by one: ``tasks_visible_to`` holds every one of them."""
+    return q_units_overseen(scope_of(user), prefix)
+
+
+def tasks_seen_elsewhere(user) -> QuerySet:
+    """The tasks ``tasks_visible_to`` gives outside the institutions seen wholly: the user's own and
+    those of the departments the user heads. Said with their own conditions, not as the visible
+    tasks minus the others, so that the owner's and the departments' indexes serve the query (a
+    city's office: 3 ms instead of a scan of the province's 3 million tasks that the OR with the
+    subtree made)."""
+    if not getattr(user, "is_authenticated", False):
+        return Task.objects.none()
+    scope = scope_of(user)
+    beyond = Q(owner_id=user.pk)
+    if scope.department_ids:
+        beyond |= Q(department_id__in=scope.department_ids)
+    whole = q_units_overseen(scope, "institution__")
+    return Task.objects.filter(beyond).exclude(whole) if whole is not None else Task.objects.filter(beyond)
+
+
 def can_manage_cycle(user, cycle) -> bool:
     """Edit phases and schedule, close: the office that launched it (same institution)."""
     return can_launch_cycle(user, cycle.institution)

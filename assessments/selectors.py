@@ -10,8 +10,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, reduce
-from operator import or_
+from functools import cached_property
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -25,7 +24,7 @@ from assessments.models import Cycle, Notification, Phase, Task, TaskTally
 from risk_registry import access
 from risk_registry.models import RegisterVersion, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Department, Institution
-from risk_registry.organisation.paths import path_ids
+from risk_registry.organisation.paths import child_id_sql
 from risk_registry.workflow import deadlines
 
 AT_RISK_DAYS = 7
@@ -307,14 +306,14 @@ class BoardRow:
     at_risk: int = 0
 
     def add(self, row: Mapping[str, int]) -> None:
-        """Add a grouped row of ``_counts`` (its ``done_count``: ``done`` is the task's own column)."""
-        self.total += row["total"]
+        """Add a grouped row of ``_counts`` or ``_tally_counts``."""
+        self.total += row["tasks"]
         self.done += row["done_count"]
         self.overdue += row["overdue"]
         self.at_risk += row["at_risk"]
 
     def counts(self) -> dict[str, int]:
-        return {"total": self.total, "done_count": self.done, "overdue": self.overdue, "at_risk": self.at_risk}
+        return {"tasks": self.total, "done_count": self.done, "overdue": self.overdue, "at_risk": self.at_risk}
 
     @property
     def done_percent(self) -> int:
@@ -340,14 +339,33 @@ def cycles_for_list(*, user) -> QuerySet[Cycle]:
 
 
 def _counts(tasks: QuerySet, today: datetime.date, *group) -> QuerySet:
+    """The board's four figures of tasks, counted one by one, per ``group``."""
     soon = today + datetime.timedelta(days=AT_RISK_DAYS)
     return (
         tasks.values(*group)
         .annotate(
-            total=Count("id"),
+            tasks=Count("id"),
             done_count=Count("id", filter=Q(done=True)),
             overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
             at_risk=Count("id", filter=Q(done=False, due_on__gte=today, due_on__lte=soon)),
+        )
+        .order_by()
+    )
+
+
+def _tally_counts(tallies: QuerySet[TaskTally], today: datetime.date, *group) -> QuerySet:
+    """The same figures summed from the tasks' tallies: a tally keeps its tasks' due date, so the
+    open ones (``total - done``) are overdue or due soon by it."""
+    soon = today + datetime.timedelta(days=AT_RISK_DAYS)
+    open_tasks = F("total") - F("done")
+    return (
+        tallies.filter(total__gt=0)
+        .values(*group)
+        .annotate(
+            tasks=Sum("total"),
+            done_count=Sum("done"),
+            overdue=Coalesce(Sum(open_tasks, filter=Q(due_on__lt=today)), 0),
+            at_risk=Coalesce(Sum(open_tasks, filter=Q(due_on__gte=today, due_on__lte=soon)), 0),
         )
         .order_by()
     )
@@ -372,30 +390,37 @@ def _open_tasks(tasks: QuerySet[Task], today: datetime.date) -> list[Task]:
     return open_tasks
 
 
-def _rows_by_unit(
-    tasks: QuerySet[Task], today: datetime.date, *, node: Institution, base: str
-) -> dict[object, BoardRow]:
+def _rows_by_unit(*, user, cycle: Cycle, today: datetime.date, node: Institution, base: str) -> dict[object, BoardRow]:
     """At an institution: a row per department of its own (and its register), then a row per
-    child institution with the child's whole subtree rolled up."""
-    counted = list(_counts(tasks, today, "institution_id", "institution__path", "department_id"))
-    depth = len(path_ids(node.path))
-    children = {}
-    child_ids = {path_ids(r["institution__path"])[depth] for r in counted if r["institution_id"] != node.pk}
-    if child_ids:
-        children = {i.pk: i for i in Institution.objects.filter(pk__in=child_ids).order_by("path")}
+    child institution with the child's whole subtree rolled up.
+
+    Three grouped queries whatever the size of the subtree: the node's own tasks by department
+    (a few hundred at most, from the index ``task_cycle_institution``); below it, the institutions
+    whose every task the user sees from their tallies (``TaskTally``: a city's 8,000 instead of
+    its 310,000 tasks), and the tasks the user sees elsewhere (own, a headed department's) one by
+    one, as ``progress_by_institution`` reads them. Both are summed per child in SQL."""
+    own = _counts(cycle_access.tasks_visible_to(user).filter(cycle=cycle, institution=node), today, "department_id")
+    below = Q(institution__path__startswith=node.path) & ~Q(institution_id=node.pk)
+    child = child_id_sql("institution__path", node.path)
+    whole = cycle_access.q_institutions_seen_wholly(user, "institution__")
+    tallied: list[Mapping] = []
+    if whole is not None:
+        tallies = TaskTally.objects.filter(whole, below, cycle=cycle).annotate(child=child)
+        tallied = list(_tally_counts(tallies, today, "child"))
+    elsewhere = cycle_access.tasks_seen_elsewhere(user).filter(below, cycle=cycle).annotate(child=child)
+    counted = [*tallied, *_counts(elsewhere, today, "child")]
+    children = Institution.objects.filter(pk__in={int(row["child"]) for row in counted}).order_by("path")
     departments = dict(Department.objects.filter(institution=node).values_list("id", "name"))
     rows: dict[object, BoardRow] = {}
-    for row in sorted(counted, key=lambda r: (r["institution__path"], r["department_id"] or 0)):
-        if row["institution_id"] == node.pk:
-            dept = row["department_id"]
-            label = departments.get(dept, "") if dept else _("The institution's register")
-            url = f"{base}?institution={node.code}&department={dept}" if dept else ""
-            rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
-        else:
-            child = children[path_ids(row["institution__path"])[depth]]
-            rows.setdefault(("i", child.pk), BoardRow(label=child.name, url=f"{base}?institution={child.code}")).add(
-                row
-            )
+    for row in sorted(own, key=lambda r: r["department_id"] or 0):
+        dept = row["department_id"]
+        label = departments.get(dept, "") if dept else _("The institution's register")
+        url = f"{base}?institution={node.code}&department={dept}" if dept else ""
+        rows.setdefault(("d", dept), BoardRow(label=label, url=url)).add(row)
+    for institution in children:  # in the order of their paths
+        rows[("i", institution.pk)] = BoardRow(label=institution.name, url=f"{base}?institution={institution.code}")
+    for row in counted:
+        rows[("i", int(row["child"]))].add(row)
     return rows
 
 
@@ -409,19 +434,14 @@ def cycle_board(
     subtree rolled up, side by side. At a department: one row per person, and the open tasks.
     """
     node = node or cycle.institution
-    tasks = cycle_access.tasks_visible_to(user).filter(cycle=cycle)
     base = reverse("cycle_board", args=[cycle.pk])
     open_tasks: list[Task] = []
     if department is not None:
-        tasks = tasks.filter(department=department)
+        tasks = cycle_access.tasks_visible_to(user).filter(cycle=cycle, department=department)
         rows = _rows_by_person(tasks, today)
         open_tasks = _open_tasks(tasks, today)
     else:
-        # The subtree as its institutions' ids, so that the tasks are read from (cycle, institution)
-        # for those ids only; a filter on the joined path read every task of the cycle first (a
-        # province's 3 million for a city's 300,000).
-        subtree = Institution.objects.filter(path__startswith=node.path).values("pk")
-        rows = _rows_by_unit(tasks.filter(institution_id__in=subtree), today, node=node, base=base)
+        rows = _rows_by_unit(user=user, cycle=cycle, today=today, node=node, base=base)
     total = BoardRow(label=_("Total"))
     for row in rows.values():
         total.add(row.counts())
@@ -503,11 +523,7 @@ def progress_by_institution(
     the user oversees, an institution the user leads) from their tallies (``TaskTally``, a few
     rows per institution instead of every task), and the tasks the user sees elsewhere (its own, a
     department's it heads) one by one, as ``tasks_visible_to`` gives them."""
-    scope = cycle_access.scope_of(user)
-    wholly = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
-    if scope.institution_ids:
-        wholly.append(Q(institution_id__in=scope.institution_ids))
-    whole = reduce(or_, wholly) if wholly else Q(pk__in=[])
+    whole = cycle_access.q_institutions_seen_wholly(user, "institution__")
     narrow = Q()
     if institution_ids is not None:
         narrow &= Q(institution_id__in=institution_ids)
@@ -519,7 +535,8 @@ def progress_by_institution(
         signed_at__date__lte=OuterRef("due_on"),
     )
     tallies = (
-        TaskTally.objects.filter(whole, narrow, year=year, total__gt=0)
+        (TaskTally.objects.filter(whole) if whole is not None else TaskTally.objects.none())
+        .filter(narrow, year=year, total__gt=0)
         .values("institution_id", "cycle_id")
         .annotate(
             tasks=Sum("total"),
@@ -532,16 +549,9 @@ def progress_by_institution(
         .order_by("institution_id", "cycle_id")
     )
     filing = Q(kind=Task.Kind.REGISTER_FILE)
-    # What tasks_visible_to adds beyond those institutions is the user's own tasks and the tasks of
-    # the departments the user heads: said again, so that their indexes serve the query (a city's
-    # office: 3 ms instead of a scan of the 3 million tasks that the OR with the subtree made).
-    beyond = Q(owner_id=user.pk)
-    if scope.department_ids:
-        beyond |= Q(department_id__in=scope.department_ids)
     elsewhere = (
-        cycle_access.tasks_visible_to(user)
-        .filter(beyond, narrow, year=year)
-        .exclude(whole)
+        cycle_access.tasks_seen_elsewhere(user)
+        .filter(narrow, year=year)
         .values("institution_id", "cycle_id")
         .annotate(
             tasks=Count("id"),

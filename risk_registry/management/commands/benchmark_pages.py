@@ -231,6 +231,19 @@ PAGES = (
             + ") ORDER BY t.due_on, t.id LIMIT 50",
         ),
     ),
+    Page(
+        "cycle board, province",
+        "province",
+        "/cycles/{cycle}/",
+        SLOW,
+        # a row per city with its subtree rolled up: the cycle's tallies summed per city (the
+        # pattern is the path and '%': its length is where the city's id starts)
+        (
+            "SELECT split_part(substr(i.path, length(%(path)s)), '/', 1), sum(t.total), sum(t.done) "
+            "FROM assessments_tasktally t JOIN organisation_institution i ON i.id = t.institution_id "
+            "WHERE t.cycle_id = %(cycle)s AND t.total > 0 AND i.path LIKE %(path)s GROUP BY 1",
+        ),
+    ),
     Page("dashboard, oversight, city", "city", "/dashboards/oversight/", SLOW, (OVERSIGHT_ROWS,)),
     Page(
         "dashboard, leadership (big bureau)",
