@@ -53,40 +53,55 @@ def states_from(state: str) -> list[str]:
     return STATE_ORDER[STATE_ORDER.index(state) :]
 
 
+class Probe(Exists):
+    """``EXISTS`` read for each outer row by an index. ``OFFSET 0`` keeps PostgreSQL from planning it
+    as a hashed subplan (``EXISTS`` turned into ``= ANY``), which reads the whole inner table once
+    per statement whatever the number of outer rows: for the scan's reconciliation every risk
+    point, some ten passes, even when a few thousand tasks are checked. The rows are the same."""
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"
+
+
 def _points(**scope: object) -> QuerySet[RiskPoint]:
     return RiskPoint.objects.filter(year=OuterRef("year"), **scope)
 
 
-def _register_reached(state: str) -> Q:
+def _register_reached(state: str, exists: type[Exists]) -> Q:
     mine = {"institution_id": OuterRef("institution_id")}
-    reached = Exists(_points(**mine).filter(state__in=states_from(state)))
-    behind = Exists(_points(**mine).filter(state__in=states_before(state)))
+    reached = exists(_points(**mine).filter(state__in=states_from(state)))
+    behind = exists(_points(**mine).filter(state__in=states_before(state)))
     return reached & ~behind
 
 
-def done_expression() -> Case:
-    """A boolean SQL expression over a Task queryset: is the real work of the task done?"""
+def done_expression(*, per_task: bool = False) -> Case:
+    """A boolean SQL expression over a Task queryset: is the real work of the task done?
+
+    ``per_task``: every ``EXISTS`` is a ``Probe`` (index probes for each task, only the arm of its
+    kind evaluated), so its cost follows the number of tasks, not of risk points: for a bounded set
+    of tasks among many points (the scan's window). Without it PostgreSQL may hash whole tables,
+    cheaper for a large share of all tasks (``reconcile_stored``). Both are the same definition."""
+    exists: type[Exists] = Probe if per_task else Exists
     position = {"position_id": OuterRef("position_id")}
     department = {"department_id": OuterRef("department_id")}
     return Case(
         When(  # the self-report is in: at least one point submitted, and no draft left behind
             Q(kind=Task.Kind.SELF_CHECK)
-            & Exists(_points(**position).exclude(state=RiskPointState.DRAFT))
-            & ~Exists(_points(**position).filter(state=RiskPointState.DRAFT)),
+            & exists(_points(**position).exclude(state=RiskPointState.DRAFT))
+            & ~exists(_points(**position).filter(state=RiskPointState.DRAFT)),
             then=Value(True),
         ),
         When(
             Q(kind=Task.Kind.DEPT_REVIEW)
-            & Exists(_points(**department).filter(state__in=states_from(RiskPointState.REVIEWED)))
-            & ~Exists(_points(**department).filter(state=RiskPointState.SUBMITTED)),
+            & exists(_points(**department).filter(state__in=states_from(RiskPointState.REVIEWED)))
+            & ~exists(_points(**department).filter(state=RiskPointState.SUBMITTED)),
             then=Value(True),
         ),
-        When(Q(kind=Task.Kind.REGISTER_DEFINE) & _register_reached(RiskPointState.DEFINED), then=Value(True)),
-        When(Q(kind=Task.Kind.REGISTER_APPROVE) & _register_reached(RiskPointState.APPROVED), then=Value(True)),
-        When(Q(kind=Task.Kind.REGISTER_NOTICE) & _register_reached(RiskPointState.IN_NOTICE), then=Value(True)),
+        When(Q(kind=Task.Kind.REGISTER_DEFINE) & _register_reached(RiskPointState.DEFINED, exists), then=Value(True)),
+        When(Q(kind=Task.Kind.REGISTER_APPROVE) & _register_reached(RiskPointState.APPROVED, exists), then=Value(True)),
+        When(Q(kind=Task.Kind.REGISTER_NOTICE) & _register_reached(RiskPointState.IN_NOTICE, exists), then=Value(True)),
         When(
             kind=Task.Kind.REGISTER_FILE,
-            then=Exists(
+            then=exists(
                 RegisterVersion.objects.filter(
                     register__institution_id=OuterRef("institution_id"), register__year=OuterRef("year")
                 )
@@ -94,7 +109,7 @@ def done_expression() -> Case:
         ),
         When(
             kind=Task.Kind.CONTROL_RUN,
-            then=Exists(
+            then=exists(
                 ControlRun.objects.filter(
                     control_id=OuterRef("control_id"),
                     ran_on__gte=OuterRef("period_start"),
@@ -104,17 +119,17 @@ def done_expression() -> Case:
         ),
         When(
             kind=Task.Kind.SELF_ASSESSMENT,
-            then=Exists(
+            then=exists(
                 SelfAssessment.objects.filter(cycle_id=OuterRef("cycle_id"), institution_id=OuterRef("institution_id"))
             ),
         ),
         When(
             kind=Task.Kind.RECTIFICATION,
-            then=Exists(UnitOutcome.objects.filter(task_id=OuterRef("pk"), done_at__isnull=False)),
+            then=exists(UnitOutcome.objects.filter(task_id=OuterRef("pk"), done_at__isnull=False)),
         ),
         When(
             kind=Task.Kind.RULES,
-            then=Exists(
+            then=exists(
                 Rule.objects.filter(department_id=OuterRef("department_id"), repealed_on__isnull=True).filter(
                     Q(recorded_on__gte=OuterRef("period_start"), recorded_on__lte=OuterRef("due_on"))
                     | Q(revised_on__gte=OuterRef("period_start"), revised_on__lte=OuterRef("due_on"))
@@ -143,13 +158,14 @@ POINT_KINDS = (
 )
 
 
-def tasks_refresh(tasks: QuerySet[Task]) -> int:
+def tasks_refresh(tasks: QuerySet[Task], *, per_task: bool = False) -> int:
     """Store ``done_expression()`` on ``tasks`` (a bounded set: an institution's tasks of a year,
     a control's runs, a cycle) in one UPDATE that writes only the rows whose value changes: a task
-    that becomes done gets ``done_at`` now, one that opens again loses it. Returns the rows changed."""
+    that becomes done gets ``done_at`` now, one that opens again loses it. Returns the rows changed.
+    ``per_task``: see ``done_expression``."""
     return (
         tasks.order_by()
-        .exclude(done=done_expression())
+        .exclude(done=done_expression(per_task=per_task))
         .update(
             done=Case(When(done=True, then=Value(False)), default=Value(True)),
             done_at=Case(
@@ -187,22 +203,25 @@ def work_changed(
 
 
 def tasks_reconcile(
-    *, cycle_ids: Iterable[int] | None = None, window: Q | None = None, sliced: Q | None = None, turn: int = 0
+    *, cycle_ids: Iterable[int] | None = None, window: Q | None = None, every: Q | None = None, turn: int = 0
 ) -> int:
-    """The scan's step, one UPDATE: the tasks of ``window`` (those the scan is about to remind of or
-    escalate) every scan, and one slice (``turn`` modulo ``RECONCILE_SLICES``, by id, on the index
-    ``task_cycle_slice``) of the open tasks of running cycles (of ``cycle_ids``) and of the tasks of
-    ``sliced``, set to their derived value. Every open task is reconciled within ``RECONCILE_SLICES``
-    scans: the whole set every scan cost 0.6–0.9 s for the 25,000 open tasks of a 1,000-institution
-    county under load, so a province's 600,000 would take the scan far past its budget. One
-    statement, not one per set: ``done_expression()`` over many tasks hashes the risk points once
-    per statement. Returns how many were stale."""
-    in_slice = Q(done=False) | sliced if sliced is not None else Q(done=False)
-    open_slice = Q(slice_of_id=turn % RECONCILE_SLICES) & in_slice
-    tasks = Task.objects.alias(slice_of_id=F("id") % RECONCILE_SLICES).filter(
-        open_slice | window if window is not None else open_slice
-    )
+    """The scan's step, one UPDATE: one slice (``turn`` modulo ``RECONCILE_SLICES``, by id, on the
+    index ``task_cycle_slice``) of the open tasks of running cycles (of ``cycle_ids``), and of the
+    tasks of ``window`` (those the scan reads) the ones of ``every`` (about to be reminded of or
+    escalated) every scan, the others in their slice; each set to its derived value. Every open
+    task is reconciled within ``RECONCILE_SLICES`` scans: the whole set every scan cost 0.6–0.9 s for
+    the 25,000 open tasks of a 1,000-institution county under load, so a province's 600,000 would
+    take the scan far past its budget. One statement, ``window`` written in it once (its
+    anti-join on the task records is one pass), its ``EXISTS`` probed per task by index
+    (``done_expression(per_task=True)``): hashed, they read every risk point of the database each
+    scan (some ten passes), whatever the number of tasks; probed, the scan costs in its tasks.
+    Returns how many were stale."""
+    in_slice = Q(slice_of_id=turn % RECONCILE_SLICES)
+    chosen = in_slice & Q(done=False)
+    if window is not None:
+        chosen |= window & (in_slice | every) if every is not None else window
+    tasks = Task.objects.alias(slice_of_id=F("id") % RECONCILE_SLICES).filter(chosen)
     tasks = tasks.filter(cycle__state=Cycle.State.RUNNING)
     if cycle_ids is not None:
         tasks = tasks.filter(cycle_id__in=list(cycle_ids))
-    return tasks_refresh(tasks)
+    return tasks_refresh(tasks, per_task=True)

@@ -20,9 +20,10 @@ A cycle launched late (confirmed, ``Cycle.grace_until``) counts every task as du
 the end of its grace period, so its past deadlines fire no burst of reminders and escalations.
 
 Exactly once, and one message per person: every stage a task reaches is recorded once, with the
-people told, as a ``TaskNotice`` under its unique (task, stage) with ``ON CONFLICT DO NOTHING``; a
-second scan, a concurrent one in another process, or a retried task records nothing new. From the
-records this scan won (``RETURNING``), each recipient gets one digest per kind of stage (提醒
+people told, as a ``TaskNotice`` (unique per task and stage). A scan holds a lock per cycle
+(``_lock_cycles``) for its transaction, so a second scan, a concurrent one in another process, or a
+retried task runs after it, sees what it recorded and records nothing new. From the records this
+scan inserted, each recipient gets one digest per kind of stage (提醒
 ``remind``, 督导 ``supervise``, 通报 ``report``): a ``Notification`` that lists the tasks, most
 urgent first, at most ``RISK_REGISTRY_DIGEST_TASKS`` of them, and counts them all. All of it is
 one SQL statement (``SCAN_SQL``) over the candidate tasks: the busiest day (a province's first
@@ -33,8 +34,8 @@ Other features' deadlines (``risk_registry.workflow.deadlines``: the warning led
 through the same stages and recipients, each source with its own days, one notification per
 deadline (a notice is a document its recipient answers, issued one at a time): see ``_scan_sources``.
 
-A fixed number of queries, whatever the number of tasks: the cycles, the scan's row, the
-reconciliation (one UPDATE), ``SCAN_SQL``, the deadline sources' own, the
+A fixed number of queries, whatever the number of tasks: the cycles, their locks, the scan's row,
+the reconciliation (one UPDATE), ``SCAN_SQL``, the deadline sources' own, the
 ids of the rows it created, and the scan's row again.
 """
 
@@ -159,10 +160,13 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 #   ``nearest``: the nearest one, and ``alone``: for an owner who is all of that office, the
 #   nearest one above with someone else in it (``_People.discipline_for`` in SQL);
 # - ``told``: each fresh stage with its recipients (``_recipients`` in SQL);
-# - ``won``: the task notices inserted, in (task, stage) order (two scans at once wait for each
-#   other row by row instead of deadlocking), ``ON CONFLICT DO NOTHING``: only these are sent;
-# - ``digest``: one notification per recipient and kind of stage from ``won``, its tasks most
-#   urgent first (due date, then id), at most the bound listed, all counted.
+# - ``won``: the task notices, a plain INSERT: the scan holds its cycles' lock (``_lock_cycles``),
+#   so no other scan records a stage of these tasks between this statement's snapshot and its
+#   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
+#   stays, a guard: a stage recorded twice would be an error (the scan retried), never a second
+#   message;
+# - ``digest``: one notification per recipient and kind of stage from the same rows (``told``),
+#   its tasks most urgent first (due date, then id), at most the bound listed, all counted.
 SCAN_SQL = """
 WITH candidate (id, cycle_id, due_on, owner_id, institution_id, department_id) AS MATERIALIZED ({candidates}),
 due AS (
@@ -250,9 +254,7 @@ told AS (
 won AS (
     INSERT INTO {notices} (task_id, stage, scan_id, recipients)
     SELECT task_id, stage, %(scan)s, recipients FROM told WHERE cardinality(recipients) > 0
-    ORDER BY task_id, stage
-    ON CONFLICT (task_id, stage) DO NOTHING
-    RETURNING task_id, stage, recipients
+    RETURNING task_id
 ),
 digest AS (
     INSERT INTO {notifications} (recipient_id, stage, task_ids, task_count, source, scan_id, created_at,
@@ -260,9 +262,9 @@ digest AS (
     SELECT recipient, kind, (array_agg(task_id ORDER BY due_on, task_id))[1:%(bound)s], count(*),
            '', %(scan)s, %(now)s, %(pending)s, 0, ''
     FROM (
-        SELECT w.task_id, f.due_on, unnest(w.recipients) AS recipient,
-               CASE WHEN w.stage IN (%(supervise)s, %(report)s) THEN w.stage ELSE %(remind)s END AS kind
-        FROM won w JOIN fresh f ON f.task_id = w.task_id AND f.stage = w.stage
+        SELECT t.task_id, t.due_on, unnest(t.recipients) AS recipient,
+               CASE WHEN t.stage IN (%(supervise)s, %(report)s) THEN t.stage ELSE %(remind)s END AS kind
+        FROM told t WHERE cardinality(t.recipients) > 0
     ) AS told_of
     GROUP BY recipient, kind
     ORDER BY recipient, kind
@@ -325,6 +327,24 @@ def _window(cycles: Sequence[Mapping[str, Any]], today: datetime.date) -> Q:
     return parts & ~Q(Exists(TaskNotice.objects.filter(task_id=OuterRef("pk"), stage=REPORT)))
 
 
+def _lock_cycles(cycle_ids: Sequence[int]) -> None:
+    """Wait for, then hold until the transaction ends, each cycle's scan lock (an advisory lock
+    keyed by the cycle table and the cycle's id), in id order so that two scans never deadlock.
+    Two scans of a cycle run one after the other: the second starts its statements after the first
+    committed, so it sees every stage the first recorded and records none of them again. This is
+    what lets the scan insert its task records with a plain INSERT (no conflict check, no ordering
+    of 417,000 rows for it, the digests written from the same rows): measured in performance.md,
+    "Round 4 (scan2)"."""
+    if not cycle_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s::regclass::oid::integer, id)"
+            " FROM (SELECT DISTINCT id FROM unnest(%s::integer[]) AS id ORDER BY id) AS cycles",
+            [Cycle._meta.db_table, list(cycle_ids)],
+        )
+
+
 @transaction.atomic
 def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> ScanResult:
     """Run one scan as of ``now`` (default: the current time); return what it created."""
@@ -343,6 +363,7 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
             "grace_until",
         )
     )
+    _lock_cycles([cycle["id"] for cycle in cycles])
     scan = ScanRun.objects.create(as_of=now)
     window = _window(cycles, today)
     # Every scan: the window's open tasks (about to be reminded) and its done ones not yet due
@@ -350,8 +371,8 @@ def deadline_scan(*, now: datetime.datetime | None = None, cycle_ids=None) -> Sc
     # already overdue (82,000 on the busiest day) join the slice: reconciled within the hour.
     reconciled = tasks_reconcile(
         cycle_ids=[cycle["id"] for cycle in cycles],
-        window=window & (Q(done=False) | Q(due_on__gte=today)),
-        sliced=window,
+        window=window,
+        every=Q(done=False) | Q(due_on__gte=today),
         turn=scan.pk,
     )
     tasks_considered, task_notices = _record_and_digest(

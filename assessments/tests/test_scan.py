@@ -78,6 +78,27 @@ def test_a_reported_task_is_read_no_more(world, cycle):
     assert sorted(TaskNotice.objects.values_list("stage", flat=True)) == ["report", "supervise"]
 
 
+def test_a_scan_holds_its_cycles_lock_until_its_transaction_ends(world, cycle):
+    """The plain INSERT of the task records rests on it: a second scan of the cycle waits for the
+    first to end, then sees what it recorded (the concurrency tests run them at once)."""
+
+    def scan_locks() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT objid::integer FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+                " AND classid = %s::regclass::oid AND granted",
+                ["assessments_cycle"],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    assert scan_locks() == []
+    with transaction.atomic():
+        deadline_scan(now=at("2026-05-02"))
+        assert scan_locks() == [cycle.pk]
+    # the test's own transaction is still open: the lock is the transaction's, kept to its end
+    assert scan_locks() == [cycle.pk]
+
+
 def sent(cycle) -> list[tuple[str, str, str]]:
     return told(task__cycle=cycle)
 

@@ -30,12 +30,23 @@ pytestmark = pytest.mark.django_db
 
 
 def stale() -> list[tuple[str, str, bool]]:
-    """Tasks whose stored ``done`` differs from the derived one (kind, key, stored)."""
+    """Tasks whose stored ``done`` differs from the derived one (kind, key, stored). The derived
+    value is read both ways, hashed and probed per task (the scan's reconciliation): they agree."""
+    assert disagreeing() == []
     return list(
         Task.objects.annotate(derived=done_expression())
         .exclude(done=F("derived"))
         .order_by("key")
         .values_list("kind", "key", "done")
+    )
+
+
+def disagreeing() -> list[tuple[str, str]]:
+    """Tasks whose probed completion (``done_expression(per_task=True)``) is not the plain one."""
+    return list(
+        Task.objects.annotate(plain=done_expression(), probed=done_expression(per_task=True))
+        .exclude(plain=F("probed"))
+        .values_list("kind", "key")
     )
 
 
@@ -188,6 +199,27 @@ def test_the_scan_reopens_a_done_task_of_its_window(world, cycle):
     RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.DRAFT)  # behind the services
     deadline_scan(now=at("2026-04-30"))
     assert stale() == [] and not stored(mine)
+
+
+def test_the_expression_probed_per_task_is_the_same_definition(world, cycle):
+    """The reconciliation's form (``EXISTS … OFFSET 0``: index probes per task, never a hash of every
+    risk point) gives every task the value of the plain expression, done and open alike."""
+    RiskPoint.objects.filter(pk=world.submitted.pk).update(state=S.APPROVED)
+    Control.objects.filter(risk_point=world.submitted).update(frequency="monthly")
+    cycle_generate_tasks(cycle_id=cycle.pk)
+    control = Control.objects.get(risk_point=world.submitted)
+    control_run_record(by=world.holder, control=control, ran_on=datetime.date(2026, 10, 12), description="抽查")
+    rule_create(institution=world.a, department=world.dept, title="行政审批岗位责任制", by=world.head)
+    self_assessment_submit(by=world.principal, cycle=cycle, institution=world.a, summary="组织健全")
+    values = dict(Task.objects.annotate(probed=done_expression(per_task=True)).values_list("pk", "probed"))
+    assert disagreeing() == []
+    assert set(values.values()) == {True, False}  # both answers occur: the comparison means something
+    kinds_done = set(Task.objects.filter(pk__in=[pk for pk, v in values.items() if v]).values_list("kind", flat=True))
+    assert {Task.Kind.SELF_CHECK, Task.Kind.CONTROL_RUN, Task.Kind.SELF_ASSESSMENT} <= kinds_done
+    assert tasks_refresh(Task.objects.filter(cycle=cycle), per_task=True) == 0  # already stored right
+    Task.objects.filter(cycle=cycle).update(done=False, done_at=None)  # behind the services
+    assert tasks_refresh(Task.objects.filter(cycle=cycle), per_task=True) == len([v for v in values.values() if v])
+    assert stale() == []
 
 
 def test_refresh_writes_only_the_rows_that_change(world, cycle):
