@@ -185,11 +185,11 @@ class InstitutionCounts:
         """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
         counts = cls()
         for row in rows:
-            pk, band = path_ids(row["institution_path"])[-1], row["level__band"]
+            pk, band = path_ids(row["institution_path"])[-1], row["level_band"]
             counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
             counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
             counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
-            counts.schemes.setdefault(pk, set()).add(row["level__scheme_id"])
+            counts.schemes.setdefault(pk, set()).add(row["level_scheme_id"])
         return counts
 
     def schemes_of(self, institutions: Iterable[Institution]) -> list[int]:
@@ -200,7 +200,7 @@ class InstitutionCounts:
 # By the point's path, whose last id is its institution's: the path is the key of the figures'
 # index (``riskpoint_figures``), which holds no institution id (with one, PostgreSQL read the whole
 # index for other queries that name institutions by id).
-BY_INSTITUTION = ("institution_path", "level__band", "level__scheme_id")
+BY_INSTITUTION = ("institution_path", "level_band", "level_scheme_id")
 # What each institution's row sums besides its points: the points' stored control count and runs.
 INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
 
@@ -262,11 +262,13 @@ WATCHED = {
     "vague": Q(vague_controls__gt=0),
     "regrade": Q(needs_regrading=True),
     "new": Q(carried_from__isnull=True),
-    "raised": Q(carried_from_rank__gt=F("level__rank")),  # the stored rank: no join of the source
-    "lowered": Q(carried_from_rank__lt=F("level__rank")),
+    # the stored ranks of the source's level and of the point's own: no join of the source or the level
+    "raised": Q(carried_from_rank__gt=F("level_rank")),
+    "lowered": Q(carried_from_rank__lt=F("level_rank")),
 }
-# every dashboard; the post's kind stored on the point (``position_kind``): no join of the posts
-SPREAD = ("level__band", "risk_type_id", "power_item__category_id", "position_kind")
+# every dashboard; the level's band and the post's kind stored on the point (``level_band``,
+# ``position_kind``): no join of the levels or the posts
+SPREAD = ("level_band", "risk_type_id", "power_item__category_id", "position_kind")
 SPREAD_ONE = ("level__rank", "level__name", "level__colour", "department_id")  # one institution's only
 
 
@@ -353,7 +355,7 @@ def distributions(
     category, department (one institution) and position kind: summed from one grouped query
     (``groups``, made here when not given)."""
     groups = groups or Groups(points, one_institution=institution is not None)
-    band_counts = {row["level__band"]: row["total"] for row in groups.by("level__band")}
+    band_counts = {row["level_band"]: row["total"] for row in groups.by("level_band")}
     charts = [
         chart(
             "band",
@@ -365,7 +367,7 @@ def distributions(
         )
     ]
     if institution is not None:
-        level_rows = groups.by("level__rank", "level__name", "level__colour", "level__band")
+        level_rows = groups.by("level__rank", "level__name", "level__colour", "level_band")
         bands = dict(BANDS)
         charts.append(
             chart(
@@ -373,7 +375,7 @@ def distributions(
                 _("By level"),
                 [
                     Bar(
-                        label=f"{row['level__name']}（{bands.get(row['level__band'], '')}）",
+                        label=f"{row['level__name']}（{bands.get(row['level_band'], '')}）",
                         count=row["total"],
                         url=list_url({**query, "level": row["level__rank"]}),
                         colour=row["level__colour"],

@@ -34,7 +34,15 @@ from risk_registry import access
 from risk_registry.models import PostGrade, PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.models.post_grade import propose_grade, supervision_for
 from risk_registry.organisation import work
-from risk_registry.organisation.models import BAND_ORDER, AuditEntry, Band, Department, GradingScheme, Institution
+from risk_registry.organisation.models import (
+    BAND_ORDER,
+    AuditEntry,
+    Band,
+    Department,
+    GradeLevel,
+    GradingScheme,
+    Institution,
+)
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.organisation.services import (
     apply_changes,
@@ -272,6 +280,26 @@ def position_kind_refresh(points: QuerySet[RiskPoint]) -> int:
     many. Triggers keep it (migration 0016): this is for ``manage.py reconcile_stored``."""
     kind = Coalesce(Subquery(Position.objects.filter(pk=OuterRef("position_id")).values("kind")[:1]), Value(""))
     return points.order_by().exclude(position_kind=kind).update(position_kind=kind)
+
+
+def level_figures_refresh(points: QuerySet[RiskPoint]) -> int:
+    """Store the band, rank and scheme of each of ``points``' level (``RiskPoint.level_band``,
+    ``level_rank``, ``level_scheme_id``) in one UPDATE that writes only the points where one of them
+    differs; returns how many. Triggers keep them (migration 0017): this is for
+    ``manage.py reconcile_stored``."""
+    stale = (
+        ~Q(level_band=F("level__band"))
+        | ~Q(level_rank=F("level__rank"))
+        | ~Q(level_scheme_id=F("level__scheme_id"))
+        | Q(level_scheme_id__isnull=True)
+    )
+    stale_ids = points.order_by().filter(stale).values("pk")
+    level = GradeLevel.objects.filter(pk=OuterRef("level_id"))
+    return RiskPoint.objects.filter(pk__in=stale_ids).update(
+        level_band=Subquery(level.values("band")[:1]),
+        level_rank=Subquery(level.values("rank")[:1]),
+        level_scheme_id=Subquery(level.values("scheme_id")[:1]),
+    )
 
 
 def control_runs_refresh(points: QuerySet[RiskPoint]) -> int:

@@ -170,6 +170,14 @@ class RiskPoint(models.Model):
     control_runs = models.PositiveIntegerField(
         _("control runs recorded in the year"), default=0, db_default=0, editable=False
     )
+    # Kept by PostgreSQL (triggers of migration 0017; ``reconcile_stored`` recomputes them): the
+    # level's band, rank and scheme, so that the oversight page's grouped query reads the figures'
+    # index alone, with no join of the levels.
+    level_band = models.CharField(
+        _("band of the level"), max_length=8, blank=True, default="", db_default="", editable=False
+    )
+    level_rank = models.PositiveSmallIntegerField(_("rank of the level"), default=0, db_default=0, editable=False)
+    level_scheme_id = models.BigIntegerField(_("scheme of the level"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by")
     )
@@ -222,6 +230,9 @@ class RiskPoint(models.Model):
                     "carried_from_id",
                     "carried_from_rank",
                     "control_runs",
+                    "level_band",
+                    "level_rank",
+                    "level_scheme_id",
                 ],
                 name="riskpoint_figures",
             ),

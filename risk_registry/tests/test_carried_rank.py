@@ -88,6 +88,9 @@ def test_reconcile_repairs_what_was_written_behind_the_triggers(world):
     assert (
         out.getvalue()
         .strip()
-        .endswith("whose carried-from rank was: 3; whose control runs were: 0; whose post's kind was: 0")
+        .endswith(
+            "whose carried-from rank was: 3; whose control runs were: 0; whose post's kind was: 0; "
+            "whose level's figures were: 0"
+        )
     )
     assert carried_rank_refresh(RiskPoint.objects.all()) == 0  # nothing left to repair

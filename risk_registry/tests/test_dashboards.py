@@ -260,7 +260,11 @@ def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
     )
     assert groups.watched()["raised"] == 1 and groups.watched()["lowered"] == 1  # as the fixture made
     county_wide = dashboards.Groups(points, one_institution=False)
-    assert county_wide.by("level__band") == groups.by("level__band")
+    assert county_wide.by("level_band") == groups.by("level_band")
+    joined_bands = points.order_by().values("level__band").annotate(total=Count("id"))  # the stored band's truth
+    assert {row["level_band"]: row["total"] for row in groups.by("level_band")} == {
+        row["level__band"]: row["total"] for row in joined_bands
+    }
 
 
 @pytest.mark.django_db

@@ -161,7 +161,8 @@ class TestTheDemoCounty:
         call_command("reconcile_stored", stdout=out)
         assert out.getvalue().strip() == (
             "tasks whose completion was stale: 0; task tallies: 0; risk points whose control quality was: 0; "
-            "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0"
+            "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0; "
+            "whose level's figures were: 0"
         )
 
     def test_seed_demo_builds_the_county_tree(self, output):

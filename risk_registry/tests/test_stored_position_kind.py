@@ -54,5 +54,5 @@ def test_reconcile_repairs_what_was_written_behind_the_triggers(world):
     out = StringIO()
     call_command("reconcile_stored", stdout=out)
     assert stored() == computed()
-    assert out.getvalue().strip().endswith("whose post's kind was: 2")
+    assert out.getvalue().strip().endswith("whose post's kind was: 2; whose level's figures were: 0")
     assert position_kind_refresh(RiskPoint.objects.all()) == 0

@@ -88,5 +88,9 @@ def test_reconcile_recounts_what_was_written_behind_the_trigger(world):
     call_command("reconcile_stored", stdout=out)
     assert stored() == computed()
     assert runs_of(point) == 1
-    assert out.getvalue().strip().endswith("whose control runs were: 2; whose post's kind was: 0")
+    assert (
+        out.getvalue()
+        .strip()
+        .endswith("whose control runs were: 2; whose post's kind was: 0; whose level's figures were: 0")
+    )
     assert control_runs_refresh(RiskPoint.objects.all()) == 0

@@ -5,8 +5,9 @@ derived from: every task's completion (``Task.done``, ``assessments.completion.d
 and the tasks' tallies per institution and due date (``TaskTally``, kept by triggers; rebuilt),
 every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
 ``controls.quality``), the rank of the point it was carried from (``RiskPoint.carried_from_rank``),
-the control runs of its year (``RiskPoint.control_runs``) and its post's kind
-(``RiskPoint.position_kind``), the last three kept by triggers, but not for rows loaded with them
+the control runs of its year (``RiskPoint.control_runs``), its post's kind
+(``RiskPoint.position_kind``) and its level's band, rank and scheme (``RiskPoint.level_band``…),
+the last four kept by triggers, but not for rows loaded with them
 off. The services keep the completion and the control quality up to date, the deadline scan
 reconciles the open tasks of running cycles; run this after a migration that adds them, after rows
 were written behind the services (a restore, a bulk load, SQL by hand), or to check: it prints how
@@ -24,7 +25,12 @@ from assessments.models import Task
 from assessments.tally import task_tallies_rebuild
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
-from risk_registry.services import carried_rank_refresh, control_runs_refresh, position_kind_refresh
+from risk_registry.services import (
+    carried_rank_refresh,
+    control_runs_refresh,
+    level_figures_refresh,
+    position_kind_refresh,
+)
 
 
 def _batches(model: type[Model], size: int):
@@ -40,7 +46,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=50000, help="rows per UPDATE")
 
     def handle(self, *args, batch, **options):
-        tasks = points = ranks = runs = kinds = 0
+        tasks = points = ranks = runs = kinds = levels = 0
         for low, high in _batches(Task, batch):
             with transaction.atomic():
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
@@ -52,8 +58,10 @@ class Command(BaseCommand):
                 ranks += carried_rank_refresh(batch_points)
                 runs += control_runs_refresh(batch_points)
                 kinds += position_kind_refresh(batch_points)
+                levels += level_figures_refresh(batch_points)
         self.stdout.write(
             f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; "
             f"risk points whose control quality was: {points}; "
-            f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}"
+            f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}; "
+            f"whose level's figures were: {levels}"
         )
