@@ -27,6 +27,7 @@ from operator import or_
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.lookups import Exact
 from django.http import Http404
 
 from controls.models import Control, ControlRevision, ControlRun, Rule
@@ -41,7 +42,9 @@ from risk_registry.models import (
     RiskPoint,
     RiskPointState,
 )
+from risk_registry.models.risk import PART_DEPTH, path_part
 from risk_registry.organisation.models import AuditEntry, Department, Institution, Membership, Role
+from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
 from risk_registry.organisation.users import AnyUser, User
 
@@ -230,9 +233,27 @@ def can_record_rotation(user: AnyUser, institution: Institution) -> bool:
 
 def q_points_in_subtrees(paths: Iterable[str], prefix: str = "") -> Q:
     """Risk points (through ``prefix``) of the subtrees at ``paths``, by the point's own copy of its
-    institution's path (kept by the database): a prefix range of the index ``riskpoint_scope``,
+    institution's path (kept by the database): a prefix range of the index ``riskpoint_figures``,
     never a join through the institution table that walks the whole table."""
     return reduce(or_, (Q(**{f"{prefix}institution_path__startswith": path}) for path in paths), Q(pk__in=[]))
+
+
+def q_one_part(user: AnyUser) -> Q | None:
+    """When everything the user may read lies in one city's part of the tree (a city's discipline or
+    superior office, with no other role or post), that part as the index ``riskpoint_part`` says it;
+    else None. The filter adds nothing to ``risk_points_visible_to`` (the same rows) but lets a page
+    read the user's newest points in id order from that index (the first 51 entries of the city's
+    range, backwards) where the prefix range alone had the city's 204,000 entries of
+    ``riskpoint_scope`` read and sorted. It is not part of the visibility filter itself: evaluated
+    on every row, the expression cost the pages that group a city's points (the oversight
+    dashboard) 0.3 s, and PostgreSQL, counting the two conditions as independent, expected a
+    tenth of the rows."""
+    scope = scope_of(user)
+    if len(scope.subtree_paths) != 1 or len(path_ids(scope.subtree_paths[0])) != PART_DEPTH:
+        return None
+    if scope.institution_ids or scope.department_ids or scope.held_position_ids or scope.staff_beyond_subtrees:
+        return None
+    return Q(Exact(path_part(), scope.subtree_paths[0]))
 
 
 def q_published_once() -> Q:

@@ -20,7 +20,8 @@ from controls.quality import vague_control_reasons
 from controls.services import control_quality_refresh
 from risk_registry.access import risk_points_visible_to
 from risk_registry.models import RiskPoint
-from risk_registry.organisation.models import Institution
+from risk_registry.organisation.models import Institution, Role
+from risk_registry.organisation.services import membership_grant
 from risk_registry.selectors import text_search_q
 from risk_registry.workflow.quality import SHOWN, quality_report
 
@@ -75,7 +76,9 @@ def test_an_office_sees_its_subtree_by_the_points_own_path_not_a_join(world):
     sql = str(visible.query)
     assert '"risk_registry_riskpoint"."institution_path"::text LIKE' in sql
     assert "organisation_institution" not in sql
-    assert "riskpoint_scope" in _explain(visible.filter(year=2026).order_by("-id")[:50])
+    # Read by the path (the index keyed on it and the year, carrying what the list reads).
+    plan = _explain(visible.filter(year=2026).order_by("-id")[:50])
+    assert "riskpoint_figures" in plan
     # The same rows as the institution's path says (drafts stay with their authors).
     expected = RiskPoint.objects.filter(institution__path__startswith=world.county.path).exclude(state="draft")
     assert set(visible.values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True))
@@ -179,15 +182,28 @@ def test_no_index_of_the_risk_point_table_is_another_ones_leading_columns():
 # --- the inbox of an office over a part of the tree ------------------------------------------
 
 
-def test_an_office_inbox_reads_its_queue_from_the_part_index_not_by_walking_the_ids(world, client):
-    """A city's office waited 0.7 s (at a twentieth of the province) for its 100 newest points to
-    define: PostgreSQL walked the primary key backwards past every other city's points. The queue
-    of a part of the tree is ordered by ``id + 0`` (the same order), so its own index is read."""
-    RiskPoint.objects.filter(pk__in=[world.submitted.pk, world.finance_point.pk]).update(state="reviewed")
-    client.force_login(world.discipline)  # bureau A's office: a part of the county's tree
+def _to_define_queue(client, user) -> tuple[list[int], list[str]]:
+    client.force_login(user)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/inbox/")
     shown = [p.pk for p in response.context["sections"]["to_define"]]
-    assert shown == sorted([world.submitted.pk, world.finance_point.pk], reverse=True)  # newest first, as before
-    queue = [q["sql"] for q in queries.captured_queries if "'reviewed'" in q["sql"] and "COUNT(" not in q["sql"]]
-    assert queue and all('."id" + 0) DESC' in sql for sql in queue)
+    return shown, [q["sql"] for q in queries.captured_queries if "'reviewed'" in q["sql"] and "COUNT(" not in q["sql"]]
+
+
+def test_an_office_inbox_reads_its_queue_from_the_part_index_not_by_walking_the_ids(world, client):
+    """A city's office waited 0.7 s (at a twentieth of the province) for its 100 newest points to
+    define: PostgreSQL walked the primary key backwards past every other city's points. An office
+    whose whole scope is one city's part of the tree reads them in id order from that part's index
+    (``riskpoint_part``: the filter says its expression); any other part of the tree orders them by
+    ``id + 0`` (the same order), so its own index is read and sorted."""
+    RiskPoint.objects.filter(pk__in=[world.submitted.pk, world.finance_point.pk]).update(state="reviewed")
+    newest_first = sorted([world.submitted.pk, world.finance_point.pk], reverse=True)
+    # Bureau A's office: one part of the county's tree, as a city is of the province.
+    shown, queue = _to_define_queue(client, world.discipline)
+    assert shown == newest_first
+    assert queue and all("substring(" in sql and '."id" DESC LIMIT' in sql for sql in queue)
+    # With a role elsewhere beside it, the scope is no longer one part: read and sorted.
+    membership_grant(user=world.discipline, institution=world.b, role=Role.LEADERSHIP)
+    shown, queue = _to_define_queue(client, world.discipline)
+    assert shown == newest_first
+    assert queue and all('."id" + 0) DESC' in sql and "substring(" not in sql for sql in queue)

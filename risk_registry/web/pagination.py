@@ -27,18 +27,24 @@ def _positive_int(raw) -> int | None:
     return value if value > 0 else None
 
 
-def newest(queryset: QuerySet, size: int, *, walk_ids: bool) -> list:
+def newest(queryset: QuerySet, size: int, *, walk_ids: bool, part: Q | None = None) -> list:
     """The ``size`` newest rows of ``queryset`` (descending id), in one query. ``walk_ids=False``
     (see ``keyset_page``) reads the part's ids from its own index and sorts them (``id + 0``)
-    instead of walking the primary key backwards past every other part's rows."""
+    instead of walking the primary key backwards past every other part's rows. ``part``
+    (``access.q_one_part``: one city's part of the tree, which holds every row of ``queryset``)
+    reads them in id order from that part's own index instead, the first entries of its range."""
     queryset = queryset.order_by("-id")
+    if part is not None:
+        return list(queryset.filter(part)[:size])
     if walk_ids:
         return list(queryset[:size])
     ids = queryset.order_by((F("id") + 0).desc()).values("id")[:size]
     return list(queryset.filter(id__in=ids))
 
 
-def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk_ids: bool = True) -> KeysetPage:
+def keyset_page(
+    queryset: QuerySet, *, after=None, size: int | None = None, walk_ids: bool = True, part: Q | None = None
+) -> KeysetPage:
     """One page of ``queryset`` in descending id order, starting below ``after``.
 
     Offsets cost more the deeper one pages; ``id < after`` always hits the index. The total is
@@ -49,7 +55,7 @@ def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk
     order, which PostgreSQL cannot read from the primary key, so it reads the part's ids (from its
     index alone) and sorts them instead of walking the ids backwards past every other city's rows
     (it cannot know that a city's points are not spread evenly over the ids); the page's rows are
-    then read by id, in the same query.
+    then read by id, in the same query. ``part``: see ``newest``.
     """
     size = size or settings.RISK_REGISTRY_PAGE_SIZE
     limit = settings.RISK_REGISTRY_COUNT_LIMIT
@@ -58,7 +64,7 @@ def keyset_page(queryset: QuerySet, *, after=None, size: int | None = None, walk
     page_qs = queryset.order_by("-id")
     if after_id:
         page_qs = page_qs.filter(id__lt=after_id)
-    rows = newest(page_qs, size + 1, walk_ids=walk_ids)
+    rows = newest(page_qs, size + 1, walk_ids=walk_ids, part=part)
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(

@@ -3,6 +3,7 @@ and the notifications apart (通知). The page's total is the navigation's badge
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from assessments.selectors import inbox_for, unread_notification_count
 from integrity_warnings.selectors import notices_to_answer
+from risk_registry import access
 from risk_registry import selectors as registry_selectors
 from risk_registry.models import RiskPoint
 from risk_registry.web import todo
@@ -19,13 +21,14 @@ from risk_registry.workflow import inbox
 ROWS = 100  # rows shown per group; the group's count says how many there are (to the list limit)
 
 
-def _first_rows(rows, *, walk_ids: bool) -> list:
-    """A group's first rows. The newest points of a queue over a part of the tree (a city's points
-    to define) are read from the part's index and sorted, not found by walking every id backwards.
-    Another queue's first ids are sorted on its own rows before their joins are read: a city's
-    1,269 comments to answer were joined to their points and then sorted to keep 100."""
+def _first_rows(rows, *, walk_ids: bool, part: Q | None) -> list:
+    """A group's first rows. The newest points of a queue over a part of the tree (a county's points
+    to define) are read from the part's index and sorted, not found by walking every id backwards;
+    a city office's, in id order from its city's index (``access.q_one_part``). Another queue's
+    first ids are sorted on its own rows before their joins are read: a city's 1,269 comments to
+    answer were joined to their points and then sorted to keep 100."""
     if rows.model is RiskPoint:
-        return newest(rows, ROWS, walk_ids=walk_ids)
+        return newest(rows, ROWS, walk_ids=walk_ids, part=part)
     return list(rows.filter(pk__in=rows.values("pk")[:ROWS]))
 
 
@@ -34,9 +37,11 @@ def inbox_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     counts = todo.todo_counts(user)
     todo.remember_badge(request, counts.badge)
-    walk_ids = registry_selectors.walks_ids(user)
+    walk_ids, part = registry_selectors.walks_ids(user), access.q_one_part(user)
     sections = {
-        name: _first_rows(selector(user).select_related(*registry_selectors.INBOX_JOINS[name]), walk_ids=walk_ids)
+        name: _first_rows(
+            selector(user).select_related(*registry_selectors.INBOX_JOINS[name]), walk_ids=walk_ids, part=part
+        )
         for name, selector in inbox.SECTIONS
         if counts.workflow[name]
     }

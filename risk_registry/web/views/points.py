@@ -110,7 +110,12 @@ def risk_point_list(request: HttpRequest) -> HttpResponse:
     if form.serious_first():
         page = seriousness_page(queryset, after=request.GET.get("after"))
     else:
-        page = keyset_page(queryset, after=request.GET.get("after"), walk_ids=selectors.walks_ids(request.user))
+        page = keyset_page(
+            queryset,
+            after=request.GET.get("after"),
+            walk_ids=selectors.walks_ids(request.user),
+            part=access.q_one_part(request.user),
+        )
     query = request.GET.copy()
     query.pop("after", None)
     # The schemes of the rows shown ("grading schemes shown"): reading those of every matching
