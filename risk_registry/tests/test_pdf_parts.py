@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 
 import pytest
 
@@ -118,3 +119,26 @@ def test_a_part_that_fails_fails_the_document_and_writes_nothing(world, monkeypa
     with pytest.raises(RuntimeError, match="PDF part failed"):
         rendering.render(buffer, document=_register(world, "unit-register"), fmt="pdf")
     assert buffer.getvalue() == b""
+
+
+def test_a_part_whose_child_crashes_is_laid_out_again_once_and_a_second_crash_fails(monkeypatch):
+    html = '<html lang="zh-Hans"><body><p>廉政风险防控</p></body></html>'
+    real_run = pdf.subprocess.run
+    crashes = {"left": 1}
+
+    def crashing_run(*args, **kwargs):
+        if crashes["left"] and args[0][0] == sys.executable:  # a part's child process, not fc-list
+            crashes["left"] -= 1
+            return pdf.subprocess.CompletedProcess(args[0], -11, b"", b"Fatal Python error: Segmentation fault")
+        return real_run(*args, **kwargs)
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pdf.subprocess, "run", crashing_run)
+    monkeypatch.setattr(pdf.logger, "warning", lambda message, *args: warnings.append(message % args))
+    (data,) = pdf._render_children([html])
+    assert crashes["left"] == 0 and "廉政风险防控" in pdf_reader(data).pages[0].extract_text()
+    assert len(warnings) == 1 and "killed by signal 11" in warnings[0] and "Segmentation fault" in warnings[0]
+
+    crashes["left"] = 2  # the same part crashes twice: the document fails, nothing half-made is returned
+    with pytest.raises(RuntimeError, match="PDF part failed"):
+        pdf._render_children([html])
