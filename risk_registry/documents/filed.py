@@ -49,13 +49,18 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
+def _kept(version: RegisterVersion, form_code: str) -> tuple[FiledPdf | None, bytes | None, bool]:
+    """The version's record in ``form_code``, the bytes found in its file, and whether they match
+    the recorded SHA-256."""
+    kept = FiledPdf.objects.filter(version=version, form=form_code).first()
+    found = _read(kept_path(version.pk, form_code)) if kept is not None else None
+    return kept, found, kept is not None and found is not None and _digest(found) == kept.sha256
+
+
 def kept_pdf(*, version: RegisterVersion, form_code: str) -> bytes | None:
     """The kept bytes of the version's PDF when they are there and match the recorded SHA-256."""
-    kept = FiledPdf.objects.filter(version=version, form=form_code).first()
-    if kept is None:
-        return None
-    data = _read(kept_path(version.pk, form_code))
-    return data if data is not None and _digest(data) == kept.sha256 else None
+    _record, found, matches = _kept(version, form_code)
+    return found if matches else None
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -76,15 +81,13 @@ def filed_pdf(*, version: RegisterVersion, form_code: str = FILED_FORM, by=None)
     rendered from the snapshot alone and kept (``by``: who asked, for the audit entry; none for the
     task that renders at filing). Safe to run twice at once: both render the same bytes, the file
     is replaced whole and the row written by one upsert."""
-    kept = FiledPdf.objects.filter(version=version, form=form_code).first()
-    path = kept_path(version.pk, form_code)
-    found = _read(path) if kept is not None else None
-    if kept is not None and found is not None and _digest(found) == kept.sha256:
+    kept, found, matches = _kept(version, form_code)
+    if matches and found is not None:
         return found
     buffer = io.BytesIO()
     render(buffer, document=document_for_version(version=version, form_code=form_code), fmt="pdf")
     data = buffer.getvalue()
-    _write(path, data)
+    _write(kept_path(version.pk, form_code), data)
     digest = _digest(data)
     with transaction.atomic():
         FiledPdf.objects.bulk_create(
