@@ -534,33 +534,31 @@ def progress_by_institution(
         register__year=OuterRef("year"),
         signed_at__date__lte=OuterRef("due_on"),
     )
+    # The board's figures (``_tally_counts``, ``_counts``) with the filing's two, per institution.
+    by = ("institution_id", "cycle_id")
     tallies = (
-        (TaskTally.objects.filter(whole) if whole is not None else TaskTally.objects.none())
-        .filter(narrow, year=year, total__gt=0)
-        .values("institution_id", "cycle_id")
+        _tally_counts(
+            (TaskTally.objects.filter(whole) if whole is not None else TaskTally.objects.none()).filter(
+                narrow, year=year
+            ),
+            today,
+            *by,
+        )
         .annotate(
-            tasks=Sum("total"),
-            done_count=Sum("done"),
-            overdue=Coalesce(Sum(F("total") - F("done"), filter=Q(due_on__lt=today)), 0),
             filing_count=Coalesce(Sum("total", filter=Q(filing=True)), 0),
             # the EXISTS in the filter, after the flag: evaluated for the filing tallies only
             filed=Coalesce(Sum("total", filter=Q(filing=True) & Q(Exists(filed_in_time))), 0),
         )
-        .order_by("institution_id", "cycle_id")
+        .order_by(*by)
     )
     filing = Q(kind=Task.Kind.REGISTER_FILE)
     elsewhere = (
-        cycle_access.tasks_seen_elsewhere(user)
-        .filter(narrow, year=year)
-        .values("institution_id", "cycle_id")
+        _counts(cycle_access.tasks_seen_elsewhere(user).filter(narrow, year=year), today, *by)
         .annotate(
-            tasks=Count("id"),
-            done_count=Count("id", filter=Q(done=True)),
-            overdue=Count("id", filter=Q(done=False, due_on__lt=today)),
             filing_count=Count("id", filter=filing),
             filed=Count("id", filter=filing & Q(Exists(filed_in_time))),
         )
-        .order_by("institution_id", "cycle_id")
+        .order_by(*by)
     )
     progress: dict[int, InstitutionProgress] = {}
     for row in [*tallies, *elsewhere]:
