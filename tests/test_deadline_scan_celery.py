@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from kombu import pools
 
@@ -153,14 +154,14 @@ def due_tomorrow(transactional_db, world, monkeypatch):
 
 def notifications_of(task) -> list[tuple[str, str, str]]:
     """(recipient, the task's stage, e-mail) of the digests that list ``task``: the stage is the
-    task's record of the digest's scan."""
-    stage_of_scan = dict(TaskNotice.objects.filter(task=task).values_list("scan_id", "stage"))
-    return [
-        (recipient, stage_of_scan[scan], status)
-        for recipient, scan, status in Notification.objects.filter(task_ids__contains=[task.pk]).values_list(
-            "recipient__username", "scan_id", "email_status"
-        )
-    ]
+    task's record of the digest's scan. One statement, so one snapshot: read in two, a scan the
+    worker commits between them gave a digest whose record the first read had not seen."""
+    stage = TaskNotice.objects.filter(task=task, scan_id=OuterRef("scan_id")).values("stage")[:1]
+    return list(
+        Notification.objects.filter(task_ids__contains=[task.pk])
+        .annotate(task_stage=Subquery(stage))
+        .values_list("recipient__username", "task_stage", "email_status")
+    )
 
 
 def test_worker_and_beat_on_redis_send_a_due_reminder_exactly_once(due_tomorrow, tmp_path):
