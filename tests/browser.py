@@ -27,6 +27,18 @@ CHROMIUM_ARGS = [
 ]
 
 
+def every(locator) -> list:
+    """The elements a locator matches once the first of them is on the page.
+
+    Playwright's ``locator.all()`` does not wait: right after a click that navigates it reads the
+    page being left (or the new one half-built) and gives an empty list, so a loop over it does
+    nothing and the test goes on as if it had (CI failed once this way: a rating form submitted
+    with one of six answers chosen). Waiting for the first match closes that gap.
+    """
+    expect(locator.first).to_be_attached()
+    return locator.all()
+
+
 # The two widths every persona's job is tested at: a desktop, and a phone (the collapsed navigation).
 WIDTHS = {"desktop": 1280, "phone": 390}
 

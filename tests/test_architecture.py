@@ -135,3 +135,24 @@ def test_the_file_broker_writes_under_var_only(tmp_path):
     subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, check=True, timeout=60)
     assert list(cwd.iterdir()) == []
     assert (var / "broker" / "control").is_dir() and any((var / "broker" / "control").iterdir())
+
+
+def test_browser_tests_wait_before_they_iterate_a_locator():
+    """``locator.all()`` does not wait for the page: after a click that navigates it can give an empty
+    list, and a loop over it checks nothing (CI failed once on that). ``tests.browser.every`` waits
+    for the first match; a browser test calls it instead of ``.all()`` on a locator."""
+    found = []
+    for path in sorted((ROOT / "tests").glob("test_browser*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "all"):
+                continue
+            receiver = node.func.value
+            while isinstance(receiver, ast.Attribute | ast.Call):
+                target = receiver.func if isinstance(receiver, ast.Call) else receiver
+                if isinstance(target, ast.Attribute) and target.attr.startswith(("locator", "get_by_")):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                    break
+                receiver = target.value if isinstance(target, ast.Attribute) else target
+                if isinstance(receiver, ast.Name):
+                    break
+    assert found == []

@@ -15,7 +15,7 @@ from risk_registry.models import RiskPoint, RiskPointState
 from risk_registry.organisation.models import GradeLevel, Institution
 from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
 from risk_registry.selectors import current_year
-from tests.browser import screenshot_both_widths, sign_in
+from tests.browser import every, screenshot_both_widths, sign_in
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
@@ -66,7 +66,7 @@ def test_the_superior_filters_by_band_and_sorts_most_serious_first(live_world, l
     page.select_option("#id_band", "low")  # htmx swaps the rows and pushes the URL
     expect(page.locator("[data-testid=risk-point-table]")).to_contain_text("市场监督管理局的一级风险点")
     expect(page.locator("[data-testid=risk-point-table]")).not_to_contain_text("市场监督管理局的三级风险点")
-    for band in page.locator("[data-testid=risk-point-table] [data-testid=band]").all():
+    for band in every(page.locator("[data-testid=risk-point-table] [data-testid=band]")):
         expect(band).to_have_text("低")
 
 

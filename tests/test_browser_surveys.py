@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from assessments.survey_models import SurveyAnswer, SurveyCode
 from conftest import PASSWORD
+from tests.browser import every
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SHOTS")
@@ -129,7 +130,7 @@ def test_rating_round_a_rater_rates_and_the_office_reads_scores_and_profiles(liv
     page.click("[data-testid=nav-inbox]")
     page.click("[data-testid=my-ratings]")
     page.locator("[data-testid=rating-invitations] a").first.click()
-    for select in page.locator("[data-testid=rating-form] select").all():
+    for select in every(page.locator("[data-testid=rating-form] select")):
         select.select_option("good")
     page.locator("[data-testid=rating-form] select").first.select_option("excellent")
     shot(page, "rating-form-desktop")
