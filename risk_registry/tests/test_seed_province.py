@@ -125,4 +125,4 @@ def test_a_seeded_province_stores_what_reconcile_would_compute():
     out = io.StringIO()
     call_command("reconcile_stored", stdout=out)
     stale = [int(word.rstrip(";")) for word in out.getvalue().split() if word.rstrip(";").isdigit()]
-    assert len(stale) == 7 and stale == [0] * 7, out.getvalue()
+    assert len(stale) >= 7 and set(stale) == {0}, out.getvalue()  # every figure it prints: none stale
