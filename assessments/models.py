@@ -405,12 +405,18 @@ class Notification(models.Model):
     source = models.CharField(_("source"), max_length=24, blank=True, default="", db_default="")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
+    # No database constraint (scan3): the busiest day's 163,000 digests cost as many checks at
+    # commit. Instead both writers (``SCAN_SQL``, ``scan._insert_from_source``) lock the recipients
+    # they write to (``FOR KEY SHARE``, one pass) and skip one deleted meanwhile; a user deleted by
+    # any writer takes their notifications along (the ORM's cascade, and the trigger
+    # ``assessments_user_notifications_gone``, migration 0014, for SQL or a delete racing a scan).
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
         db_index=False,  # notification_inbox starts with it
+        db_constraint=False,
     )
     stage = models.CharField(_("stage"), max_length=16)
     # No database constraint (scan3): a digest's scan is the ``ScanRun`` its own transaction inserted,

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from assessments import services
@@ -140,6 +141,27 @@ def test_a_scan_reading_a_task_being_deleted_records_nothing_of_it(busy_cycle):
         ("head", 150),
         ("holder2", 150),
     ]
+
+
+def test_a_recipient_deleted_while_a_scan_writes_to_them_takes_the_digest(busy_cycle):
+    """The scan locks the recipients it writes to: the user's delete waits, then removes the
+    digest the scan wrote (the trigger); the other order leaves them out."""
+    world, _cycle = busy_cycle
+    head, holder2 = world.head.pk, world.holder2.pk
+    errors, waited = _race(lambda: deadline_scan(now=at("2026-05-02")), world.head.delete)
+    assert errors == []
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [holder2]  # none of head's
+    assert not get_user_model().objects.filter(pk=head).exists()
+    assert waited, "the user's delete waited for the scan's lock"
+
+
+def test_a_scan_writing_to_a_user_being_deleted_leaves_them_out(busy_cycle):
+    world, _cycle = busy_cycle
+    holder2 = world.holder2.pk
+    errors, waited = _race(world.head.delete, lambda: deadline_scan(now=at("2026-05-02")))
+    assert errors == []
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [holder2]
+    assert waited, "the scan waited for the user's delete"
 
 
 def run_scan_process(now: str) -> subprocess.Popen:

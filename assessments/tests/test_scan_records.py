@@ -1,6 +1,7 @@
 """The scan's records keep their keys without database constraints (scan3): no product path leaves a
-task record whose task is gone, or a record or digest naming a scan that is gone; what a write
-behind the product could leave, ``reconcile_stored`` counts and removes. The race of a delete with
+task record whose task is gone, a notification whose recipient is gone, or a record or digest
+naming a scan that is gone; what a write behind the product could leave, ``reconcile_stored``
+counts and removes. The race of a delete with
 a scan is in ``tests/test_deadline_scan_concurrency.py``."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
@@ -31,11 +33,14 @@ def _no_constraint(table: str, column: str) -> bool:
         return cursor.fetchone()[0] == 0
 
 
-def test_the_busy_day_keys_carry_no_database_check_and_the_recipient_keeps_its_own():
-    assert _no_constraint("assessments_tasknotice", "task_id")
-    assert _no_constraint("assessments_tasknotice", "scan_id")
-    assert _no_constraint("assessments_notification", "scan_id")
-    assert not _no_constraint("assessments_notification", "recipient_id")
+def test_the_busy_day_keys_carry_no_database_check():
+    for table, column in (
+        ("assessments_tasknotice", "task_id"),
+        ("assessments_tasknotice", "scan_id"),
+        ("assessments_notification", "scan_id"),
+        ("assessments_notification", "recipient_id"),
+    ):
+        assert _no_constraint(table, column), (table, column)
 
 
 def _reported(world, cycle) -> Task:
@@ -53,7 +58,8 @@ def test_a_cycle_deleted_takes_its_task_records_and_leaves_the_digests_sent(worl
     assert TaskNotice.objects.count() == 0
     assert Notification.objects.count() == digests  # news already sent stays the recipients'
     assert call_command_output("reconcile_stored").endswith(
-        "task records whose task was gone: 0; scan records whose scan was gone: 0"
+        "task records whose task was gone: 0; notifications whose recipient was gone: 0; "
+        "scan records whose scan was gone: 0"
     )
 
 
@@ -81,28 +87,42 @@ def test_a_scan_deleted_in_the_admin_leaves_its_records_and_digests_without_it(w
     assert set(Notification.objects.values_list("scan_id", flat=True)) == {None}
 
 
-def test_a_recipient_deleted_takes_the_digests_with_them(world, cycle):
-    """The recipient's key keeps its constraint (163,000 checks on the busiest day, measured:
-    docs/performance.md, round 5); the ORM's cascade removes a deleted user's digests, as before."""
+def test_a_recipient_deleted_takes_their_notifications(world, cycle):
     _reported(world, cycle)
-    head_digests = Notification.objects.filter(recipient=world.head)
-    assert head_digests.count() == 1
-    world.head.delete()
-    assert not head_digests.exists()
+    head = world.head.pk
+    assert Notification.objects.filter(recipient_id=head).count() == 1
+    world.head.delete()  # the admin's way: the ORM's cascade
+    assert not Notification.objects.filter(recipient_id=head).exists()
+    lone = _lone_recipient()
+    with connection.cursor() as cursor:  # behind the ORM: the trigger
+        cursor.execute("DELETE FROM auth_user WHERE id = %s", [lone.pk])
+    assert not Notification.objects.filter(recipient_id=lone.pk).exists()
+
+
+def _lone_recipient():
+    """A user whom only a notification names (deleted by SQL below, which no other key refuses)."""
+    lone = get_user_model().objects.create_user("lone")
+    Notification.objects.create(recipient=lone, stage="remind", task_ids=[1], task_count=1, created_at=at("2026-05-08"))
+    return lone
 
 
 def test_reconcile_stored_removes_what_a_write_with_the_triggers_off_orphaned(world, cycle):
     mine = _reported(world, cycle)
+    lone = _lone_recipient()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")  # a restore's or bulk load's way
         cursor.execute("DELETE FROM assessments_task WHERE id = %s", [mine.pk])
         cursor.execute("DELETE FROM assessments_scanrun")
+        cursor.execute("DELETE FROM auth_user WHERE id = %s", [lone.pk])
         cursor.execute("SET LOCAL session_replication_role = origin")
     assert TaskNotice.objects.filter(task_id=mine.pk).count() == 2
+    assert Notification.objects.filter(recipient_id=lone.pk).count() == 1
     assert call_command_output("reconcile_stored").endswith(
-        "task records whose task was gone: 2; scan records whose scan was gone: 3"
+        "task records whose task was gone: 2; notifications whose recipient was gone: 1; "
+        "scan records whose scan was gone: 3"
     )
     assert not TaskNotice.objects.filter(task_id=mine.pk).exists()
+    assert not Notification.objects.filter(recipient_id=lone.pk).exists()
     assert set(Notification.objects.values_list("scan_id", flat=True)) == {None}
 
 

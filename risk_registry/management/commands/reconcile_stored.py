@@ -8,12 +8,12 @@ every risk point's control quality (``RiskPoint.controls_count`` and ``vague_con
 the control runs of its year (``RiskPoint.control_runs``), its post's kind
 (``RiskPoint.position_kind``) and its level's band, rank and scheme (``RiskPoint.level_band``…), the
 last four kept by triggers, but not for rows loaded with them off; and it removes the deadline
-scan's task records whose task is gone (their key is no database constraint:
-``assessments.scan.records_orphaned_remove``). The services keep the completion and the control
-quality up to date, the deadline scan reconciles the open tasks of running cycles; run this after a
-migration that adds them, after rows were written behind the services (a restore, a bulk load, SQL
-by hand), or to check: it prints how many rows were stale. Each batch of ids is one UPDATE in its
-own transaction, writing only the rows that change.
+scan's task records whose task is gone and the notifications whose recipient is gone (their keys are
+no database constraints: ``assessments.scan.records_orphaned_remove``). The services keep the
+completion and the control quality up to date, the deadline scan reconciles the open tasks of
+running cycles; run this after a migration that adds them, after rows were written behind the
+services (a restore, a bulk load, SQL by hand), or to check: it prints how many rows were stale.
+Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
         tallies = task_tallies_rebuild()
         with transaction.atomic():
-            orphaned, scans_gone = records_orphaned_remove()
+            orphaned, unread, scans_gone = records_orphaned_remove()
         for low, high in _batches(RiskPoint, batch):
             with transaction.atomic():
                 batch_points = RiskPoint.objects.filter(pk__gt=low, pk__lte=high)
@@ -69,5 +69,6 @@ class Command(BaseCommand):
             f"risk points whose control quality was: {points}; "
             f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}; "
             f"whose level's figures were: {levels}; "
-            f"task records whose task was gone: {orphaned}; scan records whose scan was gone: {scans_gone}"
+            f"task records whose task was gone: {orphaned}; notifications whose recipient was gone: {unread}; "
+            f"scan records whose scan was gone: {scans_gone}"
         )
