@@ -65,10 +65,12 @@ class Command(BaseCommand):
                 kinds += position_kind_refresh(batch_points)
                 levels += level_figures_refresh(batch_points)
         self.stdout.write(
+            f"task records whose task was gone: {orphaned}; notifications whose recipient was gone: {unread}; "
+            f"scan records whose scan was gone: {scans_gone}"
+        )
+        self.stdout.write(
             f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; "
             f"risk points whose control quality was: {points}; "
             f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}; "
-            f"whose level's figures were: {levels}; "
-            f"task records whose task was gone: {orphaned}; notifications whose recipient was gone: {unread}; "
-            f"scan records whose scan was gone: {scans_gone}"
+            f"whose level's figures were: {levels}"
         )
