@@ -348,12 +348,24 @@ class TaskNotice(models.Model):
     of their scan, which lists the task; this row is the evidence of who was told, whatever the
     digest's bound. A task's stage is sent once, to the people in charge when it was reached."""
 
+    # Neither key is a database constraint (scan3): the busiest day's 417,000 records would cost
+    # 834,000 checks at commit, each an index probe and a row lock (docs/cycle.md, "The records'
+    # keys"). What guarantees them instead: the scan locks the tasks it reads (``FOR KEY SHARE``,
+    # in one pass) and records only those; a task deleted by any writer takes its records with it
+    # (the ORM's cascade here, and the trigger ``assessments_task_notices_gone``, migration 0013,
+    # for a delete behind the ORM or racing a scan); the scan's row is inserted by the same
+    # transaction. ``reconcile_stored`` counts and removes what a hand-written SQL could orphan.
     task = models.ForeignKey(
-        Task, on_delete=models.CASCADE, related_name="notices", verbose_name=_("task"), db_index=False
-    )  # the unique (task, stage) below is its index
+        Task,
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("task"),
+        db_index=False,  # the unique (task, stage) below is its index
+        db_constraint=False,
+    )
     stage = models.CharField(_("stage"), max_length=16)  # remind-<d>, supervise, report
     scan = models.ForeignKey(
-        ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False, db_constraint=False
     )  # scans are never deleted: no index to keep up on the busy day's hundreds of thousands of rows
     recipients = ArrayField(models.BigIntegerField(), verbose_name=_("recipients"))
 
@@ -393,15 +405,31 @@ class Notification(models.Model):
     source = models.CharField(_("source"), max_length=24, blank=True, default="", db_default="")
     object_id = models.PositiveBigIntegerField(null=True, blank=True)
     due_on = models.DateField(_("due on"), null=True, blank=True)
+    # No database constraint (scan3): the busiest day's 163,000 digests cost as many checks at
+    # commit. Instead both writers (``SCAN_SQL``, ``scan._insert_from_source``) lock the recipients
+    # they write to (``FOR KEY SHARE``, one pass) and skip one deleted meanwhile; a user deleted by
+    # any writer takes their notifications along (the ORM's cascade, and the trigger
+    # ``assessments_user_notifications_gone``, migration 0014, for SQL or a delete racing a scan).
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("recipient"),
         db_index=False,  # notification_inbox starts with it
+        db_constraint=False,
     )
     stage = models.CharField(_("stage"), max_length=16)
-    scan = models.ForeignKey(ScanRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    # No database constraint (scan3): a digest's scan is the ``ScanRun`` its own transaction inserted,
+    # committed with it, so no other transaction sees one without the other; deleting a scan (the
+    # admin) sets its rows' scan to null through the ORM, after it is committed, so it sees them all.
+    scan = models.ForeignKey(
+        ScanRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        db_constraint=False,
+    )
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     email_status = models.CharField(

@@ -165,6 +165,9 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 #   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
 #   stays, a guard: a stage recorded twice would be an error (the scan retried), never a second
 #   message;
+# - ``people``: the recipients, locked as a foreign key's check would lock them at commit, once
+#   each (a user deleted meanwhile is left out, or their delete waits and then removes their
+#   digests: migration 0014's trigger);
 # - ``digest``: one notification per recipient and kind of stage from the same rows (``told``),
 #   its tasks most urgent first (due date, then id), at most the bound listed, all counted.
 SCAN_SQL = """
@@ -256,6 +259,9 @@ won AS (
     SELECT task_id, stage, %(scan)s, recipients FROM told WHERE cardinality(recipients) > 0
     RETURNING task_id
 ),
+people AS MATERIALIZED (
+    SELECT u.id FROM {users} u WHERE u.id IN (SELECT DISTINCT unnest(recipients) FROM told) FOR KEY SHARE OF u
+),
 digest AS (
     INSERT INTO {notifications} (recipient_id, stage, task_ids, task_count, source, scan_id, created_at,
                                  email_status, email_attempts, email_error)
@@ -266,6 +272,7 @@ digest AS (
                CASE WHEN t.stage IN (%(supervise)s, %(report)s) THEN t.stage ELSE %(remind)s END AS kind
         FROM told t WHERE cardinality(t.recipients) > 0
     ) AS told_of
+    WHERE recipient IN (SELECT id FROM people)
     GROUP BY recipient, kind
     ORDER BY recipient, kind
     RETURNING id
@@ -287,6 +294,10 @@ def _record_and_digest(
     # The ORM's positional parameters, named like the statement's (a literal %% stays one).
     names = {f"c{index}": value for index, value in enumerate(query_params)}
     query = query.replace("%%", "%%%%") % tuple(f"%({name})s" for name in names)
+    # The lock a foreign key's check would take at commit, one per record, taken here once per task
+    # read: a task deleted meanwhile is skipped (or its delete waits for this scan, then takes the
+    # records with it: the trigger of migration 0013). See docs/cycle.md, "The records' keys".
+    query += f' FOR KEY SHARE OF "{Task._meta.db_table}"'
     sql = SCAN_SQL.format(
         candidates=query,
         cycles=Cycle._meta.db_table,
@@ -294,6 +305,7 @@ def _record_and_digest(
         notifications=Notification._meta.db_table,
         members=Membership._meta.db_table,
         institutions=Institution._meta.db_table,
+        users=_users_table(),
         path_ids=path_ids_sql("i.path"),
     )
     params = {
@@ -464,18 +476,55 @@ def _insert_from_source(
     """One notification per deadline, stage and recipient, skipping those that exist, ``SCAN_BATCH``
     a statement."""
     table = Notification._meta.db_table
+    users = _users_table()
     with connection.cursor() as cursor:
         for batch in _batches(rows):
+            columns = list(map(list, zip(*batch, strict=True)))
+            # the recipients locked as in SCAN_SQL (``people``): the key is no database constraint
             cursor.execute(
                 f"""
+                WITH people AS MATERIALIZED (SELECT id FROM {users} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE)
                 INSERT INTO {table} (source, object_id, due_on, recipient_id, stage, scan_id, created_at,
                                      email_status, email_attempts, email_error, task_ids, task_count)
                 SELECT %s, o, d, r, s, %s, %s, %s, 0, '', '{{}}', 0
                 FROM unnest(%s::bigint[], %s::date[], %s::bigint[], %s::varchar[]) AS x(o, d, r, s)
+                WHERE r IN (SELECT id FROM people)
                 ON CONFLICT DO NOTHING
-                """,  # noqa: S608 - the table name is the model's, every value is a parameter
-                [name, scan.pk, now, Notification.Email.PENDING, *map(list, zip(*batch, strict=True))],
+                """,  # noqa: S608 - the table names are the models', every value is a parameter
+                [sorted(set(columns[2])), name, scan.pk, now, Notification.Email.PENDING, *columns],
             )
+
+
+def records_orphaned_remove() -> tuple[int, int, int]:
+    """Remove the task records whose task is gone and the notifications whose recipient is gone,
+    and clear the scan of the records and digests whose scan is gone; return the three counts.
+    Their keys are no database constraints (see ``TaskNotice``, ``Notification.recipient``): no
+    product path leaves any of them (the tests delete cycles, tasks, users and scans the product's
+    ways, and race a delete against a scan), so a count above zero says rows were deleted behind
+    the product with the triggers off. ``reconcile_stored`` runs it."""
+    tasks, scans, users = Task._meta.db_table, ScanRun._meta.db_table, _users_table()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {TaskNotice._meta.db_table} n WHERE NOT EXISTS (SELECT FROM {tasks} t WHERE t.id = n.task_id)"  # noqa: S608 - the models' table names
+        )
+        records = cursor.rowcount
+        cursor.execute(
+            f"DELETE FROM {Notification._meta.db_table} n"  # noqa: S608 - the models' table names
+            f" WHERE NOT EXISTS (SELECT FROM {users} u WHERE u.id = n.recipient_id)"
+        )
+        notifications = cursor.rowcount
+        scans_gone = 0
+        for model in (TaskNotice, Notification):
+            cursor.execute(
+                f"UPDATE {model._meta.db_table} r SET scan_id = NULL WHERE r.scan_id IS NOT NULL"  # noqa: S608
+                f" AND NOT EXISTS (SELECT FROM {scans} s WHERE s.id = r.scan_id)"
+            )
+            scans_gone += cursor.rowcount
+    return records, notifications, scans_gone
+
+
+def _users_table() -> str:
+    return Notification._meta.get_field("recipient").related_model._meta.db_table
 
 
 def _needs_generation(cycle: Mapping[str, Any], now: datetime.datetime) -> bool:

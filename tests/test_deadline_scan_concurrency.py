@@ -1,5 +1,7 @@
 """Concurrent deadline scans on PostgreSQL never send a notification twice: two `manage.py
-run_deadline_scan` processes at once, and eight scans in threads started by a barrier."""
+run_deadline_scan` processes at once, and eight scans in threads started by a barrier. A task
+deleted while a scan records it leaves no record behind, whichever goes first (the records' task
+key is no database constraint: docs/cycle.md, "The records' keys")."""
 
 from __future__ import annotations
 
@@ -8,10 +10,12 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
 
 from assessments import services
 from assessments.models import Notification, Task, TaskNotice
@@ -47,6 +51,117 @@ def busy_cycle(transactional_db, world, monkeypatch):
     cycle = services.cycle_launch(by=world.discipline, institution=world.a, year=2026, today=datetime.date(2026, 1, 15))
     services.cycle_generate_tasks(cycle_id=cycle.pk)
     return world, cycle
+
+
+def _waiting_for_a_lock(seconds: float = 10) -> bool:
+    """Whether another connection of the test database waits for a lock, within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _race(first, then) -> tuple[list[Exception], bool]:
+    """Run ``first`` in a transaction kept open until ``then``, started in another thread once
+    ``first`` has run, waits for one of its locks (or 10 s passed); return the errors of both and
+    whether ``then`` waited."""
+    ran, done, errors = threading.Event(), threading.Event(), []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                ran.set()
+                done.wait(timeout=30)
+        except Exception as error:  # reported by the caller's assertion
+            errors.append(error)
+        finally:
+            ran.set()
+            connection.close()
+
+    def follow() -> None:
+        try:
+            ran.wait(timeout=30)
+            then()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=follow)]
+    for thread in threads:
+        thread.start()
+    ran.wait(timeout=30)
+    waited = _waiting_for_a_lock()
+    done.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors, waited
+
+
+def _overdue_checks(world, cycle):
+    return Task.objects.filter(cycle=cycle, kind=Task.Kind.SELF_CHECK, owner=world.holder2)
+
+
+def test_a_task_deleted_while_a_scan_records_it_takes_the_record(busy_cycle):
+    """The scan locks the tasks it reads (what a foreign key's check would lock at commit): the
+    delete waits for the scan, then removes the task and, by the trigger, what the scan recorded."""
+    world, cycle = busy_cycle
+    mine = _overdue_checks(world, cycle).earliest("pk")
+    errors, waited = _race(
+        lambda: deadline_scan(now=at("2026-05-02")), lambda: Task.objects.filter(pk=mine.pk).delete()
+    )
+    assert errors == []
+    assert not Task.objects.filter(pk=mine.pk).exists()
+    assert not TaskNotice.objects.filter(task_id=mine.pk).exists()
+    assert waited, "the delete waited for the scan's lock on the task"
+    assert TaskNotice.objects.filter(task__cycle=cycle, stage="supervise").count() == 150  # the others'
+
+
+def test_a_scan_reading_a_task_being_deleted_records_nothing_of_it(busy_cycle):
+    """The other order: the scan waits for the delete, then leaves the task out."""
+    world, cycle = busy_cycle
+    mine = _overdue_checks(world, cycle).earliest("pk")
+    errors, waited = _race(
+        lambda: Task.objects.filter(pk=mine.pk).delete(), lambda: deadline_scan(now=at("2026-05-02"))
+    )
+    assert errors == []
+    assert not TaskNotice.objects.filter(task_id=mine.pk).exists()
+    assert waited, "the scan waited for the delete"
+    assert TaskNotice.objects.filter(task__cycle=cycle, stage="supervise").count() == 150
+    assert list(
+        Notification.objects.values_list("recipient__username", "task_count").order_by("recipient__username")
+    ) == [
+        ("head", 150),
+        ("holder2", 150),
+    ]
+
+
+def test_a_recipient_deleted_while_a_scan_writes_to_them_takes_the_digest(busy_cycle):
+    """The scan locks the recipients it writes to: the user's delete waits, then removes the
+    digest the scan wrote (the trigger); the other order leaves them out."""
+    world, _cycle = busy_cycle
+    head, holder2 = world.head.pk, world.holder2.pk
+    errors, waited = _race(lambda: deadline_scan(now=at("2026-05-02")), world.head.delete)
+    assert errors == []
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [holder2]  # none of head's
+    assert not get_user_model().objects.filter(pk=head).exists()
+    assert waited, "the user's delete waited for the scan's lock"
+
+
+def test_a_scan_writing_to_a_user_being_deleted_leaves_them_out(busy_cycle):
+    world, _cycle = busy_cycle
+    holder2 = world.holder2.pk
+    errors, waited = _race(world.head.delete, lambda: deadline_scan(now=at("2026-05-02")))
+    assert errors == []
+    assert list(Notification.objects.values_list("recipient_id", flat=True)) == [holder2]
+    assert waited, "the scan waited for the user's delete"
 
 
 def run_scan_process(now: str) -> subprocess.Popen:

@@ -6,12 +6,14 @@ and the tasks' tallies per institution and due date (``TaskTally``, kept by trig
 every risk point's control quality (``RiskPoint.controls_count`` and ``vague_controls``,
 ``controls.quality``), the rank of the point it was carried from (``RiskPoint.carried_from_rank``),
 the control runs of its year (``RiskPoint.control_runs``), its post's kind
-(``RiskPoint.position_kind``) and its level's band, rank and scheme (``RiskPoint.level_band``…),
-the last four kept by triggers, but not for rows loaded with them
-off. The services keep the completion and the control quality up to date, the deadline scan
-reconciles the open tasks of running cycles; run this after a migration that adds them, after rows
-were written behind the services (a restore, a bulk load, SQL by hand), or to check: it prints how
-many rows were stale. Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
+(``RiskPoint.position_kind``) and its level's band, rank and scheme (``RiskPoint.level_band``…), the
+last four kept by triggers, but not for rows loaded with them off; and it removes the deadline
+scan's task records whose task is gone and the notifications whose recipient is gone (their keys are
+no database constraints: ``assessments.scan.records_orphaned_remove``). The services keep the
+completion and the control quality up to date, the deadline scan reconciles the open tasks of
+running cycles; run this after a migration that adds them, after rows were written behind the
+services (a restore, a bulk load, SQL by hand), or to check: it prints how many rows were stale.
+Each batch of ids is one UPDATE in its own transaction, writing only the rows that change.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.db.models import Max, Model
 
 from assessments.completion import tasks_refresh
 from assessments.models import Task
+from assessments.scan import records_orphaned_remove
 from assessments.tally import task_tallies_rebuild
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
@@ -51,6 +54,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 tasks += tasks_refresh(Task.objects.filter(pk__gt=low, pk__lte=high))
         tallies = task_tallies_rebuild()
+        with transaction.atomic():
+            orphaned, unread, scans_gone = records_orphaned_remove()
         for low, high in _batches(RiskPoint, batch):
             with transaction.atomic():
                 batch_points = RiskPoint.objects.filter(pk__gt=low, pk__lte=high)
@@ -59,6 +64,10 @@ class Command(BaseCommand):
                 runs += control_runs_refresh(batch_points)
                 kinds += position_kind_refresh(batch_points)
                 levels += level_figures_refresh(batch_points)
+        self.stdout.write(
+            f"task records whose task was gone: {orphaned}; notifications whose recipient was gone: {unread}; "
+            f"scan records whose scan was gone: {scans_gone}"
+        )
         self.stdout.write(
             f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; "
             f"risk points whose control quality was: {points}; "
