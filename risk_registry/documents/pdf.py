@@ -35,7 +35,7 @@ from typing import IO, Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from risk_registry.documents import fonts
+from risk_registry.documents import fonts, part_cache
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
     DocumentHeader,
@@ -371,7 +371,9 @@ def _write_in_parts(
     a part cannot know the total number of pages, so the parts have no page footer and one
     footer-only document of that many pages (``page_numbers.html``) is stamped on the joined
     pages. The result depends only on the rows (a filed version prints the same bytes every time:
-    pypdf writes no random file identifier unless it encrypts)."""
+    pypdf writes no random file identifier unless it encrypts), so each part, the footer document
+    and the joined document are kept by the SHA-256 of their HTML (``part_cache``): printed again,
+    only the parts that changed are laid out."""
     from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it
 
     pieces = _parts(sections, math.ceil(total / math.ceil(total / PART_POINTS)))
@@ -383,18 +385,23 @@ def _write_in_parts(
         for index, part in enumerate(pieces)
     ]
     step("layout")
-    datas = _render_children(htmls)
+    whole = part_cache.key("joined", *map(part_cache.key, htmls))
+    if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
+        step("writing")
+        return kept
+    datas = part_cache.rendered(htmls, _render_children)
     step("writing")
     writer = PdfWriter()
     for data in datas:
         writer.append(PdfReader(io.BytesIO(data)))
-    (numbered,) = _render_children([page_numbers_html(len(writer.pages))])
+    (numbered,) = part_cache.rendered([page_numbers_html(len(writer.pages))], _render_children)
     for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
         page.merge_page(number)
         page.compress_content_streams()
     writer.add_metadata(dict(PdfReader(io.BytesIO(datas[0])).metadata or {}))  # title and producer of the parts
     joined = io.BytesIO()
     writer.write(joined)
+    part_cache.put(whole, joined.getvalue())
     return joined.getvalue()
 
 
