@@ -61,6 +61,16 @@ VARIABLES: dict[str, Variable] = {
         "int", "hours an import upload waits for its confirmation before housekeeping removes it (default 24)"
     ),
     "RISK_REGISTRY_FILED_DIR": Variable("str", "folder of the filed versions' kept PDFs (default var/filed)"),
+    "RISK_REGISTRY_PDF_PARTS_DIR": Variable(
+        "str",
+        "folder of the laid-out parts of long PDFs, kept by their HTML's SHA-256 (default var/pdf-parts; empty: off)",
+    ),
+    "RISK_REGISTRY_PDF_PARTS_KEEP_DAYS": Variable(
+        "int", "days a laid-out PDF part unused is kept before housekeeping removes it (default 7)"
+    ),
+    "RISK_REGISTRY_PDF_PARTS_MAX_BYTES": Variable(
+        "int", "bytes of laid-out PDF parts kept; housekeeping removes the least recently used beyond (default 512 MiB)"
+    ),
     "RISK_REGISTRY_RULE_FILES_DIR": Variable("str", "folder of the files attached to rules (default var/rule-files)"),
     "RISK_REGISTRY_SESSION_ABSOLUTE_HOURS": Variable("int", "hours after login that end a session (default 12)"),
     "SESSION_EXPIRE_AT_BROWSER_CLOSE": Variable("bool", "the session cookie ends with the browser (default true)"),

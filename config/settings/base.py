@@ -216,6 +216,12 @@ RISK_REGISTRY_FONTS_DIR = VAR_DIR / "fonts"
 # A filed version's PDF, rendered once and kept with its SHA-256 (risk_registry/documents/filed.py):
 # a copy that can always be made again from the version's snapshot, so no backup needs it.
 RISK_REGISTRY_FILED_DIR = env.string("RISK_REGISTRY_FILED_DIR", default=str(VAR_DIR / "filed"))
+# The laid-out parts of long PDFs, kept by the SHA-256 of their HTML (risk_registry/documents/part_cache.py):
+# a live register printed again lays out only the parts that changed. Removed by the housekeeping
+# when unused for this many days and, least recently used first, beyond this many bytes; "" = off.
+RISK_REGISTRY_PDF_PARTS_DIR = env.string("RISK_REGISTRY_PDF_PARTS_DIR", default=str(VAR_DIR / "pdf-parts"))
+RISK_REGISTRY_PDF_PARTS_KEEP_DAYS = env.integer("RISK_REGISTRY_PDF_PARTS_KEEP_DAYS", default=7)
+RISK_REGISTRY_PDF_PARTS_MAX_BYTES = env.integer("RISK_REGISTRY_PDF_PARTS_MAX_BYTES", default=512 * 1024 * 1024)
 # Attachments of decisions (meeting minutes): outside the web root, served only through the access
 # module; at most this many bytes each and this many files per decision (docs/workflow.md).
 RISK_REGISTRY_ATTACHMENTS_DIR = env.string("RISK_REGISTRY_ATTACHMENTS_DIR", default=str(VAR_DIR / "attachments"))

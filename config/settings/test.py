@@ -36,3 +36,5 @@ RISK_REGISTRY_WARNING_FILES_DIR = env.string(
 RISK_REGISTRY_FILED_DIR = env.string(
     "RISK_REGISTRY_FILED_DIR", default=os.path.join(tempfile.gettempdir(), f"rr-filed-{os.getpid()}")
 )
+# Laid-out PDF parts are not kept (the tests of documents/part_cache.py turn it on in a folder of their own)
+RISK_REGISTRY_PDF_PARTS_DIR = env.string("RISK_REGISTRY_PDF_PARTS_DIR", default="")

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -29,6 +27,7 @@ from risk_registry.documents.definitions import FILED_FORM, FORMS
 from risk_registry.documents.models import FiledPdf
 from risk_registry.documents.rendering import document_for_version, render
 from risk_registry.models.register import RegisterVersion
+from risk_registry.organisation.files import write_whole
 from risk_registry.organisation.models import ActorKind, AuditAction
 from risk_registry.organisation.services import audit_record
 
@@ -63,19 +62,6 @@ def kept_pdf(*, version: RegisterVersion, form_code: str) -> bytes | None:
     return found if matches else None
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write under a temporary name and rename: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def filed_pdf(*, version: RegisterVersion, form_code: str = FILED_FORM, by=None) -> bytes:
     """The version's PDF in ``form_code``: the kept bytes when they match their SHA-256, else
     rendered from the snapshot alone and kept (``by``: who asked, for the audit entry; none for the
@@ -87,7 +73,7 @@ def filed_pdf(*, version: RegisterVersion, form_code: str = FILED_FORM, by=None)
     buffer = io.BytesIO()
     render(buffer, document=document_for_version(version=version, form_code=form_code), fmt="pdf")
     data = buffer.getvalue()
-    _write(kept_path(version.pk, form_code), data)
+    write_whole(kept_path(version.pk, form_code), data)
     digest = _digest(data)
     with transaction.atomic():
         FiledPdf.objects.bulk_create(

@@ -155,7 +155,16 @@ def build_document_fonts(*, force: bool = False) -> list[str]:
     partial.write_text(json.dumps(record, indent=1), encoding="utf-8")
     partial.replace(folder / MANIFEST)
     font_face_css.cache_clear()
+    build_id.cache_clear()
     return done
+
+
+@functools.cache
+def build_id() -> str:
+    """The built fonts' identity (the SHA-256 of their manifest: the format and the Debian files
+    they were made from), ``""`` when they are not built; read once per process."""
+    manifest = _manifest()
+    return hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest() if manifest else ""
 
 
 @functools.cache

@@ -11,6 +11,10 @@ Beat runs ``documents_housekeeping`` every hour (``config/settings/base.py``). I
   the confirm page then says the import has expired and asks for the file again;
 - nothing else: a file whose name it does not recognise stays (``.part`` files are the sweep's).
 
+It also bounds the laid-out parts of long PDFs (``part_cache.trim``: unused for
+``RISK_REGISTRY_PDF_PARTS_KEEP_DAYS``, then the least recently used beyond
+``RISK_REGISTRY_PDF_PARTS_MAX_BYTES``), which can all be laid out again.
+
 Filed versions never live here: they are frozen JSON in the database and rendered on demand, so no
 file here is ever the only copy of a filed document. Ages are the files' modification times. Each
 run that removed something writes one audit entry (a system action, no person) with the counts.
@@ -29,6 +33,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from risk_registry.documents import part_cache
 from risk_registry.documents.models import ExportJob
 from risk_registry.documents.rendering import export_dir
 from risk_registry.organisation.models import ActorKind, AuditAction, SchedulerHeartbeat
@@ -44,12 +49,13 @@ LIVE_STATES = (ExportJob.State.PENDING, ExportJob.State.RUNNING)
 class HousekeepingResult:
     exports_removed: int = 0
     uploads_removed: int = 0
+    parts_removed: int = 0  # laid-out PDF parts (part_cache)
     bytes_freed: int = 0
     kept_live: int = 0  # export files of unfinished jobs, old enough but kept
 
     @property
     def removed(self) -> int:
-        return self.exports_removed + self.uploads_removed
+        return self.exports_removed + self.uploads_removed + self.parts_removed
 
 
 def _age_cutoffs(now) -> tuple[float, float]:
@@ -92,6 +98,8 @@ def documents_housekeeping(now=None) -> HousekeepingResult:
             old_exports[uuid.UUID(match["token"])] = path
     if old_exports:
         _remove_exports(old_exports, result)
+    parts, freed = part_cache.trim(now=now.timestamp())
+    result.parts_removed, result.bytes_freed = parts, result.bytes_freed + freed
     if result.removed:
         _audit(result, now)
     return result
@@ -124,10 +132,9 @@ def _audit(result: HousekeepingResult, now) -> None:
     """One entry per run that removed something: a system action, counted, on the task's
     heartbeat row (there is no other object a folder-wide clean-up acts on)."""
     with translation.override(settings.LANGUAGE_CODE):
-        summary = _("%(exports)d exported files and %(uploads)d unconfirmed uploads removed") % {
-            "exports": result.exports_removed,
-            "uploads": result.uploads_removed,
-        }
+        summary = _(
+            "%(exports)d exported files, %(uploads)d unconfirmed uploads and %(parts)d laid-out PDF parts removed"
+        ) % {"exports": result.exports_removed, "uploads": result.uploads_removed, "parts": result.parts_removed}
     with transaction.atomic():
         row, _created = SchedulerHeartbeat.objects.get_or_create(
             name=HOUSEKEEPING_NAME, defaults={"last_run_at": now, "runs": 0}

@@ -21,10 +21,12 @@ import bisect
 import functools
 import glob
 import io
+import json
 import logging
 import math
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import unicodedata
@@ -35,7 +37,7 @@ from typing import IO, Any
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from risk_registry.documents import fonts
+from risk_registry.documents import fonts, part_cache
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
     DocumentHeader,
@@ -55,17 +57,22 @@ FONT_GLOBS = ("/usr/share/fonts/**/NotoSerifCJK*", "/usr/share/fonts/**/NotoSans
 # WeasyPrint keeps the whole layout in memory: past this many points a PDF is refused (use Excel).
 PDF_MAX_POINTS = 5000
 # Above PARTS_FROM points a PDF is laid out in parts of about PART_POINTS points, PDF_WORKERS child
-# processes at a time (measured: docs/performance.md), instead of in one piece.
+# processes at a time (measured: docs/performance.md), instead of in one piece. The parts are kept
+# (part_cache): 125 rather than 250 halves what an edit lays out again (each part embeds its own font
+# subset: 1,000 points 1.4 MiB instead of 1.0; a child lays out several parts, so no more start-ups).
 PARTS_FROM = 300
-PART_POINTS = 250
+PART_POINTS = 125
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
-# What a child process runs: the HTML (the missing glyphs marked already) on stdin, the documents'
-# @font-face rules (fonts.font_face_css) as its argument, the PDF on stdout.
+# What a child process runs: its parts' HTML (the missing glyphs marked already) as a JSON list on
+# stdin, the documents' @font-face rules (fonts.font_face_css) as its argument, and on stdout each
+# part's PDF after its length (8 bytes, big-endian), in order. Each part is a document of its own
+# (its own FontConfiguration): its bytes do not depend on the parts laid out before it.
 _CHILD = (
-    "import sys; from weasyprint import CSS, HTML; from weasyprint.text.fonts import FontConfiguration; "
-    "fonts = FontConfiguration(); "
-    "sys.stdout.buffer.write(HTML(string=sys.stdin.buffer.read().decode()).write_pdf("
-    "stylesheets=[CSS(string=sys.argv[1], font_config=fonts)], font_config=fonts))"
+    "import json, struct, sys; from weasyprint import CSS, HTML; from weasyprint.text.fonts import FontConfiguration\n"
+    "for html in json.loads(sys.stdin.buffer.read()):\n"
+    "    fonts = FontConfiguration(); faces = CSS(string=sys.argv[1], font_config=fonts)\n"
+    "    data = HTML(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
+    "    sys.stdout.buffer.write(struct.pack('>Q', len(data)) + data)\n"
 )
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -335,32 +342,49 @@ def _tail(result: subprocess.CompletedProcess) -> str:
 
 
 def _render_children(htmls: list[str]) -> list[bytes]:
-    """Each HTML rendered to PDF by a child process, ``PDF_WORKERS`` at a time. Child processes,
-    not a multiprocessing pool: a Celery worker's pool process is a daemon and may not have one,
-    and a child gives its memory back when it ends."""
+    """Each HTML rendered to PDF by child processes, ``PDF_WORKERS`` at a time, each child laying
+    out its share of the parts one after the other (``_CHILD``: one start-up of Python and
+    WeasyPrint per child, not per part). Child processes, not a multiprocessing pool: a Celery
+    worker's pool process is a daemon and may not have one, and a child gives its memory back when
+    it ends."""
 
-    def render(html: str) -> bytes:
+    def render(batch: list[str]) -> list[bytes]:
         for attempt in (1, 2):
             result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
                 [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css()],
-                input=html.encode(),
+                input=json.dumps(batch).encode(),
                 capture_output=True,
                 timeout=1800,
                 check=False,
             )
             if result.returncode < 0 and attempt == 1:
                 # Killed by a signal (a crash inside the native libraries was seen once in a whole
-                # test run, with two parts at once): the part is laid out again, once; its
+                # test run, with two parts at once): its parts are laid out again, once; its
                 # traceback (faulthandler) goes to the log.
                 logger.warning("PDF part killed by signal %s, laid out again: %s", -result.returncode, _tail(result))
                 continue
             if result.returncode:
                 raise RuntimeError(f"PDF part failed ({result.returncode}): {_tail(result)}")
-            return result.stdout
+            return _framed(result.stdout, len(batch))
         raise AssertionError("unreachable")
 
-    with ThreadPoolExecutor(max_workers=PDF_WORKERS) as pool:
-        return list(pool.map(render, htmls))
+    workers = min(PDF_WORKERS, len(htmls))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        shares = list(pool.map(render, [htmls[first::workers] for first in range(workers)]))
+    return [shares[index % workers][index // workers] for index in range(len(htmls))]
+
+
+def _framed(output: bytes, count: int) -> list[bytes]:
+    """The ``count`` PDFs a child wrote, each after its length; anything else is a failure."""
+    pdfs: list[bytes] = []
+    at = 0
+    while at + 8 <= len(output) and len(pdfs) < count:
+        (size,) = struct.unpack(">Q", output[at : at + 8])
+        pdfs.append(output[at + 8 : at + 8 + size])
+        at += 8 + size
+    if len(pdfs) != count or at != len(output) or not all(data.startswith(b"%PDF") for data in pdfs):
+        raise RuntimeError(f"PDF part failed: {count} parts asked for, the child's output did not hold them")
+    return pdfs
 
 
 def _write_in_parts(
@@ -371,7 +395,9 @@ def _write_in_parts(
     a part cannot know the total number of pages, so the parts have no page footer and one
     footer-only document of that many pages (``page_numbers.html``) is stamped on the joined
     pages. The result depends only on the rows (a filed version prints the same bytes every time:
-    pypdf writes no random file identifier unless it encrypts)."""
+    pypdf writes no random file identifier unless it encrypts), so each part, the footer document
+    and the joined document are kept by the SHA-256 of their HTML (``part_cache``): printed again,
+    only the parts that changed are laid out."""
     from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it
 
     pieces = _parts(sections, math.ceil(total / math.ceil(total / PART_POINTS)))
@@ -383,18 +409,23 @@ def _write_in_parts(
         for index, part in enumerate(pieces)
     ]
     step("layout")
-    datas = _render_children(htmls)
+    whole = part_cache.key("joined", *map(part_cache.key, htmls))
+    if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
+        step("writing")
+        return kept
+    datas = part_cache.rendered(htmls, _render_children)
     step("writing")
     writer = PdfWriter()
     for data in datas:
         writer.append(PdfReader(io.BytesIO(data)))
-    (numbered,) = _render_children([page_numbers_html(len(writer.pages))])
+    (numbered,) = part_cache.rendered([page_numbers_html(len(writer.pages))], _render_children)
     for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
         page.merge_page(number)
         page.compress_content_streams()
     writer.add_metadata(dict(PdfReader(io.BytesIO(datas[0])).metadata or {}))  # title and producer of the parts
     joined = io.BytesIO()
     writer.write(joined)
+    part_cache.put(whole, joined.getvalue())
     return joined.getvalue()
 
 

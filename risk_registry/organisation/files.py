@@ -25,6 +25,7 @@ import io
 import os
 import re
 import secrets
+import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Collection, Iterator
@@ -225,6 +226,20 @@ class FileStore:
 
 
 FORBIDDEN = re.compile(r'[\\/:*?"<>|]+')
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` under a temporary name and rename it: a reader never sees half a
+    file, and two writers of the same bytes at once are harmless."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def download_name(text: str, extension: str, *, fallback: str, length: int = 80, from_file_name: bool = False) -> str:

@@ -6,7 +6,9 @@ fonts embedded — and is the same bytes every time (a filed version)."""
 from __future__ import annotations
 
 import io
+import json
 import re
+import struct
 import sys
 
 import pytest
@@ -142,3 +144,31 @@ def test_a_part_whose_child_crashes_is_laid_out_again_once_and_a_second_crash_fa
     crashes["left"] = 2  # the same part crashes twice: the document fails, nothing half-made is returned
     with pytest.raises(RuntimeError, match="PDF part failed"):
         pdf._render_children([html])
+
+
+def test_each_child_lays_out_its_share_of_the_parts_and_they_come_back_in_order(monkeypatch):
+    htmls = [f'<html lang="zh-Hans"><body><p>第{n}部分</p></body></html>' for n in range(1, 6)]
+    real_run = pdf.subprocess.run
+    children: list[int] = []
+
+    def counting_run(*args, **kwargs):
+        if args[0][0] == sys.executable:  # a child laying out parts, not fc-list
+            children.append(len(json.loads(kwargs["input"])))
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "PDF_WORKERS", 2)
+    monkeypatch.setattr(pdf.subprocess, "run", counting_run)
+    datas = pdf._render_children(htmls)
+    assert sorted(children) == [2, 3]  # two children, one start-up each, not one per part
+    assert [pdf_reader(data).pages[0].extract_text().strip() for data in datas] == [f"第{n}部分" for n in range(1, 6)]
+    # a part's bytes do not depend on the parts its child laid out before it
+    assert pdf._render_children(htmls[4:]) == datas[4:]
+
+
+def test_a_child_whose_output_does_not_hold_its_parts_fails_the_document():
+    one = b"%PDF-1.7 a part"
+    framed = struct.pack(">Q", len(one)) + one
+    assert pdf._framed(framed * 2, 2) == [one, one]
+    for output, count in ((framed, 2), (framed[:-3], 1), (framed + b"more", 1), (b"", 1)):
+        with pytest.raises(RuntimeError, match="PDF part failed"):
+            pdf._framed(output, count)

@@ -310,23 +310,43 @@ class Command(BaseCommand):
                 (self.pdf_child(institution, rows, whole=whole) for _round in range(rounds)),
                 key=lambda figures: figures["seconds"],
             )
-            self.say(
-                f"pdf       登记表 {label}, {len(rows):,} points, {figures['pages']} pages, in a child process: "
-                f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
-                f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, PSS +{figures['pss']:.1f} MiB "
-                f"(largest process {figures['largest']:.0f} MiB), {figures['size'] / 2**20:.1f} MiB file"
-            )
-            self.lines.append(
-                f"| PDF 登记表 {label} ({figures['pages']} pages; RSS of the process tree over its "
-                f"{figures['before']:.0f} MiB with Django and WeasyPrint loaded, PSS +{figures['pss']:.0f} MiB; "
-                f"largest process {figures['largest']:.0f} MiB) | {len(rows):,} | "
-                f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
-                f"{figures['size'] / 2**20:.1f} | |"
-            )
+            self.pdf_line(label, len(rows), figures)
+        # A live register printed again with its laid-out parts kept (part_cache), once each: none
+        # kept yet, printed again unchanged, then with one point's text changed in place.
+        edited = [dict(row) for row in rows]
+        if edited:
+            middle = edited[len(edited) // 2]
+            middle["manifestation"] = f"{middle['manifestation']}（已修改）"
+        with tempfile.TemporaryDirectory() as kept:
+            for label, printed in (
+                ("in parts, parts kept: none yet", rows),
+                ("in parts, parts kept: printed again unchanged", rows),
+                ("in parts, parts kept: printed again, one point edited", edited),
+            ):
+                self.pdf_line(label, len(rows), self.pdf_child(institution, printed, whole=False, parts_dir=kept))
 
-    def pdf_child(self, institution, rows: list[dict], *, whole: bool) -> dict:
+    def pdf_line(self, label: str, count: int, figures: dict) -> None:
+        self.say(
+            f"pdf       登记表 {label}, {count:,} points, {figures['pages']} pages, in a child process: "
+            f"{figures['seconds']:6.2f} s (CPU {figures['cpu']:.2f} s), "
+            f"peak RSS +{figures['mib']:6.1f} MiB over {figures['before']:.0f} MiB, PSS +{figures['pss']:.1f} MiB "
+            f"(largest process {figures['largest']:.0f} MiB), {figures['size'] / 2**20:.1f} MiB file"
+        )
+        self.lines.append(
+            f"| PDF 登记表 {label} ({figures['pages']} pages; RSS of the process tree over its "
+            f"{figures['before']:.0f} MiB with Django and WeasyPrint loaded, PSS +{figures['pss']:.0f} MiB; "
+            f"largest process {figures['largest']:.0f} MiB) | {count:,} | "
+            f"{figures['seconds']:.2f} | {figures['cpu']:.2f} | {figures['mib']:.1f} | "
+            f"{figures['size'] / 2**20:.1f} | |"
+        )
+
+    def pdf_child(self, institution, rows: list[dict], *, whole: bool, parts_dir: str = "") -> dict:
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as handle:
-            json.dump({"institution": institution.name, "rows": rows, "whole": whole}, handle, ensure_ascii=False)
+            json.dump(
+                {"institution": institution.name, "rows": rows, "whole": whole, "parts_dir": parts_dir},
+                handle,
+                ensure_ascii=False,
+            )
         try:
             result = subprocess.run(  # noqa: S603 - this interpreter, this command
                 [
@@ -468,6 +488,7 @@ def _pdf_child(path: Path) -> dict:
     data = json.loads(path.read_text(encoding="utf-8"))
     if data.get("whole"):
         pdf.PARTS_FROM = pdf.PDF_MAX_POINTS  # one piece, as before the parts
+    settings.RISK_REGISTRY_PDF_PARTS_DIR = data.get("parts_dir", "")  # laid-out parts kept only where measured
     header = DocumentHeader(institution=data["institution"], year=2026)
     before, before_pss = tree_memory(os.getpid())
     peak, peak_pss = before, before_pss
