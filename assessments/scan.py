@@ -63,6 +63,10 @@ SUPERVISE = "supervise"
 REPORT = "report"
 REMIND = "remind"  # the kind of every remind-<d> stage: one digest of a person's reminders
 SCAN_BATCH = 5000  # rows per INSERT: the busiest day's hundreds of thousands go in bounded statements
+# The memory each sort, hash and CTE store of ``SCAN_SQL`` may use before spilling to temporary files,
+# for the scan's transaction only (``SET LOCAL``): the busiest day's 417,000 stages and 623,000
+# (recipient, task) rows spilled at the server's 4 MB (performance.md, "Round 6 (scan4)").
+SCAN_WORK_MEM = "128MB"
 
 
 def remind_stage(days: int) -> str:
@@ -159,7 +163,10 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 #   ``chain``: the discipline and superior offices on the path of each institution that escalates,
 #   ``nearest``: the nearest one, and ``alone``: for an owner who is all of that office, the
 #   nearest one above with someone else in it (``_People.discipline_for`` in SQL);
-# - ``told``: each fresh stage with its recipients (``_recipients`` in SQL);
+# - ``told``: each fresh stage with its recipients (``_recipients`` in SQL), sorted and each once: the
+#   people in charge come sorted and distinct from their arrays, and the owner of a 督导 is put before
+#   or after them by two comparisons, sorted in with them only when it falls in between (rare: a
+#   subquery per task for all 206,000 of the busiest day's cost more than their grouping);
 # - ``won``: the task notices, a plain INSERT: the scan holds its cycles' lock (``_lock_cycles``),
 #   so no other scan records a stage of these tasks between this statement's snapshot and its
 #   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
@@ -196,15 +203,15 @@ fresh AS MATERIALIZED (
       AND NOT EXISTS (SELECT FROM {notices} n WHERE n.task_id = r.task_id AND n.stage = r.stage)
 ),
 heads AS (
-    SELECT department_id, array_agg(user_id ORDER BY user_id) AS users FROM {members}
+    SELECT department_id, array_agg(DISTINCT user_id ORDER BY user_id) AS users FROM {members}
     WHERE role = %(head)s AND department_id IN (SELECT department_id FROM fresh) GROUP BY department_id
 ),
 leaders AS (
-    SELECT institution_id, array_agg(user_id ORDER BY user_id) AS users FROM {members}
+    SELECT institution_id, array_agg(DISTINCT user_id ORDER BY user_id) AS users FROM {members}
     WHERE role = ANY(%(leaders)s) AND institution_id IN (SELECT institution_id FROM fresh) GROUP BY institution_id
 ),
 offices AS (
-    SELECT institution_id, array_agg(user_id ORDER BY user_id) AS users FROM {members}
+    SELECT institution_id, array_agg(DISTINCT user_id ORDER BY user_id) AS users FROM {members}
     WHERE role = ANY(%(offices)s) GROUP BY institution_id
 ),
 chain AS MATERIALIZED (
@@ -236,23 +243,28 @@ discipline AS (
     LEFT JOIN alone a ON a.institution_id = f.institution_id AND a.owner_id = f.owner_id
 ),
 told AS (
-    SELECT f.task_id, f.stage, f.due_on, CASE f.stage
-        WHEN %(report)s THEN f.office
-        WHEN %(supervise)s THEN ARRAY(
-            SELECT DISTINCT person FROM unnest(
-                COALESCE(
-                    NULLIF(array_remove(h.users, f.owner_id), '{{}}'),
-                    NULLIF(array_remove(l.users, f.owner_id), '{{}}'),
-                    f.office
-                ) || f.owner_id
-            ) AS person
-            WHERE person IS NOT NULL ORDER BY person
-        )
-        ELSE array_remove(ARRAY[f.owner_id], NULL)
+    SELECT s.task_id, s.stage, s.due_on, CASE
+        WHEN s.stage <> %(supervise)s THEN s.others
+        WHEN s.owner_id IS NULL THEN COALESCE(s.others, '{{}}')
+        WHEN cardinality(s.others) IS NULL THEN ARRAY[s.owner_id]
+        WHEN s.others[cardinality(s.others)] < s.owner_id THEN s.others || s.owner_id
+        WHEN s.others[1] > s.owner_id THEN s.owner_id || s.others
+        ELSE ARRAY(SELECT person FROM unnest(s.others || s.owner_id) AS person ORDER BY person)
     END AS recipients
-    FROM discipline f
-    LEFT JOIN heads h ON h.department_id = f.department_id
-    LEFT JOIN leaders l ON l.institution_id = f.institution_id
+    FROM (
+        SELECT f.task_id, f.stage, f.due_on, f.owner_id, CASE f.stage
+            WHEN %(report)s THEN f.office
+            WHEN %(supervise)s THEN COALESCE(
+                NULLIF(array_remove(h.users, f.owner_id), '{{}}'),
+                NULLIF(array_remove(l.users, f.owner_id), '{{}}'),
+                f.office
+            )
+            ELSE array_remove(ARRAY[f.owner_id], NULL)
+        END AS others
+        FROM discipline f
+        LEFT JOIN heads h ON h.department_id = f.department_id
+        LEFT JOIN leaders l ON l.institution_id = f.institution_id
+    ) AS s
 ),
 won AS (
     INSERT INTO {notices} (task_id, stage, scan_id, recipients)
@@ -323,6 +335,7 @@ def _record_and_digest(
         "pending": Notification.Email.PENDING,
     }
     with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [SCAN_WORK_MEM])
         cursor.execute(sql, params)
         considered, recorded, _digests = cursor.fetchone()
     return considered, recorded
