@@ -63,10 +63,6 @@ SUPERVISE = "supervise"
 REPORT = "report"
 REMIND = "remind"  # the kind of every remind-<d> stage: one digest of a person's reminders
 SCAN_BATCH = 5000  # rows per INSERT: the busiest day's hundreds of thousands go in bounded statements
-# The memory each sort, hash and CTE store of ``SCAN_SQL`` may use before spilling to temporary files,
-# for the scan's transaction only (``SET LOCAL``): the busiest day's 417,000 stages and 623,000
-# (recipient, task) rows spilled at the server's 4 MB (performance.md, "Round 6 (scan4)").
-SCAN_WORK_MEM = "128MB"
 
 
 def remind_stage(days: int) -> str:
@@ -338,7 +334,6 @@ def _record_and_digest(
         "pending": Notification.Email.PENDING,
     }
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [SCAN_WORK_MEM])
         cursor.execute(sql, params)
         considered, recorded, _digests = cursor.fetchone()
     return considered, recorded
