@@ -216,3 +216,26 @@ def test_a_notice_says_the_real_due_date_and_days_left(stage, due, today, expect
 def test_a_written_report_deadline_says_whose_report_is_late_and_who_is_told(stage, expected):
     with translation.override("zh-hans"):
         assert stage_label(stage, due_on=D(2026, 5, 1), today=D(2026, 5, 2), written_report=True) == expected
+
+
+def test_supervise_records_list_their_recipients_sorted_and_once(world, cycle):
+    # holder (审批岗) becomes a second head of 审批科, and its leadership as well (the role twice
+    # over): holder2's overdue self-check tells both heads and holder2, whose id falls between theirs.
+    from risk_registry.organisation.models import Membership, Role
+
+    head = Membership.objects.get(user=world.head, role=Role.DEPT_HEAD)
+    Membership.objects.create(
+        user=world.holder, institution=head.institution, role=Role.DEPT_HEAD, department=head.department
+    )
+    Membership.objects.create(user=world.holder, institution=head.institution, role=Role.LEADERSHIP)
+    assert world.holder.pk < world.holder2.pk < world.head.pk
+
+    deadline_scan(now=at("2026-05-02"))
+
+    record = TaskNotice.objects.get(task__cycle=cycle, stage="supervise", task__owner=world.holder2)
+    assert record.recipients == [world.holder.pk, world.holder2.pk, world.head.pk]
+    assert [s for s in sent(cycle) if s[2] == "supervise"] == [
+        ("self_check", "head", "supervise"),
+        ("self_check", "holder", "supervise"),
+        ("self_check", "holder2", "supervise"),
+    ]
