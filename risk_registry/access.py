@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
@@ -209,7 +210,15 @@ def can_edit_grading_scheme(user: AnyUser, institution: Institution) -> bool:
     return is_discipline_office_for(user, institution)
 
 
-def can_decide_post_grades(user: AnyUser, institution: Institution) -> bool:
+class InTree(Protocol):
+    """An institution, or a row that carries its path (``dashboards.Compared``): what the offices'
+    rules read of it."""
+
+    @property
+    def path(self) -> str: ...
+
+
+def can_decide_post_grades(user: AnyUser, institution: InTree) -> bool:
     """The discipline office confirms or changes the grades the product proposes for posts (篇5)."""
     return is_discipline_office_for(user, institution)
 
@@ -465,7 +474,7 @@ def is_department_reviewer(user: AnyUser, risk_point: RiskPoint) -> bool:
     return risk_point.department_id in scope.department_ids or is_discipline_office_for(user, risk_point.institution)
 
 
-def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
+def is_discipline_office_for(user: AnyUser, institution: InTree) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
 
 

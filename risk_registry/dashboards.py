@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.db import connections
@@ -163,11 +163,21 @@ class RollUp:
     """The institutions of a subtree × county-wide band (高/中/低), counts per cell."""
 
     bands: list[tuple[str, str]]
-    rows: list[tuple[Institution, list[Bar]]]
+    rows: list[tuple[Compared, list[Bar]]]
     summary: str = ""
 
 
 BandCounts = dict[tuple[int, str], int]
+
+
+class Compared(NamedTuple):
+    """An institution compared on the oversight page: what its order, its totals, the drop-down
+    and a row shown read (a row of ``values_list``, not a model object: a city compares 1,001)."""
+
+    pk: int
+    path: str
+    code: str
+    name: str
 
 
 @dataclass
@@ -184,15 +194,19 @@ class InstitutionCounts:
     def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
         """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
         counts = cls()
+        ids: dict[str, int] = {}  # each path parsed once (a row per band and scheme of it)
         for row in rows:
-            pk, band = path_ids(row["institution_path"])[-1], row["level_band"]
+            path, band = row["institution_path"], row["level_band"]
+            pk = ids.get(path)
+            if pk is None:
+                pk = ids[path] = path_ids(path)[-1]
             counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
             counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
             counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
             counts.schemes.setdefault(pk, set()).add(row["level_scheme_id"])
         return counts
 
-    def schemes_of(self, institutions: Iterable[Institution]) -> list[int]:
+    def schemes_of(self, institutions: Iterable[Compared]) -> list[int]:
         """The grading schemes the points of ``institutions`` are graded with (the legend's)."""
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
@@ -214,7 +228,7 @@ def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
     )
 
 
-def roll_up(counts: BandCounts, shown: list[Institution], *, year: int, in_scope: int, first: int = 1) -> RollUp:
+def roll_up(counts: BandCounts, shown: list[Compared], *, year: int, in_scope: int, first: int = 1) -> RollUp:
     """Counts per band of the institutions ``shown`` (a page, the ``first`` of them numbered so);
     the summary counts the whole scope (``counts`` of every institution, ``in_scope`` of them),
     never only the rows shown. No query."""
@@ -517,7 +531,7 @@ def point_figures(
 class Comparison:
     """One institution's row of the comparison table."""
 
-    institution: Institution
+    institution: Compared
     year: int = 0
     points: int = 0
     positions: int = 0
@@ -568,13 +582,13 @@ class ComparisonFigures:
     per-institution counts (``counts``) and two grouped queries. The rows are built for the
     institutions shown only (``rows``); the total sums every institution compared (``total``)."""
 
-    institutions: list[Institution]  # every institution compared, in the tree's order
+    institutions: list[Compared]  # every institution compared, in the tree's order
     counts: InstitutionCounts
     year: int
     positions: dict[int, int] = field(default_factory=dict)
     a_posts: dict[int, int] = field(default_factory=dict)
 
-    def row(self, inst: Institution) -> Comparison:
+    def row(self, inst: Compared) -> Comparison:
         bands = self.counts.bands
         return Comparison(
             institution=inst,
@@ -587,7 +601,7 @@ class ComparisonFigures:
             a_posts=self.a_posts.get(inst.pk, 0),
         )
 
-    def rows(self, shown: Iterable[Institution]) -> list[Comparison]:
+    def rows(self, shown: Iterable[Compared]) -> list[Comparison]:
         return [self.row(inst) for inst in shown]
 
     def total(self) -> Comparison:
@@ -599,7 +613,7 @@ class ComparisonFigures:
 
         bands = self.counts.bands
         return Comparison(
-            institution=Institution(name=_("All institutions")),
+            institution=Compared(pk=0, path="", code="", name=_("All institutions")),
             points=sum(total for (pk, _band), total in bands.items() if pk in compared),
             top=sum(total for (pk, band), total in bands.items() if pk in compared and band == TOP_BAND),
             controls=summed(self.counts.controls),
@@ -608,7 +622,7 @@ class ComparisonFigures:
             a_posts=summed(self.a_posts),
         )
 
-    def ordered(self, order: str) -> list[Institution]:
+    def ordered(self, order: str) -> list[Compared]:
         """The institutions in the tree's order, or (``serious``) those with the most points in the
         high band first, then in the middle band, then by points; the tree's order breaks ties."""
         if order != "serious":
@@ -620,7 +634,7 @@ class ComparisonFigures:
 
 def comparison(
     user,
-    institutions: list[Institution],
+    institutions: list[Compared],
     *,
     year: int,
     counts: InstitutionCounts,
@@ -658,14 +672,14 @@ def may_open_posts(user, rows: Iterable[Comparison]) -> None:
         row.can_open_posts = access.can_decide_post_grades(user, row.institution)
 
 
-def compared_institutions(user, node: Institution | None) -> list[Institution]:
+def compared_institutions(user, node: Institution | None) -> list[Compared]:
     """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
     oversight scope, by path (all of them: the page shows ``COMPARISON_PAGE`` at a time, its totals
-    count every one)."""
+    count every one), as the four fields the page reads."""
     visible = access.institutions_visible_to(user)
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
-    return list(visible.order_by("path"))
+    return [Compared._make(row) for row in visible.order_by("path").values_list(*Compared._fields)]
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:
