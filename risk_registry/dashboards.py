@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
@@ -25,7 +24,6 @@ from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
-from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
@@ -183,7 +181,7 @@ class Compared(NamedTuple):
 @dataclass
 class InstitutionCounts:
     """Points per (institution, band), the controls of each institution's points and the control
-    runs recorded in the year (both from the points' stored figures)."""
+    runs recorded in the year (both from the points' stored figures), and the schemes of their levels."""
 
     bands: BandCounts = field(default_factory=dict)
     controls: dict[int, int] = field(default_factory=dict)
@@ -191,19 +189,16 @@ class InstitutionCounts:
     schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
 
     @classmethod
-    def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
-        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
+    def of(cls, rows: Iterable[tuple[int, str, int | None, int, int, int]]) -> InstitutionCounts:
+        """Summed from rows of ``TALLIED``: institution, band, scheme, points, controls, runs."""
         counts = cls()
-        ids: dict[str, int] = {}  # each path parsed once (a row per band and scheme of it)
-        for row in rows:
-            path, band = row["institution_path"], row["level_band"]
-            pk = ids.get(path)
-            if pk is None:
-                pk = ids[path] = path_ids(path)[-1]
-            counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
-            counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
-            counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
-            counts.schemes.setdefault(pk, set()).add(row["level_scheme_id"])
+        bands, controls, runs, schemes = counts.bands, counts.controls, counts.runs, counts.schemes
+        for pk, band, scheme, total, control_total, run_total in rows:
+            bands[(pk, band)] = bands.get((pk, band), 0) + total
+            controls[pk] = controls.get(pk, 0) + (control_total or 0)
+            runs[pk] = runs.get(pk, 0) + (run_total or 0)
+            if scheme is not None:  # a point without a level's scheme adds none to the legend
+                schemes.setdefault(pk, set()).add(scheme)
         return counts
 
     def schemes_of(self, institutions: Iterable[Compared]) -> list[int]:
@@ -211,21 +206,26 @@ class InstitutionCounts:
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
-# By the point's path, whose last id is its institution's: the path is the key of the figures'
-# index (``riskpoint_figures``), which holds no institution id (with one, PostgreSQL read the whole
-# index for other queries that name institutions by id).
-BY_INSTITUTION = ("institution_path", "level_band", "level_scheme_id")
-# What each institution's row sums besides its points: the points' stored control count and runs.
-INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
+# A tally's (or a group of points') fields, in ``InstitutionCounts.of``'s order.
+TALLIED = ("institution_id", "level_band", "level_scheme_id", "total", "controls", "runs")
 
 
-def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
-    """Over the whole of ``points``: one grouped query (the controls and runs from the points'
-    stored ``controls_count`` and ``control_runs``), read by the roll-up, its legend, the comparison and the order by
-    seriousness. (The whole scope's come with its figures' in one query: ``Groups``.)"""
-    return InstitutionCounts.of(
-        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), **INSTITUTION_SUMS)
+def institution_counts(user, *, year: int, node: Institution | None) -> InstitutionCounts:
+    """The points ``user`` may see of ``year`` per institution of ``node``'s subtree (None: the
+    whole scope), band and scheme, with their stored controls and runs summed: read by the roll-up,
+    its legend, the comparison and the order by seriousness. From the points' tallies of what the
+    user oversees (``access.point_tallies_visible_to``: a few rows per institution, never its
+    points) and the user's other points grouped (``access.risk_points_seen_elsewhere``: none, and no
+    query, for an office that only oversees): the same counts as the visible points grouped."""
+    tallies = access.point_tallies_visible_to(user).filter(within(node), year=year, total__gt=0)
+    elsewhere = (
+        access.risk_points_seen_elsewhere(user)
+        .filter(within(node), year=year)
+        .order_by()
+        .values(*TALLIED[:3])
+        .annotate(total=Count("id"), controls=Sum("controls_count"), runs=Sum("control_runs"))
     )
+    return InstitutionCounts.of([*tallies.values_list(*TALLIED), *elsewhere.values_list(*TALLIED)])
 
 
 def roll_up(counts: BandCounts, shown: list[Compared], *, year: int, in_scope: int, first: int = 1) -> RollUp:
@@ -296,25 +296,10 @@ class Groups:
     counted in the same rows: one grouped query gives every chart and the watch list, each summed
     from it in Python (a few hundred rows for a county, never one per point or institution)."""
 
-    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool, by_institution: bool = False):
-        """``by_institution`` (the whole scope's page): the per-institution counts as well, in the
-        same query and scan of the points (``GROUPING SETS``), as ``self.institutions``."""
+    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool):
         fields = SPREAD + (SPREAD_ONE if one_institution else ())
         counted = {"total": Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()}}
-        self.institutions: InstitutionCounts | None = None
-        if not by_institution:
-            self.rows = list(points.order_by().values(*fields).annotate(**counted))
-            return
-        rows = _grouping_sets(
-            points.order_by()
-            .values(*fields, *BY_INSTITUTION[:1], *BY_INSTITUTION[2:])
-            .annotate(**INSTITUTION_SUMS, **counted),
-            fields,
-            BY_INSTITUTION,
-        )
-        # A point always has its institution's path: only the figures' grouping set leaves it empty.
-        self.rows = [row for row in rows if row["institution_path"] is None]
-        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_path"] is not None)
+        self.rows = list(points.order_by().values(*fields).annotate(**counted))
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""
@@ -327,35 +312,6 @@ class Groups:
 
     def watched(self) -> dict[str, int]:
         return {name: sum(row[name] for row in self.rows) for name in WATCHED}
-
-
-GROUPING_WORK_MEM = "64MB"  # for the one grouped query of the whole scope's oversight page only
-
-
-def _grouping_sets(rows: QuerySet, *sets: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The grouped ``rows`` (``values(...).annotate(...)``) grouped by each of ``sets`` of their
-    fields in turn, in one query: the SQL's ``GROUP BY`` of every field becomes
-    ``GROUP BY GROUPING SETS`` (which Django does not write); a row has None in the fields its set
-    does not group by."""
-    compiler = rows.query.get_compiler(using=rows.db)
-    sql, params = compiler.as_sql()
-    head, _group, tail = sql.rpartition(" GROUP BY ")
-    names = list(rows.query.values_select)
-    if tail != ", ".join(str(index) for index in range(1, len(names) + 1)):  # grouped by position
-        raise ValueError(f"unexpected GROUP BY {tail!r}")
-    clause = ", ".join("(" + ", ".join(str(names.index(name) + 1) for name in fields) + ")" for fields in sets)
-    with connections[rows.db].cursor() as cursor:
-        # PostgreSQL takes the institutions' set for one group per point (it cannot know a band and
-        # a scheme per institution are a few): within the default 4 MB it sorts the subtree's points
-        # on disk for that set (a city: 204,000 rows, 16 MB, a third of the query). With room to
-        # hash both sets it reads them once; the groups actually take well under 1 MB.
-        cursor.execute(f"SET work_mem = '{GROUPING_WORK_MEM}'")
-        try:
-            cursor.execute(f"{head} GROUP BY GROUPING SETS ({clause})", params)
-            columns = [column.name for column in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.execute("RESET work_mem")
 
 
 def distributions(
