@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import connection, models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from risk_registry.organisation.tallies import tallies_rebuild
 
 # "Submitted" as ``access.risk_points_visible_to`` says it for the offices and the leadership: out
 # of draft, or issued once and reopened for revision. One expression for the triggers and the rebuild.
@@ -74,14 +76,7 @@ class PointTally(models.Model):
         return f"{self.institution_id} {self.year} {self.level_band}: {self.total}"
 
 
-@transaction.atomic
 def point_tallies_rebuild() -> int:
-    """Rebuild every tally from the points, the points locked against writes meanwhile (SHARE: the
-    readers go on); returns how many tallies were stale (0: nothing changed)."""
-    with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE risk_registry_riskpoint IN SHARE MODE")
-        cursor.execute(STALE)
-        stale = cursor.fetchone()[0]
-        if stale:
-            cursor.execute(REBUILD)
-    return stale
+    """Rebuild every tally from the points (locked against writes meanwhile); returns how many
+    tallies were stale (0: nothing changed)."""
+    return tallies_rebuild("risk_registry_riskpoint", stale_sql=STALE, rebuild_sql=REBUILD)
