@@ -6,8 +6,9 @@ from django.db import migrations, models
 
 # One statement per write, its rows' figures grouped and added (negative for the rows an update or a
 # delete took away): INSERT ... ON CONFLICT DO UPDATE, so that two writers of the same institution
-# add up instead of overwriting each other. An update's old and new rows are netted first, so an
-# edit that changes nothing tallied (a description, a transition within draft) writes no tally.
+# add up instead of overwriting each other, the tallies locked in the key's order (two statements
+# over the same tallies wait for each other instead of deadlocking). An update's old and new rows
+# are netted first, so an edit that changes nothing tallied (a description) writes no tally.
 TALLIED = """
     SELECT institution_id, year, level_band, level_scheme_id, (state <> 'draft' OR issued_before) AS submitted,
            {sign} AS n, {sign} * controls_count AS c, {sign} * control_runs AS r
@@ -19,6 +20,7 @@ ADD = """
         SELECT institution_id, year, level_band, level_scheme_id, submitted, sum(n), sum(c), sum(r)
         FROM ({rows}) AS d GROUP BY 1, 2, 3, 4, 5
         HAVING sum(n) <> 0 OR sum(c) <> 0 OR sum(r) <> 0
+        ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (institution_id, year, level_band, level_scheme_id, submitted)
         DO UPDATE SET total = t.total + EXCLUDED.total, controls = t.controls + EXCLUDED.controls,
                       runs = t.runs + EXCLUDED.runs;
