@@ -202,8 +202,11 @@ class SessionWorld:
     def hide(self) -> None:
         from django.db import connection
 
+        # The tallies kept by triggers last: the deletes of the rows they count write them down to
+        # zero first (deleted before them, the tallies would be written below zero).
+        rows = sorted(self.rows.items(), key=lambda item: item[0].endswith("tally"))
         with connection.cursor() as cursor:
-            for table, (after, up_to) in self.rows.items():
+            for table, (after, up_to) in rows:
                 table_name = connection.ops.quote_name(table)
                 cursor.execute(f"DELETE FROM {table_name} WHERE id > %s AND id <= %s", [after, up_to])  # noqa: S608
 

@@ -6,7 +6,7 @@ triggers off (``seed_province``'s COPY as a replica) and to check that nothing d
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from risk_registry.organisation.tallies import tallies_rebuild
 
 # The tallies as the tasks say they are: one row per cycle, institution, year, due date and filing.
 COMPUTED = """
@@ -27,14 +27,7 @@ REBUILD = f"""
 """  # noqa: S608 (constants only)
 
 
-@transaction.atomic
 def task_tallies_rebuild() -> int:
-    """Rebuild every tally from the tasks, the tasks locked against writes meanwhile (SHARE: the
-    readers go on); returns how many tallies were stale (0: nothing changed)."""
-    with connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE assessments_task IN SHARE MODE")
-        cursor.execute(STALE)
-        stale = cursor.fetchone()[0]
-        if stale:
-            cursor.execute(REBUILD)
-    return stale
+    """Rebuild every tally from the tasks (locked against writes meanwhile); returns how many
+    tallies were stale (0: nothing changed)."""
+    return tallies_rebuild("assessments_task", stale_sql=STALE, rebuild_sql=REBUILD)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Protocol
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
@@ -36,6 +37,7 @@ from risk_registry.models import (
     DecisionAttachment,
     LevelProposal,
     NoticeComment,
+    PointTally,
     PostGrade,
     Register,
     RegisterVersion,
@@ -209,7 +211,15 @@ def can_edit_grading_scheme(user: AnyUser, institution: Institution) -> bool:
     return is_discipline_office_for(user, institution)
 
 
-def can_decide_post_grades(user: AnyUser, institution: Institution) -> bool:
+class InTree(Protocol):
+    """An institution, or a row that carries its path (``dashboards.Compared``): what the offices'
+    rules read of it."""
+
+    @property
+    def path(self) -> str: ...
+
+
+def can_decide_post_grades(user: AnyUser, institution: InTree) -> bool:
     """The discipline office confirms or changes the grades the product proposes for posts (篇5)."""
     return is_discipline_office_for(user, institution)
 
@@ -267,12 +277,31 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     scope = scope_of(user)
     if scope.is_empty:
         return RiskPoint.objects.none()
+    overseen = _q_points_overseen(scope)
+    parts = [overseen] if overseen is not None else []
+    parts += _q_points_beyond_oversight(scope)
+    if not parts:
+        return RiskPoint.objects.none()
+    return RiskPoint.objects.filter(reduce(or_, parts))
+
+
+# Submitted, or once issued and now reopened for revision (修订中): never a fresh draft. (The
+# points' tallies say the same in SQL: ``models.tally.SUBMITTED_SQL``.)
+Q_SUBMITTED = ~Q(state=RiskPointState.DRAFT) | Q(issued_before=True)
+
+
+def _q_points_overseen(scope: Scope) -> Q | None:
+    """The submitted points of the subtrees the scope oversees and of the institutions it leads."""
     oversight = [q_points_in_subtrees(scope.subtree_paths)] if scope.subtree_paths else []
     if scope.institution_ids:
         oversight.append(Q(institution_id__in=scope.institution_ids))
-    # Submitted, or once issued and now reopened for revision (修订中): never a fresh draft.
-    submitted = ~Q(state=RiskPointState.DRAFT) | Q(issued_before=True)
-    parts = [submitted & reduce(or_, oversight)] if oversight else []
+    return Q_SUBMITTED & reduce(or_, oversight) if oversight else None
+
+
+def _q_points_beyond_oversight(scope: Scope) -> list[Q]:
+    """The scope's other points: of the departments it heads, the posts it holds, the published
+    registers of the institutions it works in."""
+    parts = []
     if scope.department_ids:
         parts.append(Q(department_id__in=scope.department_ids))
     if scope.held_position_ids:
@@ -282,9 +311,36 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     # office's filter one index range (an OR with them made PostgreSQL read every row of it).
     if scope.staff_beyond_subtrees:
         parts.append(Q(institution_id__in=scope.staff_beyond_subtrees) & q_published_once())
+    return parts
+
+
+def point_tallies_visible_to(user: AnyUser) -> QuerySet[PointTally]:
+    """The tallies (``PointTally``) of the submitted points of the subtrees the user oversees and of
+    the institutions the user leads: every point they count is one ``risk_points_visible_to`` gives
+    the user, so a figure per institution may sum them instead of the points. The user's other
+    points are ``risk_points_seen_elsewhere``; the two never count a point twice."""
+    scope = scope_of(user)
+    parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    if scope.institution_ids:
+        parts.append(Q(institution_id__in=scope.institution_ids))
+    if not parts:
+        return PointTally.objects.none()
+    return PointTally.objects.filter(reduce(or_, parts), submitted=True)
+
+
+def risk_points_seen_elsewhere(user: AnyUser) -> QuerySet[RiskPoint]:
+    """The points ``risk_points_visible_to`` gives beyond those ``point_tallies_visible_to`` counts:
+    of the departments the user heads and the posts the user holds (their drafts too), of the
+    published registers where the user works, less the submitted points of what the user oversees.
+    Said with their own conditions (the departments', the posts' indexes), not as the visible points
+    minus the others; none at all (no query) for an office that only oversees."""
+    scope = scope_of(user)
+    parts = _q_points_beyond_oversight(scope)
     if not parts:
         return RiskPoint.objects.none()
-    return RiskPoint.objects.filter(reduce(or_, parts))
+    points = RiskPoint.objects.filter(reduce(or_, parts))
+    overseen = _q_points_overseen(scope)
+    return points.exclude(overseen) if overseen is not None else points
 
 
 def holdings_visible_to(user: AnyUser) -> QuerySet[Holding]:
@@ -465,7 +521,7 @@ def is_department_reviewer(user: AnyUser, risk_point: RiskPoint) -> bool:
     return risk_point.department_id in scope.department_ids or is_discipline_office_for(user, risk_point.institution)
 
 
-def is_discipline_office_for(user: AnyUser, institution: Institution) -> bool:
+def is_discipline_office_for(user: AnyUser, institution: InTree) -> bool:
     return any(institution.path.startswith(path) for path in scope_of(user).discipline_paths)
 
 

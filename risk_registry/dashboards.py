@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.urls import get_script_prefix, reverse
@@ -25,7 +24,6 @@ from positions.models import Position, PowerCategory
 from risk_registry import access
 from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
-from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
 
@@ -163,17 +161,27 @@ class RollUp:
     """The institutions of a subtree × county-wide band (高/中/低), counts per cell."""
 
     bands: list[tuple[str, str]]
-    rows: list[tuple[Institution, list[Bar]]]
+    rows: list[tuple[Compared, list[Bar]]]
     summary: str = ""
 
 
 BandCounts = dict[tuple[int, str], int]
 
 
+class Compared(NamedTuple):
+    """An institution compared on the oversight page: what its order, its totals, the drop-down
+    and a row shown read (a row of ``values_list``, not a model object: a city compares 1,001)."""
+
+    pk: int
+    path: str
+    code: str
+    name: str
+
+
 @dataclass
 class InstitutionCounts:
     """Points per (institution, band), the controls of each institution's points and the control
-    runs recorded in the year (both from the points' stored figures)."""
+    runs recorded in the year (both from the points' stored figures), and the schemes of their levels."""
 
     bands: BandCounts = field(default_factory=dict)
     controls: dict[int, int] = field(default_factory=dict)
@@ -181,40 +189,46 @@ class InstitutionCounts:
     schemes: dict[int, set[int]] = field(default_factory=dict)  # the schemes of each one's points' levels
 
     @classmethod
-    def of(cls, rows: Iterable[Mapping[str, Any]]) -> InstitutionCounts:
-        """Summed from rows grouped by ``BY_INSTITUTION`` with ``total`` and ``INSTITUTION_SUMS``."""
+    def of(cls, rows: Iterable[tuple[int, str, int | None, int, int, int]]) -> InstitutionCounts:
+        """Summed from rows of ``TALLIED``: institution, band, scheme, points, controls, runs."""
         counts = cls()
-        for row in rows:
-            pk, band = path_ids(row["institution_path"])[-1], row["level_band"]
-            counts.bands[(pk, band)] = counts.bands.get((pk, band), 0) + row["total"]
-            counts.controls[pk] = counts.controls.get(pk, 0) + (row["control_total"] or 0)
-            counts.runs[pk] = counts.runs.get(pk, 0) + (row["run_total"] or 0)
-            counts.schemes.setdefault(pk, set()).add(row["level_scheme_id"])
+        bands, controls, runs, schemes = counts.bands, counts.controls, counts.runs, counts.schemes
+        for pk, band, scheme, total, control_total, run_total in rows:
+            bands[(pk, band)] = bands.get((pk, band), 0) + total
+            controls[pk] = controls.get(pk, 0) + (control_total or 0)
+            runs[pk] = runs.get(pk, 0) + (run_total or 0)
+            if scheme is not None:  # a point without a level's scheme adds none to the legend
+                schemes.setdefault(pk, set()).add(scheme)
         return counts
 
-    def schemes_of(self, institutions: Iterable[Institution]) -> list[int]:
+    def schemes_of(self, institutions: Iterable[Compared]) -> list[int]:
         """The grading schemes the points of ``institutions`` are graded with (the legend's)."""
         return sorted({scheme for inst in institutions for scheme in self.schemes.get(inst.pk, ())})
 
 
-# By the point's path, whose last id is its institution's: the path is the key of the figures'
-# index (``riskpoint_figures``), which holds no institution id (with one, PostgreSQL read the whole
-# index for other queries that name institutions by id).
-BY_INSTITUTION = ("institution_path", "level_band", "level_scheme_id")
-# What each institution's row sums besides its points: the points' stored control count and runs.
-INSTITUTION_SUMS = {"control_total": Sum("controls_count"), "run_total": Sum("control_runs")}
+# A tally's (or a group of points') fields, in ``InstitutionCounts.of``'s order.
+TALLIED = ("institution_id", "level_band", "level_scheme_id", "total", "controls", "runs")
 
 
-def institution_counts(points: QuerySet[RiskPoint]) -> InstitutionCounts:
-    """Over the whole of ``points``: one grouped query (the controls and runs from the points'
-    stored ``controls_count`` and ``control_runs``), read by the roll-up, its legend, the comparison and the order by
-    seriousness. (The whole scope's come with its figures' in one query: ``Groups``.)"""
-    return InstitutionCounts.of(
-        points.order_by().values(*BY_INSTITUTION).annotate(total=Count("id"), **INSTITUTION_SUMS)
+def institution_counts(user, *, year: int, node: Institution | None) -> InstitutionCounts:
+    """The points ``user`` may see of ``year`` per institution of ``node``'s subtree (None: the
+    whole scope), band and scheme, with their stored controls and runs summed: read by the roll-up,
+    its legend, the comparison and the order by seriousness. From the points' tallies of what the
+    user oversees (``access.point_tallies_visible_to``: a few rows per institution, never its
+    points) and the user's other points grouped (``access.risk_points_seen_elsewhere``: none, and no
+    query, for an office that only oversees): the same counts as the visible points grouped."""
+    tallies = access.point_tallies_visible_to(user).filter(within(node), year=year, total__gt=0)
+    elsewhere = (
+        access.risk_points_seen_elsewhere(user)
+        .filter(within(node), year=year)
+        .order_by()
+        .values(*TALLIED[:3])
+        .annotate(total=Count("id"), controls=Sum("controls_count"), runs=Sum("control_runs"))
     )
+    return InstitutionCounts.of([*tallies.values_list(*TALLIED), *elsewhere.values_list(*TALLIED)])
 
 
-def roll_up(counts: BandCounts, shown: list[Institution], *, year: int, in_scope: int, first: int = 1) -> RollUp:
+def roll_up(counts: BandCounts, shown: list[Compared], *, year: int, in_scope: int, first: int = 1) -> RollUp:
     """Counts per band of the institutions ``shown`` (a page, the ``first`` of them numbered so);
     the summary counts the whole scope (``counts`` of every institution, ``in_scope`` of them),
     never only the rows shown. No query."""
@@ -282,25 +296,10 @@ class Groups:
     counted in the same rows: one grouped query gives every chart and the watch list, each summed
     from it in Python (a few hundred rows for a county, never one per point or institution)."""
 
-    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool, by_institution: bool = False):
-        """``by_institution`` (the whole scope's page): the per-institution counts as well, in the
-        same query and scan of the points (``GROUPING SETS``), as ``self.institutions``."""
+    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool):
         fields = SPREAD + (SPREAD_ONE if one_institution else ())
         counted = {"total": Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()}}
-        self.institutions: InstitutionCounts | None = None
-        if not by_institution:
-            self.rows = list(points.order_by().values(*fields).annotate(**counted))
-            return
-        rows = _grouping_sets(
-            points.order_by()
-            .values(*fields, *BY_INSTITUTION[:1], *BY_INSTITUTION[2:])
-            .annotate(**INSTITUTION_SUMS, **counted),
-            fields,
-            BY_INSTITUTION,
-        )
-        # A point always has its institution's path: only the figures' grouping set leaves it empty.
-        self.rows = [row for row in rows if row["institution_path"] is None]
-        self.institutions = InstitutionCounts.of(row for row in rows if row["institution_path"] is not None)
+        self.rows = list(points.order_by().values(*fields).annotate(**counted))
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""
@@ -313,35 +312,6 @@ class Groups:
 
     def watched(self) -> dict[str, int]:
         return {name: sum(row[name] for row in self.rows) for name in WATCHED}
-
-
-GROUPING_WORK_MEM = "64MB"  # for the one grouped query of the whole scope's oversight page only
-
-
-def _grouping_sets(rows: QuerySet, *sets: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The grouped ``rows`` (``values(...).annotate(...)``) grouped by each of ``sets`` of their
-    fields in turn, in one query: the SQL's ``GROUP BY`` of every field becomes
-    ``GROUP BY GROUPING SETS`` (which Django does not write); a row has None in the fields its set
-    does not group by."""
-    compiler = rows.query.get_compiler(using=rows.db)
-    sql, params = compiler.as_sql()
-    head, _group, tail = sql.rpartition(" GROUP BY ")
-    names = list(rows.query.values_select)
-    if tail != ", ".join(str(index) for index in range(1, len(names) + 1)):  # grouped by position
-        raise ValueError(f"unexpected GROUP BY {tail!r}")
-    clause = ", ".join("(" + ", ".join(str(names.index(name) + 1) for name in fields) + ")" for fields in sets)
-    with connections[rows.db].cursor() as cursor:
-        # PostgreSQL takes the institutions' set for one group per point (it cannot know a band and
-        # a scheme per institution are a few): within the default 4 MB it sorts the subtree's points
-        # on disk for that set (a city: 204,000 rows, 16 MB, a third of the query). With room to
-        # hash both sets it reads them once; the groups actually take well under 1 MB.
-        cursor.execute(f"SET work_mem = '{GROUPING_WORK_MEM}'")
-        try:
-            cursor.execute(f"{head} GROUP BY GROUPING SETS ({clause})", params)
-            columns = [column.name for column in cursor.description]
-            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        finally:
-            cursor.execute("RESET work_mem")
 
 
 def distributions(
@@ -517,7 +487,7 @@ def point_figures(
 class Comparison:
     """One institution's row of the comparison table."""
 
-    institution: Institution
+    institution: Compared
     year: int = 0
     points: int = 0
     positions: int = 0
@@ -568,13 +538,13 @@ class ComparisonFigures:
     per-institution counts (``counts``) and two grouped queries. The rows are built for the
     institutions shown only (``rows``); the total sums every institution compared (``total``)."""
 
-    institutions: list[Institution]  # every institution compared, in the tree's order
+    institutions: list[Compared]  # every institution compared, in the tree's order
     counts: InstitutionCounts
     year: int
     positions: dict[int, int] = field(default_factory=dict)
     a_posts: dict[int, int] = field(default_factory=dict)
 
-    def row(self, inst: Institution) -> Comparison:
+    def row(self, inst: Compared) -> Comparison:
         bands = self.counts.bands
         return Comparison(
             institution=inst,
@@ -587,7 +557,7 @@ class ComparisonFigures:
             a_posts=self.a_posts.get(inst.pk, 0),
         )
 
-    def rows(self, shown: Iterable[Institution]) -> list[Comparison]:
+    def rows(self, shown: Iterable[Compared]) -> list[Comparison]:
         return [self.row(inst) for inst in shown]
 
     def total(self) -> Comparison:
@@ -599,7 +569,7 @@ class ComparisonFigures:
 
         bands = self.counts.bands
         return Comparison(
-            institution=Institution(name=_("All institutions")),
+            institution=Compared(pk=0, path="", code="", name=_("All institutions")),
             points=sum(total for (pk, _band), total in bands.items() if pk in compared),
             top=sum(total for (pk, band), total in bands.items() if pk in compared and band == TOP_BAND),
             controls=summed(self.counts.controls),
@@ -608,7 +578,7 @@ class ComparisonFigures:
             a_posts=summed(self.a_posts),
         )
 
-    def ordered(self, order: str) -> list[Institution]:
+    def ordered(self, order: str) -> list[Compared]:
         """The institutions in the tree's order, or (``serious``) those with the most points in the
         high band first, then in the middle band, then by points; the tree's order breaks ties."""
         if order != "serious":
@@ -620,7 +590,7 @@ class ComparisonFigures:
 
 def comparison(
     user,
-    institutions: list[Institution],
+    institutions: list[Compared],
     *,
     year: int,
     counts: InstitutionCounts,
@@ -658,14 +628,14 @@ def may_open_posts(user, rows: Iterable[Comparison]) -> None:
         row.can_open_posts = access.can_decide_post_grades(user, row.institution)
 
 
-def compared_institutions(user, node: Institution | None) -> list[Institution]:
+def compared_institutions(user, node: Institution | None) -> list[Compared]:
     """The institutions a dashboard compares: ``node`` and its subtree, or the user's whole
     oversight scope, by path (all of them: the page shows ``COMPARISON_PAGE`` at a time, its totals
-    count every one)."""
+    count every one), as the four fields the page reads."""
     visible = access.institutions_visible_to(user)
     if node is not None:
         visible = visible.filter(path__startswith=node.path)
-    return list(visible.order_by("path"))
+    return [Compared._make(row) for row in visible.order_by("path").values_list(*Compared._fields)]
 
 
 def my_points(user, *, year: int) -> QuerySet[RiskPoint]:

@@ -11,6 +11,7 @@ from .register import (
     RegisterVersion,
 )
 from .risk import FoundBy, RiskPoint, RiskPointState
+from .tally import PointTally
 
 __all__ = [
     "Decision",
@@ -19,6 +20,7 @@ __all__ = [
     "FoundBy",
     "LevelProposal",
     "NoticeComment",
+    "PointTally",
     "PostGrade",
     "PostGradeLevel",
     "Register",

@@ -10,17 +10,23 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from controls.models import Control
 from controls.services import control_quality_refresh
-from risk_registry import dashboards
+from risk_registry import access, dashboards
 from risk_registry.documents.archive import dashboard_pdf
 from risk_registry.models import RiskPoint, RiskPointState
-from risk_registry.organisation.models import GradeLevel, Institution
-from risk_registry.organisation.services import department_create, grading_scheme_adopt_preset, institution_create
+from risk_registry.organisation.models import GradeLevel, Institution, Role
+from risk_registry.organisation.services import (
+    department_create,
+    forget_scope,
+    grading_scheme_adopt_preset,
+    institution_create,
+    membership_grant,
+)
 
 FIGURE = re.compile(
     r'<a href="([^"]+)"[^>]*data-testid="(?:figure|heat-cell)"(?: data-count="\d+")?[^>]*>\s*(\d+)\s*</a>'
@@ -268,27 +274,35 @@ def test_one_grouped_query_counts_every_distribution_and_what_to_watch(county):
 
 
 @pytest.mark.django_db
-def test_the_whole_scope_counts_its_figures_and_its_institutions_in_one_query(county):
-    """``Groups(by_institution=True)`` (the whole scope's page, ``GROUPING SETS``) gives the same
-    figures as ``Groups`` and the same per-institution counts as ``institution_counts``, in one query,
-    empty keys included (a department's point: no post, no power item)."""
-    _point(county, likelihood=3, severity=1)  # a department's point: no post
-    _point(county, institution=county.b, department=county.dept_b, likelihood=1, severity=1)  # bureau B
-    points = RiskPoint.objects.filter(year=2026).exclude(state=RiskPointState.DRAFT)
-    alone = dashboards.Groups(points, one_institution=False)
-    with CaptureQueriesContext(connection) as queries:
-        both = dashboards.Groups(points, one_institution=False, by_institution=True)
-    scans = [q["sql"] for q in queries.captured_queries if "work_mem" not in q["sql"]]
-    assert len(scans) == 1  # the one grouped query, between its SET and RESET of work_mem
-    assert [q["sql"] for q in queries.captured_queries][-1] == "RESET work_mem"  # not left set
-    for field in dashboards.SPREAD:
-        assert both.by(field) == alone.by(field), field
-    assert both.watched() == alone.watched()
-    assert both.watched()["raised"] == 1 and both.watched()["lowered"] == 1  # as the fixture made
-    assert alone.institutions is None
-    assert both.institutions == dashboards.institution_counts(points)
-    assert len({pk for pk, _band in both.institutions.bands}) == 2
-    assert sum(both.institutions.bands.values()) == points.count()
+def test_the_counts_per_institution_from_the_tallies_equal_the_visible_points_grouped(county):
+    """``institution_counts`` (the points' tallies of what the reader oversees, and the reader's
+    other points one by one) counts what ``risk_points_visible_to`` gives, grouped, for every
+    persona and for the whole scope and one institution: drafts in sight of their department's
+    head and post's holder, none of an office's."""
+    w = county
+    _point(w, likelihood=3, severity=1)  # a department's point: no post
+    _point(w, institution=w.b, department=w.dept_b, likelihood=1, severity=1)  # bureau B
+    _point(w, likelihood=1, severity=1, state=RiskPointState.DRAFT)  # a draft of the head's department
+    membership_grant(
+        user=w.outsider, institution=w.a, role=Role.DEPT_HEAD, department=w.dept
+    )  # B's office heads one of A's
+    membership_grant(user=w.discipline, institution=w.a, role=Role.DEPT_HEAD, department=w.dept)  # and one of its own
+    personas = ("superior", "discipline", "outsider", "leader", "principal", "head", "holder", "holder3", "nobody")
+    for name in personas:
+        user = getattr(w, name)
+        forget_scope(user)
+        for node in (None, w.a):
+            visible = access.risk_points_visible_to(user).filter(dashboards.within(node), year=2026)
+            expected = dashboards.InstitutionCounts.of(
+                visible.order_by()
+                .values(*dashboards.TALLIED[:3])
+                .annotate(total=Count("id"), controls=Sum("controls_count"), runs=Sum("control_runs"))
+                .values_list(*dashboards.TALLIED)
+            )
+            counts = dashboards.institution_counts(user, year=2026, node=node)
+            assert counts == expected, (name, node)
+            assert sum(counts.bands.values()) == visible.count(), (name, node)
+    assert sum(dashboards.institution_counts(w.superior, year=2026, node=None).bands.values()) >= 8
 
 
 @pytest.mark.django_db

@@ -42,16 +42,15 @@ def _node(request: HttpRequest, institutions) -> Institution | None:
     return access.object_or_404(institutions.select_related("grading_scheme"), code=code[:40])
 
 
-def _figures(user, *, year: int, node: Institution | None, groups: dashboards.Groups | None = None) -> dict[str, Any]:
-    """Heat map (or roll-up), distributions and what to watch for ``node`` (or the whole scope;
-    ``groups``: its points' already counted)."""
+def _figures(user, *, year: int, node: Institution | None) -> dict[str, Any]:
+    """Heat map (or roll-up), distributions and what to watch for ``node`` (or the whole scope)."""
     points = access.risk_points_visible_to(user).filter(year=year)
     previous = access.risk_points_visible_to(user).filter(year=year - 1)
     query: dict[str, object] = {"year": year}
     if node is not None:
         points, previous = points.filter(institution=node), previous.filter(institution=node)
         query["institution"] = node.code
-    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year, groups=groups)
+    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year)
     return {
         "year": year,
         "node": node,
@@ -70,14 +69,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     node = _node(request, access.institutions_visible_to(request.user))
     compared = dashboards.compared_institutions(request.user, node)
-    points = access.risk_points_visible_to(request.user).filter(year=year)
-    groups = None
-    if node is None:  # the whole scope: its figures and the per-institution counts in one query
-        groups = dashboards.Groups(points, one_institution=False, by_institution=True)
-        assert groups.institutions is not None
-        counts = groups.institutions
-    else:
-        counts = dashboards.institution_counts(points.filter(dashboards.within(node)))
+    counts = dashboards.institution_counts(request.user, year=year, node=node)
     figures = dashboards.comparison(request.user, compared, year=year, counts=counts, node=node)
     progress = cycle_selectors.progress_by_institution(
         user=request.user, year=year, today=timezone.localdate(), within=node.path if node else None
@@ -92,7 +84,7 @@ def oversight_dashboard(request: HttpRequest) -> HttpResponse:
         row.progress = progress.get(row.institution.pk)
         row.filed_on_time = row.progress.filed_on_time if row.progress else None
     dashboards.may_open_posts(request.user, shown)
-    context = _figures(request.user, year=year, node=node, groups=groups)
+    context = _figures(request.user, year=year, node=node)
     context.update(
         {
             "roll_up": (
