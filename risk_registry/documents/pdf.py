@@ -34,10 +34,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from risk_registry.documents import fonts, part_cache
+from risk_registry.documents import fonts, part_cache, user_agent
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
     DocumentHeader,
@@ -64,14 +65,17 @@ PARTS_FROM = 300
 PART_POINTS = 125
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
 # What a child process runs: its parts' HTML (the missing glyphs marked already) as a JSON list on
-# stdin, the documents' @font-face rules (fonts.font_face_css) as its argument, and on stdout each
-# part's PDF after its length (8 bytes, big-endian), in order. Each part is a document of its own
-# (its own FontConfiguration): its bytes do not depend on the parts laid out before it.
+# stdin, the documents' @font-face rules (fonts.font_face_css) and the project's folder (to import
+# user_agent, which needs no Django) as its arguments, and on stdout each part's PDF after its
+# length (8 bytes, big-endian), in order. Each part is a document of its own (its own
+# FontConfiguration): its bytes do not depend on the parts laid out before it.
 _CHILD = (
-    "import json, struct, sys; from weasyprint import CSS, HTML; from weasyprint.text.fonts import FontConfiguration\n"
+    "import json, struct, sys; sys.path.insert(0, sys.argv[2]); from weasyprint import CSS\n"
+    "from weasyprint.text.fonts import FontConfiguration\n"
+    "from risk_registry.documents.user_agent import document_class\n"
     "for html in json.loads(sys.stdin.buffer.read()):\n"
     "    fonts = FontConfiguration(); faces = CSS(string=sys.argv[1], font_config=fonts)\n"
-    "    data = HTML(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
+    "    data = document_class(forms=True)(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
     "    sys.stdout.buffer.write(struct.pack('>Q', len(data)) + data)\n"
 )
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
@@ -293,7 +297,7 @@ def write_pdf(
     else:
         html = _html(form=form, header=header, sections=sections, total=total)
         step("layout")
-        document = _render(mark_missing_glyphs(html))
+        document = _render(mark_missing_glyphs(html), forms=True)
         step("writing")
         data = document.write_pdf()
     if isinstance(out, str):
@@ -351,7 +355,7 @@ def _render_children(htmls: list[str]) -> list[bytes]:
     def render(batch: list[str]) -> list[bytes]:
         for attempt in (1, 2):
             result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
-                [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css()],
+                [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css(), str(settings.BASE_DIR)],
                 input=json.dumps(batch).encode(),
                 capture_output=True,
                 timeout=1800,
@@ -434,14 +438,15 @@ def page_numbers_html(pages: int) -> str:
     return render_to_string("documents/pdf/page_numbers.html", {"font": cjk_font(), "pages": range(pages)})
 
 
-def _render(html: str) -> Any:
-    """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules."""
-    from weasyprint import CSS, HTML  # imported here: loading Pango costs time every command would pay
+def _render(html: str, *, forms: bool = False) -> Any:
+    """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules; ``forms``:
+    one of the official forms (register.html), laid out with their own user-agent stylesheet."""
+    from weasyprint import CSS  # imported here: loading Pango costs time every command would pay
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
     faces = CSS(string=fonts.font_face_css(), font_config=font_config)
-    return HTML(string=html).render(stylesheets=[faces], font_config=font_config)
+    return user_agent.document_class(forms=forms)(string=html).render(stylesheets=[faces], font_config=font_config)
 
 
 def html_to_pdf(html: str) -> bytes:
