@@ -341,35 +341,51 @@ def _parts(sections: list[dict], size: int) -> list[list[dict]]:
     return parts
 
 
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return result.stderr.decode(errors="replace")[-2000:]
+def _tail(stderr: bytes) -> str:
+    return stderr.decode(errors="replace")[-2000:]
 
 
-def _render_children(htmls: list[str]) -> list[bytes]:
+def _child() -> subprocess.Popen:
+    """A child process running ``_CHILD``: it loads Python and WeasyPrint, then waits for its
+    parts' HTML on stdin (so one started early has done its start-up when its HTML is known)."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
+        [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css(), str(settings.BASE_DIR)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _stop(child: subprocess.Popen) -> None:
+    child.kill()
+    child.communicate()
+
+
+def _render_children(htmls: list[str], started: list[subprocess.Popen] | None = None) -> list[bytes]:
     """Each HTML rendered to PDF by child processes, ``PDF_WORKERS`` at a time, each child laying
     out its share of the parts one after the other (``_CHILD``: one start-up of Python and
-    WeasyPrint per child, not per part). Child processes, not a multiprocessing pool: a Celery
-    worker's pool process is a daemon and may not have one, and a child gives its memory back when
-    it ends."""
+    WeasyPrint per child, not per part); a child in ``started`` (started early, waiting for its
+    HTML) is used, and taken out of the list, before any new one. Child processes, not a
+    multiprocessing pool: a Celery worker's pool process is a daemon and may not have one, and a
+    child gives its memory back when it ends."""
 
     def render(batch: list[str]) -> list[bytes]:
         for attempt in (1, 2):
-            result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
-                [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css(), str(settings.BASE_DIR)],
-                input=json.dumps(batch).encode(),
-                capture_output=True,
-                timeout=1800,
-                check=False,
-            )
-            if result.returncode < 0 and attempt == 1:
+            child = started.pop() if started and attempt == 1 else _child()
+            try:
+                stdout, stderr = child.communicate(json.dumps(batch).encode(), timeout=1800)
+            except BaseException:
+                _stop(child)
+                raise
+            if child.returncode < 0 and attempt == 1:
                 # Killed by a signal (a crash inside the native libraries was seen once in a whole
                 # test run, with two parts at once): its parts are laid out again, once; its
                 # traceback (faulthandler) goes to the log.
-                logger.warning("PDF part killed by signal %s, laid out again: %s", -result.returncode, _tail(result))
+                logger.warning("PDF part killed by signal %s, laid out again: %s", -child.returncode, _tail(stderr))
                 continue
-            if result.returncode:
-                raise RuntimeError(f"PDF part failed ({result.returncode}): {_tail(result)}")
-            return _framed(result.stdout, len(batch))
+            if child.returncode:
+                raise RuntimeError(f"PDF part failed ({child.returncode}): {_tail(stderr)}")
+            return _framed(stdout, len(batch))
         raise AssertionError("unreachable")
 
     workers = min(PDF_WORKERS, len(htmls))
@@ -417,12 +433,28 @@ def _write_in_parts(
     if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
         step("writing")
         return kept
-    datas = part_cache.rendered(htmls, _render_children)
-    step("writing")
-    writer = PdfWriter()
-    for data in datas:
-        writer.append(PdfReader(io.BytesIO(data)))
-    (numbered,) = part_cache.rendered([page_numbers_html(len(writer.pages))], _render_children)
+    footer: list[subprocess.Popen] = []
+
+    def render_parts(missing: list[str]) -> list[bytes]:
+        if len(missing) > PDF_WORKERS:
+            # A first print: the footer document's child starts now and loads Python and WeasyPrint
+            # (0.6 s of CPU) while the parts are laid out, instead of after them (the number of
+            # pages is known only then; its own layout takes 0.1-0.2 s).
+            footer.append(_child())
+        return _render_children(missing)
+
+    try:
+        datas = part_cache.rendered(htmls, render_parts)
+        step("writing")
+        writer = PdfWriter()
+        for data in datas:
+            writer.append(PdfReader(io.BytesIO(data)))
+        (numbered,) = part_cache.rendered(
+            [page_numbers_html(len(writer.pages))], lambda html: _render_children(html, started=footer)
+        )
+    finally:
+        for child in footer:  # not used: the footer document was kept, or a part failed
+            _stop(child)
     for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
         page.merge_page(number)
         page.compress_content_streams()
