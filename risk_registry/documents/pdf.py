@@ -29,6 +29,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -361,13 +362,25 @@ def _stop(child: subprocess.Popen) -> None:
     child.communicate()
 
 
-def _render_children(htmls: list[str], started: list[subprocess.Popen] | None = None) -> list[bytes]:
+def _render_children(
+    htmls: list[str],
+    *,
+    started: list[subprocess.Popen] | None = None,
+    finished: Callable[[], None] | None = None,
+) -> list[bytes]:
     """Each HTML rendered to PDF by child processes, ``PDF_WORKERS`` at a time, each child laying
     out its share of the parts one after the other (``_CHILD``: one start-up of Python and
     WeasyPrint per child, not per part); a child in ``started`` (started early, waiting for its
-    HTML) is used, and taken out of the list, before any new one. Child processes, not a
+    HTML) is used, and taken out of the list, before any new one; ``finished`` is called as each
+    child's share is done (its core and its memory free again). Child processes, not a
     multiprocessing pool: a Celery worker's pool process is a daemon and may not have one, and a
     child gives its memory back when it ends."""
+
+    def share(batch: list[str]) -> list[bytes]:
+        pdfs = render(batch)
+        if finished is not None:
+            finished()
+        return pdfs
 
     def render(batch: list[str]) -> list[bytes]:
         for attempt in (1, 2):
@@ -390,7 +403,7 @@ def _render_children(htmls: list[str], started: list[subprocess.Popen] | None = 
 
     workers = min(PDF_WORKERS, len(htmls))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        shares = list(pool.map(render, [htmls[first::workers] for first in range(workers)]))
+        shares = list(pool.map(share, [htmls[first::workers] for first in range(workers)]))
     return [shares[index % workers][index // workers] for index in range(len(htmls))]
 
 
@@ -434,14 +447,19 @@ def _write_in_parts(
         step("writing")
         return kept
     footer: list[subprocess.Popen] = []
+    lock = threading.Lock()
+
+    def start_footer() -> None:
+        # A first print: as soon as one child has laid out its share (its core and memory free),
+        # the footer document's child starts and loads Python and WeasyPrint (0.6 s of CPU) while
+        # the other children finish, instead of after them (the number of pages is known only
+        # then; the footer's own layout takes 0.1-0.2 s).
+        with lock:
+            if not footer:
+                footer.append(_child())
 
     def render_parts(missing: list[str]) -> list[bytes]:
-        if len(missing) > PDF_WORKERS:
-            # A first print: the footer document's child starts now and loads Python and WeasyPrint
-            # (0.6 s of CPU) while the parts are laid out, instead of after them (the number of
-            # pages is known only then; its own layout takes 0.1-0.2 s).
-            footer.append(_child())
-        return _render_children(missing)
+        return _render_children(missing, finished=start_footer if len(missing) > PDF_WORKERS else None)
 
     try:
         datas = part_cache.rendered(htmls, render_parts)
