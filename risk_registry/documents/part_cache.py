@@ -6,9 +6,10 @@ official register before it is filed, a working copy) is printed again after a c
 change to one point in place changes the HTML of one part only. So each part's PDF, the footer
 document of the page numbers and the joined document are kept in ``RISK_REGISTRY_PDF_PARTS_DIR``
 under the SHA-256 of everything their bytes depend on: ``FORMAT``, the versions of WeasyPrint,
-pydyf and pypdf, the documents' built fonts (``fonts.build_id``, their ``@font-face`` rules) and
-the HTML. A register printed again lays out only the parts whose HTML changed. A point added or
-removed renumbers (序号) every later point, so every later part is laid out again.
+pydyf and pypdf, the documents' built fonts (``fonts.build_id``, their ``@font-face`` rules), the
+forms' user-agent stylesheet (``user_agent.FORMS_CSS``) and the HTML. A register printed again
+lays out only the parts whose HTML changed. A point added or removed renumbers (序号) every later
+point, so every later part is laid out again.
 
 - **Whole files only.** A file holds the SHA-256 of the PDF and the PDF; it is written under a
   temporary name and renamed. A file whose bytes do not match is a miss: removed and laid out again.
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from risk_registry.documents import fonts
+from risk_registry.documents import fonts, user_agent
 from risk_registry.organisation.files import write_whole
 
 FORMAT = 1  # raise when the way a part is laid out changes in a way the key does not see
@@ -55,7 +56,7 @@ def _renderer() -> bytes:
 def key(*texts: str) -> str:
     """The name of what is laid out from ``texts`` (an HTML, or the keys of the parts joined)."""
     digest = hashlib.sha256(_renderer())
-    for text in (fonts.build_id(), fonts.font_face_css(), *texts):
+    for text in (fonts.build_id(), fonts.font_face_css(), user_agent.FORMS_CSS, *texts):
         digest.update(b"\0")
         digest.update(text.encode())
     return digest.hexdigest()

@@ -29,15 +29,17 @@ import shutil
 import struct
 import subprocess
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from risk_registry.documents import fonts, part_cache
+from risk_registry.documents import fonts, part_cache, user_agent
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
     DocumentHeader,
@@ -64,14 +66,17 @@ PARTS_FROM = 300
 PART_POINTS = 125
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
 # What a child process runs: its parts' HTML (the missing glyphs marked already) as a JSON list on
-# stdin, the documents' @font-face rules (fonts.font_face_css) as its argument, and on stdout each
-# part's PDF after its length (8 bytes, big-endian), in order. Each part is a document of its own
-# (its own FontConfiguration): its bytes do not depend on the parts laid out before it.
+# stdin, the documents' @font-face rules (fonts.font_face_css) and the project's folder (to import
+# user_agent, which needs no Django) as its arguments, and on stdout each part's PDF after its
+# length (8 bytes, big-endian), in order. Each part is a document of its own (its own
+# FontConfiguration): its bytes do not depend on the parts laid out before it.
 _CHILD = (
-    "import json, struct, sys; from weasyprint import CSS, HTML; from weasyprint.text.fonts import FontConfiguration\n"
+    "import json, struct, sys; sys.path.insert(0, sys.argv[2]); from weasyprint import CSS\n"
+    "from weasyprint.text.fonts import FontConfiguration\n"
+    "from risk_registry.documents.user_agent import document_class\n"
     "for html in json.loads(sys.stdin.buffer.read()):\n"
     "    fonts = FontConfiguration(); faces = CSS(string=sys.argv[1], font_config=fonts)\n"
-    "    data = HTML(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
+    "    data = document_class(forms=True)(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
     "    sys.stdout.buffer.write(struct.pack('>Q', len(data)) + data)\n"
 )
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
@@ -293,7 +298,7 @@ def write_pdf(
     else:
         html = _html(form=form, header=header, sections=sections, total=total)
         step("layout")
-        document = _render(mark_missing_glyphs(html))
+        document = _render(mark_missing_glyphs(html), forms=True)
         step("writing")
         data = document.write_pdf()
     if isinstance(out, str):
@@ -337,40 +342,68 @@ def _parts(sections: list[dict], size: int) -> list[list[dict]]:
     return parts
 
 
-def _tail(result: subprocess.CompletedProcess) -> str:
-    return result.stderr.decode(errors="replace")[-2000:]
+def _tail(stderr: bytes) -> str:
+    return stderr.decode(errors="replace")[-2000:]
 
 
-def _render_children(htmls: list[str]) -> list[bytes]:
+def _child() -> subprocess.Popen:
+    """A child process running ``_CHILD``: it loads Python and WeasyPrint, then waits for its
+    parts' HTML on stdin (so one started early has done its start-up when its HTML is known)."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
+        [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css(), str(settings.BASE_DIR)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _stop(child: subprocess.Popen) -> None:
+    child.kill()
+    child.communicate()
+
+
+def _render_children(
+    htmls: list[str],
+    *,
+    started: list[subprocess.Popen] | None = None,
+    finished: Callable[[], None] | None = None,
+) -> list[bytes]:
     """Each HTML rendered to PDF by child processes, ``PDF_WORKERS`` at a time, each child laying
     out its share of the parts one after the other (``_CHILD``: one start-up of Python and
-    WeasyPrint per child, not per part). Child processes, not a multiprocessing pool: a Celery
-    worker's pool process is a daemon and may not have one, and a child gives its memory back when
-    it ends."""
+    WeasyPrint per child, not per part); a child in ``started`` (started early, waiting for its
+    HTML) is used, and taken out of the list, before any new one; ``finished`` is called as each
+    child's share is done (its core and its memory free again). Child processes, not a
+    multiprocessing pool: a Celery worker's pool process is a daemon and may not have one, and a
+    child gives its memory back when it ends."""
+
+    def share(batch: list[str]) -> list[bytes]:
+        pdfs = render(batch)
+        if finished is not None:
+            finished()
+        return pdfs
 
     def render(batch: list[str]) -> list[bytes]:
         for attempt in (1, 2):
-            result = subprocess.run(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
-                [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css()],
-                input=json.dumps(batch).encode(),
-                capture_output=True,
-                timeout=1800,
-                check=False,
-            )
-            if result.returncode < 0 and attempt == 1:
+            child = started.pop() if started and attempt == 1 else _child()
+            try:
+                stdout, stderr = child.communicate(json.dumps(batch).encode(), timeout=1800)
+            except BaseException:
+                _stop(child)
+                raise
+            if child.returncode < 0 and attempt == 1:
                 # Killed by a signal (a crash inside the native libraries was seen once in a whole
                 # test run, with two parts at once): its parts are laid out again, once; its
                 # traceback (faulthandler) goes to the log.
-                logger.warning("PDF part killed by signal %s, laid out again: %s", -result.returncode, _tail(result))
+                logger.warning("PDF part killed by signal %s, laid out again: %s", -child.returncode, _tail(stderr))
                 continue
-            if result.returncode:
-                raise RuntimeError(f"PDF part failed ({result.returncode}): {_tail(result)}")
-            return _framed(result.stdout, len(batch))
+            if child.returncode:
+                raise RuntimeError(f"PDF part failed ({child.returncode}): {_tail(stderr)}")
+            return _framed(stdout, len(batch))
         raise AssertionError("unreachable")
 
     workers = min(PDF_WORKERS, len(htmls))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        shares = list(pool.map(render, [htmls[first::workers] for first in range(workers)]))
+        shares = list(pool.map(share, [htmls[first::workers] for first in range(workers)]))
     return [shares[index % workers][index // workers] for index in range(len(htmls))]
 
 
@@ -413,12 +446,33 @@ def _write_in_parts(
     if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
         step("writing")
         return kept
-    datas = part_cache.rendered(htmls, _render_children)
-    step("writing")
-    writer = PdfWriter()
-    for data in datas:
-        writer.append(PdfReader(io.BytesIO(data)))
-    (numbered,) = part_cache.rendered([page_numbers_html(len(writer.pages))], _render_children)
+    footer: list[subprocess.Popen] = []
+    lock = threading.Lock()
+
+    def start_footer() -> None:
+        # A first print: as soon as one child has laid out its share (its core and memory free),
+        # the footer document's child starts and loads Python and WeasyPrint (0.6 s of CPU) while
+        # the other children finish, instead of after them (the number of pages is known only
+        # then; the footer's own layout takes 0.1-0.2 s).
+        with lock:
+            if not footer:
+                footer.append(_child())
+
+    def render_parts(missing: list[str]) -> list[bytes]:
+        return _render_children(missing, finished=start_footer if len(missing) > PDF_WORKERS else None)
+
+    try:
+        datas = part_cache.rendered(htmls, render_parts)
+        step("writing")
+        writer = PdfWriter()
+        for data in datas:
+            writer.append(PdfReader(io.BytesIO(data)))
+        (numbered,) = part_cache.rendered(
+            [page_numbers_html(len(writer.pages))], lambda html: _render_children(html, started=footer)
+        )
+    finally:
+        for child in footer:  # not used: the footer document was kept, or a part failed
+            _stop(child)
     for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
         page.merge_page(number)
         page.compress_content_streams()
@@ -434,14 +488,15 @@ def page_numbers_html(pages: int) -> str:
     return render_to_string("documents/pdf/page_numbers.html", {"font": cjk_font(), "pages": range(pages)})
 
 
-def _render(html: str) -> Any:
-    """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules."""
-    from weasyprint import CSS, HTML  # imported here: loading Pango costs time every command would pay
+def _render(html: str, *, forms: bool = False) -> Any:
+    """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules; ``forms``:
+    one of the official forms (register.html), laid out with their own user-agent stylesheet."""
+    from weasyprint import CSS  # imported here: loading Pango costs time every command would pay
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
     faces = CSS(string=fonts.font_face_css(), font_config=font_config)
-    return HTML(string=html).render(stylesheets=[faces], font_config=font_config)
+    return user_agent.document_class(forms=forms)(string=html).render(stylesheets=[faces], font_config=font_config)
 
 
 def html_to_pdf(html: str) -> bytes:

@@ -35,9 +35,9 @@ def laid_out(monkeypatch) -> list[int]:
     real = pdf._render_children
     calls: list[int] = []
 
-    def counting(htmls: list[str]) -> list[bytes]:
+    def counting(htmls: list[str], **kwargs) -> list[bytes]:
         calls.append(len(htmls))
-        return real(htmls)
+        return real(htmls, **kwargs)
 
     monkeypatch.setattr(pdf, "_render_children", counting)
     return calls

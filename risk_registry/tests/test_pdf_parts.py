@@ -9,11 +9,10 @@ import io
 import json
 import re
 import struct
-import sys
 
 import pytest
 
-from risk_registry.documents import pdf, rendering, selectors
+from risk_registry.documents import part_cache, pdf, rendering, selectors
 from risk_registry.models.register import Register, RegisterVersion
 from risk_registry.tests.documents_helpers import enrich_register, pdf_fonts, pdf_reader
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
@@ -123,19 +122,28 @@ def test_a_part_that_fails_fails_the_document_and_writes_nothing(world, monkeypa
     assert buffer.getvalue() == b""
 
 
+class _Crashed:
+    """A child process killed by SIGSEGV."""
+
+    returncode = -11
+
+    def communicate(self, *args, **kwargs):
+        return b"", b"Fatal Python error: Segmentation fault"
+
+
 def test_a_part_whose_child_crashes_is_laid_out_again_once_and_a_second_crash_fails(monkeypatch):
     html = '<html lang="zh-Hans"><body><p>廉政风险防控</p></body></html>'
-    real_run = pdf.subprocess.run
+    real_child = pdf._child
     crashes = {"left": 1}
 
-    def crashing_run(*args, **kwargs):
-        if crashes["left"] and args[0][0] == sys.executable:  # a part's child process, not fc-list
+    def crashing_child():
+        if crashes["left"]:
             crashes["left"] -= 1
-            return pdf.subprocess.CompletedProcess(args[0], -11, b"", b"Fatal Python error: Segmentation fault")
-        return real_run(*args, **kwargs)
+            return _Crashed()
+        return real_child()
 
     warnings: list[str] = []
-    monkeypatch.setattr(pdf.subprocess, "run", crashing_run)
+    monkeypatch.setattr(pdf, "_child", crashing_child)
     monkeypatch.setattr(pdf.logger, "warning", lambda message, *args: warnings.append(message % args))
     (data,) = pdf._render_children([html])
     assert crashes["left"] == 0 and "廉政风险防控" in pdf_reader(data).pages[0].extract_text()
@@ -146,23 +154,63 @@ def test_a_part_whose_child_crashes_is_laid_out_again_once_and_a_second_crash_fa
         pdf._render_children([html])
 
 
+def _counting_children(monkeypatch) -> list[tuple[object, int]]:
+    """Each child process started, with the number of documents it was given (0: none)."""
+    real_child = pdf._child
+    children: list[tuple[object, int]] = []
+
+    def counting_child():
+        child = real_child()
+        communicate = child.communicate
+        index = len(children)
+        children.append((child, 0))
+
+        def counted(input=None, timeout=None):
+            if input is not None:  # None: stopped unused
+                children[index] = (child, len(json.loads(input)))
+            return communicate(input, timeout=timeout)
+
+        child.communicate = counted
+        return child
+
+    monkeypatch.setattr(pdf, "_child", counting_child)
+    return children
+
+
 def test_each_child_lays_out_its_share_of_the_parts_and_they_come_back_in_order(monkeypatch):
     htmls = [f'<html lang="zh-Hans"><body><p>第{n}部分</p></body></html>' for n in range(1, 6)]
-    real_run = pdf.subprocess.run
-    children: list[int] = []
-
-    def counting_run(*args, **kwargs):
-        if args[0][0] == sys.executable:  # a child laying out parts, not fc-list
-            children.append(len(json.loads(kwargs["input"])))
-        return real_run(*args, **kwargs)
-
     monkeypatch.setattr(pdf, "PDF_WORKERS", 2)
-    monkeypatch.setattr(pdf.subprocess, "run", counting_run)
+    children = _counting_children(monkeypatch)
     datas = pdf._render_children(htmls)
-    assert sorted(children) == [2, 3]  # two children, one start-up each, not one per part
+    assert sorted(count for _child, count in children) == [2, 3]  # two children, one start-up each, not one per part
     assert [pdf_reader(data).pages[0].extract_text().strip() for data in datas] == [f"第{n}部分" for n in range(1, 6)]
     # a part's bytes do not depend on the parts its child laid out before it
     assert pdf._render_children(htmls[4:]) == datas[4:]
+
+
+def test_a_first_print_starts_the_page_numbers_child_early_and_leaves_no_child_behind(world, monkeypatch, tmp_path):
+    enrich_register(world)
+    monkeypatch.setattr(pdf, "PDF_WORKERS", 2)
+    monkeypatch.setattr(pdf.settings, "RISK_REGISTRY_PDF_PARTS_DIR", str(tmp_path))
+    _in_parts(monkeypatch)
+    parts = len(list(_register(world, "unit-register").rows))
+    assert parts > 2
+    children = _counting_children(monkeypatch)
+    first = _render(_register(world, "unit-register"))
+    # two children for the parts, and one started with them that was given the page numbers' document
+    assert sorted(count for _child, count in children) == sorted([1, parts // 2, parts - parts // 2])
+    pages = len(pdf_reader(first).pages)
+    assert f"第 {pages} 页 共 {pages} 页" in pdf_reader(first).pages[-1].extract_text()
+
+    # the parts gone, the page numbers' document kept: the child started early is stopped, unused
+    footer = part_cache.key(pdf.page_numbers_html(pages))
+    for kept in tmp_path.glob("*.pdf"):
+        if kept.name != f"{footer}.pdf":
+            kept.unlink()
+    children.clear()
+    assert _render(_register(world, "unit-register")) == first
+    assert sorted(count for _child, count in children) == sorted([0, parts // 2, parts - parts // 2])
+    assert all(child.returncode is not None for child, _count in children)
 
 
 def test_a_child_whose_output_does_not_hold_its_parts_fails_the_document():
