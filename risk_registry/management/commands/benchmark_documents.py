@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.utils import timezone, translation
@@ -171,7 +171,9 @@ class Command(BaseCommand):
     help = __doc__
 
     def add_arguments(self, parser):
-        parser.add_argument("--points", default="20000,100000", help="numbers of points for the xlsx, comma-separated")
+        parser.add_argument(
+            "--points", default="20000,100000", help="numbers of points for the xlsx, comma-separated (0: none)"
+        )
         parser.add_argument("--pdf-points", type=int, default=1000)
         parser.add_argument("--import-rows", type=int, default=10_000)
         parser.add_argument("--rounds", type=int, default=1, help="xlsx measures repeated, the fastest kept")
@@ -192,7 +194,11 @@ class Command(BaseCommand):
             self.time_bombs()
             return
         self.lines: list[str] = []
-        sizes = [] if import_only else sorted(int(n) for n in str(points).split(",") if n.strip())
+        try:  # "0" or "" measures no xlsx, as --pdf-points 0 measures no PDF
+            asked = [int(n) for n in str(points).split(",") if n.strip()]
+        except ValueError:
+            raise CommandError("--points: whole numbers separated by commas, e.g. 20000,100000") from None
+        sizes = [] if import_only else sorted(n for n in asked if n > 0)
         if import_only:
             pdf_points = 0
         try:
