@@ -160,6 +160,8 @@ class TestTheDemoCounty:
         out = io.StringIO()
         call_command("reconcile_stored", stdout=out)
         assert out.getvalue().strip() == (
+            "task records whose task was gone: 0; notifications whose recipient was gone: 0; "
+            "scan records whose scan was gone: 0\n"
             "tasks whose completion was stale: 0; task tallies: 0; risk point tallies: 0; "
             "risk points whose control quality was: 0; "
             "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0; "
