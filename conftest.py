@@ -202,9 +202,9 @@ class SessionWorld:
     def hide(self) -> None:
         from django.db import connection
 
-        # The tallies kept by triggers last: the deletes of the rows they count write them down to
-        # zero first (deleted before them, the tallies would be written below zero).
-        rows = sorted(self.rows.items(), key=lambda item: item[0].endswith("tally"))
+        # The tallies kept by triggers last (the points' charts' rows too): the deletes of the rows
+        # they count write them down to zero first (deleted before them, they would go below zero).
+        rows = sorted(self.rows.items(), key=lambda item: item[0].endswith(("tally", "pointspread")))
         with connection.cursor() as cursor:
             for table, (after, up_to) in rows:
                 table_name = connection.ops.quote_name(table)

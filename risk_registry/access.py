@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
@@ -37,6 +37,7 @@ from risk_registry.models import (
     DecisionAttachment,
     LevelProposal,
     NoticeComment,
+    PointSpread,
     PointTally,
     PostGrade,
     Register,
@@ -49,6 +50,8 @@ from risk_registry.organisation.models import AuditEntry, Department, Institutio
 from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.services import SCOPE_CACHE_ATTRIBUTE, forget_scope
 from risk_registry.organisation.users import AnyUser, User
+
+Tally = TypeVar("Tally", PointTally, PointSpread)  # the points' stored counts an office may sum
 
 SUBTREE_ROLES = (Role.DISCIPLINE, Role.SUPERIOR)
 PUBLISHED_STATES = (RiskPointState.IN_NOTICE, RiskPointState.ISSUED)
@@ -321,11 +324,27 @@ def point_tallies_visible_to(user: AnyUser) -> QuerySet[PointTally]:
     points are ``risk_points_seen_elsewhere``; the two never count a point twice."""
     scope = scope_of(user)
     parts = [Q(institution__path__startswith=path) for path in scope.subtree_paths]
+    return _overseen_tallies(PointTally.objects.all(), parts, scope)
+
+
+def point_spreads_visible_to(user: AnyUser) -> QuerySet[PointSpread]:
+    """The charts' rows (``PointSpread``) of the same points as ``point_tallies_visible_to``: the
+    submitted points of the subtrees the user oversees (a range of the rows' own copy of the path)
+    and of the institutions the user leads. The user's other points are ``risk_points_seen_elsewhere``."""
+    scope = scope_of(user)
+    parts = [q_points_in_subtrees(scope.subtree_paths)] if scope.subtree_paths else []
+    return _overseen_tallies(PointSpread.objects.all(), parts, scope)
+
+
+def _overseen_tallies(tallies: QuerySet[Tally], subtrees: list[Q], scope: Scope) -> QuerySet[Tally]:
+    """``tallies`` (rows with an ``institution`` and ``submitted``) of the submitted points of
+    ``subtrees`` (the scope's subtrees as a condition on them) and of the institutions ``scope`` leads."""
+    parts = list(subtrees)
     if scope.institution_ids:
         parts.append(Q(institution_id__in=scope.institution_ids))
     if not parts:
-        return PointTally.objects.none()
-    return PointTally.objects.filter(reduce(or_, parts), submitted=True)
+        return tallies.none()
+    return tallies.filter(reduce(or_, parts), submitted=True)
 
 
 def risk_points_seen_elsewhere(user: AnyUser) -> QuerySet[RiskPoint]:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from positions.models import Position, PowerCategory
 from risk_registry import access
-from risk_registry.models import PostGradeLevel, RiskPoint, RiskPointState
+from risk_registry.models import PointSpread, PostGradeLevel, RiskPoint, RiskPointState
 from risk_registry.organisation.models import Band, Department, GradeLevel, Institution, RiskType
 from risk_registry.organisation.selectors import risk_types_for
 from risk_registry.selectors import RiskPointFilters, risk_points_for_list
@@ -294,12 +294,32 @@ class Groups:
     """The points counted once per combination of every distribution's key (band, risk type, power
     category, position kind; for one institution also level and department), with what to watch
     counted in the same rows: one grouped query gives every chart and the watch list, each summed
-    from it in Python (a few hundred rows for a county, never one per point or institution)."""
+    from it in Python (a few hundred rows for a county, never one per point or institution).
 
-    def __init__(self, points: QuerySet[RiskPoint], *, one_institution: bool):
+    ``stored``: rows of ``PointSpread`` (the charts' tallies) of further points, summed by the same
+    keys and added (the overseen part of a subtree: ``overseen``)."""
+
+    def __init__(
+        self, points: QuerySet[RiskPoint], *, one_institution: bool, stored: QuerySet[PointSpread] | None = None
+    ):
         fields = SPREAD + (SPREAD_ONE if one_institution else ())
         counted = {"total": Count("id"), **{name: Count("id", filter=q) for name, q in WATCHED.items()}}
         self.rows = list(points.order_by().values(*fields).annotate(**counted))
+        if stored is not None:
+            summed = {"total": Sum("points"), **{name: Sum(f"{name}_points") for name in WATCHED}}
+            self.rows += stored.filter(points__gt=0).order_by().values(*SPREAD).annotate(**summed)
+
+    @classmethod
+    def overseen(cls, user, *, year: int) -> Groups:
+        """The groups of every point of ``year`` ``user`` may see (``risk_points_visible_to``): the
+        overseen ones from their stored rows (``access.point_spreads_visible_to``: a city's 26,000
+        rows, not its 204,000 points), the user's other points grouped one by one
+        (``access.risk_points_seen_elsewhere``: none, and no query, for an office that only oversees)."""
+        return cls(
+            access.risk_points_seen_elsewhere(user).filter(year=year),
+            one_institution=False,
+            stored=access.point_spreads_visible_to(user).filter(year=year),
+        )
 
     def by(self, *fields: str) -> list[dict[str, Any]]:
         """The counts summed over ``fields``, in their order (an empty key last, as SQL sorts it)."""

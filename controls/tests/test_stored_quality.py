@@ -121,6 +121,7 @@ def test_reconcile_repairs_what_was_written_behind_the_services(world):
         .strip()
         .endswith(
             "tasks whose completion was stale: 0; task tallies: 0; risk point tallies: 0; "
+            "risk point spreads: 0; "
             "risk points whose control quality was: 0; "
             "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0; "
             "whose level's figures were: 0"

@@ -11,7 +11,7 @@ from .register import (
     RegisterVersion,
 )
 from .risk import FoundBy, RiskPoint, RiskPointState
-from .tally import PointTally
+from .tally import PointSpread, PointTally
 
 __all__ = [
     "Decision",
@@ -20,6 +20,7 @@ __all__ = [
     "FoundBy",
     "LevelProposal",
     "NoticeComment",
+    "PointSpread",
     "PointTally",
     "PostGrade",
     "PostGradeLevel",

@@ -80,3 +80,122 @@ def point_tallies_rebuild() -> int:
     """Rebuild every tally from the points (locked against writes meanwhile); returns how many
     tallies were stale (0: nothing changed)."""
     return tallies_rebuild("risk_registry_riskpoint", stale_sql=STALE, rebuild_sql=REBUILD)
+
+
+# The charts' tallies (``PointSpread``): the oversight page's distributions and what to watch, per
+# institution, year, submitted or not and every chart's key as the point stores it (its power item,
+# whose category the page reads through it: a change of an item's category moves no tally).
+SPREAD_KEY = "institution_path, year, submitted, institution_id, level_band, risk_type_id, power_item_id, position_kind"
+# What to watch as ``dashboards.WATCHED`` says it, one 0/1 per point (NULL ranks compare as false).
+SPREAD_SUMS = {
+    "none_points": "controls_count = 0",
+    "vague_points": "vague_controls > 0",
+    "regrade_points": "needs_regrading",
+    "new_points": "carried_from_id IS NULL",
+    "raised_points": "COALESCE(carried_from_rank > level_rank, false)",
+    "lowered_points": "COALESCE(carried_from_rank < level_rank, false)",
+}
+# The key less the power item, which may be NULL (joined apart, as NULLs never compare equal).
+SPREAD_JOINED = [name for name in SPREAD_KEY.split(", ") if name != "power_item_id"]
+SPREAD_COMPUTED = f"""
+    SELECT institution_path, year, {SUBMITTED_SQL} AS submitted, institution_id, level_band, risk_type_id,
+           power_item_id, position_kind, count(*) AS points,
+           {", ".join(f"count(*) FILTER (WHERE {condition}) AS {name}" for name, condition in SPREAD_SUMS.items())}
+    FROM risk_registry_riskpoint GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+"""  # noqa: S608 (constants only)
+SPREAD_STALE = f"""
+    SELECT count(*) FROM ({SPREAD_COMPUTED}) AS c
+    FULL OUTER JOIN (SELECT * FROM risk_registry_pointspread WHERE points <> 0) AS t
+      ON ({", ".join(f"c.{name}" for name in SPREAD_JOINED)}) = ({", ".join(f"t.{name}" for name in SPREAD_JOINED)})
+     AND c.power_item_id IS NOT DISTINCT FROM t.power_item_id
+    WHERE c.points IS DISTINCT FROM t.points
+       OR {" OR ".join(f"c.{name} IS DISTINCT FROM t.{name}" for name in SPREAD_SUMS)}
+"""  # noqa: S608 (constants only)
+SPREAD_REBUILD = f"""
+    DELETE FROM risk_registry_pointspread;
+    INSERT INTO risk_registry_pointspread ({SPREAD_KEY}, points, {", ".join(SPREAD_SUMS)}) {SPREAD_COMPUTED};
+"""  # noqa: S608 (constants only)
+
+
+class PointSpread(models.Model):
+    """How many risk points an institution has in a year per chart key of the oversight page (the
+    band, risk type, power item and post kind stored on the point), submitted or not, with what to
+    watch counted (without controls, with a vague control, to re-grade, new, raised, lowered): the
+    page's charts of a subtree without reading its points (a city of the province: about 26,000
+    rows for 204,000 points). The power category is the item's, read through ``power_item``: a
+    change of an item's category moves no row, and an item in use cannot be deleted (PROTECT).
+
+    Keyed by the point's own copy of its institution's path (``institution_path``): a subtree is
+    one range of the key, and a move of an institution (the points' paths rewritten) moves its
+    rows. Kept by PostgreSQL as ``PointTally`` is (statement triggers on the points, migration
+    0021), rebuilt by ``manage.py reconcile_stored``.
+    """
+
+    institution_path = models.CharField(_("path"), max_length=255)
+    year = models.PositiveSmallIntegerField(_("year"))
+    submitted = models.BooleanField(_("submitted"))
+    institution = models.ForeignKey(
+        "organisation.Institution",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("institution"),
+    )
+    level_band = models.CharField(_("band of the level"), max_length=8, blank=True, default="")
+    risk_type = models.ForeignKey(
+        "organisation.RiskType",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("risk type"),
+    )
+    power_item = models.ForeignKey(
+        "positions.PowerItem",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("power item"),
+    )
+    position_kind = models.CharField(_("kind of the post"), max_length=16, blank=True, default="")
+    points = models.IntegerField(_("risk points"), default=0)
+    none_points = models.IntegerField(_("without controls"), default=0)
+    vague_points = models.IntegerField(_("with a vague control"), default=0)
+    regrade_points = models.IntegerField(_("flagged for re-grading"), default=0)
+    new_points = models.IntegerField(_("new"), default=0)
+    raised_points = models.IntegerField(_("raised"), default=0)
+    lowered_points = models.IntegerField(_("lowered"), default=0)
+
+    class Meta:
+        verbose_name = _("risk point spread")
+        verbose_name_plural = _("risk point spreads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "institution_path",
+                    "year",
+                    "submitted",
+                    "institution",
+                    "level_band",
+                    "risk_type",
+                    "power_item",
+                    "position_kind",
+                ],
+                name="pointspread_unique_key",
+                nulls_distinct=False,  # points without a power item have one row, not one per write
+                opclasses=["varchar_pattern_ops", "", "", "", "", "", "", ""],  # a subtree: a range of it
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_path} {self.year} {self.level_band}: {self.points}"
+
+
+def point_spreads_rebuild() -> int:
+    """Rebuild every spread row from the points (locked against writes meanwhile); returns how many
+    were stale (0: nothing changed)."""
+    return tallies_rebuild("risk_registry_riskpoint", stale_sql=SPREAD_STALE, rebuild_sql=SPREAD_REBUILD)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from controls.models import Control
 from controls.services import control_quality_refresh
+from positions.models import PowerCategory, PowerItem
 from risk_registry import access, dashboards
 from risk_registry.documents.archive import dashboard_pdf
 from risk_registry.models import RiskPoint, RiskPointState
@@ -328,3 +329,59 @@ def test_the_legend_names_the_schemes_of_the_institutions_on_the_page(client, co
         assert named == shown & with_points, number  # every one of them that has points
         named_in_all |= named
     assert named_in_all == with_points
+
+
+def _grouped_by_hand(points) -> dict[tuple, tuple[int, ...]]:
+    """The visible points grouped by the charts' keys, with what to watch, in one plain query."""
+    counted = {"total": Count("id"), **{name: Count("id", filter=q) for name, q in dashboards.WATCHED.items()}}
+    return {
+        tuple(row[name] for name in dashboards.SPREAD): tuple(row[name] for name in counted)
+        for row in points.order_by().values(*dashboards.SPREAD).annotate(**counted)
+    }
+
+
+def _summed(groups: dashboards.Groups) -> dict[tuple, tuple[int, ...]]:
+    summed: dict[tuple, tuple[int, ...]] = {}
+    for row in groups.rows:
+        key = tuple(row[name] for name in dashboards.SPREAD)
+        figures = (row["total"], *(row[name] for name in dashboards.WATCHED))
+        summed[key] = tuple(a + b for a, b in zip(summed.get(key, (0,) * len(figures)), figures, strict=True))
+    return summed
+
+
+@pytest.mark.django_db
+def test_the_whole_scopes_charts_from_the_stored_rows_equal_the_visible_points_grouped(county):
+    """``Groups.overseen`` (the charts' stored rows of what the reader oversees, and the reader's
+    other points one by one) counts what ``risk_points_visible_to`` gives, grouped by every chart's
+    key with what to watch, for every persona; and after a power item's category changes (the
+    category is the item's: no point is written) and a point's power item does."""
+    w = county
+    _point(w, likelihood=3, severity=1)  # a department's point: no post
+    _point(w, institution=w.b, department=w.dept_b, likelihood=1, severity=1)  # bureau B
+    _point(w, likelihood=1, severity=1, state=RiskPointState.DRAFT)  # a draft of the head's department
+    membership_grant(user=w.outsider, institution=w.a, role=Role.DEPT_HEAD, department=w.dept)
+    membership_grant(user=w.discipline, institution=w.a, role=Role.DEPT_HEAD, department=w.dept)
+    personas = ("superior", "discipline", "outsider", "leader", "principal", "head", "holder", "holder3", "nobody")
+
+    def check() -> None:
+        for name in personas:
+            user = getattr(w, name)
+            forget_scope(user)
+            visible = access.risk_points_visible_to(user).filter(year=2026)
+            assert _summed(dashboards.Groups.overseen(user, year=2026)) == _grouped_by_hand(visible), name
+
+    check()
+    category = w.power.category_id
+    other = PowerCategory.objects.exclude(pk=category).order_by("pk").first()
+    PowerItem.objects.filter(pk=w.power.pk).update(category=other)
+    check()
+    superior = {
+        row["power_item__category_id"]: row["total"]
+        for row in dashboards.Groups.overseen(w.superior, year=2026).by("power_item__category_id")
+    }
+    assert superior.get(other.pk) == 1 and category not in superior  # the submitted point on the item moved
+    RiskPoint.objects.filter(pk=w.finance_point.pk).update(power_item=w.power)
+    check()
+    with CaptureQueriesContext(connection) as queries:
+        dashboards.Groups.overseen(w.superior, year=2026)
+    assert len(queries.captured_queries) == 1  # an office that only oversees: the stored rows alone

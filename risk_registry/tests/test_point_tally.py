@@ -1,5 +1,6 @@
-"""The risk points' tallies per institution and year (``PointTally``): kept by PostgreSQL's
-statement triggers (migration 0020) on every write of points, rebuilt by ``reconcile_stored``.
+"""The risk points' tallies per institution and year (``PointTally``) and the charts' rows
+(``PointSpread``): kept by PostgreSQL's statement triggers (migrations 0020, 0021) on every write of
+points, rebuilt by ``reconcile_stored``.
 
 The oracle is the points themselves, grouped in Python, read apart after every kind of write:
 insert (one, in bulk, by COPY as the register import writes), a level changed (by ``save()``, in
@@ -17,8 +18,8 @@ from django.db import connection
 
 from controls.models import Control
 from controls.services import control_quality_refresh, control_run_record
-from risk_registry.models import PointTally, RiskPoint, RiskPointState
-from risk_registry.models.tally import point_tallies_rebuild
+from risk_registry.models import PointSpread, PointTally, RiskPoint, RiskPointState
+from risk_registry.models.tally import point_spreads_rebuild, point_tallies_rebuild
 from risk_registry.organisation.copy import Copier
 from risk_registry.organisation.models import GradeLevel
 from risk_registry.services import grading_scheme_edit, risk_points_copy
@@ -50,9 +51,61 @@ def stored() -> dict[tuple, tuple[int, int, int]]:
     }
 
 
+SPREAD_KEY = (
+    "institution_path",
+    "year",
+    "institution_id",
+    "level_band",
+    "risk_type_id",
+    "power_item_id",
+    "position_kind",
+)
+SPREAD_SUMS = (
+    "points",
+    "none_points",
+    "vague_points",
+    "regrade_points",
+    "new_points",
+    "raised_points",
+    "lowered_points",
+)
+
+
+def spread_recount() -> dict[tuple, tuple[int, ...]]:
+    """(path, year, institution, band, risk type, power item, post kind, submitted) → (points,
+    without controls, vague, to re-grade, new, raised, lowered), from the points as
+    ``dashboards.WATCHED`` counts them."""
+    counts: dict[tuple, list[int]] = {}
+    for point in RiskPoint.objects.all():
+        key = (
+            *(getattr(point, name) for name in SPREAD_KEY),
+            point.state != RiskPointState.DRAFT or point.issued_before,
+        )
+        carried, rank = point.carried_from_rank, point.level_rank
+        flags = (
+            1,
+            point.controls_count == 0,
+            point.vague_controls > 0,
+            point.needs_regrading,
+            point.carried_from_id is None,
+            carried is not None and carried > rank,
+            carried is not None and carried < rank,
+        )
+        counts[key] = [total + flag for total, flag in zip(counts.get(key, [0] * 7), flags, strict=True)]
+    return {key: tuple(totals) for key, totals in counts.items()}
+
+
+def spread_stored() -> dict[tuple, tuple[int, ...]]:
+    return {
+        tuple(row[:8]): tuple(row[8:])
+        for row in PointSpread.objects.exclude(points=0).values_list(*SPREAD_KEY, "submitted", *SPREAD_SUMS)
+    }
+
+
 def agrees() -> bool:
     tallies, points = stored(), recount()
     assert tallies == points
+    assert spread_stored() == spread_recount()
     return bool(points)
 
 
@@ -186,4 +239,6 @@ def test_reconcile_rebuilds_what_was_written_behind_the_triggers(world):
     call_command("reconcile_stored", stdout=out)
     assert agrees()
     assert "risk point tallies: 2;" in out.getvalue()  # the year left and the year arrived at
+    assert "risk point spreads: 2;" in out.getvalue()
     assert point_tallies_rebuild() == 0
+    assert point_spreads_rebuild() == 0

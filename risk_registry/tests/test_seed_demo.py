@@ -163,6 +163,7 @@ class TestTheDemoCounty:
             "task records whose task was gone: 0; notifications whose recipient was gone: 0; "
             "scan records whose scan was gone: 0\n"
             "tasks whose completion was stale: 0; task tallies: 0; risk point tallies: 0; "
+            "risk point spreads: 0; "
             "risk points whose control quality was: 0; "
             "whose carried-from rank was: 0; whose control runs were: 0; whose post's kind was: 0; "
             "whose level's figures were: 0"

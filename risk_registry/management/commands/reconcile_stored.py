@@ -8,7 +8,8 @@ every risk point's control quality (``RiskPoint.controls_count`` and ``vague_con
 the control runs of its year (``RiskPoint.control_runs``), its post's kind
 (``RiskPoint.position_kind``) and its level's band, rank and scheme (``RiskPoint.level_band``…), the
 last four kept by triggers, but not for rows loaded with them off, and the points' tallies per
-institution and year (``PointTally``, kept by triggers; rebuilt last, from the points as the rest
+institution and year (``PointTally``) and the charts' rows (``PointSpread``) (kept by triggers; rebuilt
+last, from the points as the rest
 leaves them); and it removes the deadline scan's task records whose task is gone and the
 notifications whose recipient is gone (their keys are no database constraints:
 ``assessments.scan.records_orphaned_remove``). The services keep the completion and the control
@@ -30,7 +31,7 @@ from assessments.scan import records_orphaned_remove
 from assessments.tally import task_tallies_rebuild
 from controls.services import control_quality_refresh
 from risk_registry.models import RiskPoint
-from risk_registry.models.tally import point_tallies_rebuild
+from risk_registry.models.tally import point_spreads_rebuild, point_tallies_rebuild
 from risk_registry.services import (
     carried_rank_refresh,
     control_runs_refresh,
@@ -68,12 +69,14 @@ class Command(BaseCommand):
                 kinds += position_kind_refresh(batch_points)
                 levels += level_figures_refresh(batch_points)
         point_tallies = point_tallies_rebuild()
+        point_spreads = point_spreads_rebuild()
         self.stdout.write(
             f"task records whose task was gone: {orphaned}; notifications whose recipient was gone: {unread}; "
             f"scan records whose scan was gone: {scans_gone}"
         )
         self.stdout.write(
             f"tasks whose completion was stale: {tasks}; task tallies: {tallies}; risk point tallies: {point_tallies}; "
+            f"risk point spreads: {point_spreads}; "
             f"risk points whose control quality was: {points}; "
             f"whose carried-from rank was: {ranks}; whose control runs were: {runs}; whose post's kind was: {kinds}; "
             f"whose level's figures were: {levels}"

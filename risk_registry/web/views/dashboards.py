@@ -50,7 +50,10 @@ def _figures(user, *, year: int, node: Institution | None) -> dict[str, Any]:
     if node is not None:
         points, previous = points.filter(institution=node), previous.filter(institution=node)
         query["institution"] = node.code
-    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year)
+    # the whole scope's charts from the stored rows of what the user oversees (a subtree's points
+    # are too many to group on each request); one institution's from its points
+    groups = dashboards.Groups.overseen(user, year=year) if node is None else None
+    charts, watch = dashboards.point_figures(points, previous, institution=node, query=query, year=year, groups=groups)
     return {
         "year": year,
         "node": node,
