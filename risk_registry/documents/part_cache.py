@@ -89,10 +89,13 @@ def put(name: str, pdf: bytes) -> None:
         write_whole(where / f"{name}.pdf", hashlib.sha256(pdf).digest() + pdf)
 
 
-def rendered(htmls: list[str], render: Callable[[list[str]], list[bytes]]) -> list[bytes]:
+def rendered(
+    htmls: list[str], render: Callable[[list[str]], list[bytes]], *, names: list[str] | None = None
+) -> list[bytes]:
     """Each HTML's PDF: the kept bytes where they are, the others laid out by ``render`` in one call
-    (so still ``PDF_WORKERS`` at a time) and kept."""
-    names = [key(html) for html in htmls]
+    (so still ``PDF_WORKERS`` at a time) and kept. ``names``: the HTMLs' keys when the caller has
+    them already (a long document names its joined file by its parts' keys)."""
+    names = names if names is not None else [key(html) for html in htmls]
     found = [get(name) for name in names]
     missing = [index for index, data in enumerate(found) if data is None]
     for index, data in zip(missing, render([htmls[index] for index in missing]) if missing else [], strict=True):

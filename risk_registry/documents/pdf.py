@@ -442,7 +442,8 @@ def _write_in_parts(
         for index, part in enumerate(pieces)
     ]
     step("layout")
-    whole = part_cache.key("joined", *map(part_cache.key, htmls))
+    names = [part_cache.key(html) for html in htmls]
+    whole = part_cache.key("joined", *names)
     if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
         step("writing")
         return kept
@@ -462,7 +463,7 @@ def _write_in_parts(
         return _render_children(missing, finished=start_footer if len(missing) > PDF_WORKERS else None)
 
     try:
-        datas = part_cache.rendered(htmls, render_parts)
+        datas = part_cache.rendered(htmls, render_parts, names=names)
         step("writing")
         writer = PdfWriter()
         for data in datas:
