@@ -25,11 +25,11 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import struct
 import subprocess
 import sys
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,25 +58,23 @@ MISSING_GLYPH = "〔缺字U+{code:04X}〕"  # printed instead of a character no 
 FONT_GLOBS = ("/usr/share/fonts/**/NotoSerifCJK*", "/usr/share/fonts/**/NotoSansCJK*")
 # WeasyPrint keeps the whole layout in memory: past this many points a PDF is refused (use Excel).
 PDF_MAX_POINTS = 5000
-# Above PARTS_FROM points a PDF is laid out in parts of about PART_POINTS points, PDF_WORKERS child
-# processes at a time (measured: docs/performance.md), instead of in one piece. The parts are kept
-# (part_cache): 125 rather than 250 halves what an edit lays out again (each part embeds its own font
-# subset: 1,000 points 1.4 MiB instead of 1.0; a child lays out several parts, so no more start-ups).
+# Above PARTS_FROM points a PDF is laid out in parts of about PART_POINTS points, PDF_WORKERS at a
+# time: this process lays out a share of them itself and PDF_WORKERS - 1 child processes the others
+# (measured: docs/performance.md), instead of in one piece. The parts are kept (part_cache): 125
+# rather than 250 halves what an edit lays out again (each part embeds its own font subset: 1,000
+# points 1.4 MiB instead of 1.0; a child lays out several parts, so no more start-ups).
 PARTS_FROM = 300
 PART_POINTS = 125
 PDF_WORKERS = max(1, min(2, os.cpu_count() or 1))
 # What a child process runs: its parts' HTML (the missing glyphs marked already) as a JSON list on
 # stdin, the documents' @font-face rules (fonts.font_face_css) and the project's folder (to import
 # user_agent, which needs no Django) as its arguments, and on stdout each part's PDF after its
-# length (8 bytes, big-endian), in order. Each part is a document of its own (its own
-# FontConfiguration): its bytes do not depend on the parts laid out before it.
+# length (8 bytes, big-endian), in order. The parts are laid out by ``user_agent.forms_pdfs``, as
+# those this process lays out itself: each a document of its own, the same bytes wherever made.
 _CHILD = (
-    "import json, struct, sys; sys.path.insert(0, sys.argv[2]); from weasyprint import CSS\n"
-    "from weasyprint.text.fonts import FontConfiguration\n"
-    "from risk_registry.documents.user_agent import document_class\n"
-    "for html in json.loads(sys.stdin.buffer.read()):\n"
-    "    fonts = FontConfiguration(); faces = CSS(string=sys.argv[1], font_config=fonts)\n"
-    "    data = document_class(forms=True)(string=html).write_pdf(stylesheets=[faces], font_config=fonts)\n"
+    "import json, struct, sys; sys.path.insert(0, sys.argv[2])\n"
+    "from risk_registry.documents.user_agent import forms_pdfs\n"
+    "for data in forms_pdfs(json.loads(sys.stdin.buffer.read()), sys.argv[1]):\n"
     "    sys.stdout.buffer.write(struct.pack('>Q', len(data)) + data)\n"
 )
 # WeasyPrint logs every layout step at INFO; the root logger's INFO would print them all.
@@ -148,14 +146,14 @@ def _charset_ranges(charset: str) -> Iterable[tuple[int, int]]:
 def font_coverage() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Every code point some installed font covers, as merged ranges (starts, ends): what Pango can
     draw, since it falls back through fontconfig to any installed font. Read once per process."""
-    ranges = sorted(r for line in _fc_list("--format", "%{charset}\n").splitlines() for r in _charset_ranges(line))
-    merged: list[list[int]] = []
-    for first, last in ranges:
-        if merged and first <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], last)
-        else:
-            merged.append([first, last])
-    return tuple(r[0] for r in merged), tuple(r[1] for r in merged)
+    covered = bytearray(sys.maxunicode + 1)  # a byte per code point: 1.1 MB, not a tuple per range
+    for line in set(_fc_list("--format", "%{charset}\n").splitlines()):  # the faces of a collection repeat theirs
+        for first, last in _charset_ranges(line):
+            last = min(last, sys.maxunicode)
+            if first <= last:
+                covered[first : last + 1] = b"\x01" * (last + 1 - first)
+    runs = [(run.start(), run.end() - 1) for run in re.finditer(b"\x01+", covered)]
+    return tuple(first for first, _last in runs), tuple(last for _first, last in runs)
 
 
 def _needs_no_glyph(char: str) -> bool:
@@ -347,8 +345,8 @@ def _tail(stderr: bytes) -> str:
 
 
 def _child() -> subprocess.Popen:
-    """A child process running ``_CHILD``: it loads Python and WeasyPrint, then waits for its
-    parts' HTML on stdin (so one started early has done its start-up when its HTML is known)."""
+    """A child process running ``_CHILD``: it loads Python and WeasyPrint, then reads its parts'
+    HTML on stdin."""
     return subprocess.Popen(  # noqa: S603 - this interpreter, fixed code; the HTML on stdin
         [sys.executable, "-X", "faulthandler", "-c", _CHILD, fonts.font_face_css(), str(settings.BASE_DIR)],
         stdin=subprocess.PIPE,
@@ -362,49 +360,48 @@ def _stop(child: subprocess.Popen) -> None:
     child.communicate()
 
 
-def _render_children(
-    htmls: list[str],
-    *,
-    started: list[subprocess.Popen] | None = None,
-    finished: Callable[[], None] | None = None,
-) -> list[bytes]:
-    """Each HTML rendered to PDF by child processes, ``PDF_WORKERS`` at a time, each child laying
-    out its share of the parts one after the other (``_CHILD``: one start-up of Python and
-    WeasyPrint per child, not per part); a child in ``started`` (started early, waiting for its
-    HTML) is used, and taken out of the list, before any new one; ``finished`` is called as each
-    child's share is done (its core and its memory free again). Child processes, not a
-    multiprocessing pool: a Celery worker's pool process is a daemon and may not have one, and a
-    child gives its memory back when it ends."""
+def _lay_out(htmls: list[str]) -> list[bytes]:
+    """Each forms' HTML laid out as a PDF, ``PDF_WORKERS`` at a time, the PDFs in the order of
+    ``htmls``. The parts are dealt in turn into shares: this process lays out the first share
+    itself (``_in_process``: no start-up, and no child at all for a single part, such as an edited
+    register's one changed part or the page numbers' document), a child process each of the others
+    (``_in_child``). Child processes, not a multiprocessing pool: a Celery worker's pool process is
+    a daemon and may not have one."""
+    workers = max(1, min(PDF_WORKERS, len(htmls)))
+    shares = [htmls[first::workers] for first in range(workers)]
+    with ThreadPoolExecutor(max_workers=max(1, workers - 1)) as pool:
+        others = [pool.submit(_in_child, share) for share in shares[1:]]
+        laid_out = [_in_process(shares[0]), *(other.result() for other in others)]
+    return [laid_out[index % workers][index // workers] for index in range(len(htmls))]
 
-    def share(batch: list[str]) -> list[bytes]:
-        pdfs = render(batch)
-        if finished is not None:
-            finished()
-        return pdfs
 
-    def render(batch: list[str]) -> list[bytes]:
-        for attempt in (1, 2):
-            child = started.pop() if started and attempt == 1 else _child()
-            try:
-                stdout, stderr = child.communicate(json.dumps(batch).encode(), timeout=1800)
-            except BaseException:
-                _stop(child)
-                raise
-            if child.returncode < 0 and attempt == 1:
-                # Killed by a signal (a crash inside the native libraries was seen once in a whole
-                # test run, with two parts at once): its parts are laid out again, once; its
-                # traceback (faulthandler) goes to the log.
-                logger.warning("PDF part killed by signal %s, laid out again: %s", -child.returncode, _tail(stderr))
-                continue
-            if child.returncode:
-                raise RuntimeError(f"PDF part failed ({child.returncode}): {_tail(stderr)}")
-            return _framed(stdout, len(batch))
-        raise AssertionError("unreachable")
+def _in_process(htmls: list[str]) -> list[bytes]:
+    """``htmls`` laid out by this process, one after the other, the memory of each given back to
+    the system when it is written (``user_agent.forms_pdfs``): a worker process lives on after the
+    document."""
+    return list(user_agent.forms_pdfs(htmls, fonts.font_face_css()))
 
-    workers = min(PDF_WORKERS, len(htmls))
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        shares = list(pool.map(share, [htmls[first::workers] for first in range(workers)]))
-    return [shares[index % workers][index // workers] for index in range(len(htmls))]
+
+def _in_child(htmls: list[str]) -> list[bytes]:
+    """``htmls`` laid out one after the other by a child process (``_CHILD``: one start-up of
+    Python and WeasyPrint for all of them; the child gives its memory back when it ends)."""
+    for attempt in (1, 2):
+        child = _child()
+        try:
+            stdout, stderr = child.communicate(json.dumps(htmls).encode(), timeout=1800)
+        except BaseException:
+            _stop(child)
+            raise
+        if child.returncode < 0 and attempt == 1:
+            # Killed by a signal (a crash inside the native libraries was seen once in a whole
+            # test run, with two parts at once): its parts are laid out again, once; its
+            # traceback (faulthandler) goes to the log.
+            logger.warning("PDF part killed by signal %s, laid out again: %s", -child.returncode, _tail(stderr))
+            continue
+        if child.returncode:
+            raise RuntimeError(f"PDF part failed ({child.returncode}): {_tail(stderr)}")
+        return _framed(stdout, len(htmls))
+    raise AssertionError("unreachable")
 
 
 def _framed(output: bytes, count: int) -> list[bytes]:
@@ -423,16 +420,14 @@ def _framed(output: bytes, count: int) -> list[bytes]:
 def _write_in_parts(
     *, form: FormSpec, header: DocumentHeader, sections: list[dict], total: int, step: Callable[[str], None]
 ) -> bytes:
-    """The document laid out in parts of about ``PART_POINTS`` points by child processes (two
-    cores, two at a time; each part's boxes freed when it is written), joined, then numbered:
+    """The document laid out in parts of about ``PART_POINTS`` points (``_lay_out``: two cores,
+    two at a time; each part's boxes freed when it is written), joined, then numbered:
     a part cannot know the total number of pages, so the parts have no page footer and one
     footer-only document of that many pages (``page_numbers.html``) is stamped on the joined
     pages. The result depends only on the rows (a filed version prints the same bytes every time:
     pypdf writes no random file identifier unless it encrypts), so each part, the footer document
     and the joined document are kept by the SHA-256 of their HTML (``part_cache``): printed again,
     only the parts that changed are laid out."""
-    from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it
-
     pieces = _parts(sections, math.ceil(total / math.ceil(total / PART_POINTS)))
     last = len(pieces) - 1
     htmls = [
@@ -447,33 +442,15 @@ def _write_in_parts(
     if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
         step("writing")
         return kept
-    footer: list[subprocess.Popen] = []
-    lock = threading.Lock()
+    del pieces  # the parts' rows and cells: only their HTML is needed now
+    datas = part_cache.rendered(htmls, _lay_out, names=names)
+    step("writing")
+    from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it, once its parts are laid out
 
-    def start_footer() -> None:
-        # A first print: as soon as one child has laid out its share (its core and memory free),
-        # the footer document's child starts and loads Python and WeasyPrint (0.6 s of CPU) while
-        # the other children finish, instead of after them (the number of pages is known only
-        # then; the footer's own layout takes 0.1-0.2 s).
-        with lock:
-            if not footer:
-                footer.append(_child())
-
-    def render_parts(missing: list[str]) -> list[bytes]:
-        return _render_children(missing, finished=start_footer if len(missing) > PDF_WORKERS else None)
-
-    try:
-        datas = part_cache.rendered(htmls, render_parts, names=names)
-        step("writing")
-        writer = PdfWriter()
-        for data in datas:
-            writer.append(PdfReader(io.BytesIO(data)))
-        (numbered,) = part_cache.rendered(
-            [page_numbers_html(len(writer.pages))], lambda html: _render_children(html, started=footer)
-        )
-    finally:
-        for child in footer:  # not used: the footer document was kept, or a part failed
-            _stop(child)
+    writer = PdfWriter()
+    for data in datas:
+        writer.append(PdfReader(io.BytesIO(data)))
+    (numbered,) = part_cache.rendered([page_numbers_html(len(writer.pages))], _lay_out)
     for page, number in zip(writer.pages, PdfReader(io.BytesIO(numbered)).pages, strict=True):
         page.merge_page(number)
         page.compress_content_streams()
@@ -492,12 +469,7 @@ def page_numbers_html(pages: int) -> str:
 def _render(html: str, *, forms: bool = False) -> Any:
     """WeasyPrint's laid-out document of ``html``, with the documents' @font-face rules; ``forms``:
     one of the official forms (register.html), laid out with their own user-agent stylesheet."""
-    from weasyprint import CSS  # imported here: loading Pango costs time every command would pay
-    from weasyprint.text.fonts import FontConfiguration
-
-    font_config = FontConfiguration()
-    faces = CSS(string=fonts.font_face_css(), font_config=font_config)
-    return user_agent.document_class(forms=forms)(string=html).render(stylesheets=[faces], font_config=font_config)
+    return user_agent.laid_out(html, fonts.font_face_css(), forms=forms)
 
 
 def html_to_pdf(html: str) -> bytes:

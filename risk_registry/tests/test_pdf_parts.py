@@ -12,7 +12,8 @@ import struct
 
 import pytest
 
-from risk_registry.documents import part_cache, pdf, rendering, selectors
+from risk_registry.documents import pdf, rendering, selectors
+from risk_registry.models import RiskPoint
 from risk_registry.models.register import Register, RegisterVersion
 from risk_registry.tests.documents_helpers import enrich_register, pdf_fonts, pdf_reader
 from risk_registry.workflow.snapshots import content_hash, register_snapshot
@@ -115,6 +116,7 @@ def test_a_long_section_goes_on_in_the_next_part_with_its_heading_and_signature_
 def test_a_part_that_fails_fails_the_document_and_writes_nothing(world, monkeypatch):
     enrich_register(world)
     _in_parts(monkeypatch)
+    monkeypatch.setattr(pdf, "PDF_WORKERS", 2)  # a share of the parts goes to a child process, which fails
     monkeypatch.setattr(pdf, "_CHILD", "import sys; sys.exit(3)")
     buffer = io.BytesIO()
     with pytest.raises(RuntimeError, match="PDF part failed"):
@@ -145,13 +147,13 @@ def test_a_part_whose_child_crashes_is_laid_out_again_once_and_a_second_crash_fa
     warnings: list[str] = []
     monkeypatch.setattr(pdf, "_child", crashing_child)
     monkeypatch.setattr(pdf.logger, "warning", lambda message, *args: warnings.append(message % args))
-    (data,) = pdf._render_children([html])
+    (data,) = pdf._in_child([html])
     assert crashes["left"] == 0 and "廉政风险防控" in pdf_reader(data).pages[0].extract_text()
     assert len(warnings) == 1 and "killed by signal 11" in warnings[0] and "Segmentation fault" in warnings[0]
 
     crashes["left"] = 2  # the same part crashes twice: the document fails, nothing half-made is returned
     with pytest.raises(RuntimeError, match="PDF part failed"):
-        pdf._render_children([html])
+        pdf._in_child([html])
 
 
 def _counting_children(monkeypatch) -> list[tuple[object, int]]:
@@ -177,19 +179,26 @@ def _counting_children(monkeypatch) -> list[tuple[object, int]]:
     return children
 
 
-def test_each_child_lays_out_its_share_of_the_parts_and_they_come_back_in_order(monkeypatch):
+def test_this_process_and_a_child_each_lay_out_a_share_of_the_parts_and_they_come_back_in_order(monkeypatch):
     htmls = [f'<html lang="zh-Hans"><body><p>第{n}部分</p></body></html>' for n in range(1, 6)]
     monkeypatch.setattr(pdf, "PDF_WORKERS", 2)
     children = _counting_children(monkeypatch)
-    datas = pdf._render_children(htmls)
-    assert sorted(count for _child, count in children) == [2, 3]  # two children, one start-up each, not one per part
+    datas = pdf._lay_out(htmls)
+    # one child for the second share (parts 2 and 4), one start-up for both; parts 1, 3 and 5 laid out here
+    assert [count for _child, count in children] == [2]
+    assert all(child.returncode == 0 for child, _count in children)
     assert [pdf_reader(data).pages[0].extract_text().strip() for data in datas] == [f"第{n}部分" for n in range(1, 6)]
-    # a part's bytes do not depend on the parts its child laid out before it
-    assert pdf._render_children(htmls[4:]) == datas[4:]
+    # a part's bytes depend neither on the parts laid out before it nor on the process that laid it out
+    children.clear()
+    assert pdf._lay_out([htmls[1], htmls[4]]) == [datas[1], datas[4]]  # part 2 here now, part 5 in a child
+    assert [count for _child, count in children] == [1]
+    children.clear()
+    assert pdf._lay_out([htmls[3]]) == [datas[3]]  # a single part: laid out here, no child started
+    assert children == []
 
 
-def test_a_first_print_starts_the_page_numbers_child_early_and_leaves_no_child_behind(world, monkeypatch, tmp_path):
-    enrich_register(world)
+def test_a_first_print_starts_one_child_and_an_edited_register_none(world, monkeypatch, tmp_path):
+    points = enrich_register(world)
     monkeypatch.setattr(pdf, "PDF_WORKERS", 2)
     monkeypatch.setattr(pdf.settings, "RISK_REGISTRY_PDF_PARTS_DIR", str(tmp_path))
     _in_parts(monkeypatch)
@@ -197,20 +206,19 @@ def test_a_first_print_starts_the_page_numbers_child_early_and_leaves_no_child_b
     assert parts > 2
     children = _counting_children(monkeypatch)
     first = _render(_register(world, "unit-register"))
-    # two children for the parts, and one started with them that was given the page numbers' document
-    assert sorted(count for _child, count in children) == sorted([1, parts // 2, parts - parts // 2])
+    # one child for half the parts (this process lays out the others, then the page numbers' document)
+    assert [count for _child, count in children] == [parts // 2]
+    assert all(child.returncode == 0 for child, _count in children)  # ended, none left behind
     pages = len(pdf_reader(first).pages)
     assert f"第 {pages} 页 共 {pages} 页" in pdf_reader(first).pages[-1].extract_text()
 
-    # the parts gone, the page numbers' document kept: the child started early is stopped, unused
-    footer = part_cache.key(pdf.page_numbers_html(pages))
-    for kept in tmp_path.glob("*.pdf"):
-        if kept.name != f"{footer}.pdf":
-            kept.unlink()
+    # one point edited in place: only its part is laid out again, here, and no child is started
+    edited = points[-1]
+    RiskPoint.objects.filter(pk=edited.pk).update(manifestation="改过的表现")
     children.clear()
-    assert _render(_register(world, "unit-register")) == first
-    assert sorted(count for _child, count in children) == sorted([0, parts // 2, parts - parts // 2])
-    assert all(child.returncode is not None for child, _count in children)
+    again = _render(_register(world, "unit-register"))
+    assert children == [] and again != first
+    assert any("改过的表现" in text for text in _pages(again))
 
 
 def test_a_child_whose_output_does_not_hold_its_parts_fails_the_document():
