@@ -304,6 +304,25 @@ def test_the_fallback_fonts_cover_extension_b_and_are_named_after_noto():
     assert families.index("Noto Serif CJK SC") < families.index("HanaMinB")
 
 
+def test_the_fonts_coverage_merges_every_faces_ranges_once(monkeypatch):
+    """fontconfig's charsets, one line a face (a collection's faces repeat theirs), merged into
+    ranges: overlapping and adjacent ones joined, a value past U+10FFFF or not hexadecimal ignored."""
+    faces = "20-7e a0-ff\n4e00-4e10 4e11-4e20 4e15\n20-7e a0-ff\n30-40 zz 10fff0-11ffff 2a6a5\n\n"
+    monkeypatch.setattr(pdf, "_fc_list", lambda *arguments: faces)
+    pdf.font_coverage.cache_clear()
+    try:
+        starts, ends = pdf.font_coverage()
+    finally:
+        pdf.font_coverage.cache_clear()  # the real fonts' coverage again for the next test
+    assert list(zip(starts, ends, strict=True)) == [
+        (0x20, 0x7E),
+        (0xA0, 0xFF),
+        (0x4E00, 0x4E20),
+        (0x2A6A5, 0x2A6A5),
+        (0x10FFF0, 0x10FFFF),
+    ]
+
+
 def _maybe_in_parts(monkeypatch, in_parts: bool) -> None:
     """A PDF laid out in parts by child processes (one point a part) when ``in_parts``."""
     if in_parts:
