@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from risk_registry.documents import fonts, part_cache, user_agent
 from risk_registry.documents.definitions import (
     GRADED_DIRECTLY,
+    SERIAL,
     DocumentHeader,
     FormSpec,
     filed_line,
@@ -201,6 +202,7 @@ def _table_rows(form: FormSpec, rows: Iterable[dict]) -> list[dict]:
                     "text": text,
                     "colour": safe_colour(row["level"].get("colour")) if column.level else "",
                     "centre": column.numeric or column.level,
+                    "serial": column.key == SERIAL.key,
                     "colspan": 1,
                 }
             )

@@ -28,7 +28,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from controls.models import Control, Rule
-from risk_registry.documents import pdf, rendering, services, wizard
+from risk_registry.documents import pdf, rendering, selectors, services, wizard
 from risk_registry.documents.definitions import FORMS, filed_line
 from risk_registry.documents.importer import read_grid
 from risk_registry.models import RegisterVersion, RiskPoint
@@ -321,6 +321,22 @@ def test_the_fonts_coverage_merges_every_faces_ranges_once(monkeypatch):
         (0x2A6A5, 0x2A6A5),
         (0x10FFF0, 0x10FFFF),
     ]
+
+
+@pytest.mark.parametrize("form", ["unit-register", "department-register", "personal-register"])
+def test_a_four_digit_serial_number_prints_on_one_line(world, tmp_path, form):
+    """序号 runs to 5,000 (``pdf.PDF_MAX_POINTS``) in the forms' narrowest column: 1000 printed as
+    "100" over "0" before."""
+    enrich_register(world)
+    points = selectors.register_points_for_filing(institution=world.a, year=2026)
+    document = rendering.document_for_points(
+        points=points, form_code=form, institution=world.a, year=2026, working=False
+    )
+    sections = pdf._sections(document.form, document.header, list(document.rows)[:1], {})
+    sections[0]["rows"][0]["cells"][0]["text"] = str(pdf.PDF_MAX_POINTS)
+    html = pdf._html(form=document.form, header=document.header, sections=sections[:1], total=1)
+    text = _pdftotext(pdf._render(html, forms=True).write_pdf(), tmp_path)
+    assert re.search(rf"(^|\s){pdf.PDF_MAX_POINTS}(\s|$)", text), text
 
 
 def _maybe_in_parts(monkeypatch, in_parts: bool) -> None:
