@@ -381,7 +381,7 @@ def _in_process(htmls: list[str]) -> list[bytes]:
     """``htmls`` laid out by this process, one after the other, the memory of each given back to
     the system when it is written (``user_agent.forms_pdfs``): a worker process lives on after the
     document."""
-    return list(user_agent.forms_pdfs(htmls, fonts.font_face_css()))
+    return user_agent.forms_pdfs(htmls, fonts.font_face_css())
 
 
 def _in_child(htmls: list[str]) -> list[bytes]:

