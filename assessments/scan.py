@@ -168,7 +168,11 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 #   so no other scan records a stage of these tasks between this statement's snapshot and its
 #   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
 #   stays, a guard: a stage recorded twice would be an error (the scan retried), never a second
-#   message;
+#   message. It returns nothing: the statement counts the records from ``told`` (the same rows,
+#   the same filter), and PostgreSQL runs a data-modifying CTE that nothing reads to its end after
+#   the main query, from ``told`` stored whole. Read by a count (``RETURNING``), it ran row by row
+#   interleaved with ``told``'s joins and stored 417,000 returned ids: 0.2-0.3 s more of the
+#   busiest day's scan (scan5, docs/performance.md). ``digest`` returns nothing either;
 # - ``digest``: one notification per recipient and kind of stage from the same rows (``told``),
 #   its tasks most urgent first (due date, then id), at most the bound listed, all counted: one sort
 #   of the rows by recipient, kind, due date and id feeds the grouping (an aggregate's own ORDER BY
@@ -267,7 +271,6 @@ told AS (
 won AS (
     INSERT INTO {notices} (task_id, stage, scan_id, recipients)
     SELECT task_id, stage, %(scan)s, recipients FROM told WHERE cardinality(recipients) > 0
-    RETURNING task_id
 ),
 digest AS (
     INSERT INTO {notifications} (recipient_id, stage, task_ids, task_count, source, scan_id, created_at,
@@ -285,9 +288,8 @@ digest AS (
     ) AS g
     CROSS JOIN LATERAL (SELECT u.id FROM {users} u WHERE u.id = g.recipient FOR KEY SHARE) AS p
     ORDER BY g.recipient, g.kind
-    RETURNING id
 )
-SELECT (SELECT count(*) FROM candidate), (SELECT count(*) FROM won), (SELECT count(*) FROM digest)
+SELECT (SELECT count(*) FROM candidate), (SELECT count(*) FROM told WHERE cardinality(recipients) > 0)
 """
 
 
@@ -334,7 +336,7 @@ def _record_and_digest(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        considered, recorded, _digests = cursor.fetchone()
+        considered, recorded = cursor.fetchone()
     return considered, recorded
 
 
