@@ -163,7 +163,10 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 # - ``told``: each fresh stage with its recipients (``_recipients`` in SQL), sorted and each once: the
 #   people in charge come sorted and distinct from their arrays, and the owner of a 督导 is put before
 #   or after them by two comparisons, sorted in with them only when it falls in between (rare: a
-#   subquery per task for all 206,000 of the busiest day's cost more than their grouping);
+#   subquery per task for all 206,000 of the busiest day's cost more than their grouping). The
+#   inner query that chooses them ends in ``OFFSET 0``, which keeps PostgreSQL from merging it into
+#   the outer one: merged, each of the outer ``CASE``'s up to seven mentions of ``others`` was the
+#   whole inner ``CASE`` again, its arrays built anew each time (scan5: 0.1 s of the busiest day);
 # - ``won``: the task notices, a plain INSERT: the scan holds its cycles' lock (``_lock_cycles``),
 #   so no other scan records a stage of these tasks between this statement's snapshot and its
 #   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
@@ -266,6 +269,7 @@ told AS (
         FROM discipline f
         LEFT JOIN heads h ON h.department_id = f.department_id
         LEFT JOIN leaders l ON l.institution_id = f.institution_id
+        OFFSET 0
     ) AS s
 ),
 won AS (
