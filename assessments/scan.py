@@ -163,20 +163,29 @@ def _batches(rows: Sequence[tuple], size: int | None = None) -> list[Sequence[tu
 # - ``told``: each fresh stage with its recipients (``_recipients`` in SQL), sorted and each once: the
 #   people in charge come sorted and distinct from their arrays, and the owner of a 督导 is put before
 #   or after them by two comparisons, sorted in with them only when it falls in between (rare: a
-#   subquery per task for all 206,000 of the busiest day's cost more than their grouping);
+#   subquery per task for all 206,000 of the busiest day's cost more than their grouping). The
+#   inner query that chooses them ends in ``OFFSET 0``, which keeps PostgreSQL from merging it into
+#   the outer one: merged, each of the outer ``CASE``'s up to seven mentions of ``others`` was the
+#   whole inner ``CASE`` again, its arrays built anew each time (scan5: 0.1 s of the busiest day);
 # - ``won``: the task notices, a plain INSERT: the scan holds its cycles' lock (``_lock_cycles``),
 #   so no other scan records a stage of these tasks between this statement's snapshot and its
 #   end, and ``fresh`` already left out what earlier scans recorded. The unique (task, stage)
 #   stays, a guard: a stage recorded twice would be an error (the scan retried), never a second
-#   message;
-# - ``people``: the recipients, locked as a foreign key's check would lock them at commit, once
-#   each (a user deleted meanwhile is left out, or their delete waits and then removes their
-#   digests: migration 0014's trigger);
+#   message. It returns nothing: the statement counts the records from ``told`` (the same rows,
+#   the same filter), and PostgreSQL runs a data-modifying CTE that nothing reads to its end after
+#   the main query, from ``told`` stored whole. Read by a count (``RETURNING``), it ran row by row
+#   interleaved with ``told``'s joins and stored 417,000 returned ids: 0.2-0.3 s more of the
+#   busiest day's scan (scan5, docs/performance.md). ``digest`` returns nothing either;
 # - ``digest``: one notification per recipient and kind of stage from the same rows (``told``),
 #   its tasks most urgent first (due date, then id), at most the bound listed, all counted: one sort
 #   of the rows by recipient, kind, due date and id feeds the grouping (an aggregate's own ORDER BY
-#   sorts each of the 163,000 groups again on PostgreSQL 15), and the locked ``people`` are joined
-#   to the 163,000 digests, not to the 623,000 rows before grouping.
+#   sorts each of the 163,000 groups again on PostgreSQL 15). Each digest's recipient is locked as
+#   a foreign key's check would lock them at commit (``FOR KEY SHARE``; a user deleted meanwhile is
+#   left out, or their delete waits and then removes their digests: migration 0014's trigger), by
+#   one index probe per digest in recipient order, the grouping's own order: a person's second
+#   and third digest find the lock already theirs. (Before scan5: a set of the 623,000 rows'
+#   recipients made distinct by hashing, joined to every user, locked, then sorted and joined to
+#   the digests, about 0.3 s more of the busiest day's scan.)
 SCAN_SQL = """
 WITH candidate (id, cycle_id, due_on, owner_id, institution_id, department_id) AS MATERIALIZED ({candidates}),
 due AS (
@@ -260,15 +269,12 @@ told AS (
         FROM discipline f
         LEFT JOIN heads h ON h.department_id = f.department_id
         LEFT JOIN leaders l ON l.institution_id = f.institution_id
+        OFFSET 0
     ) AS s
 ),
 won AS (
     INSERT INTO {notices} (task_id, stage, scan_id, recipients)
     SELECT task_id, stage, %(scan)s, recipients FROM told WHERE cardinality(recipients) > 0
-    RETURNING task_id
-),
-people AS MATERIALIZED (
-    SELECT u.id FROM {users} u WHERE u.id IN (SELECT DISTINCT unnest(recipients) FROM told) FOR KEY SHARE OF u
 ),
 digest AS (
     INSERT INTO {notifications} (recipient_id, stage, task_ids, task_count, source, scan_id, created_at,
@@ -284,11 +290,10 @@ digest AS (
         ) AS told_of
         GROUP BY recipient, kind
     ) AS g
-    JOIN people p ON p.id = g.recipient
+    CROSS JOIN LATERAL (SELECT u.id FROM {users} u WHERE u.id = g.recipient FOR KEY SHARE) AS p
     ORDER BY g.recipient, g.kind
-    RETURNING id
 )
-SELECT (SELECT count(*) FROM candidate), (SELECT count(*) FROM won), (SELECT count(*) FROM digest)
+SELECT (SELECT count(*) FROM candidate), (SELECT count(*) FROM told WHERE cardinality(recipients) > 0)
 """
 
 
@@ -335,7 +340,7 @@ def _record_and_digest(
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        considered, recorded, _digests = cursor.fetchone()
+        considered, recorded = cursor.fetchone()
     return considered, recorded
 
 
@@ -491,7 +496,7 @@ def _insert_from_source(
     with connection.cursor() as cursor:
         for batch in _batches(rows):
             columns = list(map(list, zip(*batch, strict=True)))
-            # the recipients locked as in SCAN_SQL (``people``): the key is no database constraint
+            # the recipients locked as in SCAN_SQL (``digest``): the key is no database constraint
             cursor.execute(
                 f"""
                 WITH people AS MATERIALIZED (SELECT id FROM {users} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE)

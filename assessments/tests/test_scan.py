@@ -239,3 +239,17 @@ def test_supervise_records_list_their_recipients_sorted_and_once(world, cycle):
         ("self_check", "holder", "supervise"),
         ("self_check", "holder2", "supervise"),
     ]
+
+
+def test_a_stage_with_nobody_to_tell_is_neither_recorded_nor_counted(world, cycle):
+    """The scan counts the stages it recorded from the rows it inserted them from (its records
+    return nothing): a reminder of a task without an owner tells nobody, so it is no record and
+    no count; its 督导 tells the department head alone."""
+    Task.objects.filter(cycle=cycle, done=False).update(owner=None)
+    reminded = deadline_scan(now=at("2026-04-24"))
+    assert reminded.tasks_considered == 1
+    assert reminded.task_notices == 0 == TaskNotice.objects.count()
+    supervised = deadline_scan(now=at("2026-05-02"))
+    records = TaskNotice.objects.filter(scan_id=supervised.scan_id)
+    assert supervised.task_notices == 1 == records.count()
+    assert list(records.values_list("stage", "recipients")) == [("supervise", [world.head.pk])]
