@@ -390,7 +390,7 @@ def _in_child(htmls: list[str]) -> list[bytes]:
     for attempt in (1, 2):
         child = _child()
         try:
-            stdout, stderr = child.communicate(json.dumps(htmls).encode(), timeout=1800)
+            stdout, stderr = child.communicate(json.dumps(htmls, ensure_ascii=False).encode(), timeout=1800)
         except BaseException:
             _stop(child)
             raise
@@ -429,7 +429,7 @@ def _write_in_parts(
     pages. The result depends only on the rows (a filed version prints the same bytes every time:
     pypdf writes no random file identifier unless it encrypts), so each part, the footer document
     and the joined document are kept by the SHA-256 of their HTML (``part_cache``): printed again,
-    only the parts that changed are laid out."""
+    only the parts that changed are laid out. ``sections`` is emptied once the parts' HTML is made."""
     pieces = _parts(sections, math.ceil(total / math.ceil(total / PART_POINTS)))
     last = len(pieces) - 1
     htmls = [
@@ -444,7 +444,8 @@ def _write_in_parts(
     if (kept := part_cache.get(whole)) is not None:  # nothing changed since it was last printed
         step("writing")
         return kept
-    del pieces  # the parts' rows and cells: only their HTML is needed now
+    del pieces  # the parts' rows and cells: only their HTML is needed now, and the sections' cells
+    sections.clear()  # (11,000 dicts for 1,000 points) are freed before the layout: the caller is done with them
     datas = part_cache.rendered(htmls, _lay_out, names=names)
     step("writing")
     from pypdf import PdfReader, PdfWriter  # imported here: only a long PDF needs it, once its parts are laid out
