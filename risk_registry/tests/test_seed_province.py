@@ -131,14 +131,15 @@ def test_a_seeded_province_stores_what_reconcile_would_compute():
 def test_the_loaded_tables_have_statistics_before_the_stored_figures_are_computed(monkeypatch):
     """``reconcile_stored``'s counts are correlated subqueries: planned without statistics of the
     tables just loaded, each point's control runs were counted by reading every run (one batch of
-    50,000 points ran 45 minutes on the province). The command analyzes them first."""
-    from risk_registry.management.commands import seed_province
+    50,000 points ran 45 minutes on the province). ``reconcile_stored`` analyzes them first, so
+    ``seed_province`` (and a restore or bulk load) gets them."""
+    from risk_registry.management.commands import reconcile_stored
 
     seen: dict[str, tuple[float, int]] = {}
-    real = seed_province.call_command
+    real = reconcile_stored.tasks_refresh  # its first refresh
 
-    def watching(name, *args, **kwargs):
-        if name == "reconcile_stored":
+    def watching(tasks):
+        if not seen:
             with connection.cursor() as cursor:
                 for table in ("controls_controlrun", "risk_registry_riskpoint", "controls_control"):
                     cursor.execute(
@@ -146,9 +147,9 @@ def test_the_loaded_tables_have_statistics_before_the_stored_figures_are_compute
                         [table],
                     )
                     seen[table] = cursor.fetchone()
-        return real(name, *args, **kwargs)
+        return real(tasks)
 
-    monkeypatch.setattr(seed_province, "call_command", watching)
+    monkeypatch.setattr(reconcile_stored, "tasks_refresh", watching)
     call_command("seed_province", "--scale", str(SCALE), stdout=io.StringIO())
     assert seen["risk_registry_riskpoint"][1] > 0, seen
     assert all(estimated == counted for estimated, counted in seen.values()), seen  # analyzed: exact at this size

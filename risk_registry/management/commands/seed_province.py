@@ -4,8 +4,8 @@ Generates a province for ``benchmark_pages`` (``risk_registry.demo.province``): 
 institutions, 525,000 posts and holders, 2.2 M risk points, 4.9 M controls, an audit entry per
 point, registers, notice comments, level proposals, control runs, warning items and the year's
 cycle with its tasks, written by COPY in one transaction; then the figures the product stores
-(``reconcile_stored``, after an ``ANALYZE`` that gives its queries the new tables' statistics:
-the COPY bypasses the services and triggers that keep them) and ``VACUUM ANALYZE``. Refused on a
+(``reconcile_stored``, which analyzes the new tables first: the COPY bypasses the services and
+triggers that keep them) and ``VACUUM ANALYZE``. Refused on a
 database that holds institutions or users: give it a database of its own, migrated first, e.g.::
 
     createdb rr_province && DATABASE_URL=postgres://…/rr_province manage.py migrate
@@ -42,12 +42,7 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error)) from None
         loaded = time.perf_counter()
-        self.stdout.write(f"loaded in {loaded - started:.0f} s; ANALYZE, then the stored figures (reconcile_stored) …")
-        # Statistics of the tables just loaded first: without them the planner counts each point's
-        # control runs by reading every run (a sequential scan per point: one batch of 50,000
-        # points ran 45 minutes before it was cancelled); with them, by index (ANALYZE: 4 s).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        self.stdout.write(f"loaded in {loaded - started:.0f} s; the stored figures (reconcile_stored) …")
         call_command("reconcile_stored", stdout=self.stdout)
         self.stdout.write(f"stored figures in {time.perf_counter() - loaded:.0f} s; VACUUM ANALYZE …")
         # Fresh statistics and visibility maps, as after any bulk load (VACUUM cannot run in a test's
