@@ -28,7 +28,7 @@ def _first_rows(rows, *, walk_ids: bool, part: Q | None) -> list:
     first ids are sorted on its own rows before their joins are read: a city's 1,269 comments to
     answer were joined to their points and then sorted to keep 100."""
     if rows.model is RiskPoint:
-        return newest(rows, ROWS, walk_ids=walk_ids, part=part)
+        return newest(rows.only(*registry_selectors.POINT_QUEUE_FIELDS), ROWS, walk_ids=walk_ids, part=part)
     return list(rows.filter(pk__in=rows.values("pk")[:ROWS]))
 
 
