@@ -57,8 +57,10 @@ def quality_report(
     vague controls shown (when there are some) and the twenty points without a control are read. A
     register of thousands of points never joins its controls to count them."""
     report = QualityReport()
+    # The post's kind and the level's rank as the point stores them (kept by PostgreSQL's triggers,
+    # ``position_kind`` "" for a department's point): no join of the posts or the levels.
     figures = list(
-        points.order_by().values("position__kind", "level__rank").annotate(n=Count("id"), vague=Sum("vague_controls"))
+        points.order_by().values("position_kind", "level_rank").annotate(n=Count("id"), vague=Sum("vague_controls"))
     )
     report.vague_count = sum(row["vague"] or 0 for row in figures)
     if report.vague_count:
@@ -104,20 +106,20 @@ def quality_report(
             .distinct()
             .values("id", "title", "department__name")[:SHOWN]
         )
-    report.graded_by_rank = _rank_pattern([row for row in figures if row["position__kind"] is not None])
+    report.graded_by_rank = _rank_pattern([row for row in figures if row["position_kind"]])
     return report
 
 
 def _rank_pattern(rows: list[Mapping[str, Any]]) -> str:
     """Say so when levels follow position rank exactly (``rows``: the points of posts counted by the
-    post's kind and the level's rank)."""
+    post's kind and the level's rank, ``position_kind`` and ``level_rank``)."""
     ranks_by_kind: dict[str, set[int]] = defaultdict(set)
     counts: dict[str, int] = defaultdict(int)
     all_ranks = set()
     for row in rows:
-        ranks_by_kind[row["position__kind"]].add(row["level__rank"])
-        counts[row["position__kind"]] += row["n"]
-        all_ranks.add(row["level__rank"])
+        ranks_by_kind[row["position_kind"]].add(row["level_rank"])
+        counts[row["position_kind"]] += row["n"]
+        all_ranks.add(row["level_rank"])
     leaders = set().union(*(ranks_by_kind[k] for k in LEADERSHIP_KINDS))
     general = ranks_by_kind[Position.Kind.GENERAL]
     enough = sum(counts[k] for k in LEADERSHIP_KINDS) >= MIN_POINTS_FOR_RANK_CHECK and (
