@@ -63,10 +63,14 @@ def register_page(*, user, register) -> dict:
     points = access.risk_points_visible_to(user).filter(institution=institution, year=register.year)
     by_state = dict(points.order_by().values_list("state").annotate(n=Count("id")))
     rules = registers.decision_rules_for(institution)
-    waiting = list(
-        points.filter(state__in=(RiskPointState.DEFINED, RiskPointState.APPRAISED))
-        .select_related("department", "position", "level")
-        .order_by("department__order", "department_id", "id")[:500]
+    waiting = (
+        list(
+            points.filter(state__in=(RiskPointState.DEFINED, RiskPointState.APPRAISED))
+            .select_related("department", "position", "level")
+            .order_by("department__order", "department_id", "id")[:500]
+        )
+        if by_state.get(RiskPointState.DEFINED) or by_state.get(RiskPointState.APPRAISED)
+        else []  # the state counts above say there is none: no query
     )
     saved = register.pk is not None  # a register nobody has acted on yet is shown unsaved (GETs write nothing)
     versions = (
@@ -93,6 +97,7 @@ def register_page(*, user, register) -> dict:
         )
     )
     unanswered = sum(1 for comment in comments if comment.answered_at is None)
+    can_approve = access.is_leadership_of(user, institution) and bool(waiting)
     page = {
         "register": register,
         "institution": institution,
@@ -105,7 +110,8 @@ def register_page(*, user, register) -> dict:
             Prefetch("attachments", queryset=DecisionAttachment.objects.only("id", "decision_id", "name", "size")),
         ),
         "rules": rules,
-        "team_size": registers.leadership_team_size(institution, rules),
+        # shown only on the approval card, to the leadership: counted only for them
+        "team_size": registers.leadership_team_size(institution, rules) if can_approve else None,
         "to_approve": waiting,
         "to_appraise": [p for p in waiting if p.state == RiskPointState.DEFINED],
         "to_superior": to_superior,
@@ -120,8 +126,7 @@ def register_page(*, user, register) -> dict:
             and by_state.get(RiskPointState.REVIEWED, 0) > 0,
             "appraise": access.is_discipline_office_for(user, institution)
             and by_state.get(RiskPointState.DEFINED, 0) > 0,
-            "approve": access.is_leadership_of(user, institution)
-            and (by_state.get(RiskPointState.DEFINED, 0) + by_state.get(RiskPointState.APPRAISED, 0)) > 0,
+            "approve": can_approve,
             "publish": access.is_discipline_office_for(user, institution)
             and ((by_state.get(RiskPointState.APPROVED, 0) > 0 and not superior_waiting) or notice_open),
             "superior": bool(to_superior) and access.is_superior_office_for(user, institution),
