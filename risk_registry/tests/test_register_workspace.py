@@ -11,7 +11,7 @@ import pytest
 from controls.models import Control
 from risk_registry.models import LevelProposal, Register, RegisterVersion, RiskPoint
 from risk_registry.models import RiskPointState as S
-from risk_registry.organisation.models import AuditEntry, GradeLevel
+from risk_registry.organisation.models import AuditEntry, Department, GradeLevel
 
 REGISTER = "/registers/bureau-a/2026"
 
@@ -257,3 +257,17 @@ def test_a_batch_row_without_the_version_its_reader_saw_is_refused(client, world
     client.post(url, {"point": [point.pk], f"version_{point.pk}": point.version})
     point.refresh_from_db()
     assert point.state == "reviewed" and point.version == before[1] + 1
+
+
+def test_the_table_follows_the_institutions_order_of_departments(world, client):
+    """Rows come department by department in the order the institution gives its departments (not
+    their ids), then by id; reordering the departments reorders the table."""
+    client.force_login(world.discipline)
+    first, second = world.submitted, world.finance_point
+    Department.objects.filter(pk=first.department_id).update(order=2)
+    Department.objects.filter(pk=second.department_id).update(order=1)
+    assert first.department_id != second.department_id
+    assert _rows(client.get(f"{REGISTER}/")) == [second.pk, first.pk]
+    Department.objects.filter(pk=second.department_id).update(order=3)
+    assert _rows(client.get(f"{REGISTER}/")) == [first.pk, second.pk]
+    assert _rows(client.get(f"{REGISTER}/?sort=state")) == [first.pk, second.pk]  # same state: departments

@@ -51,7 +51,10 @@ def register_for(*, institution: Institution, year: int) -> Register:
 def register_get(*, institution: Institution, year: int) -> Register:
     """The register for reading: the saved one, or an unsaved empty one (a GET writes nothing)."""
     register = Register.objects.filter(institution=institution, year=year).first()
-    return register or Register(institution=institution, year=year)
+    if register is None:
+        return Register(institution=institution, year=year)
+    register.institution = institution  # the caller's, with what it joined: not read again
+    return register
 
 
 def register_points(register: Register) -> QuerySet[RiskPoint]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Value, When
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -14,7 +15,7 @@ from controls.quality import vague_control_reasons, vague_controls
 from positions.models import Holding
 from risk_registry import access
 from risk_registry.models import Decision, DecisionAttachment, RiskPoint, RiskPointState
-from risk_registry.organisation.models import AuditEntry, GradeLevel, Membership, Role
+from risk_registry.organisation.models import AuditEntry, Department, GradeLevel, Membership, Role
 from risk_registry.workflow import inbox, registers
 from risk_registry.workflow.quality import quality_report
 from risk_registry.workflow.transitions import Change, transition, transitions_for
@@ -162,12 +163,14 @@ FLAGS = {
     "regrade": gettext_lazy("Needs re-grading"),
     "carried": gettext_lazy("Carried over"),
 }
+# ``department_rank``: the department's place in its institution's order (``table_points``);
+# ``level_rank``: the level's rank as the point stores it. Neither joins a table to sort.
 SORTS = {
-    "": ("department__order", "department_id", "id"),
-    "level": ("level__rank", "department__order", "id"),
-    "-level": ("-level__rank", "department__order", "id"),
-    "state": ("state_rank", "department__order", "id"),
-    "-state": ("-state_rank", "department__order", "id"),
+    "": ("department_rank", "id"),
+    "level": ("level_rank", "department_rank", "id"),
+    "-level": ("-level_rank", "department_rank", "id"),
+    "state": ("state_rank", "department_rank", "id"),
+    "-state": ("-state_rank", "department_rank", "id"),
 }
 
 
@@ -240,7 +243,13 @@ def table_points(*, user, register, filters: TableFilters):
         *(When(state=value, then=Value(rank)) for rank, value in enumerate(STATE_ORDER)),
         output_field=IntegerField(),
     )
-    return points.annotate(state_rank=state_rank).order_by(*SORTS[filters.sort])
+    # The departments in their order, read once (an array of a few dozen ids); each point's place
+    # in it sorts the table. Sorting by the joined department's ``order`` looked up the department
+    # of each of a bureau's 4,257 points to keep 50 (EXPLAIN: 5 of the rows query's 12 ms).
+    departments = Department.objects.filter(institution_id=register.institution_id).order_by("order", "id")
+    in_order = ArraySubquery(departments.values("pk"))
+    department_rank = Func(in_order, F("department_id"), function="array_position", output_field=IntegerField())
+    return points.annotate(state_rank=state_rank, department_rank=department_rank).order_by(*SORTS[filters.sort])
 
 
 def bulk_points(*, user, register, filters: TableFilters, action: str) -> list[RiskPoint]:
