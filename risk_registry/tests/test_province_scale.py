@@ -154,6 +154,19 @@ def test_the_quality_report_counts_every_vague_control_and_reads_only_those_it_s
     )
 
 
+def test_the_points_without_a_control_are_found_in_an_index_of_such_points_only(world):
+    """The quality report's 20 newest points without a control: a register where every point has
+    one read all its points to find none (4,257 at province scale); ``riskpoint_bare`` holds only
+    the points whose stored ``controls_count`` is 0, kept by the services as the report reads it."""
+    points = RiskPoint.objects.filter(institution=world.a, year=2026)
+    control_quality_refresh(points)
+    bare = points.filter(controls_count=0).order_by("-id").values("id", "description")[:SHOWN]
+    assert "riskpoint_bare" in _explain(bare)
+    report = quality_report(points=points, institution_id=world.a.pk, year=2026)
+    without = set(points.exclude(pk__in=Control.objects.values("risk_point_id")).values_list("pk", flat=True))
+    assert without and {row["id"] for row in report.points_without_controls} == without
+
+
 # --- indexes ------------------------------------------------------------------------------------
 
 
