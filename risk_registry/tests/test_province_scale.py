@@ -159,6 +159,7 @@ def test_the_points_without_a_control_are_found_in_an_index_of_such_points_only(
     one read all its points to find none (4,257 at province scale); ``riskpoint_bare`` holds only
     the points whose stored ``controls_count`` is 0, kept by the services as the report reads it."""
     points = RiskPoint.objects.filter(institution=world.a, year=2026)
+    Control.objects.filter(risk_point=world.draft).delete()
     control_quality_refresh(points)
     bare = points.filter(controls_count=0).order_by("-id").values("id", "description")[:SHOWN]
     assert "riskpoint_bare" in _explain(bare)
