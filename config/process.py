@@ -11,8 +11,8 @@ threshold is raised so that a request's own short-lived objects are mostly freed
 reference counts before a collection looks at them.
 
 ``config.wsgi`` calls ``settle()`` when gunicorn loads it (once per worker, or once before the
-fork with ``--preload``); ``benchmark_pages`` imports ``config.wsgi`` so that it measures pages
-in a process set up like a worker.
+fork with ``--preload``); ``benchmark_pages`` calls it too, so that it measures pages in a process
+set up like a worker.
 """
 
 from __future__ import annotations

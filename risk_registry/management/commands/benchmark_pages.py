@@ -19,9 +19,9 @@ user, scope, navigation, base template and nothing else), requested right after 
 verdict still compares the whole page with the raw SQL of its rows: the floor explains a miss,
 it does not excuse it.
 
-The process is set up as gunicorn sets up a worker: it imports ``config.wsgi``, which warms the
-process and freezes what it loaded out of the garbage collector's walks (``config.process``);
-``--unsettled`` leaves the collector as ``manage.py`` starts it, to compare.
+The process is set up as ``config.wsgi`` sets up a gunicorn worker: ``config.process.settle()``
+warms it and freezes what it loaded out of the garbage collector's walks; ``--unsettled`` leaves
+the collector as ``manage.py`` starts it, to compare.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
 from assessments.models import Cycle
+from config.process import settle
 from positions.models import Holding
 from risk_registry.management.benchmarking import write_section
 from risk_registry.management.floor import FLOOR_URL
@@ -348,7 +349,7 @@ class Command(BaseCommand):
         if rounds < 1:
             raise CommandError("--rounds must be at least 1")
         if not unsettled:
-            import config.wsgi  # noqa: F401 - a process set up like a gunicorn worker: config.process.settle()
+            settle()  # the process set up as config.wsgi sets up a gunicorn worker
         load_start = os.getloadavg()[0]
         context, users = self.context(prefix)
         pages = [page for page in PAGES if only in page.label]
