@@ -126,3 +126,16 @@ def test_all_matching_reaches_only_the_users_points(world, client, one_a_page):
     response = client.post(f"{REGISTER}/bulk/", {"action": "review", "all": "2"})
     chosen = [p.pk for p in response.context["points"]] if response.status_code == 200 else []
     assert world.finance_point.pk not in chosen
+
+
+def test_the_tables_count_is_the_state_counts_total_unless_a_filter_narrows_it(world, client):
+    """Unfiltered, the table counts what the state counts above it count (one pass over the register
+    for both); a filter counts again, and a draft the office may not see is in neither."""
+    client.force_login(world.discipline)
+    page = client.get(f"{REGISTER}/?sort=level&page=1").context
+    visible = {world.submitted.pk, world.finance_point.pk}
+    assert page["table"]["count"] == page["total"] == len(visible)
+    assert world.draft.state == S.DRAFT and world.draft.pk not in visible
+    RiskPoint.objects.filter(pk=world.finance_point.pk).update(state=S.REVIEWED)
+    narrowed = client.get(f"{REGISTER}/?state=reviewed").context
+    assert narrowed["table"]["count"] == 1 and narrowed["total"] == 2

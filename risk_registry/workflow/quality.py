@@ -10,7 +10,7 @@ A fixed number of queries, whatever the number of points, each cut at the rows s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,21 +47,40 @@ class QualityReport:
         )
 
 
+FIGURES = ("position_kind", "level_rank")  # the grouping of the report's one pass over the points
+
+
+def figures_of(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The report's figures (points and vague controls by post kind and level rank) summed from rows
+    grouped more finely (the register page groups by state too, for its state counts)."""
+    summed: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        key = tuple(row[name] for name in FIGURES)
+        into = summed.setdefault(key, {**dict(zip(FIGURES, key, strict=True)), "n": 0, "vague": 0})
+        into["n"] += row["n"]
+        into["vague"] += row["vague"] or 0
+    return list(summed.values())
+
+
 def quality_report(
-    *, points: QuerySet[RiskPoint], institution_id: int | None = None, year: int | None = None
+    *,
+    points: QuerySet[RiskPoint],
+    institution_id: int | None = None,
+    year: int | None = None,
+    figures: list[dict[str, Any]] | None = None,
 ) -> QualityReport:
     """The report of ``points``, each list computed in SQL and cut at ``SHOWN`` rows. The counts come
     from the points' stored control quality (``controls_count``, ``vague_controls``: written by
     ``controls.services.control_quality_refresh`` with every change of controls, reconciled by
     ``reconcile_stored``) in one grouped pass that also gives the rank pattern; then only the twenty
     vague controls shown (when there are some) and the twenty points without a control are read. A
-    register of thousands of points never joins its controls to count them."""
+    register of thousands of points never joins its controls to count them. ``figures``: that pass
+    already made by the caller (``figures_of``), for the same ``points``."""
     report = QualityReport()
     # The post's kind and the level's rank as the point stores them (kept by PostgreSQL's triggers,
     # ``position_kind`` "" for a department's point): no join of the posts or the levels.
-    figures = list(
-        points.order_by().values("position_kind", "level_rank").annotate(n=Count("id"), vague=Sum("vague_controls"))
-    )
+    if figures is None:
+        figures = list(points.order_by().values(*FIGURES).annotate(n=Count("id"), vague=Sum("vague_controls")))
     report.vague_count = sum(row["vague"] or 0 for row in figures)
     if report.vague_count:
         monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)

@@ -228,7 +228,9 @@ def _table_query(query) -> str:
 def _register_page(request: HttpRequest, register, **forms_bound) -> HttpResponse:
     context = wf_selectors.register_page(user=request.user, register=register)
     filters = _table_filters(request.GET)
-    context["table"] = wf_selectors.register_table(user=request.user, register=register, filters=filters)
+    context["table"] = wf_selectors.register_table(
+        user=request.user, register=register, filters=filters, total=context["total"]
+    )
     context["filters"] = filters
     context["table_params"] = [(key, request.GET[key]) for key in TABLE_KEYS if request.GET.get(key)]
     others = urlencode([(key, value) for key, value in context["table_params"] if key not in ("sort", "page")])
