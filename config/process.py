@@ -36,8 +36,8 @@ def warm() -> None:
     translation catalogues of every language and the project's compiled templates."""
     get_resolver().url_patterns  # noqa: B018 - imports every view module
     for code, _name in settings.LANGUAGES:
-        with translation.override(code):
-            translation.gettext("")
+        with translation.override(code):  # activating a language loads its catalogues
+            pass
     for engine in engines.all():
         for folder in (Path(d) for d in getattr(engine, "dirs", ())):
             for path in sorted(folder.rglob("*.html")):
