@@ -188,6 +188,18 @@ class PointSpread(models.Model):
                 name="pointspread_unique_key",
                 nulls_distinct=False,  # points without a power item have one row, not one per write
                 opclasses=["varchar_pattern_ops", "", "", "", "", "", "", ""],  # a subtree: a range of it
+                # The sums too, so that the oversight page's grouped query over a subtree reads this
+                # index alone: a city's 26,000 rows were 19,000 pages of the table read for them
+                # (47-55 ms at province scale; 13 ms index-only).
+                include=[
+                    "points",
+                    "none_points",
+                    "vague_points",
+                    "regrade_points",
+                    "new_points",
+                    "raised_points",
+                    "lowered_points",
+                ],
             )
         ]
 
