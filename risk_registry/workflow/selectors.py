@@ -181,6 +181,33 @@ SORTS = {
 }
 
 
+# What a row of the table reads (``registry.register_row``, ``_row_flags``, ``row_actions`` and the
+# steps' rights): a point has some forty columns, long texts among them.
+TABLE_ROW_FIELDS = (
+    "id",
+    "institution_id",
+    "institution_path",
+    "department_id",
+    "position_id",
+    "level_id",
+    "created_by_id",
+    "year",
+    "state",
+    "version",
+    "description",
+    "needs_regrading",
+    "carried_from_id",
+    "carried_unfiled",
+    "issued_before",
+    "department__name",
+    "position__title",
+    "level__name",
+    "level__colour",
+    "level__band",
+    "level__rank",
+)
+
+
 @dataclass(frozen=True)
 class TableFilters:
     department: int | None = None
@@ -300,6 +327,7 @@ def register_table(*, user, register, filters: TableFilters, total: int | None =
     fetched = list(
         matching.filter(pk__in=window)
         .select_related("department", "position", "level")
+        .only(*TABLE_ROW_FIELDS)
         .prefetch_related(Prefetch("controls", queryset=Control.objects.in_line_order()))
     )
     for point in fetched:
