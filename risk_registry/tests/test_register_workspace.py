@@ -271,3 +271,17 @@ def test_the_table_follows_the_institutions_order_of_departments(world, client):
     Department.objects.filter(pk=second.department_id).update(order=3)
     assert _rows(client.get(f"{REGISTER}/")) == [first.pk, second.pk]
     assert _rows(client.get(f"{REGISTER}/?sort=state")) == [first.pk, second.pk]  # same state: departments
+
+
+def test_the_sign_and_file_step_is_offered_to_the_principal_alone(world, client):
+    """The register page offers 签署并报上级备案 when every point is issued and the register changed
+    since its last filing, to the institution's principal; the discipline office is not asked (and
+    the page does not look for it)."""
+    RiskPoint.objects.filter(institution=world.a, year=2026).update(state=S.ISSUED)
+    Register.objects.create(institution=world.a, year=2026)
+    client.force_login(world.principal)
+    assert client.get(f"{REGISTER}/").context["can"]["file"] is True
+    client.post(f"{REGISTER}/file/", {"confirmed": "1"})
+    assert client.get(f"{REGISTER}/").context["can"]["file"] is False  # filed, unchanged since
+    client.force_login(world.discipline)
+    assert client.get(f"{REGISTER}/").context["can"]["file"] is False

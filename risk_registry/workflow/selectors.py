@@ -145,7 +145,10 @@ def register_page(*, user, register) -> dict:
             and by_state.get(RiskPointState.IN_NOTICE, 0) > 0
             and register.notice_ends_on is not None
             and register.notice_ends_on < timezone.localdate(),
-            "file": saved and inbox.registers_to_file(user).filter(pk=register.pk).exists(),
+            # Only the institution's principal files (the queue's own first filter): no query for others.
+            "file": saved
+            and access.is_principal_of(user, institution)
+            and inbox.registers_to_file(user).filter(pk=register.pk).exists(),
         },
     }
     can = page["can"]
