@@ -6,6 +6,7 @@ docs/performance.md)."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -115,6 +116,8 @@ def test_the_pages_benchmark_measures_every_page_and_writes_its_section(tmp_path
     rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert [row.split(" | ")[0].removeprefix("| ") for row in rows] == [page.label for page in PAGES]
     assert all(row.rstrip(" |").split(" | ")[-1].startswith(("pass", "fail")) for row in rows)
+    gauges = re.search(r"additions in Python\) (\d+) ms at the start and (\d+) ms at the end", section)
+    assert gauges and all(int(ms) > 0 for ms in gauges.groups())  # the machine's own speed, beside the figures
 
 
 def test_a_seeded_province_stores_what_reconcile_would_compute():

@@ -43,7 +43,7 @@ from django.utils import timezone
 from assessments.models import Cycle
 from config.process import settle
 from positions.models import Holding
-from risk_registry.management.benchmarking import write_section
+from risk_registry.management.benchmarking import GAUGE_ADDITIONS, speed_gauge, write_section
 from risk_registry.management.floor import FLOOR_URL
 from risk_registry.models import RiskPoint
 from risk_registry.organisation.models import Institution, Membership, Role
@@ -350,16 +350,20 @@ class Command(BaseCommand):
             raise CommandError("--rounds must be at least 1")
         if not unsettled:
             settle()  # the process set up as config.wsgi sets up a gunicorn worker
-        load_start = os.getloadavg()[0]
+        load_start, gauge_start = os.getloadavg()[0], speed_gauge()
         context, users = self.context(prefix)
         pages = [page for page in PAGES if only in page.label]
-        self.stdout.write(f"load average {load_start:.2f}; {len(pages)} pages, {rounds} rounds each")
+        self.stdout.write(
+            f"load average {load_start:.2f}, speed gauge {gauge_start:.0f} ms; {len(pages)} pages, {rounds} rounds each"
+        )
         with override_settings(ROOT_URLCONF="risk_registry.management.floor"):
             results = [self.measure(page, users[page.persona], context, rounds=rounds, budget=budget) for page in pages]
-        load_end = os.getloadavg()[0]
-        self.stdout.write(f"load average {load_end:.2f} at the end")
+        load_end, gauge_end = os.getloadavg()[0], speed_gauge()
+        self.stdout.write(f"load average {load_end:.2f}, speed gauge {gauge_end:.0f} ms at the end")
         if write:
-            self.write(Path(write), results, rounds=rounds, loads=(load_start, load_end))
+            self.write(
+                Path(write), results, rounds=rounds, loads=(load_start, load_end), gauges=(gauge_start, gauge_end)
+            )
 
     def context(self, prefix: str) -> tuple[dict, dict]:
         User = get_user_model()
@@ -448,7 +452,15 @@ class Command(BaseCommand):
         )
         return result
 
-    def write(self, path: Path, results: list[Result], *, rounds: int, loads: tuple[float, float]) -> None:
+    def write(
+        self,
+        path: Path,
+        results: list[Result],
+        *,
+        rounds: int,
+        loads: tuple[float, float],
+        gauges: tuple[float, float],
+    ) -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             server = cursor.fetchone()[0]
@@ -462,7 +474,9 @@ class Command(BaseCommand):
             f"Measured {timezone.now():%Y-%m-%d %H:%M} UTC with `manage.py benchmark_pages --rounds {rounds}` "
             f"on {os.cpu_count()} cores, {memory} memory, PostgreSQL {server} (default settings), "
             f"load average {loads[0]:.2f} at the start and {loads[1]:.2f} at the end; "
-            f"{Institution.objects.count():,} institutions, {RiskPoint.objects.count():,} risk points.",
+            f"{Institution.objects.count():,} institutions, {RiskPoint.objects.count():,} risk points. "
+            f"The machine's own speed (`speed_gauge`: {GAUGE_ADDITIONS:,} additions in Python) "
+            f"{gauges[0]:.0f} ms at the start and {gauges[1]:.0f} ms at the end.",
             "",
             "Page SQL: the page's own queries as run, summed (p50). Floor: an empty page for the same user "
             "in the same rounds (p50), what every page pays before its own work.",
