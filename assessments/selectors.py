@@ -238,7 +238,7 @@ def notification_text(notification: Notification, *, today: datetime.date | None
 # are joined; the department, post, control and owner are there by the task's kind (nullable) and
 # are read by prefetch, a small query each, and none when no task has one. Joined as well, the seven
 # tables cost PostgreSQL 8 ms of planning for a query that ran in 0.3 ms (EXPLAIN of the city
-# office's inbox at province scale, docs/performance.md "Seven joins").
+# office's inbox at province scale, docs/performance.md "Province pages, round 4").
 TASK_JOINS = ("institution", "phase")
 TASK_TARGETS = ("department", "position", "control", "owner")
 

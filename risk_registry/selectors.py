@@ -287,7 +287,7 @@ def home_for(*, user, year: int) -> dict:
 
 POINT_QUEUE_JOINS = ("institution", "department", "level")
 # What a point queue's row shows (``_inbox_points.html``) and its batch links read: only these columns
-# are read for its 100 rows (a point row has some forty).
+# are read for its rows (a point has some forty).
 POINT_QUEUE_FIELDS = (
     "id",
     "description",
