@@ -3,8 +3,8 @@
 CPython's cyclic garbage collector runs a full collection once enough objects have outlived two
 younger ones, and a full collection walks every object the process holds: the modules, classes,
 URL patterns and compiled templates loaded at start (about 180,000 objects here), which never
-become garbage. Measured on the register page of a big bureau (docs/performance.md, "The garbage
-collector"), such a collection stopped a request for 80–95 ms about once in thirteen requests:
+become garbage. Measured on the register page of a big bureau (docs/performance.md, "Province pages,
+round 4"), such a collection stopped a request for 80–95 ms about once in thirteen requests:
 most of the pages' 95th percentile. A worker therefore loads what every request uses, collects
 once and moves all of it out of the collector's sight (``gc.freeze``); the young generation's
 threshold is raised so that a request's own short-lived objects are mostly freed by their

@@ -191,15 +191,7 @@ class PointSpread(models.Model):
                 # The sums too, so that the oversight page's grouped query over a subtree reads this
                 # index alone: a city's 26,000 rows were 19,000 pages of the table read for them
                 # (47-55 ms at province scale; 13 ms index-only).
-                include=[
-                    "points",
-                    "none_points",
-                    "vague_points",
-                    "regrade_points",
-                    "new_points",
-                    "raised_points",
-                    "lowered_points",
-                ],
+                include=["points", *SPREAD_SUMS],
             )
         ]
 

@@ -90,6 +90,8 @@ def revisions_to_review(user) -> QuerySet[ControlRevision]:
 def registers_to_file(user) -> QuerySet[Register]:
     """Issued registers of the principal's institutions that changed since their last filing."""
     scope = access.scope_of(user)
+    if not scope.principal_institution_ids:
+        return Register.objects.none()  # only a principal files: nothing to build or ask for anyone else
     points = RiskPoint.objects.filter(institution_id=OuterRef("institution_id"), year=OuterRef("year"))
     last_signed = RegisterVersion.objects.filter(register=OuterRef("pk")).order_by("-signed_at").values("signed_at")[:1]
     return (

@@ -50,6 +50,14 @@ class QualityReport:
 FIGURES = ("position_kind", "level_rank")  # the grouping of the report's one pass over the points
 
 
+def figure_rows(points: QuerySet[RiskPoint], *by: str) -> list[dict[str, Any]]:
+    """The report's one pass over ``points``: counted and their vague controls summed by the post's
+    kind and the level's rank as the point stores them (kept by PostgreSQL's triggers,
+    ``position_kind`` "" for a department's point: no join of the posts or the levels), and by
+    ``by`` too (the register page adds the state, for its state counts: ``figures_of``)."""
+    return list(points.order_by().values(*by, *FIGURES).annotate(n=Count("id"), vague=Sum("vague_controls")))
+
+
 def figures_of(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The report's figures (points and vague controls by post kind and level rank) summed from rows
     grouped more finely (the register page groups by state too, for its state counts)."""
@@ -77,10 +85,8 @@ def quality_report(
     register of thousands of points never joins its controls to count them. ``figures``: that pass
     already made by the caller (``figures_of``), for the same ``points``."""
     report = QualityReport()
-    # The post's kind and the level's rank as the point stores them (kept by PostgreSQL's triggers,
-    # ``position_kind`` "" for a department's point): no join of the posts or the levels.
     if figures is None:
-        figures = list(points.order_by().values(*FIGURES).annotate(n=Count("id"), vague=Sum("vague_controls")))
+        figures = figure_rows(points)
     report.vague_count = sum(row["vague"] or 0 for row in figures)
     if report.vague_count:
         monitored = Control.objects.filter(risk_point_id=OuterRef("risk_point_id"), line=Control.Line.MONITORING)
