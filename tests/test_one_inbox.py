@@ -61,6 +61,16 @@ def test_register_steps_are_counted_by_group(world, client):
     assert world.draft.description[:20] in html
 
 
+def test_the_badge_is_counted_at_login_and_kept_for_the_pages_after(world, client):
+    """Login saves the session anyway: the badge is counted there, so the first pages read it."""
+    client.force_login(world.holder)
+    assert client.session[todo.BADGE_SESSION_KEY] == "1"  # the holder's draft, to submit
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get("/risks/").content.decode()
+    assert _badge(html) == "1"
+    assert not any("SELECT (SELECT COUNT(*)" in query["sql"] for query in captured.captured_queries)
+
+
 def test_the_badge_counts_tasks_not_notifications(world, cycle, client):
     deadline_scan(now=at("2026-04-24"))
     client.force_login(world.holder2)

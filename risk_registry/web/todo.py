@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 
 from assessments.selectors import open_tasks_of
 from integrity_warnings.selectors import notices_to_answer
@@ -62,13 +64,22 @@ def todo_counts(user) -> TodoCounts:
 # --- the navigation's badge, kept in the session ------------------------------------------------
 # Every page shows the badge; counting it is a query on every page. The session, which every
 # request reads anyway, keeps the last badge. It is counted, and kept, whenever that session is
-# saved anyway (the last-seen stamp moves once a minute while the user is active:
-# config.security.SessionLimitsMiddleware): a GET never writes the session just to keep it (no GET
-# that writes). Until a kept badge exists, every page counts. After any write the user makes (a
-# POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``), so it is right after the user's own
-# action; what others change shows within about a minute, and at once on the inbox page, which
-# always counts (and shows its count in its own navigation).
+# saved anyway: at login (``keep_badge_at_login``), and when the last-seen stamp moves, once a
+# minute while the user is active (config.security.SessionLimitsMiddleware). A GET never writes
+# the session just to keep it (no GET that writes). Until a kept badge exists, every page counts.
+# After any write the user makes (a POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``),
+# so it is right after the user's own action; what others change shows within about a minute, and
+# at once on the inbox page, which always counts (and shows its count in its own navigation).
 BADGE_SESSION_KEY = "todo_badge"
+
+
+@receiver(user_logged_in, dispatch_uid="todo_badge_at_login")
+def keep_badge_at_login(sender, request, user, **kwargs) -> None:
+    """Login saves the session anyway: the badge is counted there and kept, so the pages of the
+    first minute read it instead of each counting it. (Connected by ``RiskRegistryConfig.ready``.)"""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[BADGE_SESSION_KEY] = todo_counts(user).badge
 
 
 def badge_of(request) -> str:
