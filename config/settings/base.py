@@ -77,6 +77,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with its commonest widget templates drawn in Python (the filter bars of the
+# lists: risk_registry/web/renderer.py)
+FORM_RENDERER = "risk_registry.web.renderer.QuickWidgets"
+
 DATABASES = {"default": database_settings(env.url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
