@@ -1,5 +1,5 @@
 """The rows the register table and the lists draw with template tags instead of includes
-(``registry.register_row``, ``registry.level_badge``; issue 11, the pages at province scale): every
+(``registry.register_rows``, ``registry.level_badge``; issue 11, the pages at province scale): every
 value they print is escaped, and they draw what the templates drew."""
 
 from __future__ import annotations

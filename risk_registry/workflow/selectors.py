@@ -181,7 +181,7 @@ SORTS = {
 }
 
 
-# What a row of the table reads (``registry.register_row``, ``_row_flags``, ``row_actions`` and the
+# What a row of the table reads (``registry.register_rows``, ``_row_flags``, ``row_actions`` and the
 # steps' rights): a point has some forty columns, long texts among them.
 TABLE_ROW_FIELDS = (
     "id",
