@@ -67,9 +67,10 @@ def todo_counts(user) -> TodoCounts:
 # saved anyway: at login (``keep_badge_at_login``), and when the last-seen stamp moves, once a
 # minute while the user is active (config.security.SessionLimitsMiddleware). A GET never writes
 # the session just to keep it (no GET that writes). Until a kept badge exists, every page counts.
-# After any write the user makes (a POST, PUT, PATCH or DELETE) it is dropped (``forget_badge``),
-# so it is right after the user's own action; what others change shows within about a minute, and
-# at once on the inbox page, which always counts (and shows its count in its own navigation).
+# After any request of the user's that wrote (``web.middleware.FreshBadgeMiddleware``) it is dropped
+# (``forget_badge``), so it is right after the user's own action; a refused request keeps it and
+# writes nothing. What others change shows within about a minute, and at once on the inbox page,
+# which always counts (and shows its count in its own navigation).
 BADGE_SESSION_KEY = "todo_badge"
 
 
