@@ -187,29 +187,38 @@ def _register_row(row, words: _TableWords) -> str:
 
 
 class _TableWords:
-    """What every row of one table repeats, worked out once for the table: the labels of the states
-    (in the user's language), each level's badge and the detail pages' address. A row then costs
+    """What every row of one table repeats, worked out once for the table by the helpers the
+    templates used (the point's ``state_label``, the ``state_label`` and ``line_label`` filters,
+    ``level_badge``) and kept per value: the states' labels, each level's badge, the lines of
+    defence, and the detail pages' address. A row then costs
     its own escaped values: looking a label up through the translation machinery, drawing the
     same badge and reversing the same URL pattern for each of 50 rows was most of a row's time."""
 
     DETAIL_SENTINEL = 987654321
 
     def __init__(self) -> None:
-        # str() first: escape() keeps a lazy label lazy, translated again wherever it is printed
-        self.states = {value: escape(str(label)) for value, label in RiskPointState.choices}
-        self.under_revision = escape(str(_("Under revision")))
+        self.states: dict[tuple[str, bool], str] = {}
+        self.stored_states: dict[str, str] = {}
         self.badges: dict[tuple[int, bool], str] = {}
         self.lines: dict[str, str] = {}
+        # str() first: escape() keeps a lazy label lazy, translated again wherever it is printed
         self.no_control = escape(str(_("No control yet.")))
         self.detail = reverse("risk_point_detail", args=[self.DETAIL_SENTINEL]).split(str(self.DETAIL_SENTINEL))
 
     def state(self, point) -> str:
-        """``RiskPoint.state_label``, escaped."""
-        if point.under_revision:
-            return self.under_revision
-        return self.states.get(point.state) or escape(point.state)
+        """``RiskPoint.state_label`` (修订中 for a reopened point), escaped, once per kind of row."""
+        key = (point.state, point.under_revision)
+        if key not in self.states:
+            self.states[key] = escape(point.state_label)
+        return self.states[key]
 
-    def badge(self, level, *, with_band: bool = True) -> str:
+    def stored_state(self, state: str) -> str:
+        """The ``state_label`` filter (the stored state's own label), escaped, once per state."""
+        if state not in self.stored_states:
+            self.stored_states[state] = escape(state_label(state))
+        return self.stored_states[state]
+
+    def badge(self, level, *, with_band: bool) -> str:
         """``level_badge(level, with_band)``, once per level."""
         if level is None:
             return ""
@@ -242,13 +251,12 @@ def risk_point_rows(points) -> str:
         carried = ""
         if point.carried_from_id:
             carried = render_to_string("risk_registry/_carried_from.html", {"point": point})
-        state = words.states.get(point.state) or escape(point.state)  # the summary: the stored state's label
         rows.append(
             f'<tr><td><a href="{words.detail_url(point.pk)}">'
             f"{escape(Truncator(point.description).chars(70))}</a> {carried}"
             '<div class="d-md-none small text-body-secondary" aria-hidden="true" data-testid="row-summary">'
-            f"{state} · {department}{f' · {post}' if post else ''}</div></td>"
-            f'<td class="text-nowrap">{words.badge(point.level)}</td>'
+            f"{words.stored_state(point.state)} · {department}{f' · {post}' if post else ''}</div></td>"
+            f'<td class="text-nowrap">{words.badge(point.level, with_band=True)}</td>'
             f"<td>{escape(point.risk_type.name)}</td><td>{escape(point.institution.name)}</td>"
             f"<td>{department}</td><td>{post or '—'}</td>"
             f'<td><span class="badge text-bg-light border">{words.state(point)}</span></td>'
@@ -276,7 +284,7 @@ def inbox_point_rows(points, key: str) -> str:
             register_link = f'<a class="ms-1" href="{registers[where]}">{link}</a>'
         rows.append(
             f'<li class="list-group-item"><a href="{words.detail_url(point.pk)}">'
-            f"{escape(Truncator(point.description).chars(60))}</a> {words.badge(point.level)}\n"
+            f"{escape(Truncator(point.description).chars(60))}</a> {words.badge(point.level, with_band=True)}\n"
             f'    <span class="text-muted">{escape(institution.name)} · {escape(point.department.name)}</span>\n'
             f"    {register_link}</li>"
         )
