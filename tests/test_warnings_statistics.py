@@ -3,6 +3,7 @@ filtered to exactly the items it counts, scoped like the ledger, in a fixed numb
 
 from __future__ import annotations
 
+import datetime
 import re
 from html import unescape
 
@@ -91,3 +92,40 @@ def test_a_fixed_number_of_queries(world, client):
     with CaptureQueriesContext(connection) as many:
         client.get("/warnings/statistics/")
     assert len(many) == len(few)
+
+
+def test_each_figure_counts_what_the_ledger_filtered_by_it_lists(world):
+    """The figures are summed from one grouped query: each must equal the ledger filtered by its
+    key and counted on its own, the overdue figure included (a notice past its due date)."""
+    from django.db.models import Q
+
+    from integrity_warnings.models import WarningItem
+    from integrity_warnings.selectors import ledger_for, ledger_statistics
+
+    for year, month, rank in ((2025, 11, 1), (2025, 11, 2), (2026, 1, 2), (2026, 2, 1)):
+        petition_item(world, received_on=datetime.date(year, month, 5), grade=rank)
+    for year, month in ((2025, 12), (2026, 1)):
+        inspection_item(world, received_on=datetime.date(year, month, 9))
+    issue(world, WarningItem.objects.filter(grade__rank=1).order_by("id").first())
+    later = datetime.date(2027, 1, 4)  # the notice's due date has passed: overdue
+    items = ledger_for(user=world.discipline, today=later)
+    with CaptureQueriesContext(connection) as queries:
+        stats = ledger_statistics(items)
+    assert len(queries) == 1
+    assert stats.total == items.count() == 6
+    assert stats.overdue == items.filter(overdue=True).count() == 1
+
+    for figures, key_of in (
+        (stats.by_channel, lambda key: Q(channel_id=key)),
+        (stats.by_band, lambda key: Q(grade__band=key)),
+        (stats.by_grade, lambda key: Q(grade_id=key)),
+        (stats.by_status, lambda key: Q(status=key)),
+        (stats.by_month, lambda key: Q(received_on__year=int(key[:4]), received_on__month=int(key[5:]))),
+    ):
+        shown = {row["key"]: row["n"] for row in figures}
+        assert shown == {key: items.filter(key_of(key)).count() for key in shown}, figures
+        assert sum(shown.values()) == 6, figures
+    assert [row["key"] for row in stats.by_month] == ["2025-11", "2025-12", "2026-01", "2026-02"]
+    assert [row["band"] for row in stats.by_grade] == sorted(
+        (row["band"] for row in stats.by_grade), key=["high", "medium", "low"].index
+    )

@@ -48,7 +48,7 @@ def _ledger_url(base: dict[str, object], **changes: object) -> str:
 def warning_figures(user, *, year: int, institution: Institution | None, today: datetime.date) -> WarningFigures | None:
     """The figures of the user's ledger (of ``institution`` alone when given); None when the user
     has no ledger. Counts cover every year, as the ledger does; the months listed are ``year``'s.
-    Six queries whatever the number of items."""
+    One query whatever the number of items (``ledger_statistics``: the ledger grouped once)."""
     if not warning_access.may_see_ledger(user):
         return None
     items = warning_selectors.ledger_for(user=user, today=today, institution=institution)
