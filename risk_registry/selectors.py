@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -425,3 +425,20 @@ def control_suggestions(*, user, institution: Institution, risk_type_id: int, ye
         )
         .order_by("-uses", "measure")[:SUGGESTIONS]
     )
+
+
+# Institutions a drop-down lists at the most (a province office sees 10,000).
+OFFERED_INSTITUTIONS = 200
+
+
+def institutions_to_offer(visible: QuerySet[Institution], *, limit: int | None = None) -> list[Institution]:
+    """The institutions of ``visible`` a drop-down offers, in the tree's order: all of them when
+    they are at most ``limit``, else the top of the tree they form and its direct children (as the
+    home page's summary and the institutions page show a big subtree). One to three queries."""
+    limit = limit or OFFERED_INSTITUTIONS
+    ordered = visible.order_by("path").only("pk", "code", "name", "path", "depth")
+    institutions = list(ordered[: limit + 1])
+    if len(institutions) <= limit:
+        return institutions
+    top = visible.aggregate(top=Min("depth"))["top"]
+    return list(ordered.filter(depth__lte=top + 1)[:limit])

@@ -201,3 +201,65 @@ def test_ledger_statistics_use_the_labels(world, login):
     stats = body[body.index('data-testid="ledger-stats"') :]
     assert "二级（中）: 1" in stats and "三级（低）: 1" in stats and "处置中: 1" in stats and "已登记: 1" in stats
     assert "信访举报: 1" in stats and "2026-02: 2" in stats
+
+
+def _county_office(world):
+    """A discipline office over the county's three institutions (the county, 甲局, 乙局)."""
+    from django.contrib.auth import get_user_model
+
+    from risk_registry.organisation.models import Role
+    from risk_registry.organisation.services import membership_grant
+
+    user = get_user_model().objects.create_user(username="county_office", password="x", last_name="县纪委")
+    membership_grant(user=user, institution=world.county, role=Role.DISCIPLINE)
+    return user
+
+
+def test_an_office_of_several_institutions_chooses_the_institution_first(world, login):
+    client = login(_county_office(world))
+    first = client.get("/warnings/new/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="entry-institutions"' in first and 'data-testid="warning-form"' not in first
+    assert all(f"?institution={i.pk}" in first for i in (world.county, world.a, world.b))
+    searched = client.get("/warnings/new/?q=甲").content.decode()
+    assert f"?institution={world.a.pk}" in searched and f"?institution={world.b.pk}" not in searched
+    form = client.get(f"/warnings/new/?institution={world.b.pk}").content.decode()
+    # the subject is one of 乙局's posts, departments and people, never 甲局's
+    assert "执法岗" in form and "执法股" in form
+    assert "审批岗" not in form and "审批科" not in form and "张审批" not in form
+    assert 'data-testid="entry-institution"' in form and "乙局" in form
+
+
+def test_an_institution_outside_the_office_is_404_and_a_bad_one_too(world, login):
+    client = login(world.outsider)  # 乙局's office: 甲局 is not its
+    for asked in (world.a.pk, "abc", "9" * 40):
+        assert client.get(f"/warnings/new/?institution={asked}").status_code == 404, asked
+    assert client.get(f"/warnings/new/?institution={world.b.pk}").status_code == 200
+
+
+def test_the_subject_is_one_of_the_posted_institution(world, login):
+    client = login(_county_office(world))
+    response = client.post("/warnings/new/", _item_form(world, institution=world.b.pk), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200 and "选择一个有效的选项" in response.content.decode()  # 张审批 is 甲局's
+    assert not WarningItem.objects.exists()
+    response = client.post("/warnings/new/", _item_form(world))
+    item = WarningItem.objects.get()
+    assert response.status_code == 302 and item.institution == world.a and item.subject_user == world.holder
+
+
+def test_the_entry_pages_do_not_grow_with_the_institutions(world, login):
+    from risk_registry.organisation.models import Institution
+    from risk_registry.organisation.services import institution_create
+
+    client = login(_county_office(world))
+
+    def counted(url):
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    urls = ("/warnings/new/", "/warnings/new/?q=局", f"/warnings/new/?institution={world.a.pk}")
+    before = [counted(url) for url in urls]
+    for n in range(6):
+        institution_create(code=f"more-{n}", name=f"新增{n}局", kind=Institution.Kind.BUREAU, parent=world.county)
+    assert [counted(url) for url in urls] == before

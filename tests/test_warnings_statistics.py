@@ -129,3 +129,24 @@ def test_each_figure_counts_what_the_ledger_filtered_by_it_lists(world):
     assert [row["band"] for row in stats.by_grade] == sorted(
         (row["band"] for row in stats.by_grade), key=["high", "medium", "low"].index
     )
+
+
+def test_a_big_scope_offers_its_top_institutions_and_the_one_asked_for(world, client, monkeypatch):
+    """The ledger's institution filter offers a bounded part of a big scope (its top and the top's
+    children, ``OFFERED_INSTITUTIONS`` at the most) and the one asked for; any visible one filters."""
+    from risk_registry import selectors as risk_selectors
+
+    monkeypatch.setattr(risk_selectors, "OFFERED_INSTITUTIONS", 2)
+    client.force_login(world.superior)  # the county and its two bureaus: three institutions
+    inspection_item(world)
+
+    def offered(body: str) -> set[str]:
+        select = body[body.index('name="institution"') : body.index("</select>", body.index('name="institution"'))]
+        return set(re.findall(r'<option value="(\d+)"', select))
+
+    body = client.get("/warnings/").content.decode()
+    assert offered(body) == {str(world.county.pk), str(world.a.pk)}
+    asked = client.get(f"/warnings/?institution={world.b.pk}").content.decode()
+    assert offered(asked) == {str(world.county.pk), str(world.a.pk), str(world.b.pk)}
+    assert f'<option value="{world.b.pk}" selected' in asked
+    assert ledger_numbers(client, f"/warnings/?institution={world.a.pk}") != set()  # a filter, not an error

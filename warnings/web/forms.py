@@ -18,6 +18,7 @@ from positions.models import Position
 from risk_registry.organisation.models import Band, Department, Institution
 from risk_registry.organisation.names import person
 from risk_registry.organisation.text import CleanTextMixin
+from risk_registry.selectors import institutions_to_offer
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -64,6 +65,12 @@ class GradeChoiceField(forms.ModelChoiceField):
         return label
 
 
+def _offer(field: forms.ModelChoiceField, objects: list) -> None:
+    """Draw ``field``'s drop-down with ``objects`` only; the field still accepts any of its queryset."""
+    iterator = field.iterator(field)
+    field.widget.choices = [("", field.empty_label), *(iterator.choice(obj) for obj in objects)]
+
+
 def _set_grades(field: forms.Field, institutions) -> None:
     grades = cast(GradeChoiceField, field)
     grades.queryset = grades_of_scales(institutions)
@@ -88,9 +95,30 @@ class LedgerFilterForm(BootstrapForm):
     )
 
     def __init__(self, *args, institutions, **kwargs):
+        """``institutions``: those the user may see, each a valid filter. The drop-downs offer a
+        bounded part of them (``institutions_to_offer``: a province office sees 10,000, whose every
+        name and every scale's levels drawn cost the page 0.3 s) and the one asked for; the grades
+        offered are the levels of those institutions' scales, any level is a valid filter (the
+        ledger is the user's own: a level of another scale narrows it to nothing)."""
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["institution"]).queryset = institutions
-        _set_grades(self.fields["grade"], institutions)
+        institution = cast(forms.ModelChoiceField, self.fields["institution"])
+        institution.queryset = institutions
+        offered = institutions_to_offer(institutions)
+        asked = self._asked("institution", offered)
+        _offer(institution, offered + asked)
+        grade = cast(GradeChoiceField, self.fields["grade"])
+        grade.queryset = WarningGrade.objects.select_related("institution")
+        levels = list(grades_of_scales(Institution.objects.filter(pk__in=[i.pk for i in offered + asked])))
+        grade.several_scales = len({level.institution_id for level in levels}) > 1
+        _offer(grade, levels + self._asked("grade", levels))
+
+    def _asked(self, name: str, offered: list) -> list:
+        """What the bound form asks for by field ``name`` when it is not ``offered`` (if it exists)."""
+        raw = str(self.data.get(self.add_prefix(name), "")).strip() if self.is_bound else ""
+        if not raw.isdigit() or len(raw) > 12 or any(obj.pk == int(raw) for obj in offered):
+            return []
+        queryset = cast(forms.ModelChoiceField, self.fields[name]).queryset
+        return list(queryset.filter(pk=int(raw))) if queryset is not None else []
 
     def valid_filters(self) -> dict:
         """The filters whose values are valid; the wrong ones keep their errors on the form."""
