@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assessments.survey_models import Rating, RatingInvitation, RatingRound, RoundState
 from positions.models import Holding, Position
+from risk_registry import access
 from risk_registry.organisation.models import AuditAction, Institution
 from risk_registry.organisation.services import audit_record
 
@@ -223,12 +223,4 @@ def post_scores(rating_round: RatingRound) -> list[PostScore]:
 
 def possible_raters(institution: Institution):
     """People who may be invited: members of the institution and holders of its posts."""
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(memberships__institution=institution)
-            | Q(holdings__position__institution=institution, holdings__ended_on__isnull=True)
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+    return access.people_of(Institution.objects.filter(pk=institution.pk))

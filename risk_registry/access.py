@@ -362,6 +362,22 @@ def risk_points_seen_elsewhere(user: AnyUser) -> QuerySet[RiskPoint]:
     return points.exclude(overseen) if overseen is not None else points
 
 
+def people_of(institutions: QuerySet[Institution], *, former_holders: bool = False) -> QuerySet[User]:
+    """Users with a role in ``institutions`` or holding one of their posts (an open holding; any,
+    ended ones too, with ``former_holders``), by name: whom a form may name there (a warning's
+    subject, a rotation's holder). Not a right to see them: who may open the page decides.
+
+    Their ids as a union of the two indexed lookups (the memberships, the holdings of the
+    institutions' posts): an OR across both joins read every user and holding instead (a bureau of
+    1,100 posts in a province of 590,000 users: 0.7–1.0 s, against 25 ms)."""
+    members = Membership.objects.filter(institution__in=institutions).order_by().values("user_id")
+    holdings = Holding.objects.filter(position__institution__in=institutions)
+    if not former_holders:
+        holdings = holdings.filter(ended_on__isnull=True)
+    holders = holdings.order_by().values("user_id")
+    return User.objects.filter(pk__in=members.union(holders)).order_by("last_name", "first_name", "username")
+
+
 def holdings_visible_to(user: AnyUser) -> QuerySet[Holding]:
     """Holdings of the positions the user may see (who holds a post is part of the org chart)."""
     return Holding.objects.filter(position__in=positions_visible_to(user))

@@ -10,7 +10,6 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -266,14 +265,8 @@ def long_held_key_posts(user, institution: Institution, *, today: datetime.date)
 def rotation(request: HttpRequest, code: str) -> HttpResponse:
     institution = access.object_or_404(access.institutions_visible_to(request.user), code=code)
     access.require(access.can_record_rotation(request.user, institution))
-    people = (
-        get_user_model()
-        .objects.filter(
-            Q(memberships__institution=institution) | Q(holdings__position__institution=institution), is_active=True
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+    one = Institution.objects.filter(pk=institution.pk)
+    people = access.people_of(one, former_holders=True).filter(is_active=True)
     form = RotationForm(
         request.POST or None,
         institution=institution,

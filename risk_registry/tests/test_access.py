@@ -312,3 +312,33 @@ def test_positions_of_visible_institutions_are_the_positions_visible(world, pers
         .values_list("pk", flat=True)
     )
     assert set(access.positions_of_visible_institutions(user, path=world.a.path).values_list("pk", flat=True)) == within
+
+
+def test_people_of_an_institution_are_its_members_and_holders_once_each(world):
+    """Whom a form may name there: its members and the holders of its posts, each once, by name;
+    former holders only when asked (the rotation page records their past)."""
+    import datetime
+
+    from positions.models import Holding
+    from risk_registry.organisation.models import Institution
+
+    one = Institution.objects.filter(pk=world.a.pk)
+    Holding.objects.create(  # 李复核 held 乙局's post once, and a post of 甲局 now
+        user=world.holder2,
+        position=world.position_b,
+        started_on=datetime.date(2020, 1, 1),
+        ended_on=datetime.date(2021, 1, 1),
+    )
+    former = get_user_model().objects.create_user(username="former", last_name="曾")
+    Holding.objects.create(
+        user=former, position=world.position3, started_on=datetime.date(2020, 1, 1), ended_on=datetime.date(2021, 1, 1)
+    )
+    now = list(access.people_of(one))
+    assert len(now) == len(set(now))
+    assert {world.holder, world.holder2, world.holder3, world.head, world.discipline, world.leader} <= set(now)
+    assert former not in now and world.outsider not in now and world.holder2 in now
+    assert former in access.people_of(one, former_holders=True)
+    assert world.holder2 not in access.people_of(Institution.objects.filter(pk=world.b.pk))
+    assert world.holder2 in access.people_of(Institution.objects.filter(pk=world.b.pk), former_holders=True)
+    names = [(u.last_name, u.first_name, u.username) for u in now]
+    assert names == sorted(names)

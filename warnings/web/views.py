@@ -192,7 +192,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
     form = WarningItemForm(
         request.POST or None,
         institutions=one,
-        people=access.people_of(one),
+        people=risk_access.people_of(one),
         positions=risk_access.positions_visible_to(request.user).filter(institution__in=one),
         initial={"institution": chosen.pk} if chosen is not None else None,
     )
@@ -299,7 +299,7 @@ def disposition_issue(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_for(user=request.user, pk=pk, today=timezone.localdate())
     access.require(access.can_act_on(request.user, item))
     measures = services.measures_open(item)
-    people = access.people_of(risk_access.institutions_visible_to(request.user).filter(pk=item.institution_id))
+    people = risk_access.people_of(risk_access.institutions_visible_to(request.user).filter(pk=item.institution_id))
     initial = {"version": item.version, "recipient_user": item.subject_user_id, "recipient_name": _subject(item)}
     form = IssueForm(request.POST or None, measures=measures, people=people, initial=initial)
     if request.method == "POST" and form.is_valid():
