@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -484,26 +485,59 @@ class YearChange:
 
 
 COMPARED = ("description", "likelihood", "severity", "level_id", "position_id", "risk_type_id")
+CHANGE_KINDS = ("changed", "new", "dropped", "carried")  # the page's order, and its filter's values
+CHANGES_PAGE = 50  # rows of the changes page at once, as every list's page
 
 
-def year_changes(*, user, institution: Institution, year: int) -> list[YearChange]:
-    """What changed in ``institution``'s register from ``year`` to the next: two queries."""
+@dataclass
+class YearChanges:
+    """A page of what changed in a register from one year to the next, with every kind counted."""
+
+    rows: list[YearChange]
+    counts: dict[str, int]  # every change of the register by kind, whatever the page and the filter
+    page: Page
+
+
+def year_changes(*, user, institution: Institution, year: int, kind: str = "", page: str | None = None) -> YearChanges:
+    """What changed in ``institution``'s register from ``year`` to the next: each point of the next
+    year new, changed (the fields of ``COMPARED`` that differ from its source) or carried over
+    unchanged, and each point of ``year`` not carried over; ``kind`` keeps one kind. Classified
+    from narrow rows (ids and the compared fields of both years), then the page's ``CHANGES_PAGE``
+    points read whole: four queries whatever the register's size (a big bureau's 4,700 points,
+    each read with five joined rows and drawn, took 0.5–1.3 s)."""
     visible = access.risk_points_visible_to(user).filter(institution=institution)
-    joins = ("level", "position", "department", "risk_type")
-    following = list(visible.filter(year=year + 1).select_related(*joins, *(f"carried_from__{j}" for j in joins)))
-    carried_ids = {p.carried_from_id for p in following if p.carried_from_id}
-    previous = visible.filter(year=year).exclude(state=RiskPointState.DRAFT).select_related(*joins)
-    changes = []
-    for point in following:
-        before = point.carried_from
-        if before is None:
-            changes.append(YearChange("new", point))
+    sources = [f"carried_from__{name}" for name in COMPARED]
+    found: list[tuple[str, int, int, int | None, list[str]]] = []  # kind, department, point, source, fields
+    carried: set[int] = set()
+    following = visible.filter(year=year + 1).order_by()
+    for pk, department, source, *values in following.values_list(
+        "pk", "department_id", "carried_from_id", *COMPARED, *sources
+    ):
+        if source is None:
+            found.append(("new", department, pk, None, []))
             continue
-        differing = [name for name in COMPARED if getattr(point, name) != getattr(before, name)]
-        changes.append(YearChange("changed" if differing else "carried", point, before, differing))
-    changes.extend(YearChange("dropped", p) for p in previous if p.pk not in carried_ids)
-    order = {"changed": 0, "new": 1, "dropped": 2, "carried": 3}
-    return sorted(changes, key=lambda c: (order[c.kind], c.point.department_id, c.point.pk))
+        carried.add(source)
+        now, then = values[: len(COMPARED)], values[len(COMPARED) :]
+        differing = [name for name, a, b in zip(COMPARED, now, then, strict=True) if a != b]
+        found.append(("changed" if differing else "carried", department, pk, source, differing))
+    previous = visible.filter(year=year).exclude(state=RiskPointState.DRAFT).order_by()
+    found += [
+        ("dropped", dept, pk, None, []) for pk, dept in previous.values_list("pk", "department_id") if pk not in carried
+    ]
+    counts = {name: 0 for name in CHANGE_KINDS}
+    for row in found:
+        counts[row[0]] += 1
+    order = {name: rank for rank, name in enumerate(CHANGE_KINDS)}
+    kept = sorted((row for row in found if not kind or row[0] == kind), key=lambda r: (order[r[0]], r[1] or 0, r[2]))
+    shown = Paginator(kept, CHANGES_PAGE).get_page(page)
+    joins = ("level", "position", "department", "risk_type")
+    points = visible.filter(pk__in=[row[2] for row in shown]).select_related(*joins).in_bulk()
+    befores = RiskPoint.objects.filter(pk__in=[row[3] for row in shown if row[3]]).select_related("level").in_bulk()
+    rows = [
+        YearChange(change, points[pk], befores.get(source) if source else None, fields)
+        for change, _department, pk, source, fields in shown
+    ]
+    return YearChanges(rows=rows, counts=counts, page=shown)
 
 
 # --- dashboards ------------------------------------------------------------------------------------

@@ -244,9 +244,13 @@ def self_assessment(request: HttpRequest, pk: int, code: str) -> HttpResponse:
 def year_changes(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     cycle = _cycle_or_404(request, pk)
     institution = access.object_or_404(access.institutions_visible_to(request.user), code=code)
-    changes = selectors.year_changes(user=request.user, institution=institution, year=cycle.year)
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in selectors.CHANGE_KINDS else ""
+    changes = selectors.year_changes(
+        user=request.user, institution=institution, year=cycle.year, kind=kind, page=request.GET.get("page")
+    )
     return render(
         request,
         "assessments/year_changes.html",
-        {"cycle": cycle, "institution": institution, "changes": changes},
+        {"cycle": cycle, "institution": institution, "changes": changes, "kind": kind},
     )
