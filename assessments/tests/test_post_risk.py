@@ -147,3 +147,17 @@ def test_the_measures_pages_cost_a_fixed_number_of_queries(world, client):
     before = [_queries(client, url) for url in urls]
     _grow(world, survey_round, rating_round, 12)
     assert [_queries(client, url) for url in urls] == before
+
+
+def test_the_posts_are_drawn_a_page_at_a_time(world, client, monkeypatch):
+    """Every post is measured, a page of them drawn; the pager keeps the year and the weights."""
+    from assessments.web import rating_views
+
+    monkeypatch.setattr(rating_views, "PROFILES_PAGE", 2)
+    client.force_login(world.discipline)
+    first = client.get("/measures/bureau-a/?year=2026&w_control=3").content.decode()
+    second = client.get("/measures/bureau-a/?year=2026&w_control=3&page=2").content.decode()
+    rows = [body.count('data-testid="profile-score"') for body in (first, second)]
+    assert rows == [2, 1]  # 甲局's three posts
+    assert "year=2026&amp;w_control=3&amp;page=2" in first
+    assert all(title in first + second for title in ("审批岗", "复核岗", "会计岗"))
