@@ -9,7 +9,8 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from assessments.completion import with_done
 from assessments.models import Task
@@ -17,8 +18,9 @@ from assessments.services import cycle_generate_tasks, cycle_launch
 from controls.models import Control, ControlRun
 from positions.models import Position
 from positions.services import position_create
+from risk_registry import access, selectors
 from risk_registry.models import PostGrade, RiskPoint, RiskPointState
-from risk_registry.organisation.models import GradeLevel
+from risk_registry.organisation.models import GradeLevel, Role
 from risk_registry.services import post_grade_decide, post_grades_refresh
 
 pytestmark = pytest.mark.django_db
@@ -68,13 +70,21 @@ def graded(world):
 
 def test_leadership_watches_its_levels_in_its_institution(client, graded):
     w = graded
+    control = Control.objects.create(risk_point=w.finance_point, line="prevention", measure="账务双人复核")
+    for ran_on in (datetime.date(2026, 4, 1), datetime.date(2026, 5, 1), datetime.date(2025, 12, 1)):
+        ControlRun.objects.create(control=control, ran_on=ran_on, description="复核", recorded_by=w.holder3)
     page, points, posts = _page(client, w.leader)
     # 一级/二级 are supervised by the leadership: A's 一级 points, never bureau B's, never drafts
     assert points == {w.submitted.pk, w.chief_point.pk}
-    runs = {point.pk: point.runs for point, _late in page.context["point_rows"]}
+    runs = {point.pk: point.control_runs for point, _late in page.context["point_rows"]}
     assert runs[w.submitted.pk] == 1 and runs[w.chief_point.pk] == 0
     # C posts are supervised jointly by the leader in charge and the discipline office
     assert posts == {w.position3.pk}
+    # a post's runs: its points' control runs of the year
+    in_year = ControlRun.objects.filter(ran_on__year=2026, control__risk_point__year=2026)
+    for grade, _late in page.context["post_rows"]:
+        assert grade.runs == in_year.filter(control__risk_point__position=grade.position_id).count()
+    assert grade.runs == 2  # 会计岗's point's two runs of 2026, not the one of 2025
 
 
 def test_department_head_watches_its_department_only(client, graded):
@@ -160,3 +170,78 @@ def test_overdue_tasks_of_watched_points_and_posts(client, graded):
     assert by_post == {w.position3.pk: late.filter(position=w.position3).count()}
     watched = Q(control__risk_point__in=list(expected)) | Q(position=w.position3)
     assert page.context["overdue"] == late.filter(watched).count()  # each task once
+
+
+@pytest.fixture
+def watched_by_superior(graded):
+    """The county's superior office watches the 一级 and 二级 points of bureaus A and B (their
+    schemes' levels name it), so that its page lists points of several institutions, bands and
+    ranks: A's three 一级 points (one of 财务股 made 一级 here), B's 一级, and a 二级 point in each."""
+    w = graded
+    GradeLevel.objects.filter(scheme__institution__in=[w.a, w.b], name__in=["一级", "二级"]).update(
+        supervisor_role=Role.SUPERIOR
+    )
+    _level(w.finance_point, "一级")
+    for point, description in ((w.submitted, "二级甲"), (w.point_b, "二级乙")):
+        second = RiskPoint.objects.get(pk=point.pk)
+        # a copy without controls: none of the source's runs (the stored count is the triggers')
+        second.pk, second.description, second.control_runs = None, description, 0
+        second.save()
+        _level(second, "二级")
+    return w
+
+
+def _expected_rows(user) -> list[int]:
+    """The watched points as the page's docstring says, worked out here in Python: every submitted
+    point of the year in the reader's sight whose level names the reader's role, most serious
+    first (band, then the level's rank), then by the institution's place in the tree, then by id."""
+    points = access.risk_points_visible_to(user).filter(year=2026, level__supervisor_role=Role.SUPERIOR)
+    points = points.exclude(state=RiskPointState.DRAFT).select_related("level", "institution")
+    return [p.pk for p in sorted(points, key=lambda p: (p.level.sort_key, p.institution.path, p.pk))]
+
+
+def test_points_listed_most_serious_first_with_their_runs(client, watched_by_superior):
+    w = watched_by_superior
+    expected = _expected_rows(w.superior)
+    assert len(expected) == 6 and {w.point_b.pk, w.finance_point.pk} <= set(expected)
+    page, _, _ = _page(client, w.superior)
+    rows = [point for point, _late in page.context["point_rows"]]
+    assert [point.pk for point in rows] == expected  # same points, same order
+    runs = ControlRun.objects.filter(ran_on__year=2026)
+    assert [point.control_runs for point in rows] == [runs.filter(control__risk_point=p).count() for p in rows]
+    assert rows[0].control_runs == 1  # 审批岗's point, the run the fixture recorded
+    assert page.context["point_total"] == 6 and not page.context["points_capped"]
+    assert not page.context["points_more"]
+
+
+def test_a_long_watch_list_shows_its_most_serious_rows_and_a_capped_count(
+    client, watched_by_superior, settings, monkeypatch
+):
+    """Past the shown rows the page points to the risk list; past the count's limit it says "more
+    than" the limit (as every list does) instead of counting every point."""
+    w = watched_by_superior
+    expected = _expected_rows(w.superior)
+    monkeypatch.setattr(selectors, "WATCH_ROWS", 4)
+    page, _, _ = _page(client, w.superior)
+    assert [point.pk for point, _late in page.context["point_rows"]] == expected[:4]
+    assert page.context["point_total"] == 6 and page.context["points_more"]
+    settings.RISK_REGISTRY_COUNT_LIMIT = 5
+    page, _, _ = _page(client, w.superior)
+    assert [point.pk for point, _late in page.context["point_rows"]] == expected[:4]
+    assert page.context["point_total"] == 5 and page.context["points_capped"]
+    with translation.override("zh-hans"):
+        assert gettext("More than %(n)s risk points") % {"n": 5} in page.content.decode()
+
+
+def test_watch_page_query_count_does_not_grow_with_levels_or_rows(client, watched_by_superior):
+    """The superior office's page reads two bands' ranks (one query for the points' ids whatever
+    their number); more points of every watched level add no query."""
+    w = watched_by_superior
+    small = _queries(client, w.superior)
+    template = RiskPoint.objects.get(pk=w.point_b.pk)
+    for i in range(12):
+        template.pk, template.description = None, f"批量{i}"
+        template.save()
+    _level(template, "二级")
+    assert len(_expected_rows(w.superior)) == 18
+    assert _queries(client, w.superior) == small

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -181,8 +182,8 @@ def watch_page(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     today = timezone.localdate()
     watched = selectors.watchlist(request.user, year=year)
-    points = list(watched.points[: selectors.WATCH_ROWS])
-    posts = list(watched.posts[: selectors.WATCH_ROWS])
+    count_limit = settings.RISK_REGISTRY_COUNT_LIMIT
+    points, posts = watched.points, watched.posts
     point_ids = [point.pk for point in points]
     position_ids = [grade.position_id for grade in posts]
     overdue_by_point: dict[int, int] = {}
@@ -212,8 +213,12 @@ def watch_page(request: HttpRequest) -> HttpResponse:
             "roles": watched.roles,
             "point_rows": [(point, overdue_by_point.get(point.pk, 0)) for point in points],
             "post_rows": [(grade, overdue_by_post.get(grade.position_id, 0)) for grade in posts],
-            "point_total": watched.points.count() if len(points) == selectors.WATCH_ROWS else len(points),
-            "post_total": watched.posts.count() if len(posts) == selectors.WATCH_ROWS else len(posts),
+            # Counted up to the lists' limit: past it the page says "more than" the limit.
+            "point_total": min(watched.point_count, count_limit),
+            "points_capped": watched.point_count > count_limit,
+            "points_more": watched.point_count > len(points),
+            "post_total": min(watched.post_count, count_limit),
+            "posts_capped": watched.post_count > count_limit,
             "overdue": overdue,
             "limit": selectors.WATCH_ROWS,
         },
