@@ -27,7 +27,7 @@ from operator import or_
 from typing import Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.lookups import Exact
 from django.http import Http404
 
@@ -435,6 +435,19 @@ def risk_point_history_visible_to(user, risk_point: RiskPoint) -> QuerySet[Audit
     return entries
 
 
+def _holds(rows: QuerySet, column: str = "target_id") -> Exists:
+    """Whether ``rows`` hold the row ``column`` names (by default the entry's target), checked row
+    by row through their primary key.
+
+    ``id >= column`` beside ``id = column`` adds nothing to the test, but PostgreSQL can no longer
+    turn it into a hash of every visible row (it hashes only equalities), which it built before
+    reading the first entry whenever the hash fitted in memory: a city's 204,000 points, 70–110 ms
+    at province scale, for a page that checks about 57 entries (0.3 ms one by one). A whole tree's
+    two million points never fitted, which is why only the offices of a part of the tree paid for
+    it. The equality stays so that the check is one step in the primary key."""
+    return Exists(rows.filter(pk=OuterRef(column), pk__gte=OuterRef(column)))
+
+
 def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     """Audit entries of the institutions the user oversees (discipline and superior offices),
     each only while the user may see its object in the object's current state: a risk point's
@@ -445,34 +458,53 @@ def audit_entries_visible_to(user) -> QuerySet[AuditEntry]:
     if not scope.subtree_paths:
         return AuditEntry.objects.none()
     overseen = reduce(or_, (Q(institution__path__startswith=path) for path in scope.subtree_paths))
-    # Each visibility test is an EXISTS on the target's primary key, checked for the entries the
-    # page reads (50, or the 1,001 its count stops at). ``target_id IN (all visible points)`` inside
-    # an OR cannot become a join: at province size its hash did not fit in memory and PostgreSQL
-    # scanned the two million points once per entry (a count ran for minutes).
+    # Each visibility test is an EXISTS on the target's primary key (``_holds``: row by row, never
+    # a hash of every visible row), checked for the entries the page reads (50, or the 1,001 its
+    # count stops at). ``target_id IN (all visible points)`` inside an OR cannot become a join: at
+    # province size its hash did not fit in memory and PostgreSQL scanned the two million points
+    # once per entry (a count ran for minutes).
     points = risk_points_visible_to(user)
-    controls = Control.objects.filter(Exists(points.filter(pk=OuterRef("risk_point_id"))))
+    controls = Control.objects.filter(_holds(points, "risk_point_id"))
     comments = NoticeComment.objects.filter(
-        Q(risk_point__isnull=True) | Exists(points.filter(pk=OuterRef("risk_point_id"))),
+        Q(risk_point__isnull=True) | _holds(points, "risk_point_id"),
         register__institution__in=institutions_visible_to(user),
     )
     by_type = {
         RiskPoint._meta.label_lower: points,
         Control._meta.label_lower: controls,
-        ControlRun._meta.label_lower: ControlRun.objects.filter(Exists(controls.filter(pk=OuterRef("control_id")))),
+        ControlRun._meta.label_lower: ControlRun.objects.filter(_holds(controls, "control_id")),
         NoticeComment._meta.label_lower: comments,
     }
     target = ~Q(target_type__in=list(by_type)) | reduce(
         or_,
-        (Q(target_type=kind) & Exists(rows.filter(pk=OuterRef("target_id"))) for kind, rows in by_type.items()),
+        (Q(target_type=kind) & _holds(rows) for kind, rows in by_type.items()),
     )
     drafts = RiskPoint.objects.filter(_draft_readers_q(scope))
-    draft_controls = Control.objects.filter(Exists(drafts.filter(pk=OuterRef("risk_point_id"))))
+    draft_controls = Control.objects.filter(_holds(drafts, "risk_point_id"))
     private = (
         Q(private=False)
-        | (Q(target_type=RiskPoint._meta.label_lower) & Exists(drafts.filter(pk=OuterRef("target_id"))))
-        | (Q(target_type=Control._meta.label_lower) & Exists(draft_controls.filter(pk=OuterRef("target_id"))))
+        | (Q(target_type=RiskPoint._meta.label_lower) & _holds(drafts))
+        | (Q(target_type=Control._meta.label_lower) & _holds(draft_controls))
     )
     return AuditEntry.objects.filter(overseen, target, private)
+
+
+def q_audit_from_newest(user) -> Q | None:
+    """For an office whose scope is a part of the tree (a city, a county, a bureau): its entries
+    are those at or below the newest entry of its institutions, as the index ``audit_institution``
+    says it (one backward step per institution: a city's 1,001 in about 6 ms). The filter adds
+    nothing to ``audit_entries_visible_to`` (the same rows) but lets the page start its walk down the
+    ids there: PostgreSQL, taking a part's entries to be spread evenly over the ids, walked them
+    backwards from the newest entry of the whole table, past every other part's (a province's first
+    city: two million entries, 0.7–1.4 s). None for a whole tree (``/1/``), where nearly every entry
+    is the user's own, or for a user who oversees no subtree."""
+    paths = scope_of(user).subtree_paths
+    if not paths or any(len(path_ids(path)) == 1 for path in paths):
+        return None
+    newest = AuditEntry.objects.filter(institution=OuterRef("pk")).order_by("-id").values("id")[:1]
+    institutions = Institution.objects.filter(reduce(or_, (Q(path__startswith=path) for path in paths)))
+    top = institutions.annotate(newest=Subquery(newest)).order_by(F("newest").desc(nulls_last=True))
+    return Q(id__lte=Subquery(top.values("newest")[:1]))
 
 
 def history_of(user, target) -> QuerySet[AuditEntry]:

@@ -318,8 +318,12 @@ INBOX_JOINS = {
 
 
 def audit_entries(*, user, form) -> QuerySet:
-    """The audit entries the user may read (access module), filtered by the search form."""
+    """The audit entries the user may read (access module), filtered by the search form; for an
+    office of a part of the tree, from the newest entry of its part down (``access.q_audit_from_newest``)."""
     entries = access.audit_entries_visible_to(user).select_related("actor", "institution")
+    from_newest = access.q_audit_from_newest(user)
+    if from_newest is not None:
+        entries = entries.filter(from_newest)
     if form.is_bound and not form.is_valid():
         return entries.none()  # a search that cannot be read finds nothing: it is not widened to everything
     if form.is_bound:
