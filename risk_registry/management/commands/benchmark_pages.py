@@ -85,6 +85,17 @@ OVERSIGHT_ROWS = (
     "AND p.year = %(year)s AND p.state <> 'draft' GROUP BY 1, 2, 3"
 )
 
+# Whom a form of the big bureau may name (its members and its posts' holders, every holding as the
+# rotation page reads them; the warning form reads the open ones), its posts and departments.
+BUREAU_PEOPLE = (
+    "SELECT u.id, u.last_name, u.first_name FROM auth_user u WHERE u.id IN ("
+    "SELECT user_id FROM organisation_membership WHERE institution_id = %(bureau_id)s UNION "
+    "SELECT h.user_id FROM positions_holding h JOIN positions_position pos ON pos.id = h.position_id "
+    "WHERE pos.institution_id = %(bureau_id)s) ORDER BY 2, 3",
+    "SELECT id, title FROM positions_position WHERE institution_id = %(bureau_id)s ORDER BY title",
+    "SELECT id, name FROM organisation_department WHERE institution_id = %(bureau_id)s",
+)
+
 
 @dataclass(frozen=True)
 class Page:
@@ -247,6 +258,75 @@ PAGES = (
             "SELECT split_part(substr(i.path, length(%(path)s)), '/', 1), sum(t.total), sum(t.done) "
             "FROM assessments_tasktally t JOIN organisation_institution i ON i.id = t.institution_id "
             "WHERE t.cycle_id = %(cycle)s AND t.total > 0 AND i.path LIKE %(path)s GROUP BY 1",
+        ),
+    ),
+    # Pages a crawl of every page as each persona found slow at province scale (2026-12-07,
+    # round 6): each a list, a form or a detail a user opens every day.
+    Page(
+        "audit, city office",
+        "city",
+        "/audit/",
+        FAST,
+        (
+            "SELECT a.* FROM organisation_auditentry a WHERE a.institution_id IN (" + SUBTREE + ") "  # noqa: S608
+            "AND NOT a.private ORDER BY a.id DESC LIMIT 50",
+        ),
+    ),
+    Page(
+        "watch page, province office",
+        "province",
+        "/watch/",
+        FAST,
+        # the 50 most serious points of the levels the office supervises, in the tree's order
+        (
+            "SELECT p.id, p.description, i.name, l.name FROM risk_registry_riskpoint p "  # noqa: S608
+            "JOIN organisation_gradelevel l ON l.id = p.level_id "
+            "JOIN organisation_institution i ON i.id = p.institution_id WHERE " + POINTS_OF_SUBTREE + " "
+            "AND p.year = %(year)s AND p.state <> 'draft' AND l.supervisor_role = 'discipline' "
+            "ORDER BY p.level_rank, p.institution_path, p.id LIMIT 50",
+        ),
+    ),
+    Page(
+        "warning ledger, province office",
+        "province",
+        "/warnings/",
+        FAST,
+        (
+            "SELECT w.id, w.number, w.received_on, i.name, c.name, g.label "
+            "FROM integrity_warnings_warningitem w JOIN organisation_institution i ON i.id = w.institution_id "
+            "JOIN integrity_warnings_warningchannel c ON c.id = w.channel_id "
+            "JOIN integrity_warnings_warninggrade g ON g.id = w.grade_id WHERE i.path LIKE %(path)s "
+            "ORDER BY w.received_on DESC, w.id DESC LIMIT 20",
+        ),
+    ),
+    Page(
+        "warning entry, city office (the institutions)",
+        "city",
+        "/warnings/new/",
+        FAST,
+        ("SELECT id, code, name FROM organisation_institution WHERE path LIKE %(path)s ORDER BY depth, path LIMIT 51",),
+    ),
+    Page("warning entry form, big bureau (bureau office)", "bureau", "/warnings/new/", FAST, BUREAU_PEOPLE),
+    Page("rotation page, big bureau (bureau office)", "bureau", "/org/{bureau}/rotation/", FAST, BUREAU_PEOPLE),
+    Page(
+        "changes between years, big bureau (bureau office)",
+        "bureau",
+        "/cycles/{cycle}/changes/{bureau}/",
+        FAST,
+        (
+            "SELECT p.id, p.department_id, p.carried_from_id, p.description, p.level_id FROM risk_registry_riskpoint p "
+            "WHERE p.institution_id = %(bureau_id)s AND p.year IN (%(year)s, %(year)s + 1) AND p.state <> 'draft'",
+        ),
+    ),
+    Page(
+        "posts' measures, big bureau (bureau office)",
+        "bureau",
+        "/measures/{bureau}/",
+        FAST,
+        (
+            "SELECT pos.id, pos.title, d.name FROM positions_position pos "
+            "JOIN organisation_department d ON d.id = pos.department_id WHERE pos.institution_id = %(bureau_id)s "
+            "ORDER BY d.name, pos.title LIMIT 50",
         ),
     ),
     Page("dashboard, oversight, city", "city", "/dashboards/oversight/", SLOW, (OVERSIGHT_ROWS,)),
