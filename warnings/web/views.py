@@ -192,8 +192,11 @@ def item_new(request: HttpRequest) -> HttpResponse:
     form = WarningItemForm(
         request.POST or None,
         institutions=one,
-        people=risk_access.people_of(one),
-        positions=risk_access.positions_visible_to(request.user).filter(institution__in=one),
+        # only what the options' labels read (a bureau's 1,100 people and posts)
+        people=risk_access.people_of(one).only("username", "first_name", "last_name"),
+        positions=risk_access.positions_visible_to(request.user)
+        .filter(institution__in=one)
+        .only("title", "institution"),
         initial={"institution": chosen.pk} if chosen is not None else None,
     )
     if request.method == "POST" and form.is_valid():
