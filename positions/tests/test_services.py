@@ -307,3 +307,24 @@ def test_power_item_create_refuses_a_department_of_another_institution(world, ap
         power_item_create(institution=world.a, department=world.dept_b, name="跨单位事项", category=approval)
 
     assert PowerItem.objects.count() == items
+
+
+@pytest.mark.django_db
+def test_long_lists_options_read_from_rows_say_what_the_instances_say(world):
+    """``RowChoices`` draws the rotation form's options from a few columns: each option must be
+    the one Django would draw from the instance (its id, ``label_from_instance``), in order."""
+    from positions.models import Holding, Position
+    from positions.web.forms import RotationForm
+    from risk_registry import access
+
+    form = RotationForm(
+        institution=world.a,
+        people=access.people_of(type(world.a).objects.filter(pk=world.a.pk)),
+        holdings=Holding.objects.all(),
+        positions=Position.objects.all(),
+    )
+    for name in ("holding", "user", "position"):
+        field = form.fields[name]
+        drawn = [choice for choice in field.choices if choice[0] != ""]
+        expected = [(obj.pk, field.label_from_instance(obj)) for obj in field.queryset]
+        assert drawn == expected and drawn, name

@@ -16,7 +16,7 @@ from positions.models import Disclosure, Holding, Position, PowerCategory, Power
 from positions.services import StepRow
 from risk_registry.organisation.dates import EARLIEST_DATE
 from risk_registry.organisation.models import Department, Institution
-from risk_registry.organisation.names import person
+from risk_registry.organisation.names import person, person_named
 from risk_registry.organisation.selectors import vocabulary_for
 from risk_registry.organisation.text import CleanTextMixin
 from risk_registry.organisation.users import User
@@ -39,8 +39,28 @@ def _position_label(position: Position) -> str:
     return f"{position.department.name} · {position.title}"
 
 
+class RowChoices(forms.models.ModelChoiceIterator):
+    """A long list's options drawn from its rows' few columns (the field's ``columns``, labelled by
+    its ``label_of_row``), never a model instance per option: the rotation page's three lists of a
+    bureau's 1,100 holdings, people and posts. The value is the row's id, as Django's own; a posted
+    choice is still checked against the field's queryset."""
+
+    def __iter__(self):
+        field: Any = self.field  # a field that names its ``columns`` and ``label_of_row``
+        if field.empty_label is not None:
+            yield ("", field.empty_label)
+        for pk, *values in self.queryset.values_list("pk", *field.columns):
+            yield (pk, field.label_of_row(*values))
+
+
 class PositionChoiceField(forms.ModelChoiceField):
     """A post named with its department (two departments may have posts of the same title)."""
+
+    iterator = RowChoices
+    columns = ("department__name", "title")
+
+    def label_of_row(self, department: str, title: str) -> str:
+        return f"{department} · {title}"
 
     def label_from_instance(self, obj: Position) -> str:
         return _position_label(obj)
@@ -52,11 +72,23 @@ class PositionsChoiceField(forms.ModelMultipleChoiceField):
 
 
 class HoldingChoiceField(forms.ModelChoiceField):
+    iterator = RowChoices
+    columns = ("user__last_name", "user__first_name", "user__username", "position__department__name", "position__title")
+
+    def label_of_row(self, last_name: str, first_name: str, username: str, department: str, title: str) -> str:
+        return f"{person_named(last_name, first_name, username)} · {department} · {title}"
+
     def label_from_instance(self, obj: Holding) -> str:
         return f"{person(obj.user)} · {_position_label(obj.position)}"
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    iterator = RowChoices
+    columns = ("last_name", "first_name", "username")
+
+    def label_of_row(self, last_name: str, first_name: str, username: str) -> str:
+        return person_named(last_name, first_name, username)
+
     def label_from_instance(self, obj: User) -> str:
         return person(obj)
 
