@@ -150,3 +150,17 @@ def test_a_big_scope_offers_its_top_institutions_and_the_one_asked_for(world, cl
     assert offered(asked) == {str(world.county.pk), str(world.a.pk), str(world.b.pk)}
     assert f'<option value="{world.b.pk}" selected' in asked
     assert ledger_numbers(client, f"/warnings/?institution={world.a.pk}") != set()  # a filter, not an error
+
+
+def test_a_level_of_another_part_of_the_trees_scale_is_no_filter(world, client):
+    """乙局's own scale is out of 甲局's office's reach: asked for by id, its level is neither drawn
+    (its label would name 乙局) nor applied; a level of the scale 甲局 uses still filters."""
+    from integrity_warnings.models import WarningGrade
+
+    foreign = WarningGrade.objects.create(institution=world.b, label="乙局特级", rank=1, band="high")
+    inspection_item(world)
+    client.force_login(world.discipline)
+    body = client.get(f"/warnings/?grade={foreign.pk}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "乙局特级" not in body and "选择一个有效的选项" in body
+    own = grade(world.a, 3)
+    assert f'<option value="{own.pk}"' in client.get(f"/warnings/?grade={own.pk}").content.decode()

@@ -7,6 +7,7 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrity_warnings.grades import grades_of_scales
@@ -17,6 +18,7 @@ from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
 from positions.models import Position
 from risk_registry.organisation.models import Band, Department, Institution
 from risk_registry.organisation.names import person
+from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.text import CleanTextMixin
 from risk_registry.selectors import institutions_to_offer
 
@@ -98,8 +100,9 @@ class LedgerFilterForm(BootstrapForm):
         """``institutions``: those the user may see, each a valid filter. The drop-downs offer a
         bounded part of them (``institutions_to_offer``: a province office sees 10,000, whose every
         name and every scale's levels drawn cost the page 0.3 s) and the one asked for; the grades
-        offered are the levels of those institutions' scales, any level is a valid filter (the
-        ledger is the user's own: a level of another scale narrows it to nothing)."""
+        offered are the levels of those institutions' scales; a valid filter is any level of a
+        scale in reach: the default's, one set by a visible institution or by an ancestor of those
+        offered (never another part of the tree's, whose owner its label would name)."""
         super().__init__(*args, **kwargs)
         institution = cast(forms.ModelChoiceField, self.fields["institution"])
         institution.queryset = institutions
@@ -107,7 +110,10 @@ class LedgerFilterForm(BootstrapForm):
         asked = self._asked("institution", offered)
         _offer(institution, offered + asked)
         grade = cast(GradeChoiceField, self.fields["grade"])
-        grade.queryset = WarningGrade.objects.select_related("institution")
+        ancestors = {pk for shown in offered + asked for pk in path_ids(shown.path)}
+        grade.queryset = WarningGrade.objects.filter(
+            Q(institution__isnull=True) | Q(institution__in=institutions) | Q(institution_id__in=ancestors)
+        ).select_related("institution")
         levels = list(grades_of_scales(Institution.objects.filter(pk__in=[i.pk for i in offered + asked])))
         grade.several_scales = len({level.institution_id for level in levels}) > 1
         _offer(grade, levels + self._asked("grade", levels))
