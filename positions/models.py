@@ -64,6 +64,18 @@ class Holding(models.Model):
         verbose_name = _("holding")
         verbose_name_plural = _("holdings")
         ordering = ["-started_on", "-id"]
+        # The open holdings of a set of posts (a bureau's 1,100: the rotation form's current
+        # holdings, the people a form may name), read from this index alone. Without it PostgreSQL,
+        # pricing 1,100 probes of the posts' index above one pass over the table, read all 527,000
+        # holdings of the province (30–45 ms, against 6).
+        indexes = [
+            models.Index(
+                fields=["position"],
+                include=["id", "user", "started_on"],
+                condition=Q(ended_on__isnull=True),
+                name="holding_open",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "position"], condition=Q(ended_on__isnull=True), name="holding_one_open_per_user"
