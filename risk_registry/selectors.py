@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -210,12 +210,8 @@ def oversight_summary(*, user, year: int, limit: int = OVERSIGHT_LIMIT) -> Overs
     overseen = Q(id__in=scope.institution_ids)
     for path in scope.subtree_paths:
         overseen |= Q(path__startswith=path)
-    visible = access.institutions_visible_to(user).filter(overseen).order_by("path")
-    institutions = list(visible[: limit + 1])
+    institutions, capped = tree_top(access.institutions_visible_to(user).filter(overseen), limit=limit)
     top = min((i.depth for i in institutions), default=0)
-    capped = len(institutions) > limit
-    if capped:
-        institutions = list(visible.filter(depth__lte=top + 1)[:limit])
     counts: dict[int, dict[str, int]] = {}
     bands: dict[int, dict[str, int]] = {}
     points = access.risk_points_visible_to(user).filter(year=year, institution__in=institutions).order_by()
@@ -502,14 +498,20 @@ def control_suggestions(*, user, institution: Institution, risk_type_id: int, ye
 OFFERED_INSTITUTIONS = 200
 
 
-def institutions_to_offer(visible: QuerySet[Institution], *, limit: int | None = None) -> list[Institution]:
-    """The institutions of ``visible`` a drop-down offers, in the tree's order: all of them when
-    they are at most ``limit``, else the top of the tree they form and its direct children (as the
-    home page's summary and the institutions page show a big subtree). One to three queries."""
-    limit = limit or OFFERED_INSTITUTIONS
-    ordered = visible.order_by("path").only("pk", "code", "name", "path", "depth")
+def tree_top(visible: QuerySet[Institution], *, limit: int) -> tuple[list[Institution], bool]:
+    """``visible`` in the tree's order: every one when they are at most ``limit``, else (capped:
+    True) the top of the tree they form and its direct children, ``limit`` at the most — how the
+    home page's summary and a drop-down show a city's 1,001 or a province's 10,000. One or two
+    queries."""
+    ordered = visible.order_by("path")
     institutions = list(ordered[: limit + 1])
     if len(institutions) <= limit:
-        return institutions
-    top = visible.aggregate(top=Min("depth"))["top"]
-    return list(ordered.filter(depth__lte=top + 1)[:limit])
+        return institutions, False
+    top = min(institution.depth for institution in institutions)
+    return list(ordered.filter(depth__lte=top + 1)[:limit]), True
+
+
+def institutions_to_offer(visible: QuerySet[Institution]) -> list[Institution]:
+    """The institutions of ``visible`` a drop-down offers (``tree_top``, ``OFFERED_INSTITUTIONS`` at
+    the most)."""
+    return tree_top(visible, limit=OFFERED_INSTITUTIONS)[0]

@@ -263,3 +263,16 @@ def test_the_entry_pages_do_not_grow_with_the_institutions(world, login):
     for n in range(6):
         institution_create(code=f"more-{n}", name=f"新增{n}局", kind=Institution.Kind.BUREAU, parent=world.county)
     assert [counted(url) for url in urls] == before
+
+
+def test_a_number_that_is_not_ascii_is_no_id_anywhere_on_the_warning_pages(world, login):
+    """'²' and '٣' are digits to ``str.isdigit`` and not to ``int``: read as ids they must be what
+    any wrong id is (404 on the entry's link, the form's error, a ledger filter left out)."""
+    client = login(world.discipline)
+    for odd in ("²", "٣", "1²"):
+        assert client.get(f"/warnings/new/?institution={odd}").status_code == 404, odd
+        posted = client.post("/warnings/new/", _item_form(world, institution=odd), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        assert posted.status_code == 200 and "选择一个有效的选项" in posted.content.decode(), odd
+        for name in ("institution", "grade"):
+            assert client.get(f"/warnings/?{name}={odd}").status_code == 200, (name, odd)
+    assert not WarningItem.objects.exists()

@@ -60,9 +60,12 @@ def scale_owner(institution: Institution, scale: Sequence[WarningGrade]) -> Inst
     return Institution.objects.filter(pk=scale[0].institution_id).first()
 
 
-def grades_of_scales(institutions: QuerySet[Institution]) -> QuerySet[WarningGrade]:
-    """The levels of the scales of ``institutions`` (a filter's choices), most serious first."""
-    ids = {grade.pk for scale in scales_of(institutions.only("pk", "path")).values() for grade in scale}
+def grades_of_scales(institutions: QuerySet[Institution] | Iterable[Institution]) -> QuerySet[WarningGrade]:
+    """The levels of the scales of ``institutions`` (a filter's choices; loaded ones are not read
+    again), most serious first."""
+    if isinstance(institutions, QuerySet):
+        institutions = institutions.only("pk", "path")
+    ids = {grade.pk for scale in scales_of(institutions).values() for grade in scale}
     return (
         WarningGrade.objects.filter(pk__in=ids)
         .select_related("institution")

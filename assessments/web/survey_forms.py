@@ -15,8 +15,8 @@ from assessments.surveys import DEFAULT_BEHAVIOURS, MAX_CODES_PER_BATCH
 from positions.models import Position
 from risk_registry.organisation.dates import MAX_YEAR, MIN_YEAR
 from risk_registry.organisation.models import Institution
-from risk_registry.organisation.names import person
 from risk_registry.organisation.text import CleanTextMixin
+from risk_registry.web.forms.choices import PersonChoiceField
 
 
 def _lines(text: str) -> list[str]:
@@ -177,11 +177,6 @@ class RatingRoundForm(CleanTextMixin, forms.Form):
         if institution and positions and any(p.institution_id != institution.pk for p in positions):
             self.add_error("positions", _("Choose posts of the institution."))
         return data
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return person(obj)
 
 
 class RatingInviteForm(forms.Form):

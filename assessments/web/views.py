@@ -252,5 +252,11 @@ def year_changes(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     return render(
         request,
         "assessments/year_changes.html",
-        {"cycle": cycle, "institution": institution, "changes": changes, "kind": kind},
+        {
+            "cycle": cycle,
+            "institution": institution,
+            "changes": changes,
+            "kind": kind,
+            "kept": urlencode({"kind": kind} if kind else {}),
+        },
     )

@@ -20,6 +20,7 @@ from risk_registry.organisation.names import person, person_named
 from risk_registry.organisation.selectors import vocabulary_for
 from risk_registry.organisation.text import CleanTextMixin
 from risk_registry.organisation.users import User
+from risk_registry.web.forms.choices import PersonChoiceField, RowChoices
 
 # Dates a record of the organisation may carry: nothing before the product's first registers, and
 # nothing further ahead than a planned rotation.
@@ -37,20 +38,6 @@ def check_date(value: datetime.date) -> datetime.date:
 
 def _position_label(position: Position) -> str:
     return f"{position.department.name} · {position.title}"
-
-
-class RowChoices(forms.models.ModelChoiceIterator):
-    """A long list's options drawn from its rows' few columns (the field's ``columns``, labelled by
-    its ``label_of_row``), never a model instance per option: the rotation page's three lists of a
-    bureau's 1,100 holdings, people and posts. The value is the row's id, as Django's own; a posted
-    choice is still checked against the field's queryset."""
-
-    def __iter__(self):
-        field: Any = self.field  # a field that names its ``columns`` and ``label_of_row``
-        if field.empty_label is not None:
-            yield ("", field.empty_label)
-        for pk, *values in self.queryset.values_list("pk", *field.columns):
-            yield (pk, field.label_of_row(*values))
 
 
 class PositionChoiceField(forms.ModelChoiceField):
@@ -80,17 +67,6 @@ class HoldingChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj: Holding) -> str:
         return f"{person(obj.user)} · {_position_label(obj.position)}"
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    iterator = RowChoices
-    columns = ("last_name", "first_name", "username")
-
-    def label_of_row(self, last_name: str, first_name: str, username: str) -> str:
-        return person_named(last_name, first_name, username)
-
-    def label_from_instance(self, obj: User) -> str:
-        return person(obj)
 
 
 class PowerItemForm(CleanTextMixin, forms.ModelForm):
@@ -209,25 +185,13 @@ class RotationForm(CleanTextMixin, forms.Form):
         """``holdings`` and ``positions``: what the user may see (the access module), narrowed here
         to the institution's open holdings and its posts."""
         super().__init__(*args, **kwargs)
-        # Only what the options' labels read: a bureau of 1,100 posts draws three lists of 1,100
-        # options, whose whole rows (users, posts, departments) cost more than drawing them.
-        names = ("username", "first_name", "last_name")
-        cast(HoldingChoiceField, self.fields["holding"]).queryset = (
-            holdings.filter(position__institution=institution, ended_on__isnull=True)
-            .select_related("user", "position__department")
-            .only(
-                "user",
-                "position",
-                "position__department",
-                "position__title",
-                "position__department__name",
-                *(f"user__{name}" for name in names),
-            )
-        )
-        cast(PersonChoiceField, self.fields["user"]).queryset = people.only(*names)
-        cast(PositionChoiceField, self.fields["position"]).queryset = (
-            positions.filter(institution=institution).select_related("department").only("title", "department__name")
-        )
+        cast(HoldingChoiceField, self.fields["holding"]).queryset = holdings.filter(
+            position__institution=institution, ended_on__isnull=True
+        ).select_related("user", "position__department")
+        cast(PersonChoiceField, self.fields["user"]).queryset = people
+        cast(PositionChoiceField, self.fields["position"]).queryset = positions.filter(
+            institution=institution
+        ).select_related("department")
 
     def clean_on(self):
         return check_date(self.cleaned_data["on"])

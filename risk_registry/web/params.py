@@ -43,6 +43,16 @@ def id_param(raw: str | None, *, name: str, default: int | None = None) -> int |
     return int_param(raw, name=name, minimum=1, maximum=MAX_ID, default=default)
 
 
+def id_or_none(raw: str | None) -> int | None:
+    """A record number, or None when ``raw`` is not one (absent, empty, not ASCII digits, out of
+    range): for a caller that answers a wrong id as it answers an id it cannot find (a 404, a
+    choice the form refuses, a filter left out)."""
+    try:
+        return id_param(raw, name="id")
+    except BadParameter:
+        return None
+
+
 def year_param(raw: str | None, *, name: str | None = None, default: int | None = None) -> int | None:
     """A year of a register, 2000 to 2100."""
     return int_param(raw, name=name or _("The year"), minimum=MIN_YEAR, maximum=MAX_YEAR, default=default)

@@ -17,10 +17,11 @@ from integrity_warnings.selectors import SERIOUS
 from integrity_warnings.services import DEFAULT_RESPONSE_DAYS, MAX_RESPONSE_DAYS
 from positions.models import Position
 from risk_registry.organisation.models import Band, Department, Institution
-from risk_registry.organisation.names import person
 from risk_registry.organisation.paths import path_ids
 from risk_registry.organisation.text import CleanTextMixin
 from risk_registry.selectors import institutions_to_offer
+from risk_registry.web.forms.choices import PersonChoiceField, RowChoices
+from risk_registry.web.params import id_or_none
 
 MONTH_FORMAT = "%Y-%m"
 
@@ -47,9 +48,14 @@ class AttachmentForm(BootstrapForm):
     file = forms.FileField(label=_("File (PDF, image, Word or Excel; at most 10 MB)"), allow_empty_file=True)
 
 
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return person(obj) or obj.username
+class PostChoiceField(forms.ModelChoiceField):
+    """A post of one institution, named by its title; drawn from the titles alone (``RowChoices``)."""
+
+    iterator = RowChoices
+    columns = ("title",)
+
+    def label_of_row(self, title: str) -> str:
+        return title
 
 
 class GradeChoiceField(forms.ModelChoiceField):
@@ -114,17 +120,17 @@ class LedgerFilterForm(BootstrapForm):
         grade.queryset = WarningGrade.objects.filter(
             Q(institution__isnull=True) | Q(institution__in=institutions) | Q(institution_id__in=ancestors)
         ).select_related("institution")
-        levels = list(grades_of_scales(Institution.objects.filter(pk__in=[i.pk for i in offered + asked])))
+        levels = list(grades_of_scales(offered + asked))
         grade.several_scales = len({level.institution_id for level in levels}) > 1
         _offer(grade, levels + self._asked("grade", levels))
 
     def _asked(self, name: str, offered: list) -> list:
         """What the bound form asks for by field ``name`` when it is not ``offered`` (if it exists)."""
-        raw = str(self.data.get(self.add_prefix(name), "")).strip() if self.is_bound else ""
-        if not raw.isdigit() or len(raw) > 12 or any(obj.pk == int(raw) for obj in offered):
+        pk = id_or_none(self.data.get(self.add_prefix(name))) if self.is_bound else None
+        if pk is None or any(obj.pk == pk for obj in offered):
             return []
         queryset = cast(forms.ModelChoiceField, self.fields[name]).queryset
-        return list(queryset.filter(pk=int(raw))) if queryset is not None else []
+        return list(queryset.filter(pk=pk)) if queryset is not None else []
 
     def valid_filters(self) -> dict:
         """The filters whose values are valid; the wrong ones keep their errors on the form."""
@@ -149,7 +155,7 @@ class WarningItemForm(BootstrapForm):
     subject_kind = forms.ChoiceField(choices=SubjectKind.choices, label=_("About"))
     subject_user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label=_("Person (user)"))
     subject_name = forms.CharField(required=False, max_length=60, label=_("Person (name, without an account)"))
-    subject_position = forms.ModelChoiceField(queryset=Position.objects.none(), required=False, label=_("Position"))
+    subject_position = PostChoiceField(queryset=Position.objects.none(), required=False, label=_("Position"))
     subject_department = forms.ModelChoiceField(
         queryset=Department.objects.none(), required=False, label=_("Department")
     )

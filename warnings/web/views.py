@@ -41,6 +41,7 @@ from risk_registry.organisation.names import person
 from risk_registry.organisation.services import audit_record
 from risk_registry.web.forms.points import ControlFormSet, RiskPointForm, control_changes
 from risk_registry.web.forms.workflow import ProposalForm
+from risk_registry.web.params import id_or_none
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -169,11 +170,11 @@ def _entry_institution(request: HttpRequest, institutions: QuerySet[Institution]
     id among ``institutions``; a GET asking for another answers 404), else on a GET the user's only
     one; None when it is still to choose."""
     if request.method == "POST":  # a wrong one is the form's error ("select a valid choice")
-        raw = request.POST.get("institution", "").strip()
-        return institutions.filter(pk=int(raw)).first() if raw.isdigit() and len(raw) <= 12 else None
-    raw = request.GET.get("institution", "").strip()
+        posted = id_or_none(request.POST.get("institution"))
+        return institutions.filter(pk=posted).first() if posted is not None else None
+    raw = request.GET.get("institution", "")
     if raw:  # asked for by a link: 404 outside the user's institutions, as for any object
-        return access.object_or_404(institutions, pk=int(raw) if raw.isdigit() and len(raw) <= 12 else 0)
+        return access.object_or_404(institutions, pk=id_or_none(raw) or 0)
     only = list(institutions.order_by("path")[:2])
     return only[0] if len(only) == 1 else None
 
@@ -192,11 +193,8 @@ def item_new(request: HttpRequest) -> HttpResponse:
     form = WarningItemForm(
         request.POST or None,
         institutions=one,
-        # only what the options' labels read (a bureau's 1,100 people and posts)
-        people=risk_access.people_of(one).only("username", "first_name", "last_name"),
-        positions=risk_access.positions_visible_to(request.user)
-        .filter(institution__in=one)
-        .only("title", "institution"),
+        people=risk_access.people_of(one),
+        positions=risk_access.positions_visible_to(request.user).filter(institution__in=one),
         initial={"institution": chosen.pk} if chosen is not None else None,
     )
     if request.method == "POST" and form.is_valid():
