@@ -135,6 +135,23 @@ def walks_ids(user) -> bool:
     return any(path.count("/") == 2 for path in access.scope_of(user).subtree_paths)
 
 
+def within_ids_of_year(year: int) -> Q:
+    """The ids from the year's first point to its last (index ``riskpoint_year``, two entries read):
+    no row is added or left out, but a walk of the ids backwards (``walks_ids``) starts at the
+    year's newest point and stops at its oldest, instead of passing every point of the later years
+    first (the next year's register, carried over at the year's close, is as big as this one) and
+    reading the whole table for a year without points. PostgreSQL prices such a walk as though
+    the year's points were spread evenly over the ids, so the index alone does not keep it off
+    the primary key; nor would it for the two ends, written ``year = %s ORDER BY id``. Written
+    as the first point at or after the year and the last at or before it, in the order (year,
+    id), which the primary key cannot give, they are the first entry of a range of the index.
+    (For a year without points they are other years' points: the list's ``year =`` finds none.)"""
+    return Q(
+        id__gte=Subquery(RiskPoint.objects.filter(year__gte=year).order_by("year", "id").values("id")[:1]),
+        id__lte=Subquery(RiskPoint.objects.filter(year__lte=year).order_by("-year", "-id").values("id")[:1]),
+    )
+
+
 def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
     """The risk points a user may see, filtered, with what a list row shows joined in."""
     queryset = access.risk_points_visible_to(user)
@@ -154,6 +171,8 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
         queryset = queryset.filter(state=filters.state)
     if filters.year:
         queryset = queryset.filter(year=filters.year)
+        if walks_ids(user):
+            queryset = queryset.filter(within_ids_of_year(filters.year))
     if filters.text:
         queryset = queryset.filter(text_search_q(filters.text))
     if filters.mine:

@@ -209,6 +209,10 @@ class RiskPoint(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["institution", "year", "-id"], name="riskpoint_inst_year"),
+            # One year's points newest first, for a user who oversees a whole tree (the list walks
+            # the ids, ``selectors.walks_ids``): walking the primary key instead passes every point
+            # of the later years first, and all of them for a year without points.
+            models.Index(fields=["year", "id"], name="riskpoint_year"),
             models.Index(fields=["department", "-id"], name="riskpoint_department"),
             models.Index(fields=["position", "-id"], name="riskpoint_position"),
             models.Index(fields=["level", "-id"], name="riskpoint_level"),
