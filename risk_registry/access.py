@@ -288,6 +288,14 @@ def risk_points_visible_to(user: AnyUser) -> QuerySet[RiskPoint]:
     return RiskPoint.objects.filter(reduce(or_, parts))
 
 
+def sees_fresh_drafts(user: AnyUser) -> bool:
+    """Whether a point the user may read can be a fresh draft (never issued): only through the
+    departments the user heads and the posts the user holds. What an office or the leadership
+    oversees is submitted (``Q_SUBMITTED``): its drafts are the points reopened for revision."""
+    scope = scope_of(user)
+    return bool(scope.department_ids or scope.held_position_ids)
+
+
 # Submitted, or once issued and now reopened for revision (修订中): never a fresh draft. (The
 # points' tallies say the same in SQL: ``models.tally.SUBMITTED_SQL``.)
 Q_SUBMITTED = ~Q(state=RiskPointState.DRAFT) | Q(issued_before=True)

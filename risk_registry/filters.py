@@ -24,7 +24,8 @@ SERIOUS_FIRST = "serious"  # ``order=serious``: by band, then rank (never by a l
 
 
 class RiskPointFilterForm(forms.Form):
-    """The list's filters, read from the query string; invalid values are simply dropped.
+    """The list's filters, read from the query string. With an invalid value the list shows the
+    default filters and says which value was refused (``_risk_point_rows.html``).
 
     Without a ``year`` in the query the list shows the current year (``current_year``); an empty
     ``year`` (the field cleared) shows every year. ``band`` (高/中/低) filters across schemes; a
@@ -103,6 +104,25 @@ class RiskPointFilterForm(forms.Form):
             level_field.choices = [("", _("All")), *((lv.rank, lv.name) for lv in levels)]
         else:
             del self.fields["level"]
+
+    def clean(self) -> dict:
+        """Likelihood and severity are steps of one institution's scales (the heat map's cells link
+        to them with the institution): across institutions step 3 means different things, and
+        without one the filter would read a whole tree's points for a step no scale has."""
+        data = super().clean() or {}
+        institution = self.selected_institution
+        scheme = institution.grading_scheme if institution is not None else None
+        for name in ("likelihood", "severity"):
+            step = data.get(name)
+            if step is None:
+                continue
+            if scheme is None:
+                self.add_error(name, _("Choose one institution first: its scales give the steps."))
+                continue
+            labels = scheme.likelihood_labels if name == "likelihood" else scheme.severity_labels
+            if step > len(labels):
+                self.add_error(name, _("This institution's scale has %(n)d steps.") % {"n": len(labels)})
+        return data
 
     def filters(self) -> RiskPointFilters:
         if not self.is_valid():

@@ -152,6 +152,24 @@ def within_ids_of_year(year: int) -> Q:
     )
 
 
+def _state_and_year(queryset: QuerySet[RiskPoint], user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
+    """The list's state and year filters, each said so that an index serves it at province scale."""
+    if filters.state:
+        queryset = queryset.filter(state=filters.state)
+        if filters.state == RiskPointState.DRAFT and not access.sees_fresh_drafts(user):
+            # The same rows, said so that PostgreSQL can tell: an office's drafts are the points
+            # under revision (index ``riskpoint_revising``), not every fresh draft of its tree read
+            # and thrown away (the province's office: 226,000 of them, 1.8 s).
+            queryset = queryset.filter(issued_before=True)
+    if filters.year:
+        queryset = queryset.filter(year=filters.year)
+        if walks_ids(user) and not filters.state:
+            # (With a state, ``riskpoint_state`` reads the state's year in id order already; the
+            # ids' two ends would make that index look cheaper than it is for an office's drafts.)
+            queryset = queryset.filter(within_ids_of_year(filters.year))
+    return queryset
+
+
 def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoint]:
     """The risk points a user may see, filtered, with what a list row shows joined in."""
     queryset = access.risk_points_visible_to(user)
@@ -167,12 +185,7 @@ def risk_points_for_list(*, user, filters: RiskPointFilters) -> QuerySet[RiskPoi
         queryset = queryset.filter(level__rank=filters.level_rank)
     if filters.band:
         queryset = queryset.filter(level__band=filters.band)
-    if filters.state:
-        queryset = queryset.filter(state=filters.state)
-    if filters.year:
-        queryset = queryset.filter(year=filters.year)
-        if walks_ids(user):
-            queryset = queryset.filter(within_ids_of_year(filters.year))
+    queryset = _state_and_year(queryset, user, filters)
     if filters.text:
         queryset = queryset.filter(text_search_q(filters.text))
     if filters.mine:

@@ -208,7 +208,10 @@ def test_no_index_of_the_risk_point_table_is_another_ones_leading_columns():
         if name != other and other_keys[: len(keys)] == keys and not name.endswith("_pkey")
     ]
     assert duplicates == []
-    assert not [name for name, *_ in rows if "state" in name or "needs_regrading" in name]
+    # The single-column indexes of ``state`` and ``needs_regrading`` that no query used stay dropped
+    # (migration 0010); the state filter reads ``riskpoint_state`` (state, year, id).
+    single = {name for name, keys in plain if len(keys) == 1}
+    assert not [name for name in single if "state" in name or "needs_regrading" in name]
 
 
 # --- the inbox of an office over a part of the tree ------------------------------------------
