@@ -284,6 +284,8 @@ class RiskPoint(models.Model):
             GinIndex(fields=["search_bigrams"], name="riskpoint_bigrams"),
             # And two trigram GIN indexes on UPPER(description) and UPPER(manifestation), what
             # icontains compares: created by migration 0010 in SQL (Django's GinIndex cannot say it).
+            # And the partial indexes of the points raised and lowered against their source
+            # (``riskpoint_raised``, ``riskpoint_lowered``): migration 0026, in SQL (``IS TRUE``).
         ]
         constraints = [
             models.CheckConstraint(

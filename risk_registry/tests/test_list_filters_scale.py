@@ -125,3 +125,72 @@ def test_likelihood_and_severity_are_steps_of_one_institutions_scales(world, dra
     steps = len(world.a.grading_scheme.likelihood_labels)
     beyond, _ = _list(client, f"institution={world.a.code}&likelihood={steps + 1}")
     assert f"该单位的标尺只有{steps}级。" in beyond.content.decode()
+
+
+@pytest.fixture
+def carried(world):
+    """Last year's register of both bureaus carried into this year: a hundred and twenty points
+    kept at their grade, and in each bureau one graded more serious and one less."""
+    from risk_registry.organisation.models import GradeLevel
+
+    template = RiskPoint.objects.get(pk=world.submitted.pk)
+
+    def levels(institution):
+        return list(GradeLevel.objects.filter(scheme=institution.grading_scheme).order_by("rank"))
+
+    rows, moves = [], []
+    for n in range(124):
+        institution, department = ((world.a, world.dept), (world.b, world.dept_b))[n % 2]
+        ranked = levels(institution)
+        middle = ranked[len(ranked) // 2]
+        source = RiskPoint.objects.create(
+            institution=institution,
+            department=department,
+            year=2025,
+            risk_type=template.risk_type,
+            description=f"去年{n}",
+            graded_directly=True,
+            level=middle,
+            state=RiskPointState.ISSUED,
+            issued_before=True,
+        )
+        # rank 1 is the most serious: "raised" is a smaller rank than the source's
+        level = {0: ranked[0], 1: ranked[0], 2: ranked[-1], 3: ranked[-1]}.get(n, middle)
+        rows.append(
+            RiskPoint(
+                institution=institution,
+                department=department,
+                year=2026,
+                risk_type=template.risk_type,
+                description=f"今年{n}",
+                graded_directly=True,
+                level=level,
+                state=RiskPointState.APPROVED,
+                carried_from=source,
+            )
+        )
+        moves.append(n < 4)
+    assert all(moves[:4]) and not any(moves[4:])
+    RiskPoint.objects.bulk_create(rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE risk_registry_riskpoint")
+
+
+def _moved(user, change: str) -> set[int]:
+    """Computed apart: the ranks of the point's level and of its source's level, joined."""
+    points = access.risk_points_visible_to(user).filter(year=2026, carried_from__isnull=False)
+    pairs = points.values_list("pk", "level__rank", "carried_from__level__rank")
+    return {pk for pk, rank, source in pairs if (source > rank if change == "raised" else source < rank)}
+
+
+@pytest.mark.parametrize("persona", ("superior", "discipline", "leader"))
+@pytest.mark.parametrize("change", ("raised", "lowered"))
+def test_the_points_raised_or_lowered_are_read_from_their_own_index(world, carried, client, persona, change):
+    user = getattr(world, persona)
+    client.force_login(user)
+    response, statements = _list(client, f"change={change}")
+    expected = _moved(user, change)
+    assert expected and {row.pk for row in response.context["page"].rows} == expected
+    assert response.context["page"].count == len(expected)
+    for sql in statements:  # main walked every point of the year, the hundred and twenty kept too
+        assert _rows_passed(sql) < 20, sql
