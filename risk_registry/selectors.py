@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -386,11 +387,18 @@ def audit_entries(*, user, form) -> QuerySet:
             entries = entries.filter(institution__code=data["institution"])
         if data["action"]:
             entries = entries.filter(action__startswith=data["action"])
+        # The days as a range of the time itself (``at__date`` is a function of it that no index
+        # serves: a province's search of a past month read all its 2 million entries, 2.6 s).
         if data["since"]:
-            entries = entries.filter(at__date__gte=data["since"])
-        if data["until"]:
-            entries = entries.filter(at__date__lte=data["until"])
+            entries = entries.filter(at__gte=_day_starts(data["since"]))
+        if data["until"] and data["until"] < datetime.date.max:
+            entries = entries.filter(at__lt=_day_starts(data["until"] + datetime.timedelta(days=1)))
     return entries
+
+
+def _day_starts(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the current time zone, as ``__date`` reads a day."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 # --- what I must watch: supervision by level (篇5, and each scheme level's supervising role) --------

@@ -10,9 +10,12 @@ generated province, where its office's page walked past every other city's entri
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from risk_registry import access, selectors
 from risk_registry.organisation.models import AuditEntry
@@ -146,3 +149,46 @@ def test_each_target_is_checked_entry_by_entry(world, entries):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "hashed SubPlan" not in plan
     assert "audit_institution" in plan  # the part's newest entry, from the index
+
+
+def test_a_search_by_days_finds_what_the_days_of_the_entries_say_and_reads_the_time_index(world, client):
+    """``since`` and ``until`` are days in the user's time zone; the entries are found by a range of
+    their time (no function of it), the same entries as their local day says, the day's edges too."""
+    local = timezone.get_current_timezone()
+    moments = [
+        datetime.datetime(2026, 3, 1, 0, 0, 0, tzinfo=local),
+        datetime.datetime(2026, 3, 1, 23, 59, 59, 999999, tzinfo=local),
+        datetime.datetime(2026, 2, 28, 23, 59, 59, tzinfo=local),
+        datetime.datetime(2026, 3, 2, 0, 0, 0, tzinfo=local),
+        datetime.datetime(2026, 3, 31, 16, 30, tzinfo=local),
+    ]
+    made = AuditEntry.objects.bulk_create(
+        AuditEntry(
+            actor=world.discipline,
+            action="test.day",
+            institution=world.a,
+            target_type="organisation.institution",
+            target_id=world.a.pk,
+            summary=str(at),
+            at=at,
+        )
+        for at in moments
+    )
+    for since, until in (
+        ("2026-03-01", "2026-03-01"),
+        ("2026-03-02", ""),
+        ("", "2026-02-28"),
+        ("2026-03-01", "2026-03-31"),
+    ):
+        form = AuditSearchForm({"since": since, "until": until, "action": "test.day"})
+        found = selectors.audit_entries(user=world.superior, form=form)
+        assert "AT TIME ZONE" not in str(found.query)
+        low = datetime.date.fromisoformat(since) if since else datetime.date.min
+        high = datetime.date.fromisoformat(until) if until else datetime.date.max
+        expected = {e.pk for e in made if low <= timezone.localtime(e.at, local).date() <= high}
+        assert set(found.values_list("pk", flat=True)) == expected, (since, until)
+    # The calendar's ends are days like any other: no error, nothing left out.
+    client.force_login(world.superior)
+    response = client.get("/audit/", {"since": "0001-01-01", "until": "9999-12-31", "action": "test.day"})
+    assert response.status_code == 200
+    assert {entry.pk for entry, _ in response.context["rows"]} == {e.pk for e in made}
