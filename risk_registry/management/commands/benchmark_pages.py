@@ -175,6 +175,39 @@ PAGES = (
         (LIST_ROWS.format(extra=""), LIST_COUNT.format(extra="")),
     ),
     Page("risk list, city", "city", "/risks/", FAST, (LIST_ROWS.format(extra=""), LIST_COUNT.format(extra=""))),
+    # The list's filters, each read from its own index (round 7's crawl of every filter): the year
+    # before (none of the province's points), an office's drafts (the points under revision) and
+    # the points graded more serious than the year before (the oversight dashboard's link).
+    Page(
+        "risk list of the year before, province",
+        "province",
+        "/risks/?year={previous}",
+        FAST,
+        (
+            LIST_ROWS.format(extra="").replace("%(year)s", "%(previous)s"),
+            LIST_COUNT.format(extra="").replace("%(year)s", "%(previous)s"),
+        ),
+    ),
+    Page(
+        "risk list, drafts (under revision), province",
+        "province",
+        "/risks/?state=draft",
+        FAST,
+        (
+            LIST_ROWS.format(extra="").replace("p.state <> 'draft'", "p.state = 'draft' AND p.issued_before"),
+            LIST_COUNT.format(extra="").replace("p.state <> 'draft'", "p.state = 'draft' AND p.issued_before"),
+        ),
+    ),
+    Page(
+        "risk list, raised since the year before, province",
+        "province",
+        "/risks/?change=raised",
+        FAST,
+        (
+            LIST_ROWS.format(extra="AND (p.carried_from_rank > p.level_rank) IS TRUE"),
+            LIST_COUNT.format(extra="AND (p.carried_from_rank > p.level_rank) IS TRUE"),
+        ),
+    ),
     Page(
         "risk list, department head",
         "head",
@@ -193,6 +226,17 @@ PAGES = (
         (
             "SELECT a.* FROM organisation_auditentry a WHERE a.institution_id IN (" + SUBTREE + ") "  # noqa: S608
             "AND NOT a.private ORDER BY a.id DESC LIMIT 50",
+        ),
+    ),
+    Page(
+        "audit by days (a month of the year before), province",
+        "province",
+        "/audit/?since={previous}-03-01&until={previous}-03-31",
+        FAST,
+        (
+            "SELECT a.* FROM organisation_auditentry a WHERE a.institution_id IN (" + SUBTREE + ") "  # noqa: S608
+            "AND NOT a.private AND a.at >= make_date(%(previous)s, 3, 1) AND a.at < make_date(%(previous)s, 4, 1) "
+            "ORDER BY a.id DESC LIMIT 50",
         ),
     ),
     Page(
@@ -465,6 +509,7 @@ class Command(BaseCommand):
             raise CommandError("the province has no points for the holder or no cycle this year")
         context = {
             "year": year,
+            "previous": year - 1,
             "holder": users["holder"].pk,
             "held": held,
             "point": point[0],
